@@ -1,0 +1,306 @@
+//! Ledger entries: the only thing ailedger ever writes. Everything else (artifacts,
+//! aliases, edges, the graph index, the Merkle tree) is derived from entries.
+//!
+//! An entry's *body* is the RFC 8785 canonical JSON of the whole entry — seq, time,
+//! actor and data — so the leaf hash `SHA-256(0x00 || body)` covers who wrote what
+//! and when, not just the payload.
+//!
+//! [`EntryData::ops`] turns an entry into the derived-state operations every store
+//! backend and the graph index apply the same way; that single function is why a
+//! replay reproduces the same state.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+use crate::{ArtifactKind, EdgeKind, Error, canonical};
+
+/// Version of the entry body format, written into every body.
+pub const BODY_VERSION: u32 = 1;
+
+/// One ledger entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub seq: u64,
+    /// Microseconds since the Unix epoch, UTC. Non-decreasing in `seq` order.
+    pub time_us: i64,
+    pub actor: String,
+    pub data: EntryData,
+}
+
+/// What an entry says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum EntryData {
+    /// Artifacts become known (or gain aliases and attributes), with edges among them.
+    Register {
+        artifacts: Vec<ArtifactFact>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        edges: Vec<EdgeFact>,
+    },
+    /// Edges between known artifacts start.
+    Link { edges: Vec<EdgeFact> },
+    /// Active edges end.
+    Unlink { edges: Vec<EdgeFact> },
+    /// A deployment now consumes exactly `uses`: new edges start, edges it no longer
+    /// lists end.
+    Deploy { deployment: ArtifactFact, uses: Vec<String> },
+}
+
+impl EntryData {
+    /// The entry kind recorded beside the body.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EntryData::Register { .. } => "register",
+            EntryData::Link { .. } => "link",
+            EntryData::Unlink { .. } => "unlink",
+            EntryData::Deploy { .. } => "deploy",
+        }
+    }
+
+    /// The derived-state operations this entry performs, in order.
+    pub fn ops(&self) -> Vec<Op<'_>> {
+        match self {
+            EntryData::Register { artifacts, edges } => artifacts
+                .iter()
+                .map(Op::Artifact)
+                .chain(edges.iter().map(Op::StartEdge))
+                .collect(),
+            EntryData::Link { edges } => edges.iter().map(Op::StartEdge).collect(),
+            EntryData::Unlink { edges } => edges.iter().map(Op::EndEdge).collect(),
+            EntryData::Deploy { deployment, uses } => vec![
+                Op::Artifact(deployment),
+                Op::SetEdges { from: &deployment.id, edge: EdgeKind::Deploys, to: uses },
+            ],
+        }
+    }
+
+    /// Every artifact id this entry refers to without declaring it; they must exist.
+    pub fn referenced_ids(&self) -> Vec<&str> {
+        let declared: Vec<&str> = match self {
+            EntryData::Register { artifacts, .. } => artifacts.iter().map(|a| a.id.as_str()).collect(),
+            EntryData::Deploy { deployment, .. } => vec![deployment.id.as_str()],
+            _ => vec![],
+        };
+        let mut out: Vec<&str> = match self {
+            EntryData::Register { edges, .. }
+            | EntryData::Link { edges }
+            | EntryData::Unlink { edges } => {
+                edges.iter().flat_map(|e| [e.from.as_str(), e.to.as_str()]).collect()
+            }
+            EntryData::Deploy { uses, .. } => uses.iter().map(String::as_str).collect(),
+        };
+        out.retain(|id| !declared.contains(id));
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// What an entry asserts about one artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactFact {
+    /// The canonical ref.
+    pub id: String,
+    pub kind: ArtifactKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Other refs that resolve to this artifact (canonical forms).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// Free-form attributes; merged key by key into what is already known.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub attrs: Map<String, Value>,
+}
+
+/// A typed edge from consumer to consumed, by artifact id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeFact {
+    pub from: String,
+    pub edge: EdgeKind,
+    pub to: String,
+}
+
+/// One derived-state operation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Op<'a> {
+    /// Insert the artifact if new (kind, name, version are set once), add its id and
+    /// aliases as aliases (an alias already taken by another artifact is left as is),
+    /// merge its attributes, and record this entry as its last mention.
+    Artifact(&'a ArtifactFact),
+    /// Start the edge unless it is already active.
+    StartEdge(&'a EdgeFact),
+    /// End the edge if it is active.
+    EndEdge(&'a EdgeFact),
+    /// Make `from`'s active `edge` edges exactly `to`.
+    SetEdges { from: &'a str, edge: EdgeKind, to: &'a [String] },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body<'a> {
+    v: u32,
+    seq: u64,
+    time: String,
+    actor: std::borrow::Cow<'a, str>,
+    data: std::borrow::Cow<'a, EntryData>,
+}
+
+/// Formats microseconds since the epoch as RFC 3339 UTC with six fractional digits.
+pub fn format_time(time_us: i64) -> String {
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(time_us) * 1000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let fmt = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
+    t.format(&fmt).unwrap_or_default()
+}
+
+/// Parses an RFC 3339 time into microseconds since the epoch.
+pub fn parse_time(input: &str) -> Result<i64, Error> {
+    let t = OffsetDateTime::parse(input, &Rfc3339)
+        .map_err(|_| Error::Time { input: input.to_owned() })?;
+    i64::try_from(t.unix_timestamp_nanos() / 1000).map_err(|_| Error::Time { input: input.to_owned() })
+}
+
+impl Entry {
+    /// The canonical body: what is stored, hashed and proven.
+    pub fn body(&self) -> Result<Vec<u8>, Error> {
+        canonical::to_canonical_json(&Body {
+            v: BODY_VERSION,
+            seq: self.seq,
+            time: format_time(self.time_us),
+            actor: self.actor.as_str().into(),
+            data: std::borrow::Cow::Borrowed(&self.data),
+        })
+    }
+
+    pub fn leaf_hash(&self) -> Result<[u8; 32], Error> {
+        Ok(canonical::leaf_hash(&self.body()?))
+    }
+
+    /// Decodes a stored body. Refuses bodies that are not in canonical form, so a
+    /// body that decodes always re-encodes to the same bytes.
+    pub fn from_body(bytes: &[u8]) -> Result<Self, Error> {
+        let body: Body<'_> =
+            serde_json::from_slice(bytes).map_err(|e| Error::Entry(format!("body: {e}")))?;
+        if body.v != BODY_VERSION {
+            return Err(Error::Entry(format!("unsupported body version {}", body.v)));
+        }
+        let entry = Entry {
+            seq: body.seq,
+            time_us: parse_time(&body.time)?,
+            actor: body.actor.into_owned(),
+            data: body.data.into_owned(),
+        };
+        if entry.body()? != bytes {
+            return Err(Error::Entry(format!("body of seq {} is not canonical", entry.seq)));
+        }
+        Ok(entry)
+    }
+}
+
+/// Checks what every entry must satisfy before it is written.
+pub fn validate(data: &EntryData) -> Result<(), Error> {
+    let check_id = |id: &str| -> Result<(), Error> {
+        let r: crate::Ref = id.parse()?;
+        if r.to_string() != id {
+            return Err(Error::Entry(format!("artifact id {id:?} is not canonical (expected {r})")));
+        }
+        Ok(())
+    };
+    let facts: Vec<&ArtifactFact> = match data {
+        EntryData::Register { artifacts, .. } => artifacts.iter().collect(),
+        EntryData::Deploy { deployment, .. } => vec![deployment],
+        _ => vec![],
+    };
+    for a in facts {
+        check_id(&a.id)?;
+        for alias in &a.aliases {
+            check_id(alias)?;
+        }
+        if let Some(k) = a.id.parse::<crate::Ref>()?.implied_kind() {
+            if k != a.kind {
+                return Err(Error::Entry(format!("{} is named as a {k} but declared a {}", a.id, a.kind)));
+            }
+        }
+    }
+    match data {
+        EntryData::Register { edges, .. } | EntryData::Link { edges } | EntryData::Unlink { edges } => {
+            for e in edges {
+                check_id(&e.from)?;
+                check_id(&e.to)?;
+                if e.from == e.to {
+                    return Err(Error::Entry(format!("edge from {} to itself", e.from)));
+                }
+            }
+        }
+        EntryData::Deploy { deployment, uses } => {
+            if deployment.kind != ArtifactKind::Deployment {
+                return Err(Error::Entry(format!("{} is not a deployment", deployment.id)));
+            }
+            for u in uses {
+                check_id(u)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> Entry {
+        Entry {
+            seq: 7,
+            time_us: 1_795_000_000_123_456,
+            actor: "ci@build-7".into(),
+            data: EntryData::Register {
+                artifacts: vec![ArtifactFact {
+                    id: "pkg:pypi/torch@2.4.1".into(),
+                    kind: ArtifactKind::Package,
+                    name: Some("torch".into()),
+                    version: Some("2.4.1".into()),
+                    aliases: vec![],
+                    attrs: Map::new(),
+                }],
+                edges: vec![],
+            },
+        }
+    }
+
+    #[test]
+    fn body_is_canonical_and_round_trips() {
+        let e = entry();
+        let body = e.body().unwrap();
+        assert_eq!(
+            String::from_utf8(body.clone()).unwrap(),
+            r#"{"actor":"ci@build-7","data":{"artifacts":[{"id":"pkg:pypi/torch@2.4.1","kind":"package","name":"torch","version":"2.4.1"}],"type":"register"},"seq":7,"time":"2026-11-18T11:06:40.123456Z","v":1}"#
+        );
+        assert_eq!(Entry::from_body(&body).unwrap(), e);
+    }
+
+    #[test]
+    fn non_canonical_body_is_refused() {
+        let body = String::from_utf8(entry().body().unwrap()).unwrap().replace(",\"v\":1", ", \"v\":1");
+        assert!(Entry::from_body(body.as_bytes()).unwrap_err().to_string().contains("not canonical"));
+    }
+
+    #[test]
+    fn validate_catches_kind_mismatch_and_self_edges() {
+        let mut e = entry();
+        if let EntryData::Register { artifacts, .. } = &mut e.data {
+            artifacts[0].kind = ArtifactKind::Model;
+        }
+        assert!(validate(&e.data).unwrap_err().to_string().contains("declared a model"));
+        let link = EntryData::Link {
+            edges: vec![EdgeFact { from: "model:a".into(), edge: EdgeKind::DependsOn, to: "model:a".into() }],
+        };
+        assert!(validate(&link).unwrap_err().to_string().contains("to itself"));
+    }
+}

@@ -1,0 +1,299 @@
+//! The in-memory graph index: every artifact and every edge that ever existed, with
+//! the seq range in which each edge was active, so that blast-radius queries can be
+//! answered for now or for any moment in history.
+//!
+//! Nodes are interned ids (`IndexSet<Box<str>>`), edges live in a petgraph `Graph`
+//! with `u32` indices and point from consumer to consumed. `impact` walks incoming
+//! edges breadth-first, `deps` outgoing ones; both record one shortest path per hit.
+
+use std::collections::VecDeque;
+
+use indexmap::IndexSet;
+use petgraph::{
+    Directed, Direction,
+    graph::{Graph, NodeIndex},
+    visit::EdgeRef,
+};
+
+use crate::{ArtifactKind, EdgeKind};
+
+/// Seq used for "still active".
+const OPEN: u64 = u64::MAX;
+
+#[derive(Debug, Clone, Copy)]
+struct EdgeW {
+    since: u64,
+    until: u64,
+    kind: EdgeKind,
+}
+
+impl EdgeW {
+    fn active_at(&self, at: u64) -> bool {
+        self.since <= at && at < self.until
+    }
+}
+
+/// One artifact reached by a traversal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit<'a> {
+    pub id: &'a str,
+    pub kind: ArtifactKind,
+    /// Number of edges between this artifact and the query's artifact.
+    pub depth: u32,
+    /// One shortest path, starting at this artifact and ending at the query's
+    /// artifact: each step is the edge taken and the artifact it leads to.
+    pub path: Vec<(EdgeKind, &'a str)>,
+}
+
+/// An edge row as stored: `until` is `None` while the edge is active.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeRow {
+    pub from: String,
+    pub edge: EdgeKind,
+    pub to: String,
+    pub since: u64,
+    pub until: Option<u64>,
+}
+
+#[derive(Debug, Default)]
+pub struct GraphIndex {
+    ids: IndexSet<Box<str>, rustc_hash::FxBuildHasher>,
+    kinds: Vec<ArtifactKind>,
+    graph: Graph<(), EdgeW, Directed, u32>,
+    head: u64,
+}
+
+impl GraphIndex {
+    pub fn with_capacity(nodes: usize, edges: usize) -> Self {
+        Self {
+            ids: IndexSet::with_capacity_and_hasher(nodes, Default::default()),
+            kinds: Vec::with_capacity(nodes),
+            graph: Graph::with_capacity(nodes, edges),
+            head: 0,
+        }
+    }
+
+    /// The last seq whose effects are in the index.
+    pub fn head(&self) -> u64 {
+        self.head
+    }
+
+    pub fn set_head(&mut self, seq: u64) {
+        self.head = self.head.max(seq);
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn edge_count(&self) -> usize {
+        self.graph.edge_count()
+    }
+
+    /// Adds an artifact; a known id keeps its kind.
+    pub fn add_artifact(&mut self, id: &str, kind: ArtifactKind) -> u32 {
+        if let Some(i) = self.ids.get_index_of(id) {
+            return i as u32;
+        }
+        let (i, _) = self.ids.insert_full(id.into());
+        self.kinds.push(kind);
+        let n = self.graph.add_node(());
+        debug_assert_eq!(n.index(), i);
+        i as u32
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+
+    pub fn kind_of(&self, id: &str) -> Option<ArtifactKind> {
+        self.ids.get_index_of(id).map(|i| self.kinds[i])
+    }
+
+    fn node(&self, id: &str) -> Option<NodeIndex<u32>> {
+        self.ids.get_index_of(id).map(|i| NodeIndex::new(i))
+    }
+
+    /// Applies one stored edge row. Rows may be applied more than once (a row that
+    /// started before `head` and ended after it is read again when it ends).
+    /// Returns false when an endpoint is unknown.
+    pub fn apply_edge_row(&mut self, row: &EdgeRow) -> bool {
+        let (Some(a), Some(b)) = (self.node(&row.from), self.node(&row.to)) else {
+            return false;
+        };
+        let until = row.until.unwrap_or(OPEN);
+        let existing = self
+            .graph
+            .edges_connecting(a, b)
+            .find(|e| e.weight().kind == row.edge && e.weight().since == row.since)
+            .map(|e| e.id());
+        match existing {
+            Some(e) => self.graph[e].until = until,
+            None => {
+                self.graph.add_edge(a, b, EdgeW { since: row.since, until, kind: row.edge });
+            }
+        }
+        true
+    }
+
+    /// Blast radius: every artifact that transitively consumes `id` at seq `at`
+    /// (default: now), nearest first.
+    pub fn impact(&self, id: &str, at: Option<u64>) -> Option<Vec<Hit<'_>>> {
+        self.walk(id, at, Direction::Incoming)
+    }
+
+    /// Everything `id` transitively consumes at seq `at` (default: now), nearest first.
+    pub fn deps(&self, id: &str, at: Option<u64>) -> Option<Vec<Hit<'_>>> {
+        self.walk(id, at, Direction::Outgoing)
+    }
+
+    fn walk(&self, id: &str, at: Option<u64>, dir: Direction) -> Option<Vec<Hit<'_>>> {
+        let start = self.node(id)?;
+        let at = at.unwrap_or(OPEN - 1);
+        // parent[n] = (node one step closer to start, edge kind, depth)
+        let mut parent: rustc_hash::FxHashMap<u32, (u32, EdgeKind, u32)> = Default::default();
+        let mut order: Vec<u32> = Vec::new();
+        let mut queue = VecDeque::from([(start.index() as u32, 0u32)]);
+        while let Some((n, depth)) = queue.pop_front() {
+            for e in self.graph.edges_directed(NodeIndex::new(n as usize), dir) {
+                let w = e.weight();
+                if !w.active_at(at) {
+                    continue;
+                }
+                let next = match dir {
+                    Direction::Incoming => e.source(),
+                    Direction::Outgoing => e.target(),
+                };
+                let next = next.index() as u32;
+                if next == start.index() as u32 || parent.contains_key(&next) {
+                    continue;
+                }
+                parent.insert(next, (n, w.kind, depth + 1));
+                order.push(next);
+                queue.push_back((next, depth + 1));
+            }
+        }
+        // Nearest first, then by id, so answers do not depend on insertion order.
+        order.sort_unstable_by(|a, b| {
+            parent[a].2.cmp(&parent[b].2).then_with(|| self.ids[*a as usize].cmp(&self.ids[*b as usize]))
+        });
+        let hits = order
+            .into_iter()
+            .map(|n| {
+                let (_, _, depth) = parent[&n];
+                let mut path = Vec::with_capacity(depth as usize);
+                let mut cur = n;
+                while let Some(&(p, kind, _)) = parent.get(&cur) {
+                    path.push((kind, &*self.ids[p as usize]));
+                    cur = p;
+                }
+                Hit { id: &self.ids[n as usize], kind: self.kinds[n as usize], depth, path }
+            })
+            .collect();
+        Some(hits)
+    }
+
+    /// Approximate heap bytes held by the index (capacity-based).
+    pub fn memory_bytes(&self) -> usize {
+        let strings: usize = self.ids.iter().map(|s| s.len()).sum();
+        let id_table = self.ids.capacity() * (size_of::<Box<str>>() + 8 + 8);
+        let kinds = self.kinds.capacity();
+        let nodes = self.graph.capacity().0 * size_of::<[u32; 2]>();
+        let edges = self.graph.capacity().1
+            * (size_of::<EdgeW>() + size_of::<[u32; 4]>());
+        strings + id_table + kinds + nodes + edges
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        self.ids.shrink_to_fit();
+        self.kinds.shrink_to_fit();
+        self.graph.shrink_to_fit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(from: &str, edge: EdgeKind, to: &str, since: u64, until: Option<u64>) -> EdgeRow {
+        EdgeRow { from: from.into(), edge, to: to.into(), since, until }
+    }
+
+    fn index() -> GraphIndex {
+        let mut g = GraphIndex::default();
+        for (id, k) in [
+            ("pkg:pypi/requests@2.31.0", ArtifactKind::Package),
+            ("pkg:pypi/urllib3@2.0.0", ArtifactKind::Package),
+            ("model:base@1", ArtifactKind::Model),
+            ("model:ft@1", ArtifactKind::Model),
+            ("deployment:prod/chat", ArtifactKind::Deployment),
+            ("deployment:dev/chat", ArtifactKind::Deployment),
+        ] {
+            g.add_artifact(id, k);
+        }
+        for r in [
+            row("pkg:pypi/requests@2.31.0", EdgeKind::DependsOn, "pkg:pypi/urllib3@2.0.0", 1, None),
+            row("model:base@1", EdgeKind::DependsOn, "pkg:pypi/requests@2.31.0", 2, None),
+            row("model:ft@1", EdgeKind::DerivedFrom, "model:base@1", 3, None),
+            row("deployment:prod/chat", EdgeKind::Deploys, "model:ft@1", 4, Some(6)),
+            row("deployment:dev/chat", EdgeKind::Deploys, "model:base@1", 5, None),
+        ] {
+            assert!(g.apply_edge_row(&r));
+        }
+        g.set_head(6);
+        g
+    }
+
+    fn render(hits: &[Hit<'_>]) -> Vec<String> {
+        hits.iter()
+            .map(|h| {
+                let mut s = format!("{} {} d{}:", h.kind, h.id, h.depth);
+                for (e, n) in &h.path {
+                    s.push_str(&format!(" -{e}-> {n}"));
+                }
+                s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn impact_now_and_as_of() {
+        let g = index();
+        let now = render(&g.impact("pkg:pypi/urllib3@2.0.0", None).unwrap());
+        assert_eq!(
+            now,
+            [
+                "package pkg:pypi/requests@2.31.0 d1: -depends-on-> pkg:pypi/urllib3@2.0.0",
+                "model model:base@1 d2: -depends-on-> pkg:pypi/requests@2.31.0 -depends-on-> pkg:pypi/urllib3@2.0.0",
+                "deployment deployment:dev/chat d3: -deploys-> model:base@1 -depends-on-> pkg:pypi/requests@2.31.0 -depends-on-> pkg:pypi/urllib3@2.0.0",
+                "model model:ft@1 d3: -derived-from-> model:base@1 -depends-on-> pkg:pypi/requests@2.31.0 -depends-on-> pkg:pypi/urllib3@2.0.0",
+            ]
+        );
+        // At seq 5 the prod deployment still used the fine-tuned model.
+        let then = render(&g.impact("model:base@1", Some(5)).unwrap());
+        assert_eq!(
+            then,
+            [
+                "deployment deployment:dev/chat d1: -deploys-> model:base@1",
+                "model model:ft@1 d1: -derived-from-> model:base@1",
+                "deployment deployment:prod/chat d2: -deploys-> model:ft@1 -derived-from-> model:base@1",
+            ]
+        );
+        // Before seq 2 nothing consumed the requests package.
+        assert!(g.impact("pkg:pypi/requests@2.31.0", Some(1)).unwrap().is_empty());
+        assert!(g.impact("model:unknown", None).is_none());
+    }
+
+    #[test]
+    fn deps_and_reapplied_rows() {
+        let mut g = index();
+        // Ending an edge re-reads its row with `until` set; applying twice is harmless.
+        assert!(g.apply_edge_row(&row("model:ft@1", EdgeKind::DerivedFrom, "model:base@1", 3, Some(7))));
+        assert!(g.apply_edge_row(&row("model:ft@1", EdgeKind::DerivedFrom, "model:base@1", 3, Some(7))));
+        assert_eq!(g.edge_count(), 5);
+        assert!(g.deps("model:ft@1", None).unwrap().is_empty());
+        let d = render(&g.deps("model:ft@1", Some(6)).unwrap());
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert!(!g.apply_edge_row(&row("model:nope", EdgeKind::DependsOn, "model:ft@1", 8, None)));
+    }
+}

@@ -1,0 +1,47 @@
+//! ailedger's domain: what an artifact, a reference, an edge and a ledger entry are,
+//! how entries are encoded for hashing, and the in-memory graph index with its
+//! blast-radius queries.
+//!
+//! **Architecture invariant:** this crate does no I/O, no async and knows nothing of
+//! databases or HTTP. Everything here takes values and returns values.
+
+pub mod canonical;
+pub mod digest;
+pub mod entry;
+pub mod finding;
+pub mod graph;
+pub mod kind;
+pub mod manifest;
+pub mod purl;
+pub mod reference;
+
+pub use digest::Sha256Digest;
+pub use entry::{ArtifactFact, EdgeFact, Entry, EntryData, Op};
+pub use finding::{Finding, Location, Severity};
+pub use graph::{GraphIndex, Hit};
+pub use kind::{ArtifactKind, EdgeKind};
+pub use purl::Purl;
+pub use reference::Ref;
+
+/// Why a value given to the domain was refused. Each variant names the offending input.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Error {
+    #[error("malformed digest {input:?}: {reason}")]
+    Digest { input: String, reason: &'static str },
+    #[error("malformed purl {input:?}: {reason}")]
+    Purl { input: String, reason: String },
+    #[error("unknown artifact kind {0:?} (expected one of: {kinds})", kinds = kind::ArtifactKind::NAMES.join(", "))]
+    ArtifactKind(String),
+    #[error("unknown edge type {0:?} (expected one of: {kinds})", kinds = kind::EdgeKind::NAMES.join(", "))]
+    EdgeKind(String),
+    #[error("malformed ref {input:?}: {reason}")]
+    Ref { input: String, reason: String },
+    #[error("bad manifest path {path:?}: {reason}")]
+    ManifestPath { path: String, reason: &'static str },
+    #[error("bad time {input:?}: expected RFC 3339, e.g. 2026-11-24T10:00:00Z")]
+    Time { input: String },
+    #[error("invalid entry: {0}")]
+    Entry(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
