@@ -47,8 +47,11 @@ fn check_name_part(input: &str, what: &str, part: &str) -> Result<(), Error> {
     if part.len() > 512 {
         return Err(err(format!("the {what} is longer than 512 bytes")));
     }
-    if let Some(c) = part.chars().find(|c| c.is_control() || c.is_whitespace()) {
-        return Err(err(format!("the {what} contains the character {c:?}")));
+    if let Some(c) = part.chars().find(|c| c.is_control()) {
+        return Err(err(format!("the {what} contains the control character {c:?}")));
+    }
+    if part.trim() != part {
+        return Err(err(format!("the {what} starts or ends with whitespace")));
     }
     Ok(())
 }
@@ -139,7 +142,9 @@ mod tests {
         check("model:x@", Err("the version is empty"));
         check("model:@1", Ok("model:@1"));
         check("model:", Err("the name is empty"));
-        check("model:a b", Err("character ' '"));
+        check("model:a b", Ok("model:a b"));
+        check("model: a", Err("whitespace"));
+        check("model:a\tb", Err("control character"));
         check("widget:x", Err("\"widget\" is neither"));
         check("torch", Err("expected sha256:<hex>"));
         check("sha256:abc", Err("64 hex"));
