@@ -46,7 +46,7 @@ pub struct Hit<'a> {
 }
 
 /// An edge row as stored: `until` is `None` while the edge is active.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EdgeRow {
     pub from: String,
     pub edge: EdgeKind,

@@ -1,1 +1,92 @@
-//! Placeholder.
+//! SQLite backend: the embedded default. One database file in WAL mode; writers in
+//! one process queue on a mutex, writers in several processes on SQLite's own lock
+//! (with a busy timeout).
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+ailedger_store::sqlx_backend!(sqlx::Sqlite, SqliteStore, SqliteWriter);
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+/// A ledger in one SQLite file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    write: tokio::sync::Mutex<()>,
+}
+
+/// A write transaction holding the process-local write lock.
+struct WriteTx<'a> {
+    tx: sqlx::Transaction<'a, sqlx::Sqlite>,
+    _guard: tokio::sync::MutexGuard<'a, ()>,
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+impl WriteTx<'_> {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the ledger file at `path` and migrates it.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .pragma("cache_size", "-65536");
+        Self::connect(opts)
+            .await
+            .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))
+    }
+
+    /// Opens a `sqlite:` URL.
+    pub async fn open_url(url: &str) -> Result<Self> {
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(db_err)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        Self::connect(opts).await
+    }
+
+    async fn connect(opts: SqliteConnectOptions) -> Result<Self> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await
+            .map_err(db_err)?;
+        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
+        Ok(Self { pool, write: tokio::sync::Mutex::new(()) })
+    }
+
+    async fn begin_write(&self) -> Result<WriteTx<'_>> {
+        let guard = self.write.lock().await;
+        let tx = self.pool.begin().await.map_err(db_err)?;
+        Ok(WriteTx { tx, _guard: guard })
+    }
+
+    /// Direct access for tests that tamper with the database.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}

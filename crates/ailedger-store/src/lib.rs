@@ -1,1 +1,292 @@
-//! Placeholder.
+//! The storage boundary: the [`Store`] trait every backend implements, the one
+//! function that turns an entry into derived rows ([`apply`]), and the contract
+//! suite ([`contract`]) that every backend must pass.
+//!
+//! **Architecture invariant:** no backend types (sqlx, connection pools) appear in
+//! this crate's API. Backends convert their errors into [`StoreError`] inside.
+//!
+//! **Architecture invariant:** derived-state semantics live only in [`apply`]. A
+//! backend provides primitive row operations through [`Writer`]; it never decides
+//! what an entry means. That is what makes a replay reproduce identical state on
+//! every backend.
+
+pub mod contract;
+mod sqlx_impl;
+
+use std::fmt::Debug;
+
+use ailedger_core::{
+    ArtifactFact, ArtifactKind, EdgeFact, Entry, EntryData, Op,
+    entry::validate,
+    graph::{EdgeRow, GraphIndex},
+};
+use async_trait::async_trait;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An entry refers to an artifact id that does not exist.
+    #[error("unknown artifact {0}")]
+    UnknownArtifact(String),
+    /// An entry contradicts what the ledger already holds.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// An entry is malformed.
+    #[error("invalid entry: {0}")]
+    Invalid(#[from] ailedger_core::Error),
+    /// Stored data does not decode or does not add up.
+    #[error("corrupt ledger at seq {seq}: {reason}")]
+    Corrupt { seq: u64, reason: String },
+    /// The database could not be opened or refused an operation.
+    #[error("database: {0}")]
+    Backend(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An entry about to be written: the store assigns seq and time.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub actor: String,
+    pub data: EntryData,
+}
+
+/// What [`Store::append`] assigned to one entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Appended {
+    pub seq: u64,
+    pub time_us: i64,
+    #[serde(serialize_with = "hex_bytes")]
+    pub leaf_hash: [u8; 32],
+    /// Notes from applying the entry, e.g. an alias already held by another artifact.
+    pub notes: Vec<String>,
+}
+
+fn hex_bytes<S: serde::Serializer>(b: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&ailedger_core::Sha256Digest(*b).hex())
+}
+
+/// An entry as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    pub seq: u64,
+    pub time_us: i64,
+    pub actor: String,
+    pub kind: String,
+    pub body: Vec<u8>,
+    pub leaf_hash: [u8; 32],
+}
+
+impl StoredEntry {
+    /// Builds the stored form of an entry: canonical body and leaf hash.
+    pub fn encode(entry: &Entry) -> Result<Self> {
+        let body = entry.body()?;
+        Ok(Self {
+            seq: entry.seq,
+            time_us: entry.time_us,
+            actor: entry.actor.clone(),
+            kind: entry.data.kind().to_owned(),
+            leaf_hash: ailedger_core::canonical::leaf_hash(&body),
+            body,
+        })
+    }
+
+    /// Decodes the body and checks the columns beside it agree with it.
+    pub fn decode(&self) -> Result<Entry> {
+        let corrupt = |reason: String| StoreError::Corrupt { seq: self.seq, reason };
+        let e = Entry::from_body(&self.body).map_err(|e| corrupt(e.to_string()))?;
+        if e.seq != self.seq || e.time_us != self.time_us || e.actor != self.actor || e.data.kind() != self.kind {
+            return Err(corrupt("columns disagree with the body".into()));
+        }
+        if ailedger_core::canonical::leaf_hash(&self.body) != self.leaf_hash {
+            return Err(corrupt("leaf hash does not match the body".into()));
+        }
+        Ok(e)
+    }
+}
+
+/// An artifact as the derived tables know it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArtifactRecord {
+    pub id: String,
+    pub kind: ArtifactKind,
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub attrs: Map<String, Value>,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub aliases: Vec<String>,
+}
+
+/// Every derived row, in a stable order: what a replay must reproduce.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DerivedDump {
+    pub artifacts: Vec<ArtifactRecord>,
+    /// `(alias, artifact id, seq)`
+    pub aliases: Vec<(String, String, u64)>,
+    pub edges: Vec<EdgeRow>,
+}
+
+/// Counts for sizing the graph index before loading it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub entries: u64,
+    pub artifacts: u64,
+    pub edges: u64,
+}
+
+/// A ledger store. Appends are atomic per call: all entries and their derived rows,
+/// or nothing.
+#[async_trait]
+pub trait Store: Send + Sync + Debug {
+    /// Appends entries in one transaction; seq is gap-free and totally ordered even
+    /// with several processes writing to one database.
+    async fn append(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>>;
+    /// The last committed seq (0 when empty).
+    async fn head(&self) -> Result<u64>;
+    async fn counts(&self) -> Result<Counts>;
+    /// Up to `limit` entries with seq greater than `after`, in seq order.
+    async fn entries(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>>;
+    /// The last seq written at or before `time_us` (0 when none).
+    async fn seq_at(&self, time_us: i64) -> Result<u64>;
+    /// The artifact id an alias (a canonical ref string) names.
+    async fn resolve(&self, alias: &str) -> Result<Option<String>>;
+    /// Aliases starting with `prefix` (for unversioned named refs), at most `limit`.
+    async fn aliases_with_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<(String, String)>>;
+    async fn artifact(&self, id: &str) -> Result<Option<ArtifactRecord>>;
+    /// Every edge row (active or ended) from or to `id`.
+    async fn edges_of(&self, id: &str) -> Result<Vec<EdgeRow>>;
+    /// Feeds the index everything that changed after `after` up to the current head,
+    /// and returns that head. Artifacts first, then edge rows.
+    async fn load_into(&self, index: &mut GraphIndex, after: u64) -> Result<u64>;
+    /// Every derived row, for replay comparison.
+    async fn dump_derived(&self) -> Result<DerivedDump>;
+    /// Writes already-sequenced entries (a replay): each must continue the sequence.
+    async fn replay(&self, entries: Vec<Entry>) -> Result<()>;
+}
+
+/// Primitive row operations a backend offers inside one write transaction.
+#[async_trait]
+pub trait Writer: Send {
+    async fn insert_entry(&mut self, e: &StoredEntry) -> Result<()>;
+    /// Kind and attributes of an existing artifact.
+    async fn artifact_state(&mut self, id: &str) -> Result<Option<(ArtifactKind, Map<String, Value>)>>;
+    async fn insert_artifact(&mut self, a: &ArtifactFact, seq: u64) -> Result<()>;
+    async fn touch_artifact(&mut self, id: &str, attrs: Option<&Map<String, Value>>, seq: u64) -> Result<()>;
+    /// The artifact an alias names, if any.
+    async fn alias_owner(&mut self, alias: &str) -> Result<Option<String>>;
+    async fn insert_alias(&mut self, alias: &str, id: &str, seq: u64) -> Result<()>;
+    /// Targets of `from`'s active edges of kind `edge`.
+    async fn active_targets(&mut self, from: &str, edge: ailedger_core::EdgeKind) -> Result<Vec<String>>;
+    async fn edge_active(&mut self, e: &EdgeFact) -> Result<bool>;
+    async fn start_edge(&mut self, e: &EdgeFact, seq: u64) -> Result<()>;
+    async fn end_edge(&mut self, e: &EdgeFact, seq: u64) -> Result<()>;
+}
+
+/// Applies one entry: writes it and its derived rows through `w`. Returns notes.
+///
+/// This is the only place that decides what an entry means for derived state.
+pub async fn apply(w: &mut dyn Writer, entry: &Entry) -> Result<(StoredEntry, Vec<String>)> {
+    validate(&entry.data)?;
+    let stored = StoredEntry::encode(entry)?;
+    w.insert_entry(&stored).await?;
+    let seq = entry.seq;
+    let mut notes = Vec::new();
+    // Artifacts first, so that edges within one entry may refer to them.
+    for op in entry.data.ops() {
+        if let Op::Artifact(a) = op {
+            apply_artifact(w, a, seq, &mut notes).await?;
+        }
+    }
+    for id in entry.data.referenced_ids() {
+        if w.artifact_state(id).await?.is_none() {
+            return Err(StoreError::UnknownArtifact(id.to_owned()));
+        }
+    }
+    for op in entry.data.ops() {
+        match op {
+            Op::Artifact(_) => {}
+            Op::StartEdge(e) => {
+                if !w.edge_active(e).await? {
+                    w.start_edge(e, seq).await?;
+                }
+            }
+            Op::EndEdge(e) => {
+                if w.edge_active(e).await? {
+                    w.end_edge(e, seq).await?;
+                } else {
+                    notes.push(format!("{} {} {} was not active", e.from, e.edge, e.to));
+                }
+            }
+            Op::SetEdges { from, edge, to } => {
+                let current = w.active_targets(from, edge).await?;
+                for old in current.iter().filter(|c| !to.contains(c)) {
+                    let e = EdgeFact { from: from.to_owned(), edge, to: old.clone() };
+                    w.end_edge(&e, seq).await?;
+                }
+                for new in to.iter().filter(|t| !current.contains(t)) {
+                    let e = EdgeFact { from: from.to_owned(), edge, to: new.clone() };
+                    w.start_edge(&e, seq).await?;
+                }
+            }
+        }
+    }
+    Ok((stored, notes))
+}
+
+async fn apply_artifact(
+    w: &mut dyn Writer,
+    a: &ArtifactFact,
+    seq: u64,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    match w.artifact_state(&a.id).await? {
+        None => {
+            if let Some(owner) = w.alias_owner(&a.id).await? {
+                return Err(StoreError::Conflict(format!(
+                    "{} is already an alias of {owner}; register against that artifact",
+                    a.id
+                )));
+            }
+            w.insert_artifact(a, seq).await?;
+            w.insert_alias(&a.id, &a.id, seq).await?;
+        }
+        Some((kind, mut attrs)) => {
+            if kind != a.kind {
+                return Err(StoreError::Conflict(format!("{} is a {kind}, not a {}", a.id, a.kind)));
+            }
+            let changed = a.attrs.iter().any(|(k, v)| attrs.get(k) != Some(v));
+            if changed {
+                for (k, v) in &a.attrs {
+                    attrs.insert(k.clone(), v.clone());
+                }
+            }
+            w.touch_artifact(&a.id, changed.then_some(&attrs), seq).await?;
+        }
+    }
+    for alias in &a.aliases {
+        match w.alias_owner(alias).await? {
+            None => w.insert_alias(alias, &a.id, seq).await?,
+            Some(owner) if owner == a.id => {}
+            Some(owner) => notes.push(format!("alias {alias} already names {owner}; not added to {}", a.id)),
+        }
+    }
+    Ok(())
+}
+
+/// Rebuilds a graph index from a store.
+pub async fn build_index(store: &dyn Store) -> Result<GraphIndex> {
+    let c = store.counts().await?;
+    let mut index = GraphIndex::with_capacity(c.artifacts as usize, c.edges as usize);
+    let head = store.load_into(&mut index, 0).await?;
+    index.set_head(head);
+    index.shrink_to_fit();
+    Ok(index)
+}
+
+/// Current time in microseconds since the epoch.
+pub fn now_us() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
+}

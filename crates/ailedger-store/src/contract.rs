@@ -1,0 +1,341 @@
+//! The contract every [`Store`] backend must honour, as async test functions.
+//!
+//! A backend's test suite calls [`contract_tests!`](crate::contract_tests) with a
+//! function that makes a [`Fixture`]; the macro expands to one test per contract.
+
+use std::sync::Arc;
+
+use ailedger_core::{ArtifactFact, ArtifactKind, EdgeFact, EdgeKind, EntryData};
+use async_trait::async_trait;
+use serde_json::{Map, json};
+
+use crate::{NewEntry, Store, StoreError, build_index};
+
+/// A fresh, empty database for one test.
+#[async_trait]
+pub trait Fixture: Send + Sync {
+    /// The store under test.
+    fn store(&self) -> Arc<dyn Store>;
+    /// Another handle (its own connections, as a second server process would have)
+    /// to the same database.
+    async fn another(&self) -> Arc<dyn Store>;
+    /// A second, empty database of the same backend.
+    async fn sibling(&self) -> Arc<dyn Store>;
+}
+
+/// Expands to one `#[tokio::test]` per contract, each calling `$make().await` for a
+/// fresh [`Fixture`].
+#[macro_export]
+macro_rules! contract_tests {
+    ($make:path) => {
+        $crate::contract_tests!(@each $make,
+            append_is_gap_free_and_hashes_bodies,
+            register_resolve_and_merge,
+            failed_write_records_nothing,
+            deploy_sets_uses_and_ends_old_edges,
+            as_of_answers_from_history,
+            replay_reproduces_derived_state,
+            index_tail_matches_full_build,
+            concurrent_writers_stay_gap_free,
+        );
+    };
+    (@each $make:path, $($name:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(fx) = $make().await else { return };
+                $crate::contract::$name(&fx).await;
+            }
+        )+
+    };
+}
+
+fn pkg(name: &str, version: &str) -> ArtifactFact {
+    ArtifactFact {
+        id: format!("pkg:pypi/{name}@{version}"),
+        kind: ArtifactKind::Package,
+        name: Some(name.into()),
+        version: Some(version.into()),
+        aliases: vec![],
+        attrs: Map::new(),
+    }
+}
+
+fn named(kind: ArtifactKind, name: &str, version: &str) -> ArtifactFact {
+    ArtifactFact {
+        id: format!("{kind}:{name}@{version}"),
+        kind,
+        name: Some(name.into()),
+        version: Some(version.into()),
+        aliases: vec![],
+        attrs: Map::new(),
+    }
+}
+
+fn edge(from: &str, edge: EdgeKind, to: &str) -> EdgeFact {
+    EdgeFact { from: from.into(), edge, to: to.into() }
+}
+
+fn entry(data: EntryData) -> NewEntry {
+    NewEntry { actor: "contract@test".into(), data }
+}
+
+fn register(artifacts: Vec<ArtifactFact>, edges: Vec<EdgeFact>) -> NewEntry {
+    entry(EntryData::Register { artifacts, edges })
+}
+
+fn deploy(name: &str, uses: &[&str]) -> NewEntry {
+    entry(EntryData::Deploy {
+        deployment: ArtifactFact {
+            id: format!("deployment:{name}"),
+            kind: ArtifactKind::Deployment,
+            name: Some(name.into()),
+            version: None,
+            aliases: vec![],
+            attrs: Map::new(),
+        },
+        uses: uses.iter().map(|s| s.to_string()).collect(),
+    })
+}
+
+/// A small supply chain: two packages, a model depending on one, a fine-tune, a deployment.
+async fn seed(store: &dyn Store) {
+    store
+        .append(vec![
+            register(vec![pkg("urllib3", "2.0.7"), pkg("requests", "2.31.0")], vec![edge(
+                "pkg:pypi/requests@2.31.0",
+                EdgeKind::DependsOn,
+                "pkg:pypi/urllib3@2.0.7",
+            )]),
+            register(vec![named(ArtifactKind::Model, "base", "1")], vec![edge(
+                "model:base@1",
+                EdgeKind::DependsOn,
+                "pkg:pypi/requests@2.31.0",
+            )]),
+            register(vec![named(ArtifactKind::Model, "ft", "1")], vec![edge(
+                "model:ft@1",
+                EdgeKind::DerivedFrom,
+                "model:base@1",
+            )]),
+            deploy("prod/chat", &["model:ft@1"]),
+        ])
+        .await
+        .unwrap();
+}
+
+pub async fn append_is_gap_free_and_hashes_bodies(fx: &dyn Fixture) {
+    let store = fx.store();
+    assert_eq!(store.head().await.unwrap(), 0);
+    let a = store.append(vec![register(vec![pkg("numpy", "1.26.4")], vec![])]).await.unwrap();
+    let b = store
+        .append(vec![register(vec![pkg("torch", "2.4.1")], vec![]), register(vec![pkg("six", "1.16.0")], vec![])])
+        .await
+        .unwrap();
+    let seqs: Vec<u64> = a.iter().chain(&b).map(|x| x.seq).collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    let entries = store.entries(0, 100).await.unwrap();
+    assert_eq!(entries.len(), 3);
+    for (e, appended) in entries.iter().zip(a.iter().chain(&b)) {
+        let decoded = e.decode().unwrap();
+        assert_eq!(e.leaf_hash, appended.leaf_hash);
+        assert_eq!(e.leaf_hash, ailedger_core::canonical::leaf_hash(&e.body));
+        assert_eq!(decoded.actor, "contract@test");
+        assert_eq!(e.kind, "register");
+    }
+    assert!(entries.windows(2).all(|w| w[0].time_us <= w[1].time_us), "times are monotonic");
+    assert_eq!(store.entries(2, 100).await.unwrap().len(), 1);
+    assert_eq!(store.head().await.unwrap(), 3);
+}
+
+pub async fn register_resolve_and_merge(fx: &dyn Fixture) {
+    let store = fx.store();
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let mut torch = pkg("torch", "2.4.1");
+    torch.aliases = vec![digest.clone()];
+    torch.attrs = Map::from_iter([("source".to_string(), json!("pypi"))]);
+    store.append(vec![register(vec![torch.clone()], vec![])]).await.unwrap();
+    // The same package again, with a new attribute: one artifact, merged attributes.
+    let mut again = pkg("torch", "2.4.1");
+    again.attrs = Map::from_iter([("license".to_string(), json!("BSD-3-Clause"))]);
+    store.append(vec![register(vec![again], vec![])]).await.unwrap();
+    assert_eq!(store.resolve("pkg:pypi/torch@2.4.1").await.unwrap().as_deref(), Some("pkg:pypi/torch@2.4.1"));
+    assert_eq!(store.resolve(&digest).await.unwrap().as_deref(), Some("pkg:pypi/torch@2.4.1"));
+    assert_eq!(store.resolve("pkg:pypi/torch@9").await.unwrap(), None);
+    let rec = store.artifact("pkg:pypi/torch@2.4.1").await.unwrap().unwrap();
+    assert_eq!(rec.kind, ArtifactKind::Package);
+    assert_eq!(rec.attrs.get("source"), Some(&json!("pypi")));
+    assert_eq!(rec.attrs.get("license"), Some(&json!("BSD-3-Clause")));
+    assert_eq!((rec.first_seq, rec.last_seq), (1, 2));
+    assert_eq!(rec.aliases, vec!["pkg:pypi/torch@2.4.1".to_string(), digest.clone()]);
+    // An alias another artifact already holds is not taken over, and the note says so.
+    let mut other = pkg("torchvision", "0.19.1");
+    other.aliases = vec![digest.clone()];
+    let res = store.append(vec![register(vec![other], vec![])]).await.unwrap();
+    assert!(res[0].notes[0].contains("already names pkg:pypi/torch@2.4.1"), "{:?}", res[0].notes);
+    assert_eq!(store.resolve(&digest).await.unwrap().as_deref(), Some("pkg:pypi/torch@2.4.1"));
+    // A kind clash is refused.
+    let mut clash = named(ArtifactKind::Model, "x", "1");
+    clash.id = digest.clone();
+    let err = store.append(vec![register(vec![clash], vec![])]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    let pre = store.aliases_with_prefix("pkg:pypi/torch", 10).await.unwrap();
+    assert_eq!(pre.len(), 2, "{pre:?}");
+}
+
+pub async fn failed_write_records_nothing(fx: &dyn Fixture) {
+    let store = fx.store();
+    seed(store.as_ref()).await;
+    let before = store.dump_derived().await.unwrap();
+    let head = store.head().await.unwrap();
+    // The second entry of the batch links to an unknown artifact: the whole batch fails.
+    let err = store
+        .append(vec![
+            register(vec![pkg("idna", "3.7")], vec![]),
+            entry(EntryData::Link { edges: vec![edge("model:base@1", EdgeKind::DependsOn, "pkg:pypi/nope@1")] }),
+        ])
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, StoreError::UnknownArtifact(id) if id == "pkg:pypi/nope@1"), "{err}");
+    // A malformed entry fails validation.
+    let bad = store
+        .append(vec![entry(EntryData::Link { edges: vec![edge("model:base@1", EdgeKind::DependsOn, "model:base@1")] })])
+        .await
+        .unwrap_err();
+    assert!(matches!(bad, StoreError::Invalid(_)), "{bad}");
+    assert_eq!(store.head().await.unwrap(), head);
+    assert_eq!(store.dump_derived().await.unwrap(), before);
+    assert_eq!(store.resolve("pkg:pypi/idna@3.7").await.unwrap(), None);
+    // And the sequence continues without a gap.
+    let ok = store.append(vec![register(vec![pkg("idna", "3.7")], vec![])]).await.unwrap();
+    assert_eq!(ok[0].seq, head + 1);
+}
+
+pub async fn deploy_sets_uses_and_ends_old_edges(fx: &dyn Fixture) {
+    let store = fx.store();
+    seed(store.as_ref()).await;
+    // prod/chat moves from the fine-tune to the base model (seq 5).
+    store.append(vec![deploy("prod/chat", &["model:base@1"])]).await.unwrap();
+    let edges = store.edges_of("deployment:prod/chat").await.unwrap();
+    let mut rendered: Vec<String> =
+        edges.iter().map(|e| format!("{} {} {} {}..{:?}", e.from, e.edge, e.to, e.since, e.until)).collect();
+    rendered.sort();
+    assert_eq!(rendered, [
+        "deployment:prod/chat deploys model:base@1 5..None",
+        "deployment:prod/chat deploys model:ft@1 4..Some(5)",
+    ]);
+    // Deploying the same set again changes no edge.
+    store.append(vec![deploy("prod/chat", &["model:base@1"])]).await.unwrap();
+    assert_eq!(store.edges_of("deployment:prod/chat").await.unwrap().len(), 2);
+    // Unlink ends an edge; linking again starts a new one.
+    store
+        .append(vec![entry(EntryData::Unlink { edges: vec![edge("model:ft@1", EdgeKind::DerivedFrom, "model:base@1")] })])
+        .await
+        .unwrap();
+    store
+        .append(vec![entry(EntryData::Link { edges: vec![edge("model:ft@1", EdgeKind::DerivedFrom, "model:base@1")] })])
+        .await
+        .unwrap();
+    let ft: Vec<_> = store
+        .edges_of("model:ft@1")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.edge == EdgeKind::DerivedFrom)
+        .map(|e| (e.since, e.until))
+        .collect();
+    assert_eq!(ft.len(), 2);
+    assert!(ft.contains(&(3, Some(7))) && ft.contains(&(8, None)), "{ft:?}");
+}
+
+pub async fn as_of_answers_from_history(fx: &dyn Fixture) {
+    let store = fx.store();
+    seed(store.as_ref()).await;
+    let t4 = store.entries(3, 1).await.unwrap()[0].time_us;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    store.append(vec![deploy("prod/chat", &["pkg:pypi/requests@2.31.0"])]).await.unwrap();
+    assert_eq!(store.seq_at(t4).await.unwrap(), 4);
+    assert_eq!(store.seq_at(0).await.unwrap(), 0);
+    let index = build_index(store.as_ref()).await.unwrap();
+    let ids = |hits: Vec<ailedger_core::Hit<'_>>| hits.into_iter().map(|h| h.id.to_string()).collect::<Vec<_>>();
+    assert_eq!(ids(index.impact("model:base@1", None).unwrap()), ["model:ft@1"]);
+    assert_eq!(ids(index.impact("model:base@1", Some(4)).unwrap()), ["model:ft@1", "deployment:prod/chat"]);
+    let deps = index.deps("deployment:prod/chat", Some(4)).unwrap();
+    assert_eq!(deps.len(), 4);
+    assert_eq!(deps.last().unwrap().depth, 4);
+}
+
+pub async fn replay_reproduces_derived_state(fx: &dyn Fixture) {
+    let store = fx.store();
+    seed(store.as_ref()).await;
+    let mut torch = pkg("torch", "2.4.1");
+    torch.aliases = vec![format!("sha256:{}", "cd".repeat(32))];
+    torch.attrs = Map::from_iter([("k".to_string(), json!({"nested": [1, 2.5, "x"]}))]);
+    store.append(vec![register(vec![torch], vec![])]).await.unwrap();
+    store.append(vec![deploy("prod/chat", &["model:base@1", "pkg:pypi/torch@2.4.1"])]).await.unwrap();
+    store.append(vec![deploy("dev/chat", &["model:ft@1"])]).await.unwrap();
+    let entries: Vec<_> =
+        store.entries(0, 1000).await.unwrap().iter().map(|e| e.decode().unwrap()).collect();
+    let fresh = fx.sibling().await;
+    fresh.replay(entries.clone()).await.unwrap();
+    assert_eq!(fresh.dump_derived().await.unwrap(), store.dump_derived().await.unwrap());
+    assert_eq!(fresh.entries(0, 1000).await.unwrap(), store.entries(0, 1000).await.unwrap());
+    // A replay that skips a seq is refused.
+    let gap = fx.sibling().await;
+    let err = gap.replay(entries[1..].to_vec()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { seq: 2, .. }), "{err}");
+}
+
+pub async fn index_tail_matches_full_build(fx: &dyn Fixture) {
+    let store = fx.store();
+    seed(store.as_ref()).await;
+    let mut index = build_index(store.as_ref()).await.unwrap();
+    // A second handle (as a second server would be) writes; the first index tails it.
+    let other = fx.another().await;
+    other.append(vec![deploy("prod/chat", &["model:base@1"])]).await.unwrap();
+    other.append(vec![register(vec![named(ArtifactKind::Dataset, "wiki", "1")], vec![])]).await.unwrap();
+    other
+        .append(vec![entry(EntryData::Link { edges: vec![edge("model:base@1", EdgeKind::TrainedOn, "dataset:wiki@1")] })])
+        .await
+        .unwrap();
+    let after = index.head();
+    let head = store.load_into(&mut index, after).await.unwrap();
+    index.set_head(head);
+    assert_eq!(head, 7);
+    let full = build_index(store.as_ref()).await.unwrap();
+    for id in ["dataset:wiki@1", "pkg:pypi/urllib3@2.0.7", "model:ft@1"] {
+        for at in [None, Some(4), Some(5), Some(6)] {
+            assert_eq!(index.impact(id, at), full.impact(id, at), "{id} at {at:?}");
+        }
+    }
+    assert_eq!(index.edge_count(), full.edge_count());
+    let hits = index.impact("dataset:wiki@1", None).unwrap();
+    assert!(hits.iter().any(|h| h.id == "deployment:prod/chat" && h.depth == 2));
+}
+
+pub async fn concurrent_writers_stay_gap_free(fx: &dyn Fixture) {
+    const WRITERS: usize = 4;
+    const PER_WRITER: usize = 25;
+    let mut handles = Vec::new();
+    for w in 0..WRITERS {
+        let store = if w == 0 { fx.store() } else { fx.another().await };
+        handles.push(tokio::spawn(async move {
+            for i in 0..PER_WRITER {
+                let batch = vec![register(vec![pkg(&format!("w{w}-p{i}"), "1.0")], vec![])];
+                store.append(batch).await.unwrap();
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let store = fx.store();
+    let entries = store.entries(0, 10_000).await.unwrap();
+    let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
+    let want: Vec<u64> = (1..=(WRITERS * PER_WRITER) as u64).collect();
+    assert_eq!(seqs, want);
+    for e in &entries {
+        e.decode().unwrap();
+    }
+    assert!(entries.windows(2).all(|w| w[0].time_us <= w[1].time_us));
+    assert_eq!(store.counts().await.unwrap().artifacts, (WRITERS * PER_WRITER) as u64);
+}

@@ -1,0 +1,442 @@
+//! The SQL both relational backends share, as a macro expanded inside each backend
+//! crate (so this crate never depends on sqlx). Every statement here is written in
+//! the common subset of SQLite and PostgreSQL: `$n` placeholders used in increasing
+//! order, `RETURNING`, `ON CONFLICT DO NOTHING`, partial unique indexes.
+//!
+//! A backend provides `struct $store { pool: sqlx::Pool<$db>, .. }` and its own
+//! `begin_write` (how it takes the write lock); the macro provides the rest.
+
+/// Implements [`Writer`](crate::Writer) for `$writer` and the shared read and write
+/// methods for `$store`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! sqlx_backend {
+    ($db:ty, $store:ident, $writer:ident) => {
+        use $crate::{
+            Appended, ArtifactRecord, Counts, DerivedDump, NewEntry, Result, StoreError,
+            StoredEntry, Writer,
+        };
+        use ailedger_core::{ArtifactFact, ArtifactKind, EdgeFact, EdgeKind, Entry, graph::{EdgeRow, GraphIndex}};
+        use serde_json::{Map, Value};
+        use sqlx::Row as _;
+
+        fn db_err(e: sqlx::Error) -> StoreError {
+            StoreError::Backend(e.to_string())
+        }
+
+        fn to_i64(v: u64) -> i64 {
+            i64::try_from(v).unwrap_or(i64::MAX)
+        }
+
+        fn to_u64(v: i64) -> u64 {
+            u64::try_from(v).unwrap_or(0)
+        }
+
+        fn parse_kind<T: std::str::FromStr>(s: &str, seq: u64) -> Result<T> {
+            s.parse().map_err(|_| StoreError::Corrupt { seq, reason: format!("unknown kind {s:?} in derived row") })
+        }
+
+        fn parse_attrs(s: &str, seq: u64) -> Result<Map<String, Value>> {
+            serde_json::from_str(s).map_err(|e| StoreError::Corrupt { seq, reason: format!("attrs: {e}") })
+        }
+
+        fn hash32(v: &[u8], seq: u64) -> Result<[u8; 32]> {
+            v.try_into().map_err(|_| StoreError::Corrupt { seq, reason: "leaf hash is not 32 bytes".into() })
+        }
+
+        /// Row operations inside one write transaction.
+        pub(crate) struct $writer<'c> {
+            pub(crate) conn: &'c mut <$db as sqlx::Database>::Connection,
+        }
+
+        #[async_trait::async_trait]
+        impl Writer for $writer<'_> {
+            async fn insert_entry(&mut self, e: &StoredEntry) -> Result<()> {
+                sqlx::query("INSERT INTO entries (seq, time_us, actor, kind, body, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(to_i64(e.seq))
+                    .bind(e.time_us)
+                    .bind(&e.actor)
+                    .bind(&e.kind)
+                    .bind(&e.body)
+                    .bind(&e.leaf_hash[..])
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn artifact_state(&mut self, id: &str) -> Result<Option<(ArtifactKind, Map<String, Value>)>> {
+                let row = sqlx::query("SELECT kind, attrs, first_seq FROM artifacts WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                row.map(|r| {
+                    let seq = to_u64(r.get::<i64, _>(2));
+                    Ok((parse_kind(r.get::<&str, _>(0), seq)?, parse_attrs(r.get::<&str, _>(1), seq)?))
+                })
+                .transpose()
+            }
+
+            async fn insert_artifact(&mut self, a: &ArtifactFact, seq: u64) -> Result<()> {
+                let attrs = serde_json::to_string(&a.attrs).map_err(|e| StoreError::Backend(e.to_string()))?;
+                sqlx::query("INSERT INTO artifacts (id, kind, name, version, attrs, first_seq, last_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(&a.id)
+                    .bind(a.kind.as_str())
+                    .bind(&a.name)
+                    .bind(&a.version)
+                    .bind(attrs)
+                    .bind(to_i64(seq))
+                    .bind(to_i64(seq))
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn touch_artifact(&mut self, id: &str, attrs: Option<&Map<String, Value>>, seq: u64) -> Result<()> {
+                match attrs {
+                    Some(attrs) => {
+                        let attrs = serde_json::to_string(attrs).map_err(|e| StoreError::Backend(e.to_string()))?;
+                        sqlx::query("UPDATE artifacts SET attrs = $1, last_seq = $2 WHERE id = $3")
+                            .bind(attrs)
+                            .bind(to_i64(seq))
+                            .bind(id)
+                            .execute(&mut *self.conn)
+                            .await
+                            .map_err(db_err)?;
+                    }
+                    None => {
+                        sqlx::query("UPDATE artifacts SET last_seq = $1 WHERE id = $2")
+                            .bind(to_i64(seq))
+                            .bind(id)
+                            .execute(&mut *self.conn)
+                            .await
+                            .map_err(db_err)?;
+                    }
+                }
+                Ok(())
+            }
+
+            async fn alias_owner(&mut self, alias: &str) -> Result<Option<String>> {
+                sqlx::query_scalar("SELECT artifact FROM aliases WHERE alias = $1")
+                    .bind(alias)
+                    .fetch_optional(&mut *self.conn)
+                    .await
+                    .map_err(db_err)
+            }
+
+            async fn insert_alias(&mut self, alias: &str, id: &str, seq: u64) -> Result<()> {
+                sqlx::query("INSERT INTO aliases (alias, artifact, seq) VALUES ($1, $2, $3)")
+                    .bind(alias)
+                    .bind(id)
+                    .bind(to_i64(seq))
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn active_targets(&mut self, from: &str, edge: EdgeKind) -> Result<Vec<String>> {
+                sqlx::query_scalar("SELECT dst FROM edges WHERE src = $1 AND kind = $2 AND until_seq IS NULL ORDER BY dst")
+                    .bind(from)
+                    .bind(edge.as_str())
+                    .fetch_all(&mut *self.conn)
+                    .await
+                    .map_err(db_err)
+            }
+
+            async fn edge_active(&mut self, e: &EdgeFact) -> Result<bool> {
+                let n: Option<i64> = sqlx::query_scalar("SELECT since_seq FROM edges WHERE src = $1 AND kind = $2 AND dst = $3 AND until_seq IS NULL")
+                    .bind(&e.from)
+                    .bind(e.edge.as_str())
+                    .bind(&e.to)
+                    .fetch_optional(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(n.is_some())
+            }
+
+            async fn start_edge(&mut self, e: &EdgeFact, seq: u64) -> Result<()> {
+                sqlx::query("INSERT INTO edges (src, kind, dst, since_seq) VALUES ($1, $2, $3, $4)")
+                    .bind(&e.from)
+                    .bind(e.edge.as_str())
+                    .bind(&e.to)
+                    .bind(to_i64(seq))
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn end_edge(&mut self, e: &EdgeFact, seq: u64) -> Result<()> {
+                sqlx::query("UPDATE edges SET until_seq = $1 WHERE src = $2 AND kind = $3 AND dst = $4 AND until_seq IS NULL")
+                    .bind(to_i64(seq))
+                    .bind(&e.from)
+                    .bind(e.edge.as_str())
+                    .bind(&e.to)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+        }
+
+        fn edge_row(r: &<$db as sqlx::Database>::Row) -> Result<EdgeRow> {
+            let since = to_u64(r.get::<i64, _>(3));
+            Ok(EdgeRow {
+                from: r.get::<String, _>(0),
+                edge: parse_kind(r.get::<&str, _>(1), since)?,
+                to: r.get::<String, _>(2),
+                since,
+                until: r.get::<Option<i64>, _>(4).map(to_u64),
+            })
+        }
+
+        impl $store {
+            /// Takes the write lock, reserves `n` seqs, and returns the first one and
+            /// the (monotonic) time for them.
+            async fn reserve(conn: &mut <$db as sqlx::Database>::Connection, n: u64, at_least_us: i64) -> Result<(u64, i64)> {
+                let row = sqlx::query("UPDATE ledger_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, time_us")
+                    .bind(to_i64(n))
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                let last = to_u64(row.get::<i64, _>(0));
+                let time_us = at_least_us.max(row.get::<i64, _>(1));
+                sqlx::query("UPDATE ledger_head SET time_us = $1 WHERE id = 1")
+                    .bind(time_us)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok((last + 1 - n, time_us))
+            }
+
+            async fn append_in(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>> {
+                if entries.is_empty() {
+                    return Ok(vec![]);
+                }
+                let mut tx = self.begin_write().await?;
+                let (first, time_us) = Self::reserve(&mut tx, entries.len() as u64, $crate::now_us()).await?;
+                let mut out = Vec::with_capacity(entries.len());
+                for (i, e) in entries.into_iter().enumerate() {
+                    let entry = Entry { seq: first + i as u64, time_us, actor: e.actor, data: e.data };
+                    let (stored, notes) = $crate::apply(&mut $writer { conn: &mut tx }, &entry).await?;
+                    out.push(Appended { seq: stored.seq, time_us, leaf_hash: stored.leaf_hash, notes });
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(out)
+            }
+
+            async fn replay_in(&self, entries: Vec<Entry>) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                for entry in entries {
+                    let (next, _) = Self::reserve(&mut tx, 1, entry.time_us).await?;
+                    if entry.seq != next {
+                        return Err(StoreError::Corrupt { seq: entry.seq, reason: format!("replay expected seq {next}") });
+                    }
+                    sqlx::query("UPDATE ledger_head SET time_us = $1 WHERE id = 1")
+                        .bind(entry.time_us)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    $crate::apply(&mut $writer { conn: &mut tx }, &entry).await?;
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn head_in(&self) -> Result<u64> {
+                let seq: i64 = sqlx::query_scalar("SELECT seq FROM ledger_head WHERE id = 1")
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(to_u64(seq))
+            }
+
+            async fn counts_in(&self) -> Result<Counts> {
+                let row = sqlx::query("SELECT (SELECT seq FROM ledger_head WHERE id = 1), (SELECT count(*) FROM artifacts), (SELECT count(*) FROM edges)")
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(Counts {
+                    entries: to_u64(row.get::<i64, _>(0)),
+                    artifacts: to_u64(row.get::<i64, _>(1)),
+                    edges: to_u64(row.get::<i64, _>(2)),
+                })
+            }
+
+            async fn entries_in(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>> {
+                let rows = sqlx::query("SELECT seq, time_us, actor, kind, body, leaf_hash FROM entries WHERE seq > $1 ORDER BY seq LIMIT $2")
+                    .bind(to_i64(after))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter()
+                    .map(|r| {
+                        let seq = to_u64(r.get::<i64, _>(0));
+                        Ok(StoredEntry {
+                            seq,
+                            time_us: r.get(1),
+                            actor: r.get(2),
+                            kind: r.get(3),
+                            body: r.get(4),
+                            leaf_hash: hash32(r.get::<&[u8], _>(5), seq)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn seq_at_in(&self, time_us: i64) -> Result<u64> {
+                let seq: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM entries WHERE time_us <= $1")
+                    .bind(time_us)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(seq.map(to_u64).unwrap_or(0))
+            }
+
+            async fn resolve_in(&self, alias: &str) -> Result<Option<String>> {
+                sqlx::query_scalar("SELECT artifact FROM aliases WHERE alias = $1")
+                    .bind(alias)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)
+            }
+
+            async fn aliases_with_prefix_in(&self, prefix: &str, limit: u32) -> Result<Vec<(String, String)>> {
+                // Range scan instead of LIKE, so `%` and `_` in names mean nothing.
+                let mut end = prefix.to_owned();
+                end.push(char::MAX);
+                let rows = sqlx::query("SELECT alias, artifact FROM aliases WHERE alias >= $1 AND alias < $2 ORDER BY alias LIMIT $3")
+                    .bind(prefix)
+                    .bind(end)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+            }
+
+            async fn artifact_in(&self, id: &str) -> Result<Option<ArtifactRecord>> {
+                let Some(r) = sqlx::query("SELECT id, kind, name, version, attrs, first_seq, last_seq FROM artifacts WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?
+                else {
+                    return Ok(None);
+                };
+                let aliases = sqlx::query_scalar("SELECT alias FROM aliases WHERE artifact = $1 ORDER BY alias")
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(Some(artifact_row(&r, aliases)?))
+            }
+
+            async fn edges_of_in(&self, id: &str) -> Result<Vec<EdgeRow>> {
+                let rows = sqlx::query("SELECT src, kind, dst, since_seq, until_seq FROM edges WHERE src = $1 UNION ALL SELECT src, kind, dst, since_seq, until_seq FROM edges WHERE dst = $2 ORDER BY 4, 1, 2, 3")
+                    .bind(id)
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter().map(edge_row).collect()
+            }
+
+            async fn load_into_in(&self, index: &mut GraphIndex, after: u64) -> Result<u64> {
+                use futures_util::TryStreamExt as _;
+                let head = self.head_in().await?;
+                if head <= after {
+                    return Ok(head);
+                }
+                {
+                    let mut rows = sqlx::query("SELECT id, kind, first_seq FROM artifacts WHERE first_seq > $1 AND first_seq <= $2 ORDER BY first_seq, id")
+                        .bind(to_i64(after))
+                        .bind(to_i64(head))
+                        .fetch(&self.pool);
+                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                        let seq = to_u64(r.get::<i64, _>(2));
+                        index.add_artifact(r.get::<&str, _>(0), parse_kind(r.get::<&str, _>(1), seq)?);
+                    }
+                }
+                let mut rows = sqlx::query("SELECT src, kind, dst, since_seq, until_seq FROM edges WHERE (since_seq > $1 AND since_seq <= $2) OR (until_seq > $3 AND until_seq <= $4) ORDER BY since_seq, src, kind, dst")
+                    .bind(to_i64(after))
+                    .bind(to_i64(head))
+                    .bind(to_i64(after))
+                    .bind(to_i64(head))
+                    .fetch(&self.pool);
+                while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                    let row = edge_row(&r)?;
+                    if !index.apply_edge_row(&row) {
+                        return Err(StoreError::Corrupt { seq: row.since, reason: format!("edge {} {} {} names an unknown artifact", row.from, row.edge, row.to) });
+                    }
+                }
+                Ok(head)
+            }
+
+            async fn dump_derived_in(&self) -> Result<DerivedDump> {
+                let rows = sqlx::query("SELECT id, kind, name, version, attrs, first_seq, last_seq FROM artifacts ORDER BY id")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                let alias_rows = sqlx::query("SELECT alias, artifact, seq FROM aliases ORDER BY alias")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                let aliases: Vec<(String, String, u64)> = alias_rows.iter().map(|r| (r.get(0), r.get(1), to_u64(r.get::<i64, _>(2)))).collect();
+                let mut by_artifact: std::collections::HashMap<&str, Vec<String>> = Default::default();
+                for (alias, artifact, _) in &aliases {
+                    by_artifact.entry(artifact.as_str()).or_default().push(alias.clone());
+                }
+                let artifacts = rows
+                    .iter()
+                    .map(|r| {
+                        let id: &str = r.get(0);
+                        artifact_row(r, by_artifact.remove(id).unwrap_or_default())
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let edges = sqlx::query("SELECT src, kind, dst, since_seq, until_seq FROM edges ORDER BY src, kind, dst, since_seq")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?
+                    .iter()
+                    .map(edge_row)
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(DerivedDump { artifacts, aliases, edges })
+            }
+        }
+
+        fn artifact_row(r: &<$db as sqlx::Database>::Row, aliases: Vec<String>) -> Result<ArtifactRecord> {
+            let first_seq = to_u64(r.get::<i64, _>(5));
+            Ok(ArtifactRecord {
+                id: r.get(0),
+                kind: parse_kind(r.get::<&str, _>(1), first_seq)?,
+                name: r.get(2),
+                version: r.get(3),
+                attrs: parse_attrs(r.get::<&str, _>(4), first_seq)?,
+                first_seq,
+                last_seq: to_u64(r.get::<i64, _>(6)),
+                aliases,
+            })
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::Store for $store {
+            async fn append(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>> { self.append_in(entries).await }
+            async fn head(&self) -> Result<u64> { self.head_in().await }
+            async fn counts(&self) -> Result<Counts> { self.counts_in().await }
+            async fn entries(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>> { self.entries_in(after, limit).await }
+            async fn seq_at(&self, time_us: i64) -> Result<u64> { self.seq_at_in(time_us).await }
+            async fn resolve(&self, alias: &str) -> Result<Option<String>> { self.resolve_in(alias).await }
+            async fn aliases_with_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<(String, String)>> { self.aliases_with_prefix_in(prefix, limit).await }
+            async fn artifact(&self, id: &str) -> Result<Option<ArtifactRecord>> { self.artifact_in(id).await }
+            async fn edges_of(&self, id: &str) -> Result<Vec<EdgeRow>> { self.edges_of_in(id).await }
+            async fn load_into(&self, index: &mut GraphIndex, after: u64) -> Result<u64> { self.load_into_in(index, after).await }
+            async fn dump_derived(&self) -> Result<DerivedDump> { self.dump_derived_in().await }
+            async fn replay(&self, entries: Vec<Entry>) -> Result<()> { self.replay_in(entries).await }
+        }
+    };
+}
