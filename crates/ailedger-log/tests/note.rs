@@ -5,6 +5,8 @@
 //! note_test.go). Ed25519 is deterministic, so signing the same text with the same
 //! private key must reproduce the published note byte for byte.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use ailedger_log::note::{MAX_SIGNATURES, NoteError, key_id, open_note, sign_note};
 use ailedger_log::{Checkpoint, Signer, Verifier, fuzz_note};
 
@@ -339,12 +341,11 @@ fn fuzz_note_survives_mutations() {
                 }
             }
             fuzz_note(&m);
-            if let Ok(text) = std::str::from_utf8(&m) {
-                if let Some((_, n)) = text.split_once('\n') {
-                    if let Ok(got) = Checkpoint::open(n, &s.verifier()) {
-                        assert_eq!(got, cp, "mutated note opened to something else");
-                    }
-                }
+            if let Ok(text) = std::str::from_utf8(&m)
+                && let Some((_, n)) = text.split_once('\n')
+                && let Ok(got) = Checkpoint::open(n, &s.verifier())
+            {
+                assert_eq!(got, cp, "mutated note opened to something else");
             }
         }
     }

@@ -3,6 +3,8 @@
 //! and verify. Sizes are exhaustive up to 70, then edge cases around powers of two, then
 //! deterministic pseudo-random picks up to 4100.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use std::collections::HashMap;
 
 use ailedger_log::tree::MAX_TREE_SIZE;
