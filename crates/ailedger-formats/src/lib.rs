@@ -1,1 +1,232 @@
-//! Placeholder.
+//! Parsers for the documents ailedger ingests — CycloneDX (JSON and XML), SPDX 2.2/2.3
+//! and 3.0 JSON, Python/npm/Cargo lockfiles and MCP client configs — turning each into
+//! the artifacts and edges it asserts.
+//!
+//! The crate is pure: every parser takes bytes and returns values. Input is untrusted:
+//! nothing here panics on any input, and size, nesting depth, element counts and string
+//! lengths are bounded by [`Limits`]. A document either parses completely or is refused
+//! with an [`Error`] naming the format, the location (JSON pointer or line/column) and
+//! the fault; nothing partial is returned. Deviations that real tools commonly emit are
+//! accepted and recorded as [`Warning`]s.
+
+mod cargo_lock;
+mod cyclonedx;
+mod cyclonedx_xml;
+mod detect;
+mod error;
+mod graph;
+mod hashes;
+mod json;
+mod mcp;
+mod npm;
+mod python;
+mod spdx2;
+mod spdx3;
+
+use std::fmt;
+
+use ailedger_core::{ArtifactFact, EdgeFact, Sha256Digest};
+
+pub use detect::detect;
+pub use error::Error;
+
+/// Bounds applied to every document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest input accepted, in bytes.
+    pub max_bytes: usize,
+    /// Deepest nesting of JSON/XML/TOML values (serde_json itself stops at 128).
+    pub max_depth: usize,
+    /// Most elements (components, packages, relationships, dependencies, lines…) of any
+    /// one kind.
+    pub max_elements: usize,
+    /// Longest string value, in bytes.
+    pub max_string_len: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 512 * 1024 * 1024,
+            max_depth: 128,
+            max_elements: 2_000_000,
+            max_string_len: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// How to parse.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Options {
+    pub limits: Limits,
+    /// Salt for hashing secret values found in MCP configs: `sha256(salt || value)`.
+    /// Keep it secret and stable per deployment so changes are detectable but values
+    /// cannot be confirmed by guessing.
+    pub secret_salt: [u8; 32],
+}
+
+impl Options {
+    pub fn new(secret_salt: [u8; 32]) -> Self {
+        Options {
+            limits: Limits::default(),
+            secret_salt,
+        }
+    }
+}
+
+impl Default for Options {
+    /// Default limits and an all-zero salt (fine for tests, not for production).
+    fn default() -> Self {
+        Options::new([0; 32])
+    }
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("limits", &self.limits)
+            .field("secret_salt", &"<redacted>")
+            .finish()
+    }
+}
+
+/// How a CycloneDX document is serialised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Encoding {
+    Json,
+    Xml,
+}
+
+/// Which MCP client's config layout a document uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum McpFlavour {
+    /// `{"mcpServers": {…}}`: Claude Desktop, Cursor, Windsurf, Cline and others.
+    McpServers,
+    /// VS Code `.vscode/mcp.json`: `{"servers": {…}, "inputs": […]}`.
+    VsCode,
+    /// VS Code `settings.json`: `{"mcp": {"servers": {…}}}`.
+    VsCodeSettings,
+    /// Claude Code `~/.claude.json`: `{"projects": {"<dir>": {"mcpServers": {…}}}}`
+    /// (plus an optional top-level `mcpServers`).
+    ClaudeCode,
+    /// opencode: `{"mcp": {"<name>": {"type": "local"|"remote", …}}}`.
+    Opencode,
+}
+
+/// A recognised document format.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// CycloneDX; `version` is the spec version, e.g. `"1.6"`.
+    CycloneDx {
+        version: String,
+        encoding: Encoding,
+    },
+    /// SPDX 2.x JSON; `version` is e.g. `"2.3"`.
+    Spdx2 {
+        version: String,
+    },
+    /// SPDX 3.0 JSON-LD.
+    Spdx3,
+    RequirementsTxt,
+    PipFreeze,
+    PoetryLock,
+    UvLock,
+    PipfileLock,
+    PackageLockJson {
+        version: u32,
+    },
+    CargoLock,
+    McpConfig {
+        flavour: McpFlavour,
+    },
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Format::CycloneDx {
+                version,
+                encoding: Encoding::Json,
+            } => write!(f, "CycloneDX {version}"),
+            Format::CycloneDx {
+                version,
+                encoding: Encoding::Xml,
+            } => write!(f, "CycloneDX {version} XML"),
+            Format::Spdx2 { version } => write!(f, "SPDX {version}"),
+            Format::Spdx3 => f.write_str("SPDX 3.0"),
+            Format::RequirementsTxt => f.write_str("requirements.txt"),
+            Format::PipFreeze => f.write_str("pip freeze"),
+            Format::PoetryLock => f.write_str("poetry.lock"),
+            Format::UvLock => f.write_str("uv.lock"),
+            Format::PipfileLock => f.write_str("Pipfile.lock"),
+            Format::PackageLockJson { version } => write!(f, "package-lock.json v{version}"),
+            Format::CargoLock => f.write_str("Cargo.lock"),
+            Format::McpConfig { flavour } => write!(f, "MCP config ({flavour:?})"),
+        }
+    }
+}
+
+/// Something accepted although it deviates from the format's specification, or
+/// something the document says that ailedger does not record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// JSON pointer (`/packages/3/primaryPackagePurpose`) or `line:col` for text formats.
+    pub pointer: String,
+    pub message: String,
+}
+
+/// What one document asserts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub format: Format,
+    /// SHA-256 of the raw bytes.
+    pub digest: Sha256Digest,
+    /// The document itself: kind `sbom`, `environment` (lockfiles) or `mcp-config`,
+    /// id `sha256:<digest>`.
+    pub document: ArtifactFact,
+    /// Every other artifact the document names, one per id (duplicates merged).
+    pub artifacts: Vec<ArtifactFact>,
+    /// Edges among `document` and `artifacts`, consumer → consumed, without duplicates.
+    pub edges: Vec<EdgeFact>,
+    pub warnings: Vec<Warning>,
+    /// `-r`/`-c` includes of a requirements file, as written; the caller resolves them
+    /// relative to the file and parses them too.
+    pub includes: Vec<String>,
+}
+
+/// Detects the format from the content and parses the document.
+pub fn parse(bytes: &[u8], opts: &Options) -> Result<Document, Error> {
+    if bytes.len() > opts.limits.max_bytes {
+        return Err(Error::TooLarge {
+            size: bytes.len(),
+            limit: opts.limits.max_bytes,
+        });
+    }
+    detect::parse_detected(bytes, opts)
+}
+
+/// Body of the `formats_parse` fuzz target: parsing must never panic, and whatever
+/// parses must be a valid register entry.
+pub fn fuzz_parse(data: &[u8]) {
+    let opts = Options {
+        limits: Limits {
+            max_bytes: 1 << 20,
+            max_depth: 64,
+            max_elements: 10_000,
+            max_string_len: 1 << 16,
+        },
+        secret_salt: [7; 32],
+    };
+    if let Ok(doc) = parse(data, &opts) {
+        let mut artifacts = vec![doc.document.clone()];
+        artifacts.extend(doc.artifacts.iter().cloned());
+        let entry = ailedger_core::EntryData::Register {
+            artifacts,
+            edges: doc.edges.clone(),
+        };
+        if let Err(e) = ailedger_core::entry::validate(&entry) {
+            // A parsed document that fails validation is a bug worth a crash report.
+            panic!("parsed document fails entry validation: {e}");
+        }
+    }
+}

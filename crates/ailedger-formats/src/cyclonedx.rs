@@ -1,0 +1,707 @@
+//! CycloneDX 1.2–1.7 (JSON, and XML converted to the same shape by
+//! [`crate::cyclonedx_xml`]) into artifacts and edges.
+//!
+//! The document is walked as a `serde_json::Value` with JSON-pointer tracking so every
+//! refusal names its location; the subtrees we keep (model cards, licences, external
+//! references…) are moved into attributes rather than copied. See docs/formats.md for
+//! the mapping.
+
+use std::collections::HashMap;
+
+use ailedger_core::{ArtifactKind, EdgeKind, Purl, Sha256Digest};
+use serde_json::{Map, Value};
+
+use crate::{
+    Error,
+    graph::{Ctx, fact, named_ref, take_attrs},
+    hashes,
+    json::{at, type_name},
+};
+
+/// Spec versions we read.
+pub(crate) const VERSIONS: &[&str] = &["1.2", "1.3", "1.4", "1.5", "1.6", "1.7"];
+
+/// Component attributes kept whole.
+const COMPONENT_ATTRS: &[&str] = &[
+    "bom-ref",
+    "group",
+    "supplier",
+    "manufacturer",
+    "author",
+    "authors",
+    "publisher",
+    "description",
+    "scope",
+    "licenses",
+    "copyright",
+    "cpe",
+    "swid",
+    "omniborId",
+    "swhid",
+    "externalReferences",
+    "properties",
+    "tags",
+    "modelCard",
+    "data",
+    "cryptoProperties",
+    "isExternal",
+    "versionRange",
+];
+
+const SERVICE_ATTRS: &[&str] = &[
+    "bom-ref",
+    "group",
+    "provider",
+    "description",
+    "endpoints",
+    "authenticated",
+    "x-trust-boundary",
+    "trustZone",
+    "data",
+    "licenses",
+    "externalReferences",
+    "properties",
+    "tags",
+];
+
+/// What a bom-ref names.
+enum Target {
+    /// A component or service, by artifact id.
+    Artifact(String),
+    /// Something else with a bom-ref (vulnerability, composition, formulation step…).
+    Other,
+}
+
+struct Cdx<'c, 'o> {
+    ctx: &'c mut Ctx<'o>,
+    refs: HashMap<String, (Target, String)>,
+    /// Model → dataset refs, resolved once every bom-ref is known.
+    trained_on: Vec<(String, String, String)>,
+    components: usize,
+}
+
+/// Reads the spec version, or refuses the document.
+pub(crate) fn spec_version(root: &Value, label: &str) -> Result<String, Error> {
+    match root.get("specVersion") {
+        Some(Value::String(v)) if VERSIONS.contains(&v.as_str()) => Ok(v.clone()),
+        Some(Value::String(v)) => Err(Error::invalid(
+            label,
+            "/specVersion",
+            format!("unsupported CycloneDX spec version {v:?} (supported: 1.2 to 1.7)"),
+        )),
+        Some(other) => Err(Error::invalid(
+            label,
+            "/specVersion",
+            format!(
+                "expected a string such as \"1.6\", found {}",
+                type_name(other)
+            ),
+        )),
+        None => Err(Error::invalid(
+            label,
+            "/specVersion",
+            "missing required \"specVersion\"",
+        )),
+    }
+}
+
+pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
+    if !root.is_object() {
+        return Err(ctx.err(
+            "/",
+            format!("expected an object, found {}", type_name(&root)),
+        ));
+    }
+    let mut cdx = Cdx {
+        ctx,
+        refs: HashMap::new(),
+        trained_on: Vec::new(),
+        components: 0,
+    };
+    cdx.collect_refs(&root, &mut String::new())?;
+    cdx.parse_root(&mut root)
+}
+
+impl Cdx<'_, '_> {
+    /// Records every bom-ref in the document; duplicates are refused.
+    fn collect_refs(&mut self, v: &Value, ptr: &mut String) -> Result<(), Error> {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    let len = ptr.len();
+                    crate::json::push(ptr, k);
+                    if k == "bom-ref" {
+                        if let Value::String(r) = x {
+                            if let Some((_, first)) = self.refs.get(r) {
+                                return Err(self.ctx.err(
+                                    ptr,
+                                    format!("duplicate bom-ref {r:?} (first at {first})"),
+                                ));
+                            }
+                            self.refs.insert(r.clone(), (Target::Other, ptr.clone()));
+                        }
+                    } else if x.is_object() || x.is_array() {
+                        self.collect_refs(x, ptr)?;
+                    }
+                    ptr.truncate(len);
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    if x.is_object() || x.is_array() {
+                        let len = ptr.len();
+                        crate::json::push(ptr, &i.to_string());
+                        self.collect_refs(x, ptr)?;
+                        ptr.truncate(len);
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn parse_root(&mut self, root: &mut Value) -> Result<(), Error> {
+        let doc_id = self.ctx.doc_id();
+        let Some(obj) = root.as_object_mut() else {
+            return Ok(());
+        };
+
+        // The document's own attributes.
+        let mut doc_attrs = Map::new();
+        doc_attrs.insert("format".into(), Value::from("CycloneDX"));
+        take_attrs(
+            obj,
+            &["specVersion", "serialNumber", "version"],
+            &mut doc_attrs,
+        );
+        let mut subject = None;
+        if let Some(meta) = obj.get_mut("metadata") {
+            let Some(meta) = meta.as_object_mut() else {
+                return Err(self.ctx.err("/metadata", "expected an object"));
+            };
+            if let Some(c) = meta.get_mut("component") {
+                subject = Some(self.component(c, "/metadata/component")?);
+            }
+            let mut m = Map::new();
+            take_attrs(
+                meta,
+                &[
+                    "timestamp",
+                    "tools",
+                    "authors",
+                    "supplier",
+                    "manufacture",
+                    "manufacturer",
+                    "lifecycles",
+                ],
+                &mut m,
+            );
+            for (k, v) in m {
+                doc_attrs.insert(format!("metadata.{k}"), v);
+            }
+        }
+
+        // Components and services, recursively.
+        let mut top = Vec::new();
+        if let Some(cs) = obj.get_mut("components") {
+            let Value::Array(cs) = cs else {
+                return Err(self.ctx.err(
+                    "/components",
+                    format!("expected an array, found {}", type_name(cs)),
+                ));
+            };
+            for (i, c) in cs.iter_mut().enumerate() {
+                top.push(self.component(c, &format!("/components/{i}"))?);
+            }
+        }
+        if let Some(ss) = obj.get_mut("services") {
+            let Value::Array(ss) = ss else {
+                return Err(self.ctx.err(
+                    "/services",
+                    format!("expected an array, found {}", type_name(ss)),
+                ));
+            };
+            for (i, s) in ss.iter_mut().enumerate() {
+                top.push(self.service(s, &format!("/services/{i}"))?);
+            }
+        }
+        // Formulation (1.5+): what the subject was built with.
+        if let Some(Value::Array(fs)) = obj.get_mut("formulation") {
+            for (i, f) in fs.iter_mut().enumerate() {
+                if let Some(Value::Array(cs)) = f.get_mut("components") {
+                    for (j, c) in cs.iter_mut().enumerate() {
+                        let id = self.component(c, &format!("/formulation/{i}/components/{j}"))?;
+                        if let Some(s) = &subject {
+                            self.ctx.edge(s, EdgeKind::BuiltFrom, &id)?;
+                        }
+                    }
+                }
+            }
+        }
+
+        if let Some(Value::Array(vulns)) = obj.get("vulnerabilities") {
+            let ids: Vec<Value> = vulns.iter().filter_map(|v| v.get("id").cloned()).collect();
+            doc_attrs.insert("vulnerabilities".into(), Value::Array(ids));
+        }
+
+        // Dependencies.
+        let mut has_graph = false;
+        match obj.get("dependencies") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(deps)) => {
+                has_graph = !deps.is_empty();
+                self.ctx
+                    .check_count("/dependencies", "dependency entries", deps.len())?;
+                for (i, d) in deps.iter().enumerate() {
+                    self.dependency(d, &format!("/dependencies/{i}"))?;
+                }
+            }
+            Some(other) => {
+                return Err(self.ctx.err(
+                    "/dependencies",
+                    format!("expected an array, found {}", type_name(other)),
+                ));
+            }
+        }
+
+        // Model → dataset.
+        for (model, r, ptr) in std::mem::take(&mut self.trained_on) {
+            if let Some(ds) = self.resolve(&r, &ptr)? {
+                self.ctx.edge(&model, EdgeKind::TrainedOn, &ds)?;
+            }
+        }
+
+        // The document describes its subject. Without a dependency graph, the subject
+        // depends on every top-level component (or, with no subject, the document
+        // describes them).
+        if let Some(s) = &subject {
+            self.ctx.edge(&doc_id, EdgeKind::Describes, s)?;
+        }
+        if !has_graph {
+            for id in &top {
+                match &subject {
+                    Some(s) => self.ctx.edge(s, EdgeKind::DependsOn, id)?,
+                    None => self.ctx.edge(&doc_id, EdgeKind::Describes, id)?,
+                }
+            }
+        }
+        if let Some(s) = &subject {
+            let name = s.clone();
+            let d = self.ctx.doc_mut();
+            d.name = Some(format!("CycloneDX BOM of {name}"));
+        }
+        let d = self.ctx.doc_mut();
+        d.attrs.extend(doc_attrs);
+        Ok(())
+    }
+
+    /// Resolves a ref to an artifact id; `None` (with a warning) when it names
+    /// something that is not an artifact or another BOM.
+    fn resolve(&mut self, r: &str, ptr: &str) -> Result<Option<String>, Error> {
+        match self.refs.get(r) {
+            Some((Target::Artifact(id), _)) => Ok(Some(id.clone())),
+            Some((Target::Other, at)) => {
+                let msg = format!(
+                    "ref {r:?} names {at}, which is not a component or service; no edge recorded"
+                );
+                self.ctx.warn(ptr, msg);
+                Ok(None)
+            }
+            None if r.starts_with("urn:cdx:") => {
+                self.ctx.warn(
+                    ptr,
+                    format!("BOM-Link {r:?} names another BOM; no edge recorded"),
+                );
+                Ok(None)
+            }
+            None => Err(self
+                .ctx
+                .err(ptr, format!("ref {r:?} does not name any bom-ref"))),
+        }
+    }
+
+    fn dependency(&mut self, d: &Value, ptr: &str) -> Result<(), Error> {
+        let Some(obj) = d.as_object() else {
+            return Err(self.ctx.err(
+                ptr,
+                format!("expected a dependency object, found {}", type_name(d)),
+            ));
+        };
+        let from = match obj.get("ref") {
+            Some(Value::String(r)) if !r.is_empty() => r,
+            Some(Value::String(_)) => return Err(self.ctx.err(&at(ptr, "ref"), "ref is empty")),
+            Some(other) => {
+                return Err(self.ctx.err(
+                    &at(ptr, "ref"),
+                    format!("expected a string, found {}", type_name(other)),
+                ));
+            }
+            None => return Err(self.ctx.err(ptr, "missing required \"ref\"")),
+        };
+        let from_id = self.resolve(from, &at(ptr, "ref"))?;
+        // `provides` (1.6): the component implements the provided asset (e.g. a
+        // cryptographic algorithm); if that asset is broken, the provider is affected,
+        // so it is recorded as provider depends-on provided.
+        for key in ["dependsOn", "provides"] {
+            let Some(list) = obj.get(key) else { continue };
+            let Value::Array(list) = list else {
+                return Err(self.ctx.err(
+                    &at(ptr, key),
+                    format!("expected an array, found {}", type_name(list)),
+                ));
+            };
+            for (i, t) in list.iter().enumerate() {
+                let tp = format!("{ptr}/{key}/{i}");
+                // 1.2–1.4 JSON: strings; some writers emit {"ref": …} objects.
+                let r = match t {
+                    Value::String(s) => s.as_str(),
+                    Value::Object(o) => match o.get("ref") {
+                        Some(Value::String(s)) => s.as_str(),
+                        _ => return Err(self.ctx.err(&tp, "expected a bom-ref string")),
+                    },
+                    other => {
+                        return Err(self.ctx.err(
+                            &tp,
+                            format!("expected a bom-ref string, found {}", type_name(other)),
+                        ));
+                    }
+                };
+                if r.is_empty() {
+                    return Err(self.ctx.err(&tp, "ref is empty"));
+                }
+                if let (Some(f), Some(to)) = (&from_id, self.resolve(r, &tp)?) {
+                    self.ctx.edge(f, EdgeKind::DependsOn, &to)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn component(&mut self, c: &mut Value, ptr: &str) -> Result<String, Error> {
+        self.components += 1;
+        self.ctx.check_count(ptr, "components", self.components)?;
+        let Some(obj) = c.as_object_mut() else {
+            return Err(self.ctx.err(
+                ptr,
+                format!("expected a component object, found {}", type_name(c)),
+            ));
+        };
+        let ty = req_str(self.ctx, obj, ptr, "type")?.to_owned();
+        let kind = match ty.as_str() {
+            "machine-learning-model" => ArtifactKind::Model,
+            "data" => ArtifactKind::Dataset,
+            "file" => ArtifactKind::File,
+            "application"
+            | "framework"
+            | "library"
+            | "container"
+            | "platform"
+            | "operating-system"
+            | "device"
+            | "device-driver"
+            | "firmware"
+            | "cryptographic-asset" => ArtifactKind::Package,
+            other => {
+                return Err(self.ctx.err(
+                    &at(ptr, "type"),
+                    format!("unknown component type {other:?}"),
+                ));
+            }
+        };
+        let name = req_str(self.ctx, obj, ptr, "name")?.to_owned();
+        let group = opt_str(self.ctx, obj, ptr, "group")?
+            .filter(|g| !g.is_empty())
+            .map(str::to_owned);
+        let version = opt_str(self.ctx, obj, ptr, "version")?
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+        let full_name = match &group {
+            Some(g) => format!("{g}/{name}"),
+            None => name.clone(),
+        };
+
+        let mut attrs = Map::new();
+        attrs.insert("type".into(), Value::from(ty));
+        let (hash_map, sha256) = self.hashes(obj, ptr)?;
+        if !hash_map.is_empty() {
+            attrs.insert("hashes".into(), Value::Object(hash_map));
+        }
+        let purl = match obj.get("purl") {
+            Some(Value::String(p)) => match p.parse::<Purl>() {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    self.ctx.warn(
+                        &at(ptr, "purl"),
+                        format!("invalid purl kept as an attribute: {e}"),
+                    );
+                    attrs.insert("purl".into(), Value::from(p.clone()));
+                    None
+                }
+            },
+            Some(Value::Null) | None => None,
+            Some(other) => {
+                return Err(self.ctx.err(
+                    &at(ptr, "purl"),
+                    format!("expected a string, found {}", type_name(other)),
+                ));
+            }
+        };
+
+        // Datasets named by the model card, before it moves into the attributes.
+        let mut dataset_refs = Vec::new();
+        let mut inline_datasets = Vec::new();
+        if let Some(Value::Array(ds)) = obj
+            .get_mut("modelCard")
+            .and_then(|m| m.get_mut("modelParameters"))
+            .and_then(|m| m.get_mut("datasets"))
+        {
+            for (i, d) in ds.iter().enumerate() {
+                let dp = format!("{ptr}/modelCard/modelParameters/datasets/{i}");
+                match d.get("ref").and_then(Value::as_str) {
+                    Some(r) => dataset_refs.push((r.to_owned(), at(&dp, "ref"))),
+                    None => inline_datasets.push((d.clone(), dp)),
+                }
+            }
+        }
+
+        let bom_ref = obj
+            .get("bom-ref")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        take_attrs(obj, COMPONENT_ATTRS, &mut attrs);
+        let (id, aliases) =
+            self.identity(kind, &full_name, version.as_deref(), purl, sha256, ptr)?;
+        let mut f = fact(id, kind, Some(full_name), version);
+        f.aliases = aliases;
+        f.attrs = attrs;
+        let id = self.ctx.add(f)?;
+        if let Some(r) = bom_ref {
+            self.set_target(r, &id);
+        }
+
+        for (r, p) in dataset_refs {
+            self.trained_on.push((id.clone(), r, p));
+        }
+        for (d, dp) in inline_datasets {
+            if let Some(ds) = self.inline_dataset(d, &dp)? {
+                self.ctx.edge(&id, EdgeKind::TrainedOn, &ds)?;
+            }
+        }
+
+        // Nested components are contained in this one.
+        if let Some(cs) = obj.get_mut("components") {
+            let Value::Array(cs) = cs else {
+                return Err(self.ctx.err(
+                    &at(ptr, "components"),
+                    format!("expected an array, found {}", type_name(cs)),
+                ));
+            };
+            for (i, child) in cs.iter_mut().enumerate() {
+                let cid = self.component(child, &format!("{ptr}/components/{i}"))?;
+                self.ctx.edge(&id, EdgeKind::Contains, &cid)?;
+            }
+        }
+        // Pedigree: this component derives from its ancestors and variants; its
+        // descendants derive from it.
+        if let Some(p) = obj.get_mut("pedigree").and_then(Value::as_object_mut) {
+            for key in ["ancestors", "variants", "descendants"] {
+                if let Some(Value::Array(cs)) = p.get_mut(key) {
+                    for (i, child) in cs.iter_mut().enumerate() {
+                        let cid = self.component(child, &format!("{ptr}/pedigree/{key}/{i}"))?;
+                        if key == "descendants" {
+                            self.ctx.edge(&cid, EdgeKind::DerivedFrom, &id)?;
+                        } else {
+                            self.ctx.edge(&id, EdgeKind::DerivedFrom, &cid)?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(id)
+    }
+
+    fn set_target(&mut self, r: String, id: &str) {
+        if let Some(entry) = self.refs.get_mut(&r) {
+            entry.0 = Target::Artifact(id.to_owned());
+        }
+    }
+
+    /// A dataset described inline in a model card (no bom-ref).
+    fn inline_dataset(&mut self, d: Value, ptr: &str) -> Result<Option<String>, Error> {
+        let Value::Object(mut obj) = d else {
+            return Err(self.ctx.err(
+                ptr,
+                format!("expected a dataset object, found {}", type_name(&d)),
+            ));
+        };
+        let Some(name) = obj.get("name").and_then(Value::as_str).map(str::to_owned) else {
+            self.ctx
+                .warn(ptr, "inline dataset without a name or ref; not recorded");
+            return Ok(None);
+        };
+        let id = named_ref(ArtifactKind::Dataset, &name, None)
+            .map_err(|e| self.ctx.err(&at(ptr, "name"), e))?;
+        let mut f = fact(id, ArtifactKind::Dataset, Some(name), None);
+        take_attrs(
+            &mut obj,
+            &[
+                "type",
+                "contents",
+                "classification",
+                "sensitiveData",
+                "governance",
+                "description",
+            ],
+            &mut f.attrs,
+        );
+        Ok(Some(self.ctx.add(f)?))
+    }
+
+    fn service(&mut self, s: &mut Value, ptr: &str) -> Result<String, Error> {
+        self.components += 1;
+        self.ctx
+            .check_count(ptr, "components and services", self.components)?;
+        let Some(obj) = s.as_object_mut() else {
+            return Err(self.ctx.err(
+                ptr,
+                format!("expected a service object, found {}", type_name(s)),
+            ));
+        };
+        let name = req_str(self.ctx, obj, ptr, "name")?.to_owned();
+        let group = opt_str(self.ctx, obj, ptr, "group")?
+            .filter(|g| !g.is_empty())
+            .map(str::to_owned);
+        let version = opt_str(self.ctx, obj, ptr, "version")?
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+        let full_name = match &group {
+            Some(g) => format!("{g}/{name}"),
+            None => name,
+        };
+        let id = named_ref(ArtifactKind::Deployment, &full_name, version.as_deref())
+            .map_err(|e| self.ctx.err(&at(ptr, "name"), e))?;
+        let mut f = fact(id, ArtifactKind::Deployment, Some(full_name), version);
+        f.attrs.insert("type".into(), Value::from("service"));
+        let bom_ref = obj
+            .get("bom-ref")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        take_attrs(obj, SERVICE_ATTRS, &mut f.attrs);
+        let id = self.ctx.add(f)?;
+        if let Some(r) = bom_ref {
+            self.set_target(r, &id);
+        }
+        if let Some(Value::Array(ss)) = obj.get_mut("services") {
+            for (i, child) in ss.iter_mut().enumerate() {
+                let cid = self.service(child, &format!("{ptr}/services/{i}"))?;
+                self.ctx.edge(&id, EdgeKind::Contains, &cid)?;
+            }
+        }
+        Ok(id)
+    }
+
+    /// Validates `hashes`; returns `{alg: hex}` and the SHA-256 digest if any.
+    fn hashes(
+        &mut self,
+        obj: &Map<String, Value>,
+        ptr: &str,
+    ) -> Result<(Map<String, Value>, Option<Sha256Digest>), Error> {
+        let mut out = Map::new();
+        let mut sha = None;
+        let Some(hs) = obj.get("hashes") else {
+            return Ok((out, sha));
+        };
+        let Value::Array(hs) = hs else {
+            return Err(self.ctx.err(
+                &at(ptr, "hashes"),
+                format!("expected an array, found {}", type_name(hs)),
+            ));
+        };
+        for (i, h) in hs.iter().enumerate() {
+            let hp = format!("{ptr}/hashes/{i}");
+            let (Some(alg), Some(content)) = (
+                h.get("alg").and_then(Value::as_str),
+                h.get("content").and_then(Value::as_str),
+            ) else {
+                return Err(self.ctx.err(&hp, "expected {\"alg\": …, \"content\": …}"));
+            };
+            let (name, hex) = hashes::check(alg, content).map_err(|e| self.ctx.err(&hp, e))?;
+            if name == "SHA-256" {
+                sha = Sha256Digest::from_hex(&hex).ok();
+            }
+            out.insert(name.to_owned(), Value::from(hex));
+        }
+        Ok((out, sha))
+    }
+
+    /// The identity rules: purl (packages only), else SHA-256, else a named ref.
+    /// Returns the id and the other refs that identify the artifact.
+    fn identity(
+        &mut self,
+        kind: ArtifactKind,
+        full_name: &str,
+        version: Option<&str>,
+        purl: Option<Purl>,
+        sha256: Option<Sha256Digest>,
+        ptr: &str,
+    ) -> Result<(String, Vec<String>), Error> {
+        let mut aliases = Vec::new();
+        let id = match (kind, purl, sha256) {
+            (ArtifactKind::Package, Some(p), sha) => {
+                if let Some(d) = sha {
+                    aliases.push(d.to_string());
+                }
+                p.to_string()
+            }
+            // A purl names a package; a model, dataset or file with a purl keeps its
+            // kind and the purl becomes an alias.
+            (_, p, Some(d)) => {
+                if let Some(p) = p {
+                    aliases.push(p.to_string());
+                }
+                d.to_string()
+            }
+            (_, p, None) => {
+                if let Some(p) = p {
+                    aliases.push(p.to_string());
+                }
+                named_ref(kind, full_name, version)
+                    .map_err(|e| self.ctx.err(&at(ptr, "name"), e))?
+            }
+        };
+        Ok((id, aliases))
+    }
+}
+
+fn req_str<'v>(
+    ctx: &Ctx<'_>,
+    obj: &'v Map<String, Value>,
+    ptr: &str,
+    key: &str,
+) -> Result<&'v str, Error> {
+    match obj.get(key) {
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => Err(ctx.err(
+            &at(ptr, key),
+            format!("expected a string, found {}", type_name(other)),
+        )),
+        None => Err(ctx.err(ptr, format!("missing required {key:?}"))),
+    }
+}
+
+fn opt_str<'v>(
+    ctx: &Ctx<'_>,
+    obj: &'v Map<String, Value>,
+    ptr: &str,
+    key: &str,
+) -> Result<Option<&'v str>, Error> {
+    match obj.get(key) {
+        Some(Value::String(s)) => Ok(Some(s)),
+        None | Some(Value::Null) => Ok(None),
+        Some(other) => Err(ctx.err(
+            &at(ptr, key),
+            format!("expected a string, found {}", type_name(other)),
+        )),
+    }
+}

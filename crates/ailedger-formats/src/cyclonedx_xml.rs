@@ -1,0 +1,199 @@
+//! CycloneDX XML (1.2–1.7): the XML tree is converted into the JSON document shape
+//! (list containers become arrays, attributes become keys, text-with-attributes
+//! becomes `content`) and then read by [`crate::cyclonedx`], so both encodings map to
+//! artifacts and edges the same way. DTDs are refused (no entity expansion).
+
+use roxmltree::{Node, ParsingOptions};
+use serde_json::{Map, Value};
+
+use crate::{Error, Limits};
+
+pub(crate) const NS_PREFIX: &str = "http://cyclonedx.org/schema/bom/";
+
+/// Element names whose children form a list, and the child names allowed.
+fn list_items(name: &str) -> Option<&'static [&'static str]> {
+    Some(match name {
+        "components" | "ancestors" | "descendants" | "variants" => &["component"],
+        "services" => &["service"],
+        "hashes" => &["hash"],
+        "licenses" => &["license", "expression"],
+        "externalReferences" => &["reference"],
+        "dependencies" => &["dependency"],
+        "tools" => &["tool"],
+        "properties" => &["property"],
+        "commits" => &["commit"],
+        "patches" => &["patch"],
+        "authors" => &["author"],
+        "endpoints" => &["endpoint"],
+        "tags" => &["tag"],
+        "lifecycles" => &["lifecycle"],
+        "vulnerabilities" => &["vulnerability"],
+        "affects" => &["target"],
+        "datasets" => &["dataset"],
+        "formulation" => &["formula"],
+        "compositions" => &["composition"],
+        _ => return None,
+    })
+}
+
+fn elements<'a, 'i>(n: Node<'a, 'i>) -> impl Iterator<Item = Node<'a, 'i>> {
+    n.children().filter(Node::is_element)
+}
+
+/// The spec version named by a `<bom>` root's namespace, e.g. `1.6`.
+pub(crate) fn version_of_namespace(ns: &str) -> Option<&str> {
+    ns.strip_prefix(NS_PREFIX)
+}
+
+/// Parses CycloneDX XML into the JSON document shape; returns it and the spec version.
+pub(crate) fn to_json(text: &str, limits: &Limits) -> Result<(Value, String), Error> {
+    let label = "CycloneDX XML";
+    let opts = ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: u32::try_from(limits.max_elements.saturating_mul(16)).unwrap_or(u32::MAX),
+    };
+    let doc = roxmltree::Document::parse_with_options(text, opts).map_err(|e| {
+        let pos = e.pos();
+        Error::Syntax {
+            format: label.into(),
+            syntax: "XML",
+            line: pos.row as usize,
+            column: pos.col as usize,
+            message: e.to_string(),
+        }
+    })?;
+    let root = doc.root_element();
+    let ns = root.tag_name().namespace().unwrap_or("");
+    let version = match version_of_namespace(ns) {
+        Some(v) if root.tag_name().name() == "bom" => v.to_owned(),
+        _ => {
+            return Err(Error::invalid(
+                label,
+                "/",
+                format!("root element is not a CycloneDX <bom> (namespace {ns:?})"),
+            ));
+        }
+    };
+    let label = format!("CycloneDX {version} XML");
+    let mut obj =
+        match convert(root, 1, limits, true).map_err(|m| Error::invalid(&label, "/", m))? {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+    obj.insert("bomFormat".into(), Value::from("CycloneDX"));
+    obj.insert("specVersion".into(), Value::from(version.clone()));
+    if let Some(Value::String(v)) = obj.get("version") {
+        if let Ok(n) = v.parse::<u64>() {
+            obj.insert("version".into(), Value::from(n));
+        }
+    }
+    Ok((Value::Object(obj), version))
+}
+
+fn text_of(n: Node<'_, '_>) -> String {
+    let mut s = String::new();
+    for c in n.children().filter(Node::is_text) {
+        s.push_str(c.text().unwrap_or(""));
+    }
+    s.trim().to_owned()
+}
+
+fn convert(n: Node<'_, '_>, depth: usize, limits: &Limits, at_root: bool) -> Result<Value, String> {
+    if depth > limits.max_depth {
+        return Err(format!(
+            "XML nesting deeper than {} levels",
+            limits.max_depth
+        ));
+    }
+    let name = n.tag_name().name();
+    if let Some(items) = list_items(name) {
+        let kids: Vec<Node<'_, '_>> = elements(n).collect();
+        if kids.iter().all(|k| items.contains(&k.tag_name().name())) {
+            let mut arr = Vec::with_capacity(kids.len());
+            for k in kids {
+                let kn = k.tag_name().name();
+                arr.push(match (name, kn) {
+                    ("dependencies", _) if at_root => dependency(k, depth + 1, limits)?,
+                    ("licenses", "license") => {
+                        let mut m = Map::new();
+                        m.insert("license".into(), convert(k, depth + 1, limits, false)?);
+                        Value::Object(m)
+                    }
+                    ("licenses", "expression") => {
+                        let mut m = Map::new();
+                        m.insert("expression".into(), Value::from(text_of(k)));
+                        Value::Object(m)
+                    }
+                    _ => convert(k, depth + 1, limits, false)?,
+                });
+            }
+            return Ok(Value::Array(arr));
+        }
+    }
+    let attrs: Vec<_> = n.attributes().filter(|a| a.namespace().is_none()).collect();
+    let mut kids = elements(n).peekable();
+    if kids.peek().is_none() && attrs.is_empty() {
+        return Ok(Value::from(text_of(n)));
+    }
+    let mut obj = Map::new();
+    for a in attrs {
+        obj.insert(a.name().to_owned(), Value::from(a.value()));
+    }
+    if kids.peek().is_none() {
+        let t = text_of(n);
+        if !t.is_empty() {
+            let key = if name == "property" {
+                "value"
+            } else {
+                "content"
+            };
+            obj.insert(key.into(), Value::from(t));
+        }
+    }
+    for k in kids {
+        let key = k.tag_name().name().to_owned();
+        let v = convert(k, depth + 1, limits, at_root && key == "dependencies")?;
+        match obj.get_mut(&key) {
+            None => {
+                obj.insert(key, v);
+            }
+            Some(Value::Array(a)) if list_items(&key).is_none() => a.push(v),
+            Some(prev) => {
+                let first = prev.take();
+                *prev = Value::Array(vec![first, v]);
+            }
+        }
+    }
+    Ok(Value::Object(obj))
+}
+
+/// `<dependency ref="a"><dependency ref="b"/><provides ref="c"/></dependency>`.
+fn dependency(n: Node<'_, '_>, depth: usize, limits: &Limits) -> Result<Value, String> {
+    if depth > limits.max_depth {
+        return Err(format!(
+            "XML nesting deeper than {} levels",
+            limits.max_depth
+        ));
+    }
+    let mut obj = Map::new();
+    if let Some(r) = n.attribute("ref") {
+        obj.insert("ref".into(), Value::from(r));
+    }
+    let mut deps = Vec::new();
+    let mut provides = Vec::new();
+    for k in elements(n) {
+        let r = Value::from(k.attribute("ref").unwrap_or(""));
+        match k.tag_name().name() {
+            "dependency" => deps.push(r),
+            "provides" => provides.push(r),
+            _ => {}
+        }
+    }
+    if !deps.is_empty() {
+        obj.insert("dependsOn".into(), Value::Array(deps));
+    }
+    if !provides.is_empty() {
+        obj.insert("provides".into(), Value::Array(provides));
+    }
+    Ok(Value::Object(obj))
+}

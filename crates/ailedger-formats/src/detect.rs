@@ -1,0 +1,308 @@
+//! Format detection from content (never from a file name), and dispatch to the parser
+//! of the detected format.
+
+use ailedger_core::ArtifactKind;
+use serde_json::Value;
+
+use crate::{
+    Document, Encoding, Error, Format, Options, cargo_lock, cyclonedx, cyclonedx_xml, graph::Ctx,
+    json, mcp, npm, python, spdx2, spdx3,
+};
+
+fn first_byte(b: &[u8]) -> Option<u8> {
+    b.iter().copied().find(|c| !c.is_ascii_whitespace())
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A label for JSON syntax errors, guessed from the bytes before parsing.
+fn json_label(b: &[u8]) -> &'static str {
+    let head = &b[..b.len().min(64 * 1024)];
+    if contains(head, b"\"bomFormat\"") {
+        "CycloneDX JSON"
+    } else if contains(head, b"\"spdxVersion\"") {
+        "SPDX JSON"
+    } else if contains(head, b"spdx.org/rdf/3") {
+        "SPDX 3 JSON-LD"
+    } else if contains(head, b"\"lockfileVersion\"") {
+        "package-lock.json"
+    } else if contains(head, b"\"_meta\"") {
+        "Pipfile.lock"
+    } else if contains(head, b"\"mcpServers\"")
+        || contains(head, b"\"servers\"")
+        || contains(head, b"\"mcp\"")
+    {
+        "MCP config"
+    } else {
+        "JSON document"
+    }
+}
+
+/// Detects the format of a document from its content.
+pub fn detect(bytes: &[u8]) -> Result<Format, Error> {
+    let opts = Options::default();
+    let b = json::strip_bom(bytes);
+    match first_byte(b) {
+        Some(b'{') | Some(b'[') => {
+            let v = json::parse(b, json_label(b), &opts.limits)?;
+            detect_json(&v)
+        }
+        Some(b'<') => {
+            let head = &b[..b.len().min(64 * 1024)];
+            let head = String::from_utf8_lossy(head);
+            match head.find(cyclonedx_xml::NS_PREFIX) {
+                Some(i) => {
+                    let rest = &head[i + cyclonedx_xml::NS_PREFIX.len()..];
+                    let v: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_digit() || *c == '.')
+                        .collect();
+                    Ok(Format::CycloneDx {
+                        version: v,
+                        encoding: Encoding::Xml,
+                    })
+                }
+                None => Err(Error::Unrecognised(
+                    "XML without the CycloneDX namespace".into(),
+                )),
+            }
+        }
+        Some(_) => {
+            let text = std::str::from_utf8(b).map_err(|e| {
+                Error::Unrecognised(format!(
+                    "binary data (not UTF-8 at byte {})",
+                    e.valid_up_to()
+                ))
+            })?;
+            detect_text(text).map(|(f, _)| f)
+        }
+        None => Err(Error::Unrecognised("empty document".into())),
+    }
+}
+
+/// Detects the format of a parsed JSON document.
+fn detect_json(v: &Value) -> Result<Format, Error> {
+    let Some(obj) = v.as_object() else {
+        return Err(Error::Unrecognised(format!(
+            "JSON {} is not a supported document",
+            json::type_name(v)
+        )));
+    };
+    if let Some(f) = obj.get("bomFormat") {
+        if f.as_str() == Some("CycloneDX") {
+            let version = cyclonedx::spec_version(v, "CycloneDX")?;
+            return Ok(Format::CycloneDx {
+                version,
+                encoding: Encoding::Json,
+            });
+        }
+        return Err(Error::Unrecognised(format!(
+            "bomFormat {f} is not \"CycloneDX\""
+        )));
+    }
+    if let Some(s) = obj.get("spdxVersion") {
+        return match s.as_str() {
+            Some("SPDX-2.2") => Ok(Format::Spdx2 {
+                version: "2.2".into(),
+            }),
+            Some("SPDX-2.3") => Ok(Format::Spdx2 {
+                version: "2.3".into(),
+            }),
+            _ => Err(Error::invalid(
+                "SPDX",
+                "/spdxVersion",
+                format!("unsupported SPDX version {s} (supported: SPDX-2.2, SPDX-2.3)"),
+            )),
+        };
+    }
+    if let Some(c) = obj.get("@context") {
+        if c.to_string().contains("spdx.org/rdf/3") {
+            return Ok(Format::Spdx3);
+        }
+    }
+    if let Some(lv) = obj.get("lockfileVersion") {
+        return match lv.as_u64() {
+            Some(n @ (2 | 3)) => Ok(Format::PackageLockJson { version: n as u32 }),
+            _ => Err(Error::invalid(
+                "package-lock.json",
+                "/lockfileVersion",
+                format!(
+                    "unsupported lockfileVersion {lv} (supported: 2, 3; regenerate v1 files with npm 7 or later)"
+                ),
+            )),
+        };
+    }
+    if obj.contains_key("_meta") && obj.contains_key("default") {
+        return Ok(Format::PipfileLock);
+    }
+    if let Some(flavour) = mcp::flavour(obj) {
+        return Ok(Format::McpConfig { flavour });
+    }
+    let keys: Vec<&str> = obj.keys().take(5).map(String::as_str).collect();
+    Err(Error::Unrecognised(format!(
+        "JSON object with keys {keys:?} is none of CycloneDX, SPDX, package-lock.json, Pipfile.lock or an MCP config"
+    )))
+}
+
+/// A TOML document parsed to a table.
+pub(crate) fn parse_toml(text: &str, label: &str) -> Result<toml::Table, Error> {
+    text.parse::<toml::Table>().map_err(|e| {
+        let (line, column) = match e.span() {
+            Some(sp) => line_col(text, sp.start),
+            None => (0, 0),
+        };
+        Error::Syntax {
+            format: label.into(),
+            syntax: "TOML",
+            line,
+            column,
+            message: e.message().to_owned(),
+        }
+    })
+}
+
+/// 1-based line and column of a byte offset.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    (line, col)
+}
+
+enum Text {
+    Toml(toml::Table),
+    Lines,
+}
+
+fn looks_toml(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .any(|l| l == "[[package]]" || l == "[metadata]")
+}
+
+fn detect_text(text: &str) -> Result<(Format, Text), Error> {
+    if looks_toml(text) {
+        let label = if text.contains("@generated by Cargo") {
+            "Cargo.lock"
+        } else if text.contains("@generated by Poetry") {
+            "poetry.lock"
+        } else {
+            "TOML lockfile"
+        };
+        let t = parse_toml(text, label)?;
+        let f = if t
+            .get("metadata")
+            .and_then(|m| m.get("content-hash").or_else(|| m.get("lock-version")))
+            .is_some()
+            || text.contains("@generated by Poetry")
+        {
+            Format::PoetryLock
+        } else if t.contains_key("requires-python") || package_sources(&t).any(|s| s.is_table()) {
+            Format::UvLock
+        } else if text.contains("@generated by Cargo")
+            || t.get("version").is_some_and(toml::Value::is_integer)
+            || package_sources(&t).any(|s| {
+                s.as_str()
+                    .is_some_and(|s| s.starts_with("registry+") || s.starts_with("git+"))
+            })
+        {
+            Format::CargoLock
+        } else {
+            return Err(Error::Unrecognised(
+                "TOML with [[package]] tables that is neither Cargo.lock, poetry.lock nor uv.lock"
+                    .into(),
+            ));
+        };
+        return Ok((f, Text::Toml(t)));
+    }
+    match python::classify(text) {
+        Some(f) => Ok((f, Text::Lines)),
+        None => Err(Error::Unrecognised(
+            "text that is neither a TOML lockfile nor requirements / pip freeze output".into(),
+        )),
+    }
+}
+
+fn package_sources(t: &toml::Table) -> impl Iterator<Item = &toml::Value> {
+    t.get("package")
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("source"))
+}
+
+fn doc_kind(f: &Format) -> ArtifactKind {
+    match f {
+        Format::CycloneDx { .. } | Format::Spdx2 { .. } | Format::Spdx3 => ArtifactKind::Sbom,
+        Format::McpConfig { .. } => ArtifactKind::McpConfig,
+        _ => ArtifactKind::Environment,
+    }
+}
+
+pub(crate) fn parse_detected(bytes: &[u8], opts: &Options) -> Result<Document, Error> {
+    let b = json::strip_bom(bytes);
+    match first_byte(b) {
+        Some(b'{') | Some(b'[') => {
+            let v = json::parse(b, json_label(b), &opts.limits)?;
+            let format = detect_json(&v)?;
+            let mut ctx = Ctx::new(opts, format.to_string(), bytes, doc_kind(&format));
+            match &format {
+                Format::CycloneDx { .. } => cyclonedx::parse(v, &mut ctx)?,
+                Format::Spdx2 { .. } => spdx2::parse(v, &mut ctx)?,
+                Format::Spdx3 => spdx3::parse(v, &mut ctx)?,
+                Format::PackageLockJson { .. } => npm::parse(v, &mut ctx)?,
+                Format::PipfileLock => python::pipfile_lock(v, &mut ctx)?,
+                Format::McpConfig { flavour } => mcp::parse(v, *flavour, &mut ctx)?,
+                other => return Err(Error::Unrecognised(format!("internal: {other} from JSON"))),
+            }
+            ctx.finish(format)
+        }
+        Some(b'<') => {
+            let text = std::str::from_utf8(b).map_err(|e| Error::Syntax {
+                format: "CycloneDX XML".into(),
+                syntax: "XML",
+                line: line_col(
+                    &String::from_utf8_lossy(&b[..e.valid_up_to()]),
+                    e.valid_up_to(),
+                )
+                .0,
+                column: 0,
+                message: "not UTF-8".into(),
+            })?;
+            let (v, version) = cyclonedx_xml::to_json(text, &opts.limits)?;
+            let format = Format::CycloneDx {
+                version,
+                encoding: Encoding::Xml,
+            };
+            cyclonedx::spec_version(&v, &format.to_string())?;
+            let mut ctx = Ctx::new(opts, format.to_string(), bytes, ArtifactKind::Sbom);
+            cyclonedx::parse(v, &mut ctx)?;
+            ctx.finish(format)
+        }
+        Some(_) => {
+            let text = std::str::from_utf8(b).map_err(|e| {
+                Error::Unrecognised(format!(
+                    "binary data (not UTF-8 at byte {})",
+                    e.valid_up_to()
+                ))
+            })?;
+            let (format, parsed) = detect_text(text)?;
+            let mut ctx = Ctx::new(opts, format.to_string(), bytes, doc_kind(&format));
+            match (&format, parsed) {
+                (Format::CargoLock, Text::Toml(t)) => cargo_lock::parse(t, &mut ctx)?,
+                (Format::PoetryLock, Text::Toml(t)) => python::poetry_lock(t, &mut ctx)?,
+                (Format::UvLock, Text::Toml(t)) => python::uv_lock(t, &mut ctx)?,
+                (Format::RequirementsTxt | Format::PipFreeze, _) => {
+                    python::requirements(text, &mut ctx)?
+                }
+                (other, _) => {
+                    return Err(Error::Unrecognised(format!("internal: {other} from text")));
+                }
+            }
+            ctx.finish(format)
+        }
+        None => Err(Error::Unrecognised("empty document".into())),
+    }
+}

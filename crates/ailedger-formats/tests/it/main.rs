@@ -1,0 +1,2 @@
+//! Integration tests of ailedger-formats over the shared real-world fixtures and our
+//! own lockfile test data.
