@@ -1,1 +1,131 @@
-fn main() {}
+//! The `ailedger` binary: `serve` and `demo` run the server; every other subcommand
+//! is a client of its HTTP API. Errors map to exit codes in one place ([`main`]):
+//! 0 success, 2 bad input (a usage error, a malformed or unknown ref, an unreadable
+//! file), 3 server unreachable or failing.
+
+// The binary is the one place that prints.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod client;
+mod cmd;
+mod demo;
+mod hashing;
+mod output;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "A tamper-evident ledger of your AI supply chain: models, datasets, packages, \
+MCP tool servers and the deployments that use them.";
+
+const LONG_ABOUT: &str = "A tamper-evident ledger of your AI supply chain: models, datasets, packages, \
+MCP tool servers and the deployments that use them.\n\n\
+Build pipelines register what they build and consume; when something upstream turns out to be \
+compromised, `ailedger impact` answers which deployments transitively consumed it, since when, \
+and through which path.\n\n\
+`ailedger serve` runs the server (SQLite file by default, or PostgreSQL); the other subcommands \
+are its client (--server, or AILEDGER_URL).";
+
+const EXAMPLES: &str = "Examples:\n  \
+ailedger demo                                        # a server with a realistic supply chain\n  \
+ailedger serve --db ailedger.db                      # the server, on a SQLite file\n  \
+ailedger register model ./llama-ft --name llama-ft --version 3\n  \
+ailedger register package pkg:pypi/torch@2.4.1 --sha256 <hex>\n  \
+ailedger link model:llama-ft@3 depends-on pkg:pypi/torch@2.4.1\n  \
+ailedger deploy chatbot --env prod --uses model:llama-ft@3\n  \
+ailedger impact pkg:pypi/torch@2.4.1                 # who is exposed\n  \
+ailedger impact pkg:pypi/torch@2.4.1 --as-of 2026-11-01T00:00:00Z\n\n\
+Exit codes: 0 success, 2 bad input or unknown ref, 3 server unreachable or failing.";
+
+#[derive(Debug, Parser)]
+#[command(name = "ailedger", version, about = ABOUT, long_about = LONG_ABOUT, after_help = EXAMPLES)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+struct Global {
+    /// The ailedger server the client subcommands talk to.
+    #[arg(long, global = true, env = "AILEDGER_URL", default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// Output: a readable table, or JSON as the API returns it.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Who is writing, recorded on every entry (default: $USER@$HOSTNAME).
+    #[arg(long, global = true, env = "AILEDGER_ACTOR")]
+    actor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Serve(serve::ServeArgs),
+    Demo(demo::DemoArgs),
+    #[command(subcommand)]
+    Register(cmd::Register),
+    Link(cmd::LinkArgs),
+    Unlink(cmd::LinkArgs),
+    Deploy(cmd::DeployArgs),
+    Impact(cmd::TraversalArgs),
+    Deps(cmd::TraversalArgs),
+    Show(cmd::RefArgs),
+    Resolve(cmd::RefArgs),
+    Entries(cmd::EntriesArgs),
+}
+
+/// What every client subcommand gets.
+#[derive(Debug)]
+pub struct Ctx {
+    pub client: client::Client,
+    pub format: Format,
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let ctx = Ctx { client: client::Client::new(&cli.global.server, cli.global.actor.as_deref()), format: cli.global.format };
+    match cli.command {
+        Command::Serve(a) => a.run().await,
+        Command::Demo(a) => a.run().await,
+        Command::Register(r) => r.run(&ctx).await,
+        Command::Link(a) => a.run(&ctx, "/v1/links").await,
+        Command::Unlink(a) => a.run(&ctx, "/v1/unlinks").await,
+        Command::Deploy(a) => a.run(&ctx).await,
+        Command::Impact(a) => a.run(&ctx, "/v1/impact").await,
+        Command::Deps(a) => a.run(&ctx, "/v1/deps").await,
+        Command::Show(a) => a.show(&ctx).await,
+        Command::Resolve(a) => a.resolve(&ctx).await,
+        Command::Entries(a) => a.run(&ctx).await,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let one_line = format!("{e:#}").replace('\n', " ");
+            eprintln!("error: {one_line}");
+            if e.downcast_ref::<client::Unavailable>().is_some() {
+                ExitCode::from(3)
+            } else {
+                ExitCode::from(2)
+            }
+        }
+    }
+}

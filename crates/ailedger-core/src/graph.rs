@@ -43,6 +43,8 @@ pub struct Hit<'a> {
     /// One shortest path, starting at this artifact and ending at the query's
     /// artifact: each step is the edge taken and the artifact it leads to.
     pub path: Vec<(EdgeKind, &'a str)>,
+    /// The latest `since` seq of the path's edges: since when this path has existed.
+    pub since: u64,
 }
 
 /// An edge row as stored: `until` is `None` while the edge is active.
@@ -55,12 +57,70 @@ pub struct EdgeRow {
     pub until: Option<u64>,
 }
 
+/// Where a store delivers artifacts and edge rows: the index itself (at start-up) or
+/// a [`GraphChanges`] buffer (while tailing, so the index is locked only to apply).
+pub trait GraphSink {
+    /// An artifact; `label` is a readable name for ids that are digests.
+    fn artifact(&mut self, id: &str, kind: ArtifactKind, label: Option<String>);
+    /// Returns false when an endpoint is unknown.
+    fn edge(&mut self, row: EdgeRow) -> bool;
+}
+
+/// Changes read from a store, to be applied to an index in one short step.
+#[derive(Debug, Default)]
+pub struct GraphChanges {
+    pub artifacts: Vec<(String, ArtifactKind, Option<String>)>,
+    pub edges: Vec<EdgeRow>,
+}
+
+impl GraphSink for GraphChanges {
+    fn artifact(&mut self, id: &str, kind: ArtifactKind, label: Option<String>) {
+        self.artifacts.push((id.to_owned(), kind, label));
+    }
+    fn edge(&mut self, row: EdgeRow) -> bool {
+        self.edges.push(row);
+        true
+    }
+}
+
+impl GraphChanges {
+    /// Applies the changes; returns the edge rows whose endpoints were unknown.
+    pub fn apply_to(self, index: &mut GraphIndex) -> Vec<EdgeRow> {
+        for (id, kind, label) in self.artifacts {
+            index.artifact(&id, kind, label);
+        }
+        self.edges.into_iter().filter(|row| !index.apply_edge_row(row)).collect()
+    }
+}
+
+impl GraphSink for GraphIndex {
+    fn artifact(&mut self, id: &str, kind: ArtifactKind, label: Option<String>) {
+        let n = self.add_artifact(id, kind);
+        if let Some(label) = label {
+            self.labels.insert(n, label.into());
+        }
+    }
+    fn edge(&mut self, row: EdgeRow) -> bool {
+        self.apply_edge_row(&row)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct GraphIndex {
     ids: IndexSet<Box<str>, rustc_hash::FxBuildHasher>,
     kinds: Vec<ArtifactKind>,
+    /// Readable names of artifacts whose ids are digests (models, datasets).
+    labels: rustc_hash::FxHashMap<u32, Box<str>>,
     graph: Graph<(), EdgeW, Directed, u32>,
     head: u64,
+}
+
+/// The readable label of an artifact whose id is a digest: `<kind>:<name>[@<version>]`.
+pub fn label_for(id: &str, kind: ArtifactKind, name: Option<&str>, version: Option<&str>) -> Option<String> {
+    if !id.starts_with("sha256:") {
+        return None;
+    }
+    crate::Ref::named(kind, name?, version).ok().map(|r| r.to_string())
 }
 
 impl GraphIndex {
@@ -68,6 +128,7 @@ impl GraphIndex {
         Self {
             ids: IndexSet::with_capacity_and_hasher(nodes, Default::default()),
             kinds: Vec::with_capacity(nodes),
+            labels: Default::default(),
             graph: Graph::with_capacity(nodes, edges),
             head: 0,
         }
@@ -104,6 +165,11 @@ impl GraphIndex {
 
     pub fn contains(&self, id: &str) -> bool {
         self.ids.contains(id)
+    }
+
+    /// The readable label of an artifact whose id is a digest.
+    pub fn label_of(&self, id: &str) -> Option<&str> {
+        self.ids.get_index_of(id).and_then(|i| self.labels.get(&(i as u32))).map(|l| &**l)
     }
 
     pub fn kind_of(&self, id: &str) -> Option<ArtifactKind> {
@@ -151,7 +217,7 @@ impl GraphIndex {
         let start = self.node(id)?;
         let at = at.unwrap_or(OPEN - 1);
         // parent[n] = (node one step closer to start, edge kind, depth)
-        let mut parent: rustc_hash::FxHashMap<u32, (u32, EdgeKind, u32)> = Default::default();
+        let mut parent: rustc_hash::FxHashMap<u32, (u32, EdgeKind, u32, u64)> = Default::default();
         let mut order: Vec<u32> = Vec::new();
         let mut queue = VecDeque::from([(start.index() as u32, 0u32)]);
         while let Some((n, depth)) = queue.pop_front() {
@@ -168,7 +234,7 @@ impl GraphIndex {
                 if next == start.index() as u32 || parent.contains_key(&next) {
                     continue;
                 }
-                parent.insert(next, (n, w.kind, depth + 1));
+                parent.insert(next, (n, w.kind, depth + 1, w.since));
                 order.push(next);
                 queue.push_back((next, depth + 1));
             }
@@ -180,14 +246,16 @@ impl GraphIndex {
         let hits = order
             .into_iter()
             .map(|n| {
-                let (_, _, depth) = parent[&n];
+                let (_, _, depth, _) = parent[&n];
                 let mut path = Vec::with_capacity(depth as usize);
+                let mut since = 0;
                 let mut cur = n;
-                while let Some(&(p, kind, _)) = parent.get(&cur) {
+                while let Some(&(p, kind, _, s)) = parent.get(&cur) {
                     path.push((kind, &*self.ids[p as usize]));
+                    since = since.max(s);
                     cur = p;
                 }
-                Hit { id: &self.ids[n as usize], kind: self.kinds[n as usize], depth, path }
+                Hit { id: &self.ids[n as usize], kind: self.kinds[n as usize], depth, path, since }
             })
             .collect();
         Some(hits)
@@ -195,7 +263,8 @@ impl GraphIndex {
 
     /// Approximate heap bytes held by the index (capacity-based).
     pub fn memory_bytes(&self) -> usize {
-        let strings: usize = self.ids.iter().map(|s| s.len()).sum();
+        let strings: usize = self.ids.iter().map(|s| s.len()).sum::<usize>()
+            + self.labels.values().map(|l| l.len() + 24).sum::<usize>();
         let id_table = self.ids.capacity() * (size_of::<Box<str>>() + 8 + 8);
         let kinds = self.kinds.capacity();
         let nodes = self.graph.capacity().0 * size_of::<[u32; 2]>();
@@ -207,6 +276,7 @@ impl GraphIndex {
     pub fn shrink_to_fit(&mut self) {
         self.ids.shrink_to_fit();
         self.kinds.shrink_to_fit();
+        self.labels.shrink_to_fit();
         self.graph.shrink_to_fit();
     }
 }

@@ -18,7 +18,7 @@ use std::fmt::Debug;
 use ailedger_core::{
     ArtifactFact, ArtifactKind, EdgeFact, Entry, EntryData, Op,
     entry::validate,
-    graph::{EdgeRow, GraphIndex},
+    graph::{EdgeRow, GraphIndex, GraphSink},
 };
 use async_trait::async_trait;
 use serde::Serialize;
@@ -160,7 +160,7 @@ pub trait Store: Send + Sync + Debug {
     async fn edges_of(&self, id: &str) -> Result<Vec<EdgeRow>>;
     /// Feeds the index everything that changed after `after` up to the current head,
     /// and returns that head. Artifacts first, then edge rows.
-    async fn load_into(&self, index: &mut GraphIndex, after: u64) -> Result<u64>;
+    async fn load_into(&self, index: &mut (dyn GraphSink + Send), after: u64) -> Result<u64>;
     /// Every derived row, for replay comparison.
     async fn dump_derived(&self) -> Result<DerivedDump>;
     /// Writes already-sequenced entries (a replay): each must continue the sequence.

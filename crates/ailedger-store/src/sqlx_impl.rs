@@ -16,7 +16,7 @@ macro_rules! sqlx_backend {
             Appended, ArtifactRecord, Counts, DerivedDump, NewEntry, Result, StoreError,
             StoredEntry, Writer,
         };
-        use ailedger_core::{ArtifactFact, ArtifactKind, EdgeFact, EdgeKind, Entry, graph::{EdgeRow, GraphIndex}};
+        use ailedger_core::{ArtifactFact, ArtifactKind, EdgeFact, EdgeKind, Entry, graph::{EdgeRow, GraphSink}};
         use serde_json::{Map, Value};
         use sqlx::Row as _;
 
@@ -346,20 +346,22 @@ macro_rules! sqlx_backend {
                 rows.iter().map(edge_row).collect()
             }
 
-            async fn load_into_in(&self, index: &mut GraphIndex, after: u64) -> Result<u64> {
+            async fn load_into_in(&self, index: &mut (dyn GraphSink + Send), after: u64) -> Result<u64> {
                 use futures_util::TryStreamExt as _;
                 let head = self.head_in().await?;
                 if head <= after {
                     return Ok(head);
                 }
                 {
-                    let mut rows = sqlx::query("SELECT id, kind, first_seq FROM artifacts WHERE first_seq > $1 AND first_seq <= $2 ORDER BY first_seq, id")
+                    let mut rows = sqlx::query("SELECT id, kind, first_seq, name, version FROM artifacts WHERE first_seq > $1 AND first_seq <= $2 ORDER BY first_seq, id")
                         .bind(to_i64(after))
                         .bind(to_i64(head))
                         .fetch(&self.pool);
                     while let Some(r) = rows.try_next().await.map_err(db_err)? {
                         let seq = to_u64(r.get::<i64, _>(2));
-                        index.add_artifact(r.get::<&str, _>(0), parse_kind(r.get::<&str, _>(1), seq)?);
+                        let (id, kind) = (r.get::<&str, _>(0), parse_kind(r.get::<&str, _>(1), seq)?);
+                        let label = ailedger_core::graph::label_for(id, kind, r.get(3), r.get(4));
+                        index.artifact(id, kind, label);
                     }
                 }
                 let mut rows = sqlx::query("SELECT src, kind, dst, since_seq, until_seq FROM edges WHERE (since_seq > $1 AND since_seq <= $2) OR (until_seq > $3 AND until_seq <= $4) ORDER BY since_seq, src, kind, dst")
@@ -370,8 +372,9 @@ macro_rules! sqlx_backend {
                     .fetch(&self.pool);
                 while let Some(r) = rows.try_next().await.map_err(db_err)? {
                     let row = edge_row(&r)?;
-                    if !index.apply_edge_row(&row) {
-                        return Err(StoreError::Corrupt { seq: row.since, reason: format!("edge {} {} {} names an unknown artifact", row.from, row.edge, row.to) });
+                    let (seq, what) = (row.since, format!("edge {} {} {} names an unknown artifact", row.from, row.edge, row.to));
+                    if !index.edge(row) {
+                        return Err(StoreError::Corrupt { seq, reason: what });
                     }
                 }
                 Ok(head)
@@ -434,7 +437,7 @@ macro_rules! sqlx_backend {
             async fn aliases_with_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<(String, String)>> { self.aliases_with_prefix_in(prefix, limit).await }
             async fn artifact(&self, id: &str) -> Result<Option<ArtifactRecord>> { self.artifact_in(id).await }
             async fn edges_of(&self, id: &str) -> Result<Vec<EdgeRow>> { self.edges_of_in(id).await }
-            async fn load_into(&self, index: &mut GraphIndex, after: u64) -> Result<u64> { self.load_into_in(index, after).await }
+            async fn load_into(&self, index: &mut (dyn GraphSink + Send), after: u64) -> Result<u64> { self.load_into_in(index, after).await }
             async fn dump_derived(&self) -> Result<DerivedDump> { self.dump_derived_in().await }
             async fn replay(&self, entries: Vec<Entry>) -> Result<()> { self.replay_in(entries).await }
         }

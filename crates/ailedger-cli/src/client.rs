@@ -1,0 +1,85 @@
+//! The HTTP client the subcommands share: JSON in and out, the actor header, and
+//! problem+json answers turned into one-line errors with the right exit code.
+
+use ailedger_server::ACTOR_HEADER;
+use serde::{Serialize, de::DeserializeOwned};
+
+/// An error the user can fix: bad input, unknown ref (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UserError(pub String);
+
+/// The server could not be reached or failed (exit code 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unavailable(pub String);
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    base: String,
+    actor: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    pub fn new(base: &str, actor: Option<&str>) -> Self {
+        let actor = actor.map(str::to_owned).unwrap_or_else(default_actor);
+        Self { base: base.trim_end_matches('/').to_owned(), actor, http: reqwest::Client::new() }
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> anyhow::Result<T> {
+        let req = self.http.get(format!("{}{path}", self.base)).query(query);
+        self.send(req).await
+    }
+
+    pub async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> anyhow::Result<T> {
+        let req = self.http.post(format!("{}{path}", self.base)).header(ACTOR_HEADER, &self.actor).json(body);
+        self.send(req).await
+    }
+
+    async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> anyhow::Result<T> {
+        let resp = req.send().await.map_err(|e| {
+            Unavailable(format!(
+                "cannot reach the ailedger server at {} ({}); start one with `ailedger serve` or point --server/AILEDGER_URL at one",
+                self.base,
+                root_cause(&e)
+            ))
+        })?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| Unavailable(format!("reading the answer: {e}")))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| Unavailable(format!("unexpected answer from {}: {e}", self.base)).into());
+        }
+        let detail = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(str::to_owned))
+            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+        if status.is_client_error() {
+            Err(UserError(detail).into())
+        } else {
+            Err(Unavailable(format!("server error {status}: {detail}")).into())
+        }
+    }
+}
+
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// `$USER@$HOSTNAME`, or what of it is known.
+pub fn default_actor() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_owned()))
+        .filter(|h| !h.is_empty());
+    match host {
+        Some(h) => format!("{user}@{h}"),
+        None => user,
+    }
+}

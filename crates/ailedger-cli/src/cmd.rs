@@ -1,0 +1,341 @@
+//! The client subcommands: registration, edges, deployments and queries. Each is an
+//! `Args` struct with a `run`; all talk to the server through [`Client`](crate::client::Client).
+
+use std::path::{Path, PathBuf};
+
+use ailedger_core::{ArtifactKind, EdgeKind, Ref, manifest::Manifest};
+use ailedger_server::{
+    ArtifactInput, ArtifactView, DeployRequest, EdgeInput, EntriesView, LinkRequest, RegisterRequest,
+    ResolveView, TraversalView, WriteResponse,
+};
+use clap::{Args, Subcommand};
+use serde_json::{Map, Value, json};
+
+use crate::{Ctx, Format, client::UserError, hashing, output};
+
+/// Register artifacts: hash models and datasets, record packages and anything else.
+#[derive(Debug, Subcommand)]
+pub enum Register {
+    /// Register a model file or directory: every file is hashed (SHA-256, in parallel) and the
+    /// model's identity is the digest of its manifest, so the same bytes are one artifact.
+    ///
+    /// Example: ailedger register model ./checkpoints/llama-ft --name llama-ft --version 3 --source https://huggingface.co/org/llama-ft
+    Model(HashedArgs),
+    /// Register a dataset: a directory or file (hashed like a model) or a remote URI.
+    ///
+    /// Example: ailedger register dataset ./data/support-tickets --name support-tickets --version 2026-10
+    /// Example: ailedger register dataset --uri s3://corpora/wiki-2026 --name wiki --version 2026-06
+    Dataset(DatasetArgs),
+    /// Register a package by purl, with digests of its distribution files.
+    ///
+    /// Example: ailedger register package pkg:pypi/torch@2.4.1 --sha256 <64 hex>
+    Package(PackageArgs),
+    /// Register any other artifact (builder, source, mcp-server …) by name or ref.
+    ///
+    /// Example: ailedger register artifact builder --name github-actions --version ubuntu-24.04
+    Artifact(OtherArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HashedArgs {
+    /// The file or directory to hash.
+    pub path: PathBuf,
+    /// A name to find it by (`model:<name>@<version>` then resolves to it).
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Where it came from (a URL).
+    #[arg(long)]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DatasetArgs {
+    /// The file or directory to hash (or give --uri).
+    #[arg(required_unless_present = "uri", conflicts_with = "uri")]
+    pub path: Option<PathBuf>,
+    /// A remote dataset, recorded by name and version without hashing.
+    #[arg(long)]
+    pub uri: Option<String>,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub version: Option<String>,
+    #[arg(long)]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// The package's purl, e.g. pkg:pypi/torch@2.4.1 or pkg:npm/%40scope/name@1.0.0.
+    pub purl: String,
+    /// SHA-256 of a distribution file (wheel, sdist, tarball); repeatable.
+    #[arg(long = "sha256", value_name = "HEX")]
+    pub sha256: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct OtherArgs {
+    /// The artifact kind.
+    pub kind: String,
+    #[arg(long, required_unless_present = "ref_")]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Its identity, when it has a digest or purl.
+    #[arg(long = "ref", id = "ref_")]
+    pub ref_: Option<String>,
+    /// An attribute, `key=value`; repeatable.
+    #[arg(long = "attr", value_name = "KEY=VALUE")]
+    pub attrs: Vec<String>,
+}
+
+fn hashed_request(kind: ArtifactKind, root: &Path, name: Option<String>, version: Option<String>, source: Option<String>) -> anyhow::Result<RegisterRequest> {
+    let manifest: Manifest = hashing::manifest_of(root)?;
+    let id = manifest.digest().to_string();
+    let mut attrs = Map::new();
+    attrs.insert("files".into(), json!(manifest.files().len()));
+    attrs.insert("size".into(), json!(manifest.total_size()));
+    attrs.insert("manifest".into(), serde_json::to_value(manifest.files())?);
+    if let Some(s) = source {
+        attrs.insert("source".into(), json!(s));
+    }
+    let name = name.or_else(|| root.file_name().and_then(|n| n.to_str()).map(str::to_owned));
+    let mut artifacts = vec![ArtifactInput { kind: kind.to_string(), ref_: Some(id.clone()), name, version, aliases: vec![], attrs }];
+    let mut edges = Vec::new();
+    for f in manifest.files() {
+        let file_ref = f.sha256.to_string();
+        if file_ref == id {
+            continue;
+        }
+        artifacts.push(ArtifactInput {
+            kind: "file".into(),
+            ref_: Some(file_ref.clone()),
+            name: None,
+            version: None,
+            aliases: vec![],
+            attrs: Map::from_iter([("size".to_string(), json!(f.size))]),
+        });
+        edges.push(EdgeInput { from: id.clone(), edge: "contains".into(), to: file_ref });
+    }
+    Ok(RegisterRequest { artifacts, edges })
+}
+
+/// Builds the registration request for a model directory or file.
+pub fn model_request(path: &Path, name: Option<String>, version: Option<String>, source: Option<String>) -> anyhow::Result<RegisterRequest> {
+    hashed_request(ArtifactKind::Model, path, name, version, source)
+}
+
+/// Builds the registration request for a dataset directory or file.
+pub fn dataset_request(path: &Path, name: Option<String>, version: Option<String>, source: Option<String>) -> anyhow::Result<RegisterRequest> {
+    hashed_request(ArtifactKind::Dataset, path, name, version, source)
+}
+
+fn check_ref(input: &str) -> anyhow::Result<Ref> {
+    input.parse::<Ref>().map_err(|e| UserError(e.to_string()).into())
+}
+
+fn attrs_from(pairs: &[String]) -> anyhow::Result<Map<String, Value>> {
+    pairs
+        .iter()
+        .map(|p| {
+            let (k, v) = p.split_once('=').ok_or_else(|| UserError(format!("--attr {p:?}: expected KEY=VALUE")))?;
+            Ok((k.to_owned(), Value::String(v.to_owned())))
+        })
+        .collect()
+}
+
+impl Register {
+    pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
+        let req = match self {
+            Register::Model(a) => model_request(&a.path, a.name, a.version, a.source)?,
+            Register::Dataset(a) => match (a.path, a.uri) {
+                (Some(p), _) => dataset_request(&p, a.name, a.version, a.source)?,
+                (None, Some(uri)) => {
+                    let name = a.name.unwrap_or_else(|| {
+                        uri.trim_end_matches('/').rsplit('/').next().unwrap_or(&uri).to_owned()
+                    });
+                    let mut attrs = Map::from_iter([("uri".to_string(), json!(uri))]);
+                    if let Some(s) = a.source {
+                        attrs.insert("source".into(), json!(s));
+                    }
+                    RegisterRequest {
+                        artifacts: vec![ArtifactInput { kind: "dataset".into(), ref_: None, name: Some(name), version: a.version, aliases: vec![], attrs }],
+                        edges: vec![],
+                    }
+                }
+                (None, None) => return Err(UserError("give a dataset path or --uri".into()).into()),
+            },
+            Register::Package(a) => {
+                let purl = check_ref(&a.purl)?;
+                if !matches!(purl, Ref::Purl(_)) {
+                    return Err(UserError(format!("{:?} is not a purl (pkg:<type>/<name>@<version>)", a.purl)).into());
+                }
+                let mut aliases = Vec::new();
+                for h in &a.sha256 {
+                    let d = ailedger_core::Sha256Digest::from_hex(h).map_err(|e| UserError(format!("--sha256: {e}")))?;
+                    aliases.push(d.to_string());
+                }
+                let attrs = if aliases.is_empty() { Map::new() } else { Map::from_iter([("sha256".to_string(), json!(aliases))]) };
+                RegisterRequest {
+                    artifacts: vec![ArtifactInput { kind: "package".into(), ref_: Some(purl.to_string()), name: None, version: None, aliases, attrs }],
+                    edges: vec![],
+                }
+            }
+            Register::Artifact(a) => {
+                let kind: ArtifactKind = a.kind.parse().map_err(|e: ailedger_core::Error| UserError(e.to_string()))?;
+                if let Some(r) = &a.ref_ {
+                    check_ref(r)?;
+                }
+                RegisterRequest {
+                    artifacts: vec![ArtifactInput { kind: kind.to_string(), ref_: a.ref_, name: a.name, version: a.version, aliases: vec![], attrs: attrs_from(&a.attrs)? }],
+                    edges: vec![],
+                }
+            }
+        };
+        let resp: WriteResponse = ctx.client.post("/v1/artifacts", &req).await?;
+        output::written(ctx.format, &resp)
+    }
+}
+
+/// Start (or, as `unlink`, end) an edge: <from> <edge> <to>, from consumer to consumed.
+///
+/// Edge types: depends-on, built-from, derived-from, trained-on, uses-tool, runs, contains,
+/// deploys, describes, attests.
+///
+/// Example: ailedger link model:llama-ft@3 derived-from model:llama@3.1
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// The consumer (any ref).
+    pub from: String,
+    /// The edge type.
+    pub edge: String,
+    /// What it consumes (any ref).
+    pub to: String,
+}
+
+impl LinkArgs {
+    pub async fn run(self, ctx: &Ctx, path: &str) -> anyhow::Result<()> {
+        check_ref(&self.from)?;
+        self.edge.parse::<EdgeKind>().map_err(|e| UserError(e.to_string()))?;
+        check_ref(&self.to)?;
+        let req = LinkRequest { edges: vec![EdgeInput { from: self.from, edge: self.edge, to: self.to }] };
+        let resp: WriteResponse = ctx.client.post(path, &req).await?;
+        output::written(ctx.format, &resp)
+    }
+}
+
+/// Set what a deployment consumes now; edges to anything it no longer lists end.
+///
+/// Example: ailedger deploy chatbot --env prod --uses model:llama-ft@3 --uses pkg:pypi/vllm@0.6.3
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// The deployment's name (its ref becomes deployment:<env>/<name>).
+    pub name: String,
+    /// The environment, e.g. prod or staging.
+    #[arg(long)]
+    pub env: String,
+    /// Refs of what it uses; repeatable. Give none to record that it uses nothing.
+    #[arg(long = "uses", value_name = "REF")]
+    pub uses: Vec<String>,
+}
+
+impl DeployArgs {
+    pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
+        for u in &self.uses {
+            check_ref(u)?;
+        }
+        let req = DeployRequest { name: self.name, env: self.env, uses: self.uses, attrs: Map::new() };
+        let resp: WriteResponse = ctx.client.post("/v1/deployments", &req).await?;
+        output::written(ctx.format, &resp)
+    }
+}
+
+/// `impact`: the blast radius — every artifact and deployment that transitively consumes <ref>,
+/// with depth and one shortest path. `deps`: everything <ref> transitively consumes.
+///
+/// Example: ailedger impact pkg:pypi/ultralytics@8.3.41 --as-of 2026-11-20T00:00:00Z
+#[derive(Debug, Args)]
+pub struct TraversalArgs {
+    /// Any ref: sha256:<hex>, a purl, or <kind>:<name>[@<version>].
+    #[arg(value_name = "REF")]
+    pub ref_: String,
+    /// Answer from history: the ledger as it was at this RFC 3339 time.
+    #[arg(long)]
+    pub as_of: Option<String>,
+}
+
+impl TraversalArgs {
+    pub async fn run(self, ctx: &Ctx, path: &str) -> anyhow::Result<()> {
+        check_ref(&self.ref_)?;
+        if let Some(t) = &self.as_of {
+            ailedger_core::entry::parse_time(t).map_err(|e| UserError(format!("--as-of: {e}")))?;
+        }
+        let mut q = vec![("ref", self.ref_.as_str())];
+        if let Some(t) = &self.as_of {
+            q.push(("as_of", t));
+        }
+        let v: TraversalView = ctx.client.get(path, &q).await?;
+        output::traversal(ctx.format, &v)
+    }
+}
+
+/// `show`: an artifact with its aliases, attributes and edges. `resolve`: the id a ref names.
+///
+/// Example: ailedger show model:llama-ft@3
+#[derive(Debug, Args)]
+pub struct RefArgs {
+    /// Any ref: sha256:<hex>, a purl, or <kind>:<name>[@<version>].
+    #[arg(value_name = "REF")]
+    pub ref_: String,
+}
+
+impl RefArgs {
+    pub async fn show(self, ctx: &Ctx) -> anyhow::Result<()> {
+        check_ref(&self.ref_)?;
+        let v: ArtifactView = ctx.client.get("/v1/artifacts", &[("ref", &self.ref_)]).await?;
+        output::artifact(ctx.format, &v)
+    }
+
+    pub async fn resolve(self, ctx: &Ctx) -> anyhow::Result<()> {
+        check_ref(&self.ref_)?;
+        let v: ResolveView = ctx.client.get("/v1/resolve", &[("ref", &self.ref_)]).await?;
+        match ctx.format {
+            Format::Json => output::json(&v),
+            Format::Table => {
+                println!("{}", v.id);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// List ledger entries in seq order.
+///
+/// Example: ailedger entries --after 100 --limit 20
+#[derive(Debug, Args)]
+pub struct EntriesArgs {
+    /// Entries after this seq.
+    #[arg(long, default_value_t = 0)]
+    pub after: u64,
+    /// At most this many (up to 1000).
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+}
+
+impl EntriesArgs {
+    pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
+        let after = self.after.to_string();
+        let limit = self.limit.to_string();
+        let v: EntriesView = ctx.client.get("/v1/entries", &[("after", &after), ("limit", &limit)]).await?;
+        if ctx.format == Format::Json {
+            return output::json(&v);
+        }
+        println!("ledger head: {}", v.head);
+        for e in &v.entries {
+            println!("{:>8}  {}  {:<9} {:<24} {}", e.seq, e.time, e.kind, e.actor, &e.leaf_hash[..16]);
+        }
+        Ok(())
+    }
+}

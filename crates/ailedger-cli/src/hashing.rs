@@ -1,0 +1,113 @@
+//! Hashing what is registered: every file SHA-256'd streaming, files in parallel,
+//! with a progress bar when stderr is a terminal. Produces a [`Manifest`].
+
+use std::{
+    fs::File,
+    io::{IsTerminal, Read},
+    path::{Path, PathBuf},
+};
+
+use ailedger_core::{
+    Sha256Digest,
+    manifest::{Manifest, ManifestFile},
+};
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::client::UserError;
+
+const BUF: usize = 1 << 20;
+
+/// Hashes one file, reporting bytes to `progress`.
+pub fn hash_file(path: &Path, progress: &ProgressBar) -> anyhow::Result<(Sha256Digest, u64)> {
+    let mut f = File::open(path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; BUF];
+    let mut total = 0u64;
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(UserError(format!("{}: {e}", path.display())).into()),
+        };
+        h.update(&buf[..n]);
+        total += n as u64;
+        progress.inc(n as u64);
+    }
+    Ok((Sha256Digest(h.finalize().into()), total))
+}
+
+/// Lists the files under `root` (a file or a directory), as (relative path, path).
+/// Directories named `.git` are skipped; symlinks to files are followed, symlinks to
+/// directories are not (no loops).
+fn list(root: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let meta = std::fs::metadata(root).map_err(|e| UserError(format!("{}: {e}", root.display())))?;
+    if meta.is_file() {
+        let name = root
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| UserError(format!("{}: the file name is not UTF-8", root.display())))?;
+        return Ok(vec![(name.to_owned(), root.to_owned())]);
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![(String::new(), root.to_owned())];
+    while let Some((rel, dir)) = stack.pop() {
+        let rd = std::fs::read_dir(&dir).map_err(|e| UserError(format!("{}: {e}", dir.display())))?;
+        for item in rd {
+            let item = item.map_err(|e| UserError(format!("{}: {e}", dir.display())))?;
+            let path = item.path();
+            let name = item
+                .file_name()
+                .into_string()
+                .map_err(|_| UserError(format!("{}: the file name is not UTF-8", path.display())))?;
+            let child = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            let ft = item.file_type().with_context(|| path.display().to_string())?;
+            if ft.is_dir() {
+                if name != ".git" {
+                    stack.push((child, path));
+                }
+            } else if ft.is_file() {
+                out.push((child, path));
+            } else if ft.is_symlink() {
+                match std::fs::metadata(&path) {
+                    Ok(m) if m.is_file() => out.push((child, path)),
+                    Ok(_) => {}
+                    Err(e) => return Err(UserError(format!("{}: {e}", path.display())).into()),
+                }
+            }
+        }
+    }
+    out.sort();
+    if out.is_empty() {
+        return Err(UserError(format!("{}: no files to register", root.display())).into());
+    }
+    Ok(out)
+}
+
+/// Hashes every file under `root` in parallel and returns the manifest.
+pub fn manifest_of(root: &Path) -> anyhow::Result<Manifest> {
+    let files = list(root)?;
+    let total: u64 = files.iter().map(|(_, p)| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)).sum();
+    let progress = if std::io::stderr().is_terminal() {
+        let pb = ProgressBar::new(total);
+        pb.set_style(
+            ProgressStyle::with_template("hashing {bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        pb
+    } else {
+        ProgressBar::hidden()
+    };
+    let hashed: Vec<ManifestFile> = files
+        .par_iter()
+        .map(|(rel, path)| {
+            let (sha256, size) = hash_file(path, &progress)?;
+            Ok(ManifestFile { path: rel.clone(), sha256, size })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    progress.finish_and_clear();
+    Manifest::new(hashed).map_err(|e| UserError(format!("{}: {e}", root.display())).into())
+}

@@ -1,0 +1,113 @@
+//! `ailedger serve`: open the store, build the graph index, serve the API.
+
+use std::{future::Future, net::SocketAddr, path::Path, sync::Arc, time::Duration};
+
+use ailedger_server::AppState;
+use ailedger_store::Store;
+use anyhow::Context;
+use clap::Args;
+
+use crate::client::UserError;
+
+/// Run the ailedger server.
+///
+/// With no flags it keeps the ledger in ./ailedger.db (SQLite) and listens on 127.0.0.1:8080.
+/// Several servers may share one PostgreSQL database; each sees the others' writes within a
+/// second. The API is described at /openapi.json.
+///
+/// Example: ailedger serve --db postgres://ailedger@db.internal/ailedger --listen 0.0.0.0:8080
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A SQLite file path (created if missing) or a postgres:// URL.
+    #[arg(long, default_value = "ailedger.db", env = "AILEDGER_DB")]
+    pub db: String,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+}
+
+/// Opens the store a `--db` value names; returns it and the backend's name.
+pub async fn open_store(db: &str) -> anyhow::Result<(Arc<dyn Store>, &'static str)> {
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        let store = ailedger_store_postgres::PgStore::connect(db, None)
+            .await
+            .map_err(|e| UserError(format!("--db {}: {e}", redact(db))))?;
+        Ok((Arc::new(store), "postgres"))
+    } else {
+        let path = db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")).unwrap_or(db);
+        let store = ailedger_store_sqlite::SqliteStore::open(Path::new(path))
+            .await
+            .map_err(|e| UserError(format!("--db {path}: {e}")))?;
+        Ok((Arc::new(store), "sqlite"))
+    }
+}
+
+/// Hides a password in a database URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+            None => url.to_owned(),
+        },
+        _ => url.to_owned(),
+    }
+}
+
+/// Binds `listen` and serves the API over `state` until `shutdown` resolves.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let _tailer = state.spawn_tailer(Duration::from_millis(250));
+    axum::serve(listener, ailedger_server::router(state)).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}
+
+pub async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| UserError(format!("--listen {listen}: {e}")).into())
+}
+
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AILEDGER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+pub async fn ctrl_c() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+impl ServeArgs {
+    pub async fn run(self) -> anyhow::Result<()> {
+        init_tracing();
+        let (store, backend) = open_store(&self.db).await?;
+        let listener = bind(self.listen).await?;
+        let started = std::time::Instant::now();
+        let state = AppState::new(store, backend).await.map_err(|e| anyhow::anyhow!("{e}")).context("building the graph index")?;
+        {
+            let index = state.index.read().unwrap_or_else(|e| e.into_inner());
+            tracing::info!(
+                backend,
+                head = index.head(),
+                artifacts = index.node_count(),
+                edges = index.edge_count(),
+                ms = started.elapsed().as_millis() as u64,
+                "graph index built"
+            );
+        }
+        eprintln!("ailedger listening on http://{} ({backend})", listener.local_addr()?);
+        serve_on(listener, state, ctrl_c()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

@@ -1,0 +1,101 @@
+//! The one error type of the HTTP API, rendered as RFC 9457 problem+json. Client
+//! errors name what was wrong; server errors are logged and not leaked.
+
+use axum::{
+    extract::rejection::{JsonRejection, QueryRejection},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+
+use ailedger_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request could not be read (bad JSON, wrong field types, bad query).
+    #[error("{0}")]
+    BadRequest(String),
+    /// A ref, kind, edge type or value is malformed.
+    #[error("{0}")]
+    Invalid(String),
+    /// A ref names nothing the ledger knows.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request contradicts the ledger, or a ref is ambiguous.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+/// RFC 9457 problem details.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Bad request"),
+            ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", "Invalid input"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, slug, title) = self.parts();
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        let problem = Problem {
+            type_: format!("urn:ailedger:problem:{slug}"),
+            title: title.into(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::UnknownArtifact(id) => ApiError::NotFound(format!("unknown artifact {id}")),
+            StoreError::Conflict(m) => ApiError::Conflict(m),
+            StoreError::Invalid(e) => ApiError::Invalid(e.to_string()),
+            e @ (StoreError::Corrupt { .. } | StoreError::Backend(_)) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<ailedger_core::Error> for ApiError {
+    fn from(e: ailedger_core::Error) -> Self {
+        ApiError::Invalid(e.to_string())
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        match e {
+            JsonRejection::JsonDataError(e) => ApiError::Invalid(e.body_text()),
+            other => ApiError::BadRequest(other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(e: QueryRejection) -> Self {
+        ApiError::BadRequest(e.body_text())
+    }
+}
