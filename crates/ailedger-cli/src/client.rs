@@ -24,7 +24,13 @@ pub struct Client {
 impl Client {
     pub fn new(base: &str, actor: Option<&str>) -> Self {
         let actor = actor.map(str::to_owned).unwrap_or_else(default_actor);
-        Self { base: base.trim_end_matches('/').to_owned(), actor, http: reqwest::Client::new() }
+        let base = base.trim_end_matches('/').to_owned();
+        // A proxy configured for the outside world must not capture loopback traffic.
+        let loopback = ["http://127.", "http://localhost", "http://[::1]"].iter().any(|p| base.starts_with(p));
+        let builder = reqwest::Client::builder();
+        let builder = if loopback { builder.no_proxy() } else { builder };
+        let http = builder.build().unwrap_or_default();
+        Self { base, actor, http }
     }
 
     pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> anyhow::Result<T> {

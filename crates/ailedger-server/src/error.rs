@@ -24,6 +24,9 @@ pub enum ApiError {
     /// The request contradicts the ledger, or a ref is ambiguous.
     #[error("{0}")]
     Conflict(String),
+    /// The endpoint exists but not with this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -46,6 +49,7 @@ impl ApiError {
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", "Invalid input"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
         }
     }

@@ -25,7 +25,7 @@ use ailedger_store::{NewEntry, Store};
 use axum::{
     Json, Router,
     extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, State},
-    http::{HeaderMap, StatusCode},
+    http::HeaderMap,
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -133,9 +133,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/entries", get(entries))
         .route("/v1/entries/{seq}", get(entry))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
-        .method_not_allowed_fallback(|| async {
-            (StatusCode::METHOD_NOT_ALLOWED, ApiError::BadRequest("method not allowed here".into()))
-        })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed("method not allowed here".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
