@@ -41,16 +41,26 @@ fn main() {
     }
     let elapsed = start.elapsed();
     match mode {
-        "json" => println!("{}", serde_json::to_string_pretty(&reports).unwrap_or_default()),
+        "json" => println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).unwrap_or_default()
+        ),
         "sarif" => println!("{}", ailedger_inspect::sarif::to_sarif(&reports)),
         "tsv" => {
             for r in &reports {
-                let max = r.max_severity().map_or("none".to_string(), |s| s.to_string());
+                let max = r
+                    .max_severity()
+                    .map_or("none".to_string(), |s| s.to_string());
                 let codes: Vec<&str> = r.findings.iter().map(|f| f.code.as_str()).collect();
                 println!("{}\t{}\t{}", r.path, max, codes.join(","));
             }
         }
-        "time" => println!("{} files, {} runs, {:.3} ms per run", reports.len(), repeat, elapsed.as_secs_f64() * 1000.0 / f64::from(repeat)),
+        "time" => println!(
+            "{} files, {} runs, {:.3} ms per run",
+            reports.len(),
+            repeat,
+            elapsed.as_secs_f64() * 1000.0 / f64::from(repeat)
+        ),
         _ => print!("{}", render_table(&reports)),
     }
     std::process::exit(ailedger_inspect::exit_code(&reports, opts.fail_on));

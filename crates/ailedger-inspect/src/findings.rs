@@ -19,11 +19,20 @@ pub(crate) struct Sink {
 
 impl Sink {
     pub fn new(file: &str) -> Self {
-        Self { file: Some(file.to_string()), ..Self::default() }
+        Self {
+            file: Some(file.to_string()),
+            ..Self::default()
+        }
     }
 
     /// Adds a finding with the code's default severity.
-    pub fn add(&mut self, code: &str, message: impl Into<String>, evidence: impl Into<String>, offset: Option<u64>) {
+    pub fn add(
+        &mut self,
+        code: &str,
+        message: impl Into<String>,
+        evidence: impl Into<String>,
+        offset: Option<u64>,
+    ) {
         let sev = crate::codes::lookup(code).map_or(Severity::Medium, |(s, _)| s);
         self.add_sev(code, sev, message, evidence, offset);
     }
@@ -42,12 +51,13 @@ impl Sink {
         let key = (code.to_string(), evidence.clone(), self.member.clone());
         if self.seen.contains(&key) {
             // Keep the highest severity seen for the same evidence.
-            if let Some(f) = self.findings.iter_mut().find(|f| {
-                f.code == key.0 && f.evidence == key.1 && f.location.member == key.2
-            }) {
-                if severity > f.severity {
-                    f.severity = severity;
-                }
+            if let Some(f) = self
+                .findings
+                .iter_mut()
+                .find(|f| f.code == key.0 && f.evidence == key.1 && f.location.member == key.2)
+                && severity > f.severity
+            {
+                f.severity = severity;
             }
             return;
         }
@@ -60,7 +70,11 @@ impl Sink {
             code: code.to_string(),
             severity,
             message: message.into(),
-            location: Location { file: self.file.clone(), member: self.member.clone(), offset },
+            location: Location {
+                file: self.file.clone(),
+                member: self.member.clone(),
+                offset,
+            },
             evidence,
         });
     }
@@ -71,7 +85,11 @@ impl Sink {
                 code: "AIL-PKL-006".into(),
                 severity: Severity::High,
                 message: format!("more than {MAX_FINDINGS} findings; the rest were dropped"),
-                location: Location { file: self.file.clone(), member: None, offset: None },
+                location: Location {
+                    file: self.file.clone(),
+                    member: None,
+                    offset: None,
+                },
                 evidence: String::new(),
             });
         }

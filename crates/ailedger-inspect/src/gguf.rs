@@ -38,7 +38,12 @@ impl<'a> Cur<'a> {
 
     fn bytes(&mut self, n: usize, sink: &mut Sink, what: &str) -> Result<Vec<u8>, Stop> {
         if (n as u64) > self.left() {
-            sink.add("AIL-GGUF-009", format!("file ends inside {what}"), what.to_string(), Some(self.pos));
+            sink.add(
+                "AIL-GGUF-009",
+                format!("file ends inside {what}"),
+                what.to_string(),
+                Some(self.pos),
+            );
             return Err(Stop::Found);
         }
         let end = self.pos + n as u64;
@@ -49,19 +54,27 @@ impl<'a> Cur<'a> {
             self.buf_at = self.pos;
         }
         let s = usize::try_from(self.pos - self.buf_at).unwrap_or(0);
-        let out = self.buf.get(s..s + n).map(<[u8]>::to_vec).ok_or(Stop::Found)?;
+        let out = self
+            .buf
+            .get(s..s + n)
+            .map(<[u8]>::to_vec)
+            .ok_or(Stop::Found)?;
         self.pos = end;
         Ok(out)
     }
 
     fn u32(&mut self, sink: &mut Sink, what: &str) -> Result<u32, Stop> {
         let b = self.bytes(4, sink, what)?;
-        Ok(u32::from_le_bytes(<[u8; 4]>::try_from(b.as_slice()).map_err(|_| Stop::Found)?))
+        Ok(u32::from_le_bytes(
+            <[u8; 4]>::try_from(b.as_slice()).map_err(|_| Stop::Found)?,
+        ))
     }
 
     fn u64(&mut self, sink: &mut Sink, what: &str) -> Result<u64, Stop> {
         let b = self.bytes(8, sink, what)?;
-        Ok(u64::from_le_bytes(<[u8; 8]>::try_from(b.as_slice()).map_err(|_| Stop::Found)?))
+        Ok(u64::from_le_bytes(
+            <[u8; 8]>::try_from(b.as_slice()).map_err(|_| Stop::Found)?,
+        ))
     }
 
     fn skip(&mut self, n: u64, sink: &mut Sink, what: &str) -> Result<(), Stop> {
@@ -85,7 +98,10 @@ impl<'a> Cur<'a> {
         if n > self.left() {
             sink.add(
                 "AIL-GGUF-003",
-                format!("{what} length {n} exceeds the {} bytes left in the file", self.left()),
+                format!(
+                    "{what} length {n} exceeds the {} bytes left in the file",
+                    self.left()
+                ),
                 format!("{what} length {n}"),
                 Some(at),
             );
@@ -154,16 +170,48 @@ pub(crate) fn template_risks(t: &str) -> Vec<String> {
     let lower = t.to_ascii_lowercase();
     let mut hits = Vec::new();
     for pat in [
-        "__class__", "__globals__", "__builtins__", "__subclasses__", "__mro__", "__base__", "__bases__",
-        "__init__", "__import__", "__getattribute__", "__dict__", "__code__", "__reduce__", "__self__",
-        "__func__", "__module__", "popen", "subprocess", "|attr", "| attr", "attr(", "lipsum", "cycler",
-        "joiner", "url_for", "get_flashed_messages", "\\x5f", "\\u005f", "eval(", "exec(", "system(",
-        "os.", "import ",
+        "__class__",
+        "__globals__",
+        "__builtins__",
+        "__subclasses__",
+        "__mro__",
+        "__base__",
+        "__bases__",
+        "__init__",
+        "__import__",
+        "__getattribute__",
+        "__dict__",
+        "__code__",
+        "__reduce__",
+        "__self__",
+        "__func__",
+        "__module__",
+        "popen",
+        "subprocess",
+        "|attr",
+        "| attr",
+        "attr(",
+        "lipsum",
+        "cycler",
+        "joiner",
+        "url_for",
+        "get_flashed_messages",
+        "\\x5f",
+        "\\u005f",
+        "eval(",
+        "exec(",
+        "system(",
+        "os.",
+        "import ",
     ] {
         let found = if pat == "os." || pat == "import " {
             // Word-bounded, so "photos." or "important" do not match.
             lower.match_indices(pat).any(|(i, _)| {
-                i == 0 || lower.as_bytes().get(i - 1).is_some_and(|c| !c.is_ascii_alphanumeric() && *c != b'_')
+                i == 0
+                    || lower
+                        .as_bytes()
+                        .get(i - 1)
+                        .is_some_and(|c| !c.is_ascii_alphanumeric() && *c != b'_')
             })
         } else {
             lower.contains(pat)
@@ -183,26 +231,57 @@ pub(crate) fn check(src: &dyn Source, sink: &mut Sink) -> std::io::Result<()> {
 }
 
 fn walk(src: &dyn Source, sink: &mut Sink) -> Result<(), Stop> {
-    let mut c = Cur { src, pos: 0, buf: Vec::new(), buf_at: 0 };
+    let mut c = Cur {
+        src,
+        pos: 0,
+        buf: Vec::new(),
+        buf_at: 0,
+    };
     let magic = c.bytes(4, sink, "magic")?;
     if magic != b"GGUF" {
-        sink.add("AIL-GGUF-001", "file does not start with the GGUF magic", format!("{magic:02x?}"), Some(0));
+        sink.add(
+            "AIL-GGUF-001",
+            "file does not start with the GGUF magic",
+            format!("{magic:02x?}"),
+            Some(0),
+        );
         return Err(Stop::Found);
     }
     let version = c.u32(sink, "version")?;
     if !(2..=3).contains(&version) {
-        sink.add("AIL-GGUF-002", format!("GGUF version {version} is not supported (2 or 3)"), format!("version={version}"), Some(4));
+        sink.add(
+            "AIL-GGUF-002",
+            format!("GGUF version {version} is not supported (2 or 3)"),
+            format!("version={version}"),
+            Some(4),
+        );
         return Err(Stop::Found);
     }
     let tensors = c.u64(sink, "tensor count")?;
     let kvs = c.u64(sink, "metadata count")?;
     // Smallest possible kv: 8-byte key length + 4-byte type + 1-byte value; tensor info: 8+4+4+8.
     if kvs > c.left() / 13 {
-        sink.add("AIL-GGUF-003", format!("metadata count {kvs} cannot fit in the {} bytes left", c.left()), format!("kv_count={kvs}"), Some(16));
+        sink.add(
+            "AIL-GGUF-003",
+            format!(
+                "metadata count {kvs} cannot fit in the {} bytes left",
+                c.left()
+            ),
+            format!("kv_count={kvs}"),
+            Some(16),
+        );
         return Err(Stop::Found);
     }
     if tensors > c.left() / 24 {
-        sink.add("AIL-GGUF-003", format!("tensor count {tensors} cannot fit in the {} bytes left", c.left()), format!("tensor_count={tensors}"), Some(8));
+        sink.add(
+            "AIL-GGUF-003",
+            format!(
+                "tensor count {tensors} cannot fit in the {} bytes left",
+                c.left()
+            ),
+            format!("tensor_count={tensors}"),
+            Some(8),
+        );
         return Err(Stop::Found);
     }
     let mut alignment: u64 = 32;
@@ -213,12 +292,22 @@ fn walk(src: &dyn Source, sink: &mut Sink) -> Result<(), Stop> {
         let is_template = key.starts_with("tokenizer.chat_template");
         if key == "general.alignment" {
             if ty != 4 {
-                sink.add("AIL-GGUF-008", "general.alignment is not a uint32", format!("type {ty}"), Some(at));
+                sink.add(
+                    "AIL-GGUF-008",
+                    "general.alignment is not a uint32",
+                    format!("type {ty}"),
+                    Some(at),
+                );
                 value(&mut c, sink, ty, 0, &key)?;
             } else {
                 let a = c.u32(sink, "alignment")?;
                 if a == 0 || !a.is_power_of_two() {
-                    sink.add("AIL-GGUF-008", format!("general.alignment {a} is not a power of two"), format!("alignment={a}"), Some(at));
+                    sink.add(
+                        "AIL-GGUF-008",
+                        format!("general.alignment {a} is not a power of two"),
+                        format!("alignment={a}"),
+                        Some(at),
+                    );
                     return Err(Stop::Found);
                 }
                 alignment = u64::from(a);
@@ -233,13 +322,21 @@ fn walk(src: &dyn Source, sink: &mut Sink) -> Result<(), Stop> {
                     if !risks.is_empty() {
                         sink.add(
                             "AIL-GGUF-007",
-                            format!("{key} reaches beyond plain templating: {}", risks.join(", ")),
+                            format!(
+                                "{key} reaches beyond plain templating: {}",
+                                risks.join(", ")
+                            ),
                             clip(&t, 200),
                             Some(vat),
                         );
                     }
                 }
-                None => sink.add("AIL-GGUF-007", format!("{key} is larger than 1 MiB and was not checked"), key.clone(), Some(vat)),
+                None => sink.add(
+                    "AIL-GGUF-007",
+                    format!("{key} is larger than 1 MiB and was not checked"),
+                    key.clone(),
+                    Some(vat),
+                ),
             }
             continue;
         }
@@ -251,7 +348,12 @@ fn walk(src: &dyn Source, sink: &mut Sink) -> Result<(), Stop> {
         let name = c.string(sink, "tensor name", 65_536)?.unwrap_or_default();
         let nd = c.u32(sink, "tensor dimensions")?;
         if nd > MAX_DIMS {
-            sink.add("AIL-GGUF-006", format!("tensor {name:?} has {nd} dimensions (at most {MAX_DIMS})"), format!("{name}: n_dims={nd}"), Some(at));
+            sink.add(
+                "AIL-GGUF-006",
+                format!("tensor {name:?} has {nd} dimensions (at most {MAX_DIMS})"),
+                format!("{name}: n_dims={nd}"),
+                Some(at),
+            );
             return Err(Stop::Found);
         }
         let mut elems: Option<u64> = Some(1);
@@ -267,13 +369,25 @@ fn walk(src: &dyn Source, sink: &mut Sink) -> Result<(), Stop> {
     let data_len = src.len().saturating_sub(data_start);
     for (name, elems, ty, off, at) in infos {
         let Some((block, bytes)) = ggml_type(ty) else {
-            sink.add("AIL-GGUF-006", format!("tensor {name:?} has invalid type {ty}"), format!("{name}: type={ty}"), Some(at));
+            sink.add(
+                "AIL-GGUF-006",
+                format!("tensor {name:?} has invalid type {ty}"),
+                format!("{name}: type={ty}"),
+                Some(at),
+            );
             continue;
         };
         if off % alignment != 0 {
-            sink.add("AIL-GGUF-006", format!("tensor {name:?} offset {off} is not aligned to {alignment}"), format!("{name}: offset={off}"), Some(at));
+            sink.add(
+                "AIL-GGUF-006",
+                format!("tensor {name:?} offset {off} is not aligned to {alignment}"),
+                format!("{name}: offset={off}"),
+                Some(at),
+            );
         }
-        let size = elems.map(|e| e.div_ceil(block)).and_then(|b| b.checked_mul(bytes));
+        let size = elems
+            .map(|e| e.div_ceil(block))
+            .and_then(|b| b.checked_mul(bytes));
         let end = size.and_then(|s| off.checked_add(s));
         match end {
             Some(e) if e <= data_len => {}
@@ -300,14 +414,24 @@ fn value(c: &mut Cur<'_>, sink: &mut Sink, ty: u32, depth: u32, key: &str) -> Re
         }
         9 => {
             if depth >= MAX_DEPTH {
-                sink.add("AIL-GGUF-004", format!("{key}: arrays nested deeper than {MAX_DEPTH}"), key.to_string(), Some(at));
+                sink.add(
+                    "AIL-GGUF-004",
+                    format!("{key}: arrays nested deeper than {MAX_DEPTH}"),
+                    key.to_string(),
+                    Some(at),
+                );
                 return Err(Stop::Found);
             }
             let et = c.u32(sink, "array element type")?;
             let n = c.u64(sink, "array length")?;
             if let Some(sz) = fixed_size(et) {
                 let Some(total) = n.checked_mul(sz) else {
-                    sink.add("AIL-GGUF-003", format!("{key}: array length {n} overflows"), format!("{key} len={n}"), Some(at));
+                    sink.add(
+                        "AIL-GGUF-003",
+                        format!("{key}: array length {n} overflows"),
+                        format!("{key} len={n}"),
+                        Some(at),
+                    );
                     return Err(Stop::Found);
                 };
                 return c.skip(total, sink, key);
@@ -317,14 +441,22 @@ fn value(c: &mut Cur<'_>, sink: &mut Sink, ty: u32, depth: u32, key: &str) -> Re
             if n > c.left() / min {
                 sink.add(
                     "AIL-GGUF-003",
-                    format!("{key}: array length {n} cannot fit in the {} bytes left", c.left()),
+                    format!(
+                        "{key}: array length {n} cannot fit in the {} bytes left",
+                        c.left()
+                    ),
                     format!("{key} len={n}"),
                     Some(at),
                 );
                 return Err(Stop::Found);
             }
             if et != 8 && et != 9 {
-                sink.add("AIL-GGUF-005", format!("{key}: invalid array element type {et}"), format!("type={et}"), Some(at));
+                sink.add(
+                    "AIL-GGUF-005",
+                    format!("{key}: invalid array element type {et}"),
+                    format!("type={et}"),
+                    Some(at),
+                );
                 return Err(Stop::Found);
             }
             for _ in 0..n {
@@ -333,7 +465,12 @@ fn value(c: &mut Cur<'_>, sink: &mut Sink, ty: u32, depth: u32, key: &str) -> Re
             Ok(())
         }
         other => {
-            sink.add("AIL-GGUF-005", format!("{key}: invalid value type {other}"), format!("type={other}"), Some(at));
+            sink.add(
+                "AIL-GGUF-005",
+                format!("{key}: invalid value type {other}"),
+                format!("type={other}"),
+                Some(at),
+            );
             Err(Stop::Found)
         }
     }

@@ -9,7 +9,15 @@ use crate::policy::{Verdict, judge};
 use crate::source::Source;
 use serde_json::Value;
 
-const KERAS_MODULES: &[&str] = &["keras", "tensorflow", "tf_keras", "keras_hub", "keras_nlp", "keras_cv", "tf"];
+const KERAS_MODULES: &[&str] = &[
+    "keras",
+    "tensorflow",
+    "tf_keras",
+    "keras_hub",
+    "keras_nlp",
+    "keras_cv",
+    "tf",
+];
 
 fn walk(v: &Value, path: &str, sink: &mut Sink, depth: u32) {
     if depth > 256 {
@@ -18,26 +26,51 @@ fn walk(v: &Value, path: &str, sink: &mut Sink, depth: u32) {
     match v {
         Value::Object(o) => {
             if o.get("class_name").and_then(Value::as_str) == Some("Lambda") {
-                let name = o.get("config").and_then(|c| c.get("name")).and_then(Value::as_str).unwrap_or("?");
-                sink.add("AIL-KERAS-001", format!("Lambda layer {name:?} carries Python code that runs on load"), format!("{path}: Lambda {name}"), None);
+                let name = o
+                    .get("config")
+                    .and_then(|c| c.get("name"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("?");
+                sink.add(
+                    "AIL-KERAS-001",
+                    format!("Lambda layer {name:?} carries Python code that runs on load"),
+                    format!("{path}: Lambda {name}"),
+                    None,
+                );
             }
             if let Some(m) = o.get("module").and_then(Value::as_str) {
                 let root = m.split('.').next().unwrap_or(m);
                 if !KERAS_MODULES.contains(&root) {
                     let class = o.get("class_name").and_then(Value::as_str).unwrap_or("");
-                    if matches!(judge(m, class), Verdict::Dangerous(_)) || matches!(judge(m, "x"), Verdict::Dangerous(_)) {
-                        sink.add("AIL-KERAS-003", format!("layer module {m:?} is a code-execution module"), format!("{path}: {m}.{class}"), None);
+                    if matches!(judge(m, class), Verdict::Dangerous(_))
+                        || matches!(judge(m, "x"), Verdict::Dangerous(_))
+                    {
+                        sink.add(
+                            "AIL-KERAS-003",
+                            format!("layer module {m:?} is a code-execution module"),
+                            format!("{path}: {m}.{class}"),
+                            None,
+                        );
                     } else {
-                        sink.add("AIL-KERAS-002", format!("object from module {m:?} outside keras/tensorflow"), format!("{path}: {m}.{class}"), None);
+                        sink.add(
+                            "AIL-KERAS-002",
+                            format!("object from module {m:?} outside keras/tensorflow"),
+                            format!("{path}: {m}.{class}"),
+                            None,
+                        );
                     }
                 }
             }
-            if let Some(r) = o.get("registered_name").and_then(Value::as_str) {
-                if let Some((pkg, _)) = r.split_once('>') {
-                    if !KERAS_MODULES.contains(&pkg) {
-                        sink.add("AIL-KERAS-002", format!("custom registered object {r:?}"), format!("{path}: {r}"), None);
-                    }
-                }
+            if let Some(r) = o.get("registered_name").and_then(Value::as_str)
+                && let Some((pkg, _)) = r.split_once('>')
+                && !KERAS_MODULES.contains(&pkg)
+            {
+                sink.add(
+                    "AIL-KERAS-002",
+                    format!("custom registered object {r:?}"),
+                    format!("{path}: {r}"),
+                    None,
+                );
             }
             for (k, x) in o {
                 walk(x, &format!("{path}.{k}"), sink, depth + 1);
@@ -56,7 +89,12 @@ fn walk(v: &Value, path: &str, sink: &mut Sink, depth: u32) {
 pub(crate) fn check_config(json: &[u8], sink: &mut Sink) {
     match serde_json::from_slice::<Value>(json) {
         Ok(v) => walk(&v, "$", sink, 0),
-        Err(e) => sink.add("AIL-KERAS-004", format!("Keras config is not valid JSON: {e}"), clip(&e.to_string(), 80), None),
+        Err(e) => sink.add(
+            "AIL-KERAS-004",
+            format!("Keras config is not valid JSON: {e}"),
+            clip(&e.to_string(), 80),
+            None,
+        ),
     }
 }
 
@@ -104,7 +142,10 @@ pub(crate) fn check_h5(src: &dyn Source, sink: &mut Sink, max_scan: u64) -> std:
         let mut next_off = off + CHUNK as u64;
         if let Some(i) = chunk.windows(NEEDLE.len()).position(|w| w == NEEDLE) {
             let start = off + i as u64;
-            let doc = src.read_vec(start, MAX_JSON.min(usize::try_from(src.len() - start).unwrap_or(MAX_JSON)))?;
+            let doc = src.read_vec(
+                start,
+                MAX_JSON.min(usize::try_from(src.len() - start).unwrap_or(MAX_JSON)),
+            )?;
             if let Some(obj) = balanced(&doc, MAX_JSON) {
                 found += 1;
                 check_config(obj, sink);
@@ -119,7 +160,9 @@ pub(crate) fn check_h5(src: &dyn Source, sink: &mut Sink, max_scan: u64) -> std:
         sink.add_sev(
             "AIL-PKL-006",
             ailedger_core::Severity::Medium,
-            format!("only the first {max_scan} bytes of the HDF5 file were searched for a Keras config"),
+            format!(
+                "only the first {max_scan} bytes of the HDF5 file were searched for a Keras config"
+            ),
             format!("file_len={}", src.len()),
             None,
         );

@@ -72,7 +72,12 @@ impl DetectedFormat {
     fn is_pickle_weights(self) -> bool {
         matches!(
             self,
-            Self::Pickle | Self::Joblib | Self::PytorchZip | Self::PytorchLegacy | Self::PytorchTar | Self::SevenZip
+            Self::Pickle
+                | Self::Joblib
+                | Self::PytorchZip
+                | Self::PytorchLegacy
+                | Self::PytorchTar
+                | Self::SevenZip
         )
     }
 }
@@ -117,7 +122,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { fail_on: Severity::High, limits: Limits::default() }
+        Self {
+            fail_on: Severity::High,
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -143,7 +151,11 @@ impl FileReport {
 pub fn exit_code(reports: &[FileReport], fail_on: Severity) -> i32 {
     if reports.iter().any(|r| r.error.is_some()) {
         2
-    } else if reports.iter().flat_map(|r| &r.findings).any(|f| f.severity >= fail_on) {
+    } else if reports
+        .iter()
+        .flat_map(|r| &r.findings)
+        .any(|f| f.severity >= fail_on)
+    {
         1
     } else {
         0
@@ -153,7 +165,10 @@ pub fn exit_code(reports: &[FileReport], fail_on: Severity) -> i32 {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{name} is not valid JSON: {message}")]
     Json { name: String, message: String },
 }
@@ -162,23 +177,46 @@ pub enum Error {
 /// root), including directory-level checks. `Err` only when `path` itself is unreadable;
 /// per-file read errors are in `FileReport::error`.
 pub fn inspect_path(path: &Path, opts: &Options) -> Result<Vec<FileReport>, Error> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::Read { path: path.display().to_string(), source: e })?;
+    let meta = std::fs::metadata(path).map_err(|e| Error::Read {
+        path: path.display().to_string(),
+        source: e,
+    })?;
     if meta.is_file() {
         return Ok(vec![inspect_file(path, path.parent(), opts)]);
     }
-    let root = path.canonicalize().map_err(|e| Error::Read { path: path.display().to_string(), source: e })?;
+    let root = path.canonicalize().map_err(|e| Error::Read {
+        path: path.display().to_string(),
+        source: e,
+    })?;
     let mut files = Vec::new();
     let mut errors = Vec::new();
-    walk_dir(path, &root, &mut files, &mut errors, opts.limits.max_files)
-        .map_err(|e| Error::Read { path: path.display().to_string(), source: e })?;
+    walk_dir(path, &root, &mut files, &mut errors, opts.limits.max_files).map_err(|e| {
+        Error::Read {
+            path: path.display().to_string(),
+            source: e,
+        }
+    })?;
     let mut reports: Vec<FileReport> = errors;
     for f in &files {
         reports.push(inspect_file(f, f.parent(), opts));
     }
     if files.len() >= opts.limits.max_files {
         let mut sink = Sink::new(&path.display().to_string());
-        sink.add("AIL-PKL-006", format!("more than {} files; the rest were not inspected", opts.limits.max_files), "", None);
-        reports.push(FileReport { path: path.display().to_string(), format: None, findings: sink.finish(), error: None });
+        sink.add(
+            "AIL-PKL-006",
+            format!(
+                "more than {} files; the rest were not inspected",
+                opts.limits.max_files
+            ),
+            "",
+            None,
+        );
+        reports.push(FileReport {
+            path: path.display().to_string(),
+            format: None,
+            findings: sink.finish(),
+            error: None,
+        });
     }
     reports.extend(manifest_trust(&reports));
     reports.sort_by(|a, b| a.path.cmp(&b.path));
@@ -192,13 +230,18 @@ fn walk_dir(
     errors: &mut Vec<FileReport>,
     max: usize,
 ) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| e.path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
     entries.sort();
     for p in entries {
         if files.len() >= max {
             return Ok(());
         }
-        let Ok(lm) = std::fs::symlink_metadata(&p) else { continue };
+        let Ok(lm) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
         if lm.file_type().is_symlink() {
             // Follow only links that stay inside the root, and only to files.
             match p.canonicalize() {
@@ -226,16 +269,24 @@ fn walk_dir(
 /// A directory that holds safetensors next to pickle weights: whoever loads "the model"
 /// may load the pickle.
 fn manifest_trust(reports: &[FileReport]) -> Vec<FileReport> {
-    let mut by_dir: std::collections::BTreeMap<String, (bool, Vec<String>)> = std::collections::BTreeMap::new();
+    let mut by_dir: std::collections::BTreeMap<String, (bool, Vec<String>)> =
+        std::collections::BTreeMap::new();
     for r in reports {
         let Some(fmt) = r.format else { continue };
         let p = Path::new(&r.path);
-        let dir = p.parent().map(|d| d.display().to_string()).unwrap_or_default();
+        let dir = p
+            .parent()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
         let e = by_dir.entry(dir).or_default();
         if fmt == DetectedFormat::Safetensors {
             e.0 = true;
         } else if fmt.is_pickle_weights() {
-            e.1.push(p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+            e.1.push(
+                p.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            );
         }
     }
     let mut out = Vec::new();
@@ -248,7 +299,12 @@ fn manifest_trust(reports: &[FileReport]) -> Vec<FileReport> {
                 pk.join(", "),
                 None,
             );
-            out.push(FileReport { path: dir, format: None, findings: sink.finish(), error: None });
+            out.push(FileReport {
+                path: dir,
+                format: None,
+                findings: sink.finish(),
+                error: None,
+            });
         }
     }
     out
@@ -258,7 +314,14 @@ fn inspect_file(path: &Path, dir: Option<&Path>, opts: &Options) -> FileReport {
     let name = path.display().to_string();
     let src = match std::fs::File::open(path).and_then(FileSource::new) {
         Ok(s) => s,
-        Err(e) => return FileReport { path: name, format: None, findings: Vec::new(), error: Some(e.to_string()) },
+        Err(e) => {
+            return FileReport {
+                path: name,
+                format: None,
+                findings: Vec::new(),
+                error: Some(e.to_string()),
+            };
+        }
     };
     inspect_source(&name, &src, dir, opts)
 }
@@ -270,23 +333,34 @@ pub fn inspect_bytes(name: &str, bytes: &[u8], opts: &Options) -> FileReport {
 
 /// Checks an MCP client config. `Err` when it is not JSON.
 pub fn inspect_mcp_config(name: &str, json: &[u8]) -> Result<Vec<Finding>, Error> {
-    let v: serde_json::Value =
-        serde_json::from_slice(json).map_err(|e| Error::Json { name: name.to_string(), message: e.to_string() })?;
+    let v: serde_json::Value = serde_json::from_slice(json).map_err(|e| Error::Json {
+        name: name.to_string(),
+        message: e.to_string(),
+    })?;
     let mut sink = Sink::new(name);
     mcp::check(&v, &mut sink);
     Ok(sorted(sink.finish()))
 }
 
 fn sorted(mut f: Vec<Finding>) -> Vec<Finding> {
-    f.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.location.offset.cmp(&b.location.offset)));
+    f.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.location.offset.cmp(&b.location.offset))
+    });
     f
 }
 
 fn ext_of(name: &str) -> String {
-    Path::new(name).extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default()
+    Path::new(name)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
-const LEGACY_TORCH_MAGIC: &[u8] = &[0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+const LEGACY_TORCH_MAGIC: &[u8] = &[
+    0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19,
+];
 
 fn inspect_source(name: &str, src: &dyn Source, dir: Option<&Path>, opts: &Options) -> FileReport {
     let mut sink = Sink::new(name);
@@ -295,7 +369,12 @@ fn inspect_source(name: &str, src: &dyn Source, dir: Option<&Path>, opts: &Optio
         Ok(f) => (f, None),
         Err(e) => (None, Some(e.to_string())),
     };
-    FileReport { path: name.to_string(), format, findings: sorted(sink.finish()), error }
+    FileReport {
+        path: name.to_string(),
+        format,
+        findings: sorted(sink.finish()),
+        error,
+    }
 }
 
 fn read_all(src: &dyn Source, opts: &Options, sink: &mut Sink) -> std::io::Result<Vec<u8>> {
@@ -303,12 +382,18 @@ fn read_all(src: &dyn Source, opts: &Options, sink: &mut Sink) -> std::io::Resul
     if len > opts.limits.max_in_memory {
         sink.add(
             "AIL-PKL-006",
-            format!("file is larger than the {}-byte in-memory limit; only the start was scanned", opts.limits.max_in_memory),
+            format!(
+                "file is larger than the {}-byte in-memory limit; only the start was scanned",
+                opts.limits.max_in_memory
+            ),
             format!("file_len={len}"),
             None,
         );
     }
-    src.read_vec(0, usize::try_from(len.min(opts.limits.max_in_memory)).unwrap_or(usize::MAX))
+    src.read_vec(
+        0,
+        usize::try_from(len.min(opts.limits.max_in_memory)).unwrap_or(usize::MAX),
+    )
 }
 
 fn dispatch(
@@ -321,7 +406,10 @@ fn dispatch(
 ) -> std::io::Result<Option<DetectedFormat>> {
     let head = src.read_vec(0, 4096)?;
     let ext = ext_of(name);
-    let base = Path::new(name).file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let base = Path::new(name)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     if head.starts_with(b"GGUF") || ext == "gguf" {
         gguf::check(src, sink)?;
         return Ok(Some(DetectedFormat::Gguf));
@@ -335,7 +423,9 @@ fn dispatch(
     if head.starts_with(b"\x93NUMPY") {
         return numpy(src, opts, sink, 0).map(|()| Some(DetectedFormat::Numpy));
     }
-    if [0usize, 512, 1024, 2048].iter().any(|&o| head.get(o..o + 8) == Some(b"\x89HDF\r\n\x1a\n"))
+    if [0usize, 512, 1024, 2048]
+        .iter()
+        .any(|&o| head.get(o..o + 8) == Some(b"\x89HDF\r\n\x1a\n"))
         || (matches!(ext.as_str(), "h5" | "hdf5") && src.len() >= 8)
     {
         keras::check_h5(src, sink, opts.limits.max_h5_scan)?;
@@ -363,9 +453,16 @@ fn dispatch(
     if (ext == "json" || first == Some(&b'{')) && src.len() <= 64 << 20 {
         let data = read_all(src, opts, sink)?;
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&data) {
-            let is_mcp = ["mcpServers", "servers", "mcp.servers", "mcp", "context_servers", "projects"]
-                .iter()
-                .any(|k| v.get(k).is_some_and(serde_json::Value::is_object));
+            let is_mcp = [
+                "mcpServers",
+                "servers",
+                "mcp.servers",
+                "mcp",
+                "context_servers",
+                "projects",
+            ]
+            .iter()
+            .any(|k| v.get(k).is_some_and(serde_json::Value::is_object));
             if is_mcp {
                 mcp::check(&v, sink);
                 return Ok(Some(DetectedFormat::McpConfig));
@@ -377,11 +474,18 @@ fn dispatch(
         }
         return Ok(None);
     }
-    let pickle_ext = matches!(ext.as_str(), "pkl" | "pickle" | "pt" | "pth" | "ckpt" | "joblib" | "p" | "pk" | "npz");
+    let pickle_ext = matches!(
+        ext.as_str(),
+        "pkl" | "pickle" | "pt" | "pth" | "ckpt" | "joblib" | "p" | "pk" | "npz"
+    );
     if pickle_ext || pickle::looks_like_pickle(&head) {
         let data = read_all(src, opts, sink)?;
         let fmt = scan_pickle(&data, 0, opts, sink, false);
-        let fmt = if fmt == DetectedFormat::Pickle && ext == "joblib" { DetectedFormat::Joblib } else { fmt };
+        let fmt = if fmt == DetectedFormat::Pickle && ext == "joblib" {
+            DetectedFormat::Joblib
+        } else {
+            fmt
+        };
         let _ = depth;
         return Ok(Some(fmt));
     }
@@ -389,7 +493,13 @@ fn dispatch(
 }
 
 /// Scans bytes holding one or more pickles (raw, stacked or legacy PyTorch).
-fn scan_pickle(data: &[u8], base: u64, opts: &Options, sink: &mut Sink, persid_ok: bool) -> DetectedFormat {
+fn scan_pickle(
+    data: &[u8],
+    base: u64,
+    opts: &Options,
+    sink: &mut Sink,
+    persid_ok: bool,
+) -> DetectedFormat {
     if data.starts_with(LEGACY_TORCH_MAGIC) {
         // magic, protocol version, sys info, the model, storage keys; then raw storages.
         pickle::Scanner::new(sink, base, opts.limits.pickle, true).scan_all(data, true, Some(5));
@@ -403,7 +513,10 @@ fn is_storage_member(name: &str) -> bool {
     let base = name.rsplit('/').next().unwrap_or(name);
     let parent = name.rsplit('/').nth(1).unwrap_or("");
     (parent == "data" && !base.is_empty() && base.chars().all(|c| c.is_ascii_digit()))
-        || matches!(base, "version" | "byteorder" | ".format_version" | ".storage_alignment" | "serialization_id")
+        || matches!(
+            base,
+            "version" | "byteorder" | ".format_version" | ".storage_alignment" | "serialization_id"
+        )
 }
 
 fn zip_archive(
@@ -417,21 +530,32 @@ fn zip_archive(
         Ok(x) => x,
         Err(zip::ZipError::Io(e)) => return Err(e),
         Err(e) => {
-            sink.add("AIL-PKL-013", format!("unreadable zip archive: {e}"), e.to_string(), None);
+            sink.add(
+                "AIL-PKL-013",
+                format!("unreadable zip archive: {e}"),
+                e.to_string(),
+                None,
+            );
             return Ok(DetectedFormat::Zip);
         }
     };
     if too_many {
         sink.add(
             "AIL-PKL-006",
-            format!("archive has more than {} members; the rest were not scanned", opts.limits.max_members),
+            format!(
+                "archive has more than {} members; the rest were not scanned",
+                opts.limits.max_members
+            ),
             format!("max_members={}", opts.limits.max_members),
             None,
         );
     }
-    let is_torch = entries.iter().any(|e| e.name == "data.pkl" || e.name.ends_with("/data.pkl"));
+    let is_torch = entries
+        .iter()
+        .any(|e| e.name == "data.pkl" || e.name.ends_with("/data.pkl"));
     let config = entries.iter().find(|e| e.name == "config.json");
-    let is_keras = config.is_some() && (ext == "keras" || entries.iter().any(|e| e.name == "metadata.json"));
+    let is_keras =
+        config.is_some() && (ext == "keras" || entries.iter().any(|e| e.name == "metadata.json"));
     for e in &entries {
         if e.name.ends_with('/') || is_storage_member(&e.name) {
             continue;
@@ -455,7 +579,10 @@ fn zip_archive(
                 if cut {
                     sink.add(
                         "AIL-PKL-006",
-                        format!("member larger than the {}-byte limit; only the start was scanned", opts.limits.max_member_bytes),
+                        format!(
+                            "member larger than the {}-byte limit; only the start was scanned",
+                            opts.limits.max_member_bytes
+                        ),
                         format!("size={}", e.usize_),
                         None,
                     );
@@ -474,7 +601,12 @@ fn zip_archive(
                     scan_pickle(&data, 0, opts, sink, is_torch);
                 }
             }
-            Err(err) => sink.add("AIL-PKL-013", format!("member could not be read: {err}"), err.to_string(), Some(e.local_offset)),
+            Err(err) => sink.add(
+                "AIL-PKL-013",
+                format!("member could not be read: {err}"),
+                err.to_string(),
+                Some(e.local_offset),
+            ),
         }
     }
     sink.member = None;
@@ -496,10 +628,16 @@ fn seven_zip(src: &dyn Source, opts: &Options, sink: &mut Sink) -> std::io::Resu
     );
     let data = read_all(src, opts, sink)?;
     let cursor = std::io::Cursor::new(data);
-    let mut reader = match sevenz_rust2::ArchiveReader::new(cursor, sevenz_rust2::Password::empty()) {
+    let mut reader = match sevenz_rust2::ArchiveReader::new(cursor, sevenz_rust2::Password::empty())
+    {
         Ok(r) => r,
         Err(e) => {
-            sink.add("AIL-PKL-013", format!("unreadable 7z archive: {e}"), e.to_string(), None);
+            sink.add(
+                "AIL-PKL-013",
+                format!("unreadable 7z archive: {e}"),
+                e.to_string(),
+                None,
+            );
             return Ok(());
         }
     };
@@ -516,25 +654,45 @@ fn seven_zip(src: &dyn Source, opts: &Options, sink: &mut Sink) -> std::io::Resu
             return Ok(true);
         }
         let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::Read::take(r, limit.saturating_add(1)), &mut buf)?;
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(r, limit.saturating_add(1)),
+            &mut buf,
+        )?;
         let cut = buf.len() as u64 > limit;
         members.push((entry.name.clone(), buf, cut));
         Ok(true)
     });
     if let Err(e) = res {
-        sink.add("AIL-PKL-013", format!("7z archive could not be fully decoded: {e}"), e.to_string(), None);
+        sink.add(
+            "AIL-PKL-013",
+            format!("7z archive could not be fully decoded: {e}"),
+            e.to_string(),
+            None,
+        );
     }
     if count > max_members {
-        sink.add("AIL-PKL-006", format!("7z archive has more than {max_members} members"), "", None);
+        sink.add(
+            "AIL-PKL-006",
+            format!("7z archive has more than {max_members} members"),
+            "",
+            None,
+        );
     }
-    let is_torch = members.iter().any(|m| m.0 == "data.pkl" || m.0.ends_with("/data.pkl"));
+    let is_torch = members
+        .iter()
+        .any(|m| m.0 == "data.pkl" || m.0.ends_with("/data.pkl"));
     for (name, data, cut) in members {
         if is_storage_member(&name) {
             continue;
         }
         sink.member = Some(name.clone());
         if cut {
-            sink.add("AIL-PKL-006", "7z member larger than the member limit; only the start was scanned", "", None);
+            sink.add(
+                "AIL-PKL-006",
+                "7z member larger than the member limit; only the start was scanned",
+                "",
+                None,
+            );
         }
         if name.ends_with(".pkl") || pickle::looks_like_pickle(&data) {
             scan_pickle(&data, 0, opts, sink, is_torch);
@@ -548,25 +706,49 @@ fn numpy(src: &dyn Source, opts: &Options, sink: &mut Sink, base: u64) -> std::i
     let head = src.read_vec(0, 16)?;
     let major = head.get(6).copied().unwrap_or(0);
     let (hlen, start) = if major == 1 {
-        (head.get(8..10).map_or(0, |b| u64::from(u16::from_le_bytes([b.first().copied().unwrap_or(0), b.get(1).copied().unwrap_or(0)]))), 10u64)
+        (
+            head.get(8..10).map_or(0, |b| {
+                u64::from(u16::from_le_bytes([
+                    b.first().copied().unwrap_or(0),
+                    b.get(1).copied().unwrap_or(0),
+                ]))
+            }),
+            10u64,
+        )
     } else {
         (
-            head.get(8..12).and_then(|b| <[u8; 4]>::try_from(b).ok()).map_or(0, |b| u64::from(u32::from_le_bytes(b))),
+            head.get(8..12)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map_or(0, |b| u64::from(u32::from_le_bytes(b))),
             12u64,
         )
     };
     if hlen > 1 << 20 || start + hlen > src.len() {
-        sink.add("AIL-PKL-005", "numpy header length runs past the end of the file", format!("header_len={hlen}"), Some(8));
+        sink.add(
+            "AIL-PKL-005",
+            "numpy header length runs past the end of the file",
+            format!("header_len={hlen}"),
+            Some(8),
+        );
         return Ok(());
     }
     let header = src.read_vec(start, usize::try_from(hlen).unwrap_or(0))?;
     let text = String::from_utf8_lossy(&header);
     if text.contains("'|O'") || text.contains("'O'") || text.contains("\"|O\"") {
-        sink.add("AIL-PKL-014", "numpy array with object dtype: np.load(allow_pickle=True) unpickles the body", "descr '|O'", Some(start));
+        sink.add(
+            "AIL-PKL-014",
+            "numpy array with object dtype: np.load(allow_pickle=True) unpickles the body",
+            "descr '|O'",
+            Some(start),
+        );
         let body_off = start + hlen;
-        let len = src.len().saturating_sub(body_off).min(opts.limits.max_in_memory);
+        let len = src
+            .len()
+            .saturating_sub(body_off)
+            .min(opts.limits.max_in_memory);
         let body = src.read_vec(body_off, usize::try_from(len).unwrap_or(0))?;
-        pickle::Scanner::new(sink, base + body_off, opts.limits.pickle, false).scan_all(&body, false, None);
+        pickle::Scanner::new(sink, base + body_off, opts.limits.pickle, false)
+            .scan_all(&body, false, None);
     }
     Ok(())
 }
@@ -582,7 +764,12 @@ fn tar(src: &dyn Source, opts: &Options, sink: &mut Sink) -> std::io::Result<Det
         }
         count += 1;
         if count > opts.limits.max_members {
-            sink.add("AIL-PKL-006", "tar archive has too many members; the rest were not scanned", "", Some(off));
+            sink.add(
+                "AIL-PKL-006",
+                "tar archive has too many members; the rest were not scanned",
+                "",
+                Some(off),
+            );
             break;
         }
         let field = |a: usize, b: usize| {
@@ -599,7 +786,12 @@ fn tar(src: &dyn Source, opts: &Options, sink: &mut Sink) -> std::io::Result<Det
         let kind = h.get(156).copied().unwrap_or(b'0');
         let data_off = off + 512;
         if data_off.checked_add(size).is_none_or(|e| e > src.len()) {
-            sink.add("AIL-PKL-013", format!("tar member {name} runs past the end of the file"), name.clone(), Some(off));
+            sink.add(
+                "AIL-PKL-013",
+                format!("tar member {name} runs past the end of the file"),
+                name.clone(),
+                Some(off),
+            );
             break;
         }
         if kind == b'0' || kind == 0 {
@@ -608,31 +800,46 @@ fn tar(src: &dyn Source, opts: &Options, sink: &mut Sink) -> std::io::Result<Det
                 torch = true;
             }
             let head = src.read_vec(data_off, 4096.min(usize::try_from(size).unwrap_or(0)))?;
-            if matches!(base.as_str(), "pickle" | "sys_info" | "storages" | "tensors")
-                || base.ends_with(".pkl")
+            if matches!(
+                base.as_str(),
+                "pickle" | "sys_info" | "storages" | "tensors"
+            ) || base.ends_with(".pkl")
                 || pickle::looks_like_pickle(&head)
             {
                 sink.member = Some(name.clone());
                 let n = size.min(opts.limits.max_member_bytes);
                 if size > n {
-                    sink.add("AIL-PKL-006", "tar member larger than the member limit; only the start was scanned", "", Some(data_off));
+                    sink.add(
+                        "AIL-PKL-006",
+                        "tar member larger than the member limit; only the start was scanned",
+                        "",
+                        Some(data_off),
+                    );
                 }
                 let data = src.read_vec(data_off, usize::try_from(n).unwrap_or(0))?;
                 // storages/tensors hold raw bytes after each pickle.
                 let raw_tail = matches!(base.as_str(), "storages" | "tensors");
-                pickle::Scanner::new(sink, data_off, opts.limits.pickle, true).scan_all(&data, raw_tail, None);
+                pickle::Scanner::new(sink, data_off, opts.limits.pickle, true)
+                    .scan_all(&data, raw_tail, None);
                 sink.member = None;
             }
         }
         off = data_off + size.div_ceil(512) * 512;
     }
-    Ok(if torch { DetectedFormat::PytorchTar } else { DetectedFormat::Zip })
+    Ok(if torch {
+        DetectedFormat::PytorchTar
+    } else {
+        DetectedFormat::Zip
+    })
 }
 
 /// Fuzz body: the pickle scanner on arbitrary bytes.
 pub fn fuzz_pickle(data: &[u8]) {
     let mut sink = Sink::new("fuzz");
-    let limits = PickleLimits { max_ops: 1 << 20, ..PickleLimits::default() };
+    let limits = PickleLimits {
+        max_ops: 1 << 20,
+        ..PickleLimits::default()
+    };
     pickle::Scanner::new(&mut sink, 0, limits, false).scan_all(data, false, None);
     let _ = sink.finish();
 }
@@ -651,7 +858,14 @@ pub fn fuzz_gguf(data: &[u8]) {
 
 /// Fuzz body: ZIP / PyTorch archive handling on arbitrary bytes.
 pub fn fuzz_zip(data: &[u8]) {
-    let opts = Options { limits: Limits { max_member_bytes: 1 << 20, max_in_memory: 1 << 20, ..Limits::default() }, ..Options::default() };
+    let opts = Options {
+        limits: Limits {
+            max_member_bytes: 1 << 20,
+            max_in_memory: 1 << 20,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
     let _ = inspect_bytes("fuzz.pt", data, &opts);
 }
 
@@ -671,8 +885,24 @@ pub fn fuzz_mcp(data: &[u8]) {
 
 /// Fuzz body: format detection and dispatch on arbitrary bytes under several names.
 pub fn fuzz_any(data: &[u8]) {
-    let opts = Options { limits: Limits { max_member_bytes: 1 << 20, max_in_memory: 1 << 20, ..Limits::default() }, ..Options::default() };
-    for name in ["f.bin", "f.safetensors", "f.gguf", "f.onnx", "f.keras", "f.h5", "f.json", "requirements.txt"] {
+    let opts = Options {
+        limits: Limits {
+            max_member_bytes: 1 << 20,
+            max_in_memory: 1 << 20,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    for name in [
+        "f.bin",
+        "f.safetensors",
+        "f.gguf",
+        "f.onnx",
+        "f.keras",
+        "f.h5",
+        "f.json",
+        "requirements.txt",
+    ] {
         let _ = inspect_bytes(name, data, &opts);
     }
 }

@@ -37,7 +37,13 @@ fn fields(d: &[u8], base: usize) -> Option<Vec<Field<'_>>> {
         let at = base + p;
         let tag = varint(d, &mut p)?;
         let (num, wt) = (tag >> 3, (tag & 7) as u8);
-        let mut f = Field { num, wt, bytes: &[], varint: 0, at };
+        let mut f = Field {
+            num,
+            wt,
+            bytes: &[],
+            varint: 0,
+            at,
+        };
         match wt {
             0 => f.varint = varint(d, &mut p)?,
             1 => {
@@ -72,14 +78,24 @@ pub(crate) struct External {
 
 fn tensor(d: &[u8], base: usize, out: &mut Vec<External>) -> Option<()> {
     let fs = fields(d, base)?;
-    let name = fs.iter().find(|f| f.num == 8 && f.wt == 2).map(|f| String::from_utf8_lossy(f.bytes).into_owned());
-    let mut ext = External { tensor: name.unwrap_or_default(), ..External::default() };
+    let name = fs
+        .iter()
+        .find(|f| f.num == 8 && f.wt == 2)
+        .map(|f| String::from_utf8_lossy(f.bytes).into_owned());
+    let mut ext = External {
+        tensor: name.unwrap_or_default(),
+        ..External::default()
+    };
     let mut any = false;
     for f in fs.iter().filter(|f| f.num == 13 && f.wt == 2) {
         any = true;
         ext.at = f.at;
         let kv = fields(f.bytes, f.at)?;
-        let get = |n: u64| kv.iter().find(|x| x.num == n && x.wt == 2).map(|x| String::from_utf8_lossy(x.bytes).into_owned());
+        let get = |n: u64| {
+            kv.iter()
+                .find(|x| x.num == n && x.wt == 2)
+                .map(|x| String::from_utf8_lossy(x.bytes).into_owned())
+        };
         let (k, v) = (get(1).unwrap_or_default(), get(2).unwrap_or_default());
         match k.as_str() {
             "location" => ext.location = v,
@@ -102,12 +118,18 @@ fn graph(d: &[u8], base: usize, depth: u32, out: &mut Vec<External>) -> Option<(
         match f.num {
             5 => tensor(f.bytes, f.at, out)?,
             15 => {
-                for s in fields(f.bytes, f.at)?.iter().filter(|s| (s.num == 1 || s.num == 2) && s.wt == 2) {
+                for s in fields(f.bytes, f.at)?
+                    .iter()
+                    .filter(|s| (s.num == 1 || s.num == 2) && s.wt == 2)
+                {
                     tensor(s.bytes, s.at, out)?;
                 }
             }
             1 => {
-                for a in fields(f.bytes, f.at)?.iter().filter(|a| a.num == 5 && a.wt == 2) {
+                for a in fields(f.bytes, f.at)?
+                    .iter()
+                    .filter(|a| a.num == 5 && a.wt == 2)
+                {
                     for x in fields(a.bytes, a.at)?.iter().filter(|x| x.wt == 2) {
                         match x.num {
                             5 | 10 => tensor(x.bytes, x.at, out)?,
@@ -135,7 +157,8 @@ pub(crate) fn externals(model: &[u8]) -> Result<Vec<External>, ()> {
 
 /// Is `d` plausibly an ONNX ModelProto (ir_version varint field 1 first, a graph inside)?
 pub(crate) fn sniff(d: &[u8]) -> bool {
-    d.first() == Some(&0x08) && fields(d, 0).is_some_and(|fs| fs.iter().any(|f| f.num == 7 && f.wt == 2))
+    d.first() == Some(&0x08)
+        && fields(d, 0).is_some_and(|fs| fs.iter().any(|f| f.num == 7 && f.wt == 2))
 }
 
 fn lexically_escapes(loc: &str) -> bool {
@@ -157,7 +180,9 @@ fn is_absolute(loc: &str) -> bool {
     let b = loc.as_bytes();
     loc.starts_with('/')
         || loc.starts_with('\\')
-        || (b.len() >= 2 && b.get(1) == Some(&b':') && b.first().is_some_and(u8::is_ascii_alphabetic))
+        || (b.len() >= 2
+            && b.get(1) == Some(&b':')
+            && b.first().is_some_and(u8::is_ascii_alphabetic))
 }
 
 fn normalize(p: &Path) -> PathBuf {
@@ -186,7 +211,9 @@ fn symlink_escapes(dir: &Path, loc: &str) -> bool {
         let next = cur.join(part);
         match std::fs::symlink_metadata(&next) {
             Ok(m) if m.file_type().is_symlink() => {
-                let Ok(target) = std::fs::read_link(&next) else { return true };
+                let Ok(target) = std::fs::read_link(&next) else {
+                    return true;
+                };
                 let resolved = normalize(&cur.join(target));
                 let resolved = resolved.canonicalize().unwrap_or(resolved);
                 if !resolved.starts_with(&root) {
@@ -202,23 +229,53 @@ fn symlink_escapes(dir: &Path, loc: &str) -> bool {
 
 pub(crate) fn check(model: &[u8], dir: Option<&Path>, sink: &mut Sink) {
     let Ok(exts) = externals(model) else {
-        sink.add("AIL-ONNX-005", "malformed protobuf: not a readable ONNX model", "", None);
+        sink.add(
+            "AIL-ONNX-005",
+            "malformed protobuf: not a readable ONNX model",
+            "",
+            None,
+        );
         return;
     };
     for e in exts {
         let ev = format!("{}: {}", e.tensor, e.location);
         let at = Some(e.at as u64);
         if e.location.is_empty() {
-            sink.add("AIL-ONNX-005", format!("tensor {:?} has external data without a location", e.tensor), ev, at);
+            sink.add(
+                "AIL-ONNX-005",
+                format!("tensor {:?} has external data without a location", e.tensor),
+                ev,
+                at,
+            );
             continue;
         }
         if is_absolute(&e.location) {
-            sink.add("AIL-ONNX-001", format!("tensor {:?} reads external data from the absolute path {:?}", e.tensor, e.location), ev, at);
+            sink.add(
+                "AIL-ONNX-001",
+                format!(
+                    "tensor {:?} reads external data from the absolute path {:?}",
+                    e.tensor, e.location
+                ),
+                ev,
+                at,
+            );
             continue;
         }
         if e.location.split(['/', '\\']).any(|s| s == "..") {
-            let how = if lexically_escapes(&e.location) { "escapes the model directory" } else { "contains '..'" };
-            sink.add("AIL-ONNX-002", format!("tensor {:?} external data location {:?} {how}", e.tensor, e.location), ev, at);
+            let how = if lexically_escapes(&e.location) {
+                "escapes the model directory"
+            } else {
+                "contains '..'"
+            };
+            sink.add(
+                "AIL-ONNX-002",
+                format!(
+                    "tensor {:?} external data location {:?} {how}",
+                    e.tensor, e.location
+                ),
+                ev,
+                at,
+            );
             continue;
         }
         let Some(dir) = dir else { continue };
@@ -254,7 +311,10 @@ pub(crate) fn check(model: &[u8], dir: Option<&Path>, sink: &mut Sink) {
             Err(_) => sink.add_sev(
                 "AIL-ONNX-004",
                 ailedger_core::Severity::Low,
-                format!("tensor {:?}: external data file {:?} is missing", e.tensor, e.location),
+                format!(
+                    "tensor {:?}: external data file {:?} is missing",
+                    e.tensor, e.location
+                ),
                 ev,
                 at,
             ),

@@ -22,9 +22,21 @@ struct List {
 }
 
 fn load(text: &str, norm: fn(&str) -> String) -> List {
-    let names: Vec<String> = text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).map(norm).collect();
-    let targets = names.iter().take(TARGETS).filter(|n| n.len() >= MIN_TARGET_LEN).cloned().collect();
-    List { all: names.into_iter().collect(), targets }
+    let names: Vec<String> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(norm)
+        .collect();
+    let targets = names
+        .iter()
+        .take(TARGETS)
+        .filter(|n| n.len() >= MIN_TARGET_LEN)
+        .cloned()
+        .collect();
+    List {
+        all: names.into_iter().collect(),
+        targets,
+    }
 }
 
 fn pypi() -> &'static List {
@@ -64,7 +76,9 @@ fn is_one_omitted(short: &[u8], long: &[u8]) -> bool {
 }
 
 fn confusable(a: u8, b: u8) -> bool {
-    const GROUPS: &[&[u8]] = &[b"l1i", b"o0", b"s5", b"z2", b"b8", b"g9q", b"a4", b"e3", b"t7", b"-_."];
+    const GROUPS: &[&[u8]] = &[
+        b"l1i", b"o0", b"s5", b"z2", b"b8", b"g9q", b"a4", b"e3", b"t7", b"-_.",
+    ];
     GROUPS.iter().any(|g| g.contains(&a) && g.contains(&b))
 }
 
@@ -72,10 +86,16 @@ const KEYBOARD: &[&[u8]] = &[b"1234567890-", b"qwertyuiop", b"asdfghjkl", b"zxcv
 
 fn adjacent_keys(a: u8, b: u8) -> bool {
     let pos = |c: u8| {
-        KEYBOARD.iter().enumerate().find_map(|(r, row)| row.iter().position(|&x| x == c).map(|col| (r as i32, col as i32)))
+        KEYBOARD.iter().enumerate().find_map(|(r, row)| {
+            row.iter()
+                .position(|&x| x == c)
+                .map(|col| (r as i32, col as i32))
+        })
     };
     match (pos(a), pos(b)) {
-        (Some((r1, c1)), Some((r2, c2))) => (r1 - r2).abs() <= 1 && (c1 - c2).abs() <= 1 && (r1, c1) != (r2, c2),
+        (Some((r1, c1)), Some((r2, c2))) => {
+            (r1 - r2).abs() <= 1 && (c1 - c2).abs() <= 1 && (r1, c1) != (r2, c2)
+        }
         _ => false,
     }
 }
@@ -92,13 +112,20 @@ fn typo_kind(cand: &str, target: &str) -> Option<&'static str> {
     if is_one_omitted(t, c) {
         let i = t.iter().zip(c).take_while(|(a, b)| a == b).count();
         let repeated = i > 0 && c.get(i) == c.get(i - 1) || c.get(i) == c.get(i + 1);
-        return Some(if repeated { "repeated character" } else { "inserted character" });
+        return Some(if repeated {
+            "repeated character"
+        } else {
+            "inserted character"
+        });
     }
     if c.len() == t.len() {
         let diffs: Vec<usize> = (0..c.len()).filter(|&i| c.get(i) != t.get(i)).collect();
         match diffs.as_slice() {
             [i] => {
-                let (a, b) = (c.get(*i).copied().unwrap_or(0), t.get(*i).copied().unwrap_or(0));
+                let (a, b) = (
+                    c.get(*i).copied().unwrap_or(0),
+                    t.get(*i).copied().unwrap_or(0),
+                );
                 if (a ^ b).count_ones() == 1 && (a.is_ascii_alphanumeric() || a == b'-') {
                     return Some("bit flip");
                 }
@@ -113,7 +140,12 @@ fn typo_kind(cand: &str, target: &str) -> Option<&'static str> {
                 return Some("swapped characters");
             }
             ds if !ds.is_empty()
-                && ds.iter().all(|&i| confusable(c.get(i).copied().unwrap_or(0), t.get(i).copied().unwrap_or(0))) =>
+                && ds.iter().all(|&i| {
+                    confusable(
+                        c.get(i).copied().unwrap_or(0),
+                        t.get(i).copied().unwrap_or(0),
+                    )
+                }) =>
             {
                 return Some("confusable characters");
             }
@@ -122,11 +154,18 @@ fn typo_kind(cand: &str, target: &str) -> Option<&'static str> {
     }
     // Swapped words: same words separated differently.
     let words = |s: &str| {
-        let mut w: Vec<String> = s.split(['-', '_', '.']).filter(|x| !x.is_empty()).map(str::to_string).collect();
+        let mut w: Vec<String> = s
+            .split(['-', '_', '.'])
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+            .collect();
         w.sort();
         w
     };
-    if cand.contains(['-', '_', '.']) && words(cand) == words(target) && cand.replace(['-', '_', '.'], "") != target.replace(['-', '_', '.'], "") {
+    if cand.contains(['-', '_', '.'])
+        && words(cand) == words(target)
+        && cand.replace(['-', '_', '.'], "") != target.replace(['-', '_', '.'], "")
+    {
         return Some("swapped words");
     }
     if cand.replace(['-', '_', '.'], "") == target.replace(['-', '_', '.'], "") {
@@ -135,7 +174,10 @@ fn typo_kind(cand: &str, target: &str) -> Option<&'static str> {
     None
 }
 
-const PY_AFFIXES: &[&str] = &["python-", "python3-", "py-", "py3-", "py", "python", "-python", "-py", "-py3", "py3", "python3", "-python3"];
+const PY_AFFIXES: &[&str] = &[
+    "python-", "python3-", "py-", "py3-", "py", "python", "-python", "-py", "-py3", "py3",
+    "python3", "-python3",
+];
 const NPM_AFFIXES: &[&str] = &["node-", "-js", "js", "-node", ".js", "node"];
 
 /// Checks one package name against the popular names of its ecosystem (`pypi` or
@@ -148,11 +190,12 @@ pub fn check_package_name(ecosystem: &str, name: &str) -> Vec<Finding> {
 }
 
 pub(crate) fn check_into(ecosystem: &str, name: &str, sink: &mut Sink, offset: Option<u64>) {
-    let (list, norm, affixes): (&List, String, &[&str]) = match ecosystem.to_ascii_lowercase().as_str() {
-        "pypi" | "pip" | "python" => (pypi(), normalize_pypi(name), PY_AFFIXES),
-        "npm" | "node" | "javascript" => (npm(), name.trim().to_ascii_lowercase(), NPM_AFFIXES),
-        _ => return,
-    };
+    let (list, norm, affixes): (&List, String, &[&str]) =
+        match ecosystem.to_ascii_lowercase().as_str() {
+            "pypi" | "pip" | "python" => (pypi(), normalize_pypi(name), PY_AFFIXES),
+            "npm" | "node" | "javascript" => (npm(), name.trim().to_ascii_lowercase(), NPM_AFFIXES),
+            _ => return,
+        };
     if norm.is_empty() || list.all.contains(&norm) {
         return;
     }
@@ -175,11 +218,12 @@ pub(crate) fn check_into(ecosystem: &str, name: &str, sink: &mut Sink, offset: O
             } else {
                 norm.strip_prefix(a).or_else(|| norm.strip_suffix(a))
             };
-            if let Some(s) = stripped {
-                if s.len() >= MIN_TARGET_LEN && list.targets.iter().any(|t| t == s) {
-                    hit = Some((s.to_string(), "added prefix or suffix"));
-                    break;
-                }
+            if let Some(s) = stripped
+                && s.len() >= MIN_TARGET_LEN
+                && list.targets.iter().any(|t| t == s)
+            {
+                hit = Some((s.to_string(), "added prefix or suffix"));
+                break;
             }
         }
     }
@@ -229,6 +273,7 @@ pub fn inspect_requirements(name: &str, text: &str) -> Vec<Finding> {
         if line.is_empty() {
             continue;
         }
+        let line_at = at;
         let at = Some(at);
         let mut toks = line.split_whitespace();
         let first = toks.next().unwrap_or("");
@@ -243,7 +288,9 @@ pub fn inspect_requirements(name: &str, text: &str) -> Vec<Finding> {
             _ => (first.to_string(), None),
         };
         if opt.starts_with('-') {
-            let val = val.or_else(|| line.split_whitespace().nth(1).map(str::to_string)).unwrap_or_default();
+            let val = val
+                .or_else(|| line.split_whitespace().nth(1).map(str::to_string))
+                .unwrap_or_default();
             let _ = opt_value;
             match opt.as_str() {
                 "--extra-index-url" => sink.add(
@@ -266,19 +313,35 @@ pub fn inspect_requirements(name: &str, text: &str) -> Vec<Finding> {
         let hashed = line.contains("--hash=") || line.contains("--hash ");
         let spec = line.split(" --").next().unwrap_or("").trim();
         let spec = spec.split(';').next().unwrap_or("").trim();
-        if spec.contains("://") || spec.starts_with("git+") || spec.contains(" @ ") || spec.contains("@ ") {
-            sink.add("AIL-PKG-004", "direct URL or VCS dependency (bypasses the index and its version pins)", clip(&redact_url(spec), 200), at);
-            reqs.push((spec.to_string(), hashed, at.unwrap_or(0)));
+        if spec.contains("://")
+            || spec.starts_with("git+")
+            || spec.contains(" @ ")
+            || spec.contains("@ ")
+        {
+            sink.add(
+                "AIL-PKG-004",
+                "direct URL or VCS dependency (bypasses the index and its version pins)",
+                clip(&redact_url(spec), 200),
+                at,
+            );
+            reqs.push((spec.to_string(), hashed, line_at));
             continue;
         }
         if spec.starts_with('.') || spec.starts_with('/') {
             sink.add("AIL-PKG-004", "local path dependency", clip(spec, 200), at);
             continue;
         }
-        let name_end = spec.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))).unwrap_or(spec.len());
+        let name_end = spec
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+            .unwrap_or(spec.len());
         let pkg = spec.get(..name_end).unwrap_or("");
         if pkg.is_empty() {
-            sink.add("AIL-PKG-007", "unparsable requirement line", clip(&line, 120), at);
+            sink.add(
+                "AIL-PKG-007",
+                "unparsable requirement line",
+                clip(&line, 120),
+                at,
+            );
             continue;
         }
         let rest = spec.get(name_end..).unwrap_or("");
@@ -287,7 +350,8 @@ pub fn inspect_requirements(name: &str, text: &str) -> Vec<Finding> {
             _ => rest,
         }
         .trim();
-        let pinned = (rest.starts_with("==") && !rest.contains('*') && !rest.contains(',')) || rest.starts_with("===");
+        let pinned = (rest.starts_with("==") && !rest.contains('*') && !rest.contains(','))
+            || rest.starts_with("===");
         if !pinned {
             sink.add(
                 "AIL-PKG-002",
@@ -297,20 +361,28 @@ pub fn inspect_requirements(name: &str, text: &str) -> Vec<Finding> {
             );
         }
         check_into("pypi", pkg, &mut sink, at);
-        reqs.push((pkg.to_string(), hashed, at.unwrap_or(0)));
+        reqs.push((pkg.to_string(), hashed, line_at));
     }
     let any_hashed = reqs.iter().any(|r| r.1);
     if !reqs.is_empty() && !any_hashed {
         sink.add(
             "AIL-PKG-003",
-            format!("none of the {} requirements has a --hash (pip's hash-checking mode is off)", reqs.len()),
+            format!(
+                "none of the {} requirements has a --hash (pip's hash-checking mode is off)",
+                reqs.len()
+            ),
             format!("{} requirements", reqs.len()),
             None,
         );
     } else {
         for (pkg, hashed, at) in reqs.iter().filter(|r| !r.1) {
             let _ = hashed;
-            sink.add("AIL-PKG-003", format!("{pkg} has no --hash while others do"), pkg.clone(), Some(*at));
+            sink.add(
+                "AIL-PKG-003",
+                format!("{pkg} has no --hash while others do"),
+                pkg.clone(),
+                Some(*at),
+            );
         }
     }
     sink.finish()
@@ -324,7 +396,11 @@ pub(crate) fn redact_url(s: &str) -> String {
         if let Some(at) = after.get(..host_end).and_then(|h| h.rfind('@')) {
             let userinfo = after.get(..at).unwrap_or("");
             if let Some((user, _)) = userinfo.split_once(':') {
-                return format!("{}{user}:***{}", s.get(..i + 3).unwrap_or(""), after.get(at..).unwrap_or(""));
+                return format!(
+                    "{}{user}:***{}",
+                    s.get(..i + 3).unwrap_or(""),
+                    after.get(at..).unwrap_or("")
+                );
             }
         }
     }
@@ -355,7 +431,11 @@ mod tests {
             let f = check_package_name(eco, name);
             match want {
                 None => assert!(f.is_empty(), "{name}: {f:?}"),
-                Some(t) => assert!(f.first().is_some_and(|f| f.evidence.contains(&format!("~ {t} "))), "{name}: {f:?}"),
+                Some(t) => assert!(
+                    f.first()
+                        .is_some_and(|f| f.evidence.contains(&format!("~ {t} "))),
+                    "{name}: {f:?}"
+                ),
             }
         }
     }

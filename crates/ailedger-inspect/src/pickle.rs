@@ -23,7 +23,13 @@ pub struct PickleLimits {
 
 impl Default for PickleLimits {
     fn default() -> Self {
-        Self { max_memo: 1_000_000, max_stack: 1_000_000, max_marks: 10_000, max_ops: 500_000_000, max_pickles: 64 }
+        Self {
+            max_memo: 1_000_000,
+            max_stack: 1_000_000,
+            max_marks: 10_000,
+            max_ops: 500_000_000,
+            max_pickles: 64,
+        }
     }
 }
 
@@ -95,13 +101,25 @@ pub(crate) struct Scanner<'s> {
 
 impl<'s> Scanner<'s> {
     pub fn new(sink: &'s mut Sink, base: u64, limits: PickleLimits, persid_ok: bool) -> Self {
-        Self { sink, base, limits, persid_ok, globals: BTreeMap::new(), ops: 0 }
+        Self {
+            sink,
+            base,
+            limits,
+            persid_ok,
+            globals: BTreeMap::new(),
+            ops: 0,
+        }
     }
 
     /// Scans stacked pickles until the data ends. `tolerate_tail`: bytes after the last
     /// complete pickle that do not parse are raw data (legacy torch), not a malformed pickle.
     /// `max_streams` bounds how many pickles are read (legacy torch: exactly five).
-    pub fn scan_all(mut self, data: &[u8], tolerate_tail: bool, max_streams: Option<usize>) -> Summary {
+    pub fn scan_all(
+        mut self,
+        data: &[u8],
+        tolerate_tail: bool,
+        max_streams: Option<usize>,
+    ) -> Summary {
         let mut pos = 0usize;
         let mut summary = Summary::default();
         let max = max_streams.unwrap_or(self.limits.max_pickles);
@@ -126,13 +144,23 @@ impl<'s> Scanner<'s> {
                     pos += n.max(1);
                 }
                 End::Limit => break,
-                End::Error { pos: epos, msg, ops } => {
+                End::Error {
+                    pos: epos,
+                    msg,
+                    ops,
+                } => {
                     let trivially_not_pickle = ops <= 1 && self.globals.len() == before_globals;
-                    if summary.pickles > 0 && (trivially_not_pickle || tolerate_tail) && self.globals.len() == before_globals {
+                    if summary.pickles > 0
+                        && (trivially_not_pickle || tolerate_tail)
+                        && self.globals.len() == before_globals
+                    {
                         if !tolerate_tail {
                             self.sink.add(
                                 "AIL-PKL-010",
-                                format!("{} bytes after the last pickle are not a pickle", data.len() - pos),
+                                format!(
+                                    "{} bytes after the last pickle are not a pickle",
+                                    data.len() - pos
+                                ),
                                 clip(&msg, 120),
                                 Some(self.base + pos as u64),
                             );
@@ -188,20 +216,26 @@ impl<'s> Scanner<'s> {
 
     fn note_global(&mut self, module: &str, name: &str, off: u64) -> V {
         let key = format!("{module}.{name}");
-        let entry = self.globals.entry(key).or_insert_with(|| GlobalSeen { offset: off, ..GlobalSeen::default() });
+        let entry = self.globals.entry(key).or_insert_with(|| GlobalSeen {
+            offset: off,
+            ..GlobalSeen::default()
+        });
         entry.imported = true;
         if entry.verdict.is_none() {
             entry.verdict = Some(judge(module, name));
         }
-        if let Some(Verdict::Dangerous(_)) = entry.verdict {
-            if name.contains('.') && name.split('.').any(|s| s.starts_with("__") && s.ends_with("__")) {
-                self.sink.add(
-                    "AIL-PKL-008",
-                    format!("global {module}.{name} walks attributes through a dunder name"),
-                    format!("{module}.{name}"),
-                    Some(off),
-                );
-            }
+        if let Some(Verdict::Dangerous(_)) = entry.verdict
+            && name.contains('.')
+            && name
+                .split('.')
+                .any(|s| s.starts_with("__") && s.ends_with("__"))
+        {
+            self.sink.add(
+                "AIL-PKL-008",
+                format!("global {module}.{name} walks attributes through a dunder name"),
+                format!("{module}.{name}"),
+                Some(off),
+            );
         }
         V::Global(Rc::new((module.to_string(), name.to_string())))
     }
@@ -220,7 +254,12 @@ impl<'s> Scanner<'s> {
                     let verdict = judge(m, n);
                     self.globals.insert(
                         key.clone(),
-                        GlobalSeen { offset: off, imported: false, called: Some(how), verdict: Some(verdict) },
+                        GlobalSeen {
+                            offset: off,
+                            imported: false,
+                            called: Some(how),
+                            verdict: Some(verdict),
+                        },
                     );
                 }
                 let first = match args {
@@ -231,10 +270,15 @@ impl<'s> Scanner<'s> {
                     V::Tuple(t) => t.get(1).cloned(),
                     _ => None,
                 };
-                let norm_m = if m == "__builtin__" { "builtins" } else { m.as_str() };
+                let norm_m = if m == "__builtin__" {
+                    "builtins"
+                } else {
+                    m.as_str()
+                };
                 // Resolve __import__('os') and getattr(x, 'attr') so chained calls are judged.
                 match (norm_m, n.as_str(), first, second) {
-                    ("builtins", "__import__", Some(V::Str(s)), _) | ("importlib", "import_module", Some(V::Str(s)), _) => {
+                    ("builtins", "__import__", Some(V::Str(s)), _)
+                    | ("importlib", "import_module", Some(V::Str(s)), _) => {
                         return V::Module(s);
                     }
                     ("builtins", "getattr", Some(V::Module(mm)), Some(V::Str(attr))) => {
@@ -249,7 +293,11 @@ impl<'s> Scanner<'s> {
                     }
                     _ => {}
                 }
-                V::Obj(Rc::new(Obj { callee: Some(key), args: args.clone(), state: None }))
+                V::Obj(Rc::new(Obj {
+                    callee: Some(key),
+                    args: args.clone(),
+                    state: None,
+                }))
             }
             V::Module(mm) => {
                 self.sink.add(
@@ -270,7 +318,9 @@ impl<'s> Scanner<'s> {
                 // checkpoints do either.
                 self.sink.add(
                     "AIL-PKL-004",
-                    format!("pickle calls {what} via {how}; the callee cannot be resolved statically"),
+                    format!(
+                        "pickle calls {what} via {how}; the callee cannot be resolved statically"
+                    ),
                     what,
                     Some(off),
                 );
@@ -310,7 +360,12 @@ impl<'s> Scanner<'s> {
                         p += n;
                         s
                     }
-                    None => fail!(p, "truncated: {} bytes wanted at offset {}", n, base + p as u64),
+                    None => fail!(
+                        p,
+                        "truncated: {} bytes wanted at offset {}",
+                        n,
+                        base + p as u64
+                    ),
                 }
             }};
         }
@@ -329,7 +384,9 @@ impl<'s> Scanner<'s> {
         }
         macro_rules! pop_mark {
             () => {{
-                let Some(m) = marks.pop() else { fail!(p, "MARK expected at offset {}", base + p as u64) };
+                let Some(m) = marks.pop() else {
+                    fail!(p, "MARK expected at offset {}", base + p as u64)
+                };
                 if m > st.len() {
                     fail!(p, "corrupt mark stack");
                 }
@@ -379,7 +436,9 @@ impl<'s> Scanner<'s> {
             }
             let op_pos = p;
             let off = base + op_pos as u64;
-            let Some(&op) = d.get(p) else { fail!(p, "pickle ends without STOP") };
+            let Some(&op) = d.get(p) else {
+                fail!(p, "pickle ends without STOP")
+            };
             p += 1;
             match op {
                 b'.' => return End::Stop(p),
@@ -510,7 +569,9 @@ impl<'s> Scanner<'s> {
                 }
                 b'b' => {
                     let state = pop!("BUILD");
-                    let Some(top) = st.pop() else { fail!(op_pos, "stack underflow at BUILD") };
+                    let Some(top) = st.pop() else {
+                        fail!(op_pos, "stack underflow at BUILD")
+                    };
                     let built = self.build(top, state, off);
                     let skip = self.joblib_skip(&built, d, p, off);
                     match skip {
@@ -673,16 +734,22 @@ impl<'s> Scanner<'s> {
                     let Some(k) = String::from_utf8_lossy(l).trim().parse::<u64>().ok() else {
                         fail!(op_pos, "bad PUT key");
                     };
-                    let Some(v) = st.last() else { fail!(op_pos, "stack underflow at PUT") };
+                    let Some(v) = st.last() else {
+                        fail!(op_pos, "stack underflow at PUT")
+                    };
                     memo.insert(k, v.clone());
                 }
                 b'q' | b'r' => {
                     let k = if op == b'q' { le!(1) } else { le!(4) };
-                    let Some(v) = st.last() else { fail!(op_pos, "stack underflow at PUT") };
+                    let Some(v) = st.last() else {
+                        fail!(op_pos, "stack underflow at PUT")
+                    };
                     memo.insert(k, v.clone());
                 }
                 0x94 => {
-                    let Some(v) = st.last() else { fail!(op_pos, "stack underflow at MEMOIZE") };
+                    let Some(v) = st.last() else {
+                        fail!(op_pos, "stack underflow at MEMOIZE")
+                    };
                     let k = memo.len() as u64;
                     memo.insert(k, v.clone());
                 }
@@ -742,11 +809,18 @@ impl<'s> Scanner<'s> {
 
     fn build(&mut self, top: V, state: V, off: u64) -> V {
         match top {
-            V::Obj(o) => V::Obj(Rc::new(Obj { callee: o.callee.clone(), args: o.args.clone(), state: Some(state) })),
+            V::Obj(o) => V::Obj(Rc::new(Obj {
+                callee: o.callee.clone(),
+                args: o.args.clone(),
+                state: Some(state),
+            })),
             V::Global(g) => {
                 self.sink.add(
                     "AIL-PKL-004",
-                    format!("BUILD sets attributes on the class or function {}.{}", g.0, g.1),
+                    format!(
+                        "BUILD sets attributes on the class or function {}.{}",
+                        g.0, g.1
+                    ),
                     format!("{}.{}", g.0, g.1),
                     Some(off),
                 );
@@ -758,9 +832,17 @@ impl<'s> Scanner<'s> {
 
     /// joblib writes the raw bytes of a numpy array right after the pickled
     /// `NumpyArrayWrapper`; returns where the pickle resumes. Err = could not skip.
-    fn joblib_skip(&mut self, built: &V, d: &[u8], p: usize, off: u64) -> Result<Option<usize>, ()> {
+    fn joblib_skip(
+        &mut self,
+        built: &V,
+        d: &[u8],
+        p: usize,
+        off: u64,
+    ) -> Result<Option<usize>, ()> {
         let V::Obj(o) = built else { return Ok(None) };
-        let Some(callee) = o.callee.as_deref() else { return Ok(None) };
+        let Some(callee) = o.callee.as_deref() else {
+            return Ok(None);
+        };
         if !callee.ends_with("numpy_pickle.NumpyArrayWrapper") {
             return Ok(None);
         }
@@ -769,13 +851,22 @@ impl<'s> Scanner<'s> {
             _ => return self.joblib_fail(off, "wrapper state is not a dict"),
         };
         let get = |key: &str| {
-            state.iter().find(|(k, _)| matches!(k, V::Str(s) if &**s == key)).map(|(_, v)| v.clone())
+            state
+                .iter()
+                .find(|(k, _)| matches!(k, V::Str(s) if &**s == key))
+                .map(|(_, v)| v.clone())
         };
-        let Some(V::Tuple(shape)) = get("shape") else { return self.joblib_fail(off, "no shape") };
+        let Some(V::Tuple(shape)) = get("shape") else {
+            return self.joblib_fail(off, "no shape");
+        };
         let mut count: u64 = 1;
         for dim in shape.iter() {
-            let V::Int(n) = dim else { return self.joblib_fail(off, "non-integer shape") };
-            let Ok(n) = u64::try_from(*n) else { return self.joblib_fail(off, "negative shape") };
+            let V::Int(n) = dim else {
+                return self.joblib_fail(off, "non-integer shape");
+            };
+            let Ok(n) = u64::try_from(*n) else {
+                return self.joblib_fail(off, "negative shape");
+            };
             count = match count.checked_mul(n) {
                 Some(c) => c,
                 None => return self.joblib_fail(off, "shape overflows"),
@@ -793,15 +884,21 @@ impl<'s> Scanner<'s> {
         };
         let mut q = p;
         if get("numpy_array_alignment_bytes").is_some() {
-            let Some(&pad) = d.get(q) else { return self.joblib_fail(off, "truncated padding") };
+            let Some(&pad) = d.get(q) else {
+                return self.joblib_fail(off, "truncated padding");
+            };
             q += 1 + usize::from(pad);
         }
         if dtype.trim_start_matches(['<', '>', '|', '=']) == "O" {
             // Object arrays are a nested pickle; the caller's loop scans it as stacked.
             return self.joblib_fail(off, "object-dtype array inside joblib");
         }
-        let Some(item) = dtype_size(&dtype) else { return self.joblib_fail(off, "unknown dtype") };
-        let Some(bytes) = count.checked_mul(item) else { return self.joblib_fail(off, "size overflows") };
+        let Some(item) = dtype_size(&dtype) else {
+            return self.joblib_fail(off, "unknown dtype");
+        };
+        let Some(bytes) = count.checked_mul(item) else {
+            return self.joblib_fail(off, "size overflows");
+        };
         let Some(end) = usize::try_from(bytes).ok().and_then(|b| q.checked_add(b)) else {
             return self.joblib_fail(off, "size overflows");
         };
@@ -846,7 +943,11 @@ fn describe(v: &V) -> String {
 }
 
 fn str_value(s: &str) -> V {
-    if s.len() > MAX_STR { V::LongStr } else { V::Str(Rc::from(s)) }
+    if s.len() > MAX_STR {
+        V::LongStr
+    } else {
+        V::Str(Rc::from(s))
+    }
 }
 
 fn dict_from(items: Vec<V>) -> V {
@@ -884,7 +985,9 @@ fn unquote_string(l: &[u8]) -> String {
             b't' => out.push(b'\t'),
             b'r' => out.push(b'\r'),
             b'x' => {
-                let h = inner.get(i..i + 2).and_then(|h| std::str::from_utf8(h).ok());
+                let h = inner
+                    .get(i..i + 2)
+                    .and_then(|h| std::str::from_utf8(h).ok());
                 if let Some(v) = h.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                     out.push(v);
                     i += 2;
@@ -921,8 +1024,13 @@ fn raw_unicode_escape(l: &[u8]) -> String {
                 _ => (0, 0),
             };
             if len > 0 {
-                let hex = l.get(i + next..i + next + len).and_then(|h| std::str::from_utf8(h).ok());
-                if let Some(ch) = hex.and_then(|h| u32::from_str_radix(h, 16).ok()).and_then(char::from_u32) {
+                let hex = l
+                    .get(i + next..i + next + len)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                if let Some(ch) = hex
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .and_then(char::from_u32)
+                {
                     out.push(ch);
                     i += next + len;
                     continue;
@@ -939,11 +1047,18 @@ fn raw_unicode_escape(l: &[u8]) -> String {
 pub(crate) fn looks_like_pickle(d: &[u8]) -> bool {
     match d {
         [0x80, v, next, ..] => *v <= 5 && is_opcode(*next),
-        [b'(' | b']' | b'}' | b')' | b'c' | b'N' | b'I' | b'L' | b'F' | b'S' | b'V' | b'd' | b'l', ..] => {
+        [
+            b'(' | b']' | b'}' | b')' | b'c' | b'N' | b'I' | b'L' | b'F' | b'S' | b'V' | b'd'
+            | b'l',
+            ..,
+        ] => {
             // Protocol 0/1: require a STOP somewhere and only printable-ish prefix.
             d.len() >= 2 && d.iter().take(4096).any(|&b| b == b'.') && first_op_parses(d)
         }
-        [b'K' | b'J' | b'M' | b'X' | b'U' | b'T' | b'G' | b'q' | b'h', ..] => first_op_parses(d),
+        [
+            b'K' | b'J' | b'M' | b'X' | b'U' | b'T' | b'G' | b'q' | b'h',
+            ..,
+        ] => first_op_parses(d),
         _ => false,
     }
 }
@@ -956,7 +1071,10 @@ fn is_opcode(b: u8) -> bool {
 /// a couple of valid opcodes, or a complete tiny pickle).
 fn first_op_parses(d: &[u8]) -> bool {
     let mut sink = Sink::default();
-    let limits = PickleLimits { max_ops: 64, ..PickleLimits::default() };
+    let limits = PickleLimits {
+        max_ops: 64,
+        ..PickleLimits::default()
+    };
     let mut sc = Scanner::new(&mut sink, 0, limits, true);
     let head = d.get(..d.len().min(4096)).unwrap_or(d);
     match sc.scan_one(head, 0) {
@@ -972,7 +1090,10 @@ mod tests {
     fn scan(d: &[u8]) -> Vec<(String, String)> {
         let mut sink = Sink::new("t");
         Scanner::new(&mut sink, 0, PickleLimits::default(), false).scan_all(d, false, None);
-        sink.finish().into_iter().map(|f| (f.code, f.evidence)).collect()
+        sink.finish()
+            .into_iter()
+            .map(|f| (f.code, f.evidence))
+            .collect()
     }
 
     #[test]
@@ -985,15 +1106,23 @@ mod tests {
         p.extend_from_slice(b"os.system");
         p.extend_from_slice(&[0x93, 0x8c, 2, b'i', b'd', 0x85, b'R', b'.']);
         let f = scan(&p);
-        assert!(f.contains(&("AIL-PKL-001".into(), "pathlib.os.system".into())), "{f:?}");
+        assert!(
+            f.contains(&("AIL-PKL-001".into(), "pathlib.os.system".into())),
+            "{f:?}"
+        );
     }
 
     #[test]
     fn getattr_import_chain_resolves() {
         // c__builtin__\ngetattr\n c__builtin__\n__import__\n (S'os'\ntR S'system'\n tR (S'id'\ntR .
-        let p = b"c__builtin__\ngetattr\n(c__builtin__\n__import__\n(S'os'\ntRS'system'\ntR(S'id'\ntR.";
+        let p =
+            b"c__builtin__\ngetattr\n(c__builtin__\n__import__\n(S'os'\ntRS'system'\ntR(S'id'\ntR.";
         let f = scan(p);
-        assert!(f.iter().any(|(c, e)| c == "AIL-PKL-001" && e == "os.system"), "{f:?}");
+        assert!(
+            f.iter()
+                .any(|(c, e)| c == "AIL-PKL-001" && e == "os.system"),
+            "{f:?}"
+        );
     }
 
     #[test]

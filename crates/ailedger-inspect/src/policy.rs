@@ -16,11 +16,26 @@ pub enum Verdict {
 
 /// The allow-list profiles, for documentation and `Options`.
 pub const PROFILES: &[(&str, &str)] = &[
-    ("core", "builtin containers and scalars, collections, datetime, decimal, uuid, copyreg._reconstructor, _codecs.encode"),
-    ("torch", "torch._utils._rebuild_*, torch._tensor._rebuild_from_type*, torch.*Storage, torch.storage.{Untyped,Typed}Storage, torch.Size/device/dtypes/layouts/memory formats, torch.nn.parameter.Parameter"),
-    ("numpy", "numpy(._core|.core).multiarray._reconstruct/scalar, numpy.ndarray, numpy.dtype, numpy.dtypes.*DType, numeric _frombuffer, scalar types, numpy.random pickling constructors"),
-    ("joblib", "joblib.numpy_pickle.NumpyArrayWrapper, joblib.numpy_pickle_compat.NDArrayWrapper (also under sklearn.externals.joblib)"),
-    ("sklearn", "classes (CamelCase names) from sklearn.* modules, and scipy.sparse matrix classes, built by NEWOBJ/REDUCE + BUILD"),
+    (
+        "core",
+        "builtin containers and scalars, collections, datetime, decimal, uuid, copyreg._reconstructor, _codecs.encode",
+    ),
+    (
+        "torch",
+        "torch._utils._rebuild_*, torch._tensor._rebuild_from_type*, torch.*Storage, torch.storage.{Untyped,Typed}Storage, torch.Size/device/dtypes/layouts/memory formats, torch.nn.parameter.Parameter",
+    ),
+    (
+        "numpy",
+        "numpy(._core|.core).multiarray._reconstruct/scalar, numpy.ndarray, numpy.dtype, numpy.dtypes.*DType, numeric _frombuffer, scalar types, numpy.random pickling constructors",
+    ),
+    (
+        "joblib",
+        "joblib.numpy_pickle.NumpyArrayWrapper, joblib.numpy_pickle_compat.NDArrayWrapper (also under sklearn.externals.joblib)",
+    ),
+    (
+        "sklearn",
+        "classes (CamelCase names) from sklearn.* modules, and scipy.sparse matrix classes, built by NEWOBJ/REDUCE + BUILD",
+    ),
 ];
 
 /// Module roots whose every attribute is a gadget (or leads to one).
@@ -116,10 +131,18 @@ const DANGEROUS_NAMES: &[(&str, &str, &str)] = &[
     ("operator", "attrgetter", "reaches arbitrary attributes"),
     ("operator", "methodcaller", "calls arbitrary methods"),
     ("operator", "getitem", "reaches arbitrary items"),
-    ("copyreg", "_reconstructor_with_factory", "calls arbitrary callables"),
+    (
+        "copyreg",
+        "_reconstructor_with_factory",
+        "calls arbitrary callables",
+    ),
     ("numpy.testing._private.utils", "runstring", "executes code"),
     ("numpy", "load", "nested unpickling (allow_pickle)"),
-    ("numpy.lib.npyio", "load", "nested unpickling (allow_pickle)"),
+    (
+        "numpy.lib.npyio",
+        "load",
+        "nested unpickling (allow_pickle)",
+    ),
     ("numpy", "fromfile", "file access"),
     ("torch", "load", "nested unpickling"),
     ("torch.serialization", "load", "nested unpickling"),
@@ -139,8 +162,19 @@ const DANGEROUS_NAMES: &[(&str, &str, &str)] = &[
 
 /// Modules whose module object, reached as an attribute (`pathlib` + `os`), is a gadget.
 const MODULE_OBJECTS: &[&str] = &[
-    "os", "subprocess", "sys", "builtins", "importlib", "marshal", "runpy", "pty", "ctypes",
-    "socket", "shutil", "pickle", "_pickle",
+    "os",
+    "subprocess",
+    "sys",
+    "builtins",
+    "importlib",
+    "marshal",
+    "runpy",
+    "pty",
+    "ctypes",
+    "socket",
+    "shutil",
+    "pickle",
+    "_pickle",
 ];
 
 /// Python 2 names that Python 3's unpickler maps to their new homes.
@@ -160,10 +194,16 @@ fn compat_module(m: &str) -> &str {
 fn danger_of(module: &str, name: &str) -> Option<&'static str> {
     let module = compat_module(module);
     let root = module.split('.').next().unwrap_or(module);
-    if let Some((_, why)) = DANGEROUS_MODULES.iter().find(|(m, _)| *m == root || *m == module) {
+    if let Some((_, why)) = DANGEROUS_MODULES
+        .iter()
+        .find(|(m, _)| *m == root || *m == module)
+    {
         return Some(why);
     }
-    DANGEROUS_NAMES.iter().find(|(m, n, _)| *m == module && *n == name).map(|(_, _, why)| *why)
+    DANGEROUS_NAMES
+        .iter()
+        .find(|(m, n, _)| *m == module && *n == name)
+        .map(|(_, _, why)| *why)
 }
 
 /// Judges `module` + `name`, where `name` may be dotted (protocol 4 attribute walk).
@@ -175,9 +215,14 @@ pub fn judge(module: &str, name: &str) -> Verdict {
     };
     // Every way of reading the dotted path as module.attr…, e.g. pathlib.os.system → os.system.
     for start in 0..segs.len() {
-        let Some(rest) = segs.get(start..) else { continue };
+        let Some(rest) = segs.get(start..) else {
+            continue;
+        };
         if rest.len() >= 2 {
-            let m = rest.get(..rest.len() - 1).map(|r| r.join(".")).unwrap_or_default();
+            let m = rest
+                .get(..rest.len() - 1)
+                .map(|r| r.join("."))
+                .unwrap_or_default();
             if let Some(why) = danger_of(&m, last) {
                 return Verdict::Dangerous(why);
             }
@@ -187,7 +232,10 @@ pub fn judge(module: &str, name: &str) -> Verdict {
             return Verdict::Dangerous("module object of a code-execution module");
         }
     }
-    if segs.iter().skip(1).any(|s| s.starts_with("__") && s.ends_with("__") && s.len() > 4)
+    if segs
+        .iter()
+        .skip(1)
+        .any(|s| s.starts_with("__") && s.ends_with("__") && s.len() > 4)
         && !name.is_empty()
         && name.contains('.')
     {
@@ -208,36 +256,122 @@ fn is_camel(name: &str) -> bool {
 }
 
 const TORCH_TOP: &[&str] = &[
-    "Size", "device", "dtype", "float32", "float", "float64", "double", "float16", "half", "bfloat16",
-    "int8", "uint8", "int16", "short", "int32", "int", "int64", "long", "bool", "complex64",
-    "complex128", "cfloat", "cdouble", "float8_e4m3fn", "float8_e5m2", "uint16", "uint32", "uint64",
-    "strided", "sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc", "_mkldnn",
-    "contiguous_format", "channels_last", "channels_last_3d", "preserve_format", "per_tensor_affine",
-    "per_channel_affine", "per_tensor_symmetric", "per_channel_symmetric", "quint8", "qint8", "qint32",
+    "Size",
+    "device",
+    "dtype",
+    "float32",
+    "float",
+    "float64",
+    "double",
+    "float16",
+    "half",
+    "bfloat16",
+    "int8",
+    "uint8",
+    "int16",
+    "short",
+    "int32",
+    "int",
+    "int64",
+    "long",
+    "bool",
+    "complex64",
+    "complex128",
+    "cfloat",
+    "cdouble",
+    "float8_e4m3fn",
+    "float8_e5m2",
+    "uint16",
+    "uint32",
+    "uint64",
+    "strided",
+    "sparse_coo",
+    "sparse_csr",
+    "sparse_csc",
+    "sparse_bsr",
+    "sparse_bsc",
+    "_mkldnn",
+    "contiguous_format",
+    "channels_last",
+    "channels_last_3d",
+    "preserve_format",
+    "per_tensor_affine",
+    "per_channel_affine",
+    "per_tensor_symmetric",
+    "per_channel_symmetric",
+    "quint8",
+    "qint8",
+    "qint32",
     "quint4x2",
 ];
 
 const NUMPY_SCALARS: &[&str] = &[
-    "ndarray", "dtype", "float16", "float32", "float64", "float128", "longdouble", "int8", "int16",
-    "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool_", "complex64", "complex128",
-    "str_", "bytes_", "void", "datetime64", "timedelta64", "intc", "uintc", "longlong", "ulonglong",
+    "ndarray",
+    "dtype",
+    "float16",
+    "float32",
+    "float64",
+    "float128",
+    "longdouble",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool_",
+    "complex64",
+    "complex128",
+    "str_",
+    "bytes_",
+    "void",
+    "datetime64",
+    "timedelta64",
+    "intc",
+    "uintc",
+    "longlong",
+    "ulonglong",
 ];
 
 fn allowed(module: &str, name: &str) -> Option<&'static str> {
-    let core = match (module, name) {
+    let core = matches!(
+        (module, name),
         (
             "builtins",
-            "set" | "frozenset" | "dict" | "list" | "tuple" | "bytearray" | "bytes" | "slice"
-            | "range" | "complex" | "int" | "float" | "str" | "bool" | "object" | "NoneType"
-            | "Ellipsis" | "NotImplemented",
-        ) => true,
-        ("copyreg", "_reconstructor" | "__newobj__" | "__newobj_ex__") => true,
-        ("collections", "OrderedDict" | "defaultdict" | "deque" | "Counter") => true,
-        ("_codecs" | "codecs", "encode") => true,
-        ("datetime", "datetime" | "date" | "time" | "timedelta" | "timezone") => true,
-        ("decimal", "Decimal") | ("fractions", "Fraction") | ("uuid", "UUID") => true,
-        _ => false,
-    };
+            "set"
+                | "frozenset"
+                | "dict"
+                | "list"
+                | "tuple"
+                | "bytearray"
+                | "bytes"
+                | "slice"
+                | "range"
+                | "complex"
+                | "int"
+                | "float"
+                | "str"
+                | "bool"
+                | "object"
+                | "NoneType"
+                | "Ellipsis"
+                | "NotImplemented",
+        ) | ("copyreg", "_reconstructor" | "__newobj__" | "__newobj_ex__")
+            | (
+                "collections",
+                "OrderedDict" | "defaultdict" | "deque" | "Counter"
+            )
+            | ("_codecs" | "codecs", "encode")
+            | (
+                "datetime",
+                "datetime" | "date" | "time" | "timedelta" | "timezone"
+            )
+            | ("decimal", "Decimal")
+            | ("fractions", "Fraction")
+            | ("uuid", "UUID")
+    );
     if core {
         return Some("core");
     }
@@ -255,12 +389,17 @@ fn allowed(module: &str, name: &str) -> Option<&'static str> {
         return Some("torch");
     }
     let numpy = match module {
-        "numpy.core.multiarray" | "numpy._core.multiarray" => matches!(name, "_reconstruct" | "scalar"),
+        "numpy.core.multiarray" | "numpy._core.multiarray" => {
+            matches!(name, "_reconstruct" | "scalar")
+        }
         "numpy.core.numeric" | "numpy._core.numeric" => name == "_frombuffer",
         "numpy" => NUMPY_SCALARS.contains(&name),
         "numpy.dtypes" => is_camel(name) && name.ends_with("DType"),
         "numpy.random._pickle" => {
-            matches!(name, "__randomstate_ctor" | "__generator_ctor" | "__bit_generator_ctor")
+            matches!(
+                name,
+                "__randomstate_ctor" | "__generator_ctor" | "__bit_generator_ctor"
+            )
         }
         "numpy.ma.core" => name == "_mareconstruct",
         _ => false,
@@ -270,8 +409,13 @@ fn allowed(module: &str, name: &str) -> Option<&'static str> {
     }
     let joblib = matches!(
         (module, name),
-        ("joblib.numpy_pickle" | "sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper")
-            | ("joblib.numpy_pickle_compat" | "sklearn.externals.joblib.numpy_pickle_compat", "NDArrayWrapper")
+        (
+            "joblib.numpy_pickle" | "sklearn.externals.joblib.numpy_pickle",
+            "NumpyArrayWrapper"
+        ) | (
+            "joblib.numpy_pickle_compat" | "sklearn.externals.joblib.numpy_pickle_compat",
+            "NDArrayWrapper"
+        )
     );
     if joblib {
         return Some("joblib");
@@ -280,7 +424,10 @@ fn allowed(module: &str, name: &str) -> Option<&'static str> {
         return Some("sklearn");
     }
     if module.starts_with("scipy.sparse")
-        && matches!(name, "csr_matrix" | "csc_matrix" | "coo_matrix" | "csr_array" | "csc_array" | "coo_array")
+        && matches!(
+            name,
+            "csr_matrix" | "csc_matrix" | "coo_matrix" | "csr_array" | "csc_array" | "coo_array"
+        )
     {
         return Some("sklearn");
     }

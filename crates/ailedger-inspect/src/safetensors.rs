@@ -26,16 +26,27 @@ fn dtype_bits(d: &str) -> Option<u64> {
 
 /// Does this look like a safetensors file (used for sniffing without an extension)?
 pub(crate) fn sniff(head: &[u8], file_len: u64) -> bool {
-    let Some(n) = head.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_le_bytes) else {
+    let Some(n) = head
+        .get(..8)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_le_bytes)
+    else {
         return false;
     };
-    n >= 2 && n <= MAX_HEADER && n.checked_add(8).is_some_and(|e| e <= file_len) && head.get(8) == Some(&b'{')
+    (2..=MAX_HEADER).contains(&n)
+        && n.checked_add(8).is_some_and(|e| e <= file_len)
+        && head.get(8) == Some(&b'{')
 }
 
 pub(crate) fn check(src: &dyn Source, sink: &mut Sink) -> std::io::Result<()> {
     let len = src.len();
     if len < 8 {
-        sink.add("AIL-ST-002", "file shorter than the 8-byte header length", format!("{len} bytes"), Some(0));
+        sink.add(
+            "AIL-ST-002",
+            "file shorter than the 8-byte header length",
+            format!("{len} bytes"),
+            Some(0),
+        );
         return Ok(());
     }
     let mut b = [0u8; 8];
@@ -77,16 +88,31 @@ pub(crate) fn check(src: &dyn Source, sink: &mut Sink) -> std::io::Result<()> {
     let json = match parse(&header) {
         Ok(j) => j,
         Err(e) => {
-            sink.add("AIL-ST-003", format!("header is not valid JSON: {e}"), clip(&e, 80), Some(8));
+            sink.add(
+                "AIL-ST-003",
+                format!("header is not valid JSON: {e}"),
+                clip(&e, 80),
+                Some(8),
+            );
             return Ok(());
         }
     };
     let J::Obj(members) = &json else {
-        sink.add("AIL-ST-003", "header is not a JSON object", json.kind(), Some(8));
+        sink.add(
+            "AIL-ST-003",
+            "header is not a JSON object",
+            json.kind(),
+            Some(8),
+        );
         return Ok(());
     };
     for k in json.duplicate_keys() {
-        sink.add("AIL-ST-004", format!("duplicate key {k:?} in the header"), k.clone(), Some(8));
+        sink.add(
+            "AIL-ST-004",
+            format!("duplicate key {k:?} in the header"),
+            k.clone(),
+            Some(8),
+        );
     }
     let data_len = len - 8 - n;
     let mut spans: Vec<(u64, u64, &str)> = Vec::new();
@@ -97,35 +123,80 @@ pub(crate) fn check(src: &dyn Source, sink: &mut Sink) -> std::io::Result<()> {
                 _ => false,
             };
             if !ok {
-                sink.add("AIL-ST-010", "__metadata__ must map strings to strings", v.kind(), Some(8));
+                sink.add(
+                    "AIL-ST-010",
+                    "__metadata__ must map strings to strings",
+                    v.kind(),
+                    Some(8),
+                );
             }
             for k in v.duplicate_keys() {
-                sink.add("AIL-ST-004", format!("duplicate key {k:?} in __metadata__"), k.clone(), Some(8));
+                sink.add(
+                    "AIL-ST-004",
+                    format!("duplicate key {k:?} in __metadata__"),
+                    k.clone(),
+                    Some(8),
+                );
             }
             continue;
         }
         for k in v.duplicate_keys() {
-            sink.add("AIL-ST-004", format!("duplicate field {k:?} in tensor {name:?}"), format!("{name}.{k}"), Some(8));
+            sink.add(
+                "AIL-ST-004",
+                format!("duplicate field {k:?} in tensor {name:?}"),
+                format!("{name}.{k}"),
+                Some(8),
+            );
         }
         let (Some(J::Str(dtype)), Some(J::Arr(shape)), Some(J::Arr(offs))) =
             (v.get("dtype"), v.get("shape"), v.get("data_offsets"))
         else {
-            sink.add("AIL-ST-012", format!("tensor {name:?} lacks dtype, shape or data_offsets"), name.clone(), Some(8));
+            sink.add(
+                "AIL-ST-012",
+                format!("tensor {name:?} lacks dtype, shape or data_offsets"),
+                name.clone(),
+                Some(8),
+            );
             continue;
         };
-        let nums = |a: &[J]| a.iter().map(|x| if let J::Num(Some(u), false) = x { Some(*u) } else { None }).collect::<Option<Vec<u64>>>();
+        let nums = |a: &[J]| {
+            a.iter()
+                .map(|x| {
+                    if let J::Num(Some(u), false) = x {
+                        Some(*u)
+                    } else {
+                        None
+                    }
+                })
+                .collect::<Option<Vec<u64>>>()
+        };
         let (Some(shape), Some(offs)) = (nums(shape), nums(offs)) else {
-            sink.add("AIL-ST-012", format!("tensor {name:?} has non-integer shape or offsets"), name.clone(), Some(8));
+            sink.add(
+                "AIL-ST-012",
+                format!("tensor {name:?} has non-integer shape or offsets"),
+                name.clone(),
+                Some(8),
+            );
             continue;
         };
         let [begin, end] = offs.as_slice() else {
-            sink.add("AIL-ST-012", format!("tensor {name:?} data_offsets must have two entries"), name.clone(), Some(8));
+            sink.add(
+                "AIL-ST-012",
+                format!("tensor {name:?} data_offsets must have two entries"),
+                name.clone(),
+                Some(8),
+            );
             continue;
         };
         let (begin, end) = (*begin, *end);
         spans.push((begin, end, name.as_str()));
         let Some(bits) = dtype_bits(dtype) else {
-            sink.add("AIL-ST-005", format!("tensor {name:?} has unknown dtype {dtype:?}"), dtype.clone(), Some(8));
+            sink.add(
+                "AIL-ST-005",
+                format!("tensor {name:?} has unknown dtype {dtype:?}"),
+                dtype.clone(),
+                Some(8),
+            );
             continue;
         };
         let elems = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
@@ -155,7 +226,11 @@ pub(crate) fn check(src: &dyn Source, sink: &mut Sink) -> std::io::Result<()> {
     let mut expected = 0u64;
     for (b, e, name) in &spans {
         if *b != expected || e < b {
-            let what = if *b > expected { "leaves a hole before it" } else { "overlaps the previous tensor" };
+            let what = if *b > expected {
+                "leaves a hole before it"
+            } else {
+                "overlaps the previous tensor"
+            };
             sink.add(
                 "AIL-ST-006",
                 format!("tensor {name:?} at [{b}, {e}] {what} (expected to start at {expected})"),
@@ -167,11 +242,19 @@ pub(crate) fn check(src: &dyn Source, sink: &mut Sink) -> std::io::Result<()> {
     }
     if expected != data_len {
         let msg = if expected < data_len {
-            format!("{} bytes after the last tensor are covered by no tensor", data_len - expected)
+            format!(
+                "{} bytes after the last tensor are covered by no tensor",
+                data_len - expected
+            )
         } else {
             format!("tensors end at {expected} but the data buffer has {data_len} bytes")
         };
-        sink.add("AIL-ST-007", msg, format!("covered={expected} buffer={data_len}"), Some(8 + n + expected.min(data_len)));
+        sink.add(
+            "AIL-ST-007",
+            msg,
+            format!("covered={expected} buffer={data_len}"),
+            Some(8 + n + expected.min(data_len)),
+        );
     }
     Ok(())
 }

@@ -31,7 +31,8 @@ impl Source for Mem<'_> {
         self.0.len() as u64
     }
     fn read_at(&self, off: u64, buf: &mut [u8]) -> io::Result<()> {
-        let start = usize::try_from(off).map_err(|_| io::Error::from(io::ErrorKind::UnexpectedEof))?;
+        let start =
+            usize::try_from(off).map_err(|_| io::Error::from(io::ErrorKind::UnexpectedEof))?;
         let src = start
             .checked_add(buf.len())
             .and_then(|end| self.0.get(start..end))
@@ -51,7 +52,10 @@ pub(crate) struct FileSource {
 impl FileSource {
     pub fn new(file: File) -> io::Result<Self> {
         let len = file.metadata()?.len();
-        Ok(Self { file: RefCell::new(file), len })
+        Ok(Self {
+            file: RefCell::new(file),
+            len,
+        })
     }
 }
 
@@ -75,7 +79,11 @@ pub(crate) struct RangeReader<'a> {
 
 impl<'a> RangeReader<'a> {
     pub fn new(src: &'a dyn Source, off: u64, len: u64) -> Self {
-        Self { src, pos: off, end: off.saturating_add(len).min(src.len()) }
+        Self {
+            src,
+            pos: off,
+            end: off.saturating_add(len).min(src.len()),
+        }
     }
 }
 
@@ -86,7 +94,9 @@ impl Read for RangeReader<'_> {
         if n == 0 {
             return Ok(0);
         }
-        let Some(dst) = buf.get_mut(..n) else { return Ok(0) };
+        let Some(dst) = buf.get_mut(..n) else {
+            return Ok(0);
+        };
         self.src.read_at(self.pos, dst)?;
         self.pos += n as u64;
         Ok(n)

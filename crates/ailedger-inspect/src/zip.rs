@@ -26,15 +26,21 @@ pub(crate) enum ZipError {
 }
 
 fn u16le(b: &[u8], at: usize) -> Option<u16> {
-    b.get(at..at + 2).and_then(|s| <[u8; 2]>::try_from(s).ok()).map(u16::from_le_bytes)
+    b.get(at..at + 2)
+        .and_then(|s| <[u8; 2]>::try_from(s).ok())
+        .map(u16::from_le_bytes)
 }
 
 fn u32le(b: &[u8], at: usize) -> Option<u32> {
-    b.get(at..at + 4).and_then(|s| <[u8; 4]>::try_from(s).ok()).map(u32::from_le_bytes)
+    b.get(at..at + 4)
+        .and_then(|s| <[u8; 4]>::try_from(s).ok())
+        .map(u32::from_le_bytes)
 }
 
 fn u64le(b: &[u8], at: usize) -> Option<u64> {
-    b.get(at..at + 8).and_then(|s| <[u8; 8]>::try_from(s).ok()).map(u64::from_le_bytes)
+    b.get(at..at + 8)
+        .and_then(|s| <[u8; 8]>::try_from(s).ok())
+        .map(u64::from_le_bytes)
 }
 
 /// Lists the central directory, at most `max_entries` entries (Err when more).
@@ -42,29 +48,35 @@ pub(crate) fn list(src: &dyn Source, max_entries: usize) -> Result<(Vec<Entry>, 
     let len = src.len();
     let tail_len = len.min(65_557);
     let tail = src.read_vec(len - tail_len, tail_len as usize)?;
-    let Some(eocd) = (0..tail.len().saturating_sub(21)).rev().find(|&i| tail.get(i..i + 4) == Some(b"PK\x05\x06"))
+    let Some(eocd) = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| tail.get(i..i + 4) == Some(b"PK\x05\x06"))
     else {
-        return Err(ZipError::Format("end of central directory not found".into()));
+        return Err(ZipError::Format(
+            "end of central directory not found".into(),
+        ));
     };
     let bad = || ZipError::Format("truncated end of central directory".into());
     let mut count = u64::from(u16le(&tail, eocd + 10).ok_or_else(bad)?);
     let mut cd_size = u64::from(u32le(&tail, eocd + 12).ok_or_else(bad)?);
     let mut cd_off = u64::from(u32le(&tail, eocd + 16).ok_or_else(bad)?);
     // ZIP64: locator 20 bytes before the EOCD.
-    if eocd >= 20 && tail.get(eocd - 20..eocd - 16) == Some(b"PK\x06\x07") {
-        if let Some(z64_off) = u64le(&tail, eocd - 20 + 8) {
-            if z64_off.checked_add(56).is_some_and(|e| e <= len) {
-                let rec = src.read_vec(z64_off, 56)?;
-                if rec.get(..4) == Some(b"PK\x06\x06") {
-                    count = u64le(&rec, 32).ok_or_else(bad)?;
-                    cd_size = u64le(&rec, 40).ok_or_else(bad)?;
-                    cd_off = u64le(&rec, 48).ok_or_else(bad)?;
-                }
-            }
+    if eocd >= 20
+        && tail.get(eocd - 20..eocd - 16) == Some(b"PK\x06\x07")
+        && let Some(z64_off) = u64le(&tail, eocd - 20 + 8)
+        && z64_off.checked_add(56).is_some_and(|e| e <= len)
+    {
+        let rec = src.read_vec(z64_off, 56)?;
+        if rec.get(..4) == Some(b"PK\x06\x06") {
+            count = u64le(&rec, 32).ok_or_else(bad)?;
+            cd_size = u64le(&rec, 40).ok_or_else(bad)?;
+            cd_off = u64le(&rec, 48).ok_or_else(bad)?;
         }
     }
     if cd_off.checked_add(cd_size).is_none_or(|e| e > len) {
-        return Err(ZipError::Format("central directory past the end of the file".into()));
+        return Err(ZipError::Format(
+            "central directory past the end of the file".into(),
+        ));
     }
     // Each entry is at least 46 bytes: bound the count by the directory size.
     if count > cd_size / 46 + 1 {
@@ -73,7 +85,9 @@ pub(crate) fn list(src: &dyn Source, max_entries: usize) -> Result<(Vec<Entry>, 
     let too_many = count > max_entries as u64;
     let cd_size = usize::try_from(cd_size).map_err(|_| bad())?;
     if cd_size > 512 << 20 {
-        return Err(ZipError::Format("central directory larger than 512 MiB".into()));
+        return Err(ZipError::Format(
+            "central directory larger than 512 MiB".into(),
+        ));
     }
     let cd = src.read_vec(cd_off, cd_size)?;
     let mut out = Vec::new();
@@ -88,7 +102,9 @@ pub(crate) fn list(src: &dyn Source, max_entries: usize) -> Result<(Vec<Entry>, 
         let mut local = u64::from(u32le(&cd, p + 42).ok_or_else(bad)?);
         let name = cd.get(p + 46..p + 46 + nlen).ok_or_else(bad)?;
         let name = String::from_utf8_lossy(name).into_owned();
-        let extra = cd.get(p + 46 + nlen..p + 46 + nlen + xlen).ok_or_else(bad)?;
+        let extra = cd
+            .get(p + 46 + nlen..p + 46 + nlen + xlen)
+            .ok_or_else(bad)?;
         // ZIP64 extended information: fields present only for values saturated at 0xFFFFFFFF.
         let mut x = 0usize;
         while let (Some(id), Some(sz)) = (u16le(extra, x), u16le(extra, x + 2)) {
@@ -96,17 +112,24 @@ pub(crate) fn list(src: &dyn Source, max_entries: usize) -> Result<(Vec<Entry>, 
             if id == 1 {
                 let mut q = 0;
                 for field in [&mut usz, &mut csize, &mut local] {
-                    if *field == 0xFFFF_FFFF {
-                        if let Some(v) = u64le(body, q) {
-                            *field = v;
-                            q += 8;
-                        }
+                    if *field == 0xFFFF_FFFF
+                        && let Some(v) = u64le(body, q)
+                    {
+                        *field = v;
+                        q += 8;
                     }
                 }
             }
             x += 4 + usize::from(sz);
         }
-        out.push(Entry { name, method, crc, csize, usize_: usz, local_offset: local });
+        out.push(Entry {
+            name,
+            method,
+            crc,
+            csize,
+            usize_: usz,
+            local_offset: local,
+        });
         p += 46 + nlen + xlen + clen;
     }
     Ok((out, too_many))
@@ -122,14 +145,21 @@ pub(crate) fn data_offset(src: &dyn Source, e: &Entry) -> Result<u64, ZipError> 
     let x = u64::from(u16le(&h, 28).unwrap_or(0));
     let off = e.local_offset + 30 + n + x;
     if off.checked_add(e.csize).is_none_or(|end| end > src.len()) {
-        return Err(ZipError::Format(format!("member {} extends past the end of the archive", e.name)));
+        return Err(ZipError::Format(format!(
+            "member {} extends past the end of the archive",
+            e.name
+        )));
     }
     Ok(off)
 }
 
 /// Reads (and inflates) a member, at most `limit` decompressed bytes. Returns the bytes,
 /// whether the limit cut it, and whether the CRC-32 matched (only checked when complete).
-pub(crate) fn read(src: &dyn Source, e: &Entry, limit: u64) -> Result<(Vec<u8>, bool, bool), ZipError> {
+pub(crate) fn read(
+    src: &dyn Source,
+    e: &Entry,
+    limit: u64,
+) -> Result<(Vec<u8>, bool, bool), ZipError> {
     let off = data_offset(src, e)?;
     let out = match e.method {
         0 => {
@@ -139,12 +169,19 @@ pub(crate) fn read(src: &dyn Source, e: &Entry, limit: u64) -> Result<(Vec<u8>, 
         }
         8 => {
             let reader = crate::source::RangeReader::new(src, off, e.csize);
-            let mut dec = flate2::read::DeflateDecoder::new(std::io::BufReader::new(reader)).take(limit.saturating_add(1));
+            let mut dec = flate2::read::DeflateDecoder::new(std::io::BufReader::new(reader))
+                .take(limit.saturating_add(1));
             let mut v = Vec::new();
-            dec.read_to_end(&mut v).map_err(|err| ZipError::Format(format!("inflate {}: {err}", e.name)))?;
+            dec.read_to_end(&mut v)
+                .map_err(|err| ZipError::Format(format!("inflate {}: {err}", e.name)))?;
             v
         }
-        m => return Err(ZipError::Format(format!("unsupported compression method {m} for {}", e.name))),
+        m => {
+            return Err(ZipError::Format(format!(
+                "unsupported compression method {m} for {}",
+                e.name
+            )));
+        }
     };
     let cut = out.len() as u64 > limit || (e.method == 0 && e.csize > limit);
     let mut out = out;
