@@ -33,14 +33,8 @@ pub(crate) fn parse(t: toml::Table, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         let registry =
             source.is_some_and(|s| s.starts_with("registry+") || s.starts_with("sparse+"));
         let mut f = if registry {
-            let crates_io = source.is_some_and(|s| {
-                s.contains("github.com/rust-lang/crates.io-index") || s.contains("index.crates.io")
-            });
-            let q: Vec<(&str, &str)> = if crates_io {
-                vec![]
-            } else {
-                source.map(|s| ("repository_url", s)).into_iter().collect()
-            };
+            // The registry stays in the `source` attribute; the purl names the crate.
+            let q: [(&str, &str); 0] = [];
             let purl = Purl::build("cargo", None, name, Some(version), q, None)
                 .map_err(|e| ctx.err(&ptr, e.to_string()))?;
             fact(

@@ -52,6 +52,17 @@ pub(crate) fn to_json(text: &str, limits: &Limits) -> Result<(Value, String), Er
         allow_dtd: false,
         nodes_limit: u32::try_from(limits.max_elements.saturating_mul(16)).unwrap_or(u32::MAX),
     };
+    // roxmltree recurses per nesting level: bound the depth before handing it the text.
+    if let Some(offset) = too_deep(text, limits.max_depth) {
+        let (line, column) = crate::detect::line_col(text, offset);
+        return Err(Error::Syntax {
+            format: label.into(),
+            syntax: "XML",
+            line,
+            column,
+            message: format!("nesting deeper than {} levels", limits.max_depth),
+        });
+    }
     let doc = roxmltree::Document::parse_with_options(text, opts).map_err(|e| {
         let pos = e.pos();
         Error::Syntax {
@@ -67,11 +78,10 @@ pub(crate) fn to_json(text: &str, limits: &Limits) -> Result<(Value, String), Er
     let version = match version_of_namespace(ns) {
         Some(v) if root.tag_name().name() == "bom" => v.to_owned(),
         _ => {
-            return Err(Error::invalid(
-                label,
-                "/",
-                format!("root element is not a CycloneDX <bom> (namespace {ns:?})"),
-            ));
+            return Err(Error::Unrecognised(format!(
+                "XML whose root <{}> is not a CycloneDX <bom> (namespace {ns:?})",
+                root.tag_name().name()
+            )));
         }
     };
     let label = format!("CycloneDX {version} XML");
@@ -82,12 +92,60 @@ pub(crate) fn to_json(text: &str, limits: &Limits) -> Result<(Value, String), Er
         };
     obj.insert("bomFormat".into(), Value::from("CycloneDX"));
     obj.insert("specVersion".into(), Value::from(version.clone()));
-    if let Some(Value::String(v)) = obj.get("version") {
-        if let Ok(n) = v.parse::<u64>() {
-            obj.insert("version".into(), Value::from(n));
-        }
+    if let Some(Value::String(v)) = obj.get("version")
+        && let Ok(n) = v.parse::<u64>()
+    {
+        obj.insert("version".into(), Value::from(n));
     }
     Ok((Value::Object(obj), version))
+}
+
+/// Byte offset of the first tag nested deeper than `max`, by a lexical scan that
+/// skips comments, CDATA, processing instructions and declarations.
+fn too_deep(text: &str, max: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
+        let at = i + off;
+        let rest = &b[at..];
+        let skip_to = |pat: &[u8]| {
+            rest.windows(pat.len())
+                .position(|w| w == pat)
+                .map(|p| at + p + pat.len())
+        };
+        if rest.starts_with(b"<!--") {
+            i = skip_to(b"-->")?;
+        } else if rest.starts_with(b"<![CDATA[") {
+            i = skip_to(b"]]>")?;
+        } else if rest.starts_with(b"<?") {
+            i = skip_to(b"?>")?;
+        } else if rest.starts_with(b"<!") || rest.starts_with(b"</") {
+            depth = depth.saturating_sub(usize::from(rest.starts_with(b"</")));
+            i = at + rest.iter().position(|&c| c == b'>')? + 1;
+        } else {
+            // The tag ends at the first `>` outside quoted attribute values.
+            let mut quote = None;
+            let end = at
+                + rest.iter().position(|&c| {
+                    match (quote, c) {
+                        (None, b'"' | b'\'') => quote = Some(c),
+                        (Some(q), _) if q == c => quote = None,
+                        (None, b'>') => return true,
+                        _ => {}
+                    }
+                    false
+                })?;
+            if b.get(end.wrapping_sub(1)) != Some(&b'/') {
+                depth += 1;
+                if depth > max {
+                    return Some(at);
+                }
+            }
+            i = end + 1;
+        }
+    }
+    None
 }
 
 fn text_of(n: Node<'_, '_>) -> String {

@@ -117,10 +117,10 @@ fn detect_json(v: &Value) -> Result<Format, Error> {
             )),
         };
     }
-    if let Some(c) = obj.get("@context") {
-        if c.to_string().contains("spdx.org/rdf/3") {
-            return Ok(Format::Spdx3);
-        }
+    if let Some(c) = obj.get("@context")
+        && c.to_string().contains("spdx.org/rdf/3")
+    {
+        return Ok(Format::Spdx3);
     }
     if let Some(lv) = obj.get("lockfileVersion") {
         return match lv.as_u64() {

@@ -229,10 +229,10 @@ pub(crate) fn take_attrs(
     attrs: &mut Map<String, Value>,
 ) {
     for k in keys {
-        if let Some(v) = from.get_mut(*k) {
-            if !v.is_null() {
-                attrs.insert((*k).to_owned(), v.take());
-            }
+        if let Some(v) = from.get_mut(*k)
+            && !v.is_null()
+        {
+            attrs.insert((*k).to_owned(), v.take());
         }
     }
 }

@@ -44,13 +44,13 @@ pub(crate) fn check(alg: &str, value: &str) -> Result<(&'static str, String), St
             truncate(value)
         ));
     }
-    if let Some(len) = len {
-        if value.len() != len {
-            return Err(format!(
-                "{name} value has {} hex characters, expected {len}",
-                value.len()
-            ));
-        }
+    if let Some(len) = len
+        && value.len() != len
+    {
+        return Err(format!(
+            "{name} value has {} hex characters, expected {len}",
+            value.len()
+        ));
     }
     Ok((name, value.to_ascii_lowercase()))
 }

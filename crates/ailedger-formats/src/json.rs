@@ -52,9 +52,8 @@ pub(crate) fn check_tree(v: &Value, label: &str, limits: &Limits) -> Result<(), 
             Value::Array(a) => {
                 for (i, x) in a.iter().enumerate() {
                     if matches!(x, Value::Array(_) | Value::Object(_) | Value::String(_)) {
-                        walk(x, depth + 1, limits, path).map_err(|e| {
+                        walk(x, depth + 1, limits, path).inspect_err(|_e| {
                             path.push(i.to_string());
-                            e
                         })?;
                     }
                 }
@@ -63,12 +62,15 @@ pub(crate) fn check_tree(v: &Value, label: &str, limits: &Limits) -> Result<(), 
             Value::Object(m) => {
                 for (k, x) in m {
                     if k.len() > limits.max_string_len {
-                        return Err("object key exceeds the string length limit".into());
+                        return Err(format!(
+                            "object key of {} bytes exceeds the limit of {}",
+                            k.len(),
+                            limits.max_string_len
+                        ));
                     }
                     if matches!(x, Value::Array(_) | Value::Object(_) | Value::String(_)) {
-                        walk(x, depth + 1, limits, path).map_err(|e| {
+                        walk(x, depth + 1, limits, path).inspect_err(|_e| {
                             path.push(k.clone());
-                            e
                         })?;
                     }
                 }

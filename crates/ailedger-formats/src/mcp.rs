@@ -634,18 +634,14 @@ fn image_target(args: &[&str]) -> Option<(Purl, bool)> {
     };
     let name = segs.pop()?;
     if let Some(d) = digest {
-        let repository_url = match registry {
-            Some(r) => format!("{r}/{}", repo.split_once('/').map_or(repo, |x| x.1)),
-            None => format!(
-                "docker.io/{}",
-                if segs.is_empty() {
-                    format!("library/{name}")
-                } else {
-                    repo.to_owned()
-                }
-            ),
-        };
-        let mut q = vec![("repository_url", repository_url.as_str())];
+        // Without a registry host the image is on the default registry: no qualifier.
+        let repository_url =
+            registry.map(|r| format!("{r}/{}", repo.split_once('/').map_or(repo, |x| x.1)));
+        let mut q: Vec<(&str, &str)> = repository_url
+            .as_deref()
+            .map(|u| ("repository_url", u))
+            .into_iter()
+            .collect();
         if let Some(t) = tag {
             q.push(("tag", t));
         }
@@ -712,9 +708,12 @@ mod tests {
             Some(("pkg:docker/mcp/time".into(), false))
         );
         assert_eq!(
-            t(image_target, &["-i", "ghcr.io/github/github-mcp-server"]),
+            t(
+                image_target,
+                &["-i", "registry.invalid/github/github-mcp-server"]
+            ),
             Some((
-                "pkg:docker/github/github-mcp-server?repository_url=ghcr.io".into(),
+                "pkg:docker/github/github-mcp-server?repository_url=registry.invalid".into(),
                 false
             ))
         );
@@ -722,12 +721,15 @@ mod tests {
             t(image_target, &["-i", "example/mcp:latest"]),
             Some(("pkg:docker/example/mcp".into(), false))
         );
-        let d = format!("ghcr.io/github/github-mcp-server@sha256:{}", "0".repeat(64));
+        let d = format!(
+            "registry.invalid/github/github-mcp-server@sha256:{}",
+            "0".repeat(64)
+        );
         let got = t(image_target, &["-i", &d]).unwrap();
         assert_eq!(
             got.0,
             format!(
-                "pkg:oci/github-mcp-server@sha256:{}?repository_url=ghcr.io%2Fgithub%2Fgithub-mcp-server",
+                "pkg:oci/github-mcp-server@sha256:{}?repository_url=registry.invalid%2Fgithub%2Fgithub-mcp-server",
                 "0".repeat(64)
             )
         );

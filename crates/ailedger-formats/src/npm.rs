@@ -50,10 +50,9 @@ pub(crate) fn parse(root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         if o.get("link").and_then(Value::as_bool) == Some(true) {
             continue;
         }
-        let installed = match path.rfind("node_modules/") {
-            Some(i) => Some(&path[i + "node_modules/".len()..]),
-            None => None,
-        };
+        let installed = path
+            .rfind("node_modules/")
+            .map(|i| &path[i + "node_modules/".len()..]);
         let name = o
             .get("name")
             .and_then(Value::as_str)

@@ -305,10 +305,10 @@ fn add_pkg(ctx: &mut Ctx<'_>, p: Pkg<'_>, ptr: &str) -> Result<String, Error> {
         .filter(|(a, _)| *a == "SHA-256")
         .map(|(_, h)| h)
         .collect();
-    if sha256.len() == 1 {
-        if let Ok(d) = Sha256Digest::from_hex(sha256[0]) {
-            f.aliases.push(d.to_string());
-        }
+    if sha256.len() == 1
+        && let Ok(d) = Sha256Digest::from_hex(sha256[0])
+    {
+        f.aliases.push(d.to_string());
     }
     if !p.hashes.is_empty() {
         let list: Vec<Value> = p
@@ -562,7 +562,8 @@ pub(crate) fn uv_lock(t: toml::Table, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         let source = p.get("source");
         let registry = source.and_then(|s| toml_str(s, "registry"));
         let local = registry.is_none();
-        let repo = registry.filter(|r| !r.starts_with("https://pypi.org/"));
+        // The index URL stays in `source`; the purl names the package, not the mirror.
+        let repo = None;
         let mut hs = Vec::new();
         let mut dists = Vec::new();
         let mut push = |d: &toml::Value, ptr: &str, ctx: &Ctx<'_>| -> Result<(), Error> {

@@ -201,10 +201,10 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
             let Some(r) = d.as_str() else {
                 return Err(ctx.err(&ptr, "expected an SPDXID string"));
             };
-            if let Some(to) = resolve(ctx, r, &ptr)? {
-                if to != doc_id {
-                    ctx.edge(&doc_id, EdgeKind::Describes, &to)?;
-                }
+            if let Some(to) = resolve(ctx, r, &ptr)?
+                && to != doc_id
+            {
+                ctx.edge(&doc_id, EdgeKind::Describes, &to)?;
             }
         }
     }
@@ -311,23 +311,23 @@ fn package(p: &mut Value, ptr: &str, ctx: &mut Ctx<'_>) -> Result<(String, Strin
         .filter(|v| !v.is_empty())
         .map(str::to_owned);
     let (hash_map, sha) = checksums(obj.get("checksums"), ptr, ctx)?;
-    if let Some(Value::String(purpose)) = obj.get("primaryPackagePurpose") {
-        if !PURPOSES.contains(&purpose.as_str()) {
-            let fixed = purpose.replace('-', "_");
-            if PURPOSES.contains(&fixed.as_str()) {
-                let msg = format!(
-                    "primaryPackagePurpose {purpose:?} is not an SPDX 2.3 value; read as {fixed:?}"
-                );
-                ctx.warn(&at(ptr, "primaryPackagePurpose"), msg);
-            } else {
-                return Err(ctx.err(
-                    &at(ptr, "primaryPackagePurpose"),
-                    format!(
-                        "unknown primaryPackagePurpose {purpose:?} (expected one of {})",
-                        PURPOSES.join(", ")
-                    ),
-                ));
-            }
+    if let Some(Value::String(purpose)) = obj.get("primaryPackagePurpose")
+        && !PURPOSES.contains(&purpose.as_str())
+    {
+        let fixed = purpose.replace('-', "_");
+        if PURPOSES.contains(&fixed.as_str()) {
+            let msg = format!(
+                "primaryPackagePurpose {purpose:?} is not an SPDX 2.3 value; read as {fixed:?}"
+            );
+            ctx.warn(&at(ptr, "primaryPackagePurpose"), msg);
+        } else {
+            return Err(ctx.err(
+                &at(ptr, "primaryPackagePurpose"),
+                format!(
+                    "unknown primaryPackagePurpose {purpose:?} (expected one of {})",
+                    PURPOSES.join(", ")
+                ),
+            ));
         }
     }
     let mut purls = Vec::new();

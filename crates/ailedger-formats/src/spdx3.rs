@@ -120,10 +120,10 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
             .collect();
         if let Some(Value::Array(xs)) = obj.get("externalIdentifier") {
             for x in xs {
-                if x.get("externalIdentifierType").and_then(Value::as_str) == Some("packageUrl") {
-                    if let Some(s) = x.get("identifier").and_then(Value::as_str) {
-                        purls.push(s.to_owned());
-                    }
+                if x.get("externalIdentifierType").and_then(Value::as_str) == Some("packageUrl")
+                    && let Some(s) = x.get("identifier").and_then(Value::as_str)
+                {
+                    purls.push(s.to_owned());
                 }
             }
         }
@@ -205,10 +205,10 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
     for e in graph.iter() {
         if matches!(type_of(e), "SpdxDocument" | "software_Sbom" | "Bom") {
             for r in strings(e.get("rootElement")) {
-                if let Some(to) = ids.get(r) {
-                    if *to != doc_id {
-                        ctx.edge(&doc_id, EdgeKind::Describes, to)?;
-                    }
+                if let Some(to) = ids.get(r)
+                    && *to != doc_id
+                {
+                    ctx.edge(&doc_id, EdgeKind::Describes, to)?;
                 }
             }
         }

@@ -1,2 +1,63 @@
-//! Integration tests of ailedger-formats over the shared real-world fixtures and our
-//! own lockfile test data.
+//! Integration tests of ailedger-formats: the shared real-world fixtures
+//! (`tests/fixtures/{cyclonedx,spdx,mcp}`), our own lockfile test data
+//! (`tests/data`), crafted faults, limits and robustness.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod documents;
+mod lockfiles;
+mod mcp;
+mod robustness;
+
+use ailedger_core::{EntryData, entry};
+use ailedger_formats::{Document, Options, parse};
+
+pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures");
+pub const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+
+pub fn read(path: &str) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Parses and checks the invariants every document must satisfy: the result is a
+/// valid register entry, ids are unique, edges name declared artifacts.
+pub fn parse_ok(bytes: &[u8]) -> Document {
+    let doc = parse(bytes, &Options::default()).unwrap_or_else(|e| panic!("parse failed: {e}"));
+    check_invariants(&doc);
+    doc
+}
+
+pub fn check_invariants(doc: &Document) {
+    let mut artifacts = vec![doc.document.clone()];
+    artifacts.extend(doc.artifacts.iter().cloned());
+    let mut ids: Vec<&str> = artifacts.iter().map(|a| a.id.as_str()).collect();
+    ids.sort_unstable();
+    let n = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "duplicate artifact ids");
+    for e in &doc.edges {
+        assert!(
+            ids.binary_search(&e.from.as_str()).is_ok(),
+            "edge from undeclared {}",
+            e.from
+        );
+        assert!(
+            ids.binary_search(&e.to.as_str()).is_ok(),
+            "edge to undeclared {}",
+            e.to
+        );
+    }
+    let mut edges = doc.edges.clone();
+    edges.sort();
+    edges.dedup();
+    assert_eq!(edges.len(), doc.edges.len(), "duplicate edges");
+    assert_eq!(doc.document.id, doc.digest.to_string());
+    let data = EntryData::Register {
+        artifacts,
+        edges: doc.edges.clone(),
+    };
+    entry::validate(&data).unwrap_or_else(|e| panic!("entry validation: {e}"));
+}
+
+pub fn count_edges(doc: &Document, kind: &str) -> usize {
+    doc.edges.iter().filter(|e| e.edge.as_str() == kind).count()
+}

@@ -1,0 +1,123 @@
+//! Never panic on untrusted bytes: the fuzz body over every fixture and
+//! deterministic mutations of each (truncations, byte flips, insertions); limits.
+
+use ailedger_formats::{Limits, Options, fuzz_parse, parse};
+
+use crate::{DATA, FIXTURES, read};
+
+fn inputs() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for dir in [
+        format!("{FIXTURES}/cyclonedx"),
+        format!("{FIXTURES}/spdx"),
+        format!("{FIXTURES}/mcp"),
+        DATA.to_owned(),
+    ] {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            out.push(std::fs::read(e.unwrap().path()).unwrap());
+        }
+    }
+    out
+}
+
+#[test]
+fn fuzz_body_survives_fixtures_and_mutations() {
+    for bytes in inputs() {
+        fuzz_parse(&bytes);
+        // Mutations are capped to small inputs (plus prefixes of big ones) to keep the
+        // test quick in debug builds.
+        let small = &bytes[..bytes.len().min(6000)];
+        let n = small.len();
+        for cut in (0..n).step_by((n / 40).max(1)) {
+            fuzz_parse(&small[..cut]);
+        }
+        let mut seed: u32 = 0x9e37_79b9;
+        for _ in 0..40 {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            let mut m = small.to_vec();
+            if m.is_empty() {
+                break;
+            }
+            let i = seed as usize % m.len();
+            match seed % 4 {
+                0 => m[i] ^= 1 << (seed % 8),
+                1 => m[i] = b"{}[]\",:\\<>=\n#@"[seed as usize % 15],
+                2 => m.insert(i, b'"'),
+                _ => {
+                    m.remove(i);
+                }
+            }
+            fuzz_parse(&m);
+        }
+    }
+}
+
+#[test]
+fn limits_are_enforced_with_clear_errors() {
+    let tiny = |l: Limits| Options {
+        limits: l,
+        ..Options::default()
+    };
+    let bytes = read(&format!(
+        "{FIXTURES}/cyclonedx/examples-keycloak-10.0.2-1.2.json"
+    ));
+    let e = parse(
+        &bytes,
+        &tiny(Limits {
+            max_bytes: 1000,
+            ..Limits::default()
+        }),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("over the limit of 1000 bytes"), "{e}");
+    let e = parse(
+        &bytes,
+        &tiny(Limits {
+            max_elements: 100,
+            ..Limits::default()
+        }),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("exceed the limit of 100"), "{e}");
+    let e = parse(
+        &bytes,
+        &tiny(Limits {
+            max_depth: 4,
+            ..Limits::default()
+        }),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("nesting deeper than 4 levels"), "{e}");
+    let e = parse(
+        &bytes,
+        &tiny(Limits {
+            max_string_len: 10,
+            ..Limits::default()
+        }),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("exceeds the limit of 10"), "{e}");
+    // serde_json's own recursion limit is reported as a syntax error, not a crash.
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let e = parse(deep.as_bytes(), &Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("recursion limit exceeded"), "{e}");
+    let deep_xml = format!(
+        "<bom xmlns=\"http://cyclonedx.org/schema/bom/1.4\">{}{}</bom>",
+        "<a>".repeat(3000),
+        "</a>".repeat(3000)
+    );
+    let e = parse(deep_xml.as_bytes(), &Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("deeper than 128"), "{e}");
+    let dtd = "<?xml version=\"1.0\"?><!DOCTYPE bom [<!ENTITY a \"aaaa\">]><bom xmlns=\"http://cyclonedx.org/schema/bom/1.4\"/>";
+    assert!(parse(dtd.as_bytes(), &Options::default()).is_err());
+}
