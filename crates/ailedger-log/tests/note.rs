@@ -350,3 +350,24 @@ fn fuzz_note_survives_mutations() {
         }
     }
 }
+
+/// The worked example in docs/log-format.md was produced with Python's `cryptography`
+/// package (not with this crate); Ed25519 is deterministic, so the Rust signer must
+/// produce the same note from the same seed.
+#[test]
+fn docs_example_matches_an_independent_signer() {
+    let skey =
+        "PRIVATE+KEY+ledger.example/docs+11c07649+AQABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f";
+    let vkey = "ledger.example/docs+11c07649+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4";
+    let note = "ledger.example/docs\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n\n\
+                \u{2014} ledger.example/docs EcB2SfCm73F2SM9NPYUFjUSSor5rbFcWhEDxjxPFL9kwoHujqVLSXiWLowdk55e8Z1XGxhEW+fzHFRNDLn46RpMbtQQ=\n";
+    let signer = Signer::from_text(skey).unwrap();
+    assert_eq!(signer.verifier().to_text(), vkey);
+    let cp = Checkpoint::open(note, &Verifier::from_text(vkey).unwrap()).unwrap();
+    assert_eq!(cp.size, 8);
+    assert_eq!(
+        hex::encode(cp.root),
+        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
+    );
+    assert_eq!(cp.sign(&signer).unwrap(), note);
+}
