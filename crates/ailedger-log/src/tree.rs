@@ -17,6 +17,40 @@
 //!
 //! Nothing here does I/O or async: the store fetches the listed nodes however it likes
 //! (one `WHERE (level, idx) IN (...)` query) and hands them back through a closure.
+//!
+//! The in-memory [`Frontier`] must only move forward with committed data: append on a
+//! clone inside the write transaction and keep the clone once the commit succeeds (or
+//! [`Frontier::restore`] after a failed commit).
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use ailedger_log::{Frontier, NodeId, inclusion_plan, leaf_hash, root_plan, verify_inclusion};
+//!
+//! let mut frontier = Frontier::new();
+//! let mut table: HashMap<NodeId, [u8; 32]> = HashMap::new(); // the store's node table
+//! for seq in 1..=10u64 {
+//!     let body = format!("entry {seq}");
+//!     // In the entry's write transaction: insert the entry and these node rows.
+//!     for (id, hash) in frontier.append(leaf_hash(body.as_bytes())) {
+//!         table.insert(id, hash);
+//!     }
+//! }
+//!
+//! // Inclusion proof of seq 3 (leaf index 2) at size 10: one batched read.
+//! let plan = inclusion_plan(2, 10)?;
+//! let rows: HashMap<_, _> = plan.node_ids().into_iter().map(|id| (id, table[&id])).collect();
+//! let proof = plan.assemble(|id| rows.get(&id).copied())?;
+//!
+//! // The root at any size (e.g. to sign a checkpoint), from O(log n) rows.
+//! let root = root_plan(10)?.assemble_root(|id| table.get(&id).copied())?;
+//! assert_eq!(root, frontier.root());
+//! verify_inclusion(&table[&NodeId::leaf(2)], 2, 10, &proof, &root)?;
+//!
+//! // After a restart, reload the frontier from O(log n) rows.
+//! let restored = Frontier::restore(10, |id| table.get(&id).copied())?;
+//! assert_eq!(restored, frontier);
+//! # Ok::<(), ailedger_log::Error>(())
+//! ```
 
 use crate::merkle::{EMPTY_ROOT, node_hash, split_point};
 use crate::{Error, Hash};
