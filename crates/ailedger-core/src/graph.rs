@@ -6,8 +6,6 @@
 //! with `u32` indices and point from consumer to consumed. `impact` walks incoming
 //! edges breadth-first, `deps` outgoing ones; both record one shortest path per hit.
 
-use std::collections::VecDeque;
-
 use indexmap::IndexSet;
 use petgraph::{
     Directed, Direction,
@@ -19,6 +17,50 @@ use crate::{ArtifactKind, EdgeKind};
 
 /// Seq used for "still active".
 const OPEN: u64 = u64::MAX;
+
+/// How a traversal reached a node.
+#[derive(Debug, Clone, Copy)]
+struct Visit {
+    parent: u32,
+    kind: EdgeKind,
+    depth: u32,
+    since: u64,
+}
+
+/// Per-thread traversal scratch space, reused across queries: a visit slot per node,
+/// valid only when its stamp equals the current query's, so nothing is cleared.
+#[derive(Debug, Default)]
+struct Scratch {
+    stamp: u32,
+    stamps: Vec<u32>,
+    visits: Vec<Visit>,
+    order: Vec<u32>,
+}
+
+impl Scratch {
+    fn reset(&mut self, nodes: usize) {
+        if self.stamps.len() < nodes {
+            self.stamps.resize(nodes, 0);
+            self.visits.resize(nodes, Visit { parent: 0, kind: EdgeKind::DependsOn, depth: 0, since: 0 });
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.stamps.iter_mut().for_each(|s| *s = 0);
+            self.stamp = 1;
+        }
+    }
+    fn get(&self, n: u32) -> Option<&Visit> {
+        (self.stamps[n as usize] == self.stamp).then(|| &self.visits[n as usize])
+    }
+    fn visit(&mut self, n: u32, v: Visit) {
+        self.stamps[n as usize] = self.stamp;
+        self.visits[n as usize] = v;
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
 
 #[derive(Debug, Clone, Copy)]
 struct EdgeW {
@@ -216,49 +258,60 @@ impl GraphIndex {
     fn walk(&self, id: &str, at: Option<u64>, dir: Direction) -> Option<Vec<Hit<'_>>> {
         let start = self.node(id)?;
         let at = at.unwrap_or(OPEN - 1);
-        // parent[n] = (node one step closer to start, edge kind, depth)
-        let mut parent: rustc_hash::FxHashMap<u32, (u32, EdgeKind, u32, u64)> = Default::default();
-        let mut order: Vec<u32> = Vec::new();
-        let mut queue = VecDeque::from([(start.index() as u32, 0u32)]);
-        while let Some((n, depth)) = queue.pop_front() {
-            for e in self.graph.edges_directed(NodeIndex::new(n as usize), dir) {
-                let w = e.weight();
-                if !w.active_at(at) {
-                    continue;
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let s = &mut *scratch;
+            s.reset(self.ids.len());
+            let root = start.index() as u32;
+            s.visit(root, Visit { parent: root, kind: EdgeKind::DependsOn, depth: 0, since: 0 });
+            // Breadth-first: `order` doubles as the queue.
+            let mut head = 0;
+            s.order.clear();
+            s.order.push(root);
+            while head < s.order.len() {
+                let n = s.order[head];
+                head += 1;
+                let depth = s.get(n).map_or(0, |v| v.depth);
+                for e in self.graph.edges_directed(NodeIndex::new(n as usize), dir) {
+                    let w = e.weight();
+                    if !w.active_at(at) {
+                        continue;
+                    }
+                    let next = match dir {
+                        Direction::Incoming => e.source(),
+                        Direction::Outgoing => e.target(),
+                    }
+                    .index() as u32;
+                    if s.get(next).is_none() {
+                        s.visit(next, Visit { parent: n, kind: w.kind, depth: depth + 1, since: w.since });
+                        s.order.push(next);
+                    }
                 }
-                let next = match dir {
-                    Direction::Incoming => e.source(),
-                    Direction::Outgoing => e.target(),
-                };
-                let next = next.index() as u32;
-                if next == start.index() as u32 || parent.contains_key(&next) {
-                    continue;
-                }
-                parent.insert(next, (n, w.kind, depth + 1, w.since));
-                order.push(next);
-                queue.push_back((next, depth + 1));
             }
-        }
-        // Nearest first, then by id, so answers do not depend on insertion order.
-        order.sort_unstable_by(|a, b| {
-            parent[a].2.cmp(&parent[b].2).then_with(|| self.ids[*a as usize].cmp(&self.ids[*b as usize]))
-        });
-        let hits = order
-            .into_iter()
-            .map(|n| {
-                let (_, _, depth, _) = parent[&n];
-                let mut path = Vec::with_capacity(depth as usize);
-                let mut since = 0;
-                let mut cur = n;
-                while let Some(&(p, kind, _, s)) = parent.get(&cur) {
-                    path.push((kind, &*self.ids[p as usize]));
-                    since = since.max(s);
-                    cur = p;
-                }
-                Hit { id: &self.ids[n as usize], kind: self.kinds[n as usize], depth, path, since }
-            })
-            .collect();
-        Some(hits)
+            // BFS order is already by depth; within a depth, order by node index, which
+            // follows (first seq, id) on every server, so answers agree everywhere.
+            let mut found: Vec<u32> = s.order[1..].to_vec();
+            found.sort_unstable_by_key(|&n| (s.get(n).map_or(0, |v| v.depth), n));
+            let hits = found
+                .into_iter()
+                .map(|n| {
+                    let v = s.get(n).copied().unwrap_or(Visit { parent: root, kind: EdgeKind::DependsOn, depth: 0, since: 0 });
+                    let mut path = Vec::with_capacity(v.depth as usize);
+                    let mut since = 0;
+                    let mut cur = v;
+                    while cur.depth > 0 {
+                        path.push((cur.kind, &*self.ids[cur.parent as usize]));
+                        since = since.max(cur.since);
+                        match s.get(cur.parent) {
+                            Some(p) => cur = *p,
+                            None => break,
+                        }
+                    }
+                    Hit { id: &self.ids[n as usize], kind: self.kinds[n as usize], depth: v.depth, path, since }
+                })
+                .collect();
+            Some(hits)
+        })
     }
 
     /// Approximate heap bytes held by the index (capacity-based).
@@ -335,8 +388,8 @@ mod tests {
             [
                 "package pkg:pypi/requests@2.31.0 d1: -depends-on-> pkg:pypi/urllib3@2.0.0",
                 "model model:base@1 d2: -depends-on-> pkg:pypi/requests@2.31.0 -depends-on-> pkg:pypi/urllib3@2.0.0",
-                "deployment deployment:dev/chat d3: -deploys-> model:base@1 -depends-on-> pkg:pypi/requests@2.31.0 -depends-on-> pkg:pypi/urllib3@2.0.0",
                 "model model:ft@1 d3: -derived-from-> model:base@1 -depends-on-> pkg:pypi/requests@2.31.0 -depends-on-> pkg:pypi/urllib3@2.0.0",
+                "deployment deployment:dev/chat d3: -deploys-> model:base@1 -depends-on-> pkg:pypi/requests@2.31.0 -depends-on-> pkg:pypi/urllib3@2.0.0",
             ]
         );
         // At seq 5 the prod deployment still used the fine-tuned model.
@@ -344,8 +397,8 @@ mod tests {
         assert_eq!(
             then,
             [
-                "deployment deployment:dev/chat d1: -deploys-> model:base@1",
                 "model model:ft@1 d1: -derived-from-> model:base@1",
+                "deployment deployment:dev/chat d1: -deploys-> model:base@1",
                 "deployment deployment:prod/chat d2: -deploys-> model:ft@1 -derived-from-> model:base@1",
             ]
         );
