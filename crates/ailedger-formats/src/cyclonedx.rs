@@ -213,6 +213,9 @@ impl Cdx<'_, '_> {
             };
             for (i, c) in cs.iter_mut().enumerate() {
                 top.push(self.component(c, &format!("/components/{i}"))?);
+                // What was not moved into attributes is no longer needed: free it now
+                // so the facts built next reuse the memory (peak RSS on large BOMs).
+                *c = Value::Null;
             }
         }
         if let Some(ss) = obj.get_mut("services") {
@@ -247,14 +250,15 @@ impl Cdx<'_, '_> {
 
         // Dependencies.
         let mut has_graph = false;
-        match obj.get("dependencies") {
+        match obj.get_mut("dependencies") {
             None | Some(Value::Null) => {}
             Some(Value::Array(deps)) => {
                 has_graph = !deps.is_empty();
                 self.ctx
                     .check_count("/dependencies", "dependency entries", deps.len())?;
-                for (i, d) in deps.iter().enumerate() {
+                for (i, d) in deps.iter_mut().enumerate() {
                     self.dependency(d, &format!("/dependencies/{i}"))?;
+                    *d = Value::Null;
                 }
             }
             Some(other) => {
