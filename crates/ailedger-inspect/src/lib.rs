@@ -182,7 +182,11 @@ pub fn inspect_path(path: &Path, opts: &Options) -> Result<Vec<FileReport>, Erro
         source: e,
     })?;
     if meta.is_file() {
-        return Ok(vec![inspect_file(path, path.parent(), opts)]);
+        let dir = match path.parent() {
+            Some(d) if d.as_os_str().is_empty() => Some(Path::new(".")),
+            other => other,
+        };
+        return Ok(vec![inspect_file(path, dir, opts)]);
     }
     let root = path.canonicalize().map_err(|e| Error::Read {
         path: path.display().to_string(),
@@ -563,11 +567,15 @@ fn zip_archive(
         sink.member = Some(e.name.clone());
         let named_pickle = e.name.ends_with(".pkl") || e.name.ends_with(".pickle");
         let keras_cfg = is_keras && e.name == "config.json";
+        let mut npy = false;
         let sniffed = if named_pickle || keras_cfg {
             true
         } else {
             match zip::head(src, e, 4096) {
-                Ok(h) => pickle::looks_like_pickle(&h),
+                Ok(h) => {
+                    npy = h.starts_with(b"\x93NUMPY");
+                    npy || pickle::looks_like_pickle(&h)
+                }
                 Err(_) => false,
             }
         };
@@ -597,6 +605,8 @@ fn zip_archive(
                 }
                 if keras_cfg {
                     keras::check_config(&data, sink);
+                } else if npy {
+                    numpy(&source::Mem(&data), opts, sink, 0)?;
                 } else {
                     scan_pickle(&data, 0, opts, sink, is_torch);
                 }

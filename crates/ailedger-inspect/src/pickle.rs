@@ -97,6 +97,7 @@ pub(crate) struct Scanner<'s> {
     pub persid_ok: bool,
     globals: BTreeMap<String, GlobalSeen>,
     ops: u64,
+    depth: u32,
 }
 
 impl<'s> Scanner<'s> {
@@ -108,6 +109,7 @@ impl<'s> Scanner<'s> {
             persid_ok,
             globals: BTreeMap::new(),
             ops: 0,
+            depth: 0,
         }
     }
 
@@ -573,7 +575,7 @@ impl<'s> Scanner<'s> {
                         fail!(op_pos, "stack underflow at BUILD")
                     };
                     let built = self.build(top, state, off);
-                    let skip = self.joblib_skip(&built, d, p, off);
+                    let skip = self.joblib_skip(&built, d, p, at, off);
                     match skip {
                         Ok(Some(n)) => p = n,
                         Ok(None) => {}
@@ -837,6 +839,7 @@ impl<'s> Scanner<'s> {
         built: &V,
         d: &[u8],
         p: usize,
+        at: usize,
         off: u64,
     ) -> Result<Option<usize>, ()> {
         let V::Obj(o) = built else { return Ok(None) };
@@ -882,16 +885,34 @@ impl<'s> Scanner<'s> {
             },
             _ => String::new(),
         };
+        if dtype.trim_start_matches(['<', '>', '|', '=']) == "O" {
+            // joblib pickles object arrays as a nested pickle right here.
+            if self.depth >= 4 {
+                return self.joblib_fail(off, "object arrays nested too deep");
+            }
+            self.depth += 1;
+            let end = self.scan_one(d.get(p..).unwrap_or(&[]), at + p);
+            self.depth -= 1;
+            return match end {
+                End::Stop(n) => Ok(Some(p + n)),
+                End::Limit => Err(()),
+                End::Error { msg, pos, .. } => {
+                    self.sink.add(
+                        "AIL-PKL-005",
+                        format!("malformed pickle of a joblib object array: {msg}"),
+                        clip(&msg, 120),
+                        Some(self.base + (at + p + pos) as u64),
+                    );
+                    Err(())
+                }
+            };
+        }
         let mut q = p;
         if get("numpy_array_alignment_bytes").is_some() {
             let Some(&pad) = d.get(q) else {
                 return self.joblib_fail(off, "truncated padding");
             };
             q += 1 + usize::from(pad);
-        }
-        if dtype.trim_start_matches(['<', '>', '|', '=']) == "O" {
-            // Object arrays are a nested pickle; the caller's loop scans it as stacked.
-            return self.joblib_fail(off, "object-dtype array inside joblib");
         }
         let Some(item) = dtype_size(&dtype) else {
             return self.joblib_fail(off, "unknown dtype");

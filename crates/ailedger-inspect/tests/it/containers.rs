@@ -277,3 +277,45 @@ fn corrupt_archives_are_findings_not_panics() {
         assert!(r.error.is_none() || r.findings.is_empty());
     }
 }
+
+fn joblib_object_array(nested: &[u8]) -> Vec<u8> {
+    let mut v = b"\x80\x02cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81}(X\x05\x00\x00\x00shapeK\x02\x85X\x05\x00\x00\x00dtypecnumpy\ndtype\nX\x01\x00\x00\x00O\x89\x88\x87Rub".to_vec();
+    v.extend_from_slice(nested);
+    v.push(b'.');
+    v
+}
+
+#[test]
+fn joblib_object_arrays_are_nested_pickles() {
+    let r = inspect_bytes("m.joblib", &joblib_object_array(EVIL), &crate::opts());
+    assert_eq!(
+        r.max_severity(),
+        Some(Severity::Critical),
+        "{:#?}",
+        r.findings
+    );
+    let r = inspect_bytes(
+        "m.joblib",
+        &joblib_object_array(b"\x80\x02]q\x00."),
+        &crate::opts(),
+    );
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+    assert_eq!(r.format, Some(DetectedFormat::Joblib));
+}
+
+#[test]
+fn npz_object_member_is_scanned() {
+    let npy = std::fs::read(crate::fixtures("pickles/mal_numpy_object.npy")).unwrap();
+    let bytes = zip(&[Member {
+        name: "arr_0.npy",
+        data: &npy,
+        deflate: true,
+        flags: 0,
+    }]);
+    let r = inspect_bytes("x.npz", &bytes, &crate::opts());
+    let codes: Vec<&str> = r.findings.iter().map(|f| f.code.as_str()).collect();
+    assert!(
+        codes.contains(&"AIL-PKL-014") && codes.contains(&"AIL-PKL-001"),
+        "{codes:?}"
+    );
+}
