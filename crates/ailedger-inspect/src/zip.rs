@@ -213,3 +213,94 @@ pub(crate) fn head(src: &dyn Source, e: &Entry, n: usize) -> Result<Vec<u8>, Zip
         _ => Ok(Vec::new()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Mem;
+
+    /// A ZIP64 archive: sizes and offset saturated in the central directory, real values
+    /// in the ZIP64 extra field, ZIP64 end-of-central-directory record and locator.
+    fn zip64(name: &str, data: &[u8]) -> Vec<u8> {
+        let mut c = flate2::Crc::new();
+        c.update(data);
+        let crc = c.sum();
+        let mut out = Vec::new();
+        out.extend_from_slice(b"PK\x03\x04\x2d\x00\x00\x00\x00\x00\x00\x00\x00\x00");
+        out.extend_from_slice(&crc.to_le_bytes());
+        out.extend_from_slice(&[0xff; 8]);
+        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        out.extend_from_slice(&20u16.to_le_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(&1u16.to_le_bytes());
+        out.extend_from_slice(&16u16.to_le_bytes());
+        out.extend_from_slice(&(data.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(data.len() as u64).to_le_bytes());
+        out.extend_from_slice(data);
+        let cd_off = out.len() as u64;
+        let mut cd = Vec::new();
+        cd.extend_from_slice(b"PK\x01\x02\x2d\x00\x2d\x00\x00\x00\x00\x00\x00\x00\x00\x00");
+        cd.extend_from_slice(&crc.to_le_bytes());
+        cd.extend_from_slice(&[0xff; 8]);
+        cd.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        cd.extend_from_slice(&28u16.to_le_bytes());
+        cd.extend_from_slice(&[0; 10]);
+        cd.extend_from_slice(&[0xff; 4]);
+        cd.extend_from_slice(name.as_bytes());
+        cd.extend_from_slice(&1u16.to_le_bytes());
+        cd.extend_from_slice(&24u16.to_le_bytes());
+        cd.extend_from_slice(&(data.len() as u64).to_le_bytes());
+        cd.extend_from_slice(&(data.len() as u64).to_le_bytes());
+        cd.extend_from_slice(&0u64.to_le_bytes());
+        out.extend_from_slice(&cd);
+        let z64 = out.len() as u64;
+        out.extend_from_slice(b"PK\x06\x06");
+        out.extend_from_slice(&44u64.to_le_bytes());
+        out.extend_from_slice(&[0x2d, 0, 0x2d, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        out.extend_from_slice(&1u64.to_le_bytes());
+        out.extend_from_slice(&1u64.to_le_bytes());
+        out.extend_from_slice(&(cd.len() as u64).to_le_bytes());
+        out.extend_from_slice(&cd_off.to_le_bytes());
+        out.extend_from_slice(b"PK\x06\x07\x00\x00\x00\x00");
+        out.extend_from_slice(&z64.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\xff\xff\xff\xff");
+        out.extend_from_slice(&[0xff; 8]);
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn reads_zip64() {
+        let data = b"\x80\x02]q\x00.";
+        let z = zip64("archive/data.pkl", data);
+        let (entries, too_many) = list(&Mem(&z), 10).unwrap();
+        assert!(!too_many);
+        assert_eq!(entries.len(), 1);
+        let e = &entries[0];
+        assert_eq!(
+            (e.csize, e.usize_, e.local_offset),
+            (data.len() as u64, data.len() as u64, 0)
+        );
+        let (bytes, cut, crc_ok) = read(&Mem(&z), e, 1 << 20).unwrap();
+        assert_eq!(bytes, data);
+        assert!(!cut && crc_ok);
+    }
+
+    #[test]
+    fn hostile_directories_do_not_panic() {
+        let z = zip64("a/data.pkl", b"\x80\x02N.");
+        for i in 0..z.len() {
+            for v in [0x00, 0xff, 0x7f] {
+                let mut m = z.clone();
+                m[i] = v;
+                if let Ok((entries, _)) = list(&Mem(&m), 10) {
+                    for e in &entries {
+                        let _ = read(&Mem(&m), e, 1 << 16);
+                        let _ = head(&Mem(&m), e, 64);
+                    }
+                }
+            }
+        }
+    }
+}
