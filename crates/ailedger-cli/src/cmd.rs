@@ -339,3 +339,29 @@ impl EntriesArgs {
         Ok(())
     }
 }
+
+/// Compute, offline, the identity `register model`/`register dataset` would record: every
+/// file's SHA-256 and the digest of the manifest. Needs no server.
+///
+/// The manifest is one `<sha256 hex>  <relative path>` line per file, sorted by path.
+///
+/// Example: ailedger manifest ./checkpoints/llama-ft
+#[derive(Debug, Args)]
+pub struct ManifestArgs {
+    /// The file or directory.
+    pub path: PathBuf,
+}
+
+impl ManifestArgs {
+    pub fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
+        let m = hashing::manifest_of(&self.path)?;
+        match ctx.format {
+            Format::Json => output::json(&json!({"digest": m.digest().to_string(), "files": m.files(), "size": m.total_size()})),
+            Format::Table => {
+                print!("{}", m.text());
+                println!("manifest {}", m.digest());
+                Ok(())
+            }
+        }
+    }
+}

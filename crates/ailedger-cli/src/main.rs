@@ -81,6 +81,7 @@ enum Command {
     Show(cmd::RefArgs),
     Resolve(cmd::RefArgs),
     Entries(cmd::EntriesArgs),
+    Manifest(cmd::ManifestArgs),
 }
 
 /// What every client subcommand gets.
@@ -104,6 +105,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Show(a) => a.show(&ctx).await,
         Command::Resolve(a) => a.resolve(&ctx).await,
         Command::Entries(a) => a.run(&ctx).await,
+        Command::Manifest(a) => a.run(&ctx),
     }
 }
 
