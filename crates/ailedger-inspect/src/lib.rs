@@ -637,46 +637,41 @@ fn seven_zip(src: &dyn Source, opts: &Options, sink: &mut Sink) -> std::io::Resu
         Some(0),
     );
     let data = read_all(src, opts, sink)?;
-    let cursor = std::io::Cursor::new(data);
-    let mut reader = match sevenz_rust2::ArchiveReader::new(cursor, sevenz_rust2::Password::empty())
-    {
-        Ok(r) => r,
-        Err(e) => {
-            sink.add(
-                "AIL-PKL-013",
-                format!("unreadable 7z archive: {e}"),
-                e.to_string(),
-                None,
-            );
-            return Ok(());
-        }
-    };
     let limit = opts.limits.max_member_bytes;
     let max_members = opts.limits.max_members;
     let mut count = 0usize;
     let mut members: Vec<(String, Vec<u8>, bool)> = Vec::new();
-    let res = reader.for_each_entries(|entry, r| {
-        count += 1;
-        if count > max_members {
-            return Ok(false);
-        }
-        if entry.is_directory {
-            return Ok(true);
-        }
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(
-            &mut std::io::Read::take(r, limit.saturating_add(1)),
-            &mut buf,
-        )?;
-        let cut = buf.len() as u64 > limit;
-        members.push((entry.name.clone(), buf, cut));
-        Ok(true)
-    });
+    // Defence in depth: a decoder panic on hostile input becomes a finding.
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let cursor = std::io::Cursor::new(data);
+        let mut reader = sevenz_rust2::ArchiveReader::new(cursor, sevenz_rust2::Password::empty())
+            .map_err(|e| e.to_string())?;
+        reader
+            .for_each_entries(|entry, r| {
+                count += 1;
+                if count > max_members {
+                    return Ok(false);
+                }
+                if entry.is_directory {
+                    return Ok(true);
+                }
+                let mut buf = Vec::new();
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(r, limit.saturating_add(1)),
+                    &mut buf,
+                )?;
+                let cut = buf.len() as u64 > limit;
+                members.push((entry.name.clone(), buf, cut));
+                Ok(true)
+            })
+            .map_err(|e| e.to_string())
+    }));
+    let res = res.unwrap_or_else(|_| Err("the 7z decoder panicked".to_string()));
     if let Err(e) = res {
         sink.add(
             "AIL-PKL-013",
             format!("7z archive could not be fully decoded: {e}"),
-            e.to_string(),
+            e,
             None,
         );
     }

@@ -93,7 +93,6 @@ pub fn to_sarif(reports: &[FileReport]) -> Value {
         "runs": [ {
             "tool": { "driver": {
                 "name": "ailedger",
-                "informationUri": "https://github.com/",
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules
             } },
