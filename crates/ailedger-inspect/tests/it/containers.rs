@@ -325,13 +325,21 @@ fn npz_object_member_is_scanned() {
 #[test]
 fn fuzz_regressions() {
     let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data"));
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     assert!(!entries.is_empty());
     for p in entries {
         let bytes = std::fs::read(&p).unwrap();
         let r = inspect_bytes(&p.display().to_string(), &bytes, &crate::opts());
-        assert!(r.findings.iter().any(|f| f.code == "AIL-PKL-013"), "{}: {:#?}", p.display(), r.findings);
+        assert!(
+            r.findings.iter().any(|f| f.code == "AIL-PKL-013"),
+            "{}: {:#?}",
+            p.display(),
+            r.findings
+        );
         ailedger_inspect::fuzz_zip(&bytes);
         ailedger_inspect::fuzz_any(&bytes);
     }
