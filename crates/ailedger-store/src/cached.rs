@@ -1,0 +1,285 @@
+//! A [`Writer`] that answers from memory and writes in bulk.
+//!
+//! [`apply`](crate::apply) asks many small questions per entry (does this artifact
+//! exist, who owns this alias, is this edge active). Asked one statement at a time a
+//! batch of 20,000 registrations is 140,000 round trips. [`CachedWriter`] prefetches
+//! the answers for a whole batch in a few `IN (…)` queries, keeps every change in
+//! memory (so later entries of the batch see earlier ones), and [`flush`](CachedWriter::flush)es
+//! them as multi-row statements before the transaction commits.
+//!
+//! Correctness does not depend on the prefetch: a question it did not cover is asked
+//! of the database, which cannot hold anything the buffer holds.
+
+use std::collections::{BTreeSet, HashMap};
+
+use ailedger_core::{ArtifactFact, ArtifactKind, EdgeFact, EdgeKind, EntryData, graph::EdgeRow};
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+use crate::{Result, StoreError, StoredEntry, Writer};
+
+/// An artifact row to insert or update (`ON CONFLICT (id)` updates attrs and last_seq).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtifactRow {
+    pub id: String,
+    pub kind: ArtifactKind,
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub attrs: String,
+    pub first_seq: u64,
+    pub last_seq: u64,
+}
+
+/// Bulk row operations a backend offers inside one write transaction.
+#[async_trait]
+pub trait Bulk: Send {
+    async fn fetch_artifacts(&mut self, ids: &[&str]) -> Result<Vec<(String, ArtifactKind, Map<String, Value>)>>;
+    /// `(alias, artifact)` for the aliases that exist.
+    async fn fetch_aliases(&mut self, aliases: &[&str]) -> Result<Vec<(String, String)>>;
+    /// Active edges from any of `srcs`.
+    async fn fetch_active_edges(&mut self, srcs: &[&str]) -> Result<Vec<(String, EdgeKind, String)>>;
+    async fn insert_entries(&mut self, rows: &[StoredEntry]) -> Result<()>;
+    async fn upsert_artifacts(&mut self, rows: &[ArtifactRow]) -> Result<()>;
+    async fn insert_aliases(&mut self, rows: &[(String, String, u64)]) -> Result<()>;
+    async fn insert_edges(&mut self, rows: &[EdgeRow]) -> Result<()>;
+    /// Sets `until_seq` on the active edge of each `(edge, seq)`.
+    async fn end_edges(&mut self, rows: &[(EdgeFact, u64)]) -> Result<()>;
+}
+
+#[derive(Debug, Clone)]
+struct ArtifactState {
+    kind: ArtifactKind,
+    attrs: Map<String, Value>,
+}
+
+/// Buffers one transaction's writes over a [`Bulk`] backend.
+#[derive(Debug)]
+pub struct CachedWriter<B> {
+    bulk: B,
+    artifacts: HashMap<String, Option<ArtifactState>>,
+    aliases: HashMap<String, Option<String>>,
+    /// Active targets per (src, kind), for every src whose edges were loaded.
+    edges: HashMap<String, HashMap<EdgeKind, BTreeSet<String>>>,
+    entries: Vec<StoredEntry>,
+    dirty: Vec<ArtifactRow>,
+    dirty_index: HashMap<String, usize>,
+    new_aliases: Vec<(String, String, u64)>,
+    new_edges: Vec<EdgeRow>,
+    /// Position in `new_edges` of each edge started in this batch and still active.
+    open_new: HashMap<(String, EdgeKind, String), usize>,
+    ended: Vec<(EdgeFact, u64)>,
+}
+
+impl<B: Bulk> CachedWriter<B> {
+    pub fn new(bulk: B) -> Self {
+        Self {
+            bulk,
+            artifacts: HashMap::new(),
+            aliases: HashMap::new(),
+            edges: HashMap::new(),
+            entries: Vec::new(),
+            dirty: Vec::new(),
+            dirty_index: HashMap::new(),
+            new_aliases: Vec::new(),
+            new_edges: Vec::new(),
+            open_new: HashMap::new(),
+            ended: Vec::new(),
+        }
+    }
+
+    /// Loads what applying `data` will ask about, in a few queries.
+    pub async fn prefetch<'a>(&mut self, data: impl IntoIterator<Item = &'a EntryData>) -> Result<()> {
+        let mut ids: BTreeSet<&str> = BTreeSet::new();
+        let mut aliases: BTreeSet<&str> = BTreeSet::new();
+        let mut srcs: BTreeSet<&str> = BTreeSet::new();
+        for d in data {
+            match d {
+                EntryData::Register { artifacts, edges } => {
+                    for a in artifacts {
+                        ids.insert(&a.id);
+                        aliases.insert(&a.id);
+                        aliases.extend(a.aliases.iter().map(String::as_str));
+                    }
+                    for e in edges {
+                        ids.extend([e.from.as_str(), e.to.as_str()]);
+                        srcs.insert(&e.from);
+                    }
+                }
+                EntryData::Link { edges } | EntryData::Unlink { edges } => {
+                    for e in edges {
+                        ids.extend([e.from.as_str(), e.to.as_str()]);
+                        srcs.insert(&e.from);
+                    }
+                }
+                EntryData::Deploy { deployment, uses } => {
+                    ids.insert(&deployment.id);
+                    aliases.insert(&deployment.id);
+                    srcs.insert(&deployment.id);
+                    ids.extend(uses.iter().map(String::as_str));
+                }
+            }
+        }
+        self.load_artifacts(&ids.into_iter().collect::<Vec<_>>()).await?;
+        self.load_aliases(&aliases.into_iter().collect::<Vec<_>>()).await?;
+        self.load_edges(&srcs.into_iter().collect::<Vec<_>>()).await?;
+        Ok(())
+    }
+
+    async fn load_artifacts(&mut self, ids: &[&str]) -> Result<()> {
+        let missing: Vec<&str> = ids.iter().copied().filter(|id| !self.artifacts.contains_key(*id)).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        for (id, kind, attrs) in self.bulk.fetch_artifacts(&missing).await? {
+            self.artifacts.insert(id, Some(ArtifactState { kind, attrs }));
+        }
+        for id in missing {
+            self.artifacts.entry(id.to_owned()).or_insert(None);
+        }
+        Ok(())
+    }
+
+    async fn load_aliases(&mut self, aliases: &[&str]) -> Result<()> {
+        let missing: Vec<&str> = aliases.iter().copied().filter(|a| !self.aliases.contains_key(*a)).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        for (alias, owner) in self.bulk.fetch_aliases(&missing).await? {
+            self.aliases.insert(alias, Some(owner));
+        }
+        for a in missing {
+            self.aliases.entry(a.to_owned()).or_insert(None);
+        }
+        Ok(())
+    }
+
+    async fn load_edges(&mut self, srcs: &[&str]) -> Result<()> {
+        let missing: Vec<&str> = srcs.iter().copied().filter(|s| !self.edges.contains_key(*s)).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        for s in &missing {
+            self.edges.insert((*s).to_owned(), HashMap::new());
+        }
+        for (src, kind, dst) in self.bulk.fetch_active_edges(&missing).await? {
+            self.edges.entry(src).or_default().entry(kind).or_default().insert(dst);
+        }
+        Ok(())
+    }
+
+    async fn targets(&mut self, from: &str, edge: EdgeKind) -> Result<&mut BTreeSet<String>> {
+        self.load_edges(&[from]).await?;
+        Ok(self.edges.entry(from.to_owned()).or_default().entry(edge).or_default())
+    }
+
+    fn mark_dirty(&mut self, row: ArtifactRow) {
+        match self.dirty_index.get(&row.id) {
+            Some(&i) => {
+                let prev = &mut self.dirty[i];
+                prev.attrs = row.attrs;
+                prev.last_seq = row.last_seq;
+            }
+            None => {
+                self.dirty_index.insert(row.id.clone(), self.dirty.len());
+                self.dirty.push(row);
+            }
+        }
+    }
+
+    /// Writes everything buffered; call once, before committing.
+    pub async fn flush(mut self) -> Result<B> {
+        self.bulk.insert_entries(&self.entries).await?;
+        self.bulk.upsert_artifacts(&self.dirty).await?;
+        self.bulk.insert_aliases(&self.new_aliases).await?;
+        self.bulk.end_edges(&self.ended).await?;
+        self.bulk.insert_edges(&self.new_edges).await?;
+        Ok(self.bulk)
+    }
+}
+
+fn attrs_json(attrs: &Map<String, Value>) -> Result<String> {
+    serde_json::to_string(attrs).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+#[async_trait]
+impl<B: Bulk> Writer for CachedWriter<B> {
+    async fn insert_entry(&mut self, e: &StoredEntry) -> Result<()> {
+        self.entries.push(e.clone());
+        Ok(())
+    }
+
+    async fn artifact_state(&mut self, id: &str) -> Result<Option<(ArtifactKind, Map<String, Value>)>> {
+        self.load_artifacts(&[id]).await?;
+        Ok(self.artifacts.get(id).and_then(|s| s.as_ref()).map(|s| (s.kind, s.attrs.clone())))
+    }
+
+    async fn insert_artifact(&mut self, a: &ArtifactFact, seq: u64) -> Result<()> {
+        self.artifacts.insert(a.id.clone(), Some(ArtifactState { kind: a.kind, attrs: a.attrs.clone() }));
+        self.mark_dirty(ArtifactRow {
+            id: a.id.clone(),
+            kind: a.kind,
+            name: a.name.clone(),
+            version: a.version.clone(),
+            attrs: attrs_json(&a.attrs)?,
+            first_seq: seq,
+            last_seq: seq,
+        });
+        Ok(())
+    }
+
+    async fn touch_artifact(&mut self, id: &str, attrs: Option<&Map<String, Value>>, seq: u64) -> Result<()> {
+        self.load_artifacts(&[id]).await?;
+        let Some(Some(state)) = self.artifacts.get_mut(id) else {
+            return Err(StoreError::UnknownArtifact(id.to_owned()));
+        };
+        if let Some(attrs) = attrs {
+            state.attrs = attrs.clone();
+        }
+        let (kind, json) = (state.kind, attrs_json(&state.attrs)?);
+        self.mark_dirty(ArtifactRow {
+            id: id.to_owned(),
+            kind,
+            name: None,
+            version: None,
+            attrs: json,
+            first_seq: seq,
+            last_seq: seq,
+        });
+        Ok(())
+    }
+
+    async fn alias_owner(&mut self, alias: &str) -> Result<Option<String>> {
+        self.load_aliases(&[alias]).await?;
+        Ok(self.aliases.get(alias).cloned().flatten())
+    }
+
+    async fn insert_alias(&mut self, alias: &str, id: &str, seq: u64) -> Result<()> {
+        self.aliases.insert(alias.to_owned(), Some(id.to_owned()));
+        self.new_aliases.push((alias.to_owned(), id.to_owned(), seq));
+        Ok(())
+    }
+
+    async fn active_targets(&mut self, from: &str, edge: EdgeKind) -> Result<Vec<String>> {
+        Ok(self.targets(from, edge).await?.iter().cloned().collect())
+    }
+
+    async fn edge_active(&mut self, e: &EdgeFact) -> Result<bool> {
+        Ok(self.targets(&e.from, e.edge).await?.contains(&e.to))
+    }
+
+    async fn start_edge(&mut self, e: &EdgeFact, seq: u64) -> Result<()> {
+        self.targets(&e.from, e.edge).await?.insert(e.to.clone());
+        self.open_new.insert((e.from.clone(), e.edge, e.to.clone()), self.new_edges.len());
+        self.new_edges.push(EdgeRow { from: e.from.clone(), edge: e.edge, to: e.to.clone(), since: seq, until: None });
+        Ok(())
+    }
+
+    async fn end_edge(&mut self, e: &EdgeFact, seq: u64) -> Result<()> {
+        self.targets(&e.from, e.edge).await?.remove(&e.to);
+        match self.open_new.remove(&(e.from.clone(), e.edge, e.to.clone())) {
+            Some(i) => self.new_edges[i].until = Some(seq),
+            None => self.ended.push((e.clone(), seq)),
+        }
+        Ok(())
+    }
+}
