@@ -14,6 +14,9 @@ pub struct UserError(pub String);
 #[error("{0}")]
 pub struct Unavailable(pub String);
 
+/// A text answer.
+struct TextBody(String);
+
 #[derive(Debug, Clone)]
 pub struct Client {
     base: String,
@@ -36,6 +39,38 @@ impl Client {
     pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> anyhow::Result<T> {
         let req = self.http.get(format!("{}{path}", self.base)).query(query);
         self.send(req).await
+    }
+
+    /// The server's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// A `text/plain` answer (log keys and checkpoints), as a string.
+    pub async fn get_text(&self, path: &str) -> anyhow::Result<String> {
+        let req = self.http.get(format!("{}{path}", self.base));
+        let bytes: TextBody = self.send_raw(req).await?;
+        Ok(bytes.0)
+    }
+
+    async fn send_raw(&self, req: reqwest::RequestBuilder) -> anyhow::Result<TextBody> {
+        let resp = req.send().await.map_err(|e| {
+            Unavailable(format!("cannot reach the ailedger server at {} ({})", self.base, root_cause(&e)))
+        })?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(|e| Unavailable(format!("reading the answer: {e}")))?;
+        if status.is_success() {
+            return Ok(TextBody(text));
+        }
+        let detail = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(str::to_owned))
+            .unwrap_or(text);
+        if status.is_client_error() {
+            Err(UserError(detail).into())
+        } else {
+            Err(Unavailable(format!("server error {status}: {detail}")).into())
+        }
     }
 
     pub async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> anyhow::Result<T> {

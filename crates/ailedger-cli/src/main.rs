@@ -10,6 +10,7 @@ mod client;
 mod cmd;
 mod demo;
 mod hashing;
+mod log;
 mod output;
 mod serve;
 
@@ -82,6 +83,8 @@ enum Command {
     Resolve(cmd::RefArgs),
     Entries(cmd::EntriesArgs),
     Manifest(cmd::ManifestArgs),
+    #[command(subcommand)]
+    Log(log::LogCommand),
 }
 
 /// What every client subcommand gets.
@@ -106,6 +109,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Resolve(a) => a.resolve(&ctx).await,
         Command::Entries(a) => a.run(&ctx).await,
         Command::Manifest(a) => a.run(&ctx),
+        Command::Log(c) => c.run(&ctx).await,
     }
 }
 
@@ -123,7 +127,9 @@ fn main() -> ExitCode {
         Err(e) => {
             let one_line = format!("{e:#}").replace('\n', " ");
             eprintln!("error: {one_line}");
-            if e.downcast_ref::<client::Unavailable>().is_some() {
+            if e.downcast_ref::<log::VerifyFailed>().is_some() {
+                ExitCode::from(4)
+            } else if e.downcast_ref::<client::Unavailable>().is_some() {
                 ExitCode::from(3)
             } else {
                 ExitCode::from(2)

@@ -24,6 +24,8 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    #[command(flatten)]
+    pub log: crate::log::LogKeyArgs,
 }
 
 /// Opens the store a `--db` value names; returns it and the backend's name.
@@ -60,6 +62,7 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let _tailer = state.spawn_tailer(Duration::from_millis(250));
+    let _signer = ailedger_server::log::spawn_signer(&state, Duration::from_secs(1));
     axum::serve(listener, ailedger_server::router(state)).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }
@@ -86,7 +89,8 @@ impl ServeArgs {
         let (store, backend) = open_store(&self.db).await?;
         let listener = bind(self.listen).await?;
         let started = std::time::Instant::now();
-        let state = AppState::new(store, backend).await.map_err(|e| anyhow::anyhow!("{e}")).context("building the graph index")?;
+        let mut state = AppState::new(store, backend).await.map_err(|e| anyhow::anyhow!("{e}")).context("building the graph index")?;
+        state.log = self.log.log_state(&self.db)?;
         {
             let index = state.index.read().unwrap_or_else(|e| e.into_inner());
             tracing::info!(

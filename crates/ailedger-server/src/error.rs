@@ -78,7 +78,8 @@ impl From<StoreError> for ApiError {
             StoreError::UnknownArtifact(id) => ApiError::NotFound(format!("unknown artifact {id}")),
             StoreError::Conflict(m) => ApiError::Conflict(m),
             StoreError::Invalid(e) => ApiError::Invalid(e.to_string()),
-            e @ (StoreError::Corrupt { .. } | StoreError::Backend(_)) => ApiError::Internal(e.to_string()),
+            e @ StoreError::BeyondHead { .. } => ApiError::NotFound(e.to_string()),
+            e @ (StoreError::Corrupt { .. } | StoreError::Backend(_) | StoreError::Log(_)) => ApiError::Internal(e.to_string()),
         }
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod dto;
 pub mod error;
+pub mod log;
 
 use std::{
     collections::HashMap,
@@ -48,17 +49,20 @@ pub struct AppState {
     pub index: Arc<RwLock<GraphIndex>>,
     sync: Arc<tokio::sync::Mutex<()>>,
     backend: String,
+    /// The tamper-evident log's keys and signer health (no key until set).
+    pub log: log::LogState,
 }
 
 impl AppState {
     /// Builds the graph index from the store and wraps both.
-    pub async fn new(store: Arc<dyn Store>, backend: &str) -> Result<Self, ApiError> {
+    pub async fn new(store: Arc<dyn Store>, backend: &str) -> Result<Self, ailedger_store::StoreError> {
         let index = ailedger_store::build_index(store.as_ref()).await?;
         Ok(Self {
             store,
             index: Arc::new(RwLock::new(index)),
             sync: Arc::default(),
             backend: backend.to_owned(),
+            log: log::LogState::default(),
         })
     }
 
@@ -113,7 +117,9 @@ struct ApiDoc;
 
 /// The OpenAPI document of this API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(log::LogApi::openapi());
+    doc
 }
 
 /// The API router.
@@ -132,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/deps", get(deps))
         .route("/v1/entries", get(entries))
         .route("/v1/entries/{seq}", get(entry))
+        .merge(log::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed("method not allowed here".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -351,11 +358,14 @@ fn declared_ids(data: &EntryData) -> Vec<String> {
 async fn write(state: &AppState, headers: &HeaderMap, data: Vec<EntryData>) -> Result<Json<WriteResponse>, ApiError> {
     let actor = actor(headers)?;
     let meta: Vec<(String, Vec<String>)> = data.iter().map(|d| (d.kind().to_owned(), declared_ids(d))).collect();
+    let started = std::time::Instant::now();
     let appended = state
         .store
         .append(data.into_iter().map(|data| NewEntry { actor: actor.clone(), data }).collect())
         .await?;
+    let appended_at = started.elapsed();
     state.sync_index().await?;
+    tracing::debug!(entries = appended.len(), append_ms = appended_at.as_millis() as u64, sync_ms = (started.elapsed() - appended_at).as_millis() as u64, "write");
     Ok(Json(WriteResponse {
         entries: appended
             .into_iter()

@@ -15,6 +15,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/post
 #[derive(Debug)]
 pub struct PgStore {
     pool: PgPool,
+    log: ailedger_store::log::FrontierCache,
 }
 
 impl PgStore {
@@ -42,7 +43,7 @@ impl PgStore {
             .map_err(db_err)?;
         // Concurrent first starts must not race each other's migrations.
         MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self { pool, log: Default::default() })
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'_, sqlx::Postgres>> {

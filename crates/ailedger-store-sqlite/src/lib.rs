@@ -15,6 +15,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqli
 pub struct SqliteStore {
     pool: SqlitePool,
     write: tokio::sync::Mutex<()>,
+    log: ailedger_store::log::FrontierCache,
 }
 
 /// A write transaction holding the process-local write lock.
@@ -76,7 +77,7 @@ impl SqliteStore {
             .await
             .map_err(db_err)?;
         MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
-        Ok(Self { pool, write: tokio::sync::Mutex::new(()) })
+        Ok(Self { pool, write: tokio::sync::Mutex::new(()), log: Default::default() })
     }
 
     async fn begin_write(&self) -> Result<WriteTx<'_>> {

@@ -37,6 +37,9 @@ macro_rules! contract_tests {
             replay_reproduces_derived_state,
             index_tail_matches_full_build,
             concurrent_writers_stay_gap_free,
+            log_proofs_match_the_entries,
+            log_consistency_across_appends,
+            log_checkpoints_are_kept,
         );
     };
     (@each $make:path, $($name:ident),+ $(,)?) => {
@@ -338,4 +341,120 @@ pub async fn concurrent_writers_stay_gap_free(fx: &dyn Fixture) {
     }
     assert!(entries.windows(2).all(|w| w[0].time_us <= w[1].time_us));
     assert_eq!(store.counts().await.unwrap().artifacts, (WRITERS * PER_WRITER) as u64);
+}
+
+/// The leaf hashes of every stored entry, recomputed from the bodies.
+async fn body_leaves(store: &dyn Store) -> Vec<ailedger_log::Hash> {
+    let entries = store.entries(0, 100_000).await.unwrap();
+    entries.iter().map(|e| ailedger_log::leaf_hash(&e.body)).collect()
+}
+
+pub async fn log_proofs_match_the_entries(fx: &dyn Fixture) {
+    use ailedger_log::{inclusion_proof_from_leaves, root_of};
+    let store = fx.store();
+    let mut n = 0;
+    for batch in [1usize, 2, 5, 8, 21] {
+        let entries = (0..batch)
+            .map(|_| {
+                n += 1;
+                register(vec![pkg(&format!("p{n}"), "1")], vec![])
+            })
+            .collect();
+        store.append(entries).await.unwrap();
+    }
+    let leaves = body_leaves(store.as_ref()).await;
+    assert_eq!(leaves.len(), 37);
+    assert_eq!(store.tree_size().await.unwrap(), 37);
+    let stored: Vec<_> = store.log_leaves(0, 1000).await.unwrap();
+    assert_eq!(stored.iter().map(|(s, _)| *s).collect::<Vec<_>>(), (1..=37).collect::<Vec<u64>>());
+    assert!(stored.iter().zip(&leaves).all(|((_, a), b)| a == b), "stored leaves are the body hashes");
+    assert_eq!(store.log_leaves(35, 10).await.unwrap().len(), 2);
+    for size in [0u64, 1, 2, 3, 4, 7, 8, 9, 16, 31, 32, 33, 36, 37] {
+        let root = store.root_at(size).await.unwrap();
+        assert_eq!(root, root_of(&leaves[..size as usize]), "root at {size}");
+        for seq in [1, 2, size / 2, size.saturating_sub(1), size] {
+            if seq == 0 || seq > size {
+                continue;
+            }
+            let proof = store.inclusion_proof(seq, size).await.unwrap();
+            assert_eq!(proof.leaf_hash, leaves[seq as usize - 1]);
+            assert_eq!(
+                proof.hashes,
+                inclusion_proof_from_leaves(seq - 1, &leaves[..size as usize]).unwrap(),
+                "inclusion of {seq} at {size}"
+            );
+            proof.verify(&root).unwrap();
+            proof.verify_body(&store.entries(seq - 1, 1).await.unwrap()[0].body, &root).unwrap();
+        }
+    }
+    // Bad requests are errors, not panics or wrong answers.
+    assert!(matches!(store.root_at(38).await, Err(StoreError::BeyondHead { size: 38, head: 37 })));
+    assert!(matches!(store.inclusion_proof(0, 5).await, Err(StoreError::Log(_))));
+    assert!(matches!(store.inclusion_proof(6, 5).await, Err(StoreError::Log(_))));
+    assert!(matches!(store.consistency_proof(6, 5).await, Err(StoreError::Log(_))));
+    assert!(matches!(store.consistency_proof(1, 40).await, Err(StoreError::BeyondHead { .. })));
+}
+
+pub async fn log_consistency_across_appends(fx: &dyn Fixture) {
+    use ailedger_log::root_of;
+    let store = fx.store();
+    let other = fx.another().await;
+    let mut sizes = vec![0u64];
+    for i in 0..12u64 {
+        // Alternate writers, so each one's cached frontier goes stale.
+        let writer = if i % 3 == 2 { &other } else { &store };
+        let batch = (0..=(i % 4)).map(|j| register(vec![pkg(&format!("c{i}-{j}"), "1")], vec![])).collect();
+        writer.append(batch).await.unwrap();
+        if i == 5 {
+            // A failed append must leave the tree as it was.
+            let bad = entry(EntryData::Link { edges: vec![edge("pkg:pypi/c0-0@1", EdgeKind::DependsOn, "pkg:pypi/nope@1")] });
+            store.append(vec![register(vec![pkg("z", "1")], vec![]), bad]).await.unwrap_err();
+        }
+        sizes.push(store.tree_size().await.unwrap());
+    }
+    let leaves = body_leaves(store.as_ref()).await;
+    assert_eq!(*sizes.last().unwrap(), leaves.len() as u64);
+    let mut roots = Vec::new();
+    for &s in &sizes {
+        let root = store.root_at(s).await.unwrap();
+        assert_eq!(root, root_of(&leaves[..s as usize]), "root at {s}");
+        assert_eq!(other.root_at(s).await.unwrap(), root, "both handles agree at {s}");
+        roots.push(root);
+    }
+    for (i, &a) in sizes.iter().enumerate() {
+        for (j, &b) in sizes.iter().enumerate().skip(i) {
+            let proof = store.consistency_proof(a, b).await.unwrap();
+            proof.verify(&roots[i], &roots[j]).unwrap_or_else(|e| panic!("{a} -> {b}: {e}"));
+            if a > 0 && a < b && roots[i] != roots[j] {
+                assert!(proof.verify(&roots[j], &roots[i]).is_err(), "swapped roots must not verify");
+            }
+        }
+    }
+    // A replay builds the same tree.
+    let fresh = fx.sibling().await;
+    let entries: Vec<_> = store.entries(0, 10_000).await.unwrap().iter().map(|e| e.decode().unwrap()).collect();
+    let (head, tail) = entries.split_at(7);
+    fresh.replay(head.to_vec()).await.unwrap();
+    fresh.replay(tail.to_vec()).await.unwrap();
+    assert_eq!(fresh.root_at(leaves.len() as u64).await.unwrap(), *roots.last().unwrap());
+}
+
+pub async fn log_checkpoints_are_kept(fx: &dyn Fixture) {
+    use crate::log::SavedCheckpoint;
+    let store = fx.store();
+    assert_eq!(store.latest_checkpoint().await.unwrap(), None);
+    let cp = |size: u64, note: &str| SavedCheckpoint {
+        size,
+        root: [size as u8; 32],
+        note: note.into(),
+        key: "k+00000000+AQ==".into(),
+        time_us: 7,
+    };
+    assert!(store.save_checkpoint(&cp(3, "three")).await.unwrap());
+    assert!(store.save_checkpoint(&cp(9, "nine")).await.unwrap());
+    assert!(!store.save_checkpoint(&cp(3, "another three")).await.unwrap(), "the first note of a size is kept");
+    assert_eq!(store.latest_checkpoint().await.unwrap(), Some(cp(9, "nine")));
+    assert_eq!(store.checkpoints(0, 10).await.unwrap(), vec![cp(3, "three"), cp(9, "nine")]);
+    assert_eq!(store.checkpoints(3, 10).await.unwrap(), vec![cp(9, "nine")]);
+    assert_eq!(fx.another().await.latest_checkpoint().await.unwrap().map(|c| c.size), Some(9));
 }

@@ -10,7 +10,9 @@
 //! what an entry means. That is what makes a replay reproduce identical state on
 //! every backend.
 
+pub mod cached;
 pub mod contract;
+pub mod log;
 mod sqlx_impl;
 
 use std::fmt::Debug;
@@ -42,6 +44,12 @@ pub enum StoreError {
     /// The database could not be opened or refused an operation.
     #[error("database: {0}")]
     Backend(String),
+    /// A tree size or leaf the log cannot answer for, or a missing tree node.
+    #[error("log: {0}")]
+    Log(#[from] ailedger_log::Error),
+    /// A tree size beyond the ledger's head.
+    #[error("the log has {head} entries, not {size}")]
+    BeyondHead { size: u64, head: u64 },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -140,7 +148,7 @@ pub struct Counts {
 /// A ledger store. Appends are atomic per call: all entries and their derived rows,
 /// or nothing.
 #[async_trait]
-pub trait Store: Send + Sync + Debug {
+pub trait Store: log::LogStore + Send + Sync + Debug {
     /// Appends entries in one transaction; seq is gap-free and totally ordered even
     /// with several processes writing to one database.
     async fn append(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>>;

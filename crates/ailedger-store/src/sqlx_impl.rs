@@ -14,11 +14,13 @@ macro_rules! sqlx_backend {
     ($db:ty, $store:ident, $writer:ident) => {
         use $crate::{
             Appended, ArtifactRecord, Counts, DerivedDump, NewEntry, Result, StoreError,
-            StoredEntry, Writer,
+            StoredEntry,
         };
         use ailedger_core::{ArtifactFact, ArtifactKind, EdgeFact, EdgeKind, Entry, graph::{EdgeRow, GraphSink}};
         use serde_json::{Map, Value};
         use sqlx::Row as _;
+
+        $crate::sqlx_log!($db, $store);
 
         fn db_err(e: sqlx::Error) -> StoreError {
             StoreError::Backend(e.to_string())
@@ -44,140 +46,138 @@ macro_rules! sqlx_backend {
             v.try_into().map_err(|_| StoreError::Corrupt { seq, reason: "leaf hash is not 32 bytes".into() })
         }
 
-        /// Row operations inside one write transaction.
+        /// Bulk row operations inside one write transaction; [`CachedWriter`]
+        /// ($crate::cached::CachedWriter) puts the per-entry logic on top.
         pub(crate) struct $writer<'c> {
             pub(crate) conn: &'c mut <$db as sqlx::Database>::Connection,
         }
 
+        /// Rows per multi-row statement: keeps binds under SQLite's 32,766 limit.
+        const CHUNK: usize = 2000;
+
         #[async_trait::async_trait]
-        impl Writer for $writer<'_> {
-            async fn insert_entry(&mut self, e: &StoredEntry) -> Result<()> {
-                sqlx::query("INSERT INTO entries (seq, time_us, actor, kind, body, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(to_i64(e.seq))
-                    .bind(e.time_us)
-                    .bind(&e.actor)
-                    .bind(&e.kind)
-                    .bind(&e.body)
-                    .bind(&e.leaf_hash[..])
-                    .execute(&mut *self.conn)
-                    .await
-                    .map_err(db_err)?;
-                Ok(())
-            }
-
-            async fn artifact_state(&mut self, id: &str) -> Result<Option<(ArtifactKind, Map<String, Value>)>> {
-                let row = sqlx::query("SELECT kind, attrs, first_seq FROM artifacts WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *self.conn)
-                    .await
-                    .map_err(db_err)?;
-                row.map(|r| {
-                    let seq = to_u64(r.get::<i64, _>(2));
-                    Ok((parse_kind(r.get::<&str, _>(0), seq)?, parse_attrs(r.get::<&str, _>(1), seq)?))
-                })
-                .transpose()
-            }
-
-            async fn insert_artifact(&mut self, a: &ArtifactFact, seq: u64) -> Result<()> {
-                let attrs = serde_json::to_string(&a.attrs).map_err(|e| StoreError::Backend(e.to_string()))?;
-                sqlx::query("INSERT INTO artifacts (id, kind, name, version, attrs, first_seq, last_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                    .bind(&a.id)
-                    .bind(a.kind.as_str())
-                    .bind(&a.name)
-                    .bind(&a.version)
-                    .bind(attrs)
-                    .bind(to_i64(seq))
-                    .bind(to_i64(seq))
-                    .execute(&mut *self.conn)
-                    .await
-                    .map_err(db_err)?;
-                Ok(())
-            }
-
-            async fn touch_artifact(&mut self, id: &str, attrs: Option<&Map<String, Value>>, seq: u64) -> Result<()> {
-                match attrs {
-                    Some(attrs) => {
-                        let attrs = serde_json::to_string(attrs).map_err(|e| StoreError::Backend(e.to_string()))?;
-                        sqlx::query("UPDATE artifacts SET attrs = $1, last_seq = $2 WHERE id = $3")
-                            .bind(attrs)
-                            .bind(to_i64(seq))
-                            .bind(id)
-                            .execute(&mut *self.conn)
-                            .await
-                            .map_err(db_err)?;
+        impl $crate::cached::Bulk for $writer<'_> {
+            async fn fetch_artifacts(&mut self, ids: &[&str]) -> Result<Vec<(String, ArtifactKind, Map<String, Value>)>> {
+                let mut out = Vec::new();
+                for chunk in ids.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, kind, attrs, first_seq FROM artifacts WHERE id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(*id);
                     }
-                    None => {
-                        sqlx::query("UPDATE artifacts SET last_seq = $1 WHERE id = $2")
-                            .bind(to_i64(seq))
-                            .bind(id)
-                            .execute(&mut *self.conn)
-                            .await
-                            .map_err(db_err)?;
+                    sep.push_unseparated(")");
+                    for r in qb.build().fetch_all(&mut *self.conn).await.map_err(db_err)? {
+                        let seq = to_u64(r.get::<i64, _>(3));
+                        out.push((r.get::<String, _>(0), parse_kind(r.get::<&str, _>(1), seq)?, parse_attrs(r.get::<&str, _>(2), seq)?));
                     }
+                }
+                Ok(out)
+            }
+
+            async fn fetch_aliases(&mut self, aliases: &[&str]) -> Result<Vec<(String, String)>> {
+                let mut out = Vec::new();
+                for chunk in aliases.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT alias, artifact FROM aliases WHERE alias IN (");
+                    let mut sep = qb.separated(", ");
+                    for a in chunk {
+                        sep.push_bind(*a);
+                    }
+                    sep.push_unseparated(")");
+                    for r in qb.build().fetch_all(&mut *self.conn).await.map_err(db_err)? {
+                        out.push((r.get(0), r.get(1)));
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn fetch_active_edges(&mut self, srcs: &[&str]) -> Result<Vec<(String, EdgeKind, String)>> {
+                let mut out = Vec::new();
+                for chunk in srcs.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT src, kind, dst, since_seq FROM edges WHERE until_seq IS NULL AND src IN (");
+                    let mut sep = qb.separated(", ");
+                    for s in chunk {
+                        sep.push_bind(*s);
+                    }
+                    sep.push_unseparated(")");
+                    for r in qb.build().fetch_all(&mut *self.conn).await.map_err(db_err)? {
+                        let seq = to_u64(r.get::<i64, _>(3));
+                        out.push((r.get(0), parse_kind(r.get::<&str, _>(1), seq)?, r.get(2)));
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn insert_entries(&mut self, rows: &[StoredEntry]) -> Result<()> {
+                for chunk in rows.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO entries (seq, time_us, actor, kind, body, leaf_hash) ");
+                    qb.push_values(chunk, |mut b, e| {
+                        b.push_bind(to_i64(e.seq))
+                            .push_bind(e.time_us)
+                            .push_bind(e.actor.as_str())
+                            .push_bind(e.kind.as_str())
+                            .push_bind(e.body.as_slice())
+                            .push_bind(&e.leaf_hash[..]);
+                    });
+                    qb.build().execute(&mut *self.conn).await.map_err(db_err)?;
                 }
                 Ok(())
             }
 
-            async fn alias_owner(&mut self, alias: &str) -> Result<Option<String>> {
-                sqlx::query_scalar("SELECT artifact FROM aliases WHERE alias = $1")
-                    .bind(alias)
-                    .fetch_optional(&mut *self.conn)
-                    .await
-                    .map_err(db_err)
-            }
-
-            async fn insert_alias(&mut self, alias: &str, id: &str, seq: u64) -> Result<()> {
-                sqlx::query("INSERT INTO aliases (alias, artifact, seq) VALUES ($1, $2, $3)")
-                    .bind(alias)
-                    .bind(id)
-                    .bind(to_i64(seq))
-                    .execute(&mut *self.conn)
-                    .await
-                    .map_err(db_err)?;
+            async fn upsert_artifacts(&mut self, rows: &[$crate::cached::ArtifactRow]) -> Result<()> {
+                for chunk in rows.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO artifacts (id, kind, name, version, attrs, first_seq, last_seq) ");
+                    qb.push_values(chunk, |mut b, a| {
+                        b.push_bind(a.id.as_str())
+                            .push_bind(a.kind.as_str())
+                            .push_bind(a.name.as_deref())
+                            .push_bind(a.version.as_deref())
+                            .push_bind(a.attrs.as_str())
+                            .push_bind(to_i64(a.first_seq))
+                            .push_bind(to_i64(a.last_seq));
+                    });
+                    qb.push(" ON CONFLICT (id) DO UPDATE SET attrs = excluded.attrs, last_seq = excluded.last_seq");
+                    qb.build().execute(&mut *self.conn).await.map_err(db_err)?;
+                }
                 Ok(())
             }
 
-            async fn active_targets(&mut self, from: &str, edge: EdgeKind) -> Result<Vec<String>> {
-                sqlx::query_scalar("SELECT dst FROM edges WHERE src = $1 AND kind = $2 AND until_seq IS NULL ORDER BY dst")
-                    .bind(from)
-                    .bind(edge.as_str())
-                    .fetch_all(&mut *self.conn)
-                    .await
-                    .map_err(db_err)
-            }
-
-            async fn edge_active(&mut self, e: &EdgeFact) -> Result<bool> {
-                let n: Option<i64> = sqlx::query_scalar("SELECT since_seq FROM edges WHERE src = $1 AND kind = $2 AND dst = $3 AND until_seq IS NULL")
-                    .bind(&e.from)
-                    .bind(e.edge.as_str())
-                    .bind(&e.to)
-                    .fetch_optional(&mut *self.conn)
-                    .await
-                    .map_err(db_err)?;
-                Ok(n.is_some())
-            }
-
-            async fn start_edge(&mut self, e: &EdgeFact, seq: u64) -> Result<()> {
-                sqlx::query("INSERT INTO edges (src, kind, dst, since_seq) VALUES ($1, $2, $3, $4)")
-                    .bind(&e.from)
-                    .bind(e.edge.as_str())
-                    .bind(&e.to)
-                    .bind(to_i64(seq))
-                    .execute(&mut *self.conn)
-                    .await
-                    .map_err(db_err)?;
+            async fn insert_aliases(&mut self, rows: &[(String, String, u64)]) -> Result<()> {
+                for chunk in rows.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO aliases (alias, artifact, seq) ");
+                    qb.push_values(chunk, |mut b, (alias, id, seq)| {
+                        b.push_bind(alias.as_str()).push_bind(id.as_str()).push_bind(to_i64(*seq));
+                    });
+                    qb.build().execute(&mut *self.conn).await.map_err(db_err)?;
+                }
                 Ok(())
             }
 
-            async fn end_edge(&mut self, e: &EdgeFact, seq: u64) -> Result<()> {
-                sqlx::query("UPDATE edges SET until_seq = $1 WHERE src = $2 AND kind = $3 AND dst = $4 AND until_seq IS NULL")
-                    .bind(to_i64(seq))
-                    .bind(&e.from)
-                    .bind(e.edge.as_str())
-                    .bind(&e.to)
-                    .execute(&mut *self.conn)
-                    .await
-                    .map_err(db_err)?;
+            async fn insert_edges(&mut self, rows: &[EdgeRow]) -> Result<()> {
+                for chunk in rows.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO edges (src, kind, dst, since_seq, until_seq) ");
+                    qb.push_values(chunk, |mut b, e| {
+                        b.push_bind(e.from.as_str())
+                            .push_bind(e.edge.as_str())
+                            .push_bind(e.to.as_str())
+                            .push_bind(to_i64(e.since))
+                            .push_bind(e.until.map(to_i64));
+                    });
+                    qb.build().execute(&mut *self.conn).await.map_err(db_err)?;
+                }
+                Ok(())
+            }
+
+            async fn end_edges(&mut self, rows: &[(EdgeFact, u64)]) -> Result<()> {
+                for (e, seq) in rows {
+                    sqlx::query("UPDATE edges SET until_seq = $1 WHERE src = $2 AND kind = $3 AND dst = $4 AND until_seq IS NULL")
+                        .bind(to_i64(*seq))
+                        .bind(&e.from)
+                        .bind(e.edge.as_str())
+                        .bind(&e.to)
+                        .execute(&mut *self.conn)
+                        .await
+                        .map_err(db_err)?;
+                }
                 Ok(())
             }
         }
@@ -219,17 +219,25 @@ macro_rules! sqlx_backend {
                 let mut tx = self.begin_write().await?;
                 let (first, time_us) = Self::reserve(&mut tx, entries.len() as u64, $crate::now_us()).await?;
                 let mut out = Vec::with_capacity(entries.len());
+                let mut w = $crate::cached::CachedWriter::new($writer { conn: &mut tx });
+                w.prefetch(entries.iter().map(|e| &e.data)).await?;
                 for (i, e) in entries.into_iter().enumerate() {
                     let entry = Entry { seq: first + i as u64, time_us, actor: e.actor, data: e.data };
-                    let (stored, notes) = $crate::apply(&mut $writer { conn: &mut tx }, &entry).await?;
+                    let (stored, notes) = $crate::apply(&mut w, &entry).await?;
                     out.push(Appended { seq: stored.seq, time_us, leaf_hash: stored.leaf_hash, notes });
                 }
+                w.flush().await?;
+                let leaves: Vec<[u8; 32]> = out.iter().map(|a| a.leaf_hash).collect();
+                let frontier = self.log_append(&mut tx, first, &leaves).await?;
                 tx.commit().await.map_err(db_err)?;
+                self.log_committed(frontier);
                 Ok(out)
             }
 
             async fn replay_in(&self, entries: Vec<Entry>) -> Result<()> {
                 let mut tx = self.begin_write().await?;
+                let first = entries.first().map_or(1, |e| e.seq);
+                let mut leaves = Vec::with_capacity(entries.len());
                 for entry in entries {
                     let (next, _) = Self::reserve(&mut tx, 1, entry.time_us).await?;
                     if entry.seq != next {
@@ -240,9 +248,14 @@ macro_rules! sqlx_backend {
                         .execute(&mut *tx)
                         .await
                         .map_err(db_err)?;
-                    $crate::apply(&mut $writer { conn: &mut tx }, &entry).await?;
+                    let mut w = $crate::cached::CachedWriter::new($writer { conn: &mut tx });
+                    let (stored, _) = $crate::apply(&mut w, &entry).await?;
+                    w.flush().await?;
+                    leaves.push(stored.leaf_hash);
                 }
+                let frontier = self.log_append(&mut tx, first, &leaves).await?;
                 tx.commit().await.map_err(db_err)?;
+                self.log_committed(frontier);
                 Ok(())
             }
 
