@@ -152,26 +152,31 @@ fn typo_kind(cand: &str, target: &str) -> Option<&'static str> {
             _ => {}
         }
     }
-    // Swapped words: same words separated differently.
-    let words = |s: &str| {
-        let mut w: Vec<String> = s
-            .split(['-', '_', '.'])
-            .filter(|x| !x.is_empty())
-            .map(str::to_string)
-            .collect();
-        w.sort();
-        w
-    };
-    if cand.contains(['-', '_', '.'])
-        && words(cand) == words(target)
-        && cand.replace(['-', '_', '.'], "") != target.replace(['-', '_', '.'], "")
-    {
-        return Some("swapped words");
+    // Swapped or re-separated words. Cheap checks first: this runs against every target.
+    let is_sep = |c: &u8| matches!(c, b'-' | b'_' | b'.');
+    let stripped_len = |s: &[u8]| s.iter().filter(|c| !is_sep(c)).count();
+    if stripped_len(c) != stripped_len(t) {
+        return None;
     }
-    if cand.replace(['-', '_', '.'], "") == target.replace(['-', '_', '.'], "") {
+    let same_letters = c
+        .iter()
+        .filter(|x| !is_sep(x))
+        .eq(t.iter().filter(|x| !is_sep(x)));
+    if same_letters {
         return Some("separator change");
     }
+    if c.iter().any(is_sep) && t.iter().any(is_sep) {
+        if sorted_words(cand) == sorted_words(target) {
+            return Some("swapped words");
+        }
+    }
     None
+}
+
+fn sorted_words(s: &str) -> Vec<&str> {
+    let mut w: Vec<&str> = s.split(['-', '_', '.']).filter(|x| !x.is_empty()).collect();
+    w.sort_unstable();
+    w
 }
 
 const PY_AFFIXES: &[&str] = &[
