@@ -165,10 +165,8 @@ fn typo_kind(cand: &str, target: &str) -> Option<&'static str> {
     if same_letters {
         return Some("separator change");
     }
-    if c.iter().any(is_sep) && t.iter().any(is_sep) {
-        if sorted_words(cand) == sorted_words(target) {
-            return Some("swapped words");
-        }
+    if c.iter().any(is_sep) && t.iter().any(is_sep) && sorted_words(cand) == sorted_words(target) {
+        return Some("swapped words");
     }
     None
 }
