@@ -10,6 +10,8 @@ use std::{
 
 use serde_json::Value;
 
+mod log;
+
 const BIN: &str = env!("CARGO_BIN_EXE_ailedger");
 
 fn free_port() -> u16 {
@@ -33,6 +35,8 @@ fn serve(db: &str) -> Server {
     let child = Command::new(BIN)
         .args(["serve", "--db", db, "--listen", &format!("127.0.0.1:{port}")])
         .env("AILEDGER_LOG", "warn")
+        // One log key per test process, outside the source tree (PostgreSQL has no file to sit beside).
+        .env("AILEDGER_LOG_KEY", std::env::temp_dir().join(format!("ailedger-e2e-{}.key", std::process::id())))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -1,0 +1,437 @@
+//! The tamper-evident log end to end: tamper with the database directly (on SQLite and
+//! on PostgreSQL) and check that `ailedger log verify` fails naming the first bad seq,
+//! that `--replay` catches a doctored derived row, and that the server refuses to sign
+//! over the inconsistent state. Then the independent Python checker verifies what the
+//! API serves.
+
+use std::{
+    io::{Read as _, Write as _},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use ailedger_store::{Store, StoredEntry};
+use serde_json::Value;
+
+use super::{BIN, free_port};
+
+/// A database under test: a SQLite file, or a fresh PostgreSQL database.
+enum Db {
+    Sqlite(PathBuf),
+    Pg { base: String, name: String, url: String },
+}
+
+impl Db {
+    fn arg(&self) -> String {
+        match self {
+            Db::Sqlite(p) => p.to_string_lossy().into_owned(),
+            Db::Pg { url, .. } => url.clone(),
+        }
+    }
+
+    /// A fresh database of `backend`, or `None` (said loudly) without PostgreSQL.
+    fn fresh(backend: &str, dir: &Path) -> Option<Db> {
+        if backend == "sqlite" {
+            return Some(Db::Sqlite(dir.join("ledger.db")));
+        }
+        let Ok(base) = std::env::var("AILEDGER_TEST_POSTGRES_URL") else {
+            eprintln!("SKIPPED: AILEDGER_TEST_POSTGRES_URL is not set; the PostgreSQL log tamper test did not run");
+            return None;
+        };
+        let name = format!("ailedger_log_{}_{}", std::process::id(), free_port());
+        let out = Command::new("psql").args([&base, "-qc", &format!("CREATE DATABASE {name}")]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+        Some(Db::Pg { base, name, url })
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Db::Pg { base, name, .. } = self {
+            let _ = Command::new("psql").args([base.as_str(), "-qc", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")]).output();
+        }
+    }
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(db: &Db, key: &Path) -> Server {
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args(["serve", "--db", &db.arg(), "--listen", &format!("127.0.0.1:{port}"), "--log-origin", "ledger.test/log"])
+        .arg("--log-key")
+        .arg(key)
+        .env("AILEDGER_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server { child, url: format!("http://127.0.0.1:{port}") }
+}
+
+/// Runs the CLI; returns (exit code, stdout, stderr).
+fn run(url: &str, state: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN).args(args).env("AILEDGER_URL", url).env("AILEDGER_STATE", state).env("AILEDGER_ACTOR", "log@test").output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[track_caller]
+fn ok(url: &str, state: &Path, args: &[&str]) -> String {
+    let (code, out, err) = run(url, state, args);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    out
+}
+
+/// A plain HTTP GET over loopback: (status, body).
+fn http_get(url: &str, path: &str) -> (u16, String) {
+    let addr = url.strip_prefix("http://").unwrap();
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    assert!(!head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "{head}");
+    (status, body.to_owned())
+}
+
+fn log_status(url: &str) -> Value {
+    serde_json::from_str(&http_get(url, "/v1/log/status").1).unwrap()
+}
+
+/// Waits until the server signed a checkpoint of `size`.
+fn wait_for_checkpoint(url: &str, size: u64) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = log_status(url);
+        if s["checkpoint_size"] == size {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no checkpoint of size {size}: {s}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().unwrap()
+}
+
+/// Direct SQL on the database, bypassing the store.
+async fn exec(db: &Db, sql: &str, ints: &[i64], blobs: &[&[u8]]) {
+    match db {
+        Db::Sqlite(p) => {
+            let store = ailedger_store_sqlite::SqliteStore::open(p).await.unwrap();
+            let mut q = sqlx::query(sql);
+            for i in ints {
+                q = q.bind(*i);
+            }
+            for b in blobs {
+                q = q.bind(*b);
+            }
+            q.execute(store.pool()).await.unwrap();
+        }
+        Db::Pg { url, .. } => {
+            let store = ailedger_store_postgres::PgStore::connect(url, None).await.unwrap();
+            let mut q = sqlx::query(sql);
+            for i in ints {
+                q = q.bind(*i);
+            }
+            for b in blobs {
+                q = q.bind(*b);
+            }
+            q.execute(store.pool()).await.unwrap();
+        }
+    }
+}
+
+async fn open(db: &Db) -> Box<dyn Store> {
+    match db {
+        Db::Sqlite(p) => Box::new(ailedger_store_sqlite::SqliteStore::open(p).await.unwrap()),
+        Db::Pg { url, .. } => Box::new(ailedger_store_postgres::PgStore::connect(url, None).await.unwrap()),
+    }
+}
+
+async fn insert_entry(db: &Db, e: &StoredEntry) {
+    let sql = format!(
+        "INSERT INTO entries (seq, time_us, actor, kind, body, leaf_hash) VALUES ($1, $2, '{}', '{}', $3, $4)",
+        e.actor.replace('\'', "''"),
+        e.kind
+    );
+    exec(db, &sql, &[e.seq as i64, e.time_us], &[&e.body, &e.leaf_hash]).await;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tamper {
+    OneByte,
+    Delete,
+    Swap,
+    TruncateAndReappend,
+    DerivedRow,
+}
+
+/// What `log verify` must name as the first bad seq (None: only --replay fails).
+fn first_bad(t: Tamper) -> Option<u64> {
+    match t {
+        Tamper::OneByte => Some(3),
+        Tamper::Delete => Some(4),
+        Tamper::Swap => Some(3),
+        Tamper::TruncateAndReappend => Some(5),
+        Tamper::DerivedRow => None,
+    }
+}
+
+async fn tamper(db: &Db, t: Tamper, scratch: &Path) {
+    let store = open(db).await;
+    let entries = store.entries(0, 100).await.unwrap();
+    match t {
+        Tamper::OneByte => {
+            // "p3" -> "q3" in the package name: still valid JSON, leaf hash column untouched.
+            let mut body = entries[2].body.clone();
+            let at = body.windows(3).position(|w| w == b"/p3").unwrap() + 1;
+            body[at] = b'q';
+            exec(db, "UPDATE entries SET body = $1 WHERE seq = 3", &[], &[&body]).await;
+        }
+        Tamper::Delete => exec(db, "DELETE FROM entries WHERE seq = 4", &[], &[]).await,
+        Tamper::Swap => {
+            let (a, b) = (&entries[2], &entries[5]);
+            exec(db, "UPDATE entries SET body = $1, leaf_hash = $2 WHERE seq = 3", &[], &[&b.body, &b.leaf_hash]).await;
+            exec(db, "UPDATE entries SET body = $1, leaf_hash = $2 WHERE seq = 6", &[], &[&a.body, &a.leaf_hash]).await;
+        }
+        Tamper::TruncateAndReappend => {
+            // Keep entries 1-4, then four different entries with valid bodies and hashes.
+            let other = ailedger_store_sqlite::SqliteStore::open(&scratch.join("forged.db")).await.unwrap();
+            other.replay(entries[..4].iter().map(|e| e.decode().unwrap()).collect()).await.unwrap();
+            let forged = (0..4)
+                .map(|i| ailedger_store::NewEntry {
+                    actor: "log@test".into(),
+                    data: ailedger_core::EntryData::Register {
+                        artifacts: vec![ailedger_core::ArtifactFact {
+                            id: format!("pkg:pypi/forged{i}@1"),
+                            kind: ailedger_core::ArtifactKind::Package,
+                            name: Some(format!("forged{i}")),
+                            version: Some("1".into()),
+                            aliases: vec![],
+                            attrs: Default::default(),
+                        }],
+                        edges: vec![],
+                    },
+                })
+                .collect();
+            other.append(forged).await.unwrap();
+            exec(db, "DELETE FROM entries", &[], &[]).await;
+            for e in other.entries(0, 100).await.unwrap() {
+                insert_entry(db, &e).await;
+            }
+        }
+        Tamper::DerivedRow => {
+            exec(db, "UPDATE artifacts SET name = 'evil' WHERE id = 'pkg:pypi/p2@1'", &[], &[]).await;
+        }
+    }
+}
+
+fn tamper_case(backend: &str, t: Tamper) {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(db) = Db::fresh(backend, tmp.path()) else { return };
+    let key = tmp.path().join("log.key");
+    let state = tmp.path().join("state");
+    let server = serve(&db, &key);
+    let url = server.url.clone();
+    for i in 1..=8 {
+        ok(&url, &state, &["register", "package", &format!("pkg:pypi/p{i}@1")]);
+    }
+    wait_for_checkpoint(&url, 8);
+    // The client pins the key and remembers checkpoint 8; everything verifies.
+    ok(&url, &state, &["log", "checkpoint"]);
+    ok(&url, &state, &["log", "verify"]);
+    let vkey = http_get(&url, "/v1/log/key").1.trim().to_owned();
+    let offline = ["log", "verify", "--db", &db.arg(), "--public-key", &vkey];
+    let mut replay = offline.to_vec();
+    replay.push("--replay");
+    ok(&url, &state, &replay);
+
+    rt().block_on(tamper(&db, t, tmp.path()));
+
+    let (code, _, err) = run(&url, &state, &offline);
+    let (rcode, _, rerr) = run(&url, &state, &replay);
+    match first_bad(t) {
+        Some(seq) => {
+            assert_eq!(code, 4, "{t:?}: offline verify must fail: {err}");
+            assert!(err.contains(&format!("first bad seq {seq}")), "{t:?}: {err}");
+            let (code, _, err) = run(&url, &state, &["log", "verify"]);
+            assert_eq!(code, 4, "{t:?}: verify over the API must fail: {err}");
+            assert!(err.contains(&format!("first bad seq {seq}")), "{t:?} over the API: {err}");
+            assert_eq!(rcode, 4, "{t:?}: {rerr}");
+        }
+        None => {
+            assert_eq!(code, 0, "{t:?}: entries are intact, so plain verify passes: {err}");
+            assert_eq!(rcode, 4, "{t:?}: --replay must catch the derived row: {rerr}");
+            assert!(rerr.contains("derived tables differ") && rerr.contains("evil"), "{t:?}: {rerr}");
+        }
+    }
+
+    // The server must not sign over the tampered state (a new entry gives it a reason to).
+    if t != Tamper::DerivedRow {
+        let (_, _, _) = run(&url, &state, &["register", "package", "pkg:pypi/late@1"]);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            let s = log_status(&url);
+            if s["signer"]["state"] == "refused" {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "{t:?}: the signer did not refuse: {s}");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert_eq!(status["checkpoint_size"], 8, "{t:?}: nothing signed after the tampering: {status}");
+        assert_eq!(status["signer"]["first_bad_seq"], first_bad(t).unwrap(), "{t:?}: {status}");
+        let (code, _) = http_get(&url, "/v1/log/checkpoint");
+        assert_eq!(code, 200, "the last good checkpoint stays available");
+    }
+}
+
+macro_rules! tamper_tests {
+    ($($name:ident: $backend:literal, $t:expr;)+) => {
+        $(
+            #[test]
+            fn $name() {
+                tamper_case($backend, $t);
+            }
+        )+
+    };
+}
+
+tamper_tests! {
+    tamper_one_byte_sqlite: "sqlite", Tamper::OneByte;
+    tamper_delete_sqlite: "sqlite", Tamper::Delete;
+    tamper_swap_sqlite: "sqlite", Tamper::Swap;
+    tamper_truncate_reappend_sqlite: "sqlite", Tamper::TruncateAndReappend;
+    tamper_derived_row_sqlite: "sqlite", Tamper::DerivedRow;
+    tamper_one_byte_postgres: "postgres", Tamper::OneByte;
+    tamper_delete_postgres: "postgres", Tamper::Delete;
+    tamper_swap_postgres: "postgres", Tamper::Swap;
+    tamper_truncate_reappend_postgres: "postgres", Tamper::TruncateAndReappend;
+    tamper_derived_row_postgres: "postgres", Tamper::DerivedRow;
+}
+
+/// A fork: the client remembers checkpoint 8, then the whole log is rebuilt with other
+/// entries (and signed by the same key). `log checkpoint` and `log verify` must refuse.
+#[test]
+fn a_rebuilt_log_is_reported_as_a_fork() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("log.key");
+    let state = tmp.path().join("state");
+    let first = Db::Sqlite(tmp.path().join("a.db"));
+    {
+        let server = serve(&first, &key);
+        for i in 1..=8 {
+            ok(&server.url, &state, &["register", "package", &format!("pkg:pypi/p{i}@1")]);
+        }
+        wait_for_checkpoint(&server.url, 8);
+        ok(&server.url, &state, &["log", "checkpoint"]);
+    }
+    // Same key, same URL for the client, a different history of 10 entries.
+    let second = Db::Sqlite(tmp.path().join("b.db"));
+    let server = serve(&second, &key);
+    let url = server.url.clone();
+    let mut st: serde_json::Map<String, Value> = serde_json::from_slice(&std::fs::read(state.join("log-state.json")).unwrap()).unwrap();
+    let pinned = st["servers"].as_object().unwrap().values().next().unwrap().clone();
+    st.insert("servers".into(), serde_json::json!({ url.clone(): pinned }));
+    std::fs::write(state.join("log-state.json"), serde_json::to_vec(&st).unwrap()).unwrap();
+    for i in 1..=10 {
+        ok(&url, &state, &["register", "package", &format!("pkg:pypi/other{i}@1")]);
+    }
+    wait_for_checkpoint(&url, 10);
+    let (code, _, err) = run(&url, &state, &["log", "checkpoint"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("FORK"), "{err}");
+    let (code, _, err) = run(&url, &state, &["log", "verify"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("FORK") || err.contains("first bad seq"), "{err}");
+}
+
+/// Usage errors and exit codes of `log verify`.
+#[test]
+fn log_verify_usage_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let (code, _, err) = run("http://127.0.0.1:1", &state, &["log", "verify", "--replay"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--replay needs --db"), "{err}");
+    let (code, _, err) = run("http://127.0.0.1:1", &state, &["log", "verify", "--db", &tmp.path().join("none.db").to_string_lossy(), "--public-key", "x"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run("http://127.0.0.1:1", &state, &["log", "verify"]);
+    assert_eq!(code, 3, "unreachable server: {err}");
+}
+
+/// The independent Python checker (tools/logcheck) verifies the checkpoint signature, an
+/// inclusion proof and a consistency proof between two checkpoints, all fetched over HTTP.
+#[test]
+fn independent_python_checker_accepts_the_api_output() {
+    let Ok(python) = std::env::var("AILEDGER_TEST_PYTHON") else {
+        eprintln!("SKIPPED: AILEDGER_TEST_PYTHON is not set; the independent logcheck test did not run (.ci/run sets it)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Db::Sqlite(tmp.path().join("l.db"));
+    let state = tmp.path().join("state");
+    let server = serve(&db, &tmp.path().join("log.key"));
+    let url = server.url.clone();
+    for i in 1..=3 {
+        ok(&url, &state, &["register", "package", &format!("pkg:pypi/a{i}@1")]);
+    }
+    wait_for_checkpoint(&url, 3);
+    let old = http_get(&url, "/v1/log/checkpoint").1;
+    for i in 1..=4 {
+        ok(&url, &state, &["register", "package", &format!("pkg:pypi/b{i}@1")]);
+    }
+    wait_for_checkpoint(&url, 7);
+    let files = [
+        ("key.txt", "/v1/log/key"),
+        ("new.txt", "/v1/log/checkpoint"),
+        ("incl.json", "/v1/log/proof/inclusion?seq=2&size=7"),
+        ("cons.json", "/v1/log/proof/consistency?from=3&to=7"),
+        ("entry.json", "/v1/log/entries/2"),
+    ];
+    for (name, path) in files {
+        let (code, body) = http_get(&url, path);
+        assert_eq!(code, 200, "{path}: {body}");
+        std::fs::write(tmp.path().join(name), body).unwrap();
+    }
+    std::fs::write(tmp.path().join("old.txt"), &old).unwrap();
+    let entry: Value = serde_json::from_slice(&std::fs::read(tmp.path().join("entry.json")).unwrap()).unwrap();
+    std::fs::write(tmp.path().join("body.json"), entry["body"].as_str().unwrap()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/logcheck/logcheck.py");
+    let check = |args: &[&str]| {
+        let out = Command::new(&python).arg(&script).args(args).current_dir(tmp.path()).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    };
+    for args in [
+        &["checkpoint", "new.txt", "key.txt"][..],
+        &["checkpoint", "old.txt", "key.txt"],
+        &["inclusion", "incl.json", "new.txt", "key.txt", "--body", "body.json"],
+        &["consistency", "cons.json", "old.txt", "new.txt", "key.txt"],
+    ] {
+        let (code, out) = check(args);
+        assert_eq!(code, Some(0), "logcheck {args:?}: {out}");
+        assert!(out.contains("OK"), "{out}");
+    }
+    // And it is not a rubber stamp: swapped checkpoints fail.
+    let (code, out) = check(&["consistency", "cons.json", "new.txt", "old.txt", "key.txt"]);
+    assert_eq!(code, Some(1), "{out}");
+}
