@@ -21,7 +21,9 @@ use std::{
 };
 
 use ailedger_core::entry::parse_time;
-use ailedger_log::{Audit, AuditError, Checkpoint, ConsistencyProof, Hash, InclusionProof, Verifier};
+use ailedger_log::{
+    Audit, AuditError, Checkpoint, ConsistencyProof, Hash, InclusionProof, Verifier,
+};
 use ailedger_server::{
     EntriesView,
     log::{CheckpointsView, LeavesView, LogEntryView},
@@ -72,19 +74,29 @@ impl LogKeyArgs {
     pub fn log_state(&self, db: &str) -> anyhow::Result<ailedger_server::log::LogState> {
         use ailedger_server::log::{LogState, default_origin, load_or_create_key};
         if self.no_log_sign {
-            let verifier = self.log_public_key.as_deref().map(read_verifier).transpose()?;
+            let verifier = self
+                .log_public_key
+                .as_deref()
+                .map(read_verifier)
+                .transpose()?;
             return Ok(LogState::not_signing(verifier));
         }
         let path = match &self.log_key {
             Some(p) => p.clone(),
-            None if db.starts_with("postgres://") || db.starts_with("postgresql://") => PathBuf::from("ailedger-log.key"),
+            None if db.starts_with("postgres://") || db.starts_with("postgresql://") => {
+                PathBuf::from("ailedger-log.key")
+            }
             None => {
-                let file = db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")).unwrap_or(db);
+                let file = db
+                    .strip_prefix("sqlite://")
+                    .or_else(|| db.strip_prefix("sqlite:"))
+                    .unwrap_or(db);
                 Path::new(file).with_file_name("ailedger-log.key")
             }
         };
         let origin = self.log_origin.clone().unwrap_or_else(default_origin);
-        let signer = load_or_create_key(&path, &origin, self.log_origin.is_some()).map_err(|e| UserError(format!("--log-key: {e}")))?;
+        let signer = load_or_create_key(&path, &origin, self.log_origin.is_some())
+            .map_err(|e| UserError(format!("--log-key: {e}")))?;
         tracing::info!(key = %signer.verifier().to_text(), path = %path.display(), "log signing key");
         Ok(LogState::signing(signer))
     }
@@ -97,7 +109,8 @@ fn read_verifier(arg: &str) -> anyhow::Result<Verifier> {
     } else {
         arg.to_owned()
     };
-    Verifier::from_text(text.trim()).map_err(|e| UserError(format!("not a verifier key ({e}): {}", text.trim())).into())
+    Verifier::from_text(text.trim())
+        .map_err(|e| UserError(format!("not a verifier key ({e}): {}", text.trim())).into())
 }
 
 /// The tamper-evident log: checkpoints, proofs and the full audit.
@@ -197,7 +210,9 @@ fn state_dir(arg: Option<&Path>) -> anyhow::Result<PathBuf> {
     }
     match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
         Some(home) => Ok(PathBuf::from(home).join(".local/state/ailedger")),
-        None => Err(UserError("no state directory: give --state or set AILEDGER_STATE".into()).into()),
+        None => {
+            Err(UserError("no state directory: give --state or set AILEDGER_STATE".into()).into())
+        }
     }
 }
 
@@ -210,7 +225,8 @@ impl StateFile {
     fn load(dir: &Path) -> anyhow::Result<Self> {
         let path = dir.join("log-state.json");
         let data = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| UserError(format!("{}: {e}", path.display())))?,
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| UserError(format!("{}: {e}", path.display())))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => ClientState::default(),
             Err(e) => return Err(UserError(format!("{}: {e}", path.display())).into()),
         };
@@ -222,49 +238,91 @@ impl StateFile {
         std::fs::create_dir_all(dir).map_err(|e| UserError(format!("{}: {e}", dir.display())))?;
         let tmp = self.path.with_extension("json.tmp");
         let bytes = serde_json::to_vec_pretty(&self.data)?;
-        std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &self.path)).map_err(|e| UserError(format!("{}: {e}", self.path.display())))?;
+        std::fs::write(&tmp, bytes)
+            .and_then(|()| std::fs::rename(&tmp, &self.path))
+            .map_err(|e| UserError(format!("{}: {e}", self.path.display())))?;
         Ok(())
     }
 }
 
 /// The verifier to use: --public-key, else the one pinned for this server, else fetched
 /// from the server and pinned (trust on first use). `None` server means offline.
-async fn verifier_for(args: &StateArgs, state: &mut StateFile, server: Option<&Client>, url: &str) -> anyhow::Result<Verifier> {
+async fn verifier_for(
+    args: &StateArgs,
+    state: &mut StateFile,
+    server: Option<&Client>,
+    url: &str,
+) -> anyhow::Result<Verifier> {
     if let Some(k) = &args.public_key {
         return read_verifier(k);
     }
     if let Some(pinned) = state.data.servers.get(url) {
-        return Verifier::from_text(pinned).map_err(|e| UserError(format!("{}: pinned key for {url}: {e}", state.path.display())).into());
+        return Verifier::from_text(pinned).map_err(|e| {
+            UserError(format!(
+                "{}: pinned key for {url}: {e}",
+                state.path.display()
+            ))
+            .into()
+        });
     }
     let Some(client) = server else {
-        return Err(UserError(format!("no key pinned for {url}: give --public-key (offline) or run once against the server")).into());
+        return Err(UserError(format!(
+            "no key pinned for {url}: give --public-key (offline) or run once against the server"
+        ))
+        .into());
     };
     let text = client.get_text("/v1/log/key").await?;
-    let verifier = Verifier::from_text(text.trim()).map_err(|e| Unavailable(format!("the server's log key is malformed: {e}")))?;
-    eprintln!("pinned log key {} for {url} (trust on first use)", verifier.to_text());
-    state.data.servers.insert(url.to_owned(), verifier.to_text());
+    let verifier = Verifier::from_text(text.trim())
+        .map_err(|e| Unavailable(format!("the server's log key is malformed: {e}")))?;
+    eprintln!(
+        "pinned log key {} for {url} (trust on first use)",
+        verifier.to_text()
+    );
+    state
+        .data
+        .servers
+        .insert(url.to_owned(), verifier.to_text());
     state.save()?;
     Ok(verifier)
 }
 
 fn open_checkpoint(note: &str, verifier: &Verifier, what: &str) -> anyhow::Result<Checkpoint> {
-    let cp = Checkpoint::open(note, verifier).map_err(|e| failed(format!("{what} does not verify with key {}: {e}", verifier.name())))?;
+    let cp = Checkpoint::open(note, verifier).map_err(|e| {
+        failed(format!(
+            "{what} does not verify with key {}: {e}",
+            verifier.name()
+        ))
+    })?;
     if cp.origin != verifier.name() {
-        return Err(failed(format!("{what} is for log {:?}, not {:?}", cp.origin, verifier.name())));
+        return Err(failed(format!(
+            "{what} is for log {:?}, not {:?}",
+            cp.origin,
+            verifier.name()
+        )));
     }
     Ok(cp)
 }
 
 /// Checks `latest` against the checkpoint this client saw last under `verifier` (a
 /// consistency proof from `proof`), then remembers `latest`.
-async fn check_against_seen<F, Fut>(state: &mut StateFile, verifier: &Verifier, latest: &Checkpoint, note: &str, proof: F) -> anyhow::Result<Option<u64>>
+async fn check_against_seen<F, Fut>(
+    state: &mut StateFile,
+    verifier: &Verifier,
+    latest: &Checkpoint,
+    note: &str,
+    proof: F,
+) -> anyhow::Result<Option<u64>>
 where
     F: FnOnce(u64, u64) -> Fut,
     Fut: Future<Output = anyhow::Result<ConsistencyProof>>,
 {
     let key = verifier.to_text();
     let seen = match state.data.checkpoints.get(&key) {
-        Some(n) => Some(open_checkpoint(n, verifier, "the checkpoint in the state file")?),
+        Some(n) => Some(open_checkpoint(
+            n,
+            verifier,
+            "the checkpoint in the state file",
+        )?),
         None => None,
     };
     if let Some(old) = &seen {
@@ -275,7 +333,10 @@ where
             )));
         }
         if old.size == latest.size && old.root != latest.root {
-            return Err(failed(format!("FORK: two signed checkpoints of size {} with different roots", old.size)));
+            return Err(failed(format!(
+                "FORK: two signed checkpoints of size {} with different roots",
+                old.size
+            )));
         }
         if old.size < latest.size {
             let p = proof(old.size, latest.size).await?;
@@ -301,7 +362,12 @@ async fn checkpoint(ctx: &Ctx, args: &StateArgs) -> anyhow::Result<()> {
     let cp = open_checkpoint(&note, &verifier, "the server's checkpoint")?;
     let client = &ctx.client;
     let seen = check_against_seen(&mut state, &verifier, &cp, &note, |from, to| async move {
-        client.get::<ConsistencyProof>("/v1/log/proof/consistency", &[("from", &from.to_string()), ("to", &to.to_string())]).await
+        client
+            .get::<ConsistencyProof>(
+                "/v1/log/proof/consistency",
+                &[("from", &from.to_string()), ("to", &to.to_string())],
+            )
+            .await
     })
     .await?;
     match ctx.format {
@@ -331,18 +397,34 @@ async fn prove(ctx: &Ctx, args: &ProveArgs) -> anyhow::Result<()> {
     if args.seq == 0 {
         return Err(UserError("seq starts at 1".into()).into());
     }
-    let view: LogEntryView = ctx.client.get(&format!("/v1/log/entries/{}", args.seq), &[]).await?;
+    let view: LogEntryView = ctx
+        .client
+        .get(&format!("/v1/log/entries/{}", args.seq), &[])
+        .await?;
     let cp = open_checkpoint(&view.checkpoint, &verifier, "the proof's checkpoint")?;
     let proof: InclusionProof = view.proof;
     if proof.seq != args.seq {
-        return Err(failed(format!("asked for seq {}, got a proof for seq {}", args.seq, proof.seq)));
+        return Err(failed(format!(
+            "asked for seq {}, got a proof for seq {}",
+            args.seq, proof.seq
+        )));
     }
-    proof.verify_checkpoint(&cp).map_err(|e| failed(format!("seq {}: inclusion proof: {e}", args.seq)))?;
-    proof.verify_body(view.body.as_bytes(), &cp.root).map_err(|e| failed(format!("seq {}: entry body: {e}", args.seq)))?;
+    proof
+        .verify_checkpoint(&cp)
+        .map_err(|e| failed(format!("seq {}: inclusion proof: {e}", args.seq)))?;
+    proof
+        .verify_body(view.body.as_bytes(), &cp.root)
+        .map_err(|e| failed(format!("seq {}: entry body: {e}", args.seq)))?;
     match ctx.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&proof)?),
         Format::Table => {
-            println!("seq {} is in checkpoint {} of {} (root {})", proof.seq, cp.size, cp.origin, hex::encode(cp.root));
+            println!(
+                "seq {} is in checkpoint {} of {} (root {})",
+                proof.seq,
+                cp.size,
+                cp.origin,
+                hex::encode(cp.root)
+            );
             println!("leaf hash {}", hex::encode(proof.leaf_hash));
             for (i, h) in proof.hashes.iter().enumerate() {
                 println!("  {i:>2} {}", hex::encode(h));
@@ -374,10 +456,21 @@ impl Source<'_> {
         loop {
             let page: Vec<(u64, String)> = match self {
                 Source::Api(c) => {
-                    let v: CheckpointsView = c.get("/v1/log/checkpoints", &[("after", &after.to_string())]).await?;
-                    v.checkpoints.into_iter().map(|n| (size_of_note(&n), n)).collect()
+                    let v: CheckpointsView = c
+                        .get("/v1/log/checkpoints", &[("after", &after.to_string())])
+                        .await?;
+                    v.checkpoints
+                        .into_iter()
+                        .map(|n| (size_of_note(&n), n))
+                        .collect()
                 }
-                Source::Db(s) => s.checkpoints(after, 10_000).await.map_err(db_error)?.into_iter().map(|c| (c.size, c.note)).collect(),
+                Source::Db(s) => s
+                    .checkpoints(after, 10_000)
+                    .await
+                    .map_err(db_error)?
+                    .into_iter()
+                    .map(|c| (c.size, c.note))
+                    .collect(),
             };
             let Some(&(last, _)) = page.last() else { break };
             if last <= after {
@@ -393,54 +486,93 @@ impl Source<'_> {
         match self {
             Source::Api(c) => {
                 let a = after.to_string();
-                let view: EntriesView = c.get("/v1/entries", &[("after", &a), ("limit", "1000")]).await?;
+                let view: EntriesView = c
+                    .get("/v1/entries", &[("after", &a), ("limit", "1000")])
+                    .await?;
                 let n = view.entries.len().to_string();
                 let leaves: LeavesView = if view.entries.is_empty() {
                     LeavesView { leaves: vec![] }
                 } else {
-                    c.get("/v1/log/leaves", &[("after", &a), ("limit", &n)]).await?
+                    c.get("/v1/log/leaves", &[("after", &a), ("limit", &n)])
+                        .await?
                 };
                 let mut entries = Vec::with_capacity(view.entries.len());
                 for e in view.entries {
                     // The API returns the body parsed; its canonical form is the stored bytes.
-                    let body = ailedger_core::canonical::to_canonical_json(&e.body).map_err(|err| failed(format!("seq {}: body: {err}", e.seq)))?;
+                    let body = ailedger_core::canonical::to_canonical_json(&e.body)
+                        .map_err(|err| failed(format!("seq {}: body: {err}", e.seq)))?;
                     let mut leaf_hash = [0u8; 32];
-                    hex::decode_to_slice(&e.leaf_hash, &mut leaf_hash).map_err(|_| failed(format!("seq {}: malformed leaf hash", e.seq)))?;
-                    let time_us = parse_time(&e.time).map_err(|err| failed(format!("seq {}: time: {err}", e.seq)))?;
-                    entries.push(StoredEntry { seq: e.seq, time_us, actor: e.actor, kind: e.kind, body, leaf_hash });
+                    hex::decode_to_slice(&e.leaf_hash, &mut leaf_hash)
+                        .map_err(|_| failed(format!("seq {}: malformed leaf hash", e.seq)))?;
+                    let time_us = parse_time(&e.time)
+                        .map_err(|err| failed(format!("seq {}: time: {err}", e.seq)))?;
+                    entries.push(StoredEntry {
+                        seq: e.seq,
+                        time_us,
+                        actor: e.actor,
+                        kind: e.kind,
+                        body,
+                        leaf_hash,
+                    });
                 }
                 let mut tree_leaves = BTreeMap::new();
                 for (seq, h) in leaves.leaves {
                     let mut hash = [0u8; 32];
-                    hex::decode_to_slice(&h, &mut hash).map_err(|_| failed(format!("seq {seq}: malformed tree leaf")))?;
+                    hex::decode_to_slice(&h, &mut hash)
+                        .map_err(|_| failed(format!("seq {seq}: malformed tree leaf")))?;
                     tree_leaves.insert(seq, hash);
                 }
-                Ok(Page { entries, tree_leaves })
+                Ok(Page {
+                    entries,
+                    tree_leaves,
+                })
             }
             Source::Db(s) => {
                 let entries = s.entries(after, 10_000).await.map_err(db_error)?;
                 let n = u32::try_from(entries.len()).unwrap_or(10_000).max(1);
-                let tree_leaves = s.log_leaves(after, n).await.map_err(db_error)?.into_iter().collect();
-                Ok(Page { entries, tree_leaves })
+                let tree_leaves = s
+                    .log_leaves(after, n)
+                    .await
+                    .map_err(db_error)?
+                    .into_iter()
+                    .collect();
+                Ok(Page {
+                    entries,
+                    tree_leaves,
+                })
             }
         }
     }
 
     async fn consistency(&self, from: u64, to: u64) -> anyhow::Result<ConsistencyProof> {
         match self {
-            Source::Api(c) => c.get("/v1/log/proof/consistency", &[("from", &from.to_string()), ("to", &to.to_string())]).await,
-            Source::Db(s) => s.consistency_proof(from, to).await.map_err(|e| failed(format!("the stored tree cannot prove {from} -> {to}: {e}"))),
+            Source::Api(c) => {
+                c.get(
+                    "/v1/log/proof/consistency",
+                    &[("from", &from.to_string()), ("to", &to.to_string())],
+                )
+                .await
+            }
+            Source::Db(s) => s
+                .consistency_proof(from, to)
+                .await
+                .map_err(|e| failed(format!("the stored tree cannot prove {from} -> {to}: {e}"))),
         }
     }
 }
 
 fn size_of_note(note: &str) -> u64 {
-    note.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0)
+    note.lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0)
 }
 
 fn db_error(e: ailedger_store::StoreError) -> anyhow::Error {
     match e {
-        ailedger_store::StoreError::Corrupt { seq, reason } => failed(format!("first bad seq {seq}: {reason}")),
+        ailedger_store::StoreError::Corrupt { seq, reason } => {
+            failed(format!("first bad seq {seq}: {reason}"))
+        }
         other => Unavailable(format!("database: {other}")).into(),
     }
 }
@@ -449,7 +581,10 @@ fn db_error(e: ailedger_store::StoreError) -> anyhow::Error {
 async fn open_db(db: &str) -> anyhow::Result<Arc<dyn Store>> {
     let is_pg = db.starts_with("postgres://") || db.starts_with("postgresql://");
     if !is_pg {
-        let path = db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")).unwrap_or(db);
+        let path = db
+            .strip_prefix("sqlite://")
+            .or_else(|| db.strip_prefix("sqlite:"))
+            .unwrap_or(db);
         if !Path::new(path).is_file() {
             return Err(UserError(format!("--db {path}: no such file")).into());
         }
@@ -474,7 +609,10 @@ fn audit_failure(e: &AuditError) -> anyhow::Error {
 
 async fn verify(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<()> {
     if args.replay && args.db.is_none() {
-        return Err(UserError("--replay needs --db: the derived tables are compared in the database itself".into()).into());
+        return Err(UserError(
+            "--replay needs --db: the derived tables are compared in the database itself".into(),
+        )
+        .into());
     }
     let mut state = StateFile::load(&state_dir(args.state.state.as_deref())?)?;
     let url = ctx.client.base().to_owned();
@@ -486,7 +624,11 @@ async fn verify(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<()> {
         Some(s) => Source::Db(s.clone()),
         None => Source::Api(&ctx.client),
     };
-    let online = if store.is_none() { Some(&ctx.client) } else { None };
+    let online = if store.is_none() {
+        Some(&ctx.client)
+    } else {
+        None
+    };
     let verifier = verifier_for(&args.state, &mut state, online, &url).await?;
     let started = std::time::Instant::now();
 
@@ -495,19 +637,32 @@ async fn verify(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<()> {
     let mut audit = Audit::new();
     let mut latest: Option<(Checkpoint, String)> = None;
     for note in &notes {
-        let cp = open_checkpoint(note, &verifier, &format!("stored checkpoint {}", size_of_note(note)))?;
-        audit.expect_checkpoint(&cp).map_err(|e| audit_failure(&e))?;
+        let cp = open_checkpoint(
+            note,
+            &verifier,
+            &format!("stored checkpoint {}", size_of_note(note)),
+        )?;
+        audit
+            .expect_checkpoint(&cp)
+            .map_err(|e| audit_failure(&e))?;
         if latest.as_ref().is_none_or(|(l, _)| l.size < cp.size) {
             latest = Some((cp, note.clone()));
         }
     }
     let Some((latest, latest_note)) = latest else {
-        return Err(failed("the log has no signed checkpoint: nothing to verify against"));
+        return Err(failed(
+            "the log has no signed checkpoint: nothing to verify against",
+        ));
     };
     if let Some(seen) = state.data.checkpoints.get(&verifier.to_text()) {
         let seen = open_checkpoint(seen, &verifier, "the checkpoint in the state file")?;
         if seen.size <= latest.size {
-            audit.expect_checkpoint(&seen).map_err(|e| failed(format!("FORK: the checkpoint this client saw ({}) conflicts with the log's: {e}", seen.size)))?;
+            audit.expect_checkpoint(&seen).map_err(|e| {
+                failed(format!(
+                    "FORK: the checkpoint this client saw ({}) conflicts with the log's: {e}",
+                    seen.size
+                ))
+            })?;
         }
     }
 
@@ -516,17 +671,25 @@ async fn verify(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<()> {
     let mut first_problem: Option<anyhow::Error> = None;
     'pages: loop {
         let page = source.page(after).await?;
-        let Some(last) = page.entries.last().map(|e| e.seq) else { break };
+        let Some(last) = page.entries.last().map(|e| e.seq) else {
+            break;
+        };
         for e in &page.entries {
             if let Err(err) = e.decode() {
-                first_problem.get_or_insert_with(|| failed(format!("first bad seq {}: {err}", e.seq)));
+                first_problem
+                    .get_or_insert_with(|| failed(format!("first bad seq {}: {err}", e.seq)));
             }
             let recomputed = ailedger_log::leaf_hash(&e.body);
             let tree = page.tree_leaves.get(&e.seq).copied();
             let step = match tree {
                 Some(t) => audit.push_checked(e.seq, &recomputed, &t),
                 None => {
-                    first_problem.get_or_insert_with(|| failed(format!("first bad seq {}: the tree has no leaf for this entry", e.seq)));
+                    first_problem.get_or_insert_with(|| {
+                        failed(format!(
+                            "first bad seq {}: the tree has no leaf for this entry",
+                            e.seq
+                        ))
+                    });
                     audit.push(e.seq, &recomputed)
                 }
             };
@@ -549,7 +712,10 @@ async fn verify(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<()> {
     let summary = audit.finish().map_err(|e| audit_failure(&e))?;
 
     // The log's latest checkpoint must extend the one this client saw.
-    let seen = check_against_seen(&mut state, &verifier, &latest, &latest_note, |from, to| source.consistency(from, to)).await?;
+    let seen = check_against_seen(&mut state, &verifier, &latest, &latest_note, |from, to| {
+        source.consistency(from, to)
+    })
+    .await?;
 
     let replay = match (&store, args.replay) {
         (Some(s), true) => Some(replay_and_compare(s.as_ref()).await?),
@@ -572,14 +738,26 @@ async fn verify(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<()> {
             })
         ),
         Format::Table => {
-            println!("verified {} entries against {} signed checkpoints of {}", summary.size, summary.checkpoints_verified, latest.origin);
-            println!("latest checkpoint: size {} root {}", latest.size, hex::encode(latest.root));
+            println!(
+                "verified {} entries against {} signed checkpoints of {}",
+                summary.size, summary.checkpoints_verified, latest.origin
+            );
+            println!(
+                "latest checkpoint: size {} root {}",
+                latest.size,
+                hex::encode(latest.root)
+            );
             match seen {
                 Some(s) => println!("consistent with checkpoint {s} this client saw earlier"),
-                None => println!("first audit of this log by this client; checkpoint {} remembered", latest.size),
+                None => println!(
+                    "first audit of this log by this client; checkpoint {} remembered",
+                    latest.size
+                ),
             }
             if unsigned > 0 {
-                println!("{unsigned} newer entries are not in a checkpoint yet (their leaves match the stored tree)");
+                println!(
+                    "{unsigned} newer entries are not in a checkpoint yet (their leaves match the stored tree)"
+                );
             }
             if let Some(n) = replay {
                 println!("replayed {n} entries: derived tables match");
@@ -593,19 +771,32 @@ async fn verify(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<()> {
 /// with `live`'s. Returns the number of entries replayed.
 async fn replay_and_compare(live: &dyn Store) -> anyhow::Result<u64> {
     let dir = tempfile::tempdir().context("creating a scratch directory")?;
-    let scratch = ailedger_store_sqlite::SqliteStore::open(&dir.path().join("replay.db")).await.map_err(|e| Unavailable(format!("scratch database: {e}")))?;
+    let scratch = ailedger_store_sqlite::SqliteStore::open(&dir.path().join("replay.db"))
+        .await
+        .map_err(|e| Unavailable(format!("scratch database: {e}")))?;
     let mut after = 0u64;
     loop {
         let page = live.entries(after, 10_000).await.map_err(db_error)?;
-        let Some(last) = page.last().map(|e| e.seq) else { break };
+        let Some(last) = page.last().map(|e| e.seq) else {
+            break;
+        };
         let mut entries = Vec::with_capacity(page.len());
         for e in &page {
-            entries.push(e.decode().map_err(|err| failed(format!("first bad seq {}: {err}", e.seq)))?);
+            entries.push(
+                e.decode()
+                    .map_err(|err| failed(format!("first bad seq {}: {err}", e.seq)))?,
+            );
         }
-        scratch.replay(entries).await.map_err(|e| failed(format!("replay: {e}")))?;
+        scratch
+            .replay(entries)
+            .await
+            .map_err(|e| failed(format!("replay: {e}")))?;
         after = last;
     }
-    let (want, got) = (scratch.dump_derived().await.map_err(db_error)?, live.dump_derived().await.map_err(db_error)?);
+    let (want, got) = (
+        scratch.dump_derived().await.map_err(db_error)?,
+        live.dump_derived().await.map_err(db_error)?,
+    );
     if want != got {
         return Err(failed(describe_difference(&want, &got)));
     }
@@ -613,29 +804,54 @@ async fn replay_and_compare(live: &dyn Store) -> anyhow::Result<u64> {
 }
 
 /// The first derived row that differs between a replay and the live database.
-fn describe_difference(want: &ailedger_store::DerivedDump, got: &ailedger_store::DerivedDump) -> String {
+fn describe_difference(
+    want: &ailedger_store::DerivedDump,
+    got: &ailedger_store::DerivedDump,
+) -> String {
     for (i, (w, g)) in want.artifacts.iter().zip(&got.artifacts).enumerate() {
         if w != g {
-            return format!("derived tables differ from a replay of the entries: artifact #{i}: replay has {}, live has {}", to_json(w), to_json(g));
+            return format!(
+                "derived tables differ from a replay of the entries: artifact #{i}: replay has {}, live has {}",
+                to_json(w),
+                to_json(g)
+            );
         }
     }
     if want.artifacts.len() != got.artifacts.len() {
-        return format!("derived tables differ: replay has {} artifacts, live has {}", want.artifacts.len(), got.artifacts.len());
+        return format!(
+            "derived tables differ: replay has {} artifacts, live has {}",
+            want.artifacts.len(),
+            got.artifacts.len()
+        );
     }
     for (w, g) in want.aliases.iter().zip(&got.aliases) {
         if w != g {
-            return format!("derived tables differ from a replay of the entries: alias: replay has {w:?}, live has {g:?}");
+            return format!(
+                "derived tables differ from a replay of the entries: alias: replay has {w:?}, live has {g:?}"
+            );
         }
     }
     if want.aliases.len() != got.aliases.len() {
-        return format!("derived tables differ: replay has {} aliases, live has {}", want.aliases.len(), got.aliases.len());
+        return format!(
+            "derived tables differ: replay has {} aliases, live has {}",
+            want.aliases.len(),
+            got.aliases.len()
+        );
     }
     for (w, g) in want.edges.iter().zip(&got.edges) {
         if w != g {
-            return format!("derived tables differ from a replay of the entries: edge: replay has {}, live has {}", to_json(w), to_json(g));
+            return format!(
+                "derived tables differ from a replay of the entries: edge: replay has {}, live has {}",
+                to_json(w),
+                to_json(g)
+            );
         }
     }
-    format!("derived tables differ: replay has {} edges, live has {}", want.edges.len(), got.edges.len())
+    format!(
+        "derived tables differ: replay has {} edges, live has {}",
+        want.edges.len(),
+        got.edges.len()
+    )
 }
 
 fn to_json<T: Serialize>(v: &T) -> String {

@@ -50,25 +50,49 @@ pub const LOG_ERROR_HEADER: &str = "ailedger-log-error";
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: not a signer key: {source}")]
-    Parse { path: String, source: ailedger_log::NoteError },
+    Parse {
+        path: String,
+        source: ailedger_log::NoteError,
+    },
     #[error("key name {0:?} is not valid (no white space or '+')")]
     Name(String),
     #[error("{path} is the key of {found:?}, not of --log-origin {wanted:?}")]
-    OriginMismatch { path: String, found: String, wanted: String },
+    OriginMismatch {
+        path: String,
+        found: String,
+        wanted: String,
+    },
 }
 
 /// Loads the signer key at `path`, or creates one named `origin` there (mode 0600).
 /// An existing key's name must equal `origin` when `origin` was given explicitly.
-pub fn load_or_create_key(path: &Path, origin: &str, explicit_origin: bool) -> Result<Signer, KeyError> {
+pub fn load_or_create_key(
+    path: &Path,
+    origin: &str,
+    explicit_origin: bool,
+) -> Result<Signer, KeyError> {
     let shown = path.display().to_string();
-    let io = |source| KeyError::Io { path: shown.clone(), source };
+    let io = |source| KeyError::Io {
+        path: shown.clone(),
+        source,
+    };
     let load = || -> Result<Signer, KeyError> {
         let text = std::fs::read_to_string(path).map_err(io)?;
-        let signer = Signer::from_text(text.trim()).map_err(|source| KeyError::Parse { path: shown.clone(), source })?;
+        let signer = Signer::from_text(text.trim()).map_err(|source| KeyError::Parse {
+            path: shown.clone(),
+            source,
+        })?;
         if explicit_origin && signer.name() != origin {
-            return Err(KeyError::OriginMismatch { path: shown.clone(), found: signer.name().into(), wanted: origin.into() });
+            return Err(KeyError::OriginMismatch {
+                path: shown.clone(),
+                found: signer.name().into(),
+                wanted: origin.into(),
+            });
         }
         Ok(signer)
     };
@@ -85,7 +109,8 @@ pub fn load_or_create_key(path: &Path, origin: &str, explicit_origin: bool) -> R
     }
     match opts.open(path) {
         Ok(mut f) => {
-            f.write_all(format!("{}\n", signer.to_text()).as_bytes()).map_err(io)?;
+            f.write_all(format!("{}\n", signer.to_text()).as_bytes())
+                .map_err(io)?;
             f.sync_all().map_err(io)?;
             Ok(signer)
         }
@@ -104,7 +129,16 @@ pub fn default_origin() -> String {
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".into());
-    let host: String = host.chars().map(|c| if c.is_whitespace() || c == '+' || c.is_control() { '-' } else { c }).collect();
+    let host: String = host
+        .chars()
+        .map(|c| {
+            if c.is_whitespace() || c == '+' || c.is_control() {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect();
     format!("ailedger.local/{host}")
 }
 
@@ -152,7 +186,10 @@ impl LogState {
         Self(Arc::new(LogInner {
             signer,
             verifier,
-            health: Mutex::new(SignerHealth { state: state.into(), ..Default::default() }),
+            health: Mutex::new(SignerHealth {
+                state: state.into(),
+                ..Default::default()
+            }),
             ..Default::default()
         }))
     }
@@ -162,7 +199,11 @@ impl LogState {
     }
 
     pub fn health(&self) -> SignerHealth {
-        self.0.health.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.0
+            .health
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn set_health(&self, f: impl FnOnce(&mut SignerHealth)) {
@@ -175,7 +216,10 @@ impl LogState {
 pub enum SignError {
     /// The stored state is inconsistent; the server will not sign over it.
     #[error("refusing to sign: {reason}")]
-    Refused { first_bad_seq: Option<u64>, reason: String },
+    Refused {
+        first_bad_seq: Option<u64>,
+        reason: String,
+    },
     /// Another key signed the latest checkpoint: this server is not the designated signer.
     #[error("not signing: the latest checkpoint was signed by {0}, not by this server's key")]
     OtherKey(String),
@@ -187,21 +231,35 @@ pub enum SignError {
 impl From<StoreError> for SignError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Corrupt { seq, reason } => SignError::Refused { first_bad_seq: Some(seq), reason: format!("seq {seq}: {reason}") },
-            StoreError::Log(e) => SignError::Refused { first_bad_seq: None, reason: format!("stored tree: {e}") },
+            StoreError::Corrupt { seq, reason } => SignError::Refused {
+                first_bad_seq: Some(seq),
+                reason: format!("seq {seq}: {reason}"),
+            },
+            StoreError::Log(e) => SignError::Refused {
+                first_bad_seq: None,
+                reason: format!("stored tree: {e}"),
+            },
             other => SignError::Store(other.to_string()),
         }
     }
 }
 
 fn refuse(seq: u64, reason: impl Into<String>) -> SignError {
-    SignError::Refused { first_bad_seq: Some(seq), reason: format!("seq {seq}: {}", reason.into()) }
+    SignError::Refused {
+        first_bad_seq: Some(seq),
+        reason: format!("seq {seq}: {}", reason.into()),
+    }
 }
 
 /// Re-derives leaves `after+1 ..= upto` from the stored bodies and checks them against
 /// the entries' leaf-hash column and the tree's level-0 nodes. Feeds the recomputed
 /// leaves to `frontier` when given.
-async fn check_leaves(store: &dyn Store, after: u64, upto: u64, mut frontier: Option<&mut Frontier>) -> Result<(), SignError> {
+async fn check_leaves(
+    store: &dyn Store,
+    after: u64,
+    upto: u64,
+    mut frontier: Option<&mut Frontier>,
+) -> Result<(), SignError> {
     let mut pos = after;
     while pos < upto {
         let limit = u32::try_from((upto - pos).min(5_000)).unwrap_or(5_000);
@@ -213,7 +271,10 @@ async fn check_leaves(store: &dyn Store, after: u64, upto: u64, mut frontier: Op
         for (i, e) in entries.iter().enumerate() {
             let want = pos + 1 + i as u64;
             if e.seq != want {
-                return Err(refuse(want, format!("entry is missing (next stored entry is seq {})", e.seq)));
+                return Err(refuse(
+                    want,
+                    format!("entry is missing (next stored entry is seq {})", e.seq),
+                ));
             }
             if e.seq > upto {
                 break;
@@ -222,14 +283,20 @@ async fn check_leaves(store: &dyn Store, after: u64, upto: u64, mut frontier: Op
             let recomputed = ailedger_log::leaf_hash(&e.body);
             match leaves.get(i) {
                 Some((seq, h)) if *seq == e.seq && *h == recomputed => {}
-                Some((seq, _)) if *seq == e.seq => return Err(refuse(e.seq, "the body does not hash to the tree's leaf")),
+                Some((seq, _)) if *seq == e.seq => {
+                    return Err(refuse(e.seq, "the body does not hash to the tree's leaf"));
+                }
                 _ => return Err(refuse(e.seq, "the tree has no leaf for this entry")),
             }
             if let Some(f) = frontier.as_deref_mut() {
                 f.push(recomputed);
             }
         }
-        pos = pos.max(entries.last().map_or(pos, |e: &StoredEntry| e.seq.min(upto)));
+        pos = pos.max(
+            entries
+                .last()
+                .map_or(pos, |e: &StoredEntry| e.seq.min(upto)),
+        );
     }
     Ok(())
 }
@@ -238,8 +305,16 @@ async fn check_leaves(store: &dyn Store, after: u64, upto: u64, mut frontier: Op
 /// latest checkpoint, signs and stores a new one. Returns the new checkpoint's size,
 /// or `None` when there was nothing to sign or this server holds no key.
 pub async fn sign_once(store: &dyn Store, log: &LogState) -> Result<Option<u64>, SignError> {
-    let Some(signer) = &log.0.signer else { return Ok(None) };
-    if let Some(e) = log.0.refused.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+    let Some(signer) = &log.0.signer else {
+        return Ok(None);
+    };
+    if let Some(e) = log
+        .0
+        .refused
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+    {
         return Err(e);
     }
     let result = sign_round(store, log, signer).await;
@@ -267,7 +342,11 @@ pub async fn sign_once(store: &dyn Store, log: &LogState) -> Result<Option<u64>,
     result
 }
 
-async fn sign_round(store: &dyn Store, log: &LogState, signer: &Signer) -> Result<Option<u64>, SignError> {
+async fn sign_round(
+    store: &dyn Store,
+    log: &LogState,
+    signer: &Signer,
+) -> Result<Option<u64>, SignError> {
     let verifier = signer.verifier();
     let head = store.tree_size().await?;
     let latest = store.latest_checkpoint().await?;
@@ -276,10 +355,15 @@ async fn sign_round(store: &dyn Store, log: &LogState, signer: &Signer) -> Resul
             if cp.key != verifier.to_text() {
                 return Err(SignError::OtherKey(cp.key.clone()));
             }
-            let opened = Checkpoint::open(&cp.note, &verifier)
-                .map_err(|e| SignError::Refused { first_bad_seq: None, reason: format!("stored checkpoint {} does not verify: {e}", cp.size) })?;
+            let opened = Checkpoint::open(&cp.note, &verifier).map_err(|e| SignError::Refused {
+                first_bad_seq: None,
+                reason: format!("stored checkpoint {} does not verify: {e}", cp.size),
+            })?;
             if opened.size != cp.size || opened.root != cp.root || opened.origin != signer.name() {
-                return Err(SignError::Refused { first_bad_seq: None, reason: format!("stored checkpoint {} disagrees with its note", cp.size) });
+                return Err(SignError::Refused {
+                    first_bad_seq: None,
+                    reason: format!("stored checkpoint {} disagrees with its note", cp.size),
+                });
             }
             (cp.size, cp.root)
         }
@@ -288,7 +372,9 @@ async fn sign_round(store: &dyn Store, log: &LogState, signer: &Signer) -> Resul
     if last_size > head {
         return Err(SignError::Refused {
             first_bad_seq: Some(head + 1),
-            reason: format!("the ledger has {head} entries but checkpoint {last_size} was signed: entries were removed"),
+            reason: format!(
+                "the ledger has {head} entries but checkpoint {last_size} was signed: entries were removed"
+            ),
         });
     }
     if latest.is_some() && last_size == head {
@@ -299,7 +385,8 @@ async fn sign_round(store: &dyn Store, log: &LogState, signer: &Signer) -> Resul
     if last_size > 0 {
         let ids = Frontier::node_ids_for_size(last_size);
         let rows = store.log_nodes(&ids).await?;
-        frontier = Frontier::restore(last_size, |id| rows.get(&id).copied()).map_err(StoreError::from)?;
+        frontier =
+            Frontier::restore(last_size, |id| rows.get(&id).copied()).map_err(StoreError::from)?;
         if frontier.root() != last_root {
             return Err(SignError::Refused {
                 first_bad_seq: None,
@@ -323,18 +410,37 @@ async fn sign_round(store: &dyn Store, log: &LogState, signer: &Signer) -> Resul
     if frontier.root() != root {
         return Err(SignError::Refused {
             first_bad_seq: Some(last_size + 1),
-            reason: format!("the stored tree's root at {head} differs from the one recomputed from entries {}..={head}", last_size + 1),
+            reason: format!(
+                "the stored tree's root at {head} differs from the one recomputed from entries {}..={head}",
+                last_size + 1
+            ),
         });
     }
     let proof = store.consistency_proof(last_size, head).await?;
-    proof.verify(&last_root, &root).map_err(|e| SignError::Refused {
-        first_bad_seq: None,
-        reason: format!("the stored tree at {head} is not consistent with checkpoint {last_size}: {e}"),
-    })?;
-    let checkpoint = Checkpoint { origin: signer.name().to_owned(), size: head, root };
-    let note = checkpoint.sign(signer).map_err(|e| SignError::Store(e.to_string()))?;
+    proof
+        .verify(&last_root, &root)
+        .map_err(|e| SignError::Refused {
+            first_bad_seq: None,
+            reason: format!(
+                "the stored tree at {head} is not consistent with checkpoint {last_size}: {e}"
+            ),
+        })?;
+    let checkpoint = Checkpoint {
+        origin: signer.name().to_owned(),
+        size: head,
+        root,
+    };
+    let note = checkpoint
+        .sign(signer)
+        .map_err(|e| SignError::Store(e.to_string()))?;
     store
-        .save_checkpoint(&SavedCheckpoint { size: head, root, note, key: verifier.to_text(), time_us: ailedger_store::now_us() })
+        .save_checkpoint(&SavedCheckpoint {
+            size: head,
+            root,
+            note,
+            key: verifier.to_text(),
+            time_us: ailedger_store::now_us(),
+        })
         .await?;
     Ok(Some(head))
 }
@@ -368,8 +474,25 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(key, checkpoint, checkpoints, status, log_entry, leaves, inclusion, consistency),
-    components(schemas(InclusionProofView, ConsistencyProofView, LogEntryView, LeavesView, CheckpointsView, LogStatusView, SignerHealth))
+    paths(
+        key,
+        checkpoint,
+        checkpoints,
+        status,
+        log_entry,
+        leaves,
+        inclusion,
+        consistency
+    ),
+    components(schemas(
+        InclusionProofView,
+        ConsistencyProofView,
+        LogEntryView,
+        LeavesView,
+        CheckpointsView,
+        LogStatusView,
+        SignerHealth
+    ))
 )]
 pub struct LogApi;
 
@@ -378,7 +501,11 @@ fn text(body: String) -> Response {
 }
 
 async fn latest(state: &AppState) -> Result<SavedCheckpoint, ApiError> {
-    state.store.latest_checkpoint().await?.ok_or_else(|| ApiError::NotFound("no checkpoint has been signed yet".into()))
+    state
+        .store
+        .latest_checkpoint()
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no checkpoint has been signed yet".into()))
 }
 
 /// The checkpoint verifier key, in note format (`<name>+<key id>+<base64 key>`).
@@ -399,9 +526,19 @@ async fn key(State(state): State<AppState>) -> Result<Response, ApiError> {
 async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
     let cp = latest(&state).await?;
     let mut resp = text(cp.note);
-    if let Some(error) = state.log.health().error.filter(|_| state.log.health().state == "refused") {
-        let one_line: String = error.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-        if let Ok(v) = header::HeaderValue::from_str(&one_line.replace(|c: char| !c.is_ascii(), "?")) {
+    if let Some(error) = state
+        .log
+        .health()
+        .error
+        .filter(|_| state.log.health().state == "refused")
+    {
+        let one_line: String = error
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        if let Ok(v) =
+            header::HeaderValue::from_str(&one_line.replace(|c: char| !c.is_ascii(), "?"))
+        {
             resp.headers_mut().insert(LOG_ERROR_HEADER, v);
         }
     }
@@ -433,9 +570,17 @@ pub struct CheckpointsView {
 /// Checkpoints this log has signed, oldest first.
 #[utoipa::path(get, path = "/v1/log/checkpoints", params(PageQuery),
     responses((status = 200, body = CheckpointsView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
-async fn checkpoints(State(state): State<AppState>, ApiQuery(q): ApiQuery<PageQuery>) -> Result<Json<CheckpointsView>, ApiError> {
-    let cps = state.store.checkpoints(q.after.unwrap_or(0), q.limit()).await?;
-    Ok(Json(CheckpointsView { checkpoints: cps.into_iter().map(|c| c.note).collect() }))
+async fn checkpoints(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<CheckpointsView>, ApiError> {
+    let cps = state
+        .store
+        .checkpoints(q.after.unwrap_or(0), q.limit())
+        .await?;
+    Ok(Json(CheckpointsView {
+        checkpoints: cps.into_iter().map(|c| c.note).collect(),
+    }))
 }
 
 /// The log's size and the signer's health.
@@ -453,7 +598,11 @@ async fn status(State(state): State<AppState>) -> Result<Json<LogStatusView>, Ap
     let cp = state.store.latest_checkpoint().await?;
     Ok(Json(LogStatusView {
         tree_size: state.store.tree_size().await?,
-        key: state.log.verifier().map(Verifier::to_text).or_else(|| cp.as_ref().map(|c| c.key.clone())),
+        key: state
+            .log
+            .verifier()
+            .map(Verifier::to_text)
+            .or_else(|| cp.as_ref().map(|c| c.key.clone())),
         checkpoint_size: cp.map(|c| c.size),
         signer: state.log.health(),
     }))
@@ -470,9 +619,17 @@ pub struct LeavesView {
 /// The tree's stored leaf hashes, for auditors comparing them with the entries.
 #[utoipa::path(get, path = "/v1/log/leaves", params(PageQuery),
     responses((status = 200, body = LeavesView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
-async fn leaves(State(state): State<AppState>, ApiQuery(q): ApiQuery<PageQuery>) -> Result<Json<LeavesView>, ApiError> {
-    let rows = state.store.log_leaves(q.after.unwrap_or(0), q.limit()).await?;
-    Ok(Json(LeavesView { leaves: rows.into_iter().map(|(s, h)| (s, hex::encode(h))).collect() }))
+async fn leaves(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<LeavesView>, ApiError> {
+    let rows = state
+        .store
+        .log_leaves(q.after.unwrap_or(0), q.limit())
+        .await?;
+    Ok(Json(LeavesView {
+        leaves: rows.into_iter().map(|(s, h)| (s, hex::encode(h))).collect(),
+    }))
 }
 
 /// An RFC 9162 inclusion proof (hashes are lowercase hex).
@@ -525,16 +682,38 @@ fn log_error(e: StoreError) -> ApiError {
 /// An entry and its inclusion proof against the latest checkpoint.
 #[utoipa::path(get, path = "/v1/log/entries/{seq}", params(("seq" = u64, Path, description = "entry seq, from 1")),
     responses((status = 200, body = LogEntryView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
-async fn log_entry(State(state): State<AppState>, UrlPath(seq): UrlPath<String>) -> Result<Json<LogEntryView>, ApiError> {
+async fn log_entry(
+    State(state): State<AppState>,
+    UrlPath(seq): UrlPath<String>,
+) -> Result<Json<LogEntryView>, ApiError> {
     let seq = parse_seq(&seq)?;
     let cp = latest(&state).await?;
     if seq > cp.size {
-        return Err(ApiError::NotFound(format!("entry {seq} is not in the latest checkpoint (size {}) yet", cp.size)));
+        return Err(ApiError::NotFound(format!(
+            "entry {seq} is not in the latest checkpoint (size {}) yet",
+            cp.size
+        )));
     }
-    let proof = state.store.inclusion_proof(seq, cp.size).await.map_err(log_error)?;
-    let entry = state.store.entries(seq - 1, 1).await?.pop().filter(|e| e.seq == seq).ok_or_else(|| ApiError::NotFound(format!("no entry {seq}")))?;
-    let body = String::from_utf8(entry.body).map_err(|_| ApiError::Internal(format!("entry {seq}: body is not UTF-8")))?;
-    Ok(Json(LogEntryView { seq, body, proof, checkpoint: cp.note }))
+    let proof = state
+        .store
+        .inclusion_proof(seq, cp.size)
+        .await
+        .map_err(log_error)?;
+    let entry = state
+        .store
+        .entries(seq - 1, 1)
+        .await?
+        .pop()
+        .filter(|e| e.seq == seq)
+        .ok_or_else(|| ApiError::NotFound(format!("no entry {seq}")))?;
+    let body = String::from_utf8(entry.body)
+        .map_err(|_| ApiError::Internal(format!("entry {seq}: body is not UTF-8")))?;
+    Ok(Json(LogEntryView {
+        seq,
+        body,
+        proof,
+        checkpoint: cp.note,
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -556,15 +735,27 @@ async fn default_size(state: &AppState, size: Option<u64>) -> Result<u64, ApiErr
 /// Inclusion proof of entry `seq` in the tree of `size` entries.
 #[utoipa::path(get, path = "/v1/log/proof/inclusion", params(InclusionQuery),
     responses((status = 200, body = InclusionProofView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
-async fn inclusion(State(state): State<AppState>, ApiQuery(q): ApiQuery<InclusionQuery>) -> Result<Json<InclusionProof>, ApiError> {
+async fn inclusion(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<InclusionQuery>,
+) -> Result<Json<InclusionProof>, ApiError> {
     if q.seq == 0 {
         return Err(ApiError::BadRequest("seq starts at 1".into()));
     }
     let size = default_size(&state, q.size).await?;
     if q.seq > size {
-        return Err(ApiError::BadRequest(format!("seq {} is not in a tree of size {size}", q.seq)));
+        return Err(ApiError::BadRequest(format!(
+            "seq {} is not in a tree of size {size}",
+            q.seq
+        )));
     }
-    Ok(Json(state.store.inclusion_proof(q.seq, size).await.map_err(log_error)?))
+    Ok(Json(
+        state
+            .store
+            .inclusion_proof(q.seq, size)
+            .await
+            .map_err(log_error)?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -579,10 +770,22 @@ struct ConsistencyQuery {
 /// Consistency proof from the tree of `from` entries to the tree of `to` entries.
 #[utoipa::path(get, path = "/v1/log/proof/consistency", params(ConsistencyQuery),
     responses((status = 200, body = ConsistencyProofView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
-async fn consistency(State(state): State<AppState>, ApiQuery(q): ApiQuery<ConsistencyQuery>) -> Result<Json<ConsistencyProof>, ApiError> {
+async fn consistency(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ConsistencyQuery>,
+) -> Result<Json<ConsistencyProof>, ApiError> {
     let to = default_size(&state, q.to).await?;
     if q.from > to {
-        return Err(ApiError::BadRequest(format!("from {} is larger than to {to}", q.from)));
+        return Err(ApiError::BadRequest(format!(
+            "from {} is larger than to {to}",
+            q.from
+        )));
     }
-    Ok(Json(state.store.consistency_proof(q.from, to).await.map_err(log_error)?))
+    Ok(Json(
+        state
+            .store
+            .consistency_proof(q.from, to)
+            .await
+            .map_err(log_error)?,
+    ))
 }

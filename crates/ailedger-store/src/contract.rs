@@ -3,6 +3,9 @@
 //! A backend's test suite calls [`contract_tests!`](crate::contract_tests) with a
 //! function that makes a [`Fixture`]; the macro expands to one test per contract.
 
+// Test support: a failed expectation is a panic, as in any test.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use ailedger_core::{ArtifactFact, ArtifactKind, EdgeFact, EdgeKind, EntryData};

@@ -19,7 +19,11 @@ use super::{BIN, free_port};
 /// A database under test: a SQLite file, or a fresh PostgreSQL database.
 enum Db {
     Sqlite(PathBuf),
-    Pg { base: String, name: String, url: String },
+    Pg {
+        base: String,
+        name: String,
+        url: String,
+    },
 }
 
 impl Db {
@@ -31,17 +35,27 @@ impl Db {
     }
 
     /// A fresh database of `backend`, or `None` (said loudly) without PostgreSQL.
+    #[allow(clippy::print_stderr)]
     fn fresh(backend: &str, dir: &Path) -> Option<Db> {
         if backend == "sqlite" {
             return Some(Db::Sqlite(dir.join("ledger.db")));
         }
         let Ok(base) = std::env::var("AILEDGER_TEST_POSTGRES_URL") else {
-            eprintln!("SKIPPED: AILEDGER_TEST_POSTGRES_URL is not set; the PostgreSQL log tamper test did not run");
+            eprintln!(
+                "SKIPPED: AILEDGER_TEST_POSTGRES_URL is not set; the PostgreSQL log tamper test did not run"
+            );
             return None;
         };
         let name = format!("ailedger_log_{}_{}", std::process::id(), free_port());
-        let out = Command::new("psql").args([&base, "-qc", &format!("CREATE DATABASE {name}")]).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new("psql")
+            .args([&base, "-qc", &format!("CREATE DATABASE {name}")])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
         Some(Db::Pg { base, name, url })
     }
@@ -50,7 +64,13 @@ impl Db {
 impl Drop for Db {
     fn drop(&mut self) {
         if let Db::Pg { base, name, .. } = self {
-            let _ = Command::new("psql").args([base.as_str(), "-qc", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")]).output();
+            let _ = Command::new("psql")
+                .args([
+                    base.as_str(),
+                    "-qc",
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ])
+                .output();
         }
     }
 }
@@ -70,7 +90,15 @@ impl Drop for Server {
 fn serve(db: &Db, key: &Path) -> Server {
     let port = free_port();
     let child = Command::new(BIN)
-        .args(["serve", "--db", &db.arg(), "--listen", &format!("127.0.0.1:{port}"), "--log-origin", "ledger.test/log"])
+        .args([
+            "serve",
+            "--db",
+            &db.arg(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--log-origin",
+            "ledger.test/log",
+        ])
         .arg("--log-key")
         .arg(key)
         .env("AILEDGER_LOG", "error")
@@ -83,13 +111,26 @@ fn serve(db: &Db, key: &Path) -> Server {
         assert!(Instant::now() < deadline, "server did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Server { child, url: format!("http://127.0.0.1:{port}") }
+    Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    }
 }
 
 /// Runs the CLI; returns (exit code, stdout, stderr).
 fn run(url: &str, state: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN).args(args).env("AILEDGER_URL", url).env("AILEDGER_STATE", state).env("AILEDGER_ACTOR", "log@test").output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(BIN)
+        .args(args)
+        .env("AILEDGER_URL", url)
+        .env("AILEDGER_STATE", state)
+        .env("AILEDGER_ACTOR", "log@test")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[track_caller]
@@ -103,12 +144,21 @@ fn ok(url: &str, state: &Path, args: &[&str]) -> String {
 fn http_get(url: &str, path: &str) -> (u16, String) {
     let addr = url.strip_prefix("http://").unwrap();
     let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut raw = String::new();
     s.read_to_string(&mut raw).unwrap();
     let (head, body) = raw.split_once("\r\n\r\n").unwrap();
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    assert!(!head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "{head}");
+    assert!(
+        !head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "{head}"
+    );
     (status, body.to_owned())
 }
 
@@ -124,7 +174,10 @@ fn wait_for_checkpoint(url: &str, size: u64) {
         if s["checkpoint_size"] == size {
             return;
         }
-        assert!(Instant::now() < deadline, "no checkpoint of size {size}: {s}");
+        assert!(
+            Instant::now() < deadline,
+            "no checkpoint of size {size}: {s}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -148,7 +201,9 @@ async fn exec(db: &Db, sql: &str, ints: &[i64], blobs: &[&[u8]]) {
             q.execute(store.pool()).await.unwrap();
         }
         Db::Pg { url, .. } => {
-            let store = ailedger_store_postgres::PgStore::connect(url, None).await.unwrap();
+            let store = ailedger_store_postgres::PgStore::connect(url, None)
+                .await
+                .unwrap();
             let mut q = sqlx::query(sql);
             for i in ints {
                 q = q.bind(*i);
@@ -164,7 +219,11 @@ async fn exec(db: &Db, sql: &str, ints: &[i64], blobs: &[&[u8]]) {
 async fn open(db: &Db) -> Box<dyn Store> {
     match db {
         Db::Sqlite(p) => Box::new(ailedger_store_sqlite::SqliteStore::open(p).await.unwrap()),
-        Db::Pg { url, .. } => Box::new(ailedger_store_postgres::PgStore::connect(url, None).await.unwrap()),
+        Db::Pg { url, .. } => Box::new(
+            ailedger_store_postgres::PgStore::connect(url, None)
+                .await
+                .unwrap(),
+        ),
     }
 }
 
@@ -174,7 +233,13 @@ async fn insert_entry(db: &Db, e: &StoredEntry) {
         e.actor.replace('\'', "''"),
         e.kind
     );
-    exec(db, &sql, &[e.seq as i64, e.time_us], &[&e.body, &e.leaf_hash]).await;
+    exec(
+        db,
+        &sql,
+        &[e.seq as i64, e.time_us],
+        &[&e.body, &e.leaf_hash],
+    )
+    .await;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -206,18 +271,41 @@ async fn tamper(db: &Db, t: Tamper, scratch: &Path) {
             let mut body = entries[2].body.clone();
             let at = body.windows(3).position(|w| w == b"/p3").unwrap() + 1;
             body[at] = b'q';
-            exec(db, "UPDATE entries SET body = $1 WHERE seq = 3", &[], &[&body]).await;
+            exec(
+                db,
+                "UPDATE entries SET body = $1 WHERE seq = 3",
+                &[],
+                &[&body],
+            )
+            .await;
         }
         Tamper::Delete => exec(db, "DELETE FROM entries WHERE seq = 4", &[], &[]).await,
         Tamper::Swap => {
             let (a, b) = (&entries[2], &entries[5]);
-            exec(db, "UPDATE entries SET body = $1, leaf_hash = $2 WHERE seq = 3", &[], &[&b.body, &b.leaf_hash]).await;
-            exec(db, "UPDATE entries SET body = $1, leaf_hash = $2 WHERE seq = 6", &[], &[&a.body, &a.leaf_hash]).await;
+            exec(
+                db,
+                "UPDATE entries SET body = $1, leaf_hash = $2 WHERE seq = 3",
+                &[],
+                &[&b.body, &b.leaf_hash],
+            )
+            .await;
+            exec(
+                db,
+                "UPDATE entries SET body = $1, leaf_hash = $2 WHERE seq = 6",
+                &[],
+                &[&a.body, &a.leaf_hash],
+            )
+            .await;
         }
         Tamper::TruncateAndReappend => {
             // Keep entries 1-4, then four different entries with valid bodies and hashes.
-            let other = ailedger_store_sqlite::SqliteStore::open(&scratch.join("forged.db")).await.unwrap();
-            other.replay(entries[..4].iter().map(|e| e.decode().unwrap()).collect()).await.unwrap();
+            let other = ailedger_store_sqlite::SqliteStore::open(&scratch.join("forged.db"))
+                .await
+                .unwrap();
+            other
+                .replay(entries[..4].iter().map(|e| e.decode().unwrap()).collect())
+                .await
+                .unwrap();
             let forged = (0..4)
                 .map(|i| ailedger_store::NewEntry {
                     actor: "log@test".into(),
@@ -241,20 +329,32 @@ async fn tamper(db: &Db, t: Tamper, scratch: &Path) {
             }
         }
         Tamper::DerivedRow => {
-            exec(db, "UPDATE artifacts SET name = 'evil' WHERE id = 'pkg:pypi/p2@1'", &[], &[]).await;
+            exec(
+                db,
+                "UPDATE artifacts SET name = 'evil' WHERE id = 'pkg:pypi/p2@1'",
+                &[],
+                &[],
+            )
+            .await;
         }
     }
 }
 
 fn tamper_case(backend: &str, t: Tamper) {
     let tmp = tempfile::tempdir().unwrap();
-    let Some(db) = Db::fresh(backend, tmp.path()) else { return };
+    let Some(db) = Db::fresh(backend, tmp.path()) else {
+        return;
+    };
     let key = tmp.path().join("log.key");
     let state = tmp.path().join("state");
     let server = serve(&db, &key);
     let url = server.url.clone();
     for i in 1..=8 {
-        ok(&url, &state, &["register", "package", &format!("pkg:pypi/p{i}@1")]);
+        ok(
+            &url,
+            &state,
+            &["register", "package", &format!("pkg:pypi/p{i}@1")],
+        );
     }
     wait_for_checkpoint(&url, 8);
     // The client pins the key and remembers checkpoint 8; everything verifies.
@@ -273,16 +373,31 @@ fn tamper_case(backend: &str, t: Tamper) {
     match first_bad(t) {
         Some(seq) => {
             assert_eq!(code, 4, "{t:?}: offline verify must fail: {err}");
-            assert!(err.contains(&format!("first bad seq {seq}")), "{t:?}: {err}");
+            assert!(
+                err.contains(&format!("first bad seq {seq}")),
+                "{t:?}: {err}"
+            );
             let (code, _, err) = run(&url, &state, &["log", "verify"]);
             assert_eq!(code, 4, "{t:?}: verify over the API must fail: {err}");
-            assert!(err.contains(&format!("first bad seq {seq}")), "{t:?} over the API: {err}");
+            assert!(
+                err.contains(&format!("first bad seq {seq}")),
+                "{t:?} over the API: {err}"
+            );
             assert_eq!(rcode, 4, "{t:?}: {rerr}");
         }
         None => {
-            assert_eq!(code, 0, "{t:?}: entries are intact, so plain verify passes: {err}");
-            assert_eq!(rcode, 4, "{t:?}: --replay must catch the derived row: {rerr}");
-            assert!(rerr.contains("derived tables differ") && rerr.contains("evil"), "{t:?}: {rerr}");
+            assert_eq!(
+                code, 0,
+                "{t:?}: entries are intact, so plain verify passes: {err}"
+            );
+            assert_eq!(
+                rcode, 4,
+                "{t:?}: --replay must catch the derived row: {rerr}"
+            );
+            assert!(
+                rerr.contains("derived tables differ") && rerr.contains("evil"),
+                "{t:?}: {rerr}"
+            );
         }
     }
 
@@ -295,11 +410,21 @@ fn tamper_case(backend: &str, t: Tamper) {
             if s["signer"]["state"] == "refused" {
                 break s;
             }
-            assert!(Instant::now() < deadline, "{t:?}: the signer did not refuse: {s}");
+            assert!(
+                Instant::now() < deadline,
+                "{t:?}: the signer did not refuse: {s}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         };
-        assert_eq!(status["checkpoint_size"], 8, "{t:?}: nothing signed after the tampering: {status}");
-        assert_eq!(status["signer"]["first_bad_seq"], first_bad(t).unwrap(), "{t:?}: {status}");
+        assert_eq!(
+            status["checkpoint_size"], 8,
+            "{t:?}: nothing signed after the tampering: {status}"
+        );
+        assert_eq!(
+            status["signer"]["first_bad_seq"],
+            first_bad(t).unwrap(),
+            "{t:?}: {status}"
+        );
         let (code, _) = http_get(&url, "/v1/log/checkpoint");
         assert_eq!(code, 200, "the last good checkpoint stays available");
     }
@@ -340,7 +465,11 @@ fn a_rebuilt_log_is_reported_as_a_fork() {
     {
         let server = serve(&first, &key);
         for i in 1..=8 {
-            ok(&server.url, &state, &["register", "package", &format!("pkg:pypi/p{i}@1")]);
+            ok(
+                &server.url,
+                &state,
+                &["register", "package", &format!("pkg:pypi/p{i}@1")],
+            );
         }
         wait_for_checkpoint(&server.url, 8);
         ok(&server.url, &state, &["log", "checkpoint"]);
@@ -349,12 +478,27 @@ fn a_rebuilt_log_is_reported_as_a_fork() {
     let second = Db::Sqlite(tmp.path().join("b.db"));
     let server = serve(&second, &key);
     let url = server.url.clone();
-    let mut st: serde_json::Map<String, Value> = serde_json::from_slice(&std::fs::read(state.join("log-state.json")).unwrap()).unwrap();
-    let pinned = st["servers"].as_object().unwrap().values().next().unwrap().clone();
+    let mut st: serde_json::Map<String, Value> =
+        serde_json::from_slice(&std::fs::read(state.join("log-state.json")).unwrap()).unwrap();
+    let pinned = st["servers"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap()
+        .clone();
     st.insert("servers".into(), serde_json::json!({ url.clone(): pinned }));
-    std::fs::write(state.join("log-state.json"), serde_json::to_vec(&st).unwrap()).unwrap();
+    std::fs::write(
+        state.join("log-state.json"),
+        serde_json::to_vec(&st).unwrap(),
+    )
+    .unwrap();
     for i in 1..=10 {
-        ok(&url, &state, &["register", "package", &format!("pkg:pypi/other{i}@1")]);
+        ok(
+            &url,
+            &state,
+            &["register", "package", &format!("pkg:pypi/other{i}@1")],
+        );
     }
     wait_for_checkpoint(&url, 10);
     let (code, _, err) = run(&url, &state, &["log", "checkpoint"]);
@@ -362,7 +506,10 @@ fn a_rebuilt_log_is_reported_as_a_fork() {
     assert!(err.contains("FORK"), "{err}");
     let (code, _, err) = run(&url, &state, &["log", "verify"]);
     assert_eq!(code, 4, "{err}");
-    assert!(err.contains("FORK") || err.contains("first bad seq"), "{err}");
+    assert!(
+        err.contains("FORK") || err.contains("first bad seq"),
+        "{err}"
+    );
 }
 
 /// Usage errors and exit codes of `log verify`.
@@ -373,7 +520,18 @@ fn log_verify_usage_errors() {
     let (code, _, err) = run("http://127.0.0.1:1", &state, &["log", "verify", "--replay"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--replay needs --db"), "{err}");
-    let (code, _, err) = run("http://127.0.0.1:1", &state, &["log", "verify", "--db", &tmp.path().join("none.db").to_string_lossy(), "--public-key", "x"]);
+    let (code, _, err) = run(
+        "http://127.0.0.1:1",
+        &state,
+        &[
+            "log",
+            "verify",
+            "--db",
+            &tmp.path().join("none.db").to_string_lossy(),
+            "--public-key",
+            "x",
+        ],
+    );
     assert_eq!(code, 2, "{err}");
     let (code, _, err) = run("http://127.0.0.1:1", &state, &["log", "verify"]);
     assert_eq!(code, 3, "unreachable server: {err}");
@@ -384,7 +542,9 @@ fn log_verify_usage_errors() {
 #[test]
 fn independent_python_checker_accepts_the_api_output() {
     let Ok(python) = std::env::var("AILEDGER_TEST_PYTHON") else {
-        eprintln!("SKIPPED: AILEDGER_TEST_PYTHON is not set; the independent logcheck test did not run (.ci/run sets it)");
+        eprintln!(
+            "SKIPPED: AILEDGER_TEST_PYTHON is not set; the independent logcheck test did not run (.ci/run sets it)"
+        );
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -393,12 +553,20 @@ fn independent_python_checker_accepts_the_api_output() {
     let server = serve(&db, &tmp.path().join("log.key"));
     let url = server.url.clone();
     for i in 1..=3 {
-        ok(&url, &state, &["register", "package", &format!("pkg:pypi/a{i}@1")]);
+        ok(
+            &url,
+            &state,
+            &["register", "package", &format!("pkg:pypi/a{i}@1")],
+        );
     }
     wait_for_checkpoint(&url, 3);
     let old = http_get(&url, "/v1/log/checkpoint").1;
     for i in 1..=4 {
-        ok(&url, &state, &["register", "package", &format!("pkg:pypi/b{i}@1")]);
+        ok(
+            &url,
+            &state,
+            &["register", "package", &format!("pkg:pypi/b{i}@1")],
+        );
     }
     wait_for_checkpoint(&url, 7);
     let files = [
@@ -414,17 +582,38 @@ fn independent_python_checker_accepts_the_api_output() {
         std::fs::write(tmp.path().join(name), body).unwrap();
     }
     std::fs::write(tmp.path().join("old.txt"), &old).unwrap();
-    let entry: Value = serde_json::from_slice(&std::fs::read(tmp.path().join("entry.json")).unwrap()).unwrap();
-    std::fs::write(tmp.path().join("body.json"), entry["body"].as_str().unwrap()).unwrap();
+    let entry: Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("entry.json")).unwrap()).unwrap();
+    std::fs::write(
+        tmp.path().join("body.json"),
+        entry["body"].as_str().unwrap(),
+    )
+    .unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/logcheck/logcheck.py");
     let check = |args: &[&str]| {
-        let out = Command::new(&python).arg(&script).args(args).current_dir(tmp.path()).output().unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+        let out = Command::new(&python)
+            .arg(&script)
+            .args(args)
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
     };
     for args in [
         &["checkpoint", "new.txt", "key.txt"][..],
         &["checkpoint", "old.txt", "key.txt"],
-        &["inclusion", "incl.json", "new.txt", "key.txt", "--body", "body.json"],
+        &[
+            "inclusion",
+            "incl.json",
+            "new.txt",
+            "key.txt",
+            "--body",
+            "body.json",
+        ],
         &["consistency", "cons.json", "old.txt", "new.txt", "key.txt"],
     ] {
         let (code, out) = check(args);

@@ -1,6 +1,9 @@
 //! End-to-end: the real `ailedger` binary as server and client over loopback HTTP, on
 //! a SQLite file and on PostgreSQL (two servers sharing one database).
 
+// Test helpers panic on failure, as tests do.
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
 use std::{
     net::TcpListener,
     path::Path,
