@@ -28,7 +28,7 @@ CREATE TABLE artifacts (
     first_seq BIGINT NOT NULL,
     last_seq  BIGINT NOT NULL
 );
-CREATE INDEX artifacts_first_seq ON artifacts (first_seq);
+CREATE INDEX artifacts_first_seq ON artifacts (first_seq, id);
 
 CREATE TABLE aliases (
     alias    TEXT    PRIMARY KEY,

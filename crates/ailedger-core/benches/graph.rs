@@ -69,8 +69,8 @@ fn main() {
             for j in targets {
                 seq += 1;
                 let to = if j > PER_CLUSTER { filler(usize::MAX - j) } else { id(c, j) };
-                let ok = index.edge(EdgeRow { from: id(c, i), edge: EdgeKind::DependsOn, to, since: seq, until: None });
-                assert!(ok);
+                let row = EdgeRow { from: id(c, i), edge: EdgeKind::DependsOn, to, since: seq, until: None };
+                assert!(index.edge(row).is_ok());
             }
         }
     }

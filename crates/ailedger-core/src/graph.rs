@@ -104,8 +104,8 @@ pub struct EdgeRow {
 pub trait GraphSink {
     /// An artifact; `label` is a readable name for ids that are digests.
     fn artifact(&mut self, id: &str, kind: ArtifactKind, label: Option<String>);
-    /// Returns false when an endpoint is unknown.
-    fn edge(&mut self, row: EdgeRow) -> bool;
+    /// Gives the row back when an endpoint is unknown.
+    fn edge(&mut self, row: EdgeRow) -> Result<(), EdgeRow>;
 }
 
 /// Changes read from a store, to be applied to an index in one short step.
@@ -119,9 +119,9 @@ impl GraphSink for GraphChanges {
     fn artifact(&mut self, id: &str, kind: ArtifactKind, label: Option<String>) {
         self.artifacts.push((id.to_owned(), kind, label));
     }
-    fn edge(&mut self, row: EdgeRow) -> bool {
+    fn edge(&mut self, row: EdgeRow) -> Result<(), EdgeRow> {
         self.edges.push(row);
-        true
+        Ok(())
     }
 }
 
@@ -142,8 +142,8 @@ impl GraphSink for GraphIndex {
             self.labels.insert(n, label.into());
         }
     }
-    fn edge(&mut self, row: EdgeRow) -> bool {
-        self.apply_edge_row(&row)
+    fn edge(&mut self, row: EdgeRow) -> Result<(), EdgeRow> {
+        if self.apply_edge_row(&row) { Ok(()) } else { Err(row) }
     }
 }
 
@@ -264,34 +264,44 @@ impl GraphIndex {
             s.reset(self.ids.len());
             let root = start.index() as u32;
             s.visit(root, Visit { parent: root, kind: EdgeKind::DependsOn, depth: 0, since: 0 });
-            // Breadth-first: `order` doubles as the queue.
-            let mut head = 0;
+            // Breadth-first, one level at a time, each level expanded in node-index
+            // order and each node reached first from its smallest-index parent (by the
+            // smallest edge kind), so the answer, paths included, does not depend on
+            // the order edges were loaded in: every server gives the same one.
             s.order.clear();
-            s.order.push(root);
-            while head < s.order.len() {
-                let n = s.order[head];
-                head += 1;
-                let depth = s.get(n).map_or(0, |v| v.depth);
-                for e in self.graph.edges_directed(NodeIndex::new(n as usize), dir) {
-                    let w = e.weight();
-                    if !w.active_at(at) {
-                        continue;
-                    }
-                    let next = match dir {
-                        Direction::Incoming => e.source(),
-                        Direction::Outgoing => e.target(),
-                    }
-                    .index() as u32;
-                    if s.get(next).is_none() {
-                        s.visit(next, Visit { parent: n, kind: w.kind, depth: depth + 1, since: w.since });
-                        s.order.push(next);
+            let mut level = vec![root];
+            let mut depth = 0u32;
+            while !level.is_empty() {
+                depth += 1;
+                let mut next_level = Vec::new();
+                for &n in &level {
+                    for e in self.graph.edges_directed(NodeIndex::new(n as usize), dir) {
+                        let w = e.weight();
+                        if !w.active_at(at) {
+                            continue;
+                        }
+                        let next = match dir {
+                            Direction::Incoming => e.source(),
+                            Direction::Outgoing => e.target(),
+                        }
+                        .index() as u32;
+                        match s.get(next).copied() {
+                            None => {
+                                s.visit(next, Visit { parent: n, kind: w.kind, depth, since: w.since });
+                                next_level.push(next);
+                            }
+                            Some(v) if v.depth == depth && v.parent == n && w.kind < v.kind => {
+                                s.visit(next, Visit { parent: n, kind: w.kind, depth, since: w.since });
+                            }
+                            Some(_) => {}
+                        }
                     }
                 }
+                next_level.sort_unstable();
+                s.order.extend_from_slice(&next_level);
+                level = next_level;
             }
-            // BFS order is already by depth; within a depth, order by node index, which
-            // follows (first seq, id) on every server, so answers agree everywhere.
-            let mut found: Vec<u32> = s.order[1..].to_vec();
-            found.sort_unstable_by_key(|&n| (s.get(n).map_or(0, |v| v.depth), n));
+            let found: Vec<u32> = std::mem::take(&mut s.order);
             let hits = found
                 .into_iter()
                 .map(|n| {

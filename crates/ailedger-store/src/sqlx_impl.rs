@@ -377,17 +377,22 @@ macro_rules! sqlx_backend {
                         index.artifact(id, kind, label);
                     }
                 }
-                let mut rows = sqlx::query("SELECT src, kind, dst, since_seq, until_seq FROM edges WHERE (since_seq > $1 AND since_seq <= $2) OR (until_seq > $3 AND until_seq <= $4) ORDER BY since_seq, src, kind, dst")
-                    .bind(to_i64(after))
-                    .bind(to_i64(head))
-                    .bind(to_i64(after))
-                    .bind(to_i64(head))
-                    .fetch(&self.pool);
+                // A first load reads every row in table order; a tail reads what started or
+                // ended after `after` (the index does not care about row order).
+                let query = if after == 0 {
+                    sqlx::query("SELECT src, kind, dst, since_seq, until_seq FROM edges WHERE since_seq <= $1")
+                        .bind(to_i64(head))
+                } else {
+                    sqlx::query("SELECT src, kind, dst, since_seq, until_seq FROM edges WHERE (since_seq > $1 AND since_seq <= $2) OR (until_seq > $3 AND until_seq <= $4)")
+                        .bind(to_i64(after))
+                        .bind(to_i64(head))
+                        .bind(to_i64(after))
+                        .bind(to_i64(head))
+                };
+                let mut rows = query.fetch(&self.pool);
                 while let Some(r) = rows.try_next().await.map_err(db_err)? {
-                    let row = edge_row(&r)?;
-                    let (seq, what) = (row.since, format!("edge {} {} {} names an unknown artifact", row.from, row.edge, row.to));
-                    if !index.edge(row) {
-                        return Err(StoreError::Corrupt { seq, reason: what });
+                    if let Err(row) = index.edge(edge_row(&r)?) {
+                        return Err(StoreError::Corrupt { seq: row.since, reason: format!("edge {} {} {} names an unknown artifact", row.from, row.edge, row.to) });
                     }
                 }
                 Ok(head)
