@@ -204,7 +204,7 @@ pub(crate) fn check_into(ecosystem: &str, name: &str, sink: &mut Sink, offset: O
     }
     let mut hit: Option<(String, &'static str)> = None;
     for t in &list.targets {
-        if t.len().abs_diff(norm.len()) > 1 && !norm.contains(t.as_str()) {
+        if t.len().abs_diff(norm.len()) > 1 {
             continue;
         }
         if let Some(kind) = typo_kind(&norm, t) {
