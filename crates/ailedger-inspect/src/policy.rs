@@ -18,7 +18,7 @@ pub enum Verdict {
 pub const PROFILES: &[(&str, &str)] = &[
     (
         "core",
-        "builtin containers and scalars, collections, datetime, decimal, uuid, copyreg._reconstructor, _codecs.encode",
+        "builtin containers and scalars, collections, datetime, decimal, uuid, copyreg._reconstructor, _codecs.encode, argparse.Namespace, types.SimpleNamespace, pathlib path classes",
     ),
     (
         "torch",
@@ -86,7 +86,6 @@ const DANGEROUS_MODULES: &[(&str, &str)] = &[
     ("tempfile", "file operations"),
     ("io", "file access"),
     ("_io", "file access"),
-    ("pathlib", "file access"),
     ("glob", "filesystem listing"),
     ("pickle", "nested unpickling"),
     ("_pickle", "nested unpickling"),
@@ -177,6 +176,15 @@ const MODULE_OBJECTS: &[&str] = &[
     "_pickle",
 ];
 
+const PATH_CLASSES: &[&str] = &[
+    "Path",
+    "PosixPath",
+    "WindowsPath",
+    "PurePath",
+    "PurePosixPath",
+    "PureWindowsPath",
+];
+
 /// Python 2 names that Python 3's unpickler maps to their new homes.
 fn compat_module(m: &str) -> &str {
     match m {
@@ -194,6 +202,15 @@ fn compat_module(m: &str) -> &str {
 fn danger_of(module: &str, name: &str) -> Option<&'static str> {
     let module = compat_module(module);
     let root = module.split('.').next().unwrap_or(module);
+    // Harmless members of otherwise dangerous modules, common in real checkpoints.
+    if (module, name) == ("types", "SimpleNamespace") {
+        return None;
+    }
+    // pathlib path classes are plain values; their methods (reached by a dotted name or
+    // attribute walk) read and write files.
+    if root == "pathlib" {
+        return (module.contains('.') || !PATH_CLASSES.contains(&name)).then_some("file access");
+    }
     if let Some((_, why)) = DANGEROUS_MODULES
         .iter()
         .find(|(m, _)| *m == root || *m == module)
@@ -369,6 +386,17 @@ fn allowed(module: &str, name: &str) -> Option<&'static str> {
                 "datetime" | "date" | "time" | "timedelta" | "timezone"
             )
             | ("decimal", "Decimal")
+            | ("argparse", "Namespace")
+            | (
+                "pathlib",
+                "Path"
+                    | "PosixPath"
+                    | "WindowsPath"
+                    | "PurePath"
+                    | "PurePosixPath"
+                    | "PureWindowsPath"
+            )
+            | ("types", "SimpleNamespace")
             | ("fractions", "Fraction")
             | ("uuid", "UUID")
     );
@@ -457,6 +485,12 @@ mod tests {
             ("foo", "Bar.__globals__.x", "D"),
             ("numpy.testing._private.utils", "runstring", "D"),
             ("subprocess", "Popen", "D"),
+            ("pathlib", "PosixPath", "A"),
+            ("pathlib", "Path.write_text", "D"),
+            ("pathlib", "os.system", "D"),
+            ("argparse", "Namespace", "A"),
+            ("types", "SimpleNamespace", "A"),
+            ("types", "CodeType", "D"),
         ];
         for (m, n, want) in cases {
             let got = match judge(m, n) {
