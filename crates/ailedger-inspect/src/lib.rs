@@ -419,7 +419,7 @@ fn dispatch(
         return Ok(Some(DetectedFormat::Gguf));
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-        return zip_archive(name, src, opts, sink, &ext).map(Some);
+        return zip_archive(src, opts, sink, &ext, depth).map(Some);
     }
     if head.starts_with(b"7z\xbc\xaf\x27\x1c") {
         return seven_zip(src, opts, sink).map(|()| Some(DetectedFormat::SevenZip));
@@ -490,7 +490,6 @@ fn dispatch(
         } else {
             fmt
         };
-        let _ = depth;
         return Ok(Some(fmt));
     }
     Ok(None)
@@ -523,12 +522,15 @@ fn is_storage_member(name: &str) -> bool {
         )
 }
 
+/// How deep archives inside archives are opened.
+const MAX_NESTING: u32 = 2;
+
 fn zip_archive(
-    _name: &str,
     src: &dyn Source,
     opts: &Options,
     sink: &mut Sink,
     ext: &str,
+    depth: u32,
 ) -> std::io::Result<DetectedFormat> {
     let (entries, too_many) = match zip::list(src, opts.limits.max_members) {
         Ok(x) => x,
@@ -568,17 +570,30 @@ fn zip_archive(
         let named_pickle = e.name.ends_with(".pkl") || e.name.ends_with(".pickle");
         let keras_cfg = is_keras && e.name == "config.json";
         let mut npy = false;
+        let mut nested = false;
         let sniffed = if named_pickle || keras_cfg {
             true
         } else {
             match zip::head(src, e, 4096) {
                 Ok(h) => {
                     npy = h.starts_with(b"\x93NUMPY");
-                    npy || pickle::looks_like_pickle(&h)
+                    nested = h.starts_with(b"PK\x03\x04")
+                        || h.starts_with(b"7z\xbc\xaf\x27\x1c")
+                        || h.get(257..262) == Some(b"ustar");
+                    npy || nested || pickle::looks_like_pickle(&h)
                 }
                 Err(_) => false,
             }
         };
+        if nested && depth >= MAX_NESTING {
+            sink.add(
+                "AIL-PKL-006",
+                format!("archive nested deeper than {MAX_NESTING} levels; not opened"),
+                e.name.clone(),
+                None,
+            );
+            continue;
+        }
         if !sniffed {
             continue;
         }
@@ -607,6 +622,25 @@ fn zip_archive(
                     keras::check_config(&data, sink);
                 } else if npy {
                     numpy(&source::Mem(&data), opts, sink, 0)?;
+                } else if nested {
+                    // Scan the inner archive with its own collector, then name its
+                    // findings as members of this one (outer!inner).
+                    let mut inner = Sink::new(sink.file.as_deref().unwrap_or(""));
+                    dispatch(
+                        &e.name,
+                        &source::Mem(&data),
+                        None,
+                        opts,
+                        &mut inner,
+                        depth + 1,
+                    )?;
+                    for mut f in inner.finish() {
+                        f.location.member = Some(match f.location.member.take() {
+                            Some(m) => format!("{}!{m}", e.name),
+                            None => e.name.clone(),
+                        });
+                        sink.findings.push(f);
+                    }
                 } else {
                     scan_pickle(&data, 0, opts, sink, is_torch);
                 }

@@ -344,3 +344,49 @@ fn fuzz_regressions() {
         ailedger_inspect::fuzz_any(&bytes);
     }
 }
+
+#[test]
+fn archives_inside_archives() {
+    let inner = zip(&[Member {
+        name: "m/data.pkl",
+        data: EVIL,
+        deflate: true,
+        flags: 0,
+    }]);
+    let outer = zip(&[Member {
+        name: "models/model.pt",
+        data: &inner,
+        deflate: true,
+        flags: 0,
+    }]);
+    let r = inspect_bytes("bundle.zip", &outer, &crate::opts());
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "AIL-PKL-001")
+        .expect("nested payload found");
+    assert_eq!(
+        f.location.member.as_deref(),
+        Some("models/model.pt!m/data.pkl")
+    );
+    // Too deep: reported, not opened.
+    let deeper = zip(&[Member {
+        name: "a.zip",
+        data: &outer,
+        deflate: false,
+        flags: 0,
+    }]);
+    let deepest = zip(&[Member {
+        name: "b.zip",
+        data: &deeper,
+        deflate: false,
+        flags: 0,
+    }]);
+    let r = inspect_bytes("x.zip", &deepest, &crate::opts());
+    assert!(
+        r.findings.iter().any(|f| f.code == "AIL-PKL-006"),
+        "{:#?}",
+        r.findings
+    );
+    assert!(r.max_severity() >= Some(Severity::High));
+}
