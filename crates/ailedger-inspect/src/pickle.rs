@@ -343,7 +343,10 @@ impl<'s> Scanner<'s> {
 
         macro_rules! fail {
             ($pos:expr, $($arg:tt)*) => {
-                return End::Error { pos: $pos, msg: format!($($arg)*), ops: local_ops }
+                {
+                    self.ops += local_ops;
+                    return End::Error { pos: $pos, msg: format!($($arg)*), ops: local_ops };
+                }
             };
         }
         macro_rules! pop {
@@ -395,6 +398,18 @@ impl<'s> Scanner<'s> {
                 st.split_off(m)
             }};
         }
+        // Pops to the last mark, discarding the items (no allocation).
+        macro_rules! drop_mark {
+            () => {{
+                let Some(m) = marks.pop() else {
+                    fail!(p, "MARK expected at offset {}", base + p as u64)
+                };
+                if m > st.len() {
+                    fail!(p, "corrupt mark stack");
+                }
+                st.truncate(m);
+            }};
+        }
         macro_rules! le {
             ($n:expr) => {{
                 let b = take!($n);
@@ -406,35 +421,47 @@ impl<'s> Scanner<'s> {
             }};
         }
 
+        let limits = self.limits;
+        let ops_budget = limits.max_ops.saturating_sub(self.ops);
         loop {
-            if st.len() > self.limits.max_stack || marks.len() > self.limits.max_marks {
-                self.sink.add(
-                    "AIL-PKL-006",
-                    "pickle stack depth limit exceeded; the rest of the pickle was not scanned",
-                    format!("stack={} marks={}", st.len(), marks.len()),
-                    Some(base + p as u64),
-                );
-                return End::Limit;
-            }
-            if memo.len() > self.limits.max_memo {
-                self.sink.add(
-                    "AIL-PKL-006",
-                    "pickle memo size limit exceeded; the rest of the pickle was not scanned",
-                    format!("memo={}", memo.len()),
-                    Some(base + p as u64),
-                );
-                return End::Limit;
-            }
-            self.ops += 1;
             local_ops += 1;
-            if self.ops > self.limits.max_ops {
-                self.sink.add(
-                    "AIL-PKL-006",
-                    "pickle opcode count limit exceeded; the rest was not scanned",
-                    format!("ops={}", self.ops),
-                    Some(base + p as u64),
-                );
-                return End::Limit;
+            // Limits are checked every 64 opcodes and whenever a structure is near its
+            // limit, so the common path stays short.
+            if local_ops & 63 == 0
+                || st.len() >= limits.max_stack
+                || marks.len() >= limits.max_marks
+                || memo.len() >= limits.max_memo
+            {
+                if st.len() > limits.max_stack || marks.len() > limits.max_marks {
+                    self.sink.add(
+                        "AIL-PKL-006",
+                        "pickle stack depth limit exceeded; the rest of the pickle was not scanned",
+                        format!("stack={} marks={}", st.len(), marks.len()),
+                        Some(base + p as u64),
+                    );
+                    self.ops += local_ops;
+                    return End::Limit;
+                }
+                if memo.len() > limits.max_memo {
+                    self.sink.add(
+                        "AIL-PKL-006",
+                        "pickle memo size limit exceeded; the rest of the pickle was not scanned",
+                        format!("memo={}", memo.len()),
+                        Some(base + p as u64),
+                    );
+                    self.ops += local_ops;
+                    return End::Limit;
+                }
+                if local_ops > ops_budget {
+                    self.sink.add(
+                        "AIL-PKL-006",
+                        "pickle opcode count limit exceeded; the rest was not scanned",
+                        format!("ops={}", self.ops + local_ops),
+                        Some(base + p as u64),
+                    );
+                    self.ops += local_ops;
+                    return End::Limit;
+                }
             }
             let op_pos = p;
             let off = base + op_pos as u64;
@@ -443,7 +470,10 @@ impl<'s> Scanner<'s> {
             };
             p += 1;
             match op {
-                b'.' => return End::Stop(p),
+                b'.' => {
+                    self.ops += local_ops;
+                    return End::Stop(p);
+                }
                 b'(' => marks.push(st.len()),
                 b'0' => {
                     if st.pop().is_none() {
@@ -454,7 +484,7 @@ impl<'s> Scanner<'s> {
                     }
                 }
                 b'1' => {
-                    let _ = pop_mark!();
+                    drop_mark!();
                 }
                 b'2' => {
                     let v = pop!("DUP");
@@ -564,7 +594,7 @@ impl<'s> Scanner<'s> {
                     }
                 }
                 b'e' => {
-                    let _ = pop_mark!();
+                    drop_mark!();
                     if st.is_empty() {
                         fail!(op_pos, "stack underflow at APPENDS");
                     }
@@ -579,7 +609,10 @@ impl<'s> Scanner<'s> {
                     match skip {
                         Ok(Some(n)) => p = n,
                         Ok(None) => {}
-                        Err(()) => return End::Limit,
+                        Err(()) => {
+                            self.ops += local_ops;
+                            return End::Limit;
+                        }
                     }
                     st.push(built);
                 }
@@ -659,7 +692,7 @@ impl<'s> Scanner<'s> {
                 }
                 b'}' => st.push(V::Dict(Rc::new(Vec::new()))),
                 b'l' => {
-                    let _ = pop_mark!();
+                    drop_mark!();
                     st.push(V::List);
                 }
                 b']' => st.push(V::List),
@@ -709,13 +742,13 @@ impl<'s> Scanner<'s> {
                 }
                 0x8f => st.push(V::OtherScalar),
                 0x90 => {
-                    let _ = pop_mark!();
+                    drop_mark!();
                     if st.is_empty() {
                         fail!(op_pos, "stack underflow at ADDITEMS");
                     }
                 }
                 0x91 => {
-                    let _ = pop_mark!();
+                    drop_mark!();
                     st.push(V::OtherScalar);
                 }
                 b'g' => {
