@@ -10,6 +10,7 @@ mod client;
 mod cmd;
 mod demo;
 mod hashing;
+mod inspect;
 mod log;
 mod output;
 mod serve;
@@ -38,7 +39,8 @@ ailedger link model:llama-ft@3 depends-on pkg:pypi/torch@2.4.1\n  \
 ailedger deploy chatbot --env prod --uses model:llama-ft@3\n  \
 ailedger impact pkg:pypi/torch@2.4.1                 # who is exposed\n  \
 ailedger impact pkg:pypi/torch@2.4.1 --as-of 2026-11-01T00:00:00Z\n\n\
-Exit codes: 0 success, 2 bad input or unknown ref, 3 server unreachable or failing.";
+Exit codes: 0 success, 2 bad input or unknown ref, 3 server unreachable or failing, \
+4 `ailedger log` verification failed.";
 
 #[derive(Debug, Parser)]
 #[command(name = "ailedger", version, about = ABOUT, long_about = LONG_ABOUT, after_help = EXAMPLES)]
@@ -66,6 +68,8 @@ struct Global {
 pub enum Format {
     Table,
     Json,
+    /// SARIF 2.1.0 (`inspect` only).
+    Sarif,
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +89,7 @@ enum Command {
     Manifest(cmd::ManifestArgs),
     #[command(subcommand)]
     Log(log::LogCommand),
+    Inspect(inspect::InspectArgs),
 }
 
 /// What every client subcommand gets.
@@ -95,6 +100,9 @@ pub struct Ctx {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if cli.global.format == Format::Sarif && !matches!(cli.command, Command::Inspect(_)) {
+        return Err(client::UserError("--format sarif is only for `ailedger inspect`".into()).into());
+    }
     let ctx = Ctx { client: client::Client::new(&cli.global.server, cli.global.actor.as_deref()), format: cli.global.format };
     match cli.command {
         Command::Serve(a) => a.run().await,
@@ -109,6 +117,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Resolve(a) => a.resolve(&ctx).await,
         Command::Entries(a) => a.run(&ctx).await,
         Command::Manifest(a) => a.run(&ctx),
+        Command::Inspect(a) => a.run(ctx.format),
         Command::Log(c) => c.run(&ctx).await,
     }
 }
@@ -124,6 +133,9 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<inspect::ExitWith>().is_some() => {
+            ExitCode::from(e.downcast_ref::<inspect::ExitWith>().map_or(2, |x| x.0))
+        }
         Err(e) => {
             let one_line = format!("{e:#}").replace('\n', " ");
             eprintln!("error: {one_line}");
