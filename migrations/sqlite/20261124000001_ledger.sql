@@ -29,6 +29,7 @@ CREATE TABLE artifacts (
     last_seq  INTEGER NOT NULL
 );
 CREATE INDEX artifacts_first_seq ON artifacts (first_seq, id);
+CREATE INDEX artifacts_last_seq ON artifacts (last_seq);
 
 CREATE TABLE aliases (
     alias    TEXT    PRIMARY KEY,

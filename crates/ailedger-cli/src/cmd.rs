@@ -101,6 +101,11 @@ fn hashed_request(kind: ArtifactKind, root: &Path, name: Option<String>, version
     if let Some(s) = source {
         attrs.insert("source".into(), json!(s));
     }
+    // The same inspection `ailedger inspect` runs; its findings become facts on the artifact.
+    let findings = crate::inspect::findings_for_registration(root)?;
+    if !findings.is_empty() {
+        attrs.insert("findings".into(), serde_json::to_value(&findings)?);
+    }
     let name = name.or_else(|| root.file_name().and_then(|n| n.to_str()).map(str::to_owned));
     let mut artifacts = vec![ArtifactInput { kind: kind.to_string(), ref_: Some(id.clone()), name, version, aliases: vec![], attrs }];
     let mut edges = Vec::new();
@@ -303,7 +308,7 @@ impl RefArgs {
         let v: ResolveView = ctx.client.get("/v1/resolve", &[("ref", &self.ref_)]).await?;
         match ctx.format {
             Format::Json => output::json(&v),
-            Format::Table => {
+            Format::Table | Format::Sarif => {
                 println!("{}", v.id);
                 Ok(())
             }
@@ -357,7 +362,7 @@ impl ManifestArgs {
         let m = hashing::manifest_of(&self.path)?;
         match ctx.format {
             Format::Json => output::json(&json!({"digest": m.digest().to_string(), "files": m.files(), "size": m.total_size()})),
-            Format::Table => {
+            Format::Table | Format::Sarif => {
                 print!("{}", m.text());
                 println!("manifest {}", m.digest());
                 Ok(())

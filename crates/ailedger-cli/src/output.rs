@@ -41,10 +41,11 @@ pub fn traversal(format: Format, v: &TraversalView) -> anyhow::Result<()> {
     if v.hits.is_empty() {
         return Ok(());
     }
-    let mut t = table(&["DEPTH", "KIND", "ARTIFACT", "SINCE", "PATH"]);
+    let mut t = table(&["DEPTH", "KIND", "ARTIFACT", "FINDINGS", "SINCE", "PATH"]);
     for h in &v.hits {
         let name = h.label.clone().unwrap_or_else(|| h.id.clone());
-        t.add_row(vec![h.depth.to_string(), h.kind.clone(), name, format!("#{}", h.since_seq), path(h)]);
+        let findings = h.severity.clone().unwrap_or_else(|| "-".into());
+        t.add_row(vec![h.depth.to_string(), h.kind.clone(), name, findings, format!("#{}", h.since_seq), path(h)]);
     }
     println!("{t}");
     if v.direction == "impact" && !v.deployments.is_empty() {

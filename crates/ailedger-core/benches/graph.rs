@@ -46,11 +46,11 @@ fn main() {
     let mut seq = 0u64;
     for c in 0..clusters {
         for i in 0..PER_CLUSTER {
-            index.artifact(&id(c, i), ArtifactKind::Package, None);
+            index.artifact(&id(c, i), ArtifactKind::Package, Default::default());
         }
     }
     for k in 0..FILLERS {
-        index.artifact(&filler(k), ArtifactKind::Package, None);
+        index.artifact(&filler(k), ArtifactKind::Package, Default::default());
     }
     for c in 0..clusters {
         for i in 1..PER_CLUSTER {

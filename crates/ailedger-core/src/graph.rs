@@ -13,7 +13,7 @@ use petgraph::{
     visit::EdgeRef,
 };
 
-use crate::{ArtifactKind, EdgeKind};
+use crate::{ArtifactKind, EdgeKind, Severity};
 
 /// Seq used for "still active".
 const OPEN: u64 = u64::MAX;
@@ -102,8 +102,8 @@ pub struct EdgeRow {
 /// Where a store delivers artifacts and edge rows: the index itself (at start-up) or
 /// a [`GraphChanges`] buffer (while tailing, so the index is locked only to apply).
 pub trait GraphSink {
-    /// An artifact; `label` is a readable name for ids that are digests.
-    fn artifact(&mut self, id: &str, kind: ArtifactKind, label: Option<String>);
+    /// An artifact, new or changed.
+    fn artifact(&mut self, id: &str, kind: ArtifactKind, meta: NodeMeta);
     /// Gives the row back when an endpoint is unknown.
     fn edge(&mut self, row: EdgeRow) -> Result<(), EdgeRow>;
 }
@@ -111,13 +111,13 @@ pub trait GraphSink {
 /// Changes read from a store, to be applied to an index in one short step.
 #[derive(Debug, Default)]
 pub struct GraphChanges {
-    pub artifacts: Vec<(String, ArtifactKind, Option<String>)>,
+    pub artifacts: Vec<(String, ArtifactKind, NodeMeta)>,
     pub edges: Vec<EdgeRow>,
 }
 
 impl GraphSink for GraphChanges {
-    fn artifact(&mut self, id: &str, kind: ArtifactKind, label: Option<String>) {
-        self.artifacts.push((id.to_owned(), kind, label));
+    fn artifact(&mut self, id: &str, kind: ArtifactKind, meta: NodeMeta) {
+        self.artifacts.push((id.to_owned(), kind, meta));
     }
     fn edge(&mut self, row: EdgeRow) -> Result<(), EdgeRow> {
         self.edges.push(row);
@@ -128,18 +128,26 @@ impl GraphSink for GraphChanges {
 impl GraphChanges {
     /// Applies the changes; returns the edge rows whose endpoints were unknown.
     pub fn apply_to(self, index: &mut GraphIndex) -> Vec<EdgeRow> {
-        for (id, kind, label) in self.artifacts {
-            index.artifact(&id, kind, label);
+        for (id, kind, meta) in self.artifacts {
+            index.artifact(&id, kind, meta);
         }
         self.edges.into_iter().filter(|row| !index.apply_edge_row(row)).collect()
     }
 }
 
 impl GraphSink for GraphIndex {
-    fn artifact(&mut self, id: &str, kind: ArtifactKind, label: Option<String>) {
+    fn artifact(&mut self, id: &str, kind: ArtifactKind, meta: NodeMeta) {
         let n = self.add_artifact(id, kind);
-        if let Some(label) = label {
+        if let Some(label) = meta.label {
             self.labels.insert(n, label.into());
+        }
+        match meta.severity {
+            Some(s) => {
+                self.severity.insert(n, s);
+            }
+            None => {
+                self.severity.remove(&n);
+            }
         }
     }
     fn edge(&mut self, row: EdgeRow) -> Result<(), EdgeRow> {
@@ -153,8 +161,36 @@ pub struct GraphIndex {
     kinds: Vec<ArtifactKind>,
     /// Readable names of artifacts whose ids are digests (models, datasets).
     labels: rustc_hash::FxHashMap<u32, Box<str>>,
+    /// The highest severity among an artifact's inspection findings, where it has any.
+    severity: rustc_hash::FxHashMap<u32, Severity>,
     graph: Graph<(), EdgeW, Directed, u32>,
     head: u64,
+}
+
+/// What the index keeps about an artifact besides its id and kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeMeta {
+    /// A readable name for an artifact whose id is a digest.
+    pub label: Option<String>,
+    /// The highest severity among its inspection findings.
+    pub severity: Option<Severity>,
+}
+
+impl NodeMeta {
+    /// Derives the metadata from an artifact's stored fields.
+    pub fn of(id: &str, kind: ArtifactKind, name: Option<&str>, version: Option<&str>, attrs: Option<&str>) -> Self {
+        let severity = attrs
+            .filter(|a| a.contains("\"findings\""))
+            .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
+            .and_then(|v| {
+                v.get("findings")?
+                    .as_array()?
+                    .iter()
+                    .filter_map(|f| f.get("severity")?.as_str()?.parse::<Severity>().ok())
+                    .max()
+            });
+        Self { label: label_for(id, kind, name, version), severity }
+    }
 }
 
 /// The readable label of an artifact whose id is a digest: `<kind>:<name>[@<version>]`.
@@ -171,6 +207,7 @@ impl GraphIndex {
             ids: IndexSet::with_capacity_and_hasher(nodes, Default::default()),
             kinds: Vec::with_capacity(nodes),
             labels: Default::default(),
+            severity: Default::default(),
             graph: Graph::with_capacity(nodes, edges),
             head: 0,
         }
@@ -207,6 +244,11 @@ impl GraphIndex {
 
     pub fn contains(&self, id: &str) -> bool {
         self.ids.contains(id)
+    }
+
+    /// The highest severity among an artifact's findings.
+    pub fn severity_of(&self, id: &str) -> Option<Severity> {
+        self.ids.get_index_of(id).and_then(|i| self.severity.get(&(i as u32))).copied()
     }
 
     /// The readable label of an artifact whose id is a digest.
@@ -340,6 +382,7 @@ impl GraphIndex {
         self.ids.shrink_to_fit();
         self.kinds.shrink_to_fit();
         self.labels.shrink_to_fit();
+        self.severity.shrink_to_fit();
         self.graph.shrink_to_fit();
     }
 }

@@ -151,6 +151,9 @@ pub struct HitView {
     pub depth: u32,
     /// One shortest path from this artifact to the queried one.
     pub path: Vec<Step>,
+    /// The highest severity among this artifact's inspection findings, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
     /// The entry since which this path has existed (the latest start of its edges).
     pub since_seq: u64,
 }

@@ -537,6 +537,7 @@ async fn traverse(state: &AppState, q: TraversalQuery, impact: bool) -> Result<T
                 .into_iter()
                 .map(|(e, to)| Step { edge: e.to_string(), to: to.to_owned(), label: index.label_of(to).map(str::to_owned) })
                 .collect(),
+            severity: index.severity_of(h.id).map(|s| s.to_string()),
             since_seq: h.since,
         })
         .collect();

@@ -53,7 +53,9 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
-            .pragma("cache_size", "-65536");
+            .pragma("cache_size", "-65536")
+            // Statement journals of multi-row inserts stay in memory.
+            .pragma("temp_store", "memory");
         Self::connect(opts)
             .await
             .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))

@@ -136,7 +136,7 @@ macro_rules! sqlx_log {
         }
 
         /// Node rows per multi-row INSERT (3 binds each; far below SQLite's limit).
-        const LOG_CHUNK: usize = 1000;
+        const LOG_CHUNK: usize = 40;
 
         impl $store {
             async fn log_nodes_on(

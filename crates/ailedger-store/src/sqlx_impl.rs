@@ -52,8 +52,11 @@ macro_rules! sqlx_backend {
             pub(crate) conn: &'c mut <$db as sqlx::Database>::Connection,
         }
 
-        /// Rows per multi-row statement: keeps binds under SQLite's 32,766 limit.
-        const CHUNK: usize = 2000;
+        /// Bind parameters per multi-row statement. SQLite looks parameters up by
+        /// walking a list, so binding n parameters costs O(n^2): measured, a few hundred
+        /// per statement is fastest (thousands spent most of a batch's time there).
+        const MAX_BINDS: usize = 120;
+        const CHUNK: usize = MAX_BINDS;
 
         #[async_trait::async_trait]
         impl $crate::cached::Bulk for $writer<'_> {
@@ -108,7 +111,7 @@ macro_rules! sqlx_backend {
             }
 
             async fn insert_entries(&mut self, rows: &[StoredEntry]) -> Result<()> {
-                for chunk in rows.chunks(CHUNK) {
+                for chunk in rows.chunks(MAX_BINDS / 6) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO entries (seq, time_us, actor, kind, body, leaf_hash) ");
                     qb.push_values(chunk, |mut b, e| {
                         b.push_bind(to_i64(e.seq))
@@ -124,7 +127,7 @@ macro_rules! sqlx_backend {
             }
 
             async fn upsert_artifacts(&mut self, rows: &[$crate::cached::ArtifactRow]) -> Result<()> {
-                for chunk in rows.chunks(CHUNK) {
+                for chunk in rows.chunks(MAX_BINDS / 7) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO artifacts (id, kind, name, version, attrs, first_seq, last_seq) ");
                     qb.push_values(chunk, |mut b, a| {
                         b.push_bind(a.id.as_str())
@@ -142,7 +145,7 @@ macro_rules! sqlx_backend {
             }
 
             async fn insert_aliases(&mut self, rows: &[(String, String, u64)]) -> Result<()> {
-                for chunk in rows.chunks(CHUNK) {
+                for chunk in rows.chunks(MAX_BINDS / 3) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO aliases (alias, artifact, seq) ");
                     qb.push_values(chunk, |mut b, (alias, id, seq)| {
                         b.push_bind(alias.as_str()).push_bind(id.as_str()).push_bind(to_i64(*seq));
@@ -153,7 +156,7 @@ macro_rules! sqlx_backend {
             }
 
             async fn insert_edges(&mut self, rows: &[EdgeRow]) -> Result<()> {
-                for chunk in rows.chunks(CHUNK) {
+                for chunk in rows.chunks(MAX_BINDS / 5) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO edges (src, kind, dst, since_seq, until_seq) ");
                     qb.push_values(chunk, |mut b, e| {
                         b.push_bind(e.from.as_str())
@@ -366,15 +369,15 @@ macro_rules! sqlx_backend {
                     return Ok(head);
                 }
                 {
-                    let mut rows = sqlx::query("SELECT id, kind, first_seq, name, version FROM artifacts WHERE first_seq > $1 AND first_seq <= $2 ORDER BY first_seq, id")
+                    let mut rows = sqlx::query("SELECT id, kind, first_seq, name, version, attrs FROM artifacts WHERE last_seq > $1 AND first_seq <= $2 ORDER BY first_seq, id")
                         .bind(to_i64(after))
                         .bind(to_i64(head))
                         .fetch(&self.pool);
                     while let Some(r) = rows.try_next().await.map_err(db_err)? {
                         let seq = to_u64(r.get::<i64, _>(2));
                         let (id, kind) = (r.get::<&str, _>(0), parse_kind(r.get::<&str, _>(1), seq)?);
-                        let label = ailedger_core::graph::label_for(id, kind, r.get(3), r.get(4));
-                        index.artifact(id, kind, label);
+                        let meta = ailedger_core::graph::NodeMeta::of(id, kind, r.get(3), r.get(4), r.get(5));
+                        index.artifact(id, kind, meta);
                     }
                 }
                 // A first load reads every row in table order; a tail reads what started or

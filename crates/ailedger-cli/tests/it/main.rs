@@ -218,3 +218,65 @@ fn two_servers_on_one_postgres_agree() {
     }
     let _ = Command::new("psql").args([&base, "-qc", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")]).output();
 }
+
+fn fixture(rel: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(rel)
+}
+
+/// `inspect` over labelled fixtures: exit 1 for malicious, 0 for benign, 2 for read errors;
+/// SARIF on request.
+#[test]
+fn inspect_exit_codes_and_formats() {
+    let url = "http://127.0.0.1:9"; // inspect needs no server
+    let cases = [
+        ("pickles/mal_os_system_p2.pkl", 1, "AIL-PKL-001"),
+        ("pickles/mal_torch_zip.pt", 1, "AIL-PKL-001"),
+        ("pickles/ben_torch_zip.pt", 0, ""),
+        ("formats/st_ok.safetensors", 0, ""),
+        ("mcp/synthetic__risky_stdio.json", 1, "AIL-MCP-"),
+    ];
+    for (rel, code, want) in cases {
+        let path = fixture(rel);
+        let out = cli(url, &["inspect", path.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(out.status.code(), Some(code), "{rel}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v.as_array().unwrap().len(), 1, "{rel}");
+        assert!(text.contains(want), "{rel}: {text}");
+    }
+    let sarif = cli(url, &["inspect", fixture("pickles").to_str().unwrap(), "--format", "sarif"]);
+    assert_eq!(sarif.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    assert!(!v["runs"][0]["results"].as_array().unwrap().is_empty());
+    // Benign files pass at the default --fail-on high, and fail at info if they have findings.
+    let missing = cli(url, &["inspect", "/definitely/not/here"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/definitely/not/here"));
+}
+
+/// Registration runs the same inspection: findings become facts on the model, and the
+/// blast radius shows them.
+#[test]
+fn registered_findings_show_in_impact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = serve(&tmp.path().join("l.db").to_string_lossy());
+    let url = server.url.clone();
+    let model = tmp.path().join("trojan");
+    std::fs::create_dir_all(&model).unwrap();
+    std::fs::copy(fixture("pickles/mal_torch_zip.pt"), model.join("pytorch_model.bin")).unwrap();
+    std::fs::copy(fixture("formats/st_ok.safetensors"), model.join("model.safetensors")).unwrap();
+    ok(&url, &["register", "model", model.to_str().unwrap(), "--name", "trojan", "--version", "1"]);
+    let shown = json(&url, &["show", "model:trojan@1"]);
+    let codes: Vec<&str> = shown["attrs"]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"AIL-PKL-001"), "{codes:?}");
+    assert!(codes.contains(&"AIL-PKL-015"), "mixed safetensors and pickle weights: {codes:?}");
+    ok(&url, &["register", "package", "pkg:pypi/torch@2.4.1"]);
+    ok(&url, &["link", "model:trojan@1", "depends-on", "pkg:pypi/torch@2.4.1"]);
+    ok(&url, &["deploy", "api", "--env", "prod", "--uses", "model:trojan@1"]);
+    let v = json(&url, &["impact", "pkg:pypi/torch@2.4.1"]);
+    let hit = v["hits"].as_array().unwrap().iter().find(|h| h["label"] == "model:trojan@1").unwrap();
+    assert_eq!(hit["severity"], "critical");
+    let table = ok(&url, &["impact", "pkg:pypi/torch@2.4.1"]);
+    assert!(table.contains("critical"), "{table}");
+}
