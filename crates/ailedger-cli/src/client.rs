@@ -78,6 +78,18 @@ impl Client {
         self.send(req).await
     }
 
+    /// Posts raw bytes (a document) with query parameters.
+    pub async fn post_bytes<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)], body: Vec<u8>) -> anyhow::Result<T> {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .query(query)
+            .header(ACTOR_HEADER, &self.actor)
+            .header("content-type", "application/octet-stream")
+            .body(body);
+        self.send(req).await
+    }
+
     async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> anyhow::Result<T> {
         let resp = req.send().await.map_err(|e| {
             Unavailable(format!(

@@ -10,6 +10,7 @@ mod client;
 mod cmd;
 mod demo;
 mod hashing;
+mod ingest;
 mod inspect;
 mod log;
 mod output;
@@ -90,6 +91,7 @@ enum Command {
     #[command(subcommand)]
     Log(log::LogCommand),
     Inspect(inspect::InspectArgs),
+    Ingest(ingest::IngestArgs),
 }
 
 /// What every client subcommand gets.
@@ -118,6 +120,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Entries(a) => a.run(&ctx).await,
         Command::Manifest(a) => a.run(&ctx),
         Command::Inspect(a) => a.run(ctx.format),
+        Command::Ingest(a) => a.run(&ctx).await,
         Command::Log(c) => c.run(&ctx).await,
     }
 }

@@ -45,6 +45,31 @@ pub enum EntryData {
     /// A deployment now consumes exactly `uses`: new edges start, edges it no longer
     /// lists end.
     Deploy { deployment: ArtifactFact, uses: Vec<String> },
+    /// A document (SBOM, lockfile, MCP config) was ingested: its raw bytes are stored
+    /// under `document.digest`; what it says is `artifacts` (the document's own artifact
+    /// first) and `edges`.
+    Document {
+        document: DocumentInfo,
+        artifacts: Vec<ArtifactFact>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        edges: Vec<EdgeFact>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        warnings: Vec<String>,
+    },
+}
+
+/// Which document an entry ingested.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentInfo {
+    /// `sha256:<hex>` of the raw bytes, which are stored content-addressed.
+    pub digest: crate::Sha256Digest,
+    /// The detected format, e.g. `CycloneDX 1.6`.
+    pub format: String,
+    pub size: u64,
+    /// The name it was submitted under (a file name), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 impl EntryData {
@@ -55,6 +80,7 @@ impl EntryData {
             EntryData::Link { .. } => "link",
             EntryData::Unlink { .. } => "unlink",
             EntryData::Deploy { .. } => "deploy",
+            EntryData::Document { .. } => "document",
         }
     }
 
@@ -64,6 +90,10 @@ impl EntryData {
             EntryData::Register { artifacts, edges } => artifacts
                 .iter()
                 .map(Op::Artifact)
+                .chain(edges.iter().map(Op::StartEdge))
+                .collect(),
+            EntryData::Document { document, artifacts, edges, .. } => std::iter::once(Op::Document(document))
+                .chain(artifacts.iter().map(Op::Artifact))
                 .chain(edges.iter().map(Op::StartEdge))
                 .collect(),
             EntryData::Link { edges } => edges.iter().map(Op::StartEdge).collect(),
@@ -78,12 +108,15 @@ impl EntryData {
     /// Every artifact id this entry refers to without declaring it; they must exist.
     pub fn referenced_ids(&self) -> Vec<&str> {
         let declared: Vec<&str> = match self {
-            EntryData::Register { artifacts, .. } => artifacts.iter().map(|a| a.id.as_str()).collect(),
+            EntryData::Register { artifacts, .. } | EntryData::Document { artifacts, .. } => {
+                artifacts.iter().map(|a| a.id.as_str()).collect()
+            }
             EntryData::Deploy { deployment, .. } => vec![deployment.id.as_str()],
             _ => vec![],
         };
         let mut out: Vec<&str> = match self {
             EntryData::Register { edges, .. }
+            | EntryData::Document { edges, .. }
             | EntryData::Link { edges }
             | EntryData::Unlink { edges } => {
                 edges.iter().flat_map(|e| [e.from.as_str(), e.to.as_str()]).collect()
@@ -138,6 +171,8 @@ pub enum Op<'a> {
     EndEdge(&'a EdgeFact),
     /// Make `from`'s active `edge` edges exactly `to`.
     SetEdges { from: &'a str, edge: EdgeKind, to: &'a [String] },
+    /// Record that this entry ingested the document (first ingest of a digest wins).
+    Document(&'a DocumentInfo),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -214,7 +249,7 @@ pub fn validate(data: &EntryData) -> Result<(), Error> {
         Ok(())
     };
     let facts: Vec<&ArtifactFact> = match data {
-        EntryData::Register { artifacts, .. } => artifacts.iter().collect(),
+        EntryData::Register { artifacts, .. } | EntryData::Document { artifacts, .. } => artifacts.iter().collect(),
         EntryData::Deploy { deployment, .. } => vec![deployment],
         _ => vec![],
     };
@@ -229,8 +264,16 @@ pub fn validate(data: &EntryData) -> Result<(), Error> {
             }
         }
     }
+    if let EntryData::Document { document, artifacts, .. } = data {
+        if artifacts.first().map(|a| a.id.as_str()) != Some(document.digest.to_string().as_str()) {
+            return Err(Error::Entry(format!("the first artifact of a document entry must be the document {}", document.digest)));
+        }
+    }
     match data {
-        EntryData::Register { edges, .. } | EntryData::Link { edges } | EntryData::Unlink { edges } => {
+        EntryData::Register { edges, .. }
+        | EntryData::Document { edges, .. }
+        | EntryData::Link { edges }
+        | EntryData::Unlink { edges } => {
             for e in edges {
                 check_id(&e.from)?;
                 check_id(&e.to)?;

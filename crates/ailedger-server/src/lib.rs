@@ -6,6 +6,7 @@
 //! **Architecture invariant:** handlers never panic on input; every client error is an
 //! [`ApiError`] rendered as RFC 9457 problem+json with a 4xx status.
 
+pub mod documents;
 pub mod dto;
 pub mod error;
 pub mod log;
@@ -106,11 +107,11 @@ impl AppState {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "ailedger", description = "A tamper-evident ledger of an AI supply chain: register artifacts and edges, ask for blast radius and dependencies, read the ledger."),
-    paths(register, batch, link, unlink, deploy, artifact, resolve, impact, deps, entries, entry, status),
+    paths(documents::ingest, documents::document, register, batch, link, unlink, deploy, artifact, resolve, impact, deps, entries, entry, status),
     components(schemas(
         ArtifactInput, EdgeInput, RegisterRequest, LinkRequest, DeployRequest, BatchRequest, BatchItem,
         WriteResponse, WrittenEntry, ArtifactView, EdgeView, TraversalView, HitView, Step, EntryView,
-        EntriesView, ResolveView, StatusView, Problem
+        EntriesView, ResolveView, StatusView, Problem, documents::IngestView
     ))
 )]
 struct ApiDoc;
@@ -138,6 +139,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/deps", get(deps))
         .route("/v1/entries", get(entries))
         .route("/v1/entries/{seq}", get(entry))
+        .route(
+            "/v1/documents",
+            post(documents::ingest).layer(DefaultBodyLimit::max(documents::MAX_DOCUMENT)),
+        )
+        .route("/v1/documents/{digest}", get(documents::document))
         .merge(log::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed("method not allowed here".into()) })

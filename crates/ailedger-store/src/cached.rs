@@ -44,6 +44,8 @@ pub trait Bulk: Send {
     async fn insert_edges(&mut self, rows: &[EdgeRow]) -> Result<()>;
     /// Sets `until_seq` on the active edge of each `(edge, seq)`.
     async fn end_edges(&mut self, rows: &[(EdgeFact, u64)]) -> Result<()>;
+    /// Inserts `(digest, seq, format)` rows, ignoring digests already recorded.
+    async fn insert_documents(&mut self, rows: &[(String, u64, String)]) -> Result<()>;
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +70,7 @@ pub struct CachedWriter<B> {
     /// Position in `new_edges` of each edge started in this batch and still active.
     open_new: HashMap<(String, EdgeKind, String), usize>,
     ended: Vec<(EdgeFact, u64)>,
+    documents: Vec<(String, u64, String)>,
 }
 
 impl<B: Bulk> CachedWriter<B> {
@@ -84,6 +87,7 @@ impl<B: Bulk> CachedWriter<B> {
             new_edges: Vec::new(),
             open_new: HashMap::new(),
             ended: Vec::new(),
+            documents: Vec::new(),
         }
     }
 
@@ -94,7 +98,7 @@ impl<B: Bulk> CachedWriter<B> {
         let mut srcs: BTreeSet<&str> = BTreeSet::new();
         for d in data {
             match d {
-                EntryData::Register { artifacts, edges } => {
+                EntryData::Register { artifacts, edges } | EntryData::Document { artifacts, edges, .. } => {
                     for a in artifacts {
                         ids.insert(&a.id);
                         aliases.insert(&a.id);
@@ -193,6 +197,7 @@ impl<B: Bulk> CachedWriter<B> {
         self.bulk.insert_aliases(&self.new_aliases).await?;
         self.bulk.end_edges(&self.ended).await?;
         self.bulk.insert_edges(&self.new_edges).await?;
+        self.bulk.insert_documents(&self.documents).await?;
         Ok(self.bulk)
     }
 }
@@ -271,6 +276,11 @@ impl<B: Bulk> Writer for CachedWriter<B> {
         self.targets(&e.from, e.edge).await?.insert(e.to.clone());
         self.open_new.insert((e.from.clone(), e.edge, e.to.clone()), self.new_edges.len());
         self.new_edges.push(EdgeRow { from: e.from.clone(), edge: e.edge, to: e.to.clone(), since: seq, until: None });
+        Ok(())
+    }
+
+    async fn record_document(&mut self, d: &ailedger_core::DocumentInfo, seq: u64) -> Result<()> {
+        self.documents.push((d.digest.to_string(), seq, d.format.clone()));
         Ok(())
     }
 

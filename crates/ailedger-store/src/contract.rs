@@ -279,6 +279,30 @@ pub async fn replay_reproduces_derived_state(fx: &dyn Fixture) {
     store.append(vec![register(vec![torch], vec![])]).await.unwrap();
     store.append(vec![deploy("prod/chat", &["model:base@1", "pkg:pypi/torch@2.4.1"])]).await.unwrap();
     store.append(vec![deploy("dev/chat", &["model:ft@1"])]).await.unwrap();
+    // A document entry with its raw bytes.
+    let bytes = br#"{"bomFormat":"CycloneDX"}"#.to_vec();
+    let digest = ailedger_core::Sha256Digest::of(&bytes);
+    let doc = ArtifactFact {
+        id: digest.to_string(),
+        kind: ArtifactKind::Sbom,
+        name: Some("bom".into()),
+        version: None,
+        aliases: vec![],
+        attrs: Map::new(),
+    };
+    let data = EntryData::Document {
+        document: ailedger_core::DocumentInfo { digest, format: "CycloneDX 1.6".into(), size: bytes.len() as u64, name: None },
+        artifacts: vec![doc, pkg("urllib3", "2.0.7"), pkg("idna", "3.7")],
+        edges: vec![edge(&digest.to_string(), EdgeKind::Describes, "pkg:pypi/urllib3@2.0.7")],
+        warnings: vec!["/x: a warning".into()],
+    };
+    let appended = store
+        .append_document(entry(data), crate::Blob { digest, format: "CycloneDX 1.6".into(), bytes: bytes.clone() })
+        .await
+        .unwrap();
+    assert_eq!(appended.created, 2, "the document and idna are new, urllib3 merged");
+    assert_eq!(store.document_seq(&digest).await.unwrap(), Some(appended.seq));
+    assert_eq!(store.blob(&digest).await.unwrap(), Some(("CycloneDX 1.6".to_string(), bytes)));
     let entries: Vec<_> =
         store.entries(0, 1000).await.unwrap().iter().map(|e| e.decode().unwrap()).collect();
     let fresh = fx.sibling().await;

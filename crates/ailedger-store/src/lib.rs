@@ -61,6 +61,14 @@ pub struct NewEntry {
     pub data: EntryData,
 }
 
+/// Raw bytes of an ingested document, stored content-addressed with its entry.
+#[derive(Debug, Clone)]
+pub struct Blob {
+    pub digest: ailedger_core::Sha256Digest,
+    pub format: String,
+    pub bytes: Vec<u8>,
+}
+
 /// What [`Store::append`] assigned to one entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Appended {
@@ -70,6 +78,8 @@ pub struct Appended {
     pub leaf_hash: [u8; 32],
     /// Notes from applying the entry, e.g. an alias already held by another artifact.
     pub notes: Vec<String>,
+    /// How many of the entry's artifacts were new to the ledger.
+    pub created: usize,
 }
 
 fn hex_bytes<S: serde::Serializer>(b: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
@@ -135,6 +145,8 @@ pub struct DerivedDump {
     /// `(alias, artifact id, seq)`
     pub aliases: Vec<(String, String, u64)>,
     pub edges: Vec<EdgeRow>,
+    /// `(digest, seq, format)` of every ingested document.
+    pub documents: Vec<(String, u64, String)>,
 }
 
 /// Counts for sizing the graph index before loading it.
@@ -152,6 +164,14 @@ pub trait Store: log::LogStore + Send + Sync + Debug {
     /// Appends entries in one transaction; seq is gap-free and totally ordered even
     /// with several processes writing to one database.
     async fn append(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>>;
+    /// Appends one document entry and stores the document's raw bytes, in one transaction.
+    async fn append_document(&self, entry: NewEntry, blob: Blob) -> Result<Appended>;
+    /// The raw bytes and format of a stored document.
+    async fn blob(&self, digest: &ailedger_core::Sha256Digest) -> Result<Option<(String, Vec<u8>)>>;
+    /// The seq of the entry that ingested a document, if it was ingested.
+    async fn document_seq(&self, digest: &ailedger_core::Sha256Digest) -> Result<Option<u64>>;
+    /// A server setting; `init` is stored and returned when it is not set yet.
+    async fn setting(&self, name: &str, init: &str) -> Result<String>;
     /// The last committed seq (0 when empty).
     async fn head(&self) -> Result<u64>;
     async fn counts(&self) -> Result<Counts>;
@@ -191,21 +211,26 @@ pub trait Writer: Send {
     async fn edge_active(&mut self, e: &EdgeFact) -> Result<bool>;
     async fn start_edge(&mut self, e: &EdgeFact, seq: u64) -> Result<()>;
     async fn end_edge(&mut self, e: &EdgeFact, seq: u64) -> Result<()>;
+    /// Records that entry `seq` ingested a document (ignored if already recorded).
+    async fn record_document(&mut self, d: &ailedger_core::DocumentInfo, seq: u64) -> Result<()>;
 }
 
 /// Applies one entry: writes it and its derived rows through `w`. Returns notes.
 ///
 /// This is the only place that decides what an entry means for derived state.
-pub async fn apply(w: &mut dyn Writer, entry: &Entry) -> Result<(StoredEntry, Vec<String>)> {
+pub async fn apply(w: &mut dyn Writer, entry: &Entry) -> Result<Applied> {
     validate(&entry.data)?;
     let stored = StoredEntry::encode(entry)?;
     w.insert_entry(&stored).await?;
     let seq = entry.seq;
     let mut notes = Vec::new();
+    let mut created = 0;
     // Artifacts first, so that edges within one entry may refer to them.
     for op in entry.data.ops() {
         if let Op::Artifact(a) = op {
-            apply_artifact(w, a, seq, &mut notes).await?;
+            if apply_artifact(w, a, seq, &mut notes).await? {
+                created += 1;
+            }
         }
     }
     for id in entry.data.referenced_ids() {
@@ -216,6 +241,7 @@ pub async fn apply(w: &mut dyn Writer, entry: &Entry) -> Result<(StoredEntry, Ve
     for op in entry.data.ops() {
         match op {
             Op::Artifact(_) => {}
+            Op::Document(d) => w.record_document(d, seq).await?,
             Op::StartEdge(e) => {
                 if !w.edge_active(e).await? {
                     w.start_edge(e, seq).await?;
@@ -241,7 +267,16 @@ pub async fn apply(w: &mut dyn Writer, entry: &Entry) -> Result<(StoredEntry, Ve
             }
         }
     }
-    Ok((stored, notes))
+    Ok(Applied { stored, notes, created })
+}
+
+/// What [`apply`] did.
+#[derive(Debug)]
+pub struct Applied {
+    pub stored: StoredEntry,
+    pub notes: Vec<String>,
+    /// How many artifacts were new.
+    pub created: usize,
 }
 
 async fn apply_artifact(
@@ -249,8 +284,8 @@ async fn apply_artifact(
     a: &ArtifactFact,
     seq: u64,
     notes: &mut Vec<String>,
-) -> Result<()> {
-    match w.artifact_state(&a.id).await? {
+) -> Result<bool> {
+    let created = match w.artifact_state(&a.id).await? {
         None => {
             if let Some(owner) = w.alias_owner(&a.id).await? {
                 return Err(StoreError::Conflict(format!(
@@ -260,6 +295,7 @@ async fn apply_artifact(
             }
             w.insert_artifact(a, seq).await?;
             w.insert_alias(&a.id, &a.id, seq).await?;
+            true
         }
         Some((kind, mut attrs)) => {
             if kind != a.kind {
@@ -272,8 +308,9 @@ async fn apply_artifact(
                 }
             }
             w.touch_artifact(&a.id, changed.then_some(&attrs), seq).await?;
+            false
         }
-    }
+    };
     for alias in &a.aliases {
         match w.alias_owner(alias).await? {
             None => w.insert_alias(alias, &a.id, seq).await?,
@@ -281,7 +318,7 @@ async fn apply_artifact(
             Some(owner) => notes.push(format!("alias {alias} already names {owner}; not added to {}", a.id)),
         }
     }
-    Ok(())
+    Ok(created)
 }
 
 /// Rebuilds a graph index from a store.

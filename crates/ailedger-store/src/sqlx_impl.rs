@@ -170,6 +170,19 @@ macro_rules! sqlx_backend {
                 Ok(())
             }
 
+            async fn insert_documents(&mut self, rows: &[(String, u64, String)]) -> Result<()> {
+                for (digest, seq, format) in rows {
+                    sqlx::query("INSERT INTO documents (digest, seq, format) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING")
+                        .bind(digest)
+                        .bind(to_i64(*seq))
+                        .bind(format)
+                        .execute(&mut *self.conn)
+                        .await
+                        .map_err(db_err)?;
+                }
+                Ok(())
+            }
+
             async fn end_edges(&mut self, rows: &[(EdgeFact, u64)]) -> Result<()> {
                 for (e, seq) in rows {
                     sqlx::query("UPDATE edges SET until_seq = $1 WHERE src = $2 AND kind = $3 AND dst = $4 AND until_seq IS NULL")
@@ -215,19 +228,29 @@ macro_rules! sqlx_backend {
                 Ok((last + 1 - n, time_us))
             }
 
-            async fn append_in(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>> {
+            async fn append_in(&self, entries: Vec<NewEntry>, blob: Option<$crate::Blob>) -> Result<Vec<Appended>> {
                 if entries.is_empty() {
                     return Ok(vec![]);
                 }
                 let mut tx = self.begin_write().await?;
+                if let Some(b) = &blob {
+                    sqlx::query("INSERT INTO blobs (digest, format, size, bytes) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING")
+                        .bind(b.digest.to_string())
+                        .bind(&b.format)
+                        .bind(i64::try_from(b.bytes.len()).unwrap_or(i64::MAX))
+                        .bind(b.bytes.as_slice())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
                 let (first, time_us) = Self::reserve(&mut tx, entries.len() as u64, $crate::now_us()).await?;
                 let mut out = Vec::with_capacity(entries.len());
                 let mut w = $crate::cached::CachedWriter::new($writer { conn: &mut tx });
                 w.prefetch(entries.iter().map(|e| &e.data)).await?;
                 for (i, e) in entries.into_iter().enumerate() {
                     let entry = Entry { seq: first + i as u64, time_us, actor: e.actor, data: e.data };
-                    let (stored, notes) = $crate::apply(&mut w, &entry).await?;
-                    out.push(Appended { seq: stored.seq, time_us, leaf_hash: stored.leaf_hash, notes });
+                    let a = $crate::apply(&mut w, &entry).await?;
+                    out.push(Appended { seq: a.stored.seq, time_us, leaf_hash: a.stored.leaf_hash, notes: a.notes, created: a.created });
                 }
                 w.flush().await?;
                 let leaves: Vec<[u8; 32]> = out.iter().map(|a| a.leaf_hash).collect();
@@ -252,7 +275,7 @@ macro_rules! sqlx_backend {
                         .await
                         .map_err(db_err)?;
                     let mut w = $crate::cached::CachedWriter::new($writer { conn: &mut tx });
-                    let (stored, _) = $crate::apply(&mut w, &entry).await?;
+                    let stored = $crate::apply(&mut w, &entry).await?.stored;
                     w.flush().await?;
                     leaves.push(stored.leaf_hash);
                 }
@@ -429,7 +452,14 @@ macro_rules! sqlx_backend {
                     .iter()
                     .map(edge_row)
                     .collect::<Result<Vec<_>>>()?;
-                Ok(DerivedDump { artifacts, aliases, edges })
+                let documents = sqlx::query("SELECT digest, seq, format FROM documents ORDER BY digest")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?
+                    .iter()
+                    .map(|r| (r.get::<String, _>(0), to_u64(r.get::<i64, _>(1)), r.get::<String, _>(2)))
+                    .collect();
+                Ok(DerivedDump { artifacts, aliases, edges, documents })
             }
         }
 
@@ -449,7 +479,40 @@ macro_rules! sqlx_backend {
 
         #[async_trait::async_trait]
         impl $crate::Store for $store {
-            async fn append(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>> { self.append_in(entries).await }
+            async fn append(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>> { self.append_in(entries, None).await }
+            async fn append_document(&self, entry: NewEntry, blob: $crate::Blob) -> Result<Appended> {
+                let mut out = self.append_in(vec![entry], Some(blob)).await?;
+                out.pop().ok_or_else(|| StoreError::Backend("append returned nothing".into()))
+            }
+            async fn blob(&self, digest: &ailedger_core::Sha256Digest) -> Result<Option<(String, Vec<u8>)>> {
+                let row = sqlx::query("SELECT format, bytes FROM blobs WHERE digest = $1")
+                    .bind(digest.to_string())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(row.map(|r| (r.get(0), r.get(1))))
+            }
+            async fn setting(&self, name: &str, init: &str) -> Result<String> {
+                sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                    .bind(name)
+                    .bind(init)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(db_err)
+            }
+            async fn document_seq(&self, digest: &ailedger_core::Sha256Digest) -> Result<Option<u64>> {
+                let seq: Option<i64> = sqlx::query_scalar("SELECT seq FROM documents WHERE digest = $1")
+                    .bind(digest.to_string())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(seq.map(to_u64))
+            }
             async fn head(&self) -> Result<u64> { self.head_in().await }
             async fn counts(&self) -> Result<Counts> { self.counts_in().await }
             async fn entries(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>> { self.entries_in(after, limit).await }

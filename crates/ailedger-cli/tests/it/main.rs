@@ -280,3 +280,41 @@ fn registered_findings_show_in_impact() {
     let table = ok(&url, &["impact", "pkg:pypi/torch@2.4.1"]);
     assert!(table.contains("critical"), "{table}");
 }
+
+/// Documents go in as they are: detected, merged into the graph, kept by digest,
+/// recognised when sent again; bad ones are refused with the fault named.
+#[test]
+fn ingest_documents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = serve(&tmp.path().join("l.db").to_string_lossy());
+    let url = server.url.clone();
+    let juice = fixture("cyclonedx/examples-juice-shop-npm-bare-1.4.json");
+    let v = json(&url, &["ingest", juice.to_str().unwrap(), fixture("mcp/synthetic__risky_stdio.json").to_str().unwrap()]);
+    assert_eq!(v[0]["format"], "CycloneDX 1.4");
+    assert_eq!(v[0]["unchanged"], false);
+    assert_eq!(v[0]["added"], v[0]["artifacts"]);
+    assert!(v[1]["findings"].as_array().unwrap().iter().any(|f| f["severity"] == "critical"));
+    // Same bytes again: recognised, nothing recorded.
+    let before = head(&url);
+    let again = json(&url, &["ingest", juice.to_str().unwrap()]);
+    assert_eq!(again[0]["unchanged"], true);
+    assert_eq!(head(&url), before);
+    // The raw document comes back byte for byte.
+    let digest = v[0]["digest"].as_str().unwrap();
+    let raw = Command::new("curl").args(["-sf", &format!("{url}/v1/documents/{digest}")]).output().unwrap();
+    assert_eq!(raw.stdout, std::fs::read(&juice).unwrap());
+    // The blast radius runs through what the BOM said.
+    let imp = json(&url, &["impact", "pkg:npm/lodash@2.4.2"]);
+    assert!(imp["hits"].as_array().unwrap().iter().any(|h| h["id"] == "pkg:npm/sanitize-html@1.4.2"), "{imp}");
+    // Bad documents: exit 2, the file and the fault named, nothing recorded.
+    for (rel, want) in [
+        ("cyclonedx/spec-invalid-dependency-1.6.json", "/dependencies/0"),
+        ("cyclonedx/examples-mlbom-hf-bert-base-cased-TRAILING-COMMA-invalid-json-1.6.json", "line"),
+    ] {
+        let out = cli(&url, &["ingest", fixture(rel).to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{rel}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(rel.rsplit('/').next().unwrap()) && err.contains(want), "{rel}: {err}");
+    }
+    assert_eq!(head(&url), before);
+}

@@ -1,0 +1,107 @@
+//! `ailedger ingest`: send documents (SBOMs, lockfiles, MCP configs) to the server as
+//! they are, following `-r`/`-c` includes of requirements files.
+
+use std::{
+    collections::BTreeSet,
+    path::{Path, PathBuf},
+};
+
+use ailedger_server::documents::IngestView;
+use clap::Args;
+
+use crate::{Ctx, Format, client::UserError, output};
+
+/// Ingest supply-chain documents as they are: CycloneDX 1.2–1.7 (JSON or XML), SPDX 2.2/2.3
+/// and 3.0, requirements.txt / pip freeze (with their -r includes), poetry.lock, uv.lock,
+/// Pipfile.lock, package-lock.json, Cargo.lock, and MCP client configs (Claude Desktop,
+/// Cursor, VS Code, Claude Code, opencode). The format is detected from the content. Each
+/// document becomes one ledger entry; its raw bytes stay retrievable by digest. The same
+/// bytes ingested again are recognised and record nothing.
+///
+/// Example: ailedger ingest sbom.cdx.json requirements.txt ~/.cursor/mcp.json
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// The documents.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+impl IngestArgs {
+    pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
+        let mut queue: Vec<PathBuf> = self.files.clone();
+        queue.reverse();
+        let mut seen = BTreeSet::new();
+        let mut views = Vec::new();
+        let mut failed = Vec::new();
+        while let Some(path) = queue.pop() {
+            let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            if !seen.insert(key) {
+                continue;
+            }
+            match ingest_one(ctx, &path).await {
+                Ok(v) => {
+                    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                    for inc in v.includes.iter().rev() {
+                        queue.push(base.join(inc));
+                    }
+                    if ctx.format != Format::Json {
+                        print_summary(&path, &v);
+                    }
+                    views.push(v);
+                }
+                // The server being down ends the run; a bad document does not stop the others.
+                Err(e) if e.downcast_ref::<UserError>().is_none() => return Err(e),
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    failed.push(path.display().to_string());
+                }
+            }
+        }
+        if ctx.format == Format::Json {
+            output::json(&views)?;
+        }
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(UserError(format!("{} of the documents were not ingested: {}", failed.len(), failed.join(", "))).into())
+        }
+    }
+}
+
+async fn ingest_one(ctx: &Ctx, path: &Path) -> anyhow::Result<IngestView> {
+    let bytes = std::fs::read(path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("document").to_owned();
+    ctx.client
+        .post_bytes("/v1/documents", &[("name", &name)], bytes)
+        .await
+        .map_err(|e| match e.downcast::<UserError>() {
+            Ok(u) => UserError(format!("{}: {}", path.display(), u.0.trim_start_matches(&format!("{name}: ")))).into(),
+            Err(e) => e,
+        })
+}
+
+fn print_summary(path: &Path, v: &IngestView) {
+    if v.unchanged {
+        println!("{}: unchanged ({} already ingested by entry {})", path.display(), v.digest, v.seq);
+        return;
+    }
+    println!(
+        "{}: {} → entry {}: {} artifacts ({} added, {} merged), {} edges, {} warnings, {} findings",
+        path.display(),
+        v.format,
+        v.seq,
+        v.artifacts,
+        v.added,
+        v.merged,
+        v.edges,
+        v.warnings.len(),
+        v.findings.len()
+    );
+    for w in &v.warnings {
+        println!("  warning: {w}");
+    }
+    for f in &v.findings {
+        println!("  {} {} {}", f.severity, f.code, f.message);
+    }
+    println!("  raw document: {}", v.digest);
+}

@@ -1,0 +1,193 @@
+//! Document ingest: `POST /v1/documents` takes an SBOM, lockfile or MCP config as it is,
+//! detects its format from its content, stores the raw bytes content-addressed, runs the
+//! same inspection `ailedger inspect` runs, and appends one `document` entry that merges
+//! what the document says into the graph. `GET /v1/documents/{digest}` returns the bytes.
+
+use ailedger_core::{ArtifactFact, DocumentInfo, EntryData, Finding, Sha256Digest};
+use ailedger_formats::{Format, Options};
+use ailedger_store::{Blob, NewEntry};
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, header},
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{ApiError, ApiQuery, AppState, actor};
+
+/// Largest document accepted.
+pub const MAX_DOCUMENT: usize = 512 * 1024 * 1024;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IngestQuery {
+    /// The name the document was submitted under (a file name), recorded in the entry.
+    name: Option<String>,
+}
+
+/// What ingesting one document did.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IngestView {
+    /// `sha256:<hex>` of the raw bytes; `GET /v1/documents/{digest}` returns them.
+    pub digest: String,
+    pub format: String,
+    /// The entry that ingested it.
+    pub seq: u64,
+    /// True when the same bytes were ingested before: nothing new was recorded.
+    pub unchanged: bool,
+    /// Artifacts the document names (itself included).
+    pub artifacts: usize,
+    /// Of those, how many were new to the ledger (the rest merged into known ones).
+    pub added: usize,
+    pub merged: usize,
+    pub edges: usize,
+    pub warnings: Vec<String>,
+    /// Inspection findings recorded on the document and its packages.
+    #[schema(value_type = Vec<Object>)]
+    pub findings: Vec<Finding>,
+    /// `-r`/`-c` includes of a requirements file, for the client to ingest too.
+    pub includes: Vec<String>,
+}
+
+async fn salt(state: &AppState) -> Result<[u8; 32], ApiError> {
+    let mut fresh = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut fresh)
+        .map_err(|_| ApiError::Internal("no randomness for the secret salt".into()))?;
+    let stored = state.store.setting("secret_salt", &hex::encode(fresh)).await?;
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(stored.trim(), &mut out).map_err(|e| ApiError::Internal(format!("stored secret salt: {e}")))?;
+    Ok(out)
+}
+
+/// Inspection of what a document names: config-level checks on the document, typosquat
+/// checks on each package.
+fn inspect(name: &str, format: &Format, bytes: &[u8], doc: &mut ailedger_formats::Document) -> Vec<Finding> {
+    let mut all = Vec::new();
+    let doc_findings = match format {
+        Format::McpConfig { .. } => ailedger_inspect::inspect_mcp_config(name, bytes).unwrap_or_default(),
+        Format::RequirementsTxt | Format::PipFreeze => {
+            ailedger_inspect::inspect_requirements(name, &String::from_utf8_lossy(bytes))
+        }
+        _ => Vec::new(),
+    };
+    attach(&mut doc.document, &doc_findings);
+    all.extend(doc_findings);
+    for a in &mut doc.artifacts {
+        let Ok(ailedger_core::Ref::Purl(p)) = a.id.parse::<ailedger_core::Ref>() else { continue };
+        let eco = match p.ty() {
+            "pypi" => "pypi",
+            "npm" => "npm",
+            _ => continue,
+        };
+        let findings = ailedger_inspect::check_package_name(eco, &p.full_name());
+        attach(a, &findings);
+        all.extend(findings);
+    }
+    all
+}
+
+fn attach(a: &mut ArtifactFact, findings: &[Finding]) {
+    if !findings.is_empty() {
+        if let Ok(v) = serde_json::to_value(findings) {
+            a.attrs.insert("findings".into(), v);
+        }
+    }
+}
+
+/// Ingest a document: CycloneDX 1.2–1.7 (JSON, XML), SPDX 2.2/2.3 and 3.0, a lockfile
+/// (requirements.txt, pip freeze, poetry.lock, uv.lock, Pipfile.lock, package-lock.json,
+/// Cargo.lock) or an MCP client config. The format is detected from the content.
+#[utoipa::path(post, path = "/v1/documents", params(IngestQuery),
+    request_body(content = String, description = "the document's raw bytes", content_type = "application/octet-stream"),
+    responses((status = 200, body = IngestView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn ingest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<IngestQuery>,
+    body: Bytes,
+) -> Result<Json<IngestView>, ApiError> {
+    let actor = actor(&headers)?;
+    let label = q.name.clone().unwrap_or_else(|| "document".into());
+    if body.is_empty() {
+        return Err(ApiError::Invalid(format!("{label}: the document is empty")));
+    }
+    let digest = Sha256Digest::of(&body);
+    if let Some(seq) = state.store.document_seq(&digest).await? {
+        let format = state.store.blob(&digest).await?.map(|(f, _)| f).unwrap_or_default();
+        return Ok(Json(IngestView {
+            digest: digest.to_string(),
+            format,
+            seq,
+            unchanged: true,
+            artifacts: 0,
+            added: 0,
+            merged: 0,
+            edges: 0,
+            warnings: vec![],
+            findings: vec![],
+            includes: vec![],
+        }));
+    }
+    let opts = Options::new(salt(&state).await?);
+    let bytes = body.clone();
+    let name = label.clone();
+    let (doc, findings) = tokio::task::spawn_blocking(move || {
+        let mut doc = ailedger_formats::parse(&bytes, &opts).map_err(|e| ApiError::Invalid(format!("{name}: {e}")))?;
+        let format = doc.format.clone();
+        let findings = inspect(&name, &format, &bytes, &mut doc);
+        Ok::<_, ApiError>((doc, findings))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("parser task: {e}")))??;
+    let format = doc.format.to_string();
+    let warnings: Vec<String> = doc.warnings.iter().map(|w| format!("{}: {}", w.pointer, w.message)).collect();
+    let mut artifacts = Vec::with_capacity(doc.artifacts.len() + 1);
+    artifacts.push(doc.document);
+    artifacts.extend(doc.artifacts);
+    let (n_artifacts, n_edges) = (artifacts.len(), doc.edges.len());
+    let data = EntryData::Document {
+        document: DocumentInfo { digest, format: format.clone(), size: body.len() as u64, name: q.name },
+        artifacts,
+        edges: doc.edges,
+        warnings: warnings.clone(),
+    };
+    let appended = state
+        .store
+        .append_document(NewEntry { actor, data }, Blob { digest, format: format.clone(), bytes: body.to_vec() })
+        .await?;
+    state.sync_index().await?;
+    Ok(Json(IngestView {
+        digest: digest.to_string(),
+        format,
+        seq: appended.seq,
+        unchanged: false,
+        artifacts: n_artifacts,
+        added: appended.created,
+        merged: n_artifacts - appended.created,
+        edges: n_edges,
+        warnings,
+        findings,
+        includes: doc.includes,
+    }))
+}
+
+/// The raw bytes of an ingested document.
+#[utoipa::path(get, path = "/v1/documents/{digest}", params(("digest" = String, Path, description = "sha256:<hex>")),
+    responses((status = 200, description = "the document as ingested"), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn document(State(state): State<AppState>, Path(digest): Path<String>) -> Result<Response, ApiError> {
+    let d: Sha256Digest = digest.parse()?;
+    let Some((format, bytes)) = state.store.blob(&d).await? else {
+        return Err(ApiError::NotFound(format!("no document {d}")));
+    };
+    let ctype = if format.contains("XML") {
+        "application/xml"
+    } else if format.starts_with("CycloneDX") || format.starts_with("SPDX") || format.contains("MCP") || format.contains("json") || format.contains("Pipfile") || format.contains("package-lock") {
+        "application/json"
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    Ok(([(header::CONTENT_TYPE, ctype)], bytes).into_response())
+}
