@@ -107,12 +107,12 @@ impl EntryData {
 
     /// Every artifact id this entry refers to without declaring it; they must exist.
     pub fn referenced_ids(&self) -> Vec<&str> {
-        let declared: Vec<&str> = match self {
+        let declared: std::collections::HashSet<&str> = match self {
             EntryData::Register { artifacts, .. } | EntryData::Document { artifacts, .. } => {
                 artifacts.iter().map(|a| a.id.as_str()).collect()
             }
-            EntryData::Deploy { deployment, .. } => vec![deployment.id.as_str()],
-            _ => vec![],
+            EntryData::Deploy { deployment, .. } => [deployment.id.as_str()].into(),
+            _ => Default::default(),
         };
         let mut out: Vec<&str> = match self {
             EntryData::Register { edges, .. }
@@ -123,9 +123,9 @@ impl EntryData {
             }
             EntryData::Deploy { uses, .. } => uses.iter().map(String::as_str).collect(),
         };
-        out.retain(|id| !declared.contains(id));
         out.sort_unstable();
         out.dedup();
+        out.retain(|id| !declared.contains(id));
         out
     }
 }
@@ -241,55 +241,61 @@ impl Entry {
 
 /// Checks what every entry must satisfy before it is written.
 pub fn validate(data: &EntryData) -> Result<(), Error> {
-    let check_id = |id: &str| -> Result<(), Error> {
-        let r: crate::Ref = id.parse()?;
-        if r.to_string() != id {
-            return Err(Error::Entry(format!("artifact id {id:?} is not canonical (expected {r})")));
-        }
-        Ok(())
-    };
     let facts: Vec<&ArtifactFact> = match data {
         EntryData::Register { artifacts, .. } | EntryData::Document { artifacts, .. } => artifacts.iter().collect(),
         EntryData::Deploy { deployment, .. } => vec![deployment],
         _ => vec![],
     };
-    for a in facts {
-        check_id(&a.id)?;
-        for alias in &a.aliases {
-            check_id(alias)?;
+    let edges: &[EdgeFact] = match data {
+        EntryData::Register { edges, .. }
+        | EntryData::Document { edges, .. }
+        | EntryData::Link { edges }
+        | EntryData::Unlink { edges } => edges,
+        EntryData::Deploy { .. } => &[],
+    };
+    // Every id once (edge endpoints repeat), in a stable order so the first bad one is named.
+    let mut ids: Vec<&str> = Vec::new();
+    for a in &facts {
+        ids.push(&a.id);
+        ids.extend(a.aliases.iter().map(String::as_str));
+    }
+    ids.extend(edges.iter().flat_map(|e| [e.from.as_str(), e.to.as_str()]));
+    if let EntryData::Deploy { uses, .. } = data {
+        ids.extend(uses.iter().map(String::as_str));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    for id in ids {
+        if !seen.insert(id) {
+            continue;
         }
+        let r: crate::Ref = id.parse()?;
+        if r.to_string() != id {
+            return Err(Error::Entry(format!("artifact id {id:?} is not canonical (expected {r})")));
+        }
+    }
+    for a in &facts {
         if let Some(k) = a.id.parse::<crate::Ref>()?.implied_kind() {
             if k != a.kind {
                 return Err(Error::Entry(format!("{} is named as a {k} but declared a {}", a.id, a.kind)));
             }
         }
     }
-    if let EntryData::Document { document, artifacts, .. } = data {
-        if artifacts.first().map(|a| a.id.as_str()) != Some(document.digest.to_string().as_str()) {
-            return Err(Error::Entry(format!("the first artifact of a document entry must be the document {}", document.digest)));
-        }
+    if let Some(e) = edges.iter().find(|e| e.from == e.to) {
+        return Err(Error::Entry(format!("edge from {} to itself", e.from)));
     }
     match data {
-        EntryData::Register { edges, .. }
-        | EntryData::Document { edges, .. }
-        | EntryData::Link { edges }
-        | EntryData::Unlink { edges } => {
-            for e in edges {
-                check_id(&e.from)?;
-                check_id(&e.to)?;
-                if e.from == e.to {
-                    return Err(Error::Entry(format!("edge from {} to itself", e.from)));
-                }
+        EntryData::Document { document, artifacts, .. } => {
+            if artifacts.first().map(|a| a.id.as_str()) != Some(document.digest.to_string().as_str()) {
+                return Err(Error::Entry(format!(
+                    "the first artifact of a document entry must be the document {}",
+                    document.digest
+                )));
             }
         }
-        EntryData::Deploy { deployment, uses } => {
-            if deployment.kind != ArtifactKind::Deployment {
-                return Err(Error::Entry(format!("{} is not a deployment", deployment.id)));
-            }
-            for u in uses {
-                check_id(u)?;
-            }
+        EntryData::Deploy { deployment, .. } if deployment.kind != ArtifactKind::Deployment => {
+            return Err(Error::Entry(format!("{} is not a deployment", deployment.id)));
         }
+        _ => {}
     }
     Ok(())
 }

@@ -18,7 +18,61 @@ const MIN_TARGET_LEN: usize = 5;
 
 struct List {
     all: HashSet<String>,
-    targets: Vec<String>,
+    /// Typosquat targets in popularity order.
+    ranked: Vec<String>,
+    targets: HashSet<String>,
+    /// Indexes of `ranked` that find every target `typo_kind` can accept without
+    /// comparing a candidate with the whole list: by each name and its one-character
+    /// deletions (omitted, inserted, substituted and swapped characters all share one),
+    /// by confusable-folded name (several confusable characters), by letters without
+    /// separators (separator changes) and by sorted words (swapped words).
+    by_del: std::collections::HashMap<String, Vec<usize>>,
+    by_fold: std::collections::HashMap<String, Vec<usize>>,
+    by_letters: std::collections::HashMap<String, Vec<usize>>,
+    by_words: std::collections::HashMap<String, Vec<usize>>,
+}
+
+/// The name and every string made by deleting one of its characters.
+fn deletions(s: &str) -> Vec<String> {
+    let mut out = vec![s.to_owned()];
+    for (i, c) in s.char_indices() {
+        let mut d = String::with_capacity(s.len());
+        d.push_str(&s[..i]);
+        d.push_str(&s[i + c.len_utf8()..]);
+        out.push(d);
+    }
+    out
+}
+
+/// Each byte replaced by the first member of its confusable group.
+fn fold_key(s: &str) -> String {
+    s.bytes()
+        .map(|b| CONFUSABLE_GROUPS.iter().find(|g| g.contains(&b)).map_or(b, |g| g[0]) as char)
+        .collect()
+}
+
+fn letters_key(s: &str) -> String {
+    s.chars().filter(|c| !matches!(c, '-' | '_' | '.')).collect()
+}
+
+fn words_key(s: &str) -> String {
+    sorted_words(s).join("-")
+}
+
+impl List {
+    /// Ranks of the targets a candidate could be a typosquat of, most popular first.
+    fn candidates(&self, norm: &str) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        for d in deletions(norm) {
+            out.extend(self.by_del.get(&d).map(Vec::as_slice).unwrap_or_default());
+        }
+        out.extend(self.by_fold.get(&fold_key(norm)).map(Vec::as_slice).unwrap_or_default());
+        out.extend(self.by_letters.get(&letters_key(norm)).map(Vec::as_slice).unwrap_or_default());
+        out.extend(self.by_words.get(&words_key(norm)).map(Vec::as_slice).unwrap_or_default());
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 fn load(text: &str, norm: fn(&str) -> String) -> List {
@@ -27,15 +81,35 @@ fn load(text: &str, norm: fn(&str) -> String) -> List {
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(norm)
         .collect();
-    let targets = names
+    let targets: Vec<String> = names
         .iter()
         .take(TARGETS)
         .filter(|n| n.len() >= MIN_TARGET_LEN)
         .cloned()
         .collect();
+    let mut by_del: std::collections::HashMap<String, Vec<usize>> = Default::default();
+    let mut by_fold: std::collections::HashMap<String, Vec<usize>> = Default::default();
+    let mut by_letters: std::collections::HashMap<String, Vec<usize>> = Default::default();
+    let mut by_words: std::collections::HashMap<String, Vec<usize>> = Default::default();
+    for (rank, t) in targets.iter().enumerate() {
+        for d in deletions(t) {
+            let ranks = by_del.entry(d).or_default();
+            if ranks.last() != Some(&rank) {
+                ranks.push(rank);
+            }
+        }
+        by_fold.entry(fold_key(t)).or_default().push(rank);
+        by_letters.entry(letters_key(t)).or_default().push(rank);
+        by_words.entry(words_key(t)).or_default().push(rank);
+    }
     List {
         all: names.into_iter().collect(),
-        targets,
+        targets: targets.iter().cloned().collect(),
+        ranked: targets,
+        by_del,
+        by_fold,
+        by_letters,
+        by_words,
     }
 }
 
@@ -75,11 +149,13 @@ fn is_one_omitted(short: &[u8], long: &[u8]) -> bool {
     short.get(i..) == long.get(i + 1..)
 }
 
+/// Characters that pass for one another in a package name.
+const CONFUSABLE_GROUPS: &[&[u8]] = &[
+    b"l1i", b"o0", b"s5", b"z2", b"b8", b"g9q", b"a4", b"e3", b"t7", b"-_.",
+];
+
 fn confusable(a: u8, b: u8) -> bool {
-    const GROUPS: &[&[u8]] = &[
-        b"l1i", b"o0", b"s5", b"z2", b"b8", b"g9q", b"a4", b"e3", b"t7", b"-_.",
-    ];
-    GROUPS.iter().any(|g| g.contains(&a) && g.contains(&b))
+    CONFUSABLE_GROUPS.iter().any(|g| g.contains(&a) && g.contains(&b))
 }
 
 const KEYBOARD: &[&[u8]] = &[b"1234567890-", b"qwertyuiop", b"asdfghjkl", b"zxcvbnm"];
@@ -202,16 +278,11 @@ pub(crate) fn check_into(ecosystem: &str, name: &str, sink: &mut Sink, offset: O
     if norm.is_empty() || list.all.contains(&norm) {
         return;
     }
-    let mut hit: Option<(String, &'static str)> = None;
-    for t in &list.targets {
-        if t.len().abs_diff(norm.len()) > 1 {
-            continue;
-        }
-        if let Some(kind) = typo_kind(&norm, t) {
-            hit = Some((t.clone(), kind));
-            break;
-        }
-    }
+    // The most popular target it imitates.
+    let mut hit: Option<(String, &'static str)> = list.candidates(&norm).into_iter().find_map(|rank| {
+        let t = list.ranked.get(rank)?;
+        typo_kind(&norm, t).map(|kind| (t.clone(), kind))
+    });
     if hit.is_none() {
         for a in affixes {
             let stripped = if a.starts_with('-') || a.starts_with('.') {
@@ -223,7 +294,7 @@ pub(crate) fn check_into(ecosystem: &str, name: &str, sink: &mut Sink, offset: O
             };
             if let Some(s) = stripped
                 && s.len() >= MIN_TARGET_LEN
-                && list.targets.iter().any(|t| t == s)
+                && list.targets.contains(s)
             {
                 hit = Some((s.to_string(), "added prefix or suffix"));
                 break;

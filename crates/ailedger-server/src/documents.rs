@@ -131,6 +131,7 @@ pub(crate) async fn ingest(
             includes: vec![],
         }));
     }
+    let started = std::time::Instant::now();
     let opts = Options::new(salt(&state).await?);
     let bytes = body.clone();
     let name = label.clone();
@@ -154,11 +155,19 @@ pub(crate) async fn ingest(
         edges: doc.edges,
         warnings: warnings.clone(),
     };
+    let parsed_at = started.elapsed();
     let appended = state
         .store
         .append_document(NewEntry { actor, data }, Blob { digest, format: format.clone(), bytes: body.to_vec() })
         .await?;
+    let appended_at = started.elapsed();
     state.sync_index().await?;
+    tracing::debug!(
+        parse_inspect_ms = parsed_at.as_millis() as u64,
+        append_ms = (appended_at - parsed_at).as_millis() as u64,
+        sync_ms = (started.elapsed() - appended_at).as_millis() as u64,
+        "ingest"
+    );
     Ok(Json(IngestView {
         digest: digest.to_string(),
         format,

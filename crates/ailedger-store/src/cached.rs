@@ -172,7 +172,9 @@ impl<B: Bulk> CachedWriter<B> {
     }
 
     async fn targets(&mut self, from: &str, edge: EdgeKind) -> Result<&mut BTreeSet<String>> {
-        self.load_edges(&[from]).await?;
+        if !self.edges.contains_key(from) {
+            self.load_edges(&[from]).await?;
+        }
         Ok(self.edges.entry(from.to_owned()).or_default().entry(edge).or_default())
     }
 
@@ -216,6 +218,14 @@ impl<B: Bulk> Writer for CachedWriter<B> {
     async fn artifact_state(&mut self, id: &str) -> Result<Option<(ArtifactKind, Map<String, Value>)>> {
         self.load_artifacts(&[id]).await?;
         Ok(self.artifacts.get(id).and_then(|s| s.as_ref()).map(|s| (s.kind, s.attrs.clone())))
+    }
+
+    async fn artifact_exists(&mut self, id: &str) -> Result<bool> {
+        if let Some(known) = self.artifacts.get(id) {
+            return Ok(known.is_some());
+        }
+        self.load_artifacts(&[id]).await?;
+        Ok(matches!(self.artifacts.get(id), Some(Some(_))))
     }
 
     async fn insert_artifact(&mut self, a: &ArtifactFact, seq: u64) -> Result<()> {

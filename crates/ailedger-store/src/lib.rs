@@ -201,6 +201,10 @@ pub trait Writer: Send {
     async fn insert_entry(&mut self, e: &StoredEntry) -> Result<()>;
     /// Kind and attributes of an existing artifact.
     async fn artifact_state(&mut self, id: &str) -> Result<Option<(ArtifactKind, Map<String, Value>)>>;
+    /// Whether an artifact exists (cheaper than [`Writer::artifact_state`]).
+    async fn artifact_exists(&mut self, id: &str) -> Result<bool> {
+        Ok(self.artifact_state(id).await?.is_some())
+    }
     async fn insert_artifact(&mut self, a: &ArtifactFact, seq: u64) -> Result<()>;
     async fn touch_artifact(&mut self, id: &str, attrs: Option<&Map<String, Value>>, seq: u64) -> Result<()>;
     /// The artifact an alias names, if any.
@@ -234,7 +238,7 @@ pub async fn apply(w: &mut dyn Writer, entry: &Entry) -> Result<Applied> {
         }
     }
     for id in entry.data.referenced_ids() {
-        if w.artifact_state(id).await?.is_none() {
+        if !w.artifact_exists(id).await? {
             return Err(StoreError::UnknownArtifact(id.to_owned()));
         }
     }
