@@ -375,7 +375,7 @@ async fn checkpoint(ctx: &Ctx, args: &StateArgs) -> anyhow::Result<()> {
             "{}",
             json!({"origin": cp.origin, "size": cp.size, "root": hex::encode(cp.root), "note": note, "previous_size": seen})
         ),
-        Format::Table => {
+        Format::Table | Format::Sarif => {
             print!("{note}");
             eprintln!(
                 "verified: signed by {}; {}",
@@ -417,7 +417,7 @@ async fn prove(ctx: &Ctx, args: &ProveArgs) -> anyhow::Result<()> {
         .map_err(|e| failed(format!("seq {}: entry body: {e}", args.seq)))?;
     match ctx.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&proof)?),
-        Format::Table => {
+        Format::Table | Format::Sarif => {
             println!(
                 "seq {} is in checkpoint {} of {} (root {})",
                 proof.seq,
@@ -666,23 +666,34 @@ async fn verify(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<()> {
         }
     }
 
-    // Stream the entries: recompute each leaf, compare with both stored copies.
-    let mut after = 0u64;
+    // Stream the entries: recompute each leaf, compare with both stored copies. Bodies
+    // are decoded and hashed on all cores while the next page is read.
     let mut first_problem: Option<anyhow::Error> = None;
-    'pages: loop {
-        let page = source.page(after).await?;
-        let Some(last) = page.entries.last().map(|e| e.seq) else {
-            break;
-        };
-        for e in &page.entries {
-            if let Err(err) = e.decode() {
+    let mut page = source.page(0).await?;
+    'pages: while let Some(last) = page.entries.last().map(|e| e.seq) {
+        let checking = tokio::task::spawn_blocking(move || {
+            use rayon::prelude::*;
+            let checks: Vec<(Option<String>, Hash)> = page
+                .entries
+                .par_iter()
+                .map(|e| {
+                    (
+                        e.decode().err().map(|err| err.to_string()),
+                        ailedger_log::leaf_hash(&e.body),
+                    )
+                })
+                .collect();
+            (page, checks)
+        });
+        let (next, checked) = tokio::join!(source.page(last), checking);
+        let (page_done, checks) = checked.context("checking a page of entries")?;
+        for (e, (bad, recomputed)) in page_done.entries.iter().zip(checks) {
+            if let Some(err) = bad {
                 first_problem
                     .get_or_insert_with(|| failed(format!("first bad seq {}: {err}", e.seq)));
             }
-            let recomputed = ailedger_log::leaf_hash(&e.body);
-            let tree = page.tree_leaves.get(&e.seq).copied();
-            let step = match tree {
-                Some(t) => audit.push_checked(e.seq, &recomputed, &t),
+            let step = match page_done.tree_leaves.get(&e.seq) {
+                Some(t) => audit.push_checked(e.seq, &recomputed, t),
                 None => {
                     first_problem.get_or_insert_with(|| {
                         failed(format!(
@@ -701,10 +712,10 @@ async fn verify(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<()> {
                 }
             }
         }
-        if last <= after {
+        page = next?;
+        if page.entries.first().is_some_and(|e| e.seq <= last) {
             break;
         }
-        after = last;
     }
     if let Some(p) = first_problem {
         return Err(p);
@@ -737,7 +748,7 @@ async fn verify(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<()> {
                 "seconds": started.elapsed().as_secs_f64(),
             })
         ),
-        Format::Table => {
+        Format::Table | Format::Sarif => {
             println!(
                 "verified {} entries against {} signed checkpoints of {}",
                 summary.size, summary.checkpoints_verified, latest.origin

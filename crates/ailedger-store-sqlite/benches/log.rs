@@ -213,19 +213,49 @@ async fn bench_verify() {
             .expect_checkpoint(&Checkpoint::open(&cp.note, &verifier).unwrap())
             .unwrap();
     }
-    let mut after = 0;
-    loop {
-        let page = store.entries(after, 10_000).await.unwrap();
-        let Some(last) = page.last().map(|e| e.seq) else {
-            break;
-        };
-        let leaves = store.log_leaves(after, page.len() as u32).await.unwrap();
-        for (e, (seq, tree)) in page.iter().zip(&leaves) {
-            assert_eq!(e.seq, *seq);
-            e.decode().unwrap();
-            audit.push_body(e.seq, &e.body, tree).unwrap();
+    // Pages are decoded and hashed on all cores while the next page is read, as the CLI does.
+    let store = std::sync::Arc::new(store);
+    let read = |after: u64| {
+        let store = store.clone();
+        async move {
+            let page = store.entries(after, 10_000).await.unwrap();
+            let leaves = store
+                .log_leaves(after, page.len().max(1) as u32)
+                .await
+                .unwrap();
+            (page, leaves)
         }
-        after = last;
+    };
+    let mut page = read(0).await;
+    while let Some(last) = page.0.last().map(|e| e.seq) {
+        let checking = tokio::task::spawn_blocking(move || {
+            let (entries, leaves) = page;
+            let half = entries.len().div_ceil(2);
+            let hashes: Vec<[u8; 32]> = std::thread::scope(|s| {
+                let parts: Vec<_> = entries
+                    .chunks(half.max(1))
+                    .map(|c| {
+                        s.spawn(move || {
+                            c.iter()
+                                .map(|e| {
+                                    e.decode().unwrap();
+                                    ailedger_log::leaf_hash(&e.body)
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                parts.into_iter().flat_map(|p| p.join().unwrap()).collect()
+            });
+            (entries, leaves, hashes)
+        });
+        let (next, done) = tokio::join!(read(last), checking);
+        let (entries, leaves, hashes) = done.unwrap();
+        for ((e, (seq, tree)), h) in entries.iter().zip(&leaves).zip(&hashes) {
+            assert_eq!(e.seq, *seq);
+            audit.push_checked(e.seq, h, tree).unwrap();
+        }
+        page = next;
     }
     let summary = audit.finish().unwrap();
     assert_eq!(summary.size, n);
