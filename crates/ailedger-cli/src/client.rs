@@ -29,14 +29,24 @@ impl Client {
         let actor = actor.map(str::to_owned).unwrap_or_else(default_actor);
         let base = base.trim_end_matches('/').to_owned();
         // A proxy configured for the outside world must not capture loopback traffic.
-        let loopback = ["http://127.", "http://localhost", "http://[::1]"].iter().any(|p| base.starts_with(p));
+        let loopback = ["http://127.", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|p| base.starts_with(p));
         let builder = reqwest::Client::builder();
-        let builder = if loopback { builder.no_proxy() } else { builder };
+        let builder = if loopback {
+            builder.no_proxy()
+        } else {
+            builder
+        };
         let http = builder.build().unwrap_or_default();
         Self { base, actor, http }
     }
 
-    pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> anyhow::Result<T> {
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> anyhow::Result<T> {
         let req = self.http.get(format!("{}{path}", self.base)).query(query);
         self.send(req).await
     }
@@ -55,10 +65,17 @@ impl Client {
 
     async fn send_raw(&self, req: reqwest::RequestBuilder) -> anyhow::Result<TextBody> {
         let resp = req.send().await.map_err(|e| {
-            Unavailable(format!("cannot reach the ailedger server at {} ({})", self.base, root_cause(&e)))
+            Unavailable(format!(
+                "cannot reach the ailedger server at {} ({})",
+                self.base,
+                root_cause(&e)
+            ))
         })?;
         let status = resp.status();
-        let text = resp.text().await.map_err(|e| Unavailable(format!("reading the answer: {e}")))?;
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| Unavailable(format!("reading the answer: {e}")))?;
         if status.is_success() {
             return Ok(TextBody(text));
         }
@@ -73,13 +90,26 @@ impl Client {
         }
     }
 
-    pub async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> anyhow::Result<T> {
-        let req = self.http.post(format!("{}{path}", self.base)).header(ACTOR_HEADER, &self.actor).json(body);
+    pub async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> anyhow::Result<T> {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(ACTOR_HEADER, &self.actor)
+            .json(body);
         self.send(req).await
     }
 
     /// Posts raw bytes (a document) with query parameters.
-    pub async fn post_bytes<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)], body: Vec<u8>) -> anyhow::Result<T> {
+    pub async fn post_bytes<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> anyhow::Result<T> {
         let req = self
             .http
             .post(format!("{}{path}", self.base))
@@ -99,10 +129,14 @@ impl Client {
             ))
         })?;
         let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| Unavailable(format!("reading the answer: {e}")))?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Unavailable(format!("reading the answer: {e}")))?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| Unavailable(format!("unexpected answer from {}: {e}", self.base)).into());
+            return serde_json::from_slice(&bytes).map_err(|e| {
+                Unavailable(format!("unexpected answer from {}: {e}", self.base)).into()
+            });
         }
         let detail = serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
@@ -126,10 +160,16 @@ fn root_cause(e: &dyn std::error::Error) -> String {
 
 /// `$USER@$HOSTNAME`, or what of it is known.
 pub fn default_actor() -> String {
-    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
     let host = std::env::var("HOSTNAME")
         .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_owned()))
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|s| s.trim().to_owned())
+        })
         .filter(|h| !h.is_empty());
     match host {
         Some(h) => format!("{user}@{h}"),

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use ailedger_core::{ArtifactKind, EdgeKind, Ref, manifest::Manifest};
 use ailedger_server::{
-    ArtifactInput, ArtifactView, DeployRequest, EdgeInput, EntriesView, LinkRequest, RegisterRequest,
-    ResolveView, TraversalView, WriteResponse,
+    ArtifactInput, ArtifactView, DeployRequest, EdgeInput, EntriesView, LinkRequest,
+    RegisterRequest, ResolveView, TraversalView, WriteResponse,
 };
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value, json};
@@ -91,7 +91,13 @@ pub struct OtherArgs {
     pub attrs: Vec<String>,
 }
 
-fn hashed_request(kind: ArtifactKind, root: &Path, name: Option<String>, version: Option<String>, source: Option<String>) -> anyhow::Result<RegisterRequest> {
+fn hashed_request(
+    kind: ArtifactKind,
+    root: &Path,
+    name: Option<String>,
+    version: Option<String>,
+    source: Option<String>,
+) -> anyhow::Result<RegisterRequest> {
     let manifest: Manifest = hashing::manifest_of(root)?;
     let id = manifest.digest().to_string();
     let mut attrs = Map::new();
@@ -107,7 +113,14 @@ fn hashed_request(kind: ArtifactKind, root: &Path, name: Option<String>, version
         attrs.insert("findings".into(), serde_json::to_value(&findings)?);
     }
     let name = name.or_else(|| root.file_name().and_then(|n| n.to_str()).map(str::to_owned));
-    let mut artifacts = vec![ArtifactInput { kind: kind.to_string(), ref_: Some(id.clone()), name, version, aliases: vec![], attrs }];
+    let mut artifacts = vec![ArtifactInput {
+        kind: kind.to_string(),
+        ref_: Some(id.clone()),
+        name,
+        version,
+        aliases: vec![],
+        attrs,
+    }];
     let mut edges = Vec::new();
     for f in manifest.files() {
         let file_ref = f.sha256.to_string();
@@ -122,30 +135,48 @@ fn hashed_request(kind: ArtifactKind, root: &Path, name: Option<String>, version
             aliases: vec![],
             attrs: Map::from_iter([("size".to_string(), json!(f.size))]),
         });
-        edges.push(EdgeInput { from: id.clone(), edge: "contains".into(), to: file_ref });
+        edges.push(EdgeInput {
+            from: id.clone(),
+            edge: "contains".into(),
+            to: file_ref,
+        });
     }
     Ok(RegisterRequest { artifacts, edges })
 }
 
 /// Builds the registration request for a model directory or file.
-pub fn model_request(path: &Path, name: Option<String>, version: Option<String>, source: Option<String>) -> anyhow::Result<RegisterRequest> {
+pub fn model_request(
+    path: &Path,
+    name: Option<String>,
+    version: Option<String>,
+    source: Option<String>,
+) -> anyhow::Result<RegisterRequest> {
     hashed_request(ArtifactKind::Model, path, name, version, source)
 }
 
 /// Builds the registration request for a dataset directory or file.
-pub fn dataset_request(path: &Path, name: Option<String>, version: Option<String>, source: Option<String>) -> anyhow::Result<RegisterRequest> {
+pub fn dataset_request(
+    path: &Path,
+    name: Option<String>,
+    version: Option<String>,
+    source: Option<String>,
+) -> anyhow::Result<RegisterRequest> {
     hashed_request(ArtifactKind::Dataset, path, name, version, source)
 }
 
 fn check_ref(input: &str) -> anyhow::Result<Ref> {
-    input.parse::<Ref>().map_err(|e| UserError(e.to_string()).into())
+    input
+        .parse::<Ref>()
+        .map_err(|e| UserError(e.to_string()).into())
 }
 
 fn attrs_from(pairs: &[String]) -> anyhow::Result<Map<String, Value>> {
     pairs
         .iter()
         .map(|p| {
-            let (k, v) = p.split_once('=').ok_or_else(|| UserError(format!("--attr {p:?}: expected KEY=VALUE")))?;
+            let (k, v) = p
+                .split_once('=')
+                .ok_or_else(|| UserError(format!("--attr {p:?}: expected KEY=VALUE")))?;
             Ok((k.to_owned(), Value::String(v.to_owned())))
         })
         .collect()
@@ -159,14 +190,25 @@ impl Register {
                 (Some(p), _) => dataset_request(&p, a.name, a.version, a.source)?,
                 (None, Some(uri)) => {
                     let name = a.name.unwrap_or_else(|| {
-                        uri.trim_end_matches('/').rsplit('/').next().unwrap_or(&uri).to_owned()
+                        uri.trim_end_matches('/')
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or(&uri)
+                            .to_owned()
                     });
                     let mut attrs = Map::from_iter([("uri".to_string(), json!(uri))]);
                     if let Some(s) = a.source {
                         attrs.insert("source".into(), json!(s));
                     }
                     RegisterRequest {
-                        artifacts: vec![ArtifactInput { kind: "dataset".into(), ref_: None, name: Some(name), version: a.version, aliases: vec![], attrs }],
+                        artifacts: vec![ArtifactInput {
+                            kind: "dataset".into(),
+                            ref_: None,
+                            name: Some(name),
+                            version: a.version,
+                            aliases: vec![],
+                            attrs,
+                        }],
                         edges: vec![],
                     }
                 }
@@ -175,26 +217,52 @@ impl Register {
             Register::Package(a) => {
                 let purl = check_ref(&a.purl)?;
                 if !matches!(purl, Ref::Purl(_)) {
-                    return Err(UserError(format!("{:?} is not a purl (pkg:<type>/<name>@<version>)", a.purl)).into());
+                    return Err(UserError(format!(
+                        "{:?} is not a purl (pkg:<type>/<name>@<version>)",
+                        a.purl
+                    ))
+                    .into());
                 }
                 let mut aliases = Vec::new();
                 for h in &a.sha256 {
-                    let d = ailedger_core::Sha256Digest::from_hex(h).map_err(|e| UserError(format!("--sha256: {e}")))?;
+                    let d = ailedger_core::Sha256Digest::from_hex(h)
+                        .map_err(|e| UserError(format!("--sha256: {e}")))?;
                     aliases.push(d.to_string());
                 }
-                let attrs = if aliases.is_empty() { Map::new() } else { Map::from_iter([("sha256".to_string(), json!(aliases))]) };
+                let attrs = if aliases.is_empty() {
+                    Map::new()
+                } else {
+                    Map::from_iter([("sha256".to_string(), json!(aliases))])
+                };
                 RegisterRequest {
-                    artifacts: vec![ArtifactInput { kind: "package".into(), ref_: Some(purl.to_string()), name: None, version: None, aliases, attrs }],
+                    artifacts: vec![ArtifactInput {
+                        kind: "package".into(),
+                        ref_: Some(purl.to_string()),
+                        name: None,
+                        version: None,
+                        aliases,
+                        attrs,
+                    }],
                     edges: vec![],
                 }
             }
             Register::Artifact(a) => {
-                let kind: ArtifactKind = a.kind.parse().map_err(|e: ailedger_core::Error| UserError(e.to_string()))?;
+                let kind: ArtifactKind = a
+                    .kind
+                    .parse()
+                    .map_err(|e: ailedger_core::Error| UserError(e.to_string()))?;
                 if let Some(r) = &a.ref_ {
                     check_ref(r)?;
                 }
                 RegisterRequest {
-                    artifacts: vec![ArtifactInput { kind: kind.to_string(), ref_: a.ref_, name: a.name, version: a.version, aliases: vec![], attrs: attrs_from(&a.attrs)? }],
+                    artifacts: vec![ArtifactInput {
+                        kind: kind.to_string(),
+                        ref_: a.ref_,
+                        name: a.name,
+                        version: a.version,
+                        aliases: vec![],
+                        attrs: attrs_from(&a.attrs)?,
+                    }],
                     edges: vec![],
                 }
             }
@@ -223,9 +291,17 @@ pub struct LinkArgs {
 impl LinkArgs {
     pub async fn run(self, ctx: &Ctx, path: &str) -> anyhow::Result<()> {
         check_ref(&self.from)?;
-        self.edge.parse::<EdgeKind>().map_err(|e| UserError(e.to_string()))?;
+        self.edge
+            .parse::<EdgeKind>()
+            .map_err(|e| UserError(e.to_string()))?;
         check_ref(&self.to)?;
-        let req = LinkRequest { edges: vec![EdgeInput { from: self.from, edge: self.edge, to: self.to }] };
+        let req = LinkRequest {
+            edges: vec![EdgeInput {
+                from: self.from,
+                edge: self.edge,
+                to: self.to,
+            }],
+        };
         let resp: WriteResponse = ctx.client.post(path, &req).await?;
         output::written(ctx.format, &resp)
     }
@@ -251,7 +327,12 @@ impl DeployArgs {
         for u in &self.uses {
             check_ref(u)?;
         }
-        let req = DeployRequest { name: self.name, env: self.env, uses: self.uses, attrs: Map::new() };
+        let req = DeployRequest {
+            name: self.name,
+            env: self.env,
+            uses: self.uses,
+            attrs: Map::new(),
+        };
         let resp: WriteResponse = ctx.client.post("/v1/deployments", &req).await?;
         output::written(ctx.format, &resp)
     }
@@ -299,13 +380,19 @@ pub struct RefArgs {
 impl RefArgs {
     pub async fn show(self, ctx: &Ctx) -> anyhow::Result<()> {
         check_ref(&self.ref_)?;
-        let v: ArtifactView = ctx.client.get("/v1/artifacts", &[("ref", &self.ref_)]).await?;
+        let v: ArtifactView = ctx
+            .client
+            .get("/v1/artifacts", &[("ref", &self.ref_)])
+            .await?;
         output::artifact(ctx.format, &v)
     }
 
     pub async fn resolve(self, ctx: &Ctx) -> anyhow::Result<()> {
         check_ref(&self.ref_)?;
-        let v: ResolveView = ctx.client.get("/v1/resolve", &[("ref", &self.ref_)]).await?;
+        let v: ResolveView = ctx
+            .client
+            .get("/v1/resolve", &[("ref", &self.ref_)])
+            .await?;
         match ctx.format {
             Format::Json => output::json(&v),
             Format::Table | Format::Sarif => {
@@ -333,13 +420,23 @@ impl EntriesArgs {
     pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
         let after = self.after.to_string();
         let limit = self.limit.to_string();
-        let v: EntriesView = ctx.client.get("/v1/entries", &[("after", &after), ("limit", &limit)]).await?;
+        let v: EntriesView = ctx
+            .client
+            .get("/v1/entries", &[("after", &after), ("limit", &limit)])
+            .await?;
         if ctx.format == Format::Json {
             return output::json(&v);
         }
         println!("ledger head: {}", v.head);
         for e in &v.entries {
-            println!("{:>8}  {}  {:<9} {:<24} {}", e.seq, e.time, e.kind, e.actor, &e.leaf_hash[..16]);
+            println!(
+                "{:>8}  {}  {:<9} {:<24} {}",
+                e.seq,
+                e.time,
+                e.kind,
+                e.actor,
+                &e.leaf_hash[..16]
+            );
         }
         Ok(())
     }
@@ -361,7 +458,9 @@ impl ManifestArgs {
     pub fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
         let m = hashing::manifest_of(&self.path)?;
         match ctx.format {
-            Format::Json => output::json(&json!({"digest": m.digest().to_string(), "files": m.files(), "size": m.total_size()})),
+            Format::Json => output::json(
+                &json!({"digest": m.digest().to_string(), "files": m.files(), "size": m.total_size()}),
+            ),
             Format::Table | Format::Sarif => {
                 print!("{}", m.text());
                 println!("manifest {}", m.digest());

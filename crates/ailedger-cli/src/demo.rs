@@ -30,18 +30,79 @@ pub struct DemoArgs {
 
 /// Real PyPI packages and versions (late 2024), with the dependencies among them.
 const PACKAGES: &[(&str, &str, &[&str])] = &[
-    ("torch", "2.4.1", &["sympy", "networkx", "jinja2", "filelock", "fsspec"]),
+    (
+        "torch",
+        "2.4.1",
+        &["sympy", "networkx", "jinja2", "filelock", "fsspec"],
+    ),
     ("numpy", "1.26.4", &[]),
-    ("transformers", "4.44.2", &["tokenizers", "safetensors", "huggingface-hub", "numpy", "regex", "requests", "pyyaml", "tqdm", "packaging", "filelock"]),
+    (
+        "transformers",
+        "4.44.2",
+        &[
+            "tokenizers",
+            "safetensors",
+            "huggingface-hub",
+            "numpy",
+            "regex",
+            "requests",
+            "pyyaml",
+            "tqdm",
+            "packaging",
+            "filelock",
+        ],
+    ),
     ("tokenizers", "0.19.1", &["huggingface-hub"]),
     ("safetensors", "0.4.5", &[]),
-    ("huggingface-hub", "0.24.6", &["requests", "fsspec", "tqdm", "pyyaml", "filelock", "packaging"]),
-    ("accelerate", "0.34.2", &["torch", "numpy", "psutil", "pyyaml", "safetensors", "huggingface-hub"]),
-    ("peft", "0.12.0", &["torch", "transformers", "accelerate", "safetensors"]),
-    ("datasets", "2.21.0", &["pyarrow", "pandas", "numpy", "requests", "tqdm", "fsspec", "huggingface-hub"]),
+    (
+        "huggingface-hub",
+        "0.24.6",
+        &[
+            "requests",
+            "fsspec",
+            "tqdm",
+            "pyyaml",
+            "filelock",
+            "packaging",
+        ],
+    ),
+    (
+        "accelerate",
+        "0.34.2",
+        &[
+            "torch",
+            "numpy",
+            "psutil",
+            "pyyaml",
+            "safetensors",
+            "huggingface-hub",
+        ],
+    ),
+    (
+        "peft",
+        "0.12.0",
+        &["torch", "transformers", "accelerate", "safetensors"],
+    ),
+    (
+        "datasets",
+        "2.21.0",
+        &[
+            "pyarrow",
+            "pandas",
+            "numpy",
+            "requests",
+            "tqdm",
+            "fsspec",
+            "huggingface-hub",
+        ],
+    ),
     ("pyarrow", "17.0.0", &["numpy"]),
     ("pandas", "2.2.2", &["numpy"]),
-    ("requests", "2.32.3", &["urllib3", "certifi", "idna", "charset-normalizer"]),
+    (
+        "requests",
+        "2.32.3",
+        &["urllib3", "certifi", "idna", "charset-normalizer"],
+    ),
     ("urllib3", "2.2.2", &[]),
     ("certifi", "2024.8.30", &[]),
     ("idna", "3.8", &[]),
@@ -57,24 +118,72 @@ const PACKAGES: &[(&str, &str, &[&str])] = &[
     ("networkx", "3.3", &[]),
     ("packaging", "24.1", &[]),
     ("psutil", "6.0.0", &[]),
-    ("vllm", "0.6.1", &["torch", "transformers", "fastapi", "uvicorn", "pydantic", "tokenizers"]),
+    (
+        "vllm",
+        "0.6.1",
+        &[
+            "torch",
+            "transformers",
+            "fastapi",
+            "uvicorn",
+            "pydantic",
+            "tokenizers",
+        ],
+    ),
     ("fastapi", "0.114.0", &["starlette", "pydantic"]),
     ("starlette", "0.38.5", &["anyio"]),
     ("pydantic", "2.9.1", &["pydantic-core"]),
     ("pydantic-core", "2.23.3", &[]),
     ("uvicorn", "0.30.6", &[]),
     ("anyio", "4.4.0", &["idna"]),
-    ("sentence-transformers", "3.0.1", &["transformers", "torch", "scikit-learn", "scipy", "huggingface-hub", "pillow"]),
-    ("scikit-learn", "1.5.1", &["numpy", "scipy", "joblib", "threadpoolctl"]),
+    (
+        "sentence-transformers",
+        "3.0.1",
+        &[
+            "transformers",
+            "torch",
+            "scikit-learn",
+            "scipy",
+            "huggingface-hub",
+            "pillow",
+        ],
+    ),
+    (
+        "scikit-learn",
+        "1.5.1",
+        &["numpy", "scipy", "joblib", "threadpoolctl"],
+    ),
     ("scipy", "1.14.1", &["numpy"]),
     ("joblib", "1.4.2", &[]),
     ("threadpoolctl", "3.5.0", &[]),
-    ("ultralytics", "8.3.41", &["torch", "numpy", "opencv-python", "pillow", "matplotlib", "pyyaml", "requests", "psutil", "pandas"]),
+    (
+        "ultralytics",
+        "8.3.41",
+        &[
+            "torch",
+            "numpy",
+            "opencv-python",
+            "pillow",
+            "matplotlib",
+            "pyyaml",
+            "requests",
+            "psutil",
+            "pandas",
+        ],
+    ),
     ("opencv-python", "4.10.0.84", &["numpy"]),
     ("pillow", "10.4.0", &[]),
     ("matplotlib", "3.9.2", &["numpy", "pillow", "packaging"]),
-    ("langchain", "0.2.16", &["langchain-core", "requests", "pydantic", "pyyaml"]),
-    ("langchain-core", "0.2.38", &["pydantic", "pyyaml", "packaging"]),
+    (
+        "langchain",
+        "0.2.16",
+        &["langchain-core", "requests", "pydantic", "pyyaml"],
+    ),
+    (
+        "langchain-core",
+        "0.2.38",
+        &["pydantic", "pyyaml", "packaging"],
+    ),
     ("openai", "1.44.0", &["httpx", "pydantic", "anyio"]),
     ("httpx", "0.27.2", &["anyio", "certifi", "idna"]),
     ("mcp", "1.1.0", &["httpx", "pydantic", "anyio", "starlette"]),
@@ -86,12 +195,20 @@ const PACKAGES: &[(&str, &str, &[&str])] = &[
 pub const COMPROMISED: &str = "pkg:pypi/ultralytics@8.3.41";
 
 fn purl(name: &str) -> String {
-    let version = PACKAGES.iter().find(|(n, _, _)| *n == name).map(|(_, v, _)| *v).unwrap_or("0");
+    let version = PACKAGES
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, v, _)| *v)
+        .unwrap_or("0");
     format!("pkg:pypi/{name}@{version}")
 }
 
 fn edge(from: &str, edge: &str, to: &str) -> EdgeInput {
-    EdgeInput { from: from.into(), edge: edge.into(), to: to.into() }
+    EdgeInput {
+        from: from.into(),
+        edge: edge.into(),
+        to: to.into(),
+    }
 }
 
 fn named(kind: &str, name: &str, version: &str, attrs: serde_json::Value) -> ArtifactInput {
@@ -108,8 +225,13 @@ fn named(kind: &str, name: &str, version: &str, attrs: serde_json::Value) -> Art
 /// Writes a small model directory: a config and a (tiny, well-formed) safetensors file.
 fn write_model(dir: &Path, name: &str, arch: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("config.json"), format!("{{\"architectures\":[\"{arch}\"],\"_name_or_path\":\"{name}\"}}\n"))?;
-    let header = format!("{{\"__metadata__\":{{\"format\":\"pt\",\"name\":\"{name}\"}},\"w\":{{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}}}");
+    std::fs::write(
+        dir.join("config.json"),
+        format!("{{\"architectures\":[\"{arch}\"],\"_name_or_path\":\"{name}\"}}\n"),
+    )?;
+    let header = format!(
+        "{{\"__metadata__\":{{\"format\":\"pt\",\"name\":\"{name}\"}},\"w\":{{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}}}"
+    );
     let mut st = (header.len() as u64).to_le_bytes().to_vec();
     st.extend_from_slice(header.as_bytes());
     st.extend_from_slice(&[0, 0, 128, 63, 0, 0, 0, 64]);
@@ -117,7 +239,11 @@ fn write_model(dir: &Path, name: &str, arch: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn post(client: &Client, path: &str, body: &impl serde::Serialize) -> anyhow::Result<WriteResponse> {
+async fn post(
+    client: &Client,
+    path: &str,
+    body: &impl serde::Serialize,
+) -> anyhow::Result<WriteResponse> {
     client.post(path, body).await
 }
 
@@ -142,7 +268,10 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
         .chain(std::iter::once(BatchItem::Link(LinkRequest {
             edges: PACKAGES
                 .iter()
-                .flat_map(|(name, _, deps)| deps.iter().map(move |d| edge(&purl(name), "depends-on", &purl(d))))
+                .flat_map(|(name, _, deps)| {
+                    deps.iter()
+                        .map(move |d| edge(&purl(name), "depends-on", &purl(d)))
+                })
                 .collect(),
         })))
         .collect();
@@ -151,39 +280,127 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
     // Datasets: one hashed from files, one remote.
     let tickets = scratch.join("support-tickets");
     std::fs::create_dir_all(&tickets)?;
-    std::fs::write(tickets.join("train.jsonl"), "{\"q\":\"reset password\",\"a\":\"Use the account page.\"}\n")?;
-    std::fs::write(tickets.join("eval.jsonl"), "{\"q\":\"refund\",\"a\":\"Within 30 days.\"}\n")?;
-    post(client, "/v1/artifacts", &cmd::dataset_request(&tickets, Some("support-tickets".into()), Some("2026-10".into()), None)?).await?;
-    post(client, "/v1/artifacts", &RegisterRequest {
-        artifacts: vec![named("dataset", "factory-defects", "v7", json!({"uri": "s3://vision-data/factory-defects/v7"}))],
-        edges: vec![],
-    })
+    std::fs::write(
+        tickets.join("train.jsonl"),
+        "{\"q\":\"reset password\",\"a\":\"Use the account page.\"}\n",
+    )?;
+    std::fs::write(
+        tickets.join("eval.jsonl"),
+        "{\"q\":\"refund\",\"a\":\"Within 30 days.\"}\n",
+    )?;
+    post(
+        client,
+        "/v1/artifacts",
+        &cmd::dataset_request(
+            &tickets,
+            Some("support-tickets".into()),
+            Some("2026-10".into()),
+            None,
+        )?,
+    )
+    .await?;
+    post(
+        client,
+        "/v1/artifacts",
+        &RegisterRequest {
+            artifacts: vec![named(
+                "dataset",
+                "factory-defects",
+                "v7",
+                json!({"uri": "s3://vision-data/factory-defects/v7"}),
+            )],
+            edges: vec![],
+        },
+    )
     .await?;
 
     // Models, hashed from their files like `ailedger register model` does.
     let models = [
-        ("llama-3.1-8b-instruct", "3.1", "LlamaForCausalLM", "https://huggingface.co/meta-llama/Llama-3.1-8B-Instruct"),
-        ("support-bot", "3", "LlamaForCausalLM", "s3://models/support-bot/3"),
-        ("all-minilm-l6-v2", "1", "BertModel", "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2"),
-        ("yolov8n", "8.0", "DetectionModel", "https://github.com/ultralytics/assets/releases/download/v8.2.0/yolov8n.pt"),
-        ("defect-detector", "12", "DetectionModel", "s3://models/defect-detector/12"),
+        (
+            "llama-3.1-8b-instruct",
+            "3.1",
+            "LlamaForCausalLM",
+            "https://huggingface.co/meta-llama/Llama-3.1-8B-Instruct",
+        ),
+        (
+            "support-bot",
+            "3",
+            "LlamaForCausalLM",
+            "s3://models/support-bot/3",
+        ),
+        (
+            "all-minilm-l6-v2",
+            "1",
+            "BertModel",
+            "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2",
+        ),
+        (
+            "yolov8n",
+            "8.0",
+            "DetectionModel",
+            "https://github.com/ultralytics/assets/releases/download/v8.2.0/yolov8n.pt",
+        ),
+        (
+            "defect-detector",
+            "12",
+            "DetectionModel",
+            "s3://models/defect-detector/12",
+        ),
     ];
     for (name, version, arch, source) in models {
         let dir = scratch.join("models").join(name);
         write_model(&dir, name, arch)?;
-        post(client, "/v1/artifacts", &cmd::model_request(&dir, Some(name.into()), Some(version.into()), Some(source.into()))?).await?;
+        post(
+            client,
+            "/v1/artifacts",
+            &cmd::model_request(
+                &dir,
+                Some(name.into()),
+                Some(version.into()),
+                Some(source.into()),
+            )?,
+        )
+        .await?;
     }
     let links = vec![
-        edge("model:llama-3.1-8b-instruct@3.1", "depends-on", &purl("transformers")),
-        edge("model:llama-3.1-8b-instruct@3.1", "depends-on", &purl("safetensors")),
-        edge("model:support-bot@3", "derived-from", "model:llama-3.1-8b-instruct@3.1"),
-        edge("model:support-bot@3", "trained-on", "dataset:support-tickets@2026-10"),
+        edge(
+            "model:llama-3.1-8b-instruct@3.1",
+            "depends-on",
+            &purl("transformers"),
+        ),
+        edge(
+            "model:llama-3.1-8b-instruct@3.1",
+            "depends-on",
+            &purl("safetensors"),
+        ),
+        edge(
+            "model:support-bot@3",
+            "derived-from",
+            "model:llama-3.1-8b-instruct@3.1",
+        ),
+        edge(
+            "model:support-bot@3",
+            "trained-on",
+            "dataset:support-tickets@2026-10",
+        ),
         edge("model:support-bot@3", "built-from", &purl("peft")),
         edge("model:support-bot@3", "built-from", &purl("datasets")),
-        edge("model:all-minilm-l6-v2@1", "depends-on", &purl("sentence-transformers")),
+        edge(
+            "model:all-minilm-l6-v2@1",
+            "depends-on",
+            &purl("sentence-transformers"),
+        ),
         edge("model:yolov8n@8.0", "depends-on", &purl("ultralytics")),
-        edge("model:defect-detector@12", "derived-from", "model:yolov8n@8.0"),
-        edge("model:defect-detector@12", "trained-on", "dataset:factory-defects@v7"),
+        edge(
+            "model:defect-detector@12",
+            "derived-from",
+            "model:yolov8n@8.0",
+        ),
+        edge(
+            "model:defect-detector@12",
+            "trained-on",
+            "dataset:factory-defects@v7",
+        ),
     ];
     post(client, "/v1/links", &LinkRequest { edges: links }).await?;
 
@@ -211,15 +428,61 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
 
     // Deployments in two environments.
     let deployments: [(&str, &str, Vec<String>); 6] = [
-        ("support-bot", "prod", vec!["model:support-bot@3".into(), purl("vllm"), "mcp-config:support-agent-tools@1".into()]),
-        ("support-bot", "staging", vec!["model:support-bot@3".into(), purl("vllm"), purl("langchain")]),
-        ("semantic-search", "prod", vec!["model:all-minilm-l6-v2@1".into(), purl("fastapi"), purl("uvicorn")]),
-        ("defect-inspector", "prod", vec!["model:defect-detector@12".into(), purl("fastapi")]),
-        ("defect-inspector", "staging", vec!["model:defect-detector@12".into(), purl("ultralytics")]),
-        ("dev-assistant", "staging", vec!["mcp-config:ide-assistant@1".into(), purl("openai")]),
+        (
+            "support-bot",
+            "prod",
+            vec![
+                "model:support-bot@3".into(),
+                purl("vllm"),
+                "mcp-config:support-agent-tools@1".into(),
+            ],
+        ),
+        (
+            "support-bot",
+            "staging",
+            vec![
+                "model:support-bot@3".into(),
+                purl("vllm"),
+                purl("langchain"),
+            ],
+        ),
+        (
+            "semantic-search",
+            "prod",
+            vec![
+                "model:all-minilm-l6-v2@1".into(),
+                purl("fastapi"),
+                purl("uvicorn"),
+            ],
+        ),
+        (
+            "defect-inspector",
+            "prod",
+            vec!["model:defect-detector@12".into(), purl("fastapi")],
+        ),
+        (
+            "defect-inspector",
+            "staging",
+            vec!["model:defect-detector@12".into(), purl("ultralytics")],
+        ),
+        (
+            "dev-assistant",
+            "staging",
+            vec!["mcp-config:ide-assistant@1".into(), purl("openai")],
+        ),
     ];
     for (name, env, uses) in deployments {
-        post(client, "/v1/deployments", &DeployRequest { name: name.into(), env: env.into(), uses, attrs: Map::new() }).await?;
+        post(
+            client,
+            "/v1/deployments",
+            &DeployRequest {
+                name: name.into(),
+                env: env.into(),
+                uses,
+                attrs: Map::new(),
+            },
+        )
+        .await?;
     }
     Ok(())
 }
@@ -231,7 +494,9 @@ impl DemoArgs {
         let (store, backend) = serve::open_store(&db.to_string_lossy()).await?;
         let listener = serve::bind(self.listen).await?;
         let addr = listener.local_addr()?;
-        let state = ailedger_server::AppState::new(store, backend).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let state = ailedger_server::AppState::new(store, backend)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(serve::serve_on(listener, state, async move {
             let _ = stop_rx.await;
@@ -239,8 +504,13 @@ impl DemoArgs {
         let url = format!("http://{addr}");
         let client = Client::new(&url, Some("demo@ailedger"));
         populate(&client, scratch.path()).await?;
-        println!("ailedger demo: a fresh ledger at {} served on {url}\n", db.display());
-        println!("Incident: {COMPROMISED} was a malicious release (a cryptominer). Who is exposed?\n");
+        println!(
+            "ailedger demo: a fresh ledger at {} served on {url}\n",
+            db.display()
+        );
+        println!(
+            "Incident: {COMPROMISED} was a malicious release (a cryptominer). Who is exposed?\n"
+        );
         let v: TraversalView = client.get("/v1/impact", &[("ref", COMPROMISED)]).await?;
         output::traversal(Format::Table, &v)?;
         if self.exit {

@@ -48,7 +48,8 @@ pub fn hash_file(path: &Path, progress: &ProgressBar) -> anyhow::Result<(Sha256D
 /// Directories named `.git` are skipped; symlinks to files are followed, symlinks to
 /// directories are not (no loops).
 fn list(root: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let meta = std::fs::metadata(root).map_err(|e| UserError(format!("{}: {e}", root.display())))?;
+    let meta =
+        std::fs::metadata(root).map_err(|e| UserError(format!("{}: {e}", root.display())))?;
     if meta.is_file() {
         let name = root
             .file_name()
@@ -59,16 +60,22 @@ fn list(root: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
     let mut out = Vec::new();
     let mut stack = vec![(String::new(), root.to_owned())];
     while let Some((rel, dir)) = stack.pop() {
-        let rd = std::fs::read_dir(&dir).map_err(|e| UserError(format!("{}: {e}", dir.display())))?;
+        let rd =
+            std::fs::read_dir(&dir).map_err(|e| UserError(format!("{}: {e}", dir.display())))?;
         for item in rd {
             let item = item.map_err(|e| UserError(format!("{}: {e}", dir.display())))?;
             let path = item.path();
-            let name = item
-                .file_name()
-                .into_string()
-                .map_err(|_| UserError(format!("{}: the file name is not UTF-8", path.display())))?;
-            let child = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
-            let ft = item.file_type().with_context(|| path.display().to_string())?;
+            let name = item.file_name().into_string().map_err(|_| {
+                UserError(format!("{}: the file name is not UTF-8", path.display()))
+            })?;
+            let child = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
+            let ft = item
+                .file_type()
+                .with_context(|| path.display().to_string())?;
             if ft.is_dir() {
                 if name != ".git" {
                     stack.push((child, path));
@@ -94,12 +101,17 @@ fn list(root: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
 /// Hashes every file under `root` in parallel and returns the manifest.
 pub fn manifest_of(root: &Path) -> anyhow::Result<Manifest> {
     let files = list(root)?;
-    let total: u64 = files.iter().map(|(_, p)| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)).sum();
+    let total: u64 = files
+        .iter()
+        .map(|(_, p)| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .sum();
     let progress = if std::io::stderr().is_terminal() {
         let pb = ProgressBar::new(total);
         pb.set_style(
-            ProgressStyle::with_template("hashing {bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "hashing {bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         pb
     } else {
@@ -109,7 +121,11 @@ pub fn manifest_of(root: &Path) -> anyhow::Result<Manifest> {
         .par_iter()
         .map(|(rel, path)| {
             let (sha256, size) = hash_file(path, &progress)?;
-            Ok(ManifestFile { path: rel.clone(), sha256, size })
+            Ok(ManifestFile {
+                path: rel.clone(),
+                sha256,
+                size,
+            })
         })
         .collect::<anyhow::Result<_>>()?;
     progress.finish_and_clear();

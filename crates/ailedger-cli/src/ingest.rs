@@ -63,26 +63,45 @@ impl IngestArgs {
         if failed.is_empty() {
             Ok(())
         } else {
-            Err(UserError(format!("{} of the documents were not ingested: {}", failed.len(), failed.join(", "))).into())
+            Err(UserError(format!(
+                "{} of the documents were not ingested: {}",
+                failed.len(),
+                failed.join(", ")
+            ))
+            .into())
         }
     }
 }
 
 async fn ingest_one(ctx: &Ctx, path: &Path) -> anyhow::Result<IngestView> {
     let bytes = std::fs::read(path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("document").to_owned();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("document")
+        .to_owned();
     ctx.client
         .post_bytes("/v1/documents", &[("name", &name)], bytes)
         .await
         .map_err(|e| match e.downcast::<UserError>() {
-            Ok(u) => UserError(format!("{}: {}", path.display(), u.0.trim_start_matches(&format!("{name}: ")))).into(),
+            Ok(u) => UserError(format!(
+                "{}: {}",
+                path.display(),
+                u.0.trim_start_matches(&format!("{name}: "))
+            ))
+            .into(),
             Err(e) => e,
         })
 }
 
 fn print_summary(path: &Path, v: &IngestView) {
     if v.unchanged {
-        println!("{}: unchanged ({} already ingested by entry {})", path.display(), v.digest, v.seq);
+        println!(
+            "{}: unchanged ({} already ingested by entry {})",
+            path.display(),
+            v.digest,
+            v.seq
+        );
         return;
     }
     println!(

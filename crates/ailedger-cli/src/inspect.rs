@@ -58,17 +58,21 @@ pub fn scan(paths: &[PathBuf], opts: &Options) -> Vec<FileReport> {
 pub fn findings_for_registration(root: &Path) -> anyhow::Result<Vec<Finding>> {
     let reports = ailedger_inspect::inspect_path(root, &Options::default())
         .map_err(|e| UserError(e.to_string()))?;
-    let base = if root.is_dir() { root.to_path_buf() } else { root.parent().map(Path::to_path_buf).unwrap_or_default() };
+    let base = if root.is_dir() {
+        root.to_path_buf()
+    } else {
+        root.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
     let mut out = Vec::new();
     for r in reports {
         if let Some(e) = r.error {
             return Err(UserError(format!("{}: {e}", r.path)).into());
         }
         for mut f in r.findings {
-            if let Some(file) = &f.location.file {
-                if let Ok(rel) = Path::new(file).strip_prefix(&base) {
-                    f.location.file = Some(rel.to_string_lossy().replace('\\', "/"));
-                }
+            if let Some(file) = &f.location.file
+                && let Ok(rel) = Path::new(file).strip_prefix(&base)
+            {
+                f.location.file = Some(rel.to_string_lossy().replace('\\', "/"));
             }
             out.push(f);
         }
@@ -78,7 +82,10 @@ pub fn findings_for_registration(root: &Path) -> anyhow::Result<Vec<Finding>> {
 
 impl InspectArgs {
     pub fn run(self, format: Format) -> anyhow::Result<()> {
-        let opts = Options { fail_on: self.fail_on, ..Options::default() };
+        let opts = Options {
+            fail_on: self.fail_on,
+            ..Options::default()
+        };
         let reports = scan(&self.paths, &opts);
         match format {
             Format::Json => output::json(&reports)?,

@@ -55,7 +55,12 @@ struct Cli {
 #[derive(Debug, clap::Args)]
 struct Global {
     /// The ailedger server the client subcommands talk to.
-    #[arg(long, global = true, env = "AILEDGER_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        global = true,
+        env = "AILEDGER_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     server: String,
     /// Output: a readable table, or JSON as the API returns it.
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
@@ -103,9 +108,14 @@ pub struct Ctx {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     if cli.global.format == Format::Sarif && !matches!(cli.command, Command::Inspect(_)) {
-        return Err(client::UserError("--format sarif is only for `ailedger inspect`".into()).into());
+        return Err(
+            client::UserError("--format sarif is only for `ailedger inspect`".into()).into(),
+        );
     }
-    let ctx = Ctx { client: client::Client::new(&cli.global.server, cli.global.actor.as_deref()), format: cli.global.format };
+    let ctx = Ctx {
+        client: client::Client::new(&cli.global.server, cli.global.actor.as_deref()),
+        format: cli.global.format,
+    };
     match cli.command {
         Command::Serve(a) => a.run().await,
         Command::Demo(a) => a.run().await,

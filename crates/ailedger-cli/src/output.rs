@@ -12,14 +12,19 @@ pub fn json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_preset(NOTHING).set_header(header.iter().map(|h| h.to_string()));
+    t.load_preset(NOTHING)
+        .set_header(header.iter().map(|h| h.to_string()));
     t
 }
 
 pub fn path(h: &HitView) -> String {
     let mut s = String::new();
     for step in &h.path {
-        s.push_str(&format!(" -{}-> {}", step.edge, step.label.as_deref().unwrap_or(&step.to)));
+        s.push_str(&format!(
+            " -{}-> {}",
+            step.edge,
+            step.label.as_deref().unwrap_or(&step.to)
+        ));
     }
     s.trim_start().to_owned()
 }
@@ -32,12 +37,20 @@ pub fn traversal(format: Format, v: &TraversalView) -> anyhow::Result<()> {
         Some(t) => format!("as of {t} (seq {})", v.at_seq),
         None => format!("at seq {}", v.at_seq),
     };
-    let what = if v.direction == "impact" { "Blast radius of" } else { "Dependencies of" };
+    let what = if v.direction == "impact" {
+        "Blast radius of"
+    } else {
+        "Dependencies of"
+    };
     let name = match &v.label {
         Some(l) => format!("{l} ({})", v.id),
         None => v.id.clone(),
     };
-    println!("{what} {name} {when}: {} artifacts, {} deployments", v.count, v.deployments.len());
+    println!(
+        "{what} {name} {when}: {} artifacts, {} deployments",
+        v.count,
+        v.deployments.len()
+    );
     if v.hits.is_empty() {
         return Ok(());
     }
@@ -45,7 +58,14 @@ pub fn traversal(format: Format, v: &TraversalView) -> anyhow::Result<()> {
     for h in &v.hits {
         let name = h.label.clone().unwrap_or_else(|| h.id.clone());
         let findings = h.severity.clone().unwrap_or_else(|| "-".into());
-        t.add_row(vec![h.depth.to_string(), h.kind.clone(), name, findings, format!("#{}", h.since_seq), path(h)]);
+        t.add_row(vec![
+            h.depth.to_string(),
+            h.kind.clone(),
+            name,
+            findings,
+            format!("#{}", h.since_seq),
+            path(h),
+        ]);
     }
     println!("{t}");
     if v.direction == "impact" && !v.deployments.is_empty() {
@@ -63,7 +83,11 @@ pub fn written(format: Format, v: &WriteResponse) -> anyhow::Result<()> {
     }
     for e in &v.entries {
         let first = e.artifacts.first().map(String::as_str).unwrap_or("");
-        let more = if e.artifacts.len() > 1 { format!(" (+{} more)", e.artifacts.len() - 1) } else { String::new() };
+        let more = if e.artifacts.len() > 1 {
+            format!(" (+{} more)", e.artifacts.len() - 1)
+        } else {
+            String::new()
+        };
         println!("entry {} {} {first}{more} at {}", e.seq, e.kind, e.time);
         for n in &e.notes {
             println!("  note: {n}");
@@ -89,7 +113,16 @@ pub fn artifact(format: Format, v: &ArtifactView) -> anyhow::Result<()> {
         .attrs
         .iter()
         .filter(|(k, _)| k.as_str() != "manifest")
-        .map(|(k, val)| format!("{k}={}", if let Some(s) = val.as_str() { s.to_owned() } else { val.to_string() }))
+        .map(|(k, val)| {
+            format!(
+                "{k}={}",
+                if let Some(s) = val.as_str() {
+                    s.to_owned()
+                } else {
+                    val.to_string()
+                }
+            )
+        })
         .collect();
     if !shown.is_empty() {
         println!("  attrs:   {}", shown.join(" "));
@@ -102,7 +135,9 @@ pub fn artifact(format: Format, v: &ArtifactView) -> anyhow::Result<()> {
                 e.edge.clone(),
                 e.to.clone(),
                 e.since_seq.to_string(),
-                e.until_seq.map(|u| u.to_string()).unwrap_or_else(|| "-".into()),
+                e.until_seq
+                    .map(|u| u.to_string())
+                    .unwrap_or_else(|| "-".into()),
             ]);
         }
         println!("{t}");

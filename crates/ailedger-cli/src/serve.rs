@@ -36,7 +36,10 @@ pub async fn open_store(db: &str) -> anyhow::Result<(Arc<dyn Store>, &'static st
             .map_err(|e| UserError(format!("--db {}: {e}", redact(db))))?;
         Ok((Arc::new(store), "postgres"))
     } else {
-        let path = db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")).unwrap_or(db);
+        let path = db
+            .strip_prefix("sqlite://")
+            .or_else(|| db.strip_prefix("sqlite:"))
+            .unwrap_or(db);
         let store = ailedger_store_sqlite::SqliteStore::open(Path::new(path))
             .await
             .map_err(|e| UserError(format!("--db {path}: {e}")))?;
@@ -63,7 +66,9 @@ pub async fn serve_on(
 ) -> anyhow::Result<()> {
     let _tailer = state.spawn_tailer(Duration::from_millis(250));
     let _signer = ailedger_server::log::spawn_signer(&state, Duration::from_secs(1));
-    axum::serve(listener, ailedger_server::router(state)).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, ailedger_server::router(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }
 
@@ -76,7 +81,10 @@ pub async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener>
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("AILEDGER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 pub async fn ctrl_c() {
@@ -89,7 +97,10 @@ impl ServeArgs {
         let (store, backend) = open_store(&self.db).await?;
         let listener = bind(self.listen).await?;
         let started = std::time::Instant::now();
-        let mut state = AppState::new(store, backend).await.map_err(|e| anyhow::anyhow!("{e}")).context("building the graph index")?;
+        let mut state = AppState::new(store, backend)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("building the graph index")?;
         state.log = self.log.log_state(&self.db)?;
         {
             let index = state.index.read().unwrap_or_else(|e| e.into_inner());
@@ -102,7 +113,10 @@ impl ServeArgs {
                 "graph index built"
             );
         }
-        eprintln!("ailedger listening on http://{} ({backend})", listener.local_addr()?);
+        eprintln!(
+            "ailedger listening on http://{} ({backend})",
+            listener.local_addr()?
+        );
         serve_on(listener, state, ctrl_c()).await
     }
 }
@@ -111,7 +125,10 @@ impl ServeArgs {
 mod tests {
     #[test]
     fn redacts_passwords() {
-        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
         assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
     }
 }

@@ -3,6 +3,9 @@
 //! Reports `impact` latency (p50/p99, with paths), index memory per edge, and the
 //! time to load the rows into the index. Run: `cargo bench -p ailedger-core --bench graph`.
 
+// Tests and benchmarks unwrap and print: a failure should be loud, not handled.
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use std::time::Instant;
 
 use ailedger_core::{
@@ -42,7 +45,8 @@ fn main() {
     let clusters = if quick { 2 } else { CLUSTERS };
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let t = Instant::now();
-    let mut index = GraphIndex::with_capacity(clusters * PER_CLUSTER, clusters * PER_CLUSTER * OUT_DEGREE);
+    let mut index =
+        GraphIndex::with_capacity(clusters * PER_CLUSTER, clusters * PER_CLUSTER * OUT_DEGREE);
     let mut seq = 0u64;
     for c in 0..clusters {
         for i in 0..PER_CLUSTER {
@@ -68,8 +72,18 @@ fn main() {
             }
             for j in targets {
                 seq += 1;
-                let to = if j > PER_CLUSTER { filler(usize::MAX - j) } else { id(c, j) };
-                let row = EdgeRow { from: id(c, i), edge: EdgeKind::DependsOn, to, since: seq, until: None };
+                let to = if j > PER_CLUSTER {
+                    filler(usize::MAX - j)
+                } else {
+                    id(c, j)
+                };
+                let row = EdgeRow {
+                    from: id(c, i),
+                    edge: EdgeKind::DependsOn,
+                    to,
+                    since: seq,
+                    until: None,
+                };
                 assert!(index.edge(row).is_ok());
             }
         }
@@ -95,7 +109,19 @@ fn main() {
     }
     lat.sort();
     let p = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];
-    println!("graph: {nodes} artifacts, {edges} edges, loaded in {:.2?}", load);
-    println!("index memory: {:.1} MB, {:.1} bytes per edge (nodes included)", mem as f64 / 1e6, mem as f64 / edges as f64);
-    println!("impact with paths over {count} dependents: p50 {:.3?}, p99 {:.3?}, max {:.3?}", p(0.50), p(0.99), lat[lat.len() - 1]);
+    println!(
+        "graph: {nodes} artifacts, {edges} edges, loaded in {:.2?}",
+        load
+    );
+    println!(
+        "index memory: {:.1} MB, {:.1} bytes per edge (nodes included)",
+        mem as f64 / 1e6,
+        mem as f64 / edges as f64
+    );
+    println!(
+        "impact with paths over {count} dependents: p50 {:.3?}, p99 {:.3?}, max {:.3?}",
+        p(0.50),
+        p(0.99),
+        lat[lat.len() - 1]
+    );
 }

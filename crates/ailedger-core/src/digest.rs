@@ -17,7 +17,10 @@ impl Sha256Digest {
 
     /// Parses bare hex (64 characters, either case).
     pub fn from_hex(input: &str) -> Result<Self, Error> {
-        let err = |reason| Error::Digest { input: input.to_owned(), reason };
+        let err = |reason| Error::Digest {
+            input: input.to_owned(),
+            reason,
+        };
         if input.len() != 64 {
             return Err(err("a SHA-256 digest is 64 hex characters"));
         }
@@ -40,7 +43,10 @@ impl FromStr for Sha256Digest {
             reason: "expected sha256:<64 hex characters>",
         })?;
         Self::from_hex(hex).map_err(|e| match e {
-            Error::Digest { reason, .. } => Error::Digest { input: s.to_owned(), reason },
+            Error::Digest { reason, .. } => Error::Digest {
+                input: s.to_owned(),
+                reason,
+            },
             other => other,
         })
     }
@@ -88,7 +94,10 @@ mod tests {
     fn parses_and_rejects() {
         let h = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
         check(&format!("sha256:{h}"), Ok(&format!("sha256:{h}")));
-        check(&format!("sha256:{}", h.to_uppercase()), Ok(&format!("sha256:{h}")));
+        check(
+            &format!("sha256:{}", h.to_uppercase()),
+            Ok(&format!("sha256:{h}")),
+        );
         check(&format!("sha256:{}", &h[..63]), Err("64 hex"));
         check(&format!("sha256:{}g", &h[..63]), Err("not hexadecimal"));
         check(h, Err("expected sha256:"));

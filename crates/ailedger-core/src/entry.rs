@@ -44,7 +44,10 @@ pub enum EntryData {
     Unlink { edges: Vec<EdgeFact> },
     /// A deployment now consumes exactly `uses`: new edges start, edges it no longer
     /// lists end.
-    Deploy { deployment: ArtifactFact, uses: Vec<String> },
+    Deploy {
+        deployment: ArtifactFact,
+        uses: Vec<String>,
+    },
     /// A document (SBOM, lockfile, MCP config) was ingested: its raw bytes are stored
     /// under `document.digest`; what it says is `artifacts` (the document's own artifact
     /// first) and `edges`.
@@ -92,7 +95,12 @@ impl EntryData {
                 .map(Op::Artifact)
                 .chain(edges.iter().map(Op::StartEdge))
                 .collect(),
-            EntryData::Document { document, artifacts, edges, .. } => std::iter::once(Op::Document(document))
+            EntryData::Document {
+                document,
+                artifacts,
+                edges,
+                ..
+            } => std::iter::once(Op::Document(document))
                 .chain(artifacts.iter().map(Op::Artifact))
                 .chain(edges.iter().map(Op::StartEdge))
                 .collect(),
@@ -100,7 +108,11 @@ impl EntryData {
             EntryData::Unlink { edges } => edges.iter().map(Op::EndEdge).collect(),
             EntryData::Deploy { deployment, uses } => vec![
                 Op::Artifact(deployment),
-                Op::SetEdges { from: &deployment.id, edge: EdgeKind::Deploys, to: uses },
+                Op::SetEdges {
+                    from: &deployment.id,
+                    edge: EdgeKind::Deploys,
+                    to: uses,
+                },
             ],
         }
     }
@@ -118,9 +130,10 @@ impl EntryData {
             EntryData::Register { edges, .. }
             | EntryData::Document { edges, .. }
             | EntryData::Link { edges }
-            | EntryData::Unlink { edges } => {
-                edges.iter().flat_map(|e| [e.from.as_str(), e.to.as_str()]).collect()
-            }
+            | EntryData::Unlink { edges } => edges
+                .iter()
+                .flat_map(|e| [e.from.as_str(), e.to.as_str()])
+                .collect(),
             EntryData::Deploy { uses, .. } => uses.iter().map(String::as_str).collect(),
         };
         out.sort_unstable();
@@ -170,7 +183,11 @@ pub enum Op<'a> {
     /// End the edge if it is active.
     EndEdge(&'a EdgeFact),
     /// Make `from`'s active `edge` edges exactly `to`.
-    SetEdges { from: &'a str, edge: EdgeKind, to: &'a [String] },
+    SetEdges {
+        from: &'a str,
+        edge: EdgeKind,
+        to: &'a [String],
+    },
     /// Record that this entry ingested the document (first ingest of a digest wins).
     Document(&'a DocumentInfo),
 }
@@ -197,9 +214,12 @@ pub fn format_time(time_us: i64) -> String {
 
 /// Parses an RFC 3339 time into microseconds since the epoch.
 pub fn parse_time(input: &str) -> Result<i64, Error> {
-    let t = OffsetDateTime::parse(input, &Rfc3339)
-        .map_err(|_| Error::Time { input: input.to_owned() })?;
-    i64::try_from(t.unix_timestamp_nanos() / 1000).map_err(|_| Error::Time { input: input.to_owned() })
+    let t = OffsetDateTime::parse(input, &Rfc3339).map_err(|_| Error::Time {
+        input: input.to_owned(),
+    })?;
+    i64::try_from(t.unix_timestamp_nanos() / 1000).map_err(|_| Error::Time {
+        input: input.to_owned(),
+    })
 }
 
 impl Entry {
@@ -233,7 +253,10 @@ impl Entry {
             data: body.data.into_owned(),
         };
         if entry.body()? != bytes {
-            return Err(Error::Entry(format!("body of seq {} is not canonical", entry.seq)));
+            return Err(Error::Entry(format!(
+                "body of seq {} is not canonical",
+                entry.seq
+            )));
         }
         Ok(entry)
     }
@@ -242,7 +265,9 @@ impl Entry {
 /// Checks what every entry must satisfy before it is written.
 pub fn validate(data: &EntryData) -> Result<(), Error> {
     let facts: Vec<&ArtifactFact> = match data {
-        EntryData::Register { artifacts, .. } | EntryData::Document { artifacts, .. } => artifacts.iter().collect(),
+        EntryData::Register { artifacts, .. } | EntryData::Document { artifacts, .. } => {
+            artifacts.iter().collect()
+        }
         EntryData::Deploy { deployment, .. } => vec![deployment],
         _ => vec![],
     };
@@ -270,30 +295,42 @@ pub fn validate(data: &EntryData) -> Result<(), Error> {
         }
         let r: crate::Ref = id.parse()?;
         if r.to_string() != id {
-            return Err(Error::Entry(format!("artifact id {id:?} is not canonical (expected {r})")));
+            return Err(Error::Entry(format!(
+                "artifact id {id:?} is not canonical (expected {r})"
+            )));
         }
     }
     for a in &facts {
-        if let Some(k) = a.id.parse::<crate::Ref>()?.implied_kind() {
-            if k != a.kind {
-                return Err(Error::Entry(format!("{} is named as a {k} but declared a {}", a.id, a.kind)));
-            }
+        if let Some(k) = a.id.parse::<crate::Ref>()?.implied_kind()
+            && k != a.kind
+        {
+            return Err(Error::Entry(format!(
+                "{} is named as a {k} but declared a {}",
+                a.id, a.kind
+            )));
         }
     }
     if let Some(e) = edges.iter().find(|e| e.from == e.to) {
         return Err(Error::Entry(format!("edge from {} to itself", e.from)));
     }
     match data {
-        EntryData::Document { document, artifacts, .. } => {
-            if artifacts.first().map(|a| a.id.as_str()) != Some(document.digest.to_string().as_str()) {
-                return Err(Error::Entry(format!(
-                    "the first artifact of a document entry must be the document {}",
-                    document.digest
-                )));
-            }
+        EntryData::Document {
+            document,
+            artifacts,
+            ..
+        } if artifacts.first().map(|a| a.id.as_str())
+            != Some(document.digest.to_string().as_str()) =>
+        {
+            return Err(Error::Entry(format!(
+                "the first artifact of a document entry must be the document {}",
+                document.digest
+            )));
         }
         EntryData::Deploy { deployment, .. } if deployment.kind != ArtifactKind::Deployment => {
-            return Err(Error::Entry(format!("{} is not a deployment", deployment.id)));
+            return Err(Error::Entry(format!(
+                "{} is not a deployment",
+                deployment.id
+            )));
         }
         _ => {}
     }
@@ -336,8 +373,15 @@ mod tests {
 
     #[test]
     fn non_canonical_body_is_refused() {
-        let body = String::from_utf8(entry().body().unwrap()).unwrap().replace(",\"v\":1", ", \"v\":1");
-        assert!(Entry::from_body(body.as_bytes()).unwrap_err().to_string().contains("not canonical"));
+        let body = String::from_utf8(entry().body().unwrap())
+            .unwrap()
+            .replace(",\"v\":1", ", \"v\":1");
+        assert!(
+            Entry::from_body(body.as_bytes())
+                .unwrap_err()
+                .to_string()
+                .contains("not canonical")
+        );
     }
 
     #[test]
@@ -346,10 +390,24 @@ mod tests {
         if let EntryData::Register { artifacts, .. } = &mut e.data {
             artifacts[0].kind = ArtifactKind::Model;
         }
-        assert!(validate(&e.data).unwrap_err().to_string().contains("declared a model"));
+        assert!(
+            validate(&e.data)
+                .unwrap_err()
+                .to_string()
+                .contains("declared a model")
+        );
         let link = EntryData::Link {
-            edges: vec![EdgeFact { from: "model:a".into(), edge: EdgeKind::DependsOn, to: "model:a".into() }],
+            edges: vec![EdgeFact {
+                from: "model:a".into(),
+                edge: EdgeKind::DependsOn,
+                to: "model:a".into(),
+            }],
         };
-        assert!(validate(&link).unwrap_err().to_string().contains("to itself"));
+        assert!(
+            validate(&link)
+                .unwrap_err()
+                .to_string()
+                .contains("to itself")
+        );
     }
 }

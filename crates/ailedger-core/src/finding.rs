@@ -22,7 +22,11 @@ impl std::str::FromStr for Severity {
             "medium" => Self::Medium,
             "high" => Self::High,
             "critical" => Self::Critical,
-            _ => return Err(format!("unknown severity {s:?} (info, low, medium, high, critical)")),
+            _ => {
+                return Err(format!(
+                    "unknown severity {s:?} (info, low, medium, high, critical)"
+                ));
+            }
         })
     }
 }

@@ -41,7 +41,15 @@ impl Scratch {
     fn reset(&mut self, nodes: usize) {
         if self.stamps.len() < nodes {
             self.stamps.resize(nodes, 0);
-            self.visits.resize(nodes, Visit { parent: 0, kind: EdgeKind::DependsOn, depth: 0, since: 0 });
+            self.visits.resize(
+                nodes,
+                Visit {
+                    parent: 0,
+                    kind: EdgeKind::DependsOn,
+                    depth: 0,
+                    since: 0,
+                },
+            );
         }
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
@@ -131,7 +139,10 @@ impl GraphChanges {
         for (id, kind, meta) in self.artifacts {
             index.artifact(&id, kind, meta);
         }
-        self.edges.into_iter().filter(|row| !index.apply_edge_row(row)).collect()
+        self.edges
+            .into_iter()
+            .filter(|row| !index.apply_edge_row(row))
+            .collect()
     }
 }
 
@@ -151,7 +162,11 @@ impl GraphSink for GraphIndex {
         }
     }
     fn edge(&mut self, row: EdgeRow) -> Result<(), EdgeRow> {
-        if self.apply_edge_row(&row) { Ok(()) } else { Err(row) }
+        if self.apply_edge_row(&row) {
+            Ok(())
+        } else {
+            Err(row)
+        }
     }
 }
 
@@ -178,7 +193,13 @@ pub struct NodeMeta {
 
 impl NodeMeta {
     /// Derives the metadata from an artifact's stored fields.
-    pub fn of(id: &str, kind: ArtifactKind, name: Option<&str>, version: Option<&str>, attrs: Option<&str>) -> Self {
+    pub fn of(
+        id: &str,
+        kind: ArtifactKind,
+        name: Option<&str>,
+        version: Option<&str>,
+        attrs: Option<&str>,
+    ) -> Self {
         let severity = attrs
             .filter(|a| a.contains("\"findings\""))
             .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
@@ -189,16 +210,26 @@ impl NodeMeta {
                     .filter_map(|f| f.get("severity")?.as_str()?.parse::<Severity>().ok())
                     .max()
             });
-        Self { label: label_for(id, kind, name, version), severity }
+        Self {
+            label: label_for(id, kind, name, version),
+            severity,
+        }
     }
 }
 
 /// The readable label of an artifact whose id is a digest: `<kind>:<name>[@<version>]`.
-pub fn label_for(id: &str, kind: ArtifactKind, name: Option<&str>, version: Option<&str>) -> Option<String> {
+pub fn label_for(
+    id: &str,
+    kind: ArtifactKind,
+    name: Option<&str>,
+    version: Option<&str>,
+) -> Option<String> {
     if !id.starts_with("sha256:") {
         return None;
     }
-    crate::Ref::named(kind, name?, version).ok().map(|r| r.to_string())
+    crate::Ref::named(kind, name?, version)
+        .ok()
+        .map(|r| r.to_string())
 }
 
 impl GraphIndex {
@@ -248,12 +279,18 @@ impl GraphIndex {
 
     /// The highest severity among an artifact's findings.
     pub fn severity_of(&self, id: &str) -> Option<Severity> {
-        self.ids.get_index_of(id).and_then(|i| self.severity.get(&(i as u32))).copied()
+        self.ids
+            .get_index_of(id)
+            .and_then(|i| self.severity.get(&(i as u32)))
+            .copied()
     }
 
     /// The readable label of an artifact whose id is a digest.
     pub fn label_of(&self, id: &str) -> Option<&str> {
-        self.ids.get_index_of(id).and_then(|i| self.labels.get(&(i as u32))).map(|l| &**l)
+        self.ids
+            .get_index_of(id)
+            .and_then(|i| self.labels.get(&(i as u32)))
+            .map(|l| &**l)
     }
 
     pub fn kind_of(&self, id: &str) -> Option<ArtifactKind> {
@@ -261,7 +298,7 @@ impl GraphIndex {
     }
 
     fn node(&self, id: &str) -> Option<NodeIndex<u32>> {
-        self.ids.get_index_of(id).map(|i| NodeIndex::new(i))
+        self.ids.get_index_of(id).map(NodeIndex::new)
     }
 
     /// Applies one stored edge row. Rows may be applied more than once (a row that
@@ -280,7 +317,15 @@ impl GraphIndex {
         match existing {
             Some(e) => self.graph[e].until = until,
             None => {
-                self.graph.add_edge(a, b, EdgeW { since: row.since, until, kind: row.edge });
+                self.graph.add_edge(
+                    a,
+                    b,
+                    EdgeW {
+                        since: row.since,
+                        until,
+                        kind: row.edge,
+                    },
+                );
             }
         }
         true
@@ -305,7 +350,15 @@ impl GraphIndex {
             let s = &mut *scratch;
             s.reset(self.ids.len());
             let root = start.index() as u32;
-            s.visit(root, Visit { parent: root, kind: EdgeKind::DependsOn, depth: 0, since: 0 });
+            s.visit(
+                root,
+                Visit {
+                    parent: root,
+                    kind: EdgeKind::DependsOn,
+                    depth: 0,
+                    since: 0,
+                },
+            );
             // Breadth-first, one level at a time, each level expanded in node-index
             // order and each node reached first from its smallest-index parent (by the
             // smallest edge kind), so the answer, paths included, does not depend on
@@ -329,11 +382,27 @@ impl GraphIndex {
                         .index() as u32;
                         match s.get(next).copied() {
                             None => {
-                                s.visit(next, Visit { parent: n, kind: w.kind, depth, since: w.since });
+                                s.visit(
+                                    next,
+                                    Visit {
+                                        parent: n,
+                                        kind: w.kind,
+                                        depth,
+                                        since: w.since,
+                                    },
+                                );
                                 next_level.push(next);
                             }
                             Some(v) if v.depth == depth && v.parent == n && w.kind < v.kind => {
-                                s.visit(next, Visit { parent: n, kind: w.kind, depth, since: w.since });
+                                s.visit(
+                                    next,
+                                    Visit {
+                                        parent: n,
+                                        kind: w.kind,
+                                        depth,
+                                        since: w.since,
+                                    },
+                                );
                             }
                             Some(_) => {}
                         }
@@ -347,7 +416,12 @@ impl GraphIndex {
             let hits = found
                 .into_iter()
                 .map(|n| {
-                    let v = s.get(n).copied().unwrap_or(Visit { parent: root, kind: EdgeKind::DependsOn, depth: 0, since: 0 });
+                    let v = s.get(n).copied().unwrap_or(Visit {
+                        parent: root,
+                        kind: EdgeKind::DependsOn,
+                        depth: 0,
+                        since: 0,
+                    });
                     let mut path = Vec::with_capacity(v.depth as usize);
                     let mut since = 0;
                     let mut cur = v;
@@ -359,7 +433,13 @@ impl GraphIndex {
                             None => break,
                         }
                     }
-                    Hit { id: &self.ids[n as usize], kind: self.kinds[n as usize], depth: v.depth, path, since }
+                    Hit {
+                        id: &self.ids[n as usize],
+                        kind: self.kinds[n as usize],
+                        depth: v.depth,
+                        path,
+                        since,
+                    }
                 })
                 .collect();
             Some(hits)
@@ -373,8 +453,7 @@ impl GraphIndex {
         let id_table = self.ids.capacity() * (size_of::<Box<str>>() + 8 + 8);
         let kinds = self.kinds.capacity();
         let nodes = self.graph.capacity().0 * size_of::<[u32; 2]>();
-        let edges = self.graph.capacity().1
-            * (size_of::<EdgeW>() + size_of::<[u32; 4]>());
+        let edges = self.graph.capacity().1 * (size_of::<EdgeW>() + size_of::<[u32; 4]>());
         strings + id_table + kinds + nodes + edges
     }
 
@@ -392,7 +471,13 @@ mod tests {
     use super::*;
 
     fn row(from: &str, edge: EdgeKind, to: &str, since: u64, until: Option<u64>) -> EdgeRow {
-        EdgeRow { from: from.into(), edge, to: to.into(), since, until }
+        EdgeRow {
+            from: from.into(),
+            edge,
+            to: to.into(),
+            since,
+            until,
+        }
     }
 
     fn index() -> GraphIndex {
@@ -408,11 +493,35 @@ mod tests {
             g.add_artifact(id, k);
         }
         for r in [
-            row("pkg:pypi/requests@2.31.0", EdgeKind::DependsOn, "pkg:pypi/urllib3@2.0.0", 1, None),
-            row("model:base@1", EdgeKind::DependsOn, "pkg:pypi/requests@2.31.0", 2, None),
+            row(
+                "pkg:pypi/requests@2.31.0",
+                EdgeKind::DependsOn,
+                "pkg:pypi/urllib3@2.0.0",
+                1,
+                None,
+            ),
+            row(
+                "model:base@1",
+                EdgeKind::DependsOn,
+                "pkg:pypi/requests@2.31.0",
+                2,
+                None,
+            ),
             row("model:ft@1", EdgeKind::DerivedFrom, "model:base@1", 3, None),
-            row("deployment:prod/chat", EdgeKind::Deploys, "model:ft@1", 4, Some(6)),
-            row("deployment:dev/chat", EdgeKind::Deploys, "model:base@1", 5, None),
+            row(
+                "deployment:prod/chat",
+                EdgeKind::Deploys,
+                "model:ft@1",
+                4,
+                Some(6),
+            ),
+            row(
+                "deployment:dev/chat",
+                EdgeKind::Deploys,
+                "model:base@1",
+                5,
+                None,
+            ),
         ] {
             assert!(g.apply_edge_row(&r));
         }
@@ -456,7 +565,11 @@ mod tests {
             ]
         );
         // Before seq 2 nothing consumed the requests package.
-        assert!(g.impact("pkg:pypi/requests@2.31.0", Some(1)).unwrap().is_empty());
+        assert!(
+            g.impact("pkg:pypi/requests@2.31.0", Some(1))
+                .unwrap()
+                .is_empty()
+        );
         assert!(g.impact("model:unknown", None).is_none());
     }
 
@@ -464,12 +577,30 @@ mod tests {
     fn deps_and_reapplied_rows() {
         let mut g = index();
         // Ending an edge re-reads its row with `until` set; applying twice is harmless.
-        assert!(g.apply_edge_row(&row("model:ft@1", EdgeKind::DerivedFrom, "model:base@1", 3, Some(7))));
-        assert!(g.apply_edge_row(&row("model:ft@1", EdgeKind::DerivedFrom, "model:base@1", 3, Some(7))));
+        assert!(g.apply_edge_row(&row(
+            "model:ft@1",
+            EdgeKind::DerivedFrom,
+            "model:base@1",
+            3,
+            Some(7)
+        )));
+        assert!(g.apply_edge_row(&row(
+            "model:ft@1",
+            EdgeKind::DerivedFrom,
+            "model:base@1",
+            3,
+            Some(7)
+        )));
         assert_eq!(g.edge_count(), 5);
         assert!(g.deps("model:ft@1", None).unwrap().is_empty());
         let d = render(&g.deps("model:ft@1", Some(6)).unwrap());
         assert_eq!(d.len(), 3, "{d:?}");
-        assert!(!g.apply_edge_row(&row("model:nope", EdgeKind::DependsOn, "model:ft@1", 8, None)));
+        assert!(!g.apply_edge_row(&row(
+            "model:nope",
+            EdgeKind::DependsOn,
+            "model:ft@1",
+            8,
+            None
+        )));
     }
 }

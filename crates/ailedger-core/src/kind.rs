@@ -120,6 +120,9 @@ mod tests {
             assert_eq!(EdgeKind::from_index(i as u8), Some(*k));
         }
         let err = "consumes".parse::<EdgeKind>().unwrap_err().to_string();
-        assert!(err.contains("\"consumes\"") && err.contains("depends-on"), "{err}");
+        assert!(
+            err.contains("\"consumes\"") && err.contains("depends-on"),
+            "{err}"
+        );
     }
 }

@@ -30,10 +30,16 @@ impl Manifest {
         }
         files.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
         if let Some(w) = files.windows(2).find(|w| w[0].path == w[1].path) {
-            return Err(Error::ManifestPath { path: w[0].path.clone(), reason: "listed twice" });
+            return Err(Error::ManifestPath {
+                path: w[0].path.clone(),
+                reason: "listed twice",
+            });
         }
         if files.is_empty() {
-            return Err(Error::ManifestPath { path: String::new(), reason: "no files" });
+            return Err(Error::ManifestPath {
+                path: String::new(),
+                reason: "no files",
+            });
         }
         Ok(Self { files })
     }
@@ -63,14 +69,20 @@ impl Manifest {
 }
 
 fn check_path(path: &str) -> Result<(), Error> {
-    let err = |reason| Error::ManifestPath { path: path.to_owned(), reason };
+    let err = |reason| Error::ManifestPath {
+        path: path.to_owned(),
+        reason,
+    };
     if path.is_empty() {
         return Err(err("empty path"));
     }
     if path.starts_with('/') || path.contains('\\') {
         return Err(err("paths are relative and use '/'"));
     }
-    if path.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
+    if path
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
         return Err(err("empty, '.' or '..' path component"));
     }
     if path.chars().any(char::is_control) {
@@ -84,7 +96,11 @@ mod tests {
     use super::*;
 
     fn file(path: &str, content: &[u8]) -> ManifestFile {
-        ManifestFile { path: path.into(), sha256: Sha256Digest::of(content), size: content.len() as u64 }
+        ManifestFile {
+            path: path.into(),
+            sha256: Sha256Digest::of(content),
+            size: content.len() as u64,
+        }
     }
 
     #[test]
@@ -94,7 +110,11 @@ mod tests {
         assert_eq!(a.digest(), b.digest());
         assert_eq!(
             a.text(),
-            format!("{}  a/x.json\n{}  b.bin\n", Sha256Digest::of(b"x").hex(), Sha256Digest::of(b"b").hex())
+            format!(
+                "{}  a/x.json\n{}  b.bin\n",
+                Sha256Digest::of(b"x").hex(),
+                Sha256Digest::of(b"b").hex()
+            )
         );
     }
 

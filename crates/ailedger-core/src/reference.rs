@@ -17,7 +17,11 @@ use crate::{ArtifactKind, Error, Purl, Sha256Digest};
 pub enum Ref {
     Digest(Sha256Digest),
     Purl(Purl),
-    Named { kind: ArtifactKind, name: String, version: Option<String> },
+    Named {
+        kind: ArtifactKind,
+        name: String,
+        version: Option<String>,
+    },
 }
 
 impl Ref {
@@ -40,7 +44,10 @@ impl Ref {
 }
 
 fn check_name_part(input: &str, what: &str, part: &str) -> Result<(), Error> {
-    let err = |reason: String| Error::Ref { input: input.to_owned(), reason };
+    let err = |reason: String| Error::Ref {
+        input: input.to_owned(),
+        reason,
+    };
     if part.is_empty() {
         return Err(err(format!("the {what} is empty")));
     }
@@ -48,7 +55,9 @@ fn check_name_part(input: &str, what: &str, part: &str) -> Result<(), Error> {
         return Err(err(format!("the {what} is longer than 512 bytes")));
     }
     if let Some(c) = part.chars().find(|c| c.is_control()) {
-        return Err(err(format!("the {what} contains the control character {c:?}")));
+        return Err(err(format!(
+            "the {what} contains the control character {c:?}"
+        )));
     }
     if part.trim() != part {
         return Err(err(format!("the {what} starts or ends with whitespace")));
@@ -68,8 +77,7 @@ impl FromStr for Ref {
         let Some((kind, rest)) = input.split_once(':') else {
             return Err(Error::Ref {
                 input: input.to_owned(),
-                reason: "expected sha256:<hex>, a purl (pkg:…) or <kind>:<name>[@<version>]"
-                    .into(),
+                reason: "expected sha256:<hex>, a purl (pkg:…) or <kind>:<name>[@<version>]".into(),
             });
         };
         let kind: ArtifactKind = kind.parse().map_err(|_| Error::Ref {
@@ -89,7 +97,11 @@ impl FromStr for Ref {
         if let Some(v) = version {
             check_name_part(input, "version", v)?;
         }
-        Ok(Ref::Named { kind, name: name.to_owned(), version: version.map(str::to_owned) })
+        Ok(Ref::Named {
+            kind,
+            name: name.to_owned(),
+            version: version.map(str::to_owned),
+        })
     }
 }
 
@@ -98,8 +110,16 @@ impl fmt::Display for Ref {
         match self {
             Ref::Digest(d) => d.fmt(f),
             Ref::Purl(p) => p.fmt(f),
-            Ref::Named { kind, name, version: Some(v) } => write!(f, "{kind}:{name}@{v}"),
-            Ref::Named { kind, name, version: None } => write!(f, "{kind}:{name}"),
+            Ref::Named {
+                kind,
+                name,
+                version: Some(v),
+            } => write!(f, "{kind}:{name}@{v}"),
+            Ref::Named {
+                kind,
+                name,
+                version: None,
+            } => write!(f, "{kind}:{name}"),
         }
     }
 }

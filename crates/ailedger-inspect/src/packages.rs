@@ -47,12 +47,19 @@ fn deletions(s: &str) -> Vec<String> {
 /// Each byte replaced by the first member of its confusable group.
 fn fold_key(s: &str) -> String {
     s.bytes()
-        .map(|b| CONFUSABLE_GROUPS.iter().find(|g| g.contains(&b)).map_or(b, |g| g[0]) as char)
+        .map(|b| {
+            CONFUSABLE_GROUPS
+                .iter()
+                .find(|g| g.contains(&b))
+                .map_or(b, |g| g[0]) as char
+        })
         .collect()
 }
 
 fn letters_key(s: &str) -> String {
-    s.chars().filter(|c| !matches!(c, '-' | '_' | '.')).collect()
+    s.chars()
+        .filter(|c| !matches!(c, '-' | '_' | '.'))
+        .collect()
 }
 
 fn words_key(s: &str) -> String {
@@ -66,9 +73,24 @@ impl List {
         for d in deletions(norm) {
             out.extend(self.by_del.get(&d).map(Vec::as_slice).unwrap_or_default());
         }
-        out.extend(self.by_fold.get(&fold_key(norm)).map(Vec::as_slice).unwrap_or_default());
-        out.extend(self.by_letters.get(&letters_key(norm)).map(Vec::as_slice).unwrap_or_default());
-        out.extend(self.by_words.get(&words_key(norm)).map(Vec::as_slice).unwrap_or_default());
+        out.extend(
+            self.by_fold
+                .get(&fold_key(norm))
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+        );
+        out.extend(
+            self.by_letters
+                .get(&letters_key(norm))
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+        );
+        out.extend(
+            self.by_words
+                .get(&words_key(norm))
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+        );
         out.sort_unstable();
         out.dedup();
         out
@@ -155,7 +177,9 @@ const CONFUSABLE_GROUPS: &[&[u8]] = &[
 ];
 
 fn confusable(a: u8, b: u8) -> bool {
-    CONFUSABLE_GROUPS.iter().any(|g| g.contains(&a) && g.contains(&b))
+    CONFUSABLE_GROUPS
+        .iter()
+        .any(|g| g.contains(&a) && g.contains(&b))
 }
 
 const KEYBOARD: &[&[u8]] = &[b"1234567890-", b"qwertyuiop", b"asdfghjkl", b"zxcvbnm"];
@@ -279,10 +303,11 @@ pub(crate) fn check_into(ecosystem: &str, name: &str, sink: &mut Sink, offset: O
         return;
     }
     // The most popular target it imitates.
-    let mut hit: Option<(String, &'static str)> = list.candidates(&norm).into_iter().find_map(|rank| {
-        let t = list.ranked.get(rank)?;
-        typo_kind(&norm, t).map(|kind| (t.clone(), kind))
-    });
+    let mut hit: Option<(String, &'static str)> =
+        list.candidates(&norm).into_iter().find_map(|rank| {
+            let t = list.ranked.get(rank)?;
+            typo_kind(&norm, t).map(|kind| (t.clone(), kind))
+        });
     if hit.is_none() {
         for a in affixes {
             let stripped = if a.starts_with('-') || a.starts_with('.') {

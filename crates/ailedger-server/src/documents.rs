@@ -56,18 +56,29 @@ async fn salt(state: &AppState) -> Result<[u8; 32], ApiError> {
     let mut fresh = [0u8; 32];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut fresh)
         .map_err(|_| ApiError::Internal("no randomness for the secret salt".into()))?;
-    let stored = state.store.setting("secret_salt", &hex::encode(fresh)).await?;
+    let stored = state
+        .store
+        .setting("secret_salt", &hex::encode(fresh))
+        .await?;
     let mut out = [0u8; 32];
-    hex::decode_to_slice(stored.trim(), &mut out).map_err(|e| ApiError::Internal(format!("stored secret salt: {e}")))?;
+    hex::decode_to_slice(stored.trim(), &mut out)
+        .map_err(|e| ApiError::Internal(format!("stored secret salt: {e}")))?;
     Ok(out)
 }
 
 /// Inspection of what a document names: config-level checks on the document, typosquat
 /// checks on each package.
-fn inspect(name: &str, format: &Format, bytes: &[u8], doc: &mut ailedger_formats::Document) -> Vec<Finding> {
+fn inspect(
+    name: &str,
+    format: &Format,
+    bytes: &[u8],
+    doc: &mut ailedger_formats::Document,
+) -> Vec<Finding> {
     let mut all = Vec::new();
     let doc_findings = match format {
-        Format::McpConfig { .. } => ailedger_inspect::inspect_mcp_config(name, bytes).unwrap_or_default(),
+        Format::McpConfig { .. } => {
+            ailedger_inspect::inspect_mcp_config(name, bytes).unwrap_or_default()
+        }
         Format::RequirementsTxt | Format::PipFreeze => {
             ailedger_inspect::inspect_requirements(name, &String::from_utf8_lossy(bytes))
         }
@@ -76,7 +87,9 @@ fn inspect(name: &str, format: &Format, bytes: &[u8], doc: &mut ailedger_formats
     attach(&mut doc.document, &doc_findings);
     all.extend(doc_findings);
     for a in &mut doc.artifacts {
-        let Ok(ailedger_core::Ref::Purl(p)) = a.id.parse::<ailedger_core::Ref>() else { continue };
+        let Ok(ailedger_core::Ref::Purl(p)) = a.id.parse::<ailedger_core::Ref>() else {
+            continue;
+        };
         let eco = match p.ty() {
             "pypi" => "pypi",
             "npm" => "npm",
@@ -90,10 +103,10 @@ fn inspect(name: &str, format: &Format, bytes: &[u8], doc: &mut ailedger_formats
 }
 
 fn attach(a: &mut ArtifactFact, findings: &[Finding]) {
-    if !findings.is_empty() {
-        if let Ok(v) = serde_json::to_value(findings) {
-            a.attrs.insert("findings".into(), v);
-        }
+    if !findings.is_empty()
+        && let Ok(v) = serde_json::to_value(findings)
+    {
+        a.attrs.insert("findings".into(), v);
     }
 }
 
@@ -116,7 +129,12 @@ pub(crate) async fn ingest(
     }
     let digest = Sha256Digest::of(&body);
     if let Some(seq) = state.store.document_seq(&digest).await? {
-        let format = state.store.blob(&digest).await?.map(|(f, _)| f).unwrap_or_default();
+        let format = state
+            .store
+            .blob(&digest)
+            .await?
+            .map(|(f, _)| f)
+            .unwrap_or_default();
         return Ok(Json(IngestView {
             digest: digest.to_string(),
             format,
@@ -136,7 +154,8 @@ pub(crate) async fn ingest(
     let bytes = body.clone();
     let name = label.clone();
     let (doc, findings) = tokio::task::spawn_blocking(move || {
-        let mut doc = ailedger_formats::parse(&bytes, &opts).map_err(|e| ApiError::Invalid(format!("{name}: {e}")))?;
+        let mut doc = ailedger_formats::parse(&bytes, &opts)
+            .map_err(|e| ApiError::Invalid(format!("{name}: {e}")))?;
         let format = doc.format.clone();
         let findings = inspect(&name, &format, &bytes, &mut doc);
         Ok::<_, ApiError>((doc, findings))
@@ -144,13 +163,22 @@ pub(crate) async fn ingest(
     .await
     .map_err(|e| ApiError::Internal(format!("parser task: {e}")))??;
     let format = doc.format.to_string();
-    let warnings: Vec<String> = doc.warnings.iter().map(|w| format!("{}: {}", w.pointer, w.message)).collect();
+    let warnings: Vec<String> = doc
+        .warnings
+        .iter()
+        .map(|w| format!("{}: {}", w.pointer, w.message))
+        .collect();
     let mut artifacts = Vec::with_capacity(doc.artifacts.len() + 1);
     artifacts.push(doc.document);
     artifacts.extend(doc.artifacts);
     let (n_artifacts, n_edges) = (artifacts.len(), doc.edges.len());
     let data = EntryData::Document {
-        document: DocumentInfo { digest, format: format.clone(), size: body.len() as u64, name: q.name },
+        document: DocumentInfo {
+            digest,
+            format: format.clone(),
+            size: body.len() as u64,
+            name: q.name,
+        },
         artifacts,
         edges: doc.edges,
         warnings: warnings.clone(),
@@ -158,7 +186,14 @@ pub(crate) async fn ingest(
     let parsed_at = started.elapsed();
     let appended = state
         .store
-        .append_document(NewEntry { actor, data }, Blob { digest, format: format.clone(), bytes: body.to_vec() })
+        .append_document(
+            NewEntry { actor, data },
+            Blob {
+                digest,
+                format: format.clone(),
+                bytes: body.to_vec(),
+            },
+        )
         .await?;
     let appended_at = started.elapsed();
     state.sync_index().await?;
@@ -186,14 +221,23 @@ pub(crate) async fn ingest(
 /// The raw bytes of an ingested document.
 #[utoipa::path(get, path = "/v1/documents/{digest}", params(("digest" = String, Path, description = "sha256:<hex>")),
     responses((status = 200, description = "the document as ingested"), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
-pub(crate) async fn document(State(state): State<AppState>, Path(digest): Path<String>) -> Result<Response, ApiError> {
+pub(crate) async fn document(
+    State(state): State<AppState>,
+    Path(digest): Path<String>,
+) -> Result<Response, ApiError> {
     let d: Sha256Digest = digest.parse()?;
     let Some((format, bytes)) = state.store.blob(&d).await? else {
         return Err(ApiError::NotFound(format!("no document {d}")));
     };
     let ctype = if format.contains("XML") {
         "application/xml"
-    } else if format.starts_with("CycloneDX") || format.starts_with("SPDX") || format.contains("MCP") || format.contains("json") || format.contains("Pipfile") || format.contains("package-lock") {
+    } else if format.starts_with("CycloneDX")
+        || format.starts_with("SPDX")
+        || format.contains("MCP")
+        || format.contains("json")
+        || format.contains("Pipfile")
+        || format.contains("package-lock")
+    {
         "application/json"
     } else {
         "text/plain; charset=utf-8"

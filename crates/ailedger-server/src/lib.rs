@@ -56,7 +56,10 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the graph index from the store and wraps both.
-    pub async fn new(store: Arc<dyn Store>, backend: &str) -> Result<Self, ailedger_store::StoreError> {
+    pub async fn new(
+        store: Arc<dyn Store>,
+        backend: &str,
+    ) -> Result<Self, ailedger_store::StoreError> {
         let index = ailedger_store::build_index(store.as_ref()).await?;
         Ok(Self {
             store,
@@ -82,7 +85,9 @@ impl AppState {
             let unknown = changes.apply_to(&mut index);
             index.set_head(head);
             if let Some(row) = unknown.first() {
-                return Err(ApiError::Internal(format!("edge row names an unknown artifact: {row:?}")));
+                return Err(ApiError::Internal(format!(
+                    "edge row names an unknown artifact: {row:?}"
+                )));
             }
         }
         Ok(head)
@@ -106,12 +111,47 @@ impl AppState {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "ailedger", description = "A tamper-evident ledger of an AI supply chain: register artifacts and edges, ask for blast radius and dependencies, read the ledger."),
-    paths(documents::ingest, documents::document, register, batch, link, unlink, deploy, artifact, resolve, impact, deps, entries, entry, status),
+    info(
+        title = "ailedger",
+        description = "A tamper-evident ledger of an AI supply chain: register artifacts and edges, ask for blast radius and dependencies, read the ledger."
+    ),
+    paths(
+        documents::ingest,
+        documents::document,
+        register,
+        batch,
+        link,
+        unlink,
+        deploy,
+        artifact,
+        resolve,
+        impact,
+        deps,
+        entries,
+        entry,
+        status
+    ),
     components(schemas(
-        ArtifactInput, EdgeInput, RegisterRequest, LinkRequest, DeployRequest, BatchRequest, BatchItem,
-        WriteResponse, WrittenEntry, ArtifactView, EdgeView, TraversalView, HitView, Step, EntryView,
-        EntriesView, ResolveView, StatusView, Problem, documents::IngestView
+        ArtifactInput,
+        EdgeInput,
+        RegisterRequest,
+        LinkRequest,
+        DeployRequest,
+        BatchRequest,
+        BatchItem,
+        WriteResponse,
+        WrittenEntry,
+        ArtifactView,
+        EdgeView,
+        TraversalView,
+        HitView,
+        Step,
+        EntryView,
+        EntriesView,
+        ResolveView,
+        StatusView,
+        Problem,
+        documents::IngestView
     ))
 )]
 struct ApiDoc;
@@ -146,7 +186,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/documents/{digest}", get(documents::document))
         .merge(log::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed("method not allowed here".into()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::MethodNotAllowed("method not allowed here".into())
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
@@ -162,10 +204,16 @@ struct ApiJson<T>(T);
 struct ApiQuery<T>(T);
 
 fn actor(headers: &HeaderMap) -> Result<String, ApiError> {
-    let Some(v) = headers.get(ACTOR_HEADER) else { return Ok("anonymous".into()) };
-    let v = v.to_str().map_err(|_| ApiError::BadRequest(format!("{ACTOR_HEADER} is not visible ASCII")))?;
+    let Some(v) = headers.get(ACTOR_HEADER) else {
+        return Ok("anonymous".into());
+    };
+    let v = v
+        .to_str()
+        .map_err(|_| ApiError::BadRequest(format!("{ACTOR_HEADER} is not visible ASCII")))?;
     if v.is_empty() || v.len() > 200 {
-        return Err(ApiError::BadRequest(format!("{ACTOR_HEADER} must be 1 to 200 characters")));
+        return Err(ApiError::BadRequest(format!(
+            "{ACTOR_HEADER} must be 1 to 200 characters"
+        )));
     }
     Ok(v.to_owned())
 }
@@ -214,14 +262,21 @@ fn parse_edge(s: &str) -> Result<EdgeKind, ApiError> {
 }
 
 /// Checks that a model's or dataset's declared manifest hashes to its id.
-fn check_manifest(id: &str, attrs: &serde_json::Map<String, serde_json::Value>) -> Result<(), ApiError> {
-    let Some(m) = attrs.get("manifest") else { return Ok(()) };
+fn check_manifest(
+    id: &str,
+    attrs: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), ApiError> {
+    let Some(m) = attrs.get("manifest") else {
+        return Ok(());
+    };
     let files: Vec<ManifestFile> = serde_json::from_value(m.clone())
         .map_err(|e| ApiError::Invalid(format!("{id}: attrs.manifest: {e}")))?;
     let manifest = Manifest::new(files)?;
     let digest = manifest.digest().to_string();
     if digest != id {
-        return Err(ApiError::Invalid(format!("{id}: its manifest hashes to {digest}, not to its ref")));
+        return Err(ApiError::Invalid(format!(
+            "{id}: its manifest hashes to {digest}, not to its ref"
+        )));
     }
     Ok(())
 }
@@ -238,7 +293,9 @@ fn artifact_fact(input: &ArtifactInput, position: usize) -> Result<ArtifactFact,
             (r.to_string(), r)
         }
         (None, None) => {
-            return Err(ApiError::Invalid(format!("artifacts[{position}]: give a ref or a name")));
+            return Err(ApiError::Invalid(format!(
+                "artifacts[{position}]: give a ref or a name"
+            )));
         }
     };
     let (mut name, mut version) = (input.name.clone(), input.version.clone());
@@ -252,10 +309,10 @@ fn artifact_fact(input: &ArtifactInput, position: usize) -> Result<ArtifactFact,
         aliases.push(r.to_string());
     }
     // A model or dataset known by digest also answers to its name and version.
-    if matches!(implied, Ref::Digest(_)) {
-        if let Some(n) = &name {
-            aliases.push(Ref::named(kind, n, version.as_deref())?.to_string());
-        }
+    if matches!(implied, Ref::Digest(_))
+        && let Some(n) = &name
+    {
+        aliases.push(Ref::named(kind, n, version.as_deref())?.to_string());
     }
     aliases.retain(|a| *a != id);
     aliases.sort();
@@ -263,7 +320,14 @@ fn artifact_fact(input: &ArtifactInput, position: usize) -> Result<ArtifactFact,
     if matches!(kind, ArtifactKind::Model | ArtifactKind::Dataset) {
         check_manifest(&id, &input.attrs)?;
     }
-    Ok(ArtifactFact { id, kind, name, version, aliases, attrs: input.attrs.clone() })
+    Ok(ArtifactFact {
+        id,
+        kind,
+        name,
+        version,
+        aliases,
+        attrs: input.attrs.clone(),
+    })
 }
 
 async fn edge_fact(state: &AppState, local: &Local, e: &EdgeInput) -> Result<EdgeFact, ApiError> {
@@ -274,9 +338,15 @@ async fn edge_fact(state: &AppState, local: &Local, e: &EdgeInput) -> Result<Edg
     })
 }
 
-async fn build_register(state: &AppState, local: &mut Local, req: &RegisterRequest) -> Result<EntryData, ApiError> {
+async fn build_register(
+    state: &AppState,
+    local: &mut Local,
+    req: &RegisterRequest,
+) -> Result<EntryData, ApiError> {
     if req.artifacts.is_empty() && req.edges.is_empty() {
-        return Err(ApiError::Invalid("nothing to register: artifacts is empty".into()));
+        return Err(ApiError::Invalid(
+            "nothing to register: artifacts is empty".into(),
+        ));
     }
     let mut artifacts: Vec<ArtifactFact> = Vec::with_capacity(req.artifacts.len());
     for (i, a) in req.artifacts.iter().enumerate() {
@@ -291,7 +361,9 @@ async fn build_register(state: &AppState, local: &mut Local, req: &RegisterReque
         }
         local.insert(fact.id.clone(), fact.id.clone());
         for alias in &fact.aliases {
-            local.entry(alias.clone()).or_insert_with(|| fact.id.clone());
+            local
+                .entry(alias.clone())
+                .or_insert_with(|| fact.id.clone());
         }
         artifacts.push(fact);
     }
@@ -304,7 +376,11 @@ async fn build_register(state: &AppState, local: &mut Local, req: &RegisterReque
     Ok(EntryData::Register { artifacts, edges })
 }
 
-async fn build_links(state: &AppState, local: &Local, req: &LinkRequest) -> Result<Vec<EdgeFact>, ApiError> {
+async fn build_links(
+    state: &AppState,
+    local: &Local,
+    req: &LinkRequest,
+) -> Result<Vec<EdgeFact>, ApiError> {
     if req.edges.is_empty() {
         return Err(ApiError::Invalid("edges is empty".into()));
     }
@@ -318,13 +394,24 @@ async fn build_links(state: &AppState, local: &Local, req: &LinkRequest) -> Resu
 }
 
 fn check_segment(what: &str, s: &str) -> Result<(), ApiError> {
-    if s.is_empty() || s.contains('/') || s.contains('@') || s.trim() != s || s.chars().any(char::is_control) {
-        return Err(ApiError::Invalid(format!("{what} {s:?} must be non-empty, without '/', '@', control characters or surrounding spaces")));
+    if s.is_empty()
+        || s.contains('/')
+        || s.contains('@')
+        || s.trim() != s
+        || s.chars().any(char::is_control)
+    {
+        return Err(ApiError::Invalid(format!(
+            "{what} {s:?} must be non-empty, without '/', '@', control characters or surrounding spaces"
+        )));
     }
     Ok(())
 }
 
-async fn build_deploy(state: &AppState, local: &mut Local, req: &DeployRequest) -> Result<EntryData, ApiError> {
+async fn build_deploy(
+    state: &AppState,
+    local: &mut Local,
+    req: &DeployRequest,
+) -> Result<EntryData, ApiError> {
     check_segment("env", &req.env)?;
     check_segment("name", &req.name)?;
     let id = format!("deployment:{}/{}", req.env, req.name);
@@ -361,17 +448,36 @@ fn declared_ids(data: &EntryData) -> Vec<String> {
     }
 }
 
-async fn write(state: &AppState, headers: &HeaderMap, data: Vec<EntryData>) -> Result<Json<WriteResponse>, ApiError> {
+async fn write(
+    state: &AppState,
+    headers: &HeaderMap,
+    data: Vec<EntryData>,
+) -> Result<Json<WriteResponse>, ApiError> {
     let actor = actor(headers)?;
-    let meta: Vec<(String, Vec<String>)> = data.iter().map(|d| (d.kind().to_owned(), declared_ids(d))).collect();
+    let meta: Vec<(String, Vec<String>)> = data
+        .iter()
+        .map(|d| (d.kind().to_owned(), declared_ids(d)))
+        .collect();
     let started = std::time::Instant::now();
     let appended = state
         .store
-        .append(data.into_iter().map(|data| NewEntry { actor: actor.clone(), data }).collect())
+        .append(
+            data.into_iter()
+                .map(|data| NewEntry {
+                    actor: actor.clone(),
+                    data,
+                })
+                .collect(),
+        )
         .await?;
     let appended_at = started.elapsed();
     state.sync_index().await?;
-    tracing::debug!(entries = appended.len(), append_ms = appended_at.as_millis() as u64, sync_ms = (started.elapsed() - appended_at).as_millis() as u64, "write");
+    tracing::debug!(
+        entries = appended.len(),
+        append_ms = appended_at.as_millis() as u64,
+        sync_ms = (started.elapsed() - appended_at).as_millis() as u64,
+        "write"
+    );
     Ok(Json(WriteResponse {
         entries: appended
             .into_iter()
@@ -392,7 +498,11 @@ async fn write(state: &AppState, headers: &HeaderMap, data: Vec<EntryData>) -> R
 #[utoipa::path(post, path = "/v1/artifacts", request_body = RegisterRequest,
     params(("ailedger-actor" = Option<String>, Header, description = "who writes")),
     responses((status = 200, body = WriteResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
-async fn register(State(state): State<AppState>, headers: HeaderMap, ApiJson(req): ApiJson<RegisterRequest>) -> Result<Json<WriteResponse>, ApiError> {
+async fn register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<RegisterRequest>,
+) -> Result<Json<WriteResponse>, ApiError> {
     let data = build_register(&state, &mut Local::new(), &req).await?;
     write(&state, &headers, vec![data]).await
 }
@@ -400,7 +510,11 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, ApiJson(req
 /// Several writes in one transaction, each its own entry: all recorded or none.
 #[utoipa::path(post, path = "/v1/batch", request_body = BatchRequest,
     responses((status = 200, body = WriteResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
-async fn batch(State(state): State<AppState>, headers: HeaderMap, ApiJson(req): ApiJson<BatchRequest>) -> Result<Json<WriteResponse>, ApiError> {
+async fn batch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<BatchRequest>,
+) -> Result<Json<WriteResponse>, ApiError> {
     if req.entries.is_empty() {
         return Err(ApiError::Invalid("entries is empty".into()));
     }
@@ -409,8 +523,12 @@ async fn batch(State(state): State<AppState>, headers: HeaderMap, ApiJson(req): 
     for (i, item) in req.entries.iter().enumerate() {
         let d = match item {
             BatchItem::Register(r) => build_register(&state, &mut local, r).await,
-            BatchItem::Link(l) => build_links(&state, &local, l).await.map(|edges| EntryData::Link { edges }),
-            BatchItem::Unlink(l) => build_links(&state, &local, l).await.map(|edges| EntryData::Unlink { edges }),
+            BatchItem::Link(l) => build_links(&state, &local, l)
+                .await
+                .map(|edges| EntryData::Link { edges }),
+            BatchItem::Unlink(l) => build_links(&state, &local, l)
+                .await
+                .map(|edges| EntryData::Unlink { edges }),
             BatchItem::Deploy(d) => build_deploy(&state, &mut local, d).await,
         };
         data.push(d.map_err(|e| prefix_error(&format!("entries[{i}]: "), e))?);
@@ -431,7 +549,11 @@ fn prefix_error(prefix: &str, e: ApiError) -> ApiError {
 /// Start edges between known artifacts.
 #[utoipa::path(post, path = "/v1/links", request_body = LinkRequest,
     responses((status = 200, body = WriteResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
-async fn link(State(state): State<AppState>, headers: HeaderMap, ApiJson(req): ApiJson<LinkRequest>) -> Result<Json<WriteResponse>, ApiError> {
+async fn link(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<LinkRequest>,
+) -> Result<Json<WriteResponse>, ApiError> {
     let edges = build_links(&state, &Local::new(), &req).await?;
     write(&state, &headers, vec![EntryData::Link { edges }]).await
 }
@@ -439,7 +561,11 @@ async fn link(State(state): State<AppState>, headers: HeaderMap, ApiJson(req): A
 /// End active edges.
 #[utoipa::path(post, path = "/v1/unlinks", request_body = LinkRequest,
     responses((status = 200, body = WriteResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
-async fn unlink(State(state): State<AppState>, headers: HeaderMap, ApiJson(req): ApiJson<LinkRequest>) -> Result<Json<WriteResponse>, ApiError> {
+async fn unlink(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<LinkRequest>,
+) -> Result<Json<WriteResponse>, ApiError> {
     let edges = build_links(&state, &Local::new(), &req).await?;
     write(&state, &headers, vec![EntryData::Unlink { edges }]).await
 }
@@ -447,7 +573,11 @@ async fn unlink(State(state): State<AppState>, headers: HeaderMap, ApiJson(req):
 /// Set what a deployment consumes now; edges to anything it no longer lists end.
 #[utoipa::path(post, path = "/v1/deployments", request_body = DeployRequest,
     responses((status = 200, body = WriteResponse), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
-async fn deploy(State(state): State<AppState>, headers: HeaderMap, ApiJson(req): ApiJson<DeployRequest>) -> Result<Json<WriteResponse>, ApiError> {
+async fn deploy(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<DeployRequest>,
+) -> Result<Json<WriteResponse>, ApiError> {
     let data = build_deploy(&state, &mut Local::new(), &req).await?;
     write(&state, &headers, vec![data]).await
 }
@@ -463,9 +593,16 @@ struct RefQuery {
 /// An artifact with its aliases, attributes and edges.
 #[utoipa::path(get, path = "/v1/artifacts", params(RefQuery),
     responses((status = 200, body = ArtifactView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
-async fn artifact(State(state): State<AppState>, ApiQuery(q): ApiQuery<RefQuery>) -> Result<Json<ArtifactView>, ApiError> {
+async fn artifact(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<RefQuery>,
+) -> Result<Json<ArtifactView>, ApiError> {
     let id = resolve_ref(&state, &Local::new(), &q.ref_).await?;
-    let rec = state.store.artifact(&id).await?.ok_or_else(|| ApiError::NotFound(format!("unknown ref {}", q.ref_)))?;
+    let rec = state
+        .store
+        .artifact(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("unknown ref {}", q.ref_)))?;
     let edges = state.store.edges_of(&id).await?;
     Ok(Json(ArtifactView {
         id: rec.id,
@@ -478,7 +615,13 @@ async fn artifact(State(state): State<AppState>, ApiQuery(q): ApiQuery<RefQuery>
         last_seq: rec.last_seq,
         edges: edges
             .into_iter()
-            .map(|e| EdgeView { from: e.from, edge: e.edge.to_string(), to: e.to, since_seq: e.since, until_seq: e.until })
+            .map(|e| EdgeView {
+                from: e.from,
+                edge: e.edge.to_string(),
+                to: e.to,
+                since_seq: e.since,
+                until_seq: e.until,
+            })
             .collect(),
     }))
 }
@@ -486,7 +629,10 @@ async fn artifact(State(state): State<AppState>, ApiQuery(q): ApiQuery<RefQuery>
 /// The artifact id a ref names.
 #[utoipa::path(get, path = "/v1/resolve", params(RefQuery),
     responses((status = 200, body = ResolveView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
-async fn resolve(State(state): State<AppState>, ApiQuery(q): ApiQuery<RefQuery>) -> Result<Json<ResolveView>, ApiError> {
+async fn resolve(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<RefQuery>,
+) -> Result<Json<ResolveView>, ApiError> {
     let id = resolve_ref(&state, &Local::new(), &q.ref_).await?;
     Ok(Json(ResolveView { ref_: q.ref_, id }))
 }
@@ -505,18 +651,28 @@ struct TraversalQuery {
 /// each with one shortest path back to it.
 #[utoipa::path(get, path = "/v1/impact", params(TraversalQuery),
     responses((status = 200, body = TraversalView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
-async fn impact(State(state): State<AppState>, ApiQuery(q): ApiQuery<TraversalQuery>) -> Result<Json<TraversalView>, ApiError> {
+async fn impact(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<TraversalQuery>,
+) -> Result<Json<TraversalView>, ApiError> {
     traverse(&state, q, true).await.map(Json)
 }
 
 /// Everything the artifact transitively consumes, nearest first.
 #[utoipa::path(get, path = "/v1/deps", params(TraversalQuery),
     responses((status = 200, body = TraversalView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
-async fn deps(State(state): State<AppState>, ApiQuery(q): ApiQuery<TraversalQuery>) -> Result<Json<TraversalView>, ApiError> {
+async fn deps(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<TraversalQuery>,
+) -> Result<Json<TraversalView>, ApiError> {
     traverse(&state, q, false).await.map(Json)
 }
 
-async fn traverse(state: &AppState, q: TraversalQuery, impact: bool) -> Result<TraversalView, ApiError> {
+async fn traverse(
+    state: &AppState,
+    q: TraversalQuery,
+    impact: bool,
+) -> Result<TraversalView, ApiError> {
     let id = resolve_ref(state, &Local::new(), &q.ref_).await?;
     let at = match &q.as_of {
         Some(t) => Some(state.store.seq_at(parse_time(t)?).await?),
@@ -527,10 +683,21 @@ async fn traverse(state: &AppState, q: TraversalQuery, impact: bool) -> Result<T
     }
     let index = state.read_index();
     let at_seq = at.unwrap_or(index.head());
-    let hits = if impact { index.impact(&id, at) } else { index.deps(&id, at) }
-        .ok_or_else(|| ApiError::NotFound(format!("unknown ref {}", q.ref_)))?;
-    let kind = index.kind_of(&id).map(|k| k.to_string()).unwrap_or_default();
-    let deployments = hits.iter().filter(|h| h.kind == ArtifactKind::Deployment).map(|h| h.id.to_owned()).collect();
+    let hits = if impact {
+        index.impact(&id, at)
+    } else {
+        index.deps(&id, at)
+    }
+    .ok_or_else(|| ApiError::NotFound(format!("unknown ref {}", q.ref_)))?;
+    let kind = index
+        .kind_of(&id)
+        .map(|k| k.to_string())
+        .unwrap_or_default();
+    let deployments = hits
+        .iter()
+        .filter(|h| h.kind == ArtifactKind::Deployment)
+        .map(|h| h.id.to_owned())
+        .collect();
     let hits: Vec<HitView> = hits
         .into_iter()
         .map(|h| HitView {
@@ -541,7 +708,11 @@ async fn traverse(state: &AppState, q: TraversalQuery, impact: bool) -> Result<T
             path: h
                 .path
                 .into_iter()
-                .map(|(e, to)| Step { edge: e.to_string(), to: to.to_owned(), label: index.label_of(to).map(str::to_owned) })
+                .map(|(e, to)| Step {
+                    edge: e.to_string(),
+                    to: to.to_owned(),
+                    label: index.label_of(to).map(str::to_owned),
+                })
                 .collect(),
             severity: index.severity_of(h.id).map(|s| s.to_string()),
             since_seq: h.since,
@@ -571,7 +742,8 @@ struct EntriesQuery {
 }
 
 fn entry_view(e: ailedger_store::StoredEntry) -> Result<EntryView, ApiError> {
-    let body = serde_json::from_slice(&e.body).map_err(|err| ApiError::Internal(format!("entry {}: {err}", e.seq)))?;
+    let body = serde_json::from_slice(&e.body)
+        .map_err(|err| ApiError::Internal(format!("entry {}: {err}", e.seq)))?;
     Ok(EntryView {
         seq: e.seq,
         time: format_time(e.time_us),
@@ -585,18 +757,35 @@ fn entry_view(e: ailedger_store::StoredEntry) -> Result<EntryView, ApiError> {
 /// Ledger entries in seq order.
 #[utoipa::path(get, path = "/v1/entries", params(EntriesQuery),
     responses((status = 200, body = EntriesView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
-async fn entries(State(state): State<AppState>, ApiQuery(q): ApiQuery<EntriesQuery>) -> Result<Json<EntriesView>, ApiError> {
-    let limit = q.limit.unwrap_or(MAX_ENTRIES_PAGE).clamp(1, MAX_ENTRIES_PAGE);
+async fn entries(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<EntriesQuery>,
+) -> Result<Json<EntriesView>, ApiError> {
+    let limit = q
+        .limit
+        .unwrap_or(MAX_ENTRIES_PAGE)
+        .clamp(1, MAX_ENTRIES_PAGE);
     let head = state.store.head().await?;
     let entries = state.store.entries(q.after.unwrap_or(0), limit).await?;
-    Ok(Json(EntriesView { head, entries: entries.into_iter().map(entry_view).collect::<Result<_, _>>()? }))
+    Ok(Json(EntriesView {
+        head,
+        entries: entries
+            .into_iter()
+            .map(entry_view)
+            .collect::<Result<_, _>>()?,
+    }))
 }
 
 /// One ledger entry.
 #[utoipa::path(get, path = "/v1/entries/{seq}", params(("seq" = u64, Path, description = "entry seq, from 1")),
     responses((status = 200, body = EntryView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
-async fn entry(State(state): State<AppState>, Path(seq): Path<String>) -> Result<Json<EntryView>, ApiError> {
-    let seq: u64 = seq.parse().map_err(|_| ApiError::BadRequest(format!("seq {seq:?} is not a number")))?;
+async fn entry(
+    State(state): State<AppState>,
+    Path(seq): Path<String>,
+) -> Result<Json<EntryView>, ApiError> {
+    let seq: u64 = seq
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("seq {seq:?} is not a number")))?;
     if seq == 0 {
         return Err(ApiError::BadRequest("seq starts at 1".into()));
     }

@@ -24,10 +24,17 @@ impl PgStore {
     pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self> {
         let mut opts = PgConnectOptions::from_str(url).map_err(db_err)?;
         if let Some(schema) = schema {
-            if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            if !schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
                 return Err(StoreError::Backend(format!("bad schema name {schema:?}")));
             }
-            let setup = PgPoolOptions::new().max_connections(1).connect_with(opts.clone()).await.map_err(db_err)?;
+            let setup = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts.clone())
+                .await
+                .map_err(db_err)?;
             sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
                 .execute(&setup)
                 .await
@@ -42,8 +49,14 @@ impl PgStore {
             .await
             .map_err(db_err)?;
         // Concurrent first starts must not race each other's migrations.
-        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
-        Ok(Self { pool, log: Default::default() })
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
+        Ok(Self {
+            pool,
+            log: Default::default(),
+        })
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'_, sqlx::Postgres>> {

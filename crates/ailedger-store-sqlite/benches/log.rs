@@ -12,7 +12,8 @@
 //! (default 10,000,000), `AILEDGER_BENCH_VERIFY` (default 1,000,000). The large
 //! databases are kept under `target/bench-data/` and reused.
 
-#![allow(clippy::print_stdout, clippy::unwrap_used)]
+// Benchmarks unwrap and print: a failure should be loud, not handled.
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use std::{path::PathBuf, time::Instant};
 

@@ -4,7 +4,9 @@
 
 use std::{path::Path, str::FromStr, time::Duration};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 ailedger_store::sqlx_backend!(sqlx::Sqlite, SqliteStore, SqliteWriter);
 
@@ -78,8 +80,15 @@ impl SqliteStore {
             .connect_with(opts)
             .await
             .map_err(db_err)?;
-        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
-        Ok(Self { pool, write: tokio::sync::Mutex::new(()), log: Default::default() })
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
+        Ok(Self {
+            pool,
+            write: tokio::sync::Mutex::new(()),
+            log: Default::default(),
+        })
     }
 
     async fn begin_write(&self) -> Result<WriteTx<'_>> {

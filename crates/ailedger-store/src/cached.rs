@@ -33,11 +33,17 @@ pub struct ArtifactRow {
 /// Bulk row operations a backend offers inside one write transaction.
 #[async_trait]
 pub trait Bulk: Send {
-    async fn fetch_artifacts(&mut self, ids: &[&str]) -> Result<Vec<(String, ArtifactKind, Map<String, Value>)>>;
+    async fn fetch_artifacts(
+        &mut self,
+        ids: &[&str],
+    ) -> Result<Vec<(String, ArtifactKind, Map<String, Value>)>>;
     /// `(alias, artifact)` for the aliases that exist.
     async fn fetch_aliases(&mut self, aliases: &[&str]) -> Result<Vec<(String, String)>>;
     /// Active edges from any of `srcs`.
-    async fn fetch_active_edges(&mut self, srcs: &[&str]) -> Result<Vec<(String, EdgeKind, String)>>;
+    async fn fetch_active_edges(
+        &mut self,
+        srcs: &[&str],
+    ) -> Result<Vec<(String, EdgeKind, String)>>;
     async fn insert_entries(&mut self, rows: &[StoredEntry]) -> Result<()>;
     async fn upsert_artifacts(&mut self, rows: &[ArtifactRow]) -> Result<()>;
     async fn insert_aliases(&mut self, rows: &[(String, String, u64)]) -> Result<()>;
@@ -92,13 +98,19 @@ impl<B: Bulk> CachedWriter<B> {
     }
 
     /// Loads what applying `data` will ask about, in a few queries.
-    pub async fn prefetch<'a>(&mut self, data: impl IntoIterator<Item = &'a EntryData>) -> Result<()> {
+    pub async fn prefetch<'a>(
+        &mut self,
+        data: impl IntoIterator<Item = &'a EntryData>,
+    ) -> Result<()> {
         let mut ids: BTreeSet<&str> = BTreeSet::new();
         let mut aliases: BTreeSet<&str> = BTreeSet::new();
         let mut srcs: BTreeSet<&str> = BTreeSet::new();
         for d in data {
             match d {
-                EntryData::Register { artifacts, edges } | EntryData::Document { artifacts, edges, .. } => {
+                EntryData::Register { artifacts, edges }
+                | EntryData::Document {
+                    artifacts, edges, ..
+                } => {
                     for a in artifacts {
                         ids.insert(&a.id);
                         aliases.insert(&a.id);
@@ -123,19 +135,27 @@ impl<B: Bulk> CachedWriter<B> {
                 }
             }
         }
-        self.load_artifacts(&ids.into_iter().collect::<Vec<_>>()).await?;
-        self.load_aliases(&aliases.into_iter().collect::<Vec<_>>()).await?;
-        self.load_edges(&srcs.into_iter().collect::<Vec<_>>()).await?;
+        self.load_artifacts(&ids.into_iter().collect::<Vec<_>>())
+            .await?;
+        self.load_aliases(&aliases.into_iter().collect::<Vec<_>>())
+            .await?;
+        self.load_edges(&srcs.into_iter().collect::<Vec<_>>())
+            .await?;
         Ok(())
     }
 
     async fn load_artifacts(&mut self, ids: &[&str]) -> Result<()> {
-        let missing: Vec<&str> = ids.iter().copied().filter(|id| !self.artifacts.contains_key(*id)).collect();
+        let missing: Vec<&str> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.artifacts.contains_key(*id))
+            .collect();
         if missing.is_empty() {
             return Ok(());
         }
         for (id, kind, attrs) in self.bulk.fetch_artifacts(&missing).await? {
-            self.artifacts.insert(id, Some(ArtifactState { kind, attrs }));
+            self.artifacts
+                .insert(id, Some(ArtifactState { kind, attrs }));
         }
         for id in missing {
             self.artifacts.entry(id.to_owned()).or_insert(None);
@@ -144,7 +164,11 @@ impl<B: Bulk> CachedWriter<B> {
     }
 
     async fn load_aliases(&mut self, aliases: &[&str]) -> Result<()> {
-        let missing: Vec<&str> = aliases.iter().copied().filter(|a| !self.aliases.contains_key(*a)).collect();
+        let missing: Vec<&str> = aliases
+            .iter()
+            .copied()
+            .filter(|a| !self.aliases.contains_key(*a))
+            .collect();
         if missing.is_empty() {
             return Ok(());
         }
@@ -158,7 +182,11 @@ impl<B: Bulk> CachedWriter<B> {
     }
 
     async fn load_edges(&mut self, srcs: &[&str]) -> Result<()> {
-        let missing: Vec<&str> = srcs.iter().copied().filter(|s| !self.edges.contains_key(*s)).collect();
+        let missing: Vec<&str> = srcs
+            .iter()
+            .copied()
+            .filter(|s| !self.edges.contains_key(*s))
+            .collect();
         if missing.is_empty() {
             return Ok(());
         }
@@ -166,7 +194,12 @@ impl<B: Bulk> CachedWriter<B> {
             self.edges.insert((*s).to_owned(), HashMap::new());
         }
         for (src, kind, dst) in self.bulk.fetch_active_edges(&missing).await? {
-            self.edges.entry(src).or_default().entry(kind).or_default().insert(dst);
+            self.edges
+                .entry(src)
+                .or_default()
+                .entry(kind)
+                .or_default()
+                .insert(dst);
         }
         Ok(())
     }
@@ -175,7 +208,12 @@ impl<B: Bulk> CachedWriter<B> {
         if !self.edges.contains_key(from) {
             self.load_edges(&[from]).await?;
         }
-        Ok(self.edges.entry(from.to_owned()).or_default().entry(edge).or_default())
+        Ok(self
+            .edges
+            .entry(from.to_owned())
+            .or_default()
+            .entry(edge)
+            .or_default())
     }
 
     fn mark_dirty(&mut self, row: ArtifactRow) {
@@ -215,9 +253,16 @@ impl<B: Bulk> Writer for CachedWriter<B> {
         Ok(())
     }
 
-    async fn artifact_state(&mut self, id: &str) -> Result<Option<(ArtifactKind, Map<String, Value>)>> {
+    async fn artifact_state(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<(ArtifactKind, Map<String, Value>)>> {
         self.load_artifacts(&[id]).await?;
-        Ok(self.artifacts.get(id).and_then(|s| s.as_ref()).map(|s| (s.kind, s.attrs.clone())))
+        Ok(self
+            .artifacts
+            .get(id)
+            .and_then(|s| s.as_ref())
+            .map(|s| (s.kind, s.attrs.clone())))
     }
 
     async fn artifact_exists(&mut self, id: &str) -> Result<bool> {
@@ -229,7 +274,13 @@ impl<B: Bulk> Writer for CachedWriter<B> {
     }
 
     async fn insert_artifact(&mut self, a: &ArtifactFact, seq: u64) -> Result<()> {
-        self.artifacts.insert(a.id.clone(), Some(ArtifactState { kind: a.kind, attrs: a.attrs.clone() }));
+        self.artifacts.insert(
+            a.id.clone(),
+            Some(ArtifactState {
+                kind: a.kind,
+                attrs: a.attrs.clone(),
+            }),
+        );
         self.mark_dirty(ArtifactRow {
             id: a.id.clone(),
             kind: a.kind,
@@ -242,7 +293,12 @@ impl<B: Bulk> Writer for CachedWriter<B> {
         Ok(())
     }
 
-    async fn touch_artifact(&mut self, id: &str, attrs: Option<&Map<String, Value>>, seq: u64) -> Result<()> {
+    async fn touch_artifact(
+        &mut self,
+        id: &str,
+        attrs: Option<&Map<String, Value>>,
+        seq: u64,
+    ) -> Result<()> {
         self.load_artifacts(&[id]).await?;
         let Some(Some(state)) = self.artifacts.get_mut(id) else {
             return Err(StoreError::UnknownArtifact(id.to_owned()));
@@ -270,7 +326,8 @@ impl<B: Bulk> Writer for CachedWriter<B> {
 
     async fn insert_alias(&mut self, alias: &str, id: &str, seq: u64) -> Result<()> {
         self.aliases.insert(alias.to_owned(), Some(id.to_owned()));
-        self.new_aliases.push((alias.to_owned(), id.to_owned(), seq));
+        self.new_aliases
+            .push((alias.to_owned(), id.to_owned(), seq));
         Ok(())
     }
 
@@ -284,19 +341,30 @@ impl<B: Bulk> Writer for CachedWriter<B> {
 
     async fn start_edge(&mut self, e: &EdgeFact, seq: u64) -> Result<()> {
         self.targets(&e.from, e.edge).await?.insert(e.to.clone());
-        self.open_new.insert((e.from.clone(), e.edge, e.to.clone()), self.new_edges.len());
-        self.new_edges.push(EdgeRow { from: e.from.clone(), edge: e.edge, to: e.to.clone(), since: seq, until: None });
+        self.open_new
+            .insert((e.from.clone(), e.edge, e.to.clone()), self.new_edges.len());
+        self.new_edges.push(EdgeRow {
+            from: e.from.clone(),
+            edge: e.edge,
+            to: e.to.clone(),
+            since: seq,
+            until: None,
+        });
         Ok(())
     }
 
     async fn record_document(&mut self, d: &ailedger_core::DocumentInfo, seq: u64) -> Result<()> {
-        self.documents.push((d.digest.to_string(), seq, d.format.clone()));
+        self.documents
+            .push((d.digest.to_string(), seq, d.format.clone()));
         Ok(())
     }
 
     async fn end_edge(&mut self, e: &EdgeFact, seq: u64) -> Result<()> {
         self.targets(&e.from, e.edge).await?.remove(&e.to);
-        match self.open_new.remove(&(e.from.clone(), e.edge, e.to.clone())) {
+        match self
+            .open_new
+            .remove(&(e.from.clone(), e.edge, e.to.clone()))
+        {
             Some(i) => self.new_edges[i].until = Some(seq),
             None => self.ended.push((e.clone(), seq)),
         }

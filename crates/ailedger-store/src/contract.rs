@@ -79,11 +79,18 @@ fn named(kind: ArtifactKind, name: &str, version: &str) -> ArtifactFact {
 }
 
 fn edge(from: &str, edge: EdgeKind, to: &str) -> EdgeFact {
-    EdgeFact { from: from.into(), edge, to: to.into() }
+    EdgeFact {
+        from: from.into(),
+        edge,
+        to: to.into(),
+    }
 }
 
 fn entry(data: EntryData) -> NewEntry {
-    NewEntry { actor: "contract@test".into(), data }
+    NewEntry {
+        actor: "contract@test".into(),
+        data,
+    }
 }
 
 fn register(artifacts: Vec<ArtifactFact>, edges: Vec<EdgeFact>) -> NewEntry {
@@ -108,21 +115,26 @@ fn deploy(name: &str, uses: &[&str]) -> NewEntry {
 async fn seed(store: &dyn Store) {
     store
         .append(vec![
-            register(vec![pkg("urllib3", "2.0.7"), pkg("requests", "2.31.0")], vec![edge(
-                "pkg:pypi/requests@2.31.0",
-                EdgeKind::DependsOn,
-                "pkg:pypi/urllib3@2.0.7",
-            )]),
-            register(vec![named(ArtifactKind::Model, "base", "1")], vec![edge(
-                "model:base@1",
-                EdgeKind::DependsOn,
-                "pkg:pypi/requests@2.31.0",
-            )]),
-            register(vec![named(ArtifactKind::Model, "ft", "1")], vec![edge(
-                "model:ft@1",
-                EdgeKind::DerivedFrom,
-                "model:base@1",
-            )]),
+            register(
+                vec![pkg("urllib3", "2.0.7"), pkg("requests", "2.31.0")],
+                vec![edge(
+                    "pkg:pypi/requests@2.31.0",
+                    EdgeKind::DependsOn,
+                    "pkg:pypi/urllib3@2.0.7",
+                )],
+            ),
+            register(
+                vec![named(ArtifactKind::Model, "base", "1")],
+                vec![edge(
+                    "model:base@1",
+                    EdgeKind::DependsOn,
+                    "pkg:pypi/requests@2.31.0",
+                )],
+            ),
+            register(
+                vec![named(ArtifactKind::Model, "ft", "1")],
+                vec![edge("model:ft@1", EdgeKind::DerivedFrom, "model:base@1")],
+            ),
             deploy("prod/chat", &["model:ft@1"]),
         ])
         .await
@@ -132,9 +144,15 @@ async fn seed(store: &dyn Store) {
 pub async fn append_is_gap_free_and_hashes_bodies(fx: &dyn Fixture) {
     let store = fx.store();
     assert_eq!(store.head().await.unwrap(), 0);
-    let a = store.append(vec![register(vec![pkg("numpy", "1.26.4")], vec![])]).await.unwrap();
+    let a = store
+        .append(vec![register(vec![pkg("numpy", "1.26.4")], vec![])])
+        .await
+        .unwrap();
     let b = store
-        .append(vec![register(vec![pkg("torch", "2.4.1")], vec![]), register(vec![pkg("six", "1.16.0")], vec![])])
+        .append(vec![
+            register(vec![pkg("torch", "2.4.1")], vec![]),
+            register(vec![pkg("six", "1.16.0")], vec![]),
+        ])
         .await
         .unwrap();
     let seqs: Vec<u64> = a.iter().chain(&b).map(|x| x.seq).collect();
@@ -148,7 +166,10 @@ pub async fn append_is_gap_free_and_hashes_bodies(fx: &dyn Fixture) {
         assert_eq!(decoded.actor, "contract@test");
         assert_eq!(e.kind, "register");
     }
-    assert!(entries.windows(2).all(|w| w[0].time_us <= w[1].time_us), "times are monotonic");
+    assert!(
+        entries.windows(2).all(|w| w[0].time_us <= w[1].time_us),
+        "times are monotonic"
+    );
     assert_eq!(store.entries(2, 100).await.unwrap().len(), 1);
     assert_eq!(store.head().await.unwrap(), 3);
 }
@@ -159,32 +180,71 @@ pub async fn register_resolve_and_merge(fx: &dyn Fixture) {
     let mut torch = pkg("torch", "2.4.1");
     torch.aliases = vec![digest.clone()];
     torch.attrs = Map::from_iter([("source".to_string(), json!("pypi"))]);
-    store.append(vec![register(vec![torch.clone()], vec![])]).await.unwrap();
+    store
+        .append(vec![register(vec![torch.clone()], vec![])])
+        .await
+        .unwrap();
     // The same package again, with a new attribute: one artifact, merged attributes.
     let mut again = pkg("torch", "2.4.1");
     again.attrs = Map::from_iter([("license".to_string(), json!("BSD-3-Clause"))]);
-    store.append(vec![register(vec![again], vec![])]).await.unwrap();
-    assert_eq!(store.resolve("pkg:pypi/torch@2.4.1").await.unwrap().as_deref(), Some("pkg:pypi/torch@2.4.1"));
-    assert_eq!(store.resolve(&digest).await.unwrap().as_deref(), Some("pkg:pypi/torch@2.4.1"));
+    store
+        .append(vec![register(vec![again], vec![])])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .resolve("pkg:pypi/torch@2.4.1")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("pkg:pypi/torch@2.4.1")
+    );
+    assert_eq!(
+        store.resolve(&digest).await.unwrap().as_deref(),
+        Some("pkg:pypi/torch@2.4.1")
+    );
     assert_eq!(store.resolve("pkg:pypi/torch@9").await.unwrap(), None);
-    let rec = store.artifact("pkg:pypi/torch@2.4.1").await.unwrap().unwrap();
+    let rec = store
+        .artifact("pkg:pypi/torch@2.4.1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(rec.kind, ArtifactKind::Package);
     assert_eq!(rec.attrs.get("source"), Some(&json!("pypi")));
     assert_eq!(rec.attrs.get("license"), Some(&json!("BSD-3-Clause")));
     assert_eq!((rec.first_seq, rec.last_seq), (1, 2));
-    assert_eq!(rec.aliases, vec!["pkg:pypi/torch@2.4.1".to_string(), digest.clone()]);
+    assert_eq!(
+        rec.aliases,
+        vec!["pkg:pypi/torch@2.4.1".to_string(), digest.clone()]
+    );
     // An alias another artifact already holds is not taken over, and the note says so.
     let mut other = pkg("torchvision", "0.19.1");
     other.aliases = vec![digest.clone()];
-    let res = store.append(vec![register(vec![other], vec![])]).await.unwrap();
-    assert!(res[0].notes[0].contains("already names pkg:pypi/torch@2.4.1"), "{:?}", res[0].notes);
-    assert_eq!(store.resolve(&digest).await.unwrap().as_deref(), Some("pkg:pypi/torch@2.4.1"));
+    let res = store
+        .append(vec![register(vec![other], vec![])])
+        .await
+        .unwrap();
+    assert!(
+        res[0].notes[0].contains("already names pkg:pypi/torch@2.4.1"),
+        "{:?}",
+        res[0].notes
+    );
+    assert_eq!(
+        store.resolve(&digest).await.unwrap().as_deref(),
+        Some("pkg:pypi/torch@2.4.1")
+    );
     // A kind clash is refused.
     let mut clash = named(ArtifactKind::Model, "x", "1");
     clash.id = digest.clone();
-    let err = store.append(vec![register(vec![clash], vec![])]).await.unwrap_err();
+    let err = store
+        .append(vec![register(vec![clash], vec![])])
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-    let pre = store.aliases_with_prefix("pkg:pypi/torch", 10).await.unwrap();
+    let pre = store
+        .aliases_with_prefix("pkg:pypi/torch", 10)
+        .await
+        .unwrap();
     assert_eq!(pre.len(), 2, "{pre:?}");
 }
 
@@ -197,14 +257,21 @@ pub async fn failed_write_records_nothing(fx: &dyn Fixture) {
     let err = store
         .append(vec![
             register(vec![pkg("idna", "3.7")], vec![]),
-            entry(EntryData::Link { edges: vec![edge("model:base@1", EdgeKind::DependsOn, "pkg:pypi/nope@1")] }),
+            entry(EntryData::Link {
+                edges: vec![edge("model:base@1", EdgeKind::DependsOn, "pkg:pypi/nope@1")],
+            }),
         ])
         .await
         .unwrap_err();
-    assert!(matches!(&err, StoreError::UnknownArtifact(id) if id == "pkg:pypi/nope@1"), "{err}");
+    assert!(
+        matches!(&err, StoreError::UnknownArtifact(id) if id == "pkg:pypi/nope@1"),
+        "{err}"
+    );
     // A malformed entry fails validation.
     let bad = store
-        .append(vec![entry(EntryData::Link { edges: vec![edge("model:base@1", EdgeKind::DependsOn, "model:base@1")] })])
+        .append(vec![entry(EntryData::Link {
+            edges: vec![edge("model:base@1", EdgeKind::DependsOn, "model:base@1")],
+        })])
         .await
         .unwrap_err();
     assert!(matches!(bad, StoreError::Invalid(_)), "{bad}");
@@ -212,7 +279,10 @@ pub async fn failed_write_records_nothing(fx: &dyn Fixture) {
     assert_eq!(store.dump_derived().await.unwrap(), before);
     assert_eq!(store.resolve("pkg:pypi/idna@3.7").await.unwrap(), None);
     // And the sequence continues without a gap.
-    let ok = store.append(vec![register(vec![pkg("idna", "3.7")], vec![])]).await.unwrap();
+    let ok = store
+        .append(vec![register(vec![pkg("idna", "3.7")], vec![])])
+        .await
+        .unwrap();
     assert_eq!(ok[0].seq, head + 1);
 }
 
@@ -220,25 +290,43 @@ pub async fn deploy_sets_uses_and_ends_old_edges(fx: &dyn Fixture) {
     let store = fx.store();
     seed(store.as_ref()).await;
     // prod/chat moves from the fine-tune to the base model (seq 5).
-    store.append(vec![deploy("prod/chat", &["model:base@1"])]).await.unwrap();
+    store
+        .append(vec![deploy("prod/chat", &["model:base@1"])])
+        .await
+        .unwrap();
     let edges = store.edges_of("deployment:prod/chat").await.unwrap();
-    let mut rendered: Vec<String> =
-        edges.iter().map(|e| format!("{} {} {} {}..{:?}", e.from, e.edge, e.to, e.since, e.until)).collect();
+    let mut rendered: Vec<String> = edges
+        .iter()
+        .map(|e| format!("{} {} {} {}..{:?}", e.from, e.edge, e.to, e.since, e.until))
+        .collect();
     rendered.sort();
-    assert_eq!(rendered, [
-        "deployment:prod/chat deploys model:base@1 5..None",
-        "deployment:prod/chat deploys model:ft@1 4..Some(5)",
-    ]);
+    assert_eq!(
+        rendered,
+        [
+            "deployment:prod/chat deploys model:base@1 5..None",
+            "deployment:prod/chat deploys model:ft@1 4..Some(5)",
+        ]
+    );
     // Deploying the same set again changes no edge.
-    store.append(vec![deploy("prod/chat", &["model:base@1"])]).await.unwrap();
-    assert_eq!(store.edges_of("deployment:prod/chat").await.unwrap().len(), 2);
+    store
+        .append(vec![deploy("prod/chat", &["model:base@1"])])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.edges_of("deployment:prod/chat").await.unwrap().len(),
+        2
+    );
     // Unlink ends an edge; linking again starts a new one.
     store
-        .append(vec![entry(EntryData::Unlink { edges: vec![edge("model:ft@1", EdgeKind::DerivedFrom, "model:base@1")] })])
+        .append(vec![entry(EntryData::Unlink {
+            edges: vec![edge("model:ft@1", EdgeKind::DerivedFrom, "model:base@1")],
+        })])
         .await
         .unwrap();
     store
-        .append(vec![entry(EntryData::Link { edges: vec![edge("model:ft@1", EdgeKind::DerivedFrom, "model:base@1")] })])
+        .append(vec![entry(EntryData::Link {
+            edges: vec![edge("model:ft@1", EdgeKind::DerivedFrom, "model:base@1")],
+        })])
         .await
         .unwrap();
     let ft: Vec<_> = store
@@ -250,7 +338,10 @@ pub async fn deploy_sets_uses_and_ends_old_edges(fx: &dyn Fixture) {
         .map(|e| (e.since, e.until))
         .collect();
     assert_eq!(ft.len(), 2);
-    assert!(ft.contains(&(3, Some(7))) && ft.contains(&(8, None)), "{ft:?}");
+    assert!(
+        ft.contains(&(3, Some(7))) && ft.contains(&(8, None)),
+        "{ft:?}"
+    );
 }
 
 pub async fn as_of_answers_from_history(fx: &dyn Fixture) {
@@ -258,13 +349,26 @@ pub async fn as_of_answers_from_history(fx: &dyn Fixture) {
     seed(store.as_ref()).await;
     let t4 = store.entries(3, 1).await.unwrap()[0].time_us;
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    store.append(vec![deploy("prod/chat", &["pkg:pypi/requests@2.31.0"])]).await.unwrap();
+    store
+        .append(vec![deploy("prod/chat", &["pkg:pypi/requests@2.31.0"])])
+        .await
+        .unwrap();
     assert_eq!(store.seq_at(t4).await.unwrap(), 4);
     assert_eq!(store.seq_at(0).await.unwrap(), 0);
     let index = build_index(store.as_ref()).await.unwrap();
-    let ids = |hits: Vec<ailedger_core::Hit<'_>>| hits.into_iter().map(|h| h.id.to_string()).collect::<Vec<_>>();
-    assert_eq!(ids(index.impact("model:base@1", None).unwrap()), ["model:ft@1"]);
-    assert_eq!(ids(index.impact("model:base@1", Some(4)).unwrap()), ["model:ft@1", "deployment:prod/chat"]);
+    let ids = |hits: Vec<ailedger_core::Hit<'_>>| {
+        hits.into_iter()
+            .map(|h| h.id.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(index.impact("model:base@1", None).unwrap()),
+        ["model:ft@1"]
+    );
+    assert_eq!(
+        ids(index.impact("model:base@1", Some(4)).unwrap()),
+        ["model:ft@1", "deployment:prod/chat"]
+    );
     let deps = index.deps("deployment:prod/chat", Some(4)).unwrap();
     assert_eq!(deps.len(), 4);
     assert_eq!(deps.last().unwrap().depth, 4);
@@ -276,9 +380,21 @@ pub async fn replay_reproduces_derived_state(fx: &dyn Fixture) {
     let mut torch = pkg("torch", "2.4.1");
     torch.aliases = vec![format!("sha256:{}", "cd".repeat(32))];
     torch.attrs = Map::from_iter([("k".to_string(), json!({"nested": [1, 2.5, "x"]}))]);
-    store.append(vec![register(vec![torch], vec![])]).await.unwrap();
-    store.append(vec![deploy("prod/chat", &["model:base@1", "pkg:pypi/torch@2.4.1"])]).await.unwrap();
-    store.append(vec![deploy("dev/chat", &["model:ft@1"])]).await.unwrap();
+    store
+        .append(vec![register(vec![torch], vec![])])
+        .await
+        .unwrap();
+    store
+        .append(vec![deploy(
+            "prod/chat",
+            &["model:base@1", "pkg:pypi/torch@2.4.1"],
+        )])
+        .await
+        .unwrap();
+    store
+        .append(vec![deploy("dev/chat", &["model:ft@1"])])
+        .await
+        .unwrap();
     // A document entry with its raw bytes.
     let bytes = br#"{"bomFormat":"CycloneDX"}"#.to_vec();
     let digest = ailedger_core::Sha256Digest::of(&bytes);
@@ -291,24 +407,60 @@ pub async fn replay_reproduces_derived_state(fx: &dyn Fixture) {
         attrs: Map::new(),
     };
     let data = EntryData::Document {
-        document: ailedger_core::DocumentInfo { digest, format: "CycloneDX 1.6".into(), size: bytes.len() as u64, name: None },
+        document: ailedger_core::DocumentInfo {
+            digest,
+            format: "CycloneDX 1.6".into(),
+            size: bytes.len() as u64,
+            name: None,
+        },
         artifacts: vec![doc, pkg("urllib3", "2.0.7"), pkg("idna", "3.7")],
-        edges: vec![edge(&digest.to_string(), EdgeKind::Describes, "pkg:pypi/urllib3@2.0.7")],
+        edges: vec![edge(
+            &digest.to_string(),
+            EdgeKind::Describes,
+            "pkg:pypi/urllib3@2.0.7",
+        )],
         warnings: vec!["/x: a warning".into()],
     };
     let appended = store
-        .append_document(entry(data), crate::Blob { digest, format: "CycloneDX 1.6".into(), bytes: bytes.clone() })
+        .append_document(
+            entry(data),
+            crate::Blob {
+                digest,
+                format: "CycloneDX 1.6".into(),
+                bytes: bytes.clone(),
+            },
+        )
         .await
         .unwrap();
-    assert_eq!(appended.created, 2, "the document and idna are new, urllib3 merged");
-    assert_eq!(store.document_seq(&digest).await.unwrap(), Some(appended.seq));
-    assert_eq!(store.blob(&digest).await.unwrap(), Some(("CycloneDX 1.6".to_string(), bytes)));
-    let entries: Vec<_> =
-        store.entries(0, 1000).await.unwrap().iter().map(|e| e.decode().unwrap()).collect();
+    assert_eq!(
+        appended.created, 2,
+        "the document and idna are new, urllib3 merged"
+    );
+    assert_eq!(
+        store.document_seq(&digest).await.unwrap(),
+        Some(appended.seq)
+    );
+    assert_eq!(
+        store.blob(&digest).await.unwrap(),
+        Some(("CycloneDX 1.6".to_string(), bytes))
+    );
+    let entries: Vec<_> = store
+        .entries(0, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.decode().unwrap())
+        .collect();
     let fresh = fx.sibling().await;
     fresh.replay(entries.clone()).await.unwrap();
-    assert_eq!(fresh.dump_derived().await.unwrap(), store.dump_derived().await.unwrap());
-    assert_eq!(fresh.entries(0, 1000).await.unwrap(), store.entries(0, 1000).await.unwrap());
+    assert_eq!(
+        fresh.dump_derived().await.unwrap(),
+        store.dump_derived().await.unwrap()
+    );
+    assert_eq!(
+        fresh.entries(0, 1000).await.unwrap(),
+        store.entries(0, 1000).await.unwrap()
+    );
     // A replay that skips a seq is refused.
     let gap = fx.sibling().await;
     let err = gap.replay(entries[1..].to_vec()).await.unwrap_err();
@@ -321,10 +473,21 @@ pub async fn index_tail_matches_full_build(fx: &dyn Fixture) {
     let mut index = build_index(store.as_ref()).await.unwrap();
     // A second handle (as a second server would be) writes; the first index tails it.
     let other = fx.another().await;
-    other.append(vec![deploy("prod/chat", &["model:base@1"])]).await.unwrap();
-    other.append(vec![register(vec![named(ArtifactKind::Dataset, "wiki", "1")], vec![])]).await.unwrap();
     other
-        .append(vec![entry(EntryData::Link { edges: vec![edge("model:base@1", EdgeKind::TrainedOn, "dataset:wiki@1")] })])
+        .append(vec![deploy("prod/chat", &["model:base@1"])])
+        .await
+        .unwrap();
+    other
+        .append(vec![register(
+            vec![named(ArtifactKind::Dataset, "wiki", "1")],
+            vec![],
+        )])
+        .await
+        .unwrap();
+    other
+        .append(vec![entry(EntryData::Link {
+            edges: vec![edge("model:base@1", EdgeKind::TrainedOn, "dataset:wiki@1")],
+        })])
         .await
         .unwrap();
     let after = index.head();
@@ -339,7 +502,10 @@ pub async fn index_tail_matches_full_build(fx: &dyn Fixture) {
     }
     assert_eq!(index.edge_count(), full.edge_count());
     let hits = index.impact("dataset:wiki@1", None).unwrap();
-    assert!(hits.iter().any(|h| h.id == "deployment:prod/chat" && h.depth == 2));
+    assert!(
+        hits.iter()
+            .any(|h| h.id == "deployment:prod/chat" && h.depth == 2)
+    );
 }
 
 pub async fn concurrent_writers_stay_gap_free(fx: &dyn Fixture) {
@@ -347,7 +513,11 @@ pub async fn concurrent_writers_stay_gap_free(fx: &dyn Fixture) {
     const PER_WRITER: usize = 25;
     let mut handles = Vec::new();
     for w in 0..WRITERS {
-        let store = if w == 0 { fx.store() } else { fx.another().await };
+        let store = if w == 0 {
+            fx.store()
+        } else {
+            fx.another().await
+        };
         handles.push(tokio::spawn(async move {
             for i in 0..PER_WRITER {
                 let batch = vec![register(vec![pkg(&format!("w{w}-p{i}"), "1.0")], vec![])];
@@ -367,13 +537,19 @@ pub async fn concurrent_writers_stay_gap_free(fx: &dyn Fixture) {
         e.decode().unwrap();
     }
     assert!(entries.windows(2).all(|w| w[0].time_us <= w[1].time_us));
-    assert_eq!(store.counts().await.unwrap().artifacts, (WRITERS * PER_WRITER) as u64);
+    assert_eq!(
+        store.counts().await.unwrap().artifacts,
+        (WRITERS * PER_WRITER) as u64
+    );
 }
 
 /// The leaf hashes of every stored entry, recomputed from the bodies.
 async fn body_leaves(store: &dyn Store) -> Vec<ailedger_log::Hash> {
     let entries = store.entries(0, 100_000).await.unwrap();
-    entries.iter().map(|e| ailedger_log::leaf_hash(&e.body)).collect()
+    entries
+        .iter()
+        .map(|e| ailedger_log::leaf_hash(&e.body))
+        .collect()
 }
 
 pub async fn log_proofs_match_the_entries(fx: &dyn Fixture) {
@@ -393,8 +569,14 @@ pub async fn log_proofs_match_the_entries(fx: &dyn Fixture) {
     assert_eq!(leaves.len(), 37);
     assert_eq!(store.tree_size().await.unwrap(), 37);
     let stored: Vec<_> = store.log_leaves(0, 1000).await.unwrap();
-    assert_eq!(stored.iter().map(|(s, _)| *s).collect::<Vec<_>>(), (1..=37).collect::<Vec<u64>>());
-    assert!(stored.iter().zip(&leaves).all(|((_, a), b)| a == b), "stored leaves are the body hashes");
+    assert_eq!(
+        stored.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        (1..=37).collect::<Vec<u64>>()
+    );
+    assert!(
+        stored.iter().zip(&leaves).all(|((_, a), b)| a == b),
+        "stored leaves are the body hashes"
+    );
     assert_eq!(store.log_leaves(35, 10).await.unwrap().len(), 2);
     for size in [0u64, 1, 2, 3, 4, 7, 8, 9, 16, 31, 32, 33, 36, 37] {
         let root = store.root_at(size).await.unwrap();
@@ -411,15 +593,32 @@ pub async fn log_proofs_match_the_entries(fx: &dyn Fixture) {
                 "inclusion of {seq} at {size}"
             );
             proof.verify(&root).unwrap();
-            proof.verify_body(&store.entries(seq - 1, 1).await.unwrap()[0].body, &root).unwrap();
+            proof
+                .verify_body(&store.entries(seq - 1, 1).await.unwrap()[0].body, &root)
+                .unwrap();
         }
     }
     // Bad requests are errors, not panics or wrong answers.
-    assert!(matches!(store.root_at(38).await, Err(StoreError::BeyondHead { size: 38, head: 37 })));
-    assert!(matches!(store.inclusion_proof(0, 5).await, Err(StoreError::Log(_))));
-    assert!(matches!(store.inclusion_proof(6, 5).await, Err(StoreError::Log(_))));
-    assert!(matches!(store.consistency_proof(6, 5).await, Err(StoreError::Log(_))));
-    assert!(matches!(store.consistency_proof(1, 40).await, Err(StoreError::BeyondHead { .. })));
+    assert!(matches!(
+        store.root_at(38).await,
+        Err(StoreError::BeyondHead { size: 38, head: 37 })
+    ));
+    assert!(matches!(
+        store.inclusion_proof(0, 5).await,
+        Err(StoreError::Log(_))
+    ));
+    assert!(matches!(
+        store.inclusion_proof(6, 5).await,
+        Err(StoreError::Log(_))
+    ));
+    assert!(matches!(
+        store.consistency_proof(6, 5).await,
+        Err(StoreError::Log(_))
+    ));
+    assert!(matches!(
+        store.consistency_proof(1, 40).await,
+        Err(StoreError::BeyondHead { .. })
+    ));
 }
 
 pub async fn log_consistency_across_appends(fx: &dyn Fixture) {
@@ -430,12 +629,23 @@ pub async fn log_consistency_across_appends(fx: &dyn Fixture) {
     for i in 0..12u64 {
         // Alternate writers, so each one's cached frontier goes stale.
         let writer = if i % 3 == 2 { &other } else { &store };
-        let batch = (0..=(i % 4)).map(|j| register(vec![pkg(&format!("c{i}-{j}"), "1")], vec![])).collect();
+        let batch = (0..=(i % 4))
+            .map(|j| register(vec![pkg(&format!("c{i}-{j}"), "1")], vec![]))
+            .collect();
         writer.append(batch).await.unwrap();
         if i == 5 {
             // A failed append must leave the tree as it was.
-            let bad = entry(EntryData::Link { edges: vec![edge("pkg:pypi/c0-0@1", EdgeKind::DependsOn, "pkg:pypi/nope@1")] });
-            store.append(vec![register(vec![pkg("z", "1")], vec![]), bad]).await.unwrap_err();
+            let bad = entry(EntryData::Link {
+                edges: vec![edge(
+                    "pkg:pypi/c0-0@1",
+                    EdgeKind::DependsOn,
+                    "pkg:pypi/nope@1",
+                )],
+            });
+            store
+                .append(vec![register(vec![pkg("z", "1")], vec![]), bad])
+                .await
+                .unwrap_err();
         }
         sizes.push(store.tree_size().await.unwrap());
     }
@@ -445,25 +655,43 @@ pub async fn log_consistency_across_appends(fx: &dyn Fixture) {
     for &s in &sizes {
         let root = store.root_at(s).await.unwrap();
         assert_eq!(root, root_of(&leaves[..s as usize]), "root at {s}");
-        assert_eq!(other.root_at(s).await.unwrap(), root, "both handles agree at {s}");
+        assert_eq!(
+            other.root_at(s).await.unwrap(),
+            root,
+            "both handles agree at {s}"
+        );
         roots.push(root);
     }
     for (i, &a) in sizes.iter().enumerate() {
         for (j, &b) in sizes.iter().enumerate().skip(i) {
             let proof = store.consistency_proof(a, b).await.unwrap();
-            proof.verify(&roots[i], &roots[j]).unwrap_or_else(|e| panic!("{a} -> {b}: {e}"));
+            proof
+                .verify(&roots[i], &roots[j])
+                .unwrap_or_else(|e| panic!("{a} -> {b}: {e}"));
             if a > 0 && a < b && roots[i] != roots[j] {
-                assert!(proof.verify(&roots[j], &roots[i]).is_err(), "swapped roots must not verify");
+                assert!(
+                    proof.verify(&roots[j], &roots[i]).is_err(),
+                    "swapped roots must not verify"
+                );
             }
         }
     }
     // A replay builds the same tree.
     let fresh = fx.sibling().await;
-    let entries: Vec<_> = store.entries(0, 10_000).await.unwrap().iter().map(|e| e.decode().unwrap()).collect();
+    let entries: Vec<_> = store
+        .entries(0, 10_000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.decode().unwrap())
+        .collect();
     let (head, tail) = entries.split_at(7);
     fresh.replay(head.to_vec()).await.unwrap();
     fresh.replay(tail.to_vec()).await.unwrap();
-    assert_eq!(fresh.root_at(leaves.len() as u64).await.unwrap(), *roots.last().unwrap());
+    assert_eq!(
+        fresh.root_at(leaves.len() as u64).await.unwrap(),
+        *roots.last().unwrap()
+    );
 }
 
 pub async fn log_checkpoints_are_kept(fx: &dyn Fixture) {
@@ -479,9 +707,29 @@ pub async fn log_checkpoints_are_kept(fx: &dyn Fixture) {
     };
     assert!(store.save_checkpoint(&cp(3, "three")).await.unwrap());
     assert!(store.save_checkpoint(&cp(9, "nine")).await.unwrap());
-    assert!(!store.save_checkpoint(&cp(3, "another three")).await.unwrap(), "the first note of a size is kept");
-    assert_eq!(store.latest_checkpoint().await.unwrap(), Some(cp(9, "nine")));
-    assert_eq!(store.checkpoints(0, 10).await.unwrap(), vec![cp(3, "three"), cp(9, "nine")]);
+    assert!(
+        !store
+            .save_checkpoint(&cp(3, "another three"))
+            .await
+            .unwrap(),
+        "the first note of a size is kept"
+    );
+    assert_eq!(
+        store.latest_checkpoint().await.unwrap(),
+        Some(cp(9, "nine"))
+    );
+    assert_eq!(
+        store.checkpoints(0, 10).await.unwrap(),
+        vec![cp(3, "three"), cp(9, "nine")]
+    );
     assert_eq!(store.checkpoints(3, 10).await.unwrap(), vec![cp(9, "nine")]);
-    assert_eq!(fx.another().await.latest_checkpoint().await.unwrap().map(|c| c.size), Some(9));
+    assert_eq!(
+        fx.another()
+            .await
+            .latest_checkpoint()
+            .await
+            .unwrap()
+            .map(|c| c.size),
+        Some(9)
+    );
 }

@@ -113,9 +113,16 @@ impl StoredEntry {
 
     /// Decodes the body and checks the columns beside it agree with it.
     pub fn decode(&self) -> Result<Entry> {
-        let corrupt = |reason: String| StoreError::Corrupt { seq: self.seq, reason };
+        let corrupt = |reason: String| StoreError::Corrupt {
+            seq: self.seq,
+            reason,
+        };
         let e = Entry::from_body(&self.body).map_err(|e| corrupt(e.to_string()))?;
-        if e.seq != self.seq || e.time_us != self.time_us || e.actor != self.actor || e.data.kind() != self.kind {
+        if e.seq != self.seq
+            || e.time_us != self.time_us
+            || e.actor != self.actor
+            || e.data.kind() != self.kind
+        {
             return Err(corrupt("columns disagree with the body".into()));
         }
         if ailedger_core::canonical::leaf_hash(&self.body) != self.leaf_hash {
@@ -167,7 +174,8 @@ pub trait Store: log::LogStore + Send + Sync + Debug {
     /// Appends one document entry and stores the document's raw bytes, in one transaction.
     async fn append_document(&self, entry: NewEntry, blob: Blob) -> Result<Appended>;
     /// The raw bytes and format of a stored document.
-    async fn blob(&self, digest: &ailedger_core::Sha256Digest) -> Result<Option<(String, Vec<u8>)>>;
+    async fn blob(&self, digest: &ailedger_core::Sha256Digest)
+    -> Result<Option<(String, Vec<u8>)>>;
     /// The seq of the entry that ingested a document, if it was ingested.
     async fn document_seq(&self, digest: &ailedger_core::Sha256Digest) -> Result<Option<u64>>;
     /// A server setting; `init` is stored and returned when it is not set yet.
@@ -200,18 +208,30 @@ pub trait Store: log::LogStore + Send + Sync + Debug {
 pub trait Writer: Send {
     async fn insert_entry(&mut self, e: &StoredEntry) -> Result<()>;
     /// Kind and attributes of an existing artifact.
-    async fn artifact_state(&mut self, id: &str) -> Result<Option<(ArtifactKind, Map<String, Value>)>>;
+    async fn artifact_state(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<(ArtifactKind, Map<String, Value>)>>;
     /// Whether an artifact exists (cheaper than [`Writer::artifact_state`]).
     async fn artifact_exists(&mut self, id: &str) -> Result<bool> {
         Ok(self.artifact_state(id).await?.is_some())
     }
     async fn insert_artifact(&mut self, a: &ArtifactFact, seq: u64) -> Result<()>;
-    async fn touch_artifact(&mut self, id: &str, attrs: Option<&Map<String, Value>>, seq: u64) -> Result<()>;
+    async fn touch_artifact(
+        &mut self,
+        id: &str,
+        attrs: Option<&Map<String, Value>>,
+        seq: u64,
+    ) -> Result<()>;
     /// The artifact an alias names, if any.
     async fn alias_owner(&mut self, alias: &str) -> Result<Option<String>>;
     async fn insert_alias(&mut self, alias: &str, id: &str, seq: u64) -> Result<()>;
     /// Targets of `from`'s active edges of kind `edge`.
-    async fn active_targets(&mut self, from: &str, edge: ailedger_core::EdgeKind) -> Result<Vec<String>>;
+    async fn active_targets(
+        &mut self,
+        from: &str,
+        edge: ailedger_core::EdgeKind,
+    ) -> Result<Vec<String>>;
     async fn edge_active(&mut self, e: &EdgeFact) -> Result<bool>;
     async fn start_edge(&mut self, e: &EdgeFact, seq: u64) -> Result<()>;
     async fn end_edge(&mut self, e: &EdgeFact, seq: u64) -> Result<()>;
@@ -231,10 +251,10 @@ pub async fn apply(w: &mut dyn Writer, entry: &Entry) -> Result<Applied> {
     let mut created = 0;
     // Artifacts first, so that edges within one entry may refer to them.
     for op in entry.data.ops() {
-        if let Op::Artifact(a) = op {
-            if apply_artifact(w, a, seq, &mut notes).await? {
-                created += 1;
-            }
+        if let Op::Artifact(a) = op
+            && apply_artifact(w, a, seq, &mut notes).await?
+        {
+            created += 1;
         }
     }
     for id in entry.data.referenced_ids() {
@@ -261,17 +281,29 @@ pub async fn apply(w: &mut dyn Writer, entry: &Entry) -> Result<Applied> {
             Op::SetEdges { from, edge, to } => {
                 let current = w.active_targets(from, edge).await?;
                 for old in current.iter().filter(|c| !to.contains(c)) {
-                    let e = EdgeFact { from: from.to_owned(), edge, to: old.clone() };
+                    let e = EdgeFact {
+                        from: from.to_owned(),
+                        edge,
+                        to: old.clone(),
+                    };
                     w.end_edge(&e, seq).await?;
                 }
                 for new in to.iter().filter(|t| !current.contains(t)) {
-                    let e = EdgeFact { from: from.to_owned(), edge, to: new.clone() };
+                    let e = EdgeFact {
+                        from: from.to_owned(),
+                        edge,
+                        to: new.clone(),
+                    };
                     w.start_edge(&e, seq).await?;
                 }
             }
         }
     }
-    Ok(Applied { stored, notes, created })
+    Ok(Applied {
+        stored,
+        notes,
+        created,
+    })
 }
 
 /// What [`apply`] did.
@@ -303,7 +335,10 @@ async fn apply_artifact(
         }
         Some((kind, mut attrs)) => {
             if kind != a.kind {
-                return Err(StoreError::Conflict(format!("{} is a {kind}, not a {}", a.id, a.kind)));
+                return Err(StoreError::Conflict(format!(
+                    "{} is a {kind}, not a {}",
+                    a.id, a.kind
+                )));
             }
             let changed = a.attrs.iter().any(|(k, v)| attrs.get(k) != Some(v));
             if changed {
@@ -311,7 +346,8 @@ async fn apply_artifact(
                     attrs.insert(k.clone(), v.clone());
                 }
             }
-            w.touch_artifact(&a.id, changed.then_some(&attrs), seq).await?;
+            w.touch_artifact(&a.id, changed.then_some(&attrs), seq)
+                .await?;
             false
         }
     };
@@ -319,7 +355,10 @@ async fn apply_artifact(
         match w.alias_owner(alias).await? {
             None => w.insert_alias(alias, &a.id, seq).await?,
             Some(owner) if owner == a.id => {}
-            Some(owner) => notes.push(format!("alias {alias} already names {owner}; not added to {}", a.id)),
+            Some(owner) => notes.push(format!(
+                "alias {alias} already names {owner}; not added to {}",
+                a.id
+            )),
         }
     }
     Ok(created)

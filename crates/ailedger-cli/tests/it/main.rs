@@ -18,7 +18,11 @@ mod log;
 const BIN: &str = env!("CARGO_BIN_EXE_ailedger");
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Server {
@@ -36,10 +40,19 @@ impl Drop for Server {
 fn serve(db: &str) -> Server {
     let port = free_port();
     let child = Command::new(BIN)
-        .args(["serve", "--db", db, "--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "serve",
+            "--db",
+            db,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .env("AILEDGER_LOG", "warn")
         // One log key per test process, outside the source tree (PostgreSQL has no file to sit beside).
-        .env("AILEDGER_LOG_KEY", std::env::temp_dir().join(format!("ailedger-e2e-{}.key", std::process::id())))
+        .env(
+            "AILEDGER_LOG_KEY",
+            std::env::temp_dir().join(format!("ailedger-e2e-{}.key", std::process::id())),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -54,13 +67,22 @@ fn serve(db: &str) -> Server {
 }
 
 fn cli(url: &str, args: &[&str]) -> Output {
-    Command::new(BIN).args(args).env("AILEDGER_URL", url).env("AILEDGER_ACTOR", "e2e@test").output().unwrap()
+    Command::new(BIN)
+        .args(args)
+        .env("AILEDGER_URL", url)
+        .env("AILEDGER_ACTOR", "e2e@test")
+        .output()
+        .unwrap()
 }
 
 #[track_caller]
 fn ok(url: &str, args: &[&str]) -> String {
     let out = cli(url, args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -77,12 +99,18 @@ fn fails(url: &str, args: &[&str]) -> (i32, String) {
     let out = cli(url, args);
     assert!(!out.status.success(), "{args:?} succeeded");
     let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: not one line: {err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{args:?}: not one line: {err}"
+    );
     (out.status.code().unwrap(), err.trim_end().to_owned())
 }
 
 fn head(url: &str) -> u64 {
-    json(url, &["entries", "--limit", "1"])["head"].as_u64().unwrap()
+    json(url, &["entries", "--limit", "1"])["head"]
+        .as_u64()
+        .unwrap()
 }
 
 fn write_model(dir: &Path) {
@@ -100,26 +128,87 @@ fn cli_over_loopback_on_sqlite() {
     let model = tmp.path().join("m");
     write_model(&model);
 
-    let first = json(url, &["register", "model", model.to_str().unwrap(), "--name", "m", "--version", "1"]);
-    let id = first["entries"][0]["artifacts"][0].as_str().unwrap().to_owned();
+    let first = json(
+        url,
+        &[
+            "register",
+            "model",
+            model.to_str().unwrap(),
+            "--name",
+            "m",
+            "--version",
+            "1",
+        ],
+    );
+    let id = first["entries"][0]["artifacts"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(id.starts_with("sha256:"));
     // Same bytes again, under another directory name: the same artifact.
     let copy = tmp.path().join("copy");
     write_model(&copy);
-    let again = json(url, &["register", "model", copy.to_str().unwrap(), "--name", "m", "--version", "1"]);
+    let again = json(
+        url,
+        &[
+            "register",
+            "model",
+            copy.to_str().unwrap(),
+            "--name",
+            "m",
+            "--version",
+            "1",
+        ],
+    );
     assert_eq!(again["entries"][0]["artifacts"][0], id.as_str());
     assert_eq!(ok(url, &["resolve", "model:m@1"]).trim(), id);
     let shown = json(url, &["show", &id]);
     assert_eq!(shown["attrs"]["files"], 2);
-    assert_eq!(shown["edges"].as_array().unwrap().len(), 2, "a contains edge per file");
+    assert_eq!(
+        shown["edges"].as_array().unwrap().len(),
+        2,
+        "a contains edge per file"
+    );
 
-    ok(url, &["register", "package", "pkg:pypi/Torch@2.4.1", "--sha256", &"cd".repeat(32)]);
-    ok(url, &["register", "dataset", "--uri", "s3://corpora/wiki", "--version", "2026-06"]);
-    ok(url, &["link", "model:m@1", "depends-on", "pkg:pypi/torch@2.4.1"]);
-    ok(url, &["link", "model:m@1", "trained-on", "dataset:wiki@2026-06"]);
-    ok(url, &["deploy", "chat", "--env", "prod", "--uses", "model:m@1"]);
+    ok(
+        url,
+        &[
+            "register",
+            "package",
+            "pkg:pypi/Torch@2.4.1",
+            "--sha256",
+            &"cd".repeat(32),
+        ],
+    );
+    ok(
+        url,
+        &[
+            "register",
+            "dataset",
+            "--uri",
+            "s3://corpora/wiki",
+            "--version",
+            "2026-06",
+        ],
+    );
+    ok(
+        url,
+        &["link", "model:m@1", "depends-on", "pkg:pypi/torch@2.4.1"],
+    );
+    ok(
+        url,
+        &["link", "model:m@1", "trained-on", "dataset:wiki@2026-06"],
+    );
+    ok(
+        url,
+        &["deploy", "chat", "--env", "prod", "--uses", "model:m@1"],
+    );
     let table = ok(url, &["impact", &format!("sha256:{}", "cd".repeat(32))]);
-    assert!(table.contains("deployment:prod/chat") && table.contains("-deploys-> model:m@1 -depends-on-> pkg:pypi/torch@2.4.1"), "{table}");
+    assert!(
+        table.contains("deployment:prod/chat")
+            && table.contains("-deploys-> model:m@1 -depends-on-> pkg:pypi/torch@2.4.1"),
+        "{table}"
+    );
     let deps = json(url, &["deps", "deployment:prod/chat"]);
     assert_eq!(deps["count"], 5, "{deps}");
 
@@ -127,15 +216,71 @@ fn cli_over_loopback_on_sqlite() {
     let before = head(url);
     let missing = tmp.path().join("no-such-model");
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["register".into(), "model".into(), missing.to_string_lossy().into_owned()], "no-such-model"),
-        (vec!["register".into(), "package".into(), "torch==2.4".into()], "torch==2.4"),
-        (vec!["register".into(), "package".into(), "pkg:pypi/x@1".into(), "--sha256".into(), "xyz".into()], "--sha256"),
-        (vec!["link".into(), "model:m@1".into(), "eats".into(), "pkg:pypi/torch@2.4.1".into()], "unknown edge type \"eats\""),
-        (vec!["link".into(), "model:m@1".into(), "depends-on".into(), "pkg:pypi/ghost@1".into()], "unknown ref pkg:pypi/ghost@1"),
+        (
+            vec![
+                "register".into(),
+                "model".into(),
+                missing.to_string_lossy().into_owned(),
+            ],
+            "no-such-model",
+        ),
+        (
+            vec!["register".into(), "package".into(), "torch==2.4".into()],
+            "torch==2.4",
+        ),
+        (
+            vec![
+                "register".into(),
+                "package".into(),
+                "pkg:pypi/x@1".into(),
+                "--sha256".into(),
+                "xyz".into(),
+            ],
+            "--sha256",
+        ),
+        (
+            vec![
+                "link".into(),
+                "model:m@1".into(),
+                "eats".into(),
+                "pkg:pypi/torch@2.4.1".into(),
+            ],
+            "unknown edge type \"eats\"",
+        ),
+        (
+            vec![
+                "link".into(),
+                "model:m@1".into(),
+                "depends-on".into(),
+                "pkg:pypi/ghost@1".into(),
+            ],
+            "unknown ref pkg:pypi/ghost@1",
+        ),
         (vec!["impact".into(), "sha256:123".into()], "64 hex"),
-        (vec!["impact".into(), "model:nope@1".into()], "unknown ref model:nope@1"),
-        (vec!["impact".into(), "model:m@1".into(), "--as-of".into(), "last week".into()], "--as-of"),
-        (vec!["deploy".into(), "x".into(), "--env".into(), "prod".into(), "--uses".into(), "model:ghost".into()], "unknown ref model:ghost"),
+        (
+            vec!["impact".into(), "model:nope@1".into()],
+            "unknown ref model:nope@1",
+        ),
+        (
+            vec![
+                "impact".into(),
+                "model:m@1".into(),
+                "--as-of".into(),
+                "last week".into(),
+            ],
+            "--as-of",
+        ),
+        (
+            vec![
+                "deploy".into(),
+                "x".into(),
+                "--env".into(),
+                "prod".into(),
+                "--uses".into(),
+                "model:ghost".into(),
+            ],
+            "unknown ref model:ghost",
+        ),
     ];
     for (args, want) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -150,7 +295,8 @@ fn cli_over_loopback_on_sqlite() {
     {
         let broken = tmp.path().join("broken");
         write_model(&broken);
-        std::os::unix::fs::symlink(tmp.path().join("gone.bin"), broken.join("sub/extra.bin")).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("gone.bin"), broken.join("sub/extra.bin"))
+            .unwrap();
         let (code, line) = fails(url, &["register", "model", broken.to_str().unwrap()]);
         assert_eq!(code, 2);
         assert!(line.contains("extra.bin"), "{line}");
@@ -159,7 +305,10 @@ fn cli_over_loopback_on_sqlite() {
     // A usage error is exit code 2 too (clap's).
     assert_eq!(cli(url, &["impact"]).status.code(), Some(2));
     // History through the CLI.
-    let t = json(url, &["entries", "--limit", "1"])["entries"][0]["time"].as_str().unwrap().to_owned();
+    let t = json(url, &["entries", "--limit", "1"])["entries"][0]["time"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let past = json(url, &["impact", "model:m@1", "--as-of", &t]);
     assert_eq!(past["count"], 0);
     drop(server);
@@ -171,11 +320,24 @@ fn cli_over_loopback_on_sqlite() {
 
 #[test]
 fn demo_runs_and_reports_the_blast_radius() {
-    let out = Command::new(BIN).args(["demo", "--listen", "127.0.0.1:0", "--exit"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN)
+        .args(["demo", "--listen", "127.0.0.1:0", "--exit"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("Blast radius of pkg:pypi/ultralytics@8.3.41"), "{text}");
-    for d in ["deployment:prod/defect-inspector", "deployment:staging/defect-inspector"] {
+    assert!(
+        text.contains("Blast radius of pkg:pypi/ultralytics@8.3.41"),
+        "{text}"
+    );
+    for d in [
+        "deployment:prod/defect-inspector",
+        "deployment:staging/defect-inspector",
+    ] {
         assert!(text.contains(d), "{d} missing: {text}");
     }
     assert!(!text.contains("deployment:prod/support-bot"), "{text}");
@@ -186,12 +348,21 @@ fn demo_runs_and_reports_the_blast_radius() {
 #[test]
 fn two_servers_on_one_postgres_agree() {
     let Ok(base) = std::env::var("AILEDGER_TEST_POSTGRES_URL") else {
-        eprintln!("SKIPPED: AILEDGER_TEST_POSTGRES_URL is not set; the two-server PostgreSQL test did not run");
+        eprintln!(
+            "SKIPPED: AILEDGER_TEST_POSTGRES_URL is not set; the two-server PostgreSQL test did not run"
+        );
         return;
     };
     let db = format!("ailedger_e2e_{}_{}", std::process::id(), free_port());
-    let admin = Command::new("psql").args([&base, "-qc", &format!("CREATE DATABASE {db}")]).output().unwrap();
-    assert!(admin.status.success(), "{}", String::from_utf8_lossy(&admin.stderr));
+    let admin = Command::new("psql")
+        .args([&base, "-qc", &format!("CREATE DATABASE {db}")])
+        .output()
+        .unwrap();
+    assert!(
+        admin.status.success(),
+        "{}",
+        String::from_utf8_lossy(&admin.stderr)
+    );
     let url = match base.rsplit_once('/') {
         Some((prefix, _)) => format!("{prefix}/{db}"),
         None => panic!("unexpected URL {base}"),
@@ -201,11 +372,51 @@ fn two_servers_on_one_postgres_agree() {
         let b = serve(&url);
         ok(&a.url, &["register", "package", "pkg:pypi/urllib3@2.2.2"]);
         ok(&b.url, &["register", "package", "pkg:pypi/requests@2.32.3"]);
-        ok(&a.url, &["link", "pkg:pypi/requests@2.32.3", "depends-on", "pkg:pypi/urllib3@2.2.2"]);
-        ok(&b.url, &["register", "artifact", "model", "--name", "m", "--version", "1"]);
-        ok(&a.url, &["link", "model:m@1", "depends-on", "pkg:pypi/requests@2.32.3"]);
-        ok(&b.url, &["deploy", "chat", "--env", "prod", "--uses", "model:m@1"]);
-        ok(&a.url, &["deploy", "batch", "--env", "dev", "--uses", "pkg:pypi/requests@2.32.3"]);
+        ok(
+            &a.url,
+            &[
+                "link",
+                "pkg:pypi/requests@2.32.3",
+                "depends-on",
+                "pkg:pypi/urllib3@2.2.2",
+            ],
+        );
+        ok(
+            &b.url,
+            &[
+                "register",
+                "artifact",
+                "model",
+                "--name",
+                "m",
+                "--version",
+                "1",
+            ],
+        );
+        ok(
+            &a.url,
+            &[
+                "link",
+                "model:m@1",
+                "depends-on",
+                "pkg:pypi/requests@2.32.3",
+            ],
+        );
+        ok(
+            &b.url,
+            &["deploy", "chat", "--env", "prod", "--uses", "model:m@1"],
+        );
+        ok(
+            &a.url,
+            &[
+                "deploy",
+                "batch",
+                "--env",
+                "dev",
+                "--uses",
+                "pkg:pypi/requests@2.32.3",
+            ],
+        );
         std::thread::sleep(Duration::from_millis(1000));
         let ja = json(&a.url, &["impact", "pkg:pypi/urllib3@2.2.2"]);
         let jb = json(&b.url, &["impact", "pkg:pypi/urllib3@2.2.2"]);
@@ -213,14 +424,27 @@ fn two_servers_on_one_postgres_agree() {
         assert_eq!(ja["count"], 4, "{ja}");
         assert_eq!(ja["at_seq"], 7);
         let entries = json(&a.url, &["entries"]);
-        let seqs: Vec<u64> = entries["entries"].as_array().unwrap().iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+        let seqs: Vec<u64> = entries["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["seq"].as_u64().unwrap())
+            .collect();
         assert_eq!(seqs, (1..=7).collect::<Vec<_>>());
     }
-    let _ = Command::new("psql").args([&base, "-qc", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")]).output();
+    let _ = Command::new("psql")
+        .args([
+            &base,
+            "-qc",
+            &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+        ])
+        .output();
 }
 
 fn fixture(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(rel)
 }
 
 /// `inspect` over labelled fixtures: exit 1 for malicious, 0 for benign, 2 for read errors;
@@ -237,14 +461,30 @@ fn inspect_exit_codes_and_formats() {
     ];
     for (rel, code, want) in cases {
         let path = fixture(rel);
-        let out = cli(url, &["inspect", path.to_str().unwrap(), "--format", "json"]);
-        assert_eq!(out.status.code(), Some(code), "{rel}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = cli(
+            url,
+            &["inspect", path.to_str().unwrap(), "--format", "json"],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{rel}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = String::from_utf8(out.stdout).unwrap();
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v.as_array().unwrap().len(), 1, "{rel}");
         assert!(text.contains(want), "{rel}: {text}");
     }
-    let sarif = cli(url, &["inspect", fixture("pickles").to_str().unwrap(), "--format", "sarif"]);
+    let sarif = cli(
+        url,
+        &[
+            "inspect",
+            fixture("pickles").to_str().unwrap(),
+            "--format",
+            "sarif",
+        ],
+    );
     assert_eq!(sarif.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&sarif.stdout).unwrap();
     assert_eq!(v["version"], "2.1.0");
@@ -264,18 +504,61 @@ fn registered_findings_show_in_impact() {
     let url = server.url.clone();
     let model = tmp.path().join("trojan");
     std::fs::create_dir_all(&model).unwrap();
-    std::fs::copy(fixture("pickles/mal_torch_zip.pt"), model.join("pytorch_model.bin")).unwrap();
-    std::fs::copy(fixture("formats/st_ok.safetensors"), model.join("model.safetensors")).unwrap();
-    ok(&url, &["register", "model", model.to_str().unwrap(), "--name", "trojan", "--version", "1"]);
+    std::fs::copy(
+        fixture("pickles/mal_torch_zip.pt"),
+        model.join("pytorch_model.bin"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixture("formats/st_ok.safetensors"),
+        model.join("model.safetensors"),
+    )
+    .unwrap();
+    ok(
+        &url,
+        &[
+            "register",
+            "model",
+            model.to_str().unwrap(),
+            "--name",
+            "trojan",
+            "--version",
+            "1",
+        ],
+    );
     let shown = json(&url, &["show", "model:trojan@1"]);
-    let codes: Vec<&str> = shown["attrs"]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = shown["attrs"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
     assert!(codes.contains(&"AIL-PKL-001"), "{codes:?}");
-    assert!(codes.contains(&"AIL-PKL-015"), "mixed safetensors and pickle weights: {codes:?}");
+    assert!(
+        codes.contains(&"AIL-PKL-015"),
+        "mixed safetensors and pickle weights: {codes:?}"
+    );
     ok(&url, &["register", "package", "pkg:pypi/torch@2.4.1"]);
-    ok(&url, &["link", "model:trojan@1", "depends-on", "pkg:pypi/torch@2.4.1"]);
-    ok(&url, &["deploy", "api", "--env", "prod", "--uses", "model:trojan@1"]);
+    ok(
+        &url,
+        &[
+            "link",
+            "model:trojan@1",
+            "depends-on",
+            "pkg:pypi/torch@2.4.1",
+        ],
+    );
+    ok(
+        &url,
+        &["deploy", "api", "--env", "prod", "--uses", "model:trojan@1"],
+    );
     let v = json(&url, &["impact", "pkg:pypi/torch@2.4.1"]);
-    let hit = v["hits"].as_array().unwrap().iter().find(|h| h["label"] == "model:trojan@1").unwrap();
+    let hit = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["label"] == "model:trojan@1")
+        .unwrap();
     assert_eq!(hit["severity"], "critical");
     let table = ok(&url, &["impact", "pkg:pypi/torch@2.4.1"]);
     assert!(table.contains("critical"), "{table}");
@@ -289,11 +572,24 @@ fn ingest_documents() {
     let server = serve(&tmp.path().join("l.db").to_string_lossy());
     let url = server.url.clone();
     let juice = fixture("cyclonedx/examples-juice-shop-npm-bare-1.4.json");
-    let v = json(&url, &["ingest", juice.to_str().unwrap(), fixture("mcp/synthetic__risky_stdio.json").to_str().unwrap()]);
+    let v = json(
+        &url,
+        &[
+            "ingest",
+            juice.to_str().unwrap(),
+            fixture("mcp/synthetic__risky_stdio.json").to_str().unwrap(),
+        ],
+    );
     assert_eq!(v[0]["format"], "CycloneDX 1.4");
     assert_eq!(v[0]["unchanged"], false);
     assert_eq!(v[0]["added"], v[0]["artifacts"]);
-    assert!(v[1]["findings"].as_array().unwrap().iter().any(|f| f["severity"] == "critical"));
+    assert!(
+        v[1]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["severity"] == "critical")
+    );
     // Same bytes again: recognised, nothing recorded.
     let before = head(&url);
     let again = json(&url, &["ingest", juice.to_str().unwrap()]);
@@ -301,20 +597,39 @@ fn ingest_documents() {
     assert_eq!(head(&url), before);
     // The raw document comes back byte for byte.
     let digest = v[0]["digest"].as_str().unwrap();
-    let raw = Command::new("curl").args(["-sf", &format!("{url}/v1/documents/{digest}")]).output().unwrap();
+    let raw = Command::new("curl")
+        .args(["-sf", &format!("{url}/v1/documents/{digest}")])
+        .output()
+        .unwrap();
     assert_eq!(raw.stdout, std::fs::read(&juice).unwrap());
     // The blast radius runs through what the BOM said.
     let imp = json(&url, &["impact", "pkg:npm/lodash@2.4.2"]);
-    assert!(imp["hits"].as_array().unwrap().iter().any(|h| h["id"] == "pkg:npm/sanitize-html@1.4.2"), "{imp}");
+    assert!(
+        imp["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["id"] == "pkg:npm/sanitize-html@1.4.2"),
+        "{imp}"
+    );
     // Bad documents: exit 2, the file and the fault named, nothing recorded.
     for (rel, want) in [
-        ("cyclonedx/spec-invalid-dependency-1.6.json", "/dependencies/0"),
-        ("cyclonedx/examples-mlbom-hf-bert-base-cased-TRAILING-COMMA-invalid-json-1.6.json", "line"),
+        (
+            "cyclonedx/spec-invalid-dependency-1.6.json",
+            "/dependencies/0",
+        ),
+        (
+            "cyclonedx/examples-mlbom-hf-bert-base-cased-TRAILING-COMMA-invalid-json-1.6.json",
+            "line",
+        ),
     ] {
         let out = cli(&url, &["ingest", fixture(rel).to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(2), "{rel}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(rel.rsplit('/').next().unwrap()) && err.contains(want), "{rel}: {err}");
+        assert!(
+            err.contains(rel.rsplit('/').next().unwrap()) && err.contains(want),
+            "{rel}: {err}"
+        );
     }
     assert_eq!(head(&url), before);
 }

@@ -1,6 +1,9 @@
 //! The router in-process (`tower::ServiceExt::oneshot`) on a temporary SQLite file:
 //! writes, queries, OpenAPI, and every kind of bad input answered with problem+json.
 
+// Tests unwrap and print: a failure should be loud, not handled.
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
 use std::sync::Arc;
 
 use ailedger_server::{AppState, router};
@@ -24,19 +27,37 @@ async fn app() -> App {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("l.db")).await.unwrap());
     let state = AppState::new(store, "sqlite").await.unwrap();
-    App { _dir: dir, router: router(state.clone()), state }
+    App {
+        _dir: dir,
+        router: router(state.clone()),
+        state,
+    }
 }
 
 impl App {
-    async fn call(&self, method: &str, uri: &str, body: Option<&str>) -> (StatusCode, String, Value) {
-        let mut req = Request::builder().method(method).uri(uri).header("ailedger-actor", "test@ci");
+    async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        body: Option<&str>,
+    ) -> (StatusCode, String, Value) {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("ailedger-actor", "test@ci");
         if body.is_some() {
             req = req.header("content-type", "application/json");
         }
-        let req = req.body(body.map(|b| Body::from(b.to_owned())).unwrap_or_default()).unwrap();
+        let req = req
+            .body(body.map(|b| Body::from(b.to_owned())).unwrap_or_default())
+            .unwrap();
         let resp = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
-        let ctype = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let ctype = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         (status, ctype, json)
@@ -64,39 +85,83 @@ async fn seeded() -> App {
         {"from": "model:base@1", "edge": "depends-on", "to": "pkg:pypi/requests@2.32.3"}
     ]}))
     .await;
-    app.ok("POST", "/v1/deployments", json!({"name": "chat", "env": "prod", "uses": ["model:base"]})).await;
+    app.ok(
+        "POST",
+        "/v1/deployments",
+        json!({"name": "chat", "env": "prod", "uses": ["model:base"]}),
+    )
+    .await;
     app
 }
 
 #[tokio::test]
 async fn writes_and_queries() {
     let app = seeded().await;
-    let v = app.call("GET", "/v1/impact?ref=pkg:pypi/urllib3@2.2.2", None).await.2;
+    let v = app
+        .call("GET", "/v1/impact?ref=pkg:pypi/urllib3@2.2.2", None)
+        .await
+        .2;
     assert_eq!(v["count"], 3);
     assert_eq!(v["deployments"], json!(["deployment:prod/chat"]));
     let last = &v["hits"][2];
     assert_eq!(last["id"], "deployment:prod/chat");
     assert_eq!(last["depth"], 3);
-    let path: Vec<&str> = last["path"].as_array().unwrap().iter().map(|s| s["to"].as_str().unwrap()).collect();
-    assert_eq!(path, ["model:base@1", "pkg:pypi/requests@2.32.3", "pkg:pypi/urllib3@2.2.2"]);
+    let path: Vec<&str> = last["path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        path,
+        [
+            "model:base@1",
+            "pkg:pypi/requests@2.32.3",
+            "pkg:pypi/urllib3@2.2.2"
+        ]
+    );
     // The digest alias resolves to the package; deps walks the other way.
-    let d = app.call("GET", &format!("/v1/deps?ref=sha256:{}", "ab".repeat(32)), None).await.2;
+    let d = app
+        .call(
+            "GET",
+            &format!("/v1/deps?ref=sha256:{}", "ab".repeat(32)),
+            None,
+        )
+        .await
+        .2;
     assert_eq!(d["id"], "pkg:pypi/requests@2.32.3");
     assert_eq!(d["count"], 1);
     // History: before the deployment existed, nothing deployed the model.
     let e = app.call("GET", "/v1/entries/1", None).await.2;
     let t1 = e["time"].as_str().unwrap().to_owned();
-    let past = app.call("GET", &format!("/v1/impact?ref=model:base@1&as_of={t1}"), None).await.2;
+    let past = app
+        .call(
+            "GET",
+            &format!("/v1/impact?ref=model:base@1&as_of={t1}"),
+            None,
+        )
+        .await
+        .2;
     assert_eq!(past["at_seq"], 1);
     assert_eq!(past["count"], 0);
-    let a = app.call("GET", "/v1/artifacts?ref=deployment:prod/chat", None).await.2;
+    let a = app
+        .call("GET", "/v1/artifacts?ref=deployment:prod/chat", None)
+        .await
+        .2;
     assert_eq!(a["edges"][0]["to"], "model:base@1");
     assert_eq!(e["actor"], "test@ci");
     let list = app.call("GET", "/v1/entries?after=0&limit=1", None).await.2;
     assert_eq!(list["head"], 2);
     assert_eq!(list["entries"].as_array().unwrap().len(), 1);
     let api = app.call("GET", "/openapi.json", None).await.2;
-    for p in ["/v1/artifacts", "/v1/impact", "/v1/deps", "/v1/deployments", "/v1/batch", "/v1/entries/{seq}"] {
+    for p in [
+        "/v1/artifacts",
+        "/v1/impact",
+        "/v1/deps",
+        "/v1/deployments",
+        "/v1/batch",
+        "/v1/entries/{seq}",
+    ] {
         assert!(api["paths"].get(p).is_some(), "{p} missing from OpenAPI");
     }
 }
@@ -113,7 +178,13 @@ async fn batch_is_all_or_nothing() {
         ]}).to_string()))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{v}");
-    assert!(v["detail"].as_str().unwrap().starts_with("entries[2]: unknown ref pkg:pypi/nope@1"), "{v}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("entries[2]: unknown ref pkg:pypi/nope@1"),
+        "{v}"
+    );
     assert_eq!(app.head().await, before);
     // Without the bad item, the batch lands as three entries, the link seeing the
     // package registered earlier in the same batch.
@@ -133,36 +204,178 @@ async fn bad_input_is_a_problem() {
     let app = seeded().await;
     let before = app.head().await;
     let cases: &[(&str, &str, Option<&str>, u16, &str)] = &[
-        ("GET", "/v1/impact?ref=pkg:pypi/unknown@1", None, 404, "unknown ref pkg:pypi/unknown@1"),
+        (
+            "GET",
+            "/v1/impact?ref=pkg:pypi/unknown@1",
+            None,
+            404,
+            "unknown ref pkg:pypi/unknown@1",
+        ),
         ("GET", "/v1/impact?ref=sha256:abc", None, 422, "64 hex"),
-        ("GET", "/v1/impact?ref=widget:x", None, 422, "\\\"widget\\\" is neither"),
-        ("GET", "/v1/impact?ref=torch", None, 422, "expected sha256:<hex>"),
-        ("GET", "/v1/impact?ref=pkg:pypi/urllib3@2.2.2&as_of=yesterday", None, 422, "RFC 3339"),
+        (
+            "GET",
+            "/v1/impact?ref=widget:x",
+            None,
+            422,
+            "\\\"widget\\\" is neither",
+        ),
+        (
+            "GET",
+            "/v1/impact?ref=torch",
+            None,
+            422,
+            "expected sha256:<hex>",
+        ),
+        (
+            "GET",
+            "/v1/impact?ref=pkg:pypi/urllib3@2.2.2&as_of=yesterday",
+            None,
+            422,
+            "RFC 3339",
+        ),
         ("GET", "/v1/impact", None, 400, "ref"),
-        ("GET", "/v1/impact?ref=model:base&bogus=1", None, 400, "bogus"),
+        (
+            "GET",
+            "/v1/impact?ref=model:base&bogus=1",
+            None,
+            400,
+            "bogus",
+        ),
         ("GET", "/v1/entries/abc", None, 400, "not a number"),
         ("GET", "/v1/entries/0", None, 400, "starts at 1"),
         ("GET", "/v1/entries/999", None, 404, "no entry 999"),
         ("GET", "/v1/nowhere", None, 404, "no such endpoint"),
         ("DELETE", "/v1/artifacts", None, 405, "method not allowed"),
         ("POST", "/v1/artifacts", Some("{not json"), 400, "JSON"),
-        ("POST", "/v1/artifacts", Some(r#"{"artifacts": 5}"#), 422, "artifacts"),
-        ("POST", "/v1/artifacts", Some(r#"{"artifacts": []}"#), 422, "nothing to register"),
-        ("POST", "/v1/artifacts", Some(r#"{"artifacts": [{"kind": "gizmo", "name": "x"}]}"#), 422, "unknown artifact kind \\\"gizmo\\\""),
-        ("POST", "/v1/artifacts", Some(r#"{"artifacts": [{"kind": "model"}]}"#), 422, "artifacts[0]: give a ref or a name"),
-        ("POST", "/v1/artifacts", Some(r#"{"artifacts": [{"kind": "package", "ref": "pkg:"}]}"#), 422, "malformed purl"),
-        ("POST", "/v1/artifacts", Some(r#"{"artifacts": [{"kind": "model", "ref": "pkg:pypi/x@1"}]}"#), 422, "declared a model"),
-        ("POST", "/v1/artifacts", Some(r#"{"artifacts": [{"kind": "package", "ref": "pkg:pypi/x@1", "aliases": ["sha256:zz"]}]}"#), 422, "sha256:zz"),
-        ("POST", "/v1/artifacts", Some(r#"{"artifacts": [{"kind": "model", "ref": "sha256:0000000000000000000000000000000000000000000000000000000000000000", "attrs": {"manifest": [{"path": "a", "sha256": "sha256:1111111111111111111111111111111111111111111111111111111111111111", "size": 1}]}}]}"#), 422, "its manifest hashes to"),
-        ("POST", "/v1/artifacts", Some(r#"{"artifacts": [{"kind": "model", "name": "base", "version": "1"}], "edges": [{"from": "model:base@1", "edge": "eats", "to": "model:base@1"}]}"#), 422, "unknown edge type \\\"eats\\\""),
-        ("POST", "/v1/artifacts", Some(r#"{"artifacts": [{"kind": "package", "ref": "pkg:pypi/requests@2.32.3"}], "edges": [{"from": "pkg:pypi/requests@2.32.3", "edge": "depends-on", "to": "pkg:pypi/requests@2.32.3"}]}"#), 422, "to itself"),
-        ("POST", "/v1/artifacts", Some(r#"{"artifacts": [{"kind": "dataset", "ref": "pkg:pypi/requests@2.32.3"}]}"#), 422, "declared a dataset"),
-        ("POST", "/v1/artifacts", Some(r#"{"artifacts": [{"kind": "file", "ref": "model:base@1"}]}"#), 422, "declared a file"),
-        ("POST", "/v1/links", Some(r#"{"edges": [{"from": "model:base@1", "edge": "depends-on", "to": "model:ghost@1"}]}"#), 404, "unknown ref model:ghost@1"),
-        ("POST", "/v1/links", Some(r#"{"edges": []}"#), 422, "edges is empty"),
-        ("POST", "/v1/deployments", Some(r#"{"name": "a/b", "env": "prod", "uses": []}"#), 422, "without '/'"),
-        ("POST", "/v1/deployments", Some(r#"{"name": "x", "env": "prod", "uses": ["model:ghost"]}"#), 404, "unknown ref model:ghost"),
-        ("POST", "/v1/batch", Some(r#"{"entries": [{"type": "explode"}]}"#), 422, "explode"),
+        (
+            "POST",
+            "/v1/artifacts",
+            Some(r#"{"artifacts": 5}"#),
+            422,
+            "artifacts",
+        ),
+        (
+            "POST",
+            "/v1/artifacts",
+            Some(r#"{"artifacts": []}"#),
+            422,
+            "nothing to register",
+        ),
+        (
+            "POST",
+            "/v1/artifacts",
+            Some(r#"{"artifacts": [{"kind": "gizmo", "name": "x"}]}"#),
+            422,
+            "unknown artifact kind \\\"gizmo\\\"",
+        ),
+        (
+            "POST",
+            "/v1/artifacts",
+            Some(r#"{"artifacts": [{"kind": "model"}]}"#),
+            422,
+            "artifacts[0]: give a ref or a name",
+        ),
+        (
+            "POST",
+            "/v1/artifacts",
+            Some(r#"{"artifacts": [{"kind": "package", "ref": "pkg:"}]}"#),
+            422,
+            "malformed purl",
+        ),
+        (
+            "POST",
+            "/v1/artifacts",
+            Some(r#"{"artifacts": [{"kind": "model", "ref": "pkg:pypi/x@1"}]}"#),
+            422,
+            "declared a model",
+        ),
+        (
+            "POST",
+            "/v1/artifacts",
+            Some(
+                r#"{"artifacts": [{"kind": "package", "ref": "pkg:pypi/x@1", "aliases": ["sha256:zz"]}]}"#,
+            ),
+            422,
+            "sha256:zz",
+        ),
+        (
+            "POST",
+            "/v1/artifacts",
+            Some(
+                r#"{"artifacts": [{"kind": "model", "ref": "sha256:0000000000000000000000000000000000000000000000000000000000000000", "attrs": {"manifest": [{"path": "a", "sha256": "sha256:1111111111111111111111111111111111111111111111111111111111111111", "size": 1}]}}]}"#,
+            ),
+            422,
+            "its manifest hashes to",
+        ),
+        (
+            "POST",
+            "/v1/artifacts",
+            Some(
+                r#"{"artifacts": [{"kind": "model", "name": "base", "version": "1"}], "edges": [{"from": "model:base@1", "edge": "eats", "to": "model:base@1"}]}"#,
+            ),
+            422,
+            "unknown edge type \\\"eats\\\"",
+        ),
+        (
+            "POST",
+            "/v1/artifacts",
+            Some(
+                r#"{"artifacts": [{"kind": "package", "ref": "pkg:pypi/requests@2.32.3"}], "edges": [{"from": "pkg:pypi/requests@2.32.3", "edge": "depends-on", "to": "pkg:pypi/requests@2.32.3"}]}"#,
+            ),
+            422,
+            "to itself",
+        ),
+        (
+            "POST",
+            "/v1/artifacts",
+            Some(r#"{"artifacts": [{"kind": "dataset", "ref": "pkg:pypi/requests@2.32.3"}]}"#),
+            422,
+            "declared a dataset",
+        ),
+        (
+            "POST",
+            "/v1/artifacts",
+            Some(r#"{"artifacts": [{"kind": "file", "ref": "model:base@1"}]}"#),
+            422,
+            "declared a file",
+        ),
+        (
+            "POST",
+            "/v1/links",
+            Some(
+                r#"{"edges": [{"from": "model:base@1", "edge": "depends-on", "to": "model:ghost@1"}]}"#,
+            ),
+            404,
+            "unknown ref model:ghost@1",
+        ),
+        (
+            "POST",
+            "/v1/links",
+            Some(r#"{"edges": []}"#),
+            422,
+            "edges is empty",
+        ),
+        (
+            "POST",
+            "/v1/deployments",
+            Some(r#"{"name": "a/b", "env": "prod", "uses": []}"#),
+            422,
+            "without '/'",
+        ),
+        (
+            "POST",
+            "/v1/deployments",
+            Some(r#"{"name": "x", "env": "prod", "uses": ["model:ghost"]}"#),
+            404,
+            "unknown ref model:ghost",
+        ),
+        (
+            "POST",
+            "/v1/batch",
+            Some(r#"{"entries": [{"type": "explode"}]}"#),
+            422,
+            "explode",
+        ),
     ];
     for (method, uri, body, status, detail) in cases {
         let (got, ctype, v) = app.call(method, uri, *body).await;
@@ -170,9 +383,16 @@ async fn bad_input_is_a_problem() {
         assert_eq!(ctype, "application/problem+json", "{method} {uri}");
         assert_eq!(v["status"], *status);
         let text = v.to_string();
-        assert!(text.contains(detail), "{method} {uri} {body:?}: {text} lacks {detail}");
+        assert!(
+            text.contains(detail),
+            "{method} {uri} {body:?}: {text} lacks {detail}"
+        );
     }
-    assert_eq!(app.head().await, before, "a failed write recorded something");
+    assert_eq!(
+        app.head().await,
+        before,
+        "a failed write recorded something"
+    );
     // A kind clash with what the ledger holds is a conflict.
     let (s, _, v) = app
         .call("POST", "/v1/artifacts", Some(&json!({"artifacts": [{"kind": "dataset", "ref": format!("sha256:{}", "ab".repeat(32))}]}).to_string()))
@@ -183,10 +403,24 @@ async fn bad_input_is_a_problem() {
 #[tokio::test]
 async fn unversioned_named_refs_resolve_when_unambiguous() {
     let app = seeded().await;
-    app.ok("POST", "/v1/artifacts", json!({"artifacts": [{"kind": "model", "name": "base", "version": "2"}]})).await;
+    app.ok(
+        "POST",
+        "/v1/artifacts",
+        json!({"artifacts": [{"kind": "model", "name": "base", "version": "2"}]}),
+    )
+    .await;
     let (s, _, v) = app.call("GET", "/v1/resolve?ref=model:base", None).await;
     assert_eq!(s, StatusCode::CONFLICT);
-    assert!(v["detail"].as_str().unwrap().contains("ambiguous: 2 versions known (1, 2)"), "{v}");
-    let v = app.call("GET", "/v1/resolve?ref=model:base@2", None).await.2;
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ambiguous: 2 versions known (1, 2)"),
+        "{v}"
+    );
+    let v = app
+        .call("GET", "/v1/resolve?ref=model:base@2", None)
+        .await
+        .2;
     assert_eq!(v["id"], "model:base@2");
 }

@@ -2,6 +2,9 @@
 //! by `AILEDGER_TEST_POSTGRES_URL`. Without that variable the tests say loudly that
 //! they were skipped.
 
+// Tests unwrap and print: a failure should be loud, not handled.
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
 use std::sync::{
     Arc,
     atomic::{AtomicU32, Ordering},
@@ -18,13 +21,23 @@ struct PgFixture {
 
 fn unique_schema() -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("t_{}_{}_{}", std::process::id(), nanos % 1_000_000_000, N.fetch_add(1, Ordering::Relaxed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "t_{}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 async fn make() -> Option<PgFixture> {
     let Ok(url) = std::env::var("AILEDGER_TEST_POSTGRES_URL") else {
-        eprintln!("SKIPPED: AILEDGER_TEST_POSTGRES_URL is not set; the PostgreSQL contract tests did not run");
+        eprintln!(
+            "SKIPPED: AILEDGER_TEST_POSTGRES_URL is not set; the PostgreSQL contract tests did not run"
+        );
         return None;
     };
     let schema = unique_schema();
@@ -38,10 +51,18 @@ impl Fixture for PgFixture {
         self.store.clone()
     }
     async fn another(&self) -> Arc<dyn Store> {
-        Arc::new(PgStore::connect(&self.url, Some(&self.schema)).await.unwrap())
+        Arc::new(
+            PgStore::connect(&self.url, Some(&self.schema))
+                .await
+                .unwrap(),
+        )
     }
     async fn sibling(&self) -> Arc<dyn Store> {
-        Arc::new(PgStore::connect(&self.url, Some(&unique_schema())).await.unwrap())
+        Arc::new(
+            PgStore::connect(&self.url, Some(&unique_schema()))
+                .await
+                .unwrap(),
+        )
     }
 }
 

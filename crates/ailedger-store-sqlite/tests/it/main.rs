@@ -1,5 +1,8 @@
 //! The Store contract on SQLite, each test on its own temporary file.
 
+// Tests unwrap and print: a failure should be loud, not handled.
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
 use std::sync::Arc;
 
 use ailedger_store::{Store, contract::Fixture};
@@ -12,7 +15,11 @@ struct SqliteFixture {
 
 async fn make() -> Option<SqliteFixture> {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("ledger.db")).await.unwrap());
+    let store = Arc::new(
+        SqliteStore::open(&dir.path().join("ledger.db"))
+            .await
+            .unwrap(),
+    );
     Some(SqliteFixture { dir, store })
 }
 
@@ -22,16 +29,26 @@ impl Fixture for SqliteFixture {
         self.store.clone()
     }
     async fn another(&self) -> Arc<dyn Store> {
-        Arc::new(SqliteStore::open(&self.dir.path().join("ledger.db")).await.unwrap())
+        Arc::new(
+            SqliteStore::open(&self.dir.path().join("ledger.db"))
+                .await
+                .unwrap(),
+        )
     }
     async fn sibling(&self) -> Arc<dyn Store> {
-        let path = self.dir.path().join(format!("sibling-{}.db", rand_suffix()));
+        let path = self
+            .dir
+            .path()
+            .join(format!("sibling-{}.db", rand_suffix()));
         Arc::new(SqliteStore::open(&path).await.unwrap())
     }
 }
 
 fn rand_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
 }
 
 ailedger_store::contract_tests!(make);
