@@ -56,6 +56,7 @@ fn main() {
     for k in 0..FILLERS {
         index.artifact(&filler(k), ArtifactKind::Package, Default::default());
     }
+    index.begin_bulk(); // as ailedger_store::build_index does
     for c in 0..clusters {
         for i in 1..PER_CLUSTER {
             // One edge to a lower node guarantees every node reaches the cluster root.
@@ -88,6 +89,7 @@ fn main() {
             }
         }
     }
+    index.end_bulk();
     index.set_head(seq);
     index.shrink_to_fit();
     let load = t.elapsed();

@@ -18,50 +18,49 @@ use crate::{ArtifactKind, EdgeKind, Severity};
 /// Seq used for "still active".
 const OPEN: u64 = u64::MAX;
 
-/// How a traversal reached a node.
+/// How a traversal reached a node (read only when the node is first reached, for a
+/// rare tie-break, and once when its hit is built).
 #[derive(Debug, Clone, Copy)]
 struct Visit {
-    parent: u32,
     kind: EdgeKind,
     depth: u32,
     since: u64,
 }
 
-/// Per-thread traversal scratch space, reused across queries: a visit slot per node,
-/// valid only when its stamp equals the current query's, so nothing is cleared.
+/// Per-thread traversal scratch space, reused across queries, so a query allocates only
+/// its answer. `marks[n]` packs the query stamp (high half) and the parent that first
+/// reached `n` (low half): one 8-byte read per edge tells whether `n` was reached and
+/// from where. A slot is valid only when its stamp is the current query's, so nothing
+/// is ever cleared.
 #[derive(Debug, Default)]
 struct Scratch {
     stamp: u32,
-    stamps: Vec<u32>,
+    marks: Vec<u64>,
     visits: Vec<Visit>,
-    order: Vec<u32>,
+    /// Position of each reached node in the answer, for building paths from parents.
+    pos: Vec<u32>,
 }
 
 impl Scratch {
     fn reset(&mut self, nodes: usize) {
-        if self.stamps.len() < nodes {
-            self.stamps.resize(nodes, 0);
-            self.visits.resize(
-                nodes,
-                Visit {
-                    parent: 0,
-                    kind: EdgeKind::DependsOn,
-                    depth: 0,
-                    since: 0,
-                },
-            );
+        if self.marks.len() < nodes {
+            self.marks.resize(nodes, 0);
+            self.visits.resize(nodes, Visit { kind: EdgeKind::DependsOn, depth: 0, since: 0 });
+            self.pos.resize(nodes, 0);
         }
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
-            self.stamps.iter_mut().for_each(|s| *s = 0);
+            self.marks.iter_mut().for_each(|m| *m = 0);
             self.stamp = 1;
         }
     }
-    fn get(&self, n: u32) -> Option<&Visit> {
-        (self.stamps[n as usize] == self.stamp).then(|| &self.visits[n as usize])
+    /// The parent that first reached `n` in this query, if it was reached.
+    fn parent(&self, n: u32) -> Option<u32> {
+        let m = self.marks[n as usize];
+        ((m >> 32) as u32 == self.stamp).then_some(m as u32)
     }
-    fn visit(&mut self, n: u32, v: Visit) {
-        self.stamps[n as usize] = self.stamp;
+    fn visit(&mut self, n: u32, parent: u32, v: Visit) {
+        self.marks[n as usize] = (u64::from(self.stamp) << 32) | u64::from(parent);
         self.visits[n as usize] = v;
     }
 }
@@ -180,6 +179,8 @@ pub struct GraphIndex {
     severity: rustc_hash::FxHashMap<u32, Severity>,
     graph: Graph<(), EdgeW, Directed, u32>,
     head: u64,
+    /// Edges collected during a bulk load, added at its end in consumed-artifact order.
+    bulk: Option<Vec<(u32, u32, EdgeW)>>,
 }
 
 /// What the index keeps about an artifact besides its id and kind.
@@ -241,6 +242,7 @@ impl GraphIndex {
             severity: Default::default(),
             graph: Graph::with_capacity(nodes, edges),
             head: 0,
+            bulk: None,
         }
     }
 
@@ -301,6 +303,23 @@ impl GraphIndex {
         self.ids.get_index_of(id).map(NodeIndex::new)
     }
 
+    /// Starts a bulk load (the start-up build): edges are collected, not yet linked.
+    pub fn begin_bulk(&mut self) {
+        self.bulk = Some(Vec::new());
+    }
+
+    /// Ends a bulk load: links the collected edges grouped by the artifact they point at,
+    /// so each artifact's incoming edges sit together in memory and a blast-radius walk
+    /// reads them in sequence instead of chasing pointers across the whole edge array.
+    pub fn end_bulk(&mut self) {
+        let Some(mut edges) = self.bulk.take() else { return };
+        edges.sort_unstable_by_key(|&(a, b, w)| (b, a, w.since));
+        self.graph.reserve_edges(edges.len());
+        for (a, b, w) in edges {
+            self.graph.add_edge(NodeIndex::new(a as usize), NodeIndex::new(b as usize), w);
+        }
+    }
+
     /// Applies one stored edge row. Rows may be applied more than once (a row that
     /// started before `head` and ended after it is read again when it ends).
     /// Returns false when an endpoint is unknown.
@@ -309,6 +328,11 @@ impl GraphIndex {
             return false;
         };
         let until = row.until.unwrap_or(OPEN);
+        if let Some(bulk) = &mut self.bulk {
+            // A bulk load reads each row once.
+            bulk.push((a.index() as u32, b.index() as u32, EdgeW { since: row.since, until, kind: row.edge }));
+            return true;
+        }
         let existing = self
             .graph
             .edges_connecting(a, b)
@@ -350,20 +374,12 @@ impl GraphIndex {
             let s = &mut *scratch;
             s.reset(self.ids.len());
             let root = start.index() as u32;
-            s.visit(
-                root,
-                Visit {
-                    parent: root,
-                    kind: EdgeKind::DependsOn,
-                    depth: 0,
-                    since: 0,
-                },
-            );
+            s.visit(root, root, Visit { kind: EdgeKind::DependsOn, depth: 0, since: 0 });
             // Breadth-first, one level at a time, each level expanded in node-index
             // order and each node reached first from its smallest-index parent (by the
             // smallest edge kind), so the answer, paths included, does not depend on
             // the order edges were loaded in: every server gives the same one.
-            s.order.clear();
+            let mut found: Vec<u32> = Vec::new();
             let mut level = vec![root];
             let mut depth = 0u32;
             while !level.is_empty() {
@@ -380,68 +396,43 @@ impl GraphIndex {
                             Direction::Outgoing => e.target(),
                         }
                         .index() as u32;
-                        match s.get(next).copied() {
+                        match s.parent(next) {
                             None => {
-                                s.visit(
-                                    next,
-                                    Visit {
-                                        parent: n,
-                                        kind: w.kind,
-                                        depth,
-                                        since: w.since,
-                                    },
-                                );
+                                s.visit(next, n, Visit { kind: w.kind, depth, since: w.since });
                                 next_level.push(next);
                             }
-                            Some(v) if v.depth == depth && v.parent == n && w.kind < v.kind => {
-                                s.visit(
-                                    next,
-                                    Visit {
-                                        parent: n,
-                                        kind: w.kind,
-                                        depth,
-                                        since: w.since,
-                                    },
-                                );
+                            // A second edge between the same two artifacts: keep the smaller kind.
+                            Some(p) if p == n && next != root && w.kind < s.visits[next as usize].kind => {
+                                s.visits[next as usize].kind = w.kind;
+                                s.visits[next as usize].since = w.since;
                             }
                             Some(_) => {}
                         }
                     }
                 }
                 next_level.sort_unstable();
-                s.order.extend_from_slice(&next_level);
+                found.extend_from_slice(&next_level);
                 level = next_level;
             }
-            let found: Vec<u32> = std::mem::take(&mut s.order);
-            let hits = found
-                .into_iter()
-                .map(|n| {
-                    let v = s.get(n).copied().unwrap_or(Visit {
-                        parent: root,
-                        kind: EdgeKind::DependsOn,
-                        depth: 0,
-                        since: 0,
-                    });
-                    let mut path = Vec::with_capacity(v.depth as usize);
-                    let mut since = 0;
-                    let mut cur = v;
-                    while cur.depth > 0 {
-                        path.push((cur.kind, &*self.ids[cur.parent as usize]));
-                        since = since.max(cur.since);
-                        match s.get(cur.parent) {
-                            Some(p) => cur = *p,
-                            None => break,
-                        }
-                    }
-                    Hit {
-                        id: &self.ids[n as usize],
-                        kind: self.kinds[n as usize],
-                        depth: v.depth,
-                        path,
-                        since,
-                    }
-                })
-                .collect();
+            // Hits in BFS order: a parent's hit is always built before its children's,
+            // so each path is one step plus a copy of the parent's.
+            let mut hits: Vec<Hit<'_>> = Vec::with_capacity(found.len());
+            for (i, &n) in found.iter().enumerate() {
+                s.pos[n as usize] = i as u32;
+                let v = s.visits[n as usize];
+                let parent = s.parent(n).unwrap_or(root);
+                let step = (v.kind, &*self.ids[parent as usize]);
+                let (path, since) = if parent == root {
+                    (vec![step], v.since)
+                } else {
+                    let up = &hits[s.pos[parent as usize] as usize];
+                    let mut path = Vec::with_capacity(up.path.len() + 1);
+                    path.push(step);
+                    path.extend_from_slice(&up.path);
+                    (path, v.since.max(up.since))
+                };
+                hits.push(Hit { id: &self.ids[n as usize], kind: self.kinds[n as usize], depth: v.depth, path, since });
+            }
             Some(hits)
         })
     }

@@ -368,7 +368,9 @@ async fn apply_artifact(
 pub async fn build_index(store: &dyn Store) -> Result<GraphIndex> {
     let c = store.counts().await?;
     let mut index = GraphIndex::with_capacity(c.artifacts as usize, c.edges as usize);
+    index.begin_bulk();
     let head = store.load_into(&mut index, 0).await?;
+    index.end_bulk();
     index.set_head(head);
     index.shrink_to_fit();
     Ok(index)
