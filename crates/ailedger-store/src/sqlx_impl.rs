@@ -392,10 +392,18 @@ macro_rules! sqlx_backend {
                     return Ok(head);
                 }
                 {
-                    let mut rows = sqlx::query("SELECT id, kind, first_seq, name, version, attrs FROM artifacts WHERE last_seq > $1 AND first_seq <= $2 ORDER BY first_seq, id")
-                        .bind(to_i64(after))
-                        .bind(to_i64(head))
-                        .fetch(&self.pool);
+                    // New and changed artifacts, new ones in (first seq, id) order, which
+                    // fixes their node numbers. A first load walks the (first_seq, id)
+                    // index; a tail finds the few changed rows by last_seq.
+                    let query = if after == 0 {
+                        sqlx::query("SELECT id, kind, first_seq, name, version, attrs FROM artifacts WHERE first_seq <= $1 ORDER BY first_seq, id")
+                            .bind(to_i64(head))
+                    } else {
+                        sqlx::query("SELECT id, kind, first_seq, name, version, attrs FROM artifacts WHERE last_seq > $1 AND first_seq <= $2 ORDER BY first_seq, id")
+                            .bind(to_i64(after))
+                            .bind(to_i64(head))
+                    };
+                    let mut rows = query.fetch(&self.pool);
                     while let Some(r) = rows.try_next().await.map_err(db_err)? {
                         let seq = to_u64(r.get::<i64, _>(2));
                         let (id, kind) = (r.get::<&str, _>(0), parse_kind(r.get::<&str, _>(1), seq)?);
