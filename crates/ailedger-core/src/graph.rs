@@ -45,7 +45,14 @@ impl Scratch {
     fn reset(&mut self, nodes: usize) {
         if self.marks.len() < nodes {
             self.marks.resize(nodes, 0);
-            self.visits.resize(nodes, Visit { kind: EdgeKind::DependsOn, depth: 0, since: 0 });
+            self.visits.resize(
+                nodes,
+                Visit {
+                    kind: EdgeKind::DependsOn,
+                    depth: 0,
+                    since: 0,
+                },
+            );
             self.pos.resize(nodes, 0);
         }
         self.stamp = self.stamp.wrapping_add(1);
@@ -120,6 +127,8 @@ pub trait GraphSink {
 pub struct GraphChanges {
     pub artifacts: Vec<(String, ArtifactKind, NodeMeta)>,
     pub edges: Vec<EdgeRow>,
+    /// Active edges that ended: `(from, edge, to, seq)`.
+    pub ended: Vec<(String, EdgeKind, String, u64)>,
 }
 
 impl GraphSink for GraphChanges {
@@ -137,6 +146,9 @@ impl GraphChanges {
     pub fn apply_to(self, index: &mut GraphIndex) -> Vec<EdgeRow> {
         for (id, kind, meta) in self.artifacts {
             index.artifact(&id, kind, meta);
+        }
+        for (from, edge, to, seq) in &self.ended {
+            index.end_active(from, *edge, to, *seq);
         }
         self.edges
             .into_iter()
@@ -312,11 +324,14 @@ impl GraphIndex {
     /// so each artifact's incoming edges sit together in memory and a blast-radius walk
     /// reads them in sequence instead of chasing pointers across the whole edge array.
     pub fn end_bulk(&mut self) {
-        let Some(mut edges) = self.bulk.take() else { return };
+        let Some(mut edges) = self.bulk.take() else {
+            return;
+        };
         edges.sort_unstable_by_key(|&(a, b, w)| (b, a, w.since));
         self.graph.reserve_edges(edges.len());
         for (a, b, w) in edges {
-            self.graph.add_edge(NodeIndex::new(a as usize), NodeIndex::new(b as usize), w);
+            self.graph
+                .add_edge(NodeIndex::new(a as usize), NodeIndex::new(b as usize), w);
         }
     }
 
@@ -330,7 +345,15 @@ impl GraphIndex {
         let until = row.until.unwrap_or(OPEN);
         if let Some(bulk) = &mut self.bulk {
             // A bulk load reads each row once.
-            bulk.push((a.index() as u32, b.index() as u32, EdgeW { since: row.since, until, kind: row.edge }));
+            bulk.push((
+                a.index() as u32,
+                b.index() as u32,
+                EdgeW {
+                    since: row.since,
+                    until,
+                    kind: row.edge,
+                },
+            ));
             return true;
         }
         let existing = self
@@ -355,6 +378,25 @@ impl GraphIndex {
         true
     }
 
+    /// Ends the active `edge` from `from` to `to` at `seq`, if there is one.
+    pub fn end_active(&mut self, from: &str, edge: EdgeKind, to: &str, seq: u64) -> bool {
+        let (Some(a), Some(b)) = (self.node(from), self.node(to)) else {
+            return false;
+        };
+        let active = self
+            .graph
+            .edges_connecting(a, b)
+            .find(|e| e.weight().kind == edge && e.weight().until == OPEN)
+            .map(|e| e.id());
+        match active {
+            Some(e) => {
+                self.graph[e].until = seq;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Blast radius: every artifact that transitively consumes `id` at seq `at`
     /// (default: now), nearest first.
     pub fn impact(&self, id: &str, at: Option<u64>) -> Option<Vec<Hit<'_>>> {
@@ -374,7 +416,15 @@ impl GraphIndex {
             let s = &mut *scratch;
             s.reset(self.ids.len());
             let root = start.index() as u32;
-            s.visit(root, root, Visit { kind: EdgeKind::DependsOn, depth: 0, since: 0 });
+            s.visit(
+                root,
+                root,
+                Visit {
+                    kind: EdgeKind::DependsOn,
+                    depth: 0,
+                    since: 0,
+                },
+            );
             // Breadth-first, one level at a time, each level expanded in node-index
             // order and each node reached first from its smallest-index parent (by the
             // smallest edge kind), so the answer, paths included, does not depend on
@@ -398,11 +448,23 @@ impl GraphIndex {
                         .index() as u32;
                         match s.parent(next) {
                             None => {
-                                s.visit(next, n, Visit { kind: w.kind, depth, since: w.since });
+                                s.visit(
+                                    next,
+                                    n,
+                                    Visit {
+                                        kind: w.kind,
+                                        depth,
+                                        since: w.since,
+                                    },
+                                );
                                 next_level.push(next);
                             }
                             // A second edge between the same two artifacts: keep the smaller kind.
-                            Some(p) if p == n && next != root && w.kind < s.visits[next as usize].kind => {
+                            Some(p)
+                                if p == n
+                                    && next != root
+                                    && w.kind < s.visits[next as usize].kind =>
+                            {
                                 s.visits[next as usize].kind = w.kind;
                                 s.visits[next as usize].since = w.since;
                             }
@@ -431,7 +493,13 @@ impl GraphIndex {
                     path.extend_from_slice(&up.path);
                     (path, v.since.max(up.since))
                 };
-                hits.push(Hit { id: &self.ids[n as usize], kind: self.kinds[n as usize], depth: v.depth, path, since });
+                hits.push(Hit {
+                    id: &self.ids[n as usize],
+                    kind: self.kinds[n as usize],
+                    depth: v.depth,
+                    path,
+                    since,
+                });
             }
             Some(hits)
         })

@@ -184,19 +184,25 @@ pub(crate) async fn ingest(
         warnings: warnings.clone(),
     };
     let parsed_at = started.elapsed();
-    let appended = state
+    let _writing = state.writing_guard();
+    let (mut appended, changes) = state
         .store
-        .append_document(
-            NewEntry { actor, data },
-            Blob {
+        .append_indexed(
+            vec![NewEntry { actor, data }],
+            Some(Blob {
                 digest,
                 format: format.clone(),
                 bytes: body.to_vec(),
-            },
+            }),
         )
         .await?;
+    let appended = appended
+        .pop()
+        .ok_or_else(|| ApiError::Internal("append returned nothing".into()))?;
     let appended_at = started.elapsed();
-    state.sync_index().await?;
+    state
+        .sync_own_write(appended.seq, appended.seq, changes)
+        .await?;
     tracing::debug!(
         parse_inspect_ms = parsed_at.as_millis() as u64,
         append_ms = (appended_at - parsed_at).as_millis() as u64,

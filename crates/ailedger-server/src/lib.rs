@@ -49,6 +49,9 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub index: Arc<RwLock<GraphIndex>>,
     sync: Arc<tokio::sync::Mutex<()>>,
+    /// Writes of this server between their start and their index update; the tailer
+    /// waits for them rather than reading their rows back from the store.
+    writing: Arc<std::sync::atomic::AtomicUsize>,
     backend: String,
     /// The tamper-evident log's keys and signer health (no key until set).
     pub log: log::LogState,
@@ -65,6 +68,7 @@ impl AppState {
             store,
             index: Arc::new(RwLock::new(index)),
             sync: Arc::default(),
+            writing: Arc::default(),
             backend: backend.to_owned(),
             log: log::LogState::default(),
         })
@@ -93,6 +97,39 @@ impl AppState {
         Ok(head)
     }
 
+    /// Applies the changes this server's own write made, when the index is exactly at
+    /// the seq before them; otherwise (another writer came in between) reads from the
+    /// store as the tailer does. Either way the index then includes the write.
+    pub async fn sync_own_write(
+        &self,
+        first: u64,
+        last: u64,
+        changes: GraphChanges,
+    ) -> Result<(), ApiError> {
+        {
+            let _one_at_a_time = self.sync.lock().await;
+            let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
+            if index.head() + 1 == first {
+                let unknown = changes.apply_to(&mut index);
+                index.set_head(last);
+                if let Some(row) = unknown.first() {
+                    return Err(ApiError::Internal(format!(
+                        "edge row names an unknown artifact: {row:?}"
+                    )));
+                }
+                return Ok(());
+            }
+        }
+        self.sync_index().await.map(|_| ())
+    }
+
+    /// Marks a write in flight until the guard drops.
+    pub(crate) fn writing_guard(&self) -> WritingGuard {
+        self.writing
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        WritingGuard(self.writing.clone())
+    }
+
     /// Tails the store every `every` until the process ends.
     pub fn spawn_tailer(&self, every: Duration) -> tokio::task::JoinHandle<()> {
         let state = self.clone();
@@ -101,11 +138,24 @@ impl AppState {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
+                if state.writing.load(std::sync::atomic::Ordering::Acquire) > 0 {
+                    continue;
+                }
                 if let Err(e) = state.sync_index().await {
                     tracing::warn!(error = %e, "index sync failed");
                 }
             }
         })
+    }
+}
+
+/// Counts a write in flight (see [`AppState::writing_guard`]).
+#[derive(Debug)]
+pub(crate) struct WritingGuard(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for WritingGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 

@@ -12,7 +12,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use ailedger_core::{ArtifactFact, ArtifactKind, EdgeFact, EdgeKind, EntryData, graph::EdgeRow};
+use ailedger_core::{
+    ArtifactFact, ArtifactKind, EdgeFact, EdgeKind, EntryData,
+    graph::{EdgeRow, GraphChanges, NodeMeta},
+};
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
@@ -230,15 +233,39 @@ impl<B: Bulk> CachedWriter<B> {
         }
     }
 
-    /// Writes everything buffered; call once, before committing.
-    pub async fn flush(mut self) -> Result<B> {
+    /// Writes everything buffered; call once, before committing. Returns what changed
+    /// for the graph index, so a server can update its own index without reading back.
+    pub async fn flush(mut self) -> Result<GraphChanges> {
         self.bulk.insert_entries(&self.entries).await?;
         self.bulk.upsert_artifacts(&self.dirty).await?;
         self.bulk.insert_aliases(&self.new_aliases).await?;
         self.bulk.end_edges(&self.ended).await?;
         self.bulk.insert_edges(&self.new_edges).await?;
         self.bulk.insert_documents(&self.documents).await?;
-        Ok(self.bulk)
+        // New artifacts in (first seq, id) order, the order every index numbers them in.
+        let mut dirty = self.dirty;
+        dirty.sort_by(|a, b| (a.first_seq, &a.id).cmp(&(b.first_seq, &b.id)));
+        Ok(GraphChanges {
+            artifacts: dirty
+                .into_iter()
+                .map(|a| {
+                    let meta = NodeMeta::of(
+                        &a.id,
+                        a.kind,
+                        a.name.as_deref(),
+                        a.version.as_deref(),
+                        Some(&a.attrs),
+                    );
+                    (a.id, a.kind, meta)
+                })
+                .collect(),
+            ended: self
+                .ended
+                .into_iter()
+                .map(|(e, seq)| (e.from, e.edge, e.to, seq))
+                .collect(),
+            edges: self.new_edges,
+        })
     }
 }
 

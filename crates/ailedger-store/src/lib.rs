@@ -171,6 +171,14 @@ pub trait Store: log::LogStore + Send + Sync + Debug {
     /// Appends entries in one transaction; seq is gap-free and totally ordered even
     /// with several processes writing to one database.
     async fn append(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>>;
+    /// Like [`Store::append`] (with an optional document's bytes), also returning the
+    /// changes the entries made to the graph, so the writing server can apply them to
+    /// its index without reading them back.
+    async fn append_indexed(
+        &self,
+        entries: Vec<NewEntry>,
+        blob: Option<Blob>,
+    ) -> Result<(Vec<Appended>, ailedger_core::graph::GraphChanges)>;
     /// Appends one document entry and stores the document's raw bytes, in one transaction.
     async fn append_document(&self, entry: NewEntry, blob: Blob) -> Result<Appended>;
     /// The raw bytes and format of a stored document.

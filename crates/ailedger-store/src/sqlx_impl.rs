@@ -228,9 +228,9 @@ macro_rules! sqlx_backend {
                 Ok((last + 1 - n, time_us))
             }
 
-            async fn append_in(&self, entries: Vec<NewEntry>, blob: Option<$crate::Blob>) -> Result<Vec<Appended>> {
+            async fn append_in(&self, entries: Vec<NewEntry>, blob: Option<$crate::Blob>) -> Result<(Vec<Appended>, ailedger_core::graph::GraphChanges)> {
                 if entries.is_empty() {
-                    return Ok(vec![]);
+                    return Ok((vec![], Default::default()));
                 }
                 let mut tx = self.begin_write().await?;
                 if let Some(b) = &blob {
@@ -252,12 +252,12 @@ macro_rules! sqlx_backend {
                     let a = $crate::apply(&mut w, &entry).await?;
                     out.push(Appended { seq: a.stored.seq, time_us, leaf_hash: a.stored.leaf_hash, notes: a.notes, created: a.created });
                 }
-                w.flush().await?;
+                let changes = w.flush().await?;
                 let leaves: Vec<[u8; 32]> = out.iter().map(|a| a.leaf_hash).collect();
                 let frontier = self.log_append(&mut tx, first, &leaves).await?;
                 tx.commit().await.map_err(db_err)?;
                 self.log_committed(frontier);
-                Ok(out)
+                Ok((out, changes))
             }
 
             async fn replay_in(&self, entries: Vec<Entry>) -> Result<()> {
@@ -487,9 +487,12 @@ macro_rules! sqlx_backend {
 
         #[async_trait::async_trait]
         impl $crate::Store for $store {
-            async fn append(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>> { self.append_in(entries, None).await }
+            async fn append(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>> { Ok(self.append_in(entries, None).await?.0) }
+            async fn append_indexed(&self, entries: Vec<NewEntry>, blob: Option<$crate::Blob>) -> Result<(Vec<Appended>, ailedger_core::graph::GraphChanges)> {
+                self.append_in(entries, blob).await
+            }
             async fn append_document(&self, entry: NewEntry, blob: $crate::Blob) -> Result<Appended> {
-                let mut out = self.append_in(vec![entry], Some(blob)).await?;
+                let mut out = self.append_in(vec![entry], Some(blob)).await?.0;
                 out.pop().ok_or_else(|| StoreError::Backend("append returned nothing".into()))
             }
             async fn blob(&self, digest: &ailedger_core::Sha256Digest) -> Result<Option<(String, Vec<u8>)>> {
