@@ -588,6 +588,11 @@ async fn open_db(db: &str) -> anyhow::Result<Arc<dyn Store>> {
         if !Path::new(path).is_file() {
             return Err(UserError(format!("--db {path}: no such file")).into());
         }
+        // An audit must not change what it audits: read-only, no migrations.
+        let store = ailedger_store_sqlite::SqliteStore::open_read_only(Path::new(path))
+            .await
+            .map_err(|e| UserError(format!("--db {e}")))?;
+        return Ok(Arc::new(store));
     }
     Ok(crate::serve::open_store(db).await?.0)
 }

@@ -63,6 +63,39 @@ impl SqliteStore {
             .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))
     }
 
+    /// Opens an existing ledger file read-only, without migrating it: for auditing a
+    /// file (`log verify --db`) without changing it. Refuses a file whose schema is not
+    /// the one this build writes.
+    pub async fn open_read_only(path: &Path) -> Result<Self> {
+        let err = |e: String| StoreError::Backend(format!("{}: {e}", path.display()));
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(false)
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(opts)
+            .await
+            .map_err(|e| err(e.to_string()))?;
+        let applied: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&pool)
+                .await
+                .map_err(|e| err(format!("not an ailedger ledger ({e})")))?;
+        let known = MIGRATOR.iter().count() as i64;
+        if applied != known {
+            return Err(err(format!(
+                "the ledger's schema is at migration {applied} of {known}; open it once with `ailedger serve` of this version, on a copy"
+            )));
+        }
+        Ok(Self {
+            pool,
+            write: tokio::sync::Mutex::new(()),
+            log: Default::default(),
+        })
+    }
+
     /// Opens a `sqlite:` URL.
     pub async fn open_url(url: &str) -> Result<Self> {
         let opts = SqliteConnectOptions::from_str(url)
