@@ -272,12 +272,7 @@ impl Register {
     }
 }
 
-/// Start (or, as `unlink`, end) an edge: <from> <edge> <to>, from consumer to consumed.
-///
-/// Edge types: depends-on, built-from, derived-from, trained-on, uses-tool, runs, contains,
-/// deploys, describes, attests.
-///
-/// Example: ailedger link model:llama-ft@3 derived-from model:llama@3.1
+/// An edge by refs, for `link` and `unlink`.
 #[derive(Debug, Args)]
 pub struct LinkArgs {
     /// The consumer (any ref).
@@ -338,10 +333,7 @@ impl DeployArgs {
     }
 }
 
-/// `impact`: the blast radius — every artifact and deployment that transitively consumes <ref>,
-/// with depth and one shortest path. `deps`: everything <ref> transitively consumes.
-///
-/// Example: ailedger impact pkg:pypi/ultralytics@8.3.41 --as-of 2026-11-20T00:00:00Z
+/// The artifact and moment of an `impact` or `deps` query.
 #[derive(Debug, Args)]
 pub struct TraversalArgs {
     /// Any ref: sha256:<hex>, a purl, or <kind>:<name>[@<version>].
@@ -367,9 +359,7 @@ impl TraversalArgs {
     }
 }
 
-/// `show`: an artifact with its aliases, attributes and edges. `resolve`: the id a ref names.
-///
-/// Example: ailedger show model:llama-ft@3
+/// One ref, for `show` and `resolve`.
 #[derive(Debug, Args)]
 pub struct RefArgs {
     /// Any ref: sha256:<hex>, a purl, or <kind>:<name>[@<version>].

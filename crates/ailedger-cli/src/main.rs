@@ -89,12 +89,34 @@ enum Command {
     Demo(demo::DemoArgs),
     #[command(subcommand)]
     Register(cmd::Register),
+    /// Start an edge between known artifacts: <from> <edge> <to>, from consumer to consumed.
+    ///
+    /// Edge types: depends-on, built-from, derived-from, trained-on, uses-tool, runs, contains,
+    /// deploys, describes, attests.
+    ///
+    /// Example: ailedger link model:llama-ft@3 derived-from model:llama@3.1
     Link(cmd::LinkArgs),
+    /// End an active edge: <from> <edge> <to>. The edge's history stays in the ledger.
+    ///
+    /// Example: ailedger unlink model:llama-ft@3 depends-on pkg:pypi/torch@2.4.1
     Unlink(cmd::LinkArgs),
     Deploy(cmd::DeployArgs),
+    /// Blast radius: every artifact and deployment that transitively consumes <REF>, nearest
+    /// first, each with one shortest path back to it and its highest finding severity.
+    ///
+    /// Example: ailedger impact pkg:pypi/ultralytics@8.3.41 --as-of 2026-11-20T00:00:00Z
     Impact(cmd::TraversalArgs),
+    /// Everything <REF> transitively consumes, nearest first, with paths.
+    ///
+    /// Example: ailedger deps deployment:prod/support-bot
     Deps(cmd::TraversalArgs),
+    /// An artifact with its aliases, attributes, findings and edges (active and ended).
+    ///
+    /// Example: ailedger show model:llama-ft@3
     Show(cmd::RefArgs),
+    /// The artifact id a ref names.
+    ///
+    /// Example: ailedger resolve sha256:<hex of a wheel>
     Resolve(cmd::RefArgs),
     Entries(cmd::EntriesArgs),
     Manifest(cmd::ManifestArgs),
