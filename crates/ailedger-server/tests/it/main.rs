@@ -376,6 +376,36 @@ async fn bad_input_is_a_problem() {
             422,
             "explode",
         ),
+        (
+            "POST",
+            "/v1/documents",
+            Some(""),
+            422,
+            "the document is empty",
+        ),
+        (
+            "POST",
+            "/v1/documents?name=x.json",
+            Some("{not a document"),
+            422,
+            "x.json",
+        ),
+        (
+            "POST",
+            "/v1/documents",
+            Some(r#"{"bomFormat": "CycloneDX", "specVersion": "9.9"}"#),
+            422,
+            "9.9",
+        ),
+        ("POST", "/v1/documents?nope=1", Some("{}"), 400, "nope"),
+        ("GET", "/v1/documents/sha256:zz", None, 422, "64 hex"),
+        (
+            "GET",
+            "/v1/documents/sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            None,
+            404,
+            "no document",
+        ),
     ];
     for (method, uri, body, status, detail) in cases {
         let (got, ctype, v) = app.call(method, uri, *body).await;
