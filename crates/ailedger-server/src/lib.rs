@@ -86,13 +86,7 @@ impl AppState {
         let head = self.store.load_into(&mut changes, after).await?;
         if head > after {
             let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
-            let unknown = changes.apply_to(&mut index);
-            index.set_head(head);
-            if let Some(row) = unknown.first() {
-                return Err(ApiError::Internal(format!(
-                    "edge row names an unknown artifact: {row:?}"
-                )));
-            }
+            apply_changes(&mut index, changes, head)?;
         }
         Ok(head)
     }
@@ -110,13 +104,7 @@ impl AppState {
             let _one_at_a_time = self.sync.lock().await;
             let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
             if index.head() + 1 == first {
-                let unknown = changes.apply_to(&mut index);
-                index.set_head(last);
-                if let Some(row) = unknown.first() {
-                    return Err(ApiError::Internal(format!(
-                        "edge row names an unknown artifact: {row:?}"
-                    )));
-                }
+                apply_changes(&mut index, changes, last)?;
                 return Ok(());
             }
         }
@@ -146,6 +134,19 @@ impl AppState {
                 }
             }
         })
+    }
+}
+
+/// Applies changes read or made up to `head`; an edge naming an unknown artifact means
+/// the store and the index disagree.
+fn apply_changes(index: &mut GraphIndex, changes: GraphChanges, head: u64) -> Result<(), ApiError> {
+    let unknown = changes.apply_to(index);
+    index.set_head(head);
+    match unknown.first() {
+        Some(row) => Err(ApiError::Internal(format!(
+            "edge row names an unknown artifact: {row:?}"
+        ))),
+        None => Ok(()),
     }
 }
 

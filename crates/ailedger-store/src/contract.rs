@@ -422,16 +422,18 @@ pub async fn replay_reproduces_derived_state(fx: &dyn Fixture) {
         warnings: vec!["/x: a warning".into()],
     };
     let appended = store
-        .append_document(
-            entry(data),
-            crate::Blob {
+        .append_indexed(
+            vec![entry(data)],
+            Some(crate::Blob {
                 digest,
                 format: "CycloneDX 1.6".into(),
                 bytes: bytes.clone(),
-            },
+            }),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .0
+        .remove(0);
     assert_eq!(
         appended.created, 2,
         "the document and idna are new, urllib3 merged"

@@ -179,8 +179,6 @@ pub trait Store: log::LogStore + Send + Sync + Debug {
         entries: Vec<NewEntry>,
         blob: Option<Blob>,
     ) -> Result<(Vec<Appended>, ailedger_core::graph::GraphChanges)>;
-    /// Appends one document entry and stores the document's raw bytes, in one transaction.
-    async fn append_document(&self, entry: NewEntry, blob: Blob) -> Result<Appended>;
     /// The raw bytes and format of a stored document.
     async fn blob(&self, digest: &ailedger_core::Sha256Digest)
     -> Result<Option<(String, Vec<u8>)>>;

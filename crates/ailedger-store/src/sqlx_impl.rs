@@ -56,13 +56,12 @@ macro_rules! sqlx_backend {
         /// walking a list, so binding n parameters costs O(n^2): measured, a few hundred
         /// per statement is fastest (thousands spent most of a batch's time there).
         const MAX_BINDS: usize = 120;
-        const CHUNK: usize = MAX_BINDS;
 
         #[async_trait::async_trait]
         impl $crate::cached::Bulk for $writer<'_> {
             async fn fetch_artifacts(&mut self, ids: &[&str]) -> Result<Vec<(String, ArtifactKind, Map<String, Value>)>> {
                 let mut out = Vec::new();
-                for chunk in ids.chunks(CHUNK) {
+                for chunk in ids.chunks(MAX_BINDS) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, kind, attrs, first_seq FROM artifacts WHERE id IN (");
                     let mut sep = qb.separated(", ");
                     for id in chunk {
@@ -79,7 +78,7 @@ macro_rules! sqlx_backend {
 
             async fn fetch_aliases(&mut self, aliases: &[&str]) -> Result<Vec<(String, String)>> {
                 let mut out = Vec::new();
-                for chunk in aliases.chunks(CHUNK) {
+                for chunk in aliases.chunks(MAX_BINDS) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT alias, artifact FROM aliases WHERE alias IN (");
                     let mut sep = qb.separated(", ");
                     for a in chunk {
@@ -95,7 +94,7 @@ macro_rules! sqlx_backend {
 
             async fn fetch_active_edges(&mut self, srcs: &[&str]) -> Result<Vec<(String, EdgeKind, String)>> {
                 let mut out = Vec::new();
-                for chunk in srcs.chunks(CHUNK) {
+                for chunk in srcs.chunks(MAX_BINDS) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT src, kind, dst, since_seq FROM edges WHERE until_seq IS NULL AND src IN (");
                     let mut sep = qb.separated(", ");
                     for s in chunk {
@@ -490,10 +489,6 @@ macro_rules! sqlx_backend {
             async fn append(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>> { Ok(self.append_in(entries, None).await?.0) }
             async fn append_indexed(&self, entries: Vec<NewEntry>, blob: Option<$crate::Blob>) -> Result<(Vec<Appended>, ailedger_core::graph::GraphChanges)> {
                 self.append_in(entries, blob).await
-            }
-            async fn append_document(&self, entry: NewEntry, blob: $crate::Blob) -> Result<Appended> {
-                let mut out = self.append_in(vec![entry], Some(blob)).await?.0;
-                out.pop().ok_or_else(|| StoreError::Backend("append returned nothing".into()))
             }
             async fn blob(&self, digest: &ailedger_core::Sha256Digest) -> Result<Option<(String, Vec<u8>)>> {
                 let row = sqlx::query("SELECT format, bytes FROM blobs WHERE digest = $1")

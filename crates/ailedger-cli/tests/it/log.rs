@@ -6,7 +6,7 @@
 
 use std::{
     io::{Read as _, Write as _},
-    path::{Path, PathBuf},
+    path::Path,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
@@ -14,66 +14,7 @@ use std::{
 use ailedger_store::{Store, StoredEntry};
 use serde_json::Value;
 
-use super::{BIN, free_port};
-
-/// A database under test: a SQLite file, or a fresh PostgreSQL database.
-enum Db {
-    Sqlite(PathBuf),
-    Pg {
-        base: String,
-        name: String,
-        url: String,
-    },
-}
-
-impl Db {
-    fn arg(&self) -> String {
-        match self {
-            Db::Sqlite(p) => p.to_string_lossy().into_owned(),
-            Db::Pg { url, .. } => url.clone(),
-        }
-    }
-
-    /// A fresh database of `backend`, or `None` (said loudly) without PostgreSQL.
-    #[allow(clippy::print_stderr)]
-    fn fresh(backend: &str, dir: &Path) -> Option<Db> {
-        if backend == "sqlite" {
-            return Some(Db::Sqlite(dir.join("ledger.db")));
-        }
-        let Ok(base) = std::env::var("AILEDGER_TEST_POSTGRES_URL") else {
-            eprintln!(
-                "SKIPPED: AILEDGER_TEST_POSTGRES_URL is not set; the PostgreSQL log tamper test did not run"
-            );
-            return None;
-        };
-        let name = format!("ailedger_log_{}_{}", std::process::id(), free_port());
-        let out = Command::new("psql")
-            .args([&base, "-qc", &format!("CREATE DATABASE {name}")])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
-        Some(Db::Pg { base, name, url })
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        if let Db::Pg { base, name, .. } = self {
-            let _ = Command::new("psql")
-                .args([
-                    base.as_str(),
-                    "-qc",
-                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                ])
-                .output();
-        }
-    }
-}
+use super::{BIN, Db, free_port};
 
 struct Server {
     child: Child,
@@ -342,7 +283,7 @@ async fn tamper(db: &Db, t: Tamper, scratch: &Path) {
 
 fn tamper_case(backend: &str, t: Tamper) {
     let tmp = tempfile::tempdir().unwrap();
-    let Some(db) = Db::fresh(backend, tmp.path()) else {
+    let Some(db) = Db::fresh(backend, tmp.path(), "the PostgreSQL log tamper test") else {
         return;
     };
     let key = tmp.path().join("log.key");

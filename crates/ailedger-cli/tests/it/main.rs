@@ -347,26 +347,11 @@ fn demo_runs_and_reports_the_blast_radius() {
 /// `impact` query identically (each sees the other's writes within a second).
 #[test]
 fn two_servers_on_one_postgres_agree() {
-    let Ok(base) = std::env::var("AILEDGER_TEST_POSTGRES_URL") else {
-        eprintln!(
-            "SKIPPED: AILEDGER_TEST_POSTGRES_URL is not set; the two-server PostgreSQL test did not run"
-        );
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(db) = Db::fresh("postgres", tmp.path(), "the two-server PostgreSQL test") else {
         return;
     };
-    let db = format!("ailedger_e2e_{}_{}", std::process::id(), free_port());
-    let admin = Command::new("psql")
-        .args([&base, "-qc", &format!("CREATE DATABASE {db}")])
-        .output()
-        .unwrap();
-    assert!(
-        admin.status.success(),
-        "{}",
-        String::from_utf8_lossy(&admin.stderr)
-    );
-    let url = match base.rsplit_once('/') {
-        Some((prefix, _)) => format!("{prefix}/{db}"),
-        None => panic!("unexpected URL {base}"),
-    };
+    let url = db.arg();
     {
         let a = serve(&url);
         let b = serve(&url);
@@ -432,13 +417,63 @@ fn two_servers_on_one_postgres_agree() {
             .collect();
         assert_eq!(seqs, (1..=7).collect::<Vec<_>>());
     }
-    let _ = Command::new("psql")
-        .args([
-            &base,
-            "-qc",
-            &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
-        ])
-        .output();
+}
+
+/// A database under test: a SQLite file, or a fresh PostgreSQL database.
+pub(crate) enum Db {
+    Sqlite(std::path::PathBuf),
+    Pg {
+        base: String,
+        name: String,
+        url: String,
+    },
+}
+
+impl Db {
+    pub(crate) fn arg(&self) -> String {
+        match self {
+            Db::Sqlite(p) => p.to_string_lossy().into_owned(),
+            Db::Pg { url, .. } => url.clone(),
+        }
+    }
+
+    /// A fresh database of `backend`, or `None` (said loudly, naming `what` did not
+    /// run) without PostgreSQL. A PostgreSQL database is dropped with the value.
+    pub(crate) fn fresh(backend: &str, dir: &Path, what: &str) -> Option<Db> {
+        if backend == "sqlite" {
+            return Some(Db::Sqlite(dir.join("ledger.db")));
+        }
+        let Ok(base) = std::env::var("AILEDGER_TEST_POSTGRES_URL") else {
+            eprintln!("SKIPPED: AILEDGER_TEST_POSTGRES_URL is not set; {what} did not run");
+            return None;
+        };
+        let name = format!("ailedger_test_{}_{}", std::process::id(), free_port());
+        let out = Command::new("psql")
+            .args([&base, "-qc", &format!("CREATE DATABASE {name}")])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+        Some(Db::Pg { base, name, url })
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Db::Pg { base, name, .. } = self {
+            let _ = Command::new("psql")
+                .args([
+                    base.as_str(),
+                    "-qc",
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ])
+                .output();
+        }
+    }
 }
 
 fn fixture(rel: &str) -> std::path::PathBuf {
