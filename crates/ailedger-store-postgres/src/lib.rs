@@ -7,7 +7,13 @@ use std::{str::FromStr, time::Duration};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-ailedger_store::sqlx_backend!(sqlx::Postgres, PgStore, PgWriter);
+ailedger_store::sqlx_backend!(
+    sqlx::Postgres,
+    PgStore,
+    PgWriter,
+    rows = "json_array_elements($1::json) AS j(value)",
+    texts = "SELECT json_array_elements_text($1::json)"
+);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 

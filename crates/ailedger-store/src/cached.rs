@@ -31,15 +31,26 @@ pub struct ArtifactRow {
     pub attrs: String,
     pub first_seq: u64,
     pub last_seq: u64,
+    pub merged_into: Option<String>,
+}
+
+/// An existing artifact as [`Bulk::fetch_artifacts`] reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchedArtifact {
+    pub id: String,
+    pub kind: ArtifactKind,
+    pub attrs: Map<String, Value>,
+    pub merged_into: Option<String>,
 }
 
 /// Bulk row operations a backend offers inside one write transaction.
 #[async_trait]
 pub trait Bulk: Send {
-    async fn fetch_artifacts(
-        &mut self,
-        ids: &[&str],
-    ) -> Result<Vec<(String, ArtifactKind, Map<String, Value>)>>;
+    async fn fetch_artifacts(&mut self, ids: &[&str]) -> Result<Vec<FetchedArtifact>>;
+    /// Distinct sources of the active edges into `dst`.
+    async fn fetch_active_sources(&mut self, dst: &str) -> Result<Vec<String>>;
+    /// `(from, to, seq)`: points every alias of `from` at `to`, in order.
+    async fn redirect_aliases(&mut self, rows: &[(String, String, u64)]) -> Result<()>;
     /// `(alias, artifact)` for the aliases that exist.
     async fn fetch_aliases(&mut self, aliases: &[&str]) -> Result<Vec<(String, String)>>;
     /// Active edges from any of `srcs`.
@@ -61,6 +72,7 @@ pub trait Bulk: Send {
 struct ArtifactState {
     kind: ArtifactKind,
     attrs: Map<String, Value>,
+    merged_into: Option<String>,
 }
 
 /// Buffers one transaction's writes over a [`Bulk`] backend.
@@ -80,6 +92,8 @@ pub struct CachedWriter<B> {
     open_new: HashMap<(String, EdgeKind, String), usize>,
     ended: Vec<(EdgeFact, u64)>,
     documents: Vec<(String, u64, String)>,
+    /// Alias redirections of merges, applied after the new aliases are inserted.
+    redirects: Vec<(String, String, u64)>,
 }
 
 impl<B: Bulk> CachedWriter<B> {
@@ -97,6 +111,7 @@ impl<B: Bulk> CachedWriter<B> {
             open_new: HashMap::new(),
             ended: Vec::new(),
             documents: Vec::new(),
+            redirects: Vec::new(),
         }
     }
 
@@ -156,9 +171,15 @@ impl<B: Bulk> CachedWriter<B> {
         if missing.is_empty() {
             return Ok(());
         }
-        for (id, kind, attrs) in self.bulk.fetch_artifacts(&missing).await? {
-            self.artifacts
-                .insert(id, Some(ArtifactState { kind, attrs }));
+        for a in self.bulk.fetch_artifacts(&missing).await? {
+            self.artifacts.insert(
+                a.id,
+                Some(ArtifactState {
+                    kind: a.kind,
+                    attrs: a.attrs,
+                    merged_into: a.merged_into,
+                }),
+            );
         }
         for id in missing {
             self.artifacts.entry(id.to_owned()).or_insert(None);
@@ -225,6 +246,7 @@ impl<B: Bulk> CachedWriter<B> {
                 let prev = &mut self.dirty[i];
                 prev.attrs = row.attrs;
                 prev.last_seq = row.last_seq;
+                prev.merged_into = row.merged_into;
             }
             None => {
                 self.dirty_index.insert(row.id.clone(), self.dirty.len());
@@ -237,9 +259,19 @@ impl<B: Bulk> CachedWriter<B> {
     /// for the graph index, so a server can update its own index without reading back.
     pub async fn flush(mut self) -> Result<GraphChanges> {
         self.bulk.insert_entries(&self.entries).await?;
+        // Rows go in in key order: b-tree inserts then append to the same few pages
+        // instead of landing all over the indexes (measured: a third less time for a
+        // 30,000-edge document). Every reader of these tables orders by key or by seq,
+        // so the order of equal-seq rows carries no meaning.
+        self.dirty.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         self.bulk.upsert_artifacts(&self.dirty).await?;
+        self.new_aliases.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         self.bulk.insert_aliases(&self.new_aliases).await?;
+        self.bulk.redirect_aliases(&self.redirects).await?;
         self.bulk.end_edges(&self.ended).await?;
+        self.new_edges.sort_unstable_by(|a, b| {
+            (&a.from, a.edge.as_str(), &a.to).cmp(&(&b.from, b.edge.as_str(), &b.to))
+        });
         self.bulk.insert_edges(&self.new_edges).await?;
         self.bulk.insert_documents(&self.documents).await?;
         // New artifacts in (first seq, id) order, the order every index numbers them in.
@@ -306,6 +338,7 @@ impl<B: Bulk> Writer for CachedWriter<B> {
             Some(ArtifactState {
                 kind: a.kind,
                 attrs: a.attrs.clone(),
+                merged_into: None,
             }),
         );
         self.mark_dirty(ArtifactRow {
@@ -316,6 +349,7 @@ impl<B: Bulk> Writer for CachedWriter<B> {
             attrs: attrs_json(&a.attrs)?,
             first_seq: seq,
             last_seq: seq,
+            merged_into: None,
         });
         Ok(())
     }
@@ -334,6 +368,7 @@ impl<B: Bulk> Writer for CachedWriter<B> {
             state.attrs = attrs.clone();
         }
         let (kind, json) = (state.kind, attrs_json(&state.attrs)?);
+        let merged_into = state.merged_into.clone();
         self.mark_dirty(ArtifactRow {
             id: id.to_owned(),
             kind,
@@ -342,8 +377,64 @@ impl<B: Bulk> Writer for CachedWriter<B> {
             attrs: json,
             first_seq: seq,
             last_seq: seq,
+            merged_into,
         });
         Ok(())
+    }
+
+    async fn merged_into(&mut self, id: &str) -> Result<Option<String>> {
+        self.load_artifacts(&[id]).await?;
+        Ok(self
+            .artifacts
+            .get(id)
+            .and_then(|s| s.as_ref())
+            .and_then(|s| s.merged_into.clone()))
+    }
+
+    async fn active_sources(&mut self, to: &str) -> Result<Vec<(String, EdgeKind)>> {
+        // Sources in the database, loaded into the cache, which then holds every
+        // active edge of theirs, this transaction's changes included; plus sources
+        // whose edges into `to` started in this transaction.
+        let srcs = self.bulk.fetch_active_sources(to).await?;
+        let refs: Vec<&str> = srcs.iter().map(String::as_str).collect();
+        self.load_edges(&refs).await?;
+        let mut out: Vec<(String, EdgeKind)> = self
+            .edges
+            .iter()
+            .flat_map(|(src, kinds)| {
+                kinds
+                    .iter()
+                    .filter(|(_, targets)| targets.contains(to))
+                    .map(move |(k, _)| (src.clone(), *k))
+            })
+            .collect();
+        out.sort_unstable_by(|a, b| (&a.0, a.1.as_str()).cmp(&(&b.0, b.1.as_str())));
+        Ok(out)
+    }
+
+    async fn redirect_aliases(&mut self, from: &str, to: &str, seq: u64) -> Result<()> {
+        for owner in self.aliases.values_mut().flatten() {
+            if owner == from {
+                *owner = to.to_owned();
+            }
+        }
+        for row in &mut self.new_aliases {
+            if row.1 == from {
+                row.1 = to.to_owned();
+                row.2 = seq;
+            }
+        }
+        self.redirects.push((from.to_owned(), to.to_owned(), seq));
+        Ok(())
+    }
+
+    async fn mark_merged(&mut self, id: &str, into: &str, seq: u64) -> Result<()> {
+        self.load_artifacts(&[id]).await?;
+        let Some(Some(state)) = self.artifacts.get_mut(id) else {
+            return Err(StoreError::UnknownArtifact(id.to_owned()));
+        };
+        state.merged_into = Some(into.to_owned());
+        self.touch_artifact(id, None, seq).await
     }
 
     async fn alias_owner(&mut self, alias: &str) -> Result<Option<String>> {

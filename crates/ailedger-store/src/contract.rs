@@ -34,6 +34,7 @@ macro_rules! contract_tests {
         $crate::contract_tests!(@each $make,
             append_is_gap_free_and_hashes_bodies,
             register_resolve_and_merge,
+            provisional_identity_merges_when_a_purl_appears,
             failed_write_records_nothing,
             deploy_sets_uses_and_ends_old_edges,
             as_of_answers_from_history,
@@ -467,6 +468,144 @@ pub async fn replay_reproduces_derived_state(fx: &dyn Fixture) {
     let gap = fx.sibling().await;
     let err = gap.replay(entries[1..].to_vec()).await.unwrap_err();
     assert!(matches!(err, StoreError::Corrupt { seq: 2, .. }), "{err}");
+}
+
+/// A component first known only by name and version (`package:left-pad@1.3.0`) is
+/// merged into the purl-identified package once a fact claims that name as an alias:
+/// refs resolve to the purl, edges move (history kept), later mentions of the name land
+/// on the purl, and a replay and a tailing index agree.
+pub async fn provisional_identity_merges_when_a_purl_appears(fx: &dyn Fixture) {
+    let store = fx.store();
+    let mut index = build_index(store.as_ref()).await.unwrap();
+    let name = "package:left-pad@1.3.0";
+    let purl = "pkg:npm/left-pad@1.3.0";
+    let mut provisional = named(ArtifactKind::Package, "left-pad", "1.3.0");
+    provisional.attrs = Map::from_iter([("license".to_string(), json!("WTFPL"))]);
+    store
+        .append(vec![register(
+            vec![
+                provisional,
+                named(ArtifactKind::Package, "app", "1"),
+                named(ArtifactKind::Package, "util", "2"),
+            ],
+            vec![
+                edge("package:app@1", EdgeKind::DependsOn, name),
+                edge(name, EdgeKind::DependsOn, "package:util@2"),
+            ],
+        )])
+        .await
+        .unwrap();
+    store
+        .append(vec![deploy("prod/web", &[name])])
+        .await
+        .unwrap();
+    // The purl arrives, naming the provisional identity as an alias.
+    let mut real = pkg("left-pad", "1.3.0");
+    real.id = purl.into();
+    real.aliases = vec![name.into()];
+    let appended = store
+        .append(vec![register(vec![real], vec![])])
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(appended.created, 1);
+    assert!(
+        appended.notes.iter().any(|n| n.contains("merged into")),
+        "{:?}",
+        appended.notes
+    );
+    let merge_seq = appended.seq;
+    assert_eq!(store.resolve(name).await.unwrap().as_deref(), Some(purl));
+    let old = store.artifact(name).await.unwrap().unwrap();
+    assert_eq!(old.merged_into.as_deref(), Some(purl));
+    let new = store.artifact(purl).await.unwrap().unwrap();
+    assert_eq!(new.attrs.get("license"), Some(&json!("WTFPL")));
+    assert!(new.aliases.contains(&name.to_string()), "{:?}", new.aliases);
+    let active = |rows: &[ailedger_core::graph::EdgeRow]| {
+        let mut v: Vec<String> = rows
+            .iter()
+            .filter(|r| r.until.is_none())
+            .map(|r| format!("{} {} {}", r.from, r.edge, r.to))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        active(&store.edges_of(purl).await.unwrap()),
+        [
+            "deployment:prod/web deploys pkg:npm/left-pad@1.3.0".to_string(),
+            "package:app@1 depends-on pkg:npm/left-pad@1.3.0".into(),
+            "pkg:npm/left-pad@1.3.0 depends-on package:util@2".into(),
+        ]
+    );
+    let old_edges = store.edges_of(name).await.unwrap();
+    assert_eq!(old_edges.len(), 3);
+    assert!(old_edges.iter().all(|r| r.until == Some(merge_seq)));
+
+    // Later mentions of the name (a fact and an edge) land on the purl.
+    let later = store
+        .append(vec![register(
+            vec![named(ArtifactKind::Package, "left-pad", "1.3.0")],
+            vec![edge(name, EdgeKind::DependsOn, "package:app@1")],
+        )])
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(later.created, 0);
+    assert!(store.edges_of(name).await.unwrap().len() == 3);
+    assert!(
+        active(&store.edges_of(purl).await.unwrap())
+            .contains(&"pkg:npm/left-pad@1.3.0 depends-on package:app@1".to_string())
+    );
+    // A deployment naming the old ref uses the purl.
+    store
+        .append(vec![deploy("prod/web", &[name, "package:util@2"])])
+        .await
+        .unwrap();
+    assert!(
+        active(&store.edges_of(purl).await.unwrap())
+            .contains(&"deployment:prod/web deploys pkg:npm/left-pad@1.3.0".to_string())
+    );
+
+    // The tailing index and a full build agree; impact of the purl reaches the
+    // dependents the provisional artifact had.
+    let head = store.load_into(&mut index, 0).await.unwrap();
+    index.set_head(head);
+    let full = build_index(store.as_ref()).await.unwrap();
+    for at in [None, Some(merge_seq - 1), Some(merge_seq)] {
+        assert_eq!(index.impact(purl, at), full.impact(purl, at), "{at:?}");
+        assert_eq!(index.impact(name, at), full.impact(name, at), "{at:?}");
+    }
+    let hits: Vec<&str> = full
+        .impact(purl, Some(merge_seq))
+        .unwrap()
+        .iter()
+        .map(|h| h.id)
+        .collect();
+    assert!(hits.contains(&"deployment:prod/web"), "{hits:?}");
+    assert!(hits.contains(&"package:app@1"), "{hits:?}");
+    let before: Vec<&str> = full
+        .impact(name, Some(merge_seq - 1))
+        .unwrap()
+        .iter()
+        .map(|h| h.id)
+        .collect();
+    assert!(before.contains(&"deployment:prod/web"), "{before:?}");
+
+    // Replaying every entry reproduces the merged state.
+    let entries: Vec<_> = store
+        .entries(0, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.decode().unwrap())
+        .collect();
+    let fresh = fx.sibling().await;
+    fresh.replay(entries).await.unwrap();
+    assert_eq!(
+        fresh.dump_derived().await.unwrap(),
+        store.dump_derived().await.unwrap()
+    );
 }
 
 pub async fn index_tail_matches_full_build(fx: &dyn Fixture) {

@@ -10,12 +10,14 @@
 //! what an entry means. That is what makes a replay reproduce identical state on
 //! every backend.
 
+#[doc(hidden)]
+pub use serde as __serde;
 pub mod cached;
 pub mod contract;
 pub mod log;
 mod sqlx_impl;
 
-use std::fmt::Debug;
+use std::{collections::HashMap, fmt::Debug};
 
 use ailedger_core::{
     ArtifactFact, ArtifactKind, EdgeFact, Entry, EntryData, Op,
@@ -142,6 +144,10 @@ pub struct ArtifactRecord {
     pub attrs: Map<String, Value>,
     pub first_seq: u64,
     pub last_seq: u64,
+    /// Set when this artifact, once known only by name and version, was merged into
+    /// the artifact a purl or digest identifies: its refs now resolve there and its
+    /// edges moved there (ended here, started there, in the merging entry).
+    pub merged_into: Option<String>,
     pub aliases: Vec<String>,
 }
 
@@ -243,11 +249,26 @@ pub trait Writer: Send {
     async fn end_edge(&mut self, e: &EdgeFact, seq: u64) -> Result<()>;
     /// Records that entry `seq` ingested a document (ignored if already recorded).
     async fn record_document(&mut self, d: &ailedger_core::DocumentInfo, seq: u64) -> Result<()>;
+    /// The artifact an existing artifact was merged into, if it was.
+    async fn merged_into(&mut self, id: &str) -> Result<Option<String>>;
+    /// Sources and kinds of the active edges into `to`.
+    async fn active_sources(&mut self, to: &str) -> Result<Vec<(String, ailedger_core::EdgeKind)>>;
+    /// Points every alias of `from` (its own id included) at `to`.
+    async fn redirect_aliases(&mut self, from: &str, to: &str, seq: u64) -> Result<()>;
+    /// Marks `id` as merged into `into` at `seq`.
+    async fn mark_merged(&mut self, id: &str, into: &str, seq: u64) -> Result<()>;
 }
 
 /// Applies one entry: writes it and its derived rows through `w`. Returns notes.
 ///
 /// This is the only place that decides what an entry means for derived state.
+///
+/// Identity merging: an artifact known only by a named ref (`package:left-pad@1.3.0`)
+/// is provisional. When a later fact with a purl or digest id lists that named ref among
+/// its aliases, the provisional artifact is merged into it: its aliases resolve to the
+/// new id, its active edges end and restart on the new id, and its row records
+/// `merged_into`. Any later fact or edge naming a merged artifact, or naming an alias of
+/// another artifact as its id, is applied to the artifact that ref resolves to.
 pub async fn apply(w: &mut dyn Writer, entry: &Entry) -> Result<Applied> {
     validate(&entry.data)?;
     let stored = StoredEntry::encode(entry)?;
@@ -255,10 +276,12 @@ pub async fn apply(w: &mut dyn Writer, entry: &Entry) -> Result<Applied> {
     let seq = entry.seq;
     let mut notes = Vec::new();
     let mut created = 0;
+    // Ids of this entry's facts that stand for another artifact.
+    let mut redirects: HashMap<String, String> = HashMap::new();
     // Artifacts first, so that edges within one entry may refer to them.
     for op in entry.data.ops() {
         if let Op::Artifact(a) = op
-            && apply_artifact(w, a, seq, &mut notes).await?
+            && apply_artifact(w, a, seq, &mut notes, &mut redirects).await?
         {
             created += 1;
         }
@@ -273,30 +296,44 @@ pub async fn apply(w: &mut dyn Writer, entry: &Entry) -> Result<Applied> {
             Op::Artifact(_) => {}
             Op::Document(d) => w.record_document(d, seq).await?,
             Op::StartEdge(e) => {
-                if !w.edge_active(e).await? {
-                    w.start_edge(e, seq).await?;
+                let Some(e) = canonical_edge(w, e, &redirects).await? else {
+                    continue;
+                };
+                if !w.edge_active(&e).await? {
+                    w.start_edge(&e, seq).await?;
                 }
             }
             Op::EndEdge(e) => {
-                if w.edge_active(e).await? {
-                    w.end_edge(e, seq).await?;
+                let Some(e) = canonical_edge(w, e, &redirects).await? else {
+                    continue;
+                };
+                if w.edge_active(&e).await? {
+                    w.end_edge(&e, seq).await?;
                 } else {
                     notes.push(format!("{} {} {} was not active", e.from, e.edge, e.to));
                 }
             }
             Op::SetEdges { from, edge, to } => {
-                let current = w.active_targets(from, edge).await?;
-                for old in current.iter().filter(|c| !to.contains(c)) {
+                let from = canonical_id(w, from, &redirects).await?;
+                let mut want = Vec::with_capacity(to.len());
+                for t in to {
+                    let t = canonical_id(w, t, &redirects).await?;
+                    if t != from && !want.contains(&t) {
+                        want.push(t);
+                    }
+                }
+                let current = w.active_targets(&from, edge).await?;
+                for old in current.iter().filter(|c| !want.contains(c)) {
                     let e = EdgeFact {
-                        from: from.to_owned(),
+                        from: from.clone(),
                         edge,
                         to: old.clone(),
                     };
                     w.end_edge(&e, seq).await?;
                 }
-                for new in to.iter().filter(|t| !current.contains(t)) {
+                for new in want.iter().filter(|t| !current.contains(t)) {
                     let e = EdgeFact {
-                        from: from.to_owned(),
+                        from: from.clone(),
                         edge,
                         to: new.clone(),
                     };
@@ -310,6 +347,34 @@ pub async fn apply(w: &mut dyn Writer, entry: &Entry) -> Result<Applied> {
         notes,
         created,
     })
+}
+
+/// The id an artifact ref of an entry stands for: itself, or where it was redirected
+/// or merged.
+async fn canonical_id(
+    w: &mut dyn Writer,
+    id: &str,
+    redirects: &HashMap<String, String>,
+) -> Result<String> {
+    if let Some(to) = redirects.get(id) {
+        return Ok(to.clone());
+    }
+    Ok(w.merged_into(id).await?.unwrap_or_else(|| id.to_owned()))
+}
+
+/// An edge with both ends made canonical; `None` when that makes it a self-loop.
+async fn canonical_edge(
+    w: &mut dyn Writer,
+    e: &EdgeFact,
+    redirects: &HashMap<String, String>,
+) -> Result<Option<EdgeFact>> {
+    let from = canonical_id(w, &e.from, redirects).await?;
+    let to = canonical_id(w, &e.to, redirects).await?;
+    Ok((from != to).then_some(EdgeFact {
+        from,
+        edge: e.edge,
+        to,
+    }))
 }
 
 /// What [`apply`] did.
@@ -326,15 +391,26 @@ async fn apply_artifact(
     a: &ArtifactFact,
     seq: u64,
     notes: &mut Vec<String>,
+    redirects: &mut HashMap<String, String>,
 ) -> Result<bool> {
-    let created = match w.artifact_state(&a.id).await? {
+    // The artifact this fact is about: its own id, unless that id was merged into
+    // another artifact or is an alias of one.
+    let mut target = a.id.clone();
+    let mut state = w.artifact_state(&a.id).await?;
+    if state.is_some() {
+        if let Some(into) = w.merged_into(&a.id).await? {
+            target = into;
+        }
+    } else if let Some(owner) = w.alias_owner(&a.id).await? {
+        target = owner;
+    }
+    if target != a.id {
+        notes.push(format!("{} is known as {target}; recorded there", a.id));
+        redirects.insert(a.id.clone(), target.clone());
+        state = w.artifact_state(&target).await?;
+    }
+    let created = match state {
         None => {
-            if let Some(owner) = w.alias_owner(&a.id).await? {
-                return Err(StoreError::Conflict(format!(
-                    "{} is already an alias of {owner}; register against that artifact",
-                    a.id
-                )));
-            }
             w.insert_artifact(a, seq).await?;
             w.insert_alias(&a.id, &a.id, seq).await?;
             true
@@ -342,8 +418,8 @@ async fn apply_artifact(
         Some((kind, mut attrs)) => {
             if kind != a.kind {
                 return Err(StoreError::Conflict(format!(
-                    "{} is a {kind}, not a {}",
-                    a.id, a.kind
+                    "{target} is a {kind}, not a {}",
+                    a.kind
                 )));
             }
             let changed = a.attrs.iter().any(|(k, v)| attrs.get(k) != Some(v));
@@ -352,22 +428,90 @@ async fn apply_artifact(
                     attrs.insert(k.clone(), v.clone());
                 }
             }
-            w.touch_artifact(&a.id, changed.then_some(&attrs), seq)
+            w.touch_artifact(&target, changed.then_some(&attrs), seq)
                 .await?;
             false
         }
     };
     for alias in &a.aliases {
         match w.alias_owner(alias).await? {
-            None => w.insert_alias(alias, &a.id, seq).await?,
-            Some(owner) if owner == a.id => {}
+            None => w.insert_alias(alias, &target, seq).await?,
+            Some(owner) if owner == target => {}
+            Some(owner) if owner == *alias && is_provisional(alias, a.kind, w).await? => {
+                merge(w, alias, &target, seq).await?;
+                notes.push(format!("{alias} merged into {target}"));
+            }
             Some(owner) => notes.push(format!(
-                "alias {alias} already names {owner}; not added to {}",
-                a.id
+                "alias {alias} already names {owner}; not added to {target}"
             )),
         }
     }
     Ok(created)
+}
+
+/// Whether `id` is a provisional artifact of `kind`: known by a named ref only, not
+/// merged yet.
+async fn is_provisional(id: &str, kind: ArtifactKind, w: &mut dyn Writer) -> Result<bool> {
+    if !matches!(
+        id.parse::<ailedger_core::Ref>(),
+        Ok(ailedger_core::Ref::Named { .. })
+    ) {
+        return Ok(false);
+    }
+    let same_kind = matches!(w.artifact_state(id).await?, Some((k, _)) if k == kind);
+    Ok(same_kind && w.merged_into(id).await?.is_none())
+}
+
+/// Merges artifact `from` into `into` at `seq`: edges move, aliases follow, attributes
+/// `into` lacks are copied, and `from` records where it went.
+async fn merge(w: &mut dyn Writer, from: &str, into: &str, seq: u64) -> Result<()> {
+    for edge in ailedger_core::EdgeKind::ALL.iter().copied() {
+        for to in w.active_targets(from, edge).await? {
+            let old = EdgeFact {
+                from: from.to_owned(),
+                edge,
+                to: to.clone(),
+            };
+            w.end_edge(&old, seq).await?;
+            let new = EdgeFact {
+                from: into.to_owned(),
+                edge,
+                to,
+            };
+            if new.to != into && !w.edge_active(&new).await? {
+                w.start_edge(&new, seq).await?;
+            }
+        }
+    }
+    for (src, edge) in w.active_sources(from).await? {
+        let old = EdgeFact {
+            from: src.clone(),
+            edge,
+            to: from.to_owned(),
+        };
+        w.end_edge(&old, seq).await?;
+        let new = EdgeFact {
+            from: src,
+            edge,
+            to: into.to_owned(),
+        };
+        if new.from != into && !w.edge_active(&new).await? {
+            w.start_edge(&new, seq).await?;
+        }
+    }
+    if let (Some((_, theirs)), Some((_, mut ours))) =
+        (w.artifact_state(from).await?, w.artifact_state(into).await?)
+    {
+        let before = ours.len();
+        for (k, v) in theirs {
+            ours.entry(k).or_insert(v);
+        }
+        let changed = ours.len() != before;
+        w.touch_artifact(into, changed.then_some(&ours), seq)
+            .await?;
+    }
+    w.redirect_aliases(from, into, seq).await?;
+    w.mark_merged(from, into, seq).await
 }
 
 /// Rebuilds a graph index from a store.
