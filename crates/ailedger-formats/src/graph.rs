@@ -105,9 +105,18 @@ impl<'o> Ctx<'o> {
             ));
         }
         let id = fact.id.clone();
+        let mut fact = fact;
+        // A purl- or digest-identified artifact with a name and version also answers to
+        // `<kind>:<name>@<version>`: an artifact some document knew only by that name
+        // is merged into it when the store applies the entry.
+        if !matches!(id.parse::<Ref>(), Ok(Ref::Named { .. }) | Err(_))
+            && let (Some(n), Some(v)) = (&fact.name, &fact.version)
+            && let Ok(alias) = named_ref(fact.kind, n, Some(v))
+        {
+            fact.aliases.push(alias);
+        }
         match self.arts.get_mut(&id) {
             None => {
-                let mut fact = fact;
                 fact.aliases.retain(|a| *a != id);
                 fact.aliases.sort_unstable();
                 fact.aliases.dedup();

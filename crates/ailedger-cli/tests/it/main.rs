@@ -599,6 +599,70 @@ fn registered_findings_show_in_impact() {
     assert!(table.contains("critical"), "{table}");
 }
 
+/// A BOM whose components carry no purls or hashes (as some tools emit them) records
+/// them by name and version; when the same BOM arrives with purls, each of those
+/// provisional artifacts merges into its purl, and the blast radius of a purl reaches
+/// what the first BOM said depended on it.
+#[test]
+fn name_only_components_merge_when_their_purls_appear() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = serve(&tmp.path().join("l.db").to_string_lossy());
+    let url = server.url.clone();
+    let juice = fixture("cyclonedx/examples-juice-shop-npm-bare-1.4.json");
+    let mut bom: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&juice).unwrap()).unwrap();
+    fn strip(comps: &mut Vec<serde_json::Value>) -> usize {
+        let mut n = 0;
+        for c in comps {
+            let c = c.as_object_mut().unwrap();
+            n += usize::from(c.remove("purl").is_some());
+            c.remove("hashes");
+            if let Some(serde_json::Value::Array(nested)) = c.get_mut("components") {
+                n += strip(nested);
+            }
+        }
+        n
+    }
+    let with_purl = strip(bom["components"].as_array_mut().unwrap());
+    // The subject (metadata.component) keeps its purl in both documents.
+    let stripped = tmp.path().join("juice-shop-names-only.json");
+    std::fs::write(&stripped, serde_json::to_vec(&bom).unwrap()).unwrap();
+    let first = json(&url, &["ingest", stripped.to_str().unwrap()]);
+    assert_eq!(first[0]["merged"], 0);
+    let named = json(&url, &["show", "package:sanitize-html@1.4.2"]);
+    assert_eq!(named["id"], "package:sanitize-html@1.4.2", "{named}");
+    let second = json(&url, &["ingest", juice.to_str().unwrap()]);
+    assert!(with_purl > 100, "{with_purl}");
+    // Only the subject was known already: every component is new under its purl
+    // (and absorbed its provisional namesake).
+    assert_eq!(second[0]["merged"], 1, "{second}");
+    let shown = json(&url, &["show", "package:sanitize-html@1.4.2"]);
+    assert_eq!(shown["id"], "pkg:npm/sanitize-html@1.4.2", "{shown}");
+    // Before the second document, impact of lodash came only through the names; now
+    // the purl's blast radius holds the first document too.
+    let imp = json(&url, &["impact", "pkg:npm/lodash@2.4.2"]);
+    let hits: Vec<&str> = imp["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap())
+        .collect();
+    assert!(hits.contains(&"pkg:npm/sanitize-html@1.4.2"), "{imp}");
+    let doc1 = first[0]["digest"].as_str().unwrap();
+    let deps = json(&url, &["deps", doc1]);
+    let dep_ids: Vec<&str> = deps["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap())
+        .collect();
+    assert!(dep_ids.contains(&"pkg:npm/lodash@2.4.2"), "{deps}");
+    assert!(
+        !dep_ids.iter().any(|d| d.starts_with("package:")),
+        "every name-only component merged: {dep_ids:?}"
+    );
+}
+
 /// Documents go in as they are: detected, merged into the graph, kept by digest,
 /// recognised when sent again; bad ones are refused with the fault named.
 #[test]

@@ -281,9 +281,18 @@ fn identities_aliases_and_hashes() {
             && hashes.contains_key("SHA3-512")
             && hashes.contains_key("MD5")
     );
+    // The SHA-256 and the group/name@version are aliases.
     assert_eq!(
         a.aliases,
-        [format!("sha256:{}", hashes["SHA-256"].as_str().unwrap())]
+        [
+            format!(
+                "package:{}/{}@{}",
+                a.attrs["group"].as_str().unwrap(),
+                a.name.as_deref().unwrap().rsplit('/').next().unwrap(),
+                a.version.as_deref().unwrap()
+            ),
+            format!("sha256:{}", hashes["SHA-256"].as_str().unwrap())
+        ]
     );
     assert!(
         doc.edges

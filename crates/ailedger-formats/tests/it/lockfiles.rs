@@ -104,15 +104,19 @@ fn requirements_details() {
     let doc = parse_ok(&read(&format!("{DATA}/requirements.txt")));
     assert_eq!(doc.includes, ["base-requirements.txt", "constraints.txt"]);
     let get = |id: &str| doc.artifacts.iter().find(|a| a.id == id).unwrap();
-    // One hash: it identifies the distribution file, so it is an alias.
+    // One hash: it identifies the distribution file, so it is an alias; so is the
+    // name and version, which merges a package some document knew only by those.
     let torch = get("pkg:pypi/torch@2.4.1");
     assert_eq!(
         torch.aliases,
-        ["sha256:1495132f30f722af1a091950088baea383fe39903db06b20e6936fd99402803e"]
+        [
+            "package:torch@2.4.1",
+            "sha256:1495132f30f722af1a091950088baea383fe39903db06b20e6936fd99402803e"
+        ]
     );
-    // Two wheel hashes: attributes only.
+    // Two wheel hashes: attributes only; the name and version stay an alias.
     let numpy = get("pkg:pypi/numpy@2.0.2");
-    assert!(numpy.aliases.is_empty());
+    assert_eq!(numpy.aliases, ["package:numpy@2.0.2"]);
     assert_eq!(numpy.attrs["hashes"].as_array().unwrap().len(), 2);
     let requests = get("pkg:pypi/requests");
     assert_eq!(requests.attrs["specifier"], ">=2.31,<3");
@@ -145,7 +149,10 @@ fn lockfile_hashes_and_aliases() {
         .unwrap();
     assert_eq!(
         serde.aliases,
-        ["sha256:c8e3592472072e6e22e0a54d5904d9febf8508f65fb8552499a1abc7d1078c3a"]
+        [
+            "package:serde@1.0.210",
+            "sha256:c8e3592472072e6e22e0a54d5904d9febf8508f65fb8552499a1abc7d1078c3a"
+        ]
     );
     let doc = parse_ok(&read(&format!("{DATA}/poetry.lock")));
     let certifi = doc
@@ -153,16 +160,17 @@ fn lockfile_hashes_and_aliases() {
         .iter()
         .find(|a| a.id == "pkg:pypi/certifi@2024.8.30")
         .unwrap();
-    assert!(
-        certifi.aliases.is_empty(),
-        "wheel + sdist: two files, no alias"
+    assert_eq!(
+        certifi.aliases,
+        ["package:certifi@2024.8.30"],
+        "wheel + sdist: two files, no digest alias"
     );
     let idna = doc
         .artifacts
         .iter()
         .find(|a| a.id == "pkg:pypi/idna@3.10")
         .unwrap();
-    assert_eq!(idna.aliases.len(), 1);
+    assert_eq!(idna.aliases.len(), 2);
     let doc = parse_ok(&read(&format!("{DATA}/package-lock.json")));
     let sdk = doc
         .artifacts
