@@ -202,6 +202,18 @@ struct Body<'a> {
     data: std::borrow::Cow<'a, EntryData>,
 }
 
+/// The canonical body of an entry from its parts (see [`Entry::body`]), for callers
+/// that hold the data borrowed.
+pub fn body_of(seq: u64, time_us: i64, actor: &str, data: &EntryData) -> Result<Vec<u8>, Error> {
+    canonical::to_canonical_json(&Body {
+        v: BODY_VERSION,
+        seq,
+        time: format_time(time_us),
+        actor: actor.into(),
+        data: std::borrow::Cow::Borrowed(data),
+    })
+}
+
 /// Formats microseconds since the epoch as RFC 3339 UTC with six fractional digits.
 pub fn format_time(time_us: i64) -> String {
     let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(time_us) * 1000)
@@ -225,13 +237,7 @@ pub fn parse_time(input: &str) -> Result<i64, Error> {
 impl Entry {
     /// The canonical body: what is stored, hashed and proven.
     pub fn body(&self) -> Result<Vec<u8>, Error> {
-        canonical::to_canonical_json(&Body {
-            v: BODY_VERSION,
-            seq: self.seq,
-            time: format_time(self.time_us),
-            actor: self.actor.as_str().into(),
-            data: std::borrow::Cow::Borrowed(&self.data),
-        })
+        body_of(self.seq, self.time_us, &self.actor, &self.data)
     }
 
     pub fn leaf_hash(&self) -> Result<[u8; 32], Error> {

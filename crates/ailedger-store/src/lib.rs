@@ -102,15 +102,33 @@ pub struct StoredEntry {
 impl StoredEntry {
     /// Builds the stored form of an entry: canonical body and leaf hash.
     pub fn encode(entry: &Entry) -> Result<Self> {
-        let body = entry.body()?;
+        Self::encode_parts(entry.seq, entry.time_us, &entry.actor, &entry.data)
+    }
+
+    /// [`StoredEntry::encode`] from borrowed parts.
+    pub fn encode_parts(seq: u64, time_us: i64, actor: &str, data: &EntryData) -> Result<Self> {
+        let body = ailedger_core::entry::body_of(seq, time_us, actor, data)?;
         Ok(Self {
-            seq: entry.seq,
-            time_us: entry.time_us,
-            actor: entry.actor.clone(),
-            kind: entry.data.kind().to_owned(),
+            seq,
+            time_us,
+            actor: actor.to_owned(),
+            kind: data.kind().to_owned(),
             leaf_hash: ailedger_core::canonical::leaf_hash(&body),
             body,
         })
+    }
+
+    /// Validates and encodes new entries numbered from `first` at `time_us`: the CPU
+    /// work of an append, which a backend runs beside its database work.
+    pub fn encode_new(entries: &[NewEntry], first: u64, time_us: i64) -> Result<Vec<Self>> {
+        entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                validate(&e.data)?;
+                Self::encode_parts(first + i as u64, time_us, &e.actor, &e.data)
+            })
+            .collect()
     }
 
     /// Decodes the body and checks the columns beside it agree with it.
@@ -273,25 +291,40 @@ pub async fn apply(w: &mut dyn Writer, entry: &Entry) -> Result<Applied> {
     validate(&entry.data)?;
     let stored = StoredEntry::encode(entry)?;
     w.insert_entry(&stored).await?;
-    let seq = entry.seq;
+    let (notes, created) = apply_data(w, entry.seq, &entry.data).await?;
+    Ok(Applied {
+        stored,
+        notes,
+        created,
+    })
+}
+
+/// The derived-row half of [`apply`]: what entry `seq` carrying `data` changes. The
+/// caller has validated `data` (or will, and rolls back if that fails) and inserts the
+/// entry row itself.
+pub async fn apply_data(
+    w: &mut dyn Writer,
+    seq: u64,
+    data: &EntryData,
+) -> Result<(Vec<String>, usize)> {
     let mut notes = Vec::new();
     let mut created = 0;
     // Ids of this entry's facts that stand for another artifact.
     let mut redirects: HashMap<String, String> = HashMap::new();
     // Artifacts first, so that edges within one entry may refer to them.
-    for op in entry.data.ops() {
+    for op in data.ops() {
         if let Op::Artifact(a) = op
             && apply_artifact(w, a, seq, &mut notes, &mut redirects).await?
         {
             created += 1;
         }
     }
-    for id in entry.data.referenced_ids() {
+    for id in data.referenced_ids() {
         if !w.artifact_exists(id).await? {
             return Err(StoreError::UnknownArtifact(id.to_owned()));
         }
     }
-    for op in entry.data.ops() {
+    for op in data.ops() {
         match op {
             Op::Artifact(_) => {}
             Op::Document(d) => w.record_document(d, seq).await?,
@@ -342,11 +375,7 @@ pub async fn apply(w: &mut dyn Writer, entry: &Entry) -> Result<Applied> {
             }
         }
     }
-    Ok(Applied {
-        stored,
-        notes,
-        created,
-    })
+    Ok((notes, created))
 }
 
 /// The id an artifact ref of an entry stands for: itself, or where it was redirected

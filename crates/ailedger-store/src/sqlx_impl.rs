@@ -258,13 +258,34 @@ macro_rules! sqlx_backend {
                         .map_err(db_err)?;
                 }
                 let (first, time_us) = Self::reserve(&mut tx, entries.len() as u64, $crate::now_us()).await?;
-                let mut out = Vec::with_capacity(entries.len());
+                // Validating and encoding the bodies (canonical JSON, leaf hashes) is CPU
+                // work independent of the derived rows: it runs on a blocking thread
+                // while this task works out and buffers those rows.
+                let entries = std::sync::Arc::new(entries);
+                let encoding = {
+                    let entries = std::sync::Arc::clone(&entries);
+                    tokio::task::spawn_blocking(move || StoredEntry::encode_new(&entries, first, time_us))
+                };
                 let mut w = $crate::cached::CachedWriter::new($writer { conn: &mut tx });
-                w.prefetch(entries.iter().map(|e| &e.data)).await?;
-                for (i, e) in entries.into_iter().enumerate() {
-                    let entry = Entry { seq: first + i as u64, time_us, actor: e.actor, data: e.data };
-                    let a = $crate::apply(&mut w, &entry).await?;
-                    out.push(Appended { seq: a.stored.seq, time_us, leaf_hash: a.stored.leaf_hash, notes: a.notes, created: a.created });
+                let mut applied = Vec::with_capacity(entries.len());
+                let derived: Result<()> = async {
+                    w.prefetch(entries.iter().map(|e| &e.data)).await?;
+                    for (i, e) in entries.iter().enumerate() {
+                        applied.push($crate::apply_data(&mut w, first + i as u64, &e.data).await?);
+                    }
+                    Ok(())
+                }
+                .await;
+                let stored = encoding
+                    .await
+                    .map_err(|e| StoreError::Backend(format!("encoding entries: {e}")))?;
+                // An invalid entry is reported as such, whatever the derived rows said.
+                let stored = stored?;
+                derived?;
+                let mut out = Vec::with_capacity(stored.len());
+                for (s, (notes, created)) in stored.into_iter().zip(applied) {
+                    out.push(Appended { seq: s.seq, time_us, leaf_hash: s.leaf_hash, notes, created });
+                    $crate::Writer::insert_entry(&mut w, &s).await?;
                 }
                 let changes = w.flush().await?;
                 let leaves: Vec<[u8; 32]> = out.iter().map(|a| a.leaf_hash).collect();

@@ -609,15 +609,15 @@ fn name_only_components_merge_when_their_purls_appear() {
     let server = serve(&tmp.path().join("l.db").to_string_lossy());
     let url = server.url.clone();
     let juice = fixture("cyclonedx/examples-juice-shop-npm-bare-1.4.json");
-    let mut bom: serde_json::Value =
+    let mut bom: Value =
         serde_json::from_slice(&std::fs::read(&juice).unwrap()).unwrap();
-    fn strip(comps: &mut Vec<serde_json::Value>) -> usize {
+    fn strip(comps: &mut Vec<Value>) -> usize {
         let mut n = 0;
         for c in comps {
             let c = c.as_object_mut().unwrap();
             n += usize::from(c.remove("purl").is_some());
             c.remove("hashes");
-            if let Some(serde_json::Value::Array(nested)) = c.get_mut("components") {
+            if let Some(Value::Array(nested)) = c.get_mut("components") {
                 n += strip(nested);
             }
         }
