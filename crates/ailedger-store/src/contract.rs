@@ -375,6 +375,29 @@ pub async fn as_of_answers_from_history(fx: &dyn Fixture) {
     assert_eq!(deps.last().unwrap().depth, 4);
 }
 
+/// Replays every entry of `store` into a fresh sibling database and checks that the
+/// entries and every derived row come out identical. Returns the decoded entries.
+async fn replays_identically(fx: &dyn Fixture, store: &dyn Store) -> Vec<ailedger_core::Entry> {
+    let entries: Vec<_> = store
+        .entries(0, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.decode().unwrap())
+        .collect();
+    let fresh = fx.sibling().await;
+    fresh.replay(entries.clone()).await.unwrap();
+    assert_eq!(
+        fresh.dump_derived().await.unwrap(),
+        store.dump_derived().await.unwrap()
+    );
+    assert_eq!(
+        fresh.entries(0, 1000).await.unwrap(),
+        store.entries(0, 1000).await.unwrap()
+    );
+    entries
+}
+
 pub async fn replay_reproduces_derived_state(fx: &dyn Fixture) {
     let store = fx.store();
     seed(store.as_ref()).await;
@@ -447,23 +470,7 @@ pub async fn replay_reproduces_derived_state(fx: &dyn Fixture) {
         store.blob(&digest).await.unwrap(),
         Some(("CycloneDX 1.6".to_string(), bytes))
     );
-    let entries: Vec<_> = store
-        .entries(0, 1000)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.decode().unwrap())
-        .collect();
-    let fresh = fx.sibling().await;
-    fresh.replay(entries.clone()).await.unwrap();
-    assert_eq!(
-        fresh.dump_derived().await.unwrap(),
-        store.dump_derived().await.unwrap()
-    );
-    assert_eq!(
-        fresh.entries(0, 1000).await.unwrap(),
-        store.entries(0, 1000).await.unwrap()
-    );
+    let entries = replays_identically(fx, store.as_ref()).await;
     // A replay that skips a seq is refused.
     let gap = fx.sibling().await;
     let err = gap.replay(entries[1..].to_vec()).await.unwrap_err();
@@ -593,19 +600,7 @@ pub async fn provisional_identity_merges_when_a_purl_appears(fx: &dyn Fixture) {
     assert!(before.contains(&"deployment:prod/web"), "{before:?}");
 
     // Replaying every entry reproduces the merged state.
-    let entries: Vec<_> = store
-        .entries(0, 1000)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.decode().unwrap())
-        .collect();
-    let fresh = fx.sibling().await;
-    fresh.replay(entries).await.unwrap();
-    assert_eq!(
-        fresh.dump_derived().await.unwrap(),
-        store.dump_derived().await.unwrap()
-    );
+    replays_identically(fx, store.as_ref()).await;
 }
 
 pub async fn index_tail_matches_full_build(fx: &dyn Fixture) {

@@ -609,8 +609,7 @@ fn name_only_components_merge_when_their_purls_appear() {
     let server = serve(&tmp.path().join("l.db").to_string_lossy());
     let url = server.url.clone();
     let juice = fixture("cyclonedx/examples-juice-shop-npm-bare-1.4.json");
-    let mut bom: Value =
-        serde_json::from_slice(&std::fs::read(&juice).unwrap()).unwrap();
+    let mut bom: Value = serde_json::from_slice(&std::fs::read(&juice).unwrap()).unwrap();
     fn strip(comps: &mut Vec<Value>) -> usize {
         let mut n = 0;
         for c in comps {
