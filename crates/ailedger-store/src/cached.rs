@@ -255,6 +255,11 @@ impl<B: Bulk> CachedWriter<B> {
         }
     }
 
+    /// Buffers an entry row, taking it (what [`Writer::insert_entry`] does with a copy).
+    pub fn push_entry(&mut self, e: StoredEntry) {
+        self.entries.push(e);
+    }
+
     /// Writes everything buffered; call once, before committing. Returns what changed
     /// for the graph index, so a server can update its own index without reading back.
     pub async fn flush(mut self) -> Result<GraphChanges> {
@@ -308,7 +313,7 @@ fn attrs_json(attrs: &Map<String, Value>) -> Result<String> {
 #[async_trait]
 impl<B: Bulk> Writer for CachedWriter<B> {
     async fn insert_entry(&mut self, e: &StoredEntry) -> Result<()> {
-        self.entries.push(e.clone());
+        self.push_entry(e.clone());
         Ok(())
     }
 

@@ -494,37 +494,39 @@ async fn is_provisional(id: &str, kind: ArtifactKind, w: &mut dyn Writer) -> Res
 /// Merges artifact `from` into `into` at `seq`: edges move, aliases follow, attributes
 /// `into` lacks are copied, and `from` records where it went.
 async fn merge(w: &mut dyn Writer, from: &str, into: &str, seq: u64) -> Result<()> {
+    // Each active edge of `from`, as (the edge to end, the edge to start in its place).
+    let mut moves = Vec::new();
     for edge in ailedger_core::EdgeKind::ALL.iter().copied() {
         for to in w.active_targets(from, edge).await? {
-            let old = EdgeFact {
-                from: from.to_owned(),
-                edge,
-                to: to.clone(),
-            };
-            w.end_edge(&old, seq).await?;
             let new = EdgeFact {
                 from: into.to_owned(),
                 edge,
+                to: to.clone(),
+            };
+            let old = EdgeFact {
+                from: from.to_owned(),
+                edge,
                 to,
             };
-            if new.to != into && !w.edge_active(&new).await? {
-                w.start_edge(&new, seq).await?;
-            }
+            moves.push((old, new));
         }
     }
     for (src, edge) in w.active_sources(from).await? {
-        let old = EdgeFact {
-            from: src.clone(),
-            edge,
-            to: from.to_owned(),
-        };
-        w.end_edge(&old, seq).await?;
         let new = EdgeFact {
-            from: src,
+            from: src.clone(),
             edge,
             to: into.to_owned(),
         };
-        if new.from != into && !w.edge_active(&new).await? {
+        let old = EdgeFact {
+            from: src,
+            edge,
+            to: from.to_owned(),
+        };
+        moves.push((old, new));
+    }
+    for (old, new) in moves {
+        w.end_edge(&old, seq).await?;
+        if new.from != new.to && !w.edge_active(&new).await? {
             w.start_edge(&new, seq).await?;
         }
     }

@@ -285,7 +285,7 @@ macro_rules! sqlx_backend {
                 let mut out = Vec::with_capacity(stored.len());
                 for (s, (notes, created)) in stored.into_iter().zip(applied) {
                     out.push(Appended { seq: s.seq, time_us, leaf_hash: s.leaf_hash, notes, created });
-                    $crate::Writer::insert_entry(&mut w, &s).await?;
+                    w.push_entry(s);
                 }
                 let changes = w.flush().await?;
                 let leaves: Vec<[u8; 32]> = out.iter().map(|a| a.leaf_hash).collect();

@@ -599,6 +599,16 @@ fn registered_findings_show_in_impact() {
     assert!(table.contains("critical"), "{table}");
 }
 
+/// The ids of an `impact`/`deps` answer's hits.
+fn hit_ids(v: &Value) -> Vec<&str> {
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap())
+        .collect()
+}
+
 /// A BOM whose components carry no purls or hashes (as some tools emit them) records
 /// them by name and version; when the same BOM arrives with purls, each of those
 /// provisional artifacts merges into its purl, and the blast radius of a purl reaches
@@ -640,21 +650,13 @@ fn name_only_components_merge_when_their_purls_appear() {
     // Before the second document, impact of lodash came only through the names; now
     // the purl's blast radius holds the first document too.
     let imp = json(&url, &["impact", "pkg:npm/lodash@2.4.2"]);
-    let hits: Vec<&str> = imp["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap())
-        .collect();
-    assert!(hits.contains(&"pkg:npm/sanitize-html@1.4.2"), "{imp}");
+    assert!(
+        hit_ids(&imp).contains(&"pkg:npm/sanitize-html@1.4.2"),
+        "{imp}"
+    );
     let doc1 = first[0]["digest"].as_str().unwrap();
     let deps = json(&url, &["deps", doc1]);
-    let dep_ids: Vec<&str> = deps["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap())
-        .collect();
+    let dep_ids = hit_ids(&deps);
     assert!(dep_ids.contains(&"pkg:npm/lodash@2.4.2"), "{deps}");
     assert!(
         !dep_ids.iter().any(|d| d.starts_with("package:")),
