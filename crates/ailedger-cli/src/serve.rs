@@ -66,6 +66,7 @@ pub async fn serve_on(
 ) -> anyhow::Result<()> {
     let _tailer = state.spawn_tailer(Duration::from_millis(250));
     let _signer = ailedger_server::log::spawn_signer(&state, Duration::from_secs(1));
+    let _schemas = ailedger_server::warm_up_parsers();
     axum::serve(listener, ailedger_server::router(state))
         .with_graceful_shutdown(shutdown)
         .await?;

@@ -248,6 +248,7 @@ pub(crate) fn parse_detected(bytes: &[u8], opts: &Options) -> Result<Document, E
             let v = json::parse(b, json_label(b), &opts.limits)?;
             let format = detect_json(&v)?;
             let mut ctx = Ctx::new(opts, format.to_string(), bytes, doc_kind(&format));
+            crate::schema::check(&format, &v, &mut ctx);
             match &format {
                 Format::CycloneDx { .. } => cyclonedx::parse(v, &mut ctx)?,
                 Format::Spdx2 { .. } => spdx2::parse(v, &mut ctx)?,

@@ -20,6 +20,7 @@ mod json;
 mod mcp;
 mod npm;
 mod python;
+mod schema;
 mod spdx2;
 mod spdx3;
 
@@ -29,6 +30,7 @@ use ailedger_core::{ArtifactFact, EdgeFact, Sha256Digest};
 
 pub use detect::detect;
 pub use error::Error;
+pub use schema::warm_up as warm_up_schemas;
 
 /// Bounds applied to every document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

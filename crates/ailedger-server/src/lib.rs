@@ -215,6 +215,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// The API router.
+/// Compiles the document schemas on a blocking thread, so the first ingest of each
+/// format does not wait for it.
+pub fn warm_up_parsers() -> tokio::task::JoinHandle<()> {
+    tokio::task::spawn_blocking(ailedger_formats::warm_up_schemas)
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/openapi.json", get(|| async { Json(openapi()) }))

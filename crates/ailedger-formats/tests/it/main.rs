@@ -7,6 +7,7 @@ mod documents;
 mod lockfiles;
 mod mcp;
 mod robustness;
+mod schema;
 
 use ailedger_core::{EntryData, entry};
 use ailedger_formats::{Document, Options, parse};

@@ -1,0 +1,161 @@
+//! Checks CycloneDX JSON (1.2–1.7) and SPDX 2.3 JSON against their official JSON
+//! schemas (vendored under `schemas/`, see `schemas/SOURCES.md`) and reports each
+//! deviation as a [`Warning`](crate::Warning) at its JSON pointer.
+//!
+//! The parsers decide what is accepted: they refuse what would make the graph wrong
+//! (dangling refs, bad hash lengths…) and read past what real tools commonly get wrong.
+//! The schema check adds what the parsers do not look at — an unknown property, a
+//! misspelt enum value, a malformed field ailedger keeps only as an attribute — so an
+//! auditor sees that a document deviates, and where, without the ingest failing.
+//! Validators are compiled once per schema and reused; no schema is fetched.
+
+use std::sync::OnceLock;
+
+use jsonschema::{Resource, Validator};
+use serde_json::Value;
+
+use crate::{Format, graph::Ctx};
+
+/// Schema deviations reported per document; the rest are counted.
+const MAX_REPORTED: usize = 20;
+/// Longest message kept of one deviation (some quote the whole offending value).
+const MAX_MESSAGE: usize = 300;
+
+/// Where the CycloneDX schemas' relative `$ref`s point.
+const CDX_BASE: &str = "http://cyclonedx.org/schema/";
+
+const CDX_REFERENCED: &[(&str, &str)] = &[
+    (
+        "spdx.SNAPSHOT.schema.json",
+        include_str!("../../../schemas/cyclonedx/spdx.SNAPSHOT.schema.json"),
+    ),
+    (
+        "jsf-0.82.SNAPSHOT.schema.json",
+        include_str!("../../../schemas/cyclonedx/jsf-0.82.SNAPSHOT.schema.json"),
+    ),
+    (
+        "cryptography-defs.SNAPSHOT.schema.json",
+        include_str!("../../../schemas/cyclonedx/cryptography-defs.SNAPSHOT.schema.json"),
+    ),
+];
+
+const CDX: &[(&str, &str)] = &[
+    (
+        "1.2",
+        include_str!("../../../schemas/cyclonedx/bom-1.2.schema.json"),
+    ),
+    (
+        "1.3",
+        include_str!("../../../schemas/cyclonedx/bom-1.3.schema.json"),
+    ),
+    (
+        "1.4",
+        include_str!("../../../schemas/cyclonedx/bom-1.4.schema.json"),
+    ),
+    (
+        "1.5",
+        include_str!("../../../schemas/cyclonedx/bom-1.5.schema.json"),
+    ),
+    (
+        "1.6",
+        include_str!("../../../schemas/cyclonedx/bom-1.6.schema.json"),
+    ),
+    (
+        "1.7",
+        include_str!("../../../schemas/cyclonedx/bom-1.7.schema.json"),
+    ),
+];
+
+const SPDX_2_3: &str = include_str!("../../../schemas/spdx/spdx-2.3.schema.json");
+
+type Slot = OnceLock<Option<Validator>>;
+
+static CDX_VALIDATORS: [Slot; 6] = [const { OnceLock::new() }; 6];
+static SPDX_2_3_VALIDATOR: Slot = OnceLock::new();
+
+fn compile(schema: &str, with_cdx_refs: bool) -> Option<Validator> {
+    let schema: Value = serde_json::from_str(schema).ok()?;
+    let mut opts = jsonschema::options().should_validate_formats(false);
+    if with_cdx_refs {
+        for (name, text) in CDX_REFERENCED {
+            let contents: Value = serde_json::from_str(text).ok()?;
+            opts = opts.with_resource(
+                format!("{CDX_BASE}{name}"),
+                Resource::from_contents(contents).ok()?,
+            );
+        }
+    }
+    opts.build(&schema).ok()
+}
+
+/// The validator for a document's format, if ailedger has its schema.
+fn validator(format: &Format) -> Option<&'static Validator> {
+    match format {
+        Format::CycloneDx { version, .. } => {
+            let i = CDX.iter().position(|(v, _)| v == version)?;
+            let (_, text) = CDX.get(i)?;
+            CDX_VALIDATORS
+                .get(i)?
+                .get_or_init(|| compile(text, true))
+                .as_ref()
+        }
+        Format::Spdx2 { version } if version == "2.3" => SPDX_2_3_VALIDATOR
+            .get_or_init(|| compile(SPDX_2_3, false))
+            .as_ref(),
+        _ => None,
+    }
+}
+
+/// Compiles every schema validator now (about 0.1 s each), so that the first document
+/// of each format does not wait for it. A server calls this once in the background.
+pub fn warm_up() {
+    for (version, _) in CDX {
+        let _ = validator(&Format::CycloneDx {
+            version: (*version).to_owned(),
+            encoding: crate::Encoding::Json,
+        });
+    }
+    let _ = validator(&Format::Spdx2 {
+        version: "2.3".to_owned(),
+    });
+}
+
+/// Records every deviation of `doc` from its format's schema as a warning.
+pub(crate) fn check(format: &Format, doc: &Value, ctx: &mut Ctx<'_>) {
+    let Some(v) = validator(format) else { return };
+    let mut n = 0usize;
+    for e in v.iter_errors(doc) {
+        n += 1;
+        if n > MAX_REPORTED {
+            continue;
+        }
+        let mut msg = e.to_string();
+        if msg.len() > MAX_MESSAGE {
+            let mut end = MAX_MESSAGE;
+            while !msg.is_char_boundary(end) {
+                end -= 1;
+            }
+            msg.truncate(end);
+            msg.push('…');
+        }
+        let pointer = e.instance_path.to_string();
+        let pointer = if pointer.is_empty() {
+            "/".to_owned()
+        } else {
+            pointer
+        };
+        ctx.warn(
+            &pointer,
+            format!("does not match the {format} schema: {msg}"),
+        );
+    }
+    if n > MAX_REPORTED {
+        ctx.warn(
+            "/",
+            format!(
+                "{} more deviations from the {format} schema",
+                n - MAX_REPORTED
+            ),
+        );
+    }
+}
