@@ -1,5 +1,6 @@
 // Shared by the benchmark and the gen_bom example: a synthetic CycloneDX 1.6 BOM of
-// `n` npm components (purl, SHA-512 hash, licence) and 3n dependency edges.
+// `n` npm components (purl, SHA-512 hash, licence) and about 3n dependency edges, valid
+// against the CycloneDX 1.6 schema.
 
 /// Builds the BOM text.
 pub fn ailedger_formats_bench_bom(n: usize) -> String {
@@ -23,13 +24,16 @@ pub fn ailedger_formats_bench_bom(n: usize) -> String {
     }
     s.push_str(r#"],"dependencies":[{"ref":"app","dependsOn":["c0"]}"#);
     for i in 0..n {
-        let _ = write!(
-            s,
-            r#",{{"ref":"c{i}","dependsOn":["c{}","c{}","c{}"]}}"#,
-            (i + 1) % n,
-            (i * 7 + 3) % n,
-            (i * 13 + 5) % n
-        );
+        // Three pseudo-random targets, without repeats or self-references (the schema
+        // wants `dependsOn` items unique).
+        let mut targets: Vec<usize> = Vec::with_capacity(3);
+        for t in [(i + 1) % n, (i * 7 + 3) % n, (i * 13 + 5) % n] {
+            if t != i && !targets.contains(&t) {
+                targets.push(t);
+            }
+        }
+        let list: Vec<String> = targets.iter().map(|t| format!("\"c{t}\"")).collect();
+        let _ = write!(s, r#",{{"ref":"c{i}","dependsOn":[{}]}}"#, list.join(","));
     }
     s.push_str("]}");
     s

@@ -7,6 +7,9 @@ use std::time::Instant;
 
 fn main() {
     let verbose = std::env::args().any(|a| a == "-v");
+    // Compile the schema validators first, as a server does at start, so the times
+    // below are parsing (schema check included), not compiling.
+    ailedger_formats::warm_up_schemas();
     for path in std::env::args().skip(1).filter(|a| a != "-v") {
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,

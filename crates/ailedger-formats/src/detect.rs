@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::{
     Document, Encoding, Error, Format, Options, cargo_lock, cyclonedx, cyclonedx_xml, graph::Ctx,
-    json, mcp, npm, python, spdx2, spdx3,
+    json, mcp, npm, python, schema, spdx2, spdx3,
 };
 
 fn first_byte(b: &[u8]) -> Option<u8> {
@@ -241,6 +241,23 @@ fn doc_kind(f: &Format) -> ArtifactKind {
     }
 }
 
+/// Largest JSON document whose schema check runs on a second thread with its own parse
+/// tree (which costs about ten times the document's size in memory).
+const PARALLEL_SCHEMA_MAX: usize = 32 * 1024 * 1024;
+
+/// Runs the parser of a JSON format.
+fn parse_json(v: Value, format: &Format, ctx: &mut Ctx<'_>) -> Result<(), Error> {
+    match format {
+        Format::CycloneDx { .. } => cyclonedx::parse(v, ctx),
+        Format::Spdx2 { .. } => spdx2::parse(v, ctx),
+        Format::Spdx3 => spdx3::parse(v, ctx),
+        Format::PackageLockJson { .. } => npm::parse(v, ctx),
+        Format::PipfileLock => python::pipfile_lock(v, ctx),
+        Format::McpConfig { flavour } => mcp::parse(v, *flavour, ctx),
+        other => Err(Error::Unrecognised(format!("internal: {other} from JSON"))),
+    }
+}
+
 pub(crate) fn parse_detected(bytes: &[u8], opts: &Options) -> Result<Document, Error> {
     let b = json::strip_bom(bytes);
     match first_byte(b) {
@@ -248,15 +265,28 @@ pub(crate) fn parse_detected(bytes: &[u8], opts: &Options) -> Result<Document, E
             let v = json::parse(b, json_label(b), &opts.limits)?;
             let format = detect_json(&v)?;
             let mut ctx = Ctx::new(opts, format.to_string(), bytes, doc_kind(&format));
-            crate::schema::check(&format, &v, &mut ctx);
-            match &format {
-                Format::CycloneDx { .. } => cyclonedx::parse(v, &mut ctx)?,
-                Format::Spdx2 { .. } => spdx2::parse(v, &mut ctx)?,
-                Format::Spdx3 => spdx3::parse(v, &mut ctx)?,
-                Format::PackageLockJson { .. } => npm::parse(v, &mut ctx)?,
-                Format::PipfileLock => python::pipfile_lock(v, &mut ctx)?,
-                Format::McpConfig { flavour } => mcp::parse(v, *flavour, &mut ctx)?,
-                other => return Err(Error::Unrecognised(format!("internal: {other} from JSON"))),
+            if !schema::has_schema(&format) {
+                parse_json(v, &format, &mut ctx)?;
+            } else if b.len() <= PARALLEL_SCHEMA_MAX {
+                // The schema check runs beside the parser, on a tree of its own (the
+                // parser takes its tree apart as it goes): on two cores it adds
+                // nothing to the time of a document of this size, only its memory.
+                let deviations = std::thread::scope(|s| {
+                    let check = s.spawn(|| {
+                        serde_json::from_slice::<Value>(b)
+                            .map(|own| schema::deviations(&format, &own))
+                            .unwrap_or_default()
+                    });
+                    let parsed = parse_json(v, &format, &mut ctx);
+                    let deviations = check.join().unwrap_or_default();
+                    parsed.map(|()| deviations)
+                })?;
+                ctx.warn_all(deviations);
+            } else {
+                // Large documents: one tree at a time.
+                let deviations = schema::deviations(&format, &v);
+                parse_json(v, &format, &mut ctx)?;
+                ctx.warn_all(deviations);
             }
             ctx.finish(format)
         }

@@ -78,6 +78,13 @@ impl<'o> Ctx<'o> {
         }
     }
 
+    /// Adds already-made warnings (subject to the same cap as [`Ctx::warn`]).
+    pub fn warn_all(&mut self, warnings: Vec<Warning>) {
+        for w in warnings {
+            self.warn(&w.pointer, w.message);
+        }
+    }
+
     /// Fails when a count exceeds `max_elements`.
     pub fn check_count(&self, pointer: &str, what: &str, n: usize) -> Result<(), Error> {
         if n > self.opts.limits.max_elements {

@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use jsonschema::{Resource, Validator};
 use serde_json::Value;
 
-use crate::{Format, graph::Ctx};
+use crate::{Format, Warning};
 
 /// Schema deviations reported per document; the rest are counted.
 const MAX_REPORTED: usize = 20;
@@ -120,9 +120,22 @@ pub fn warm_up() {
     });
 }
 
-/// Records every deviation of `doc` from its format's schema as a warning.
-pub(crate) fn check(format: &Format, doc: &Value, ctx: &mut Ctx<'_>) {
-    let Some(v) = validator(format) else { return };
+/// Whether ailedger has a schema for `format`.
+pub(crate) fn has_schema(format: &Format) -> bool {
+    validator(format).is_some()
+}
+
+/// Every deviation of `doc` from its format's schema, as warnings (at most
+/// [`MAX_REPORTED`], then one counting the rest).
+pub(crate) fn deviations(format: &Format, doc: &Value) -> Vec<Warning> {
+    let Some(v) = validator(format) else {
+        return Vec::new();
+    };
+    // Most documents conform; answering yes/no is much cheaper than collecting errors.
+    if v.is_valid(doc) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
     let mut n = 0usize;
     for e in v.iter_errors(doc) {
         n += 1;
@@ -139,23 +152,23 @@ pub(crate) fn check(format: &Format, doc: &Value, ctx: &mut Ctx<'_>) {
             msg.push('…');
         }
         let pointer = e.instance_path.to_string();
-        let pointer = if pointer.is_empty() {
-            "/".to_owned()
-        } else {
-            pointer
-        };
-        ctx.warn(
-            &pointer,
-            format!("does not match the {format} schema: {msg}"),
-        );
+        out.push(Warning {
+            pointer: if pointer.is_empty() {
+                "/".to_owned()
+            } else {
+                pointer
+            },
+            message: format!("does not match the {format} schema: {msg}"),
+        });
     }
     if n > MAX_REPORTED {
-        ctx.warn(
-            "/",
-            format!(
+        out.push(Warning {
+            pointer: "/".to_owned(),
+            message: format!(
                 "{} more deviations from the {format} schema",
                 n - MAX_REPORTED
             ),
-        );
+        });
     }
+    out
 }
