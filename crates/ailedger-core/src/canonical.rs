@@ -113,7 +113,7 @@ fn write_str(s: &str, out: &mut Vec<u8>) {
 /// UTF-8 equals code point order, which differs from UTF-16 order only between
 /// supplementary characters (surrogate pairs, 0xD800..) and U+E000..U+FFFF; the slow
 /// path runs only when both strings hold non-ASCII text.
-fn utf16_cmp(a: &str, b: &str) -> Ordering {
+pub(crate) fn utf16_cmp(a: &str, b: &str) -> Ordering {
     if a.is_ascii() || b.is_ascii() {
         return a.as_bytes().cmp(b.as_bytes());
     }

@@ -205,13 +205,97 @@ struct Body<'a> {
 /// The canonical body of an entry from its parts (see [`Entry::body`]), for callers
 /// that hold the data borrowed.
 pub fn body_of(seq: u64, time_us: i64, actor: &str, data: &EntryData) -> Result<Vec<u8>, Error> {
-    canonical::to_canonical_json(&Body {
-        v: BODY_VERSION,
-        seq,
-        time: format_time(time_us),
-        actor: actor.into(),
-        data: std::borrow::Cow::Borrowed(data),
-    })
+    let (artifacts, edges) = match data {
+        EntryData::Register { artifacts, edges }
+        | EntryData::Document {
+            artifacts, edges, ..
+        } if artifacts.len() + edges.len() > STREAM_ABOVE => (artifacts, edges),
+        _ => {
+            return canonical::to_canonical_json(&Body {
+                v: BODY_VERSION,
+                seq,
+                time: format_time(time_us),
+                actor: actor.into(),
+                data: std::borrow::Cow::Borrowed(data),
+            });
+        }
+    };
+    // A large entry is written piece by piece, so that no JSON tree of the whole entry
+    // exists at once (for a 300,000-component BOM that tree was gigabytes): the
+    // entry's frame and its `data` without the two long lists are canonicalised as
+    // usual, and each artifact and edge is canonicalised on its own where its list goes.
+    // The bytes are the same as the whole entry canonicalised at once (tested).
+    let shell = match data {
+        EntryData::Register { .. } => EntryData::Register {
+            artifacts: vec![],
+            edges: vec![],
+        },
+        EntryData::Document {
+            document, warnings, ..
+        } => EntryData::Document {
+            document: document.clone(),
+            artifacts: vec![],
+            edges: vec![],
+            warnings: warnings.clone(),
+        },
+        _ => {
+            return Err(Error::Entry(
+                "internal: streamed body of another kind".into(),
+            ));
+        }
+    };
+    let mut shell = serde_json::to_value(&shell).map_err(|e| Error::Entry(e.to_string()))?;
+    let Some(fields) = shell.as_object_mut() else {
+        return Err(Error::Entry("internal: entry data is not an object".into()));
+    };
+    fields.insert("artifacts".into(), Value::Null);
+    if !edges.is_empty() {
+        fields.insert("edges".into(), Value::Null);
+    }
+    let mut keys: Vec<&String> = fields.keys().collect();
+    keys.sort_unstable_by(|a, b| canonical::utf16_cmp(a, b));
+
+    let mut out = Vec::with_capacity(64 + 400 * artifacts.len() + 120 * edges.len());
+    out.extend_from_slice(b"{\"actor\":");
+    canonical::write_value(&Value::from(actor), &mut out)?;
+    out.extend_from_slice(b",\"data\":{");
+    for (i, k) in keys.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        canonical::write_value(&Value::from(k.as_str()), &mut out)?;
+        out.push(b':');
+        match k.as_str() {
+            "artifacts" => write_each(artifacts, &mut out)?,
+            "edges" => write_each(edges, &mut out)?,
+            _ => canonical::write_value(&fields[k], &mut out)?,
+        }
+    }
+    out.extend_from_slice(b"},\"seq\":");
+    canonical::write_value(&Value::from(seq), &mut out)?;
+    out.extend_from_slice(b",\"time\":");
+    canonical::write_value(&Value::from(format_time(time_us)), &mut out)?;
+    out.extend_from_slice(b",\"v\":");
+    canonical::write_value(&Value::from(BODY_VERSION), &mut out)?;
+    out.push(b'}');
+    Ok(out)
+}
+
+/// Lists with more items than this are written item by item (see [`body_of`]).
+const STREAM_ABOVE: usize = 64;
+
+/// A canonical JSON array of `items`, each canonicalised on its own.
+fn write_each<T: Serialize>(items: &[T], out: &mut Vec<u8>) -> Result<(), Error> {
+    out.push(b'[');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let v = serde_json::to_value(x).map_err(|e| Error::Entry(e.to_string()))?;
+        canonical::write_value(&v, out)?;
+    }
+    out.push(b']');
+    Ok(())
 }
 
 /// Formats microseconds since the epoch as RFC 3339 UTC with six fractional digits.
@@ -363,6 +447,92 @@ mod tests {
                 }],
                 edges: vec![],
             },
+        }
+    }
+
+    /// Large entries are written item by item; the bytes equal the whole entry
+    /// canonicalised at once by the reference implementation, for every shape.
+    #[test]
+    fn streamed_bodies_equal_whole_canonicalisation() {
+        let art = |i: usize| ArtifactFact {
+            id: format!("pkg:npm/p{i}@1.0.{i}"),
+            kind: ArtifactKind::Package,
+            name: (!i.is_multiple_of(3)).then(|| format!("p{i}")),
+            version: (i.is_multiple_of(2)).then(|| format!("1.0.{i}")),
+            aliases: if i.is_multiple_of(4) {
+                vec![format!("package:p{i}@1.0.{i}")]
+            } else {
+                vec![]
+            },
+            attrs: if i.is_multiple_of(5) {
+                Map::new()
+            } else {
+                serde_json::from_str(&format!(
+                    r#"{{"z":{i},"é":"\u0007x","\ud83d\ude00":[1.5,null,true],"a":{{"b":"c","B":"d"}}}}"#
+                ))
+                .unwrap()
+            },
+        };
+        let edge = |i: usize| EdgeFact {
+            from: format!("pkg:npm/p{i}@1.0.{i}"),
+            edge: EdgeKind::DependsOn,
+            to: format!("pkg:npm/p{}@1.0.{}", i + 1, i + 1),
+        };
+        let arts: Vec<ArtifactFact> = (0..100).map(art).collect();
+        let edges: Vec<EdgeFact> = (0..99).map(edge).collect();
+        let doc = DocumentInfo {
+            digest: crate::Sha256Digest::of(b"x"),
+            format: "CycloneDX 1.6".into(),
+            size: 1,
+            name: Some("bom.json".into()),
+        };
+        let shapes = [
+            EntryData::Register {
+                artifacts: arts.clone(),
+                edges: vec![],
+            },
+            EntryData::Register {
+                artifacts: arts.clone(),
+                edges: edges.clone(),
+            },
+            EntryData::Register {
+                artifacts: vec![arts[1].clone()],
+                edges: edges.clone(),
+            },
+            EntryData::Document {
+                document: doc.clone(),
+                artifacts: arts.clone(),
+                edges: edges.clone(),
+                warnings: vec!["/x: a \"quoted\" warning".into()],
+            },
+            EntryData::Document {
+                document: DocumentInfo { name: None, ..doc },
+                artifacts: arts,
+                edges: vec![],
+                warnings: vec![],
+            },
+        ];
+        for data in shapes {
+            let e = Entry {
+                seq: 4_294_967_297,
+                time_us: 1_795_000_000_123_456,
+                actor: "ci \u{1F600}".into(),
+                data,
+            };
+            let streamed = e.body().unwrap();
+            let whole = serde_json_canonicalizer::to_vec(&Body {
+                v: BODY_VERSION,
+                seq: e.seq,
+                time: format_time(e.time_us),
+                actor: e.actor.as_str().into(),
+                data: std::borrow::Cow::Borrowed(&e.data),
+            })
+            .unwrap();
+            assert!(
+                streamed == whole,
+                "streamed body differs from the reference"
+            );
+            assert_eq!(Entry::from_body(&streamed).unwrap(), e);
         }
     }
 

@@ -57,6 +57,26 @@ pub fn check_invariants(doc: &Document) {
         edges: doc.edges.clone(),
     };
     entry::validate(&data).unwrap_or_else(|e| panic!("entry validation: {e}"));
+    // The stored body (written item by item for large entries) equals the whole entry
+    // canonicalised at once by the reference RFC 8785 implementation.
+    let e = ailedger_core::Entry {
+        seq: 42,
+        time_us: 1_795_000_000_000_001,
+        actor: "ingest@test".into(),
+        data,
+    };
+    let reference = serde_json_canonicalizer::to_vec(&serde_json::json!({
+        "v": entry::BODY_VERSION,
+        "seq": e.seq,
+        "time": entry::format_time(e.time_us),
+        "actor": e.actor,
+        "data": e.data,
+    }))
+    .unwrap();
+    assert!(
+        e.body().unwrap() == reference,
+        "body differs from RFC 8785 reference"
+    );
 }
 
 pub fn count_edges(doc: &Document, kind: &str) -> usize {
