@@ -192,7 +192,9 @@ pub(crate) async fn ingest(
             Some(Blob {
                 digest,
                 format: format.clone(),
-                bytes: body.to_vec(),
+                // No copy when the body is the only owner of its buffer (the parser's
+                // handle is gone by now).
+                bytes: Vec::from(body),
             }),
         )
         .await?;

@@ -71,7 +71,9 @@ pub trait Bulk: Send {
 #[derive(Debug, Clone)]
 struct ArtifactState {
     kind: ArtifactKind,
-    attrs: Map<String, Value>,
+    /// `None` once the artifact has a dirty row: its `attrs` JSON is then the truth
+    /// (so a large batch does not hold every artifact's attributes twice).
+    attrs: Option<Map<String, Value>>,
     merged_into: Option<String>,
 }
 
@@ -176,7 +178,7 @@ impl<B: Bulk> CachedWriter<B> {
                 a.id,
                 Some(ArtifactState {
                     kind: a.kind,
-                    attrs: a.attrs,
+                    attrs: Some(a.attrs),
                     merged_into: a.merged_into,
                 }),
             );
@@ -238,6 +240,14 @@ impl<B: Bulk> CachedWriter<B> {
             .or_default()
             .entry(edge)
             .or_default())
+    }
+
+    /// The buffered row of an artifact whose state says it has one.
+    fn dirty_row(&self, id: &str) -> Result<&ArtifactRow> {
+        self.dirty_index
+            .get(id)
+            .and_then(|&i| self.dirty.get(i))
+            .ok_or_else(|| StoreError::Backend(format!("internal: no buffered row for {id}")))
     }
 
     fn mark_dirty(&mut self, row: ArtifactRow) {
@@ -322,11 +332,15 @@ impl<B: Bulk> Writer for CachedWriter<B> {
         id: &str,
     ) -> Result<Option<(ArtifactKind, Map<String, Value>)>> {
         self.load_artifacts(&[id]).await?;
-        Ok(self
-            .artifacts
-            .get(id)
-            .and_then(|s| s.as_ref())
-            .map(|s| (s.kind, s.attrs.clone())))
+        let Some(Some(state)) = self.artifacts.get(id) else {
+            return Ok(None);
+        };
+        let attrs = match &state.attrs {
+            Some(m) => m.clone(),
+            None => serde_json::from_str(&self.dirty_row(id)?.attrs)
+                .map_err(|e| StoreError::Backend(format!("buffered attrs of {id}: {e}")))?,
+        };
+        Ok(Some((state.kind, attrs)))
     }
 
     async fn artifact_exists(&mut self, id: &str) -> Result<bool> {
@@ -342,7 +356,7 @@ impl<B: Bulk> Writer for CachedWriter<B> {
             a.id.clone(),
             Some(ArtifactState {
                 kind: a.kind,
-                attrs: a.attrs.clone(),
+                attrs: None,
                 merged_into: None,
             }),
         );
@@ -369,11 +383,12 @@ impl<B: Bulk> Writer for CachedWriter<B> {
         let Some(Some(state)) = self.artifacts.get_mut(id) else {
             return Err(StoreError::UnknownArtifact(id.to_owned()));
         };
-        if let Some(attrs) = attrs {
-            state.attrs = attrs.clone();
-        }
-        let (kind, json) = (state.kind, attrs_json(&state.attrs)?);
-        let merged_into = state.merged_into.clone();
+        let (kind, merged_into) = (state.kind, state.merged_into.clone());
+        let json = match (attrs, state.attrs.take()) {
+            (Some(new), _) => attrs_json(new)?,
+            (None, Some(current)) => attrs_json(&current)?,
+            (None, None) => self.dirty_row(id)?.attrs.clone(),
+        };
         self.mark_dirty(ArtifactRow {
             id: id.to_owned(),
             kind,
