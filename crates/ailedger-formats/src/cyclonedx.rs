@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use ailedger_core::{ArtifactKind, EdgeKind, Purl, Sha256Digest};
 use serde_json::{Map, Value};
 
+pub(crate) mod stream;
+
 use crate::{
     Error,
     graph::{Ctx, fact, named_ref, take_attrs},
@@ -112,14 +114,55 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
             format!("expected an object, found {}", type_name(&root)),
         ));
     }
-    let mut cdx = Cdx {
-        ctx,
-        refs: HashMap::new(),
-        trained_on: Vec::new(),
-        components: 0,
-    };
+    let mut cdx = Cdx::new(ctx);
     cdx.collect_refs(&root, &mut String::new())?;
-    cdx.parse_root(&mut root)
+    let Some(obj) = root.as_object_mut() else {
+        return Ok(());
+    };
+    let mut head = cdx.head(obj)?;
+    if let Some(cs) = obj.get_mut("components") {
+        let Value::Array(cs) = cs else {
+            return Err(cdx.ctx.err(
+                "/components",
+                format!("expected an array, found {}", type_name(cs)),
+            ));
+        };
+        for (i, c) in cs.iter_mut().enumerate() {
+            head.top
+                .push(cdx.component(c, &format!("/components/{i}"))?);
+            // What was not moved into attributes is no longer needed: free it now
+            // so the facts built next reuse the memory (peak RSS on large BOMs).
+            *c = Value::Null;
+        }
+    }
+    cdx.tail(obj, head, None)
+}
+
+/// What the document says before its components: its subject and metadata.
+struct Head {
+    subject: Option<String>,
+    metadata: Map<String, Value>,
+    /// Top-level components and services, in document order.
+    top: Vec<String>,
+}
+
+/// One `dependencies` entry, checked: its index, its `ref` and the refs it lists.
+struct Dep {
+    index: usize,
+    from: String,
+    /// (`dependsOn` or `provides`, index in that list, ref).
+    targets: Vec<(&'static str, usize, String)>,
+}
+
+impl<'c, 'o> Cdx<'c, 'o> {
+    fn new(ctx: &'c mut Ctx<'o>) -> Self {
+        Cdx {
+            ctx,
+            refs: HashMap::new(),
+            trained_on: Vec::new(),
+            components: 0,
+        }
+    }
 }
 
 impl Cdx<'_, '_> {
@@ -161,29 +204,20 @@ impl Cdx<'_, '_> {
         Ok(())
     }
 
-    fn parse_root(&mut self, root: &mut Value) -> Result<(), Error> {
-        let doc_id = self.ctx.doc_id();
-        let Some(obj) = root.as_object_mut() else {
-            return Ok(());
+    /// The metadata: its component is the document's subject.
+    fn head(&mut self, obj: &mut Map<String, Value>) -> Result<Head, Error> {
+        let mut head = Head {
+            subject: None,
+            metadata: Map::new(),
+            top: Vec::new(),
         };
-
-        // The document's own attributes.
-        let mut doc_attrs = Map::new();
-        doc_attrs.insert("format".into(), Value::from("CycloneDX"));
-        take_attrs(
-            obj,
-            &["specVersion", "serialNumber", "version"],
-            &mut doc_attrs,
-        );
-        let mut subject = None;
         if let Some(meta) = obj.get_mut("metadata") {
             let Some(meta) = meta.as_object_mut() else {
                 return Err(self.ctx.err("/metadata", "expected an object"));
             };
             if let Some(c) = meta.get_mut("component") {
-                subject = Some(self.component(c, "/metadata/component")?);
+                head.subject = Some(self.component(c, "/metadata/component")?);
             }
-            let mut m = Map::new();
             take_attrs(
                 meta,
                 &[
@@ -195,29 +229,27 @@ impl Cdx<'_, '_> {
                     "manufacturer",
                     "lifecycles",
                 ],
-                &mut m,
+                &mut head.metadata,
             );
-            for (k, v) in m {
-                doc_attrs.insert(format!("metadata.{k}"), v);
-            }
         }
+        Ok(head)
+    }
 
-        // Components and services, recursively.
-        let mut top = Vec::new();
-        if let Some(cs) = obj.get_mut("components") {
-            let Value::Array(cs) = cs else {
-                return Err(self.ctx.err(
-                    "/components",
-                    format!("expected an array, found {}", type_name(cs)),
-                ));
-            };
-            for (i, c) in cs.iter_mut().enumerate() {
-                top.push(self.component(c, &format!("/components/{i}"))?);
-                // What was not moved into attributes is no longer needed: free it now
-                // so the facts built next reuse the memory (peak RSS on large BOMs).
-                *c = Value::Null;
-            }
-        }
+    /// Everything after the top-level components: services, formulation, the
+    /// dependency graph (from `deps` when it was read already, else from `obj`) and the
+    /// document's own attributes.
+    fn tail(
+        &mut self,
+        obj: &mut Map<String, Value>,
+        head: Head,
+        deps: Option<Vec<Dep>>,
+    ) -> Result<(), Error> {
+        let doc_id = self.ctx.doc_id();
+        let Head {
+            subject,
+            metadata,
+            mut top,
+        } = head;
         if let Some(ss) = obj.get_mut("services") {
             let Value::Array(ss) = ss else {
                 return Err(self.ctx.err(
@@ -243,35 +275,56 @@ impl Cdx<'_, '_> {
             }
         }
 
+        // The document's own attributes.
+        let mut doc_attrs = Map::new();
+        doc_attrs.insert("format".into(), Value::from("CycloneDX"));
+        take_attrs(
+            obj,
+            &["specVersion", "serialNumber", "version"],
+            &mut doc_attrs,
+        );
+        for (k, v) in metadata {
+            doc_attrs.insert(format!("metadata.{k}"), v);
+        }
         if let Some(Value::Array(vulns)) = obj.get("vulnerabilities") {
             let ids: Vec<Value> = vulns.iter().filter_map(|v| v.get("id").cloned()).collect();
             doc_attrs.insert("vulnerabilities".into(), Value::Array(ids));
         }
 
         // Dependencies.
-        let mut has_graph = false;
-        match obj.get_mut("dependencies") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(deps)) => {
-                has_graph = !deps.is_empty();
+        let has_graph = match deps {
+            Some(deps) => {
                 self.ctx
                     .check_count("/dependencies", "dependency entries", deps.len())?;
-                for (i, d) in deps.iter_mut().enumerate() {
-                    self.dependency(d, &format!("/dependencies/{i}"))?;
-                    *d = Value::Null;
+                let has = !deps.is_empty();
+                for d in deps {
+                    self.dependency(d)?;
                 }
+                has
             }
-            Some(other) => {
-                return Err(self.ctx.err(
-                    "/dependencies",
-                    format!("expected an array, found {}", type_name(other)),
-                ));
-            }
-        }
+            None => match obj.get_mut("dependencies") {
+                None | Some(Value::Null) => false,
+                Some(Value::Array(deps)) => {
+                    self.ctx
+                        .check_count("/dependencies", "dependency entries", deps.len())?;
+                    for (i, d) in deps.iter_mut().enumerate() {
+                        let d = dep_of(self.ctx, d, i)?;
+                        self.dependency(d)?;
+                    }
+                    !deps.is_empty()
+                }
+                Some(other) => {
+                    return Err(self.ctx.err(
+                        "/dependencies",
+                        format!("expected an array, found {}", type_name(other)),
+                    ));
+                }
+            },
+        };
 
         // Model → dataset.
         for (model, r, ptr) in std::mem::take(&mut self.trained_on) {
-            if let Some(ds) = self.resolve(&r, &ptr)? {
+            if let Some(ds) = self.resolve(&r, || ptr.clone())? {
                 self.ctx.edge(&model, EdgeKind::TrainedOn, &ds)?;
             }
         }
@@ -301,82 +354,42 @@ impl Cdx<'_, '_> {
     }
 
     /// Resolves a ref to an artifact id; `None` (with a warning) when it names
-    /// something that is not an artifact or another BOM.
-    fn resolve(&mut self, r: &str, ptr: &str) -> Result<Option<String>, Error> {
+    /// something that is not an artifact or another BOM. `ptr` says where the ref is
+    /// (made only when a message needs it).
+    fn resolve(&mut self, r: &str, ptr: impl Fn() -> String) -> Result<Option<String>, Error> {
         match self.refs.get(r) {
             Some((Target::Artifact(id), _)) => Ok(Some(id.clone())),
             Some((Target::Other, at)) => {
                 let msg = format!(
                     "ref {r:?} names {at}, which is not a component or service; no edge recorded"
                 );
-                self.ctx.warn(ptr, msg);
+                self.ctx.warn(&ptr(), msg);
                 Ok(None)
             }
             None if r.starts_with("urn:cdx:") => {
                 self.ctx.warn(
-                    ptr,
+                    &ptr(),
                     format!("BOM-Link {r:?} names another BOM; no edge recorded"),
                 );
                 Ok(None)
             }
             None => Err(self
                 .ctx
-                .err(ptr, format!("ref {r:?} does not name any bom-ref"))),
+                .err(&ptr(), format!("ref {r:?} does not name any bom-ref"))),
         }
     }
 
-    fn dependency(&mut self, d: &Value, ptr: &str) -> Result<(), Error> {
-        let Some(obj) = d.as_object() else {
-            return Err(self.ctx.err(
-                ptr,
-                format!("expected a dependency object, found {}", type_name(d)),
-            ));
-        };
-        let from = match obj.get("ref") {
-            Some(Value::String(r)) if !r.is_empty() => r,
-            Some(Value::String(_)) => return Err(self.ctx.err(&at(ptr, "ref"), "ref is empty")),
-            Some(other) => {
-                return Err(self.ctx.err(
-                    &at(ptr, "ref"),
-                    format!("expected a string, found {}", type_name(other)),
-                ));
-            }
-            None => return Err(self.ctx.err(ptr, "missing required \"ref\"")),
-        };
-        let from_id = self.resolve(from, &at(ptr, "ref"))?;
-        // `provides` (1.6): the component implements the provided asset (e.g. a
-        // cryptographic algorithm); if that asset is broken, the provider is affected,
-        // so it is recorded as provider depends-on provided.
-        for key in ["dependsOn", "provides"] {
-            let Some(list) = obj.get(key) else { continue };
-            let Value::Array(list) = list else {
-                return Err(self.ctx.err(
-                    &at(ptr, key),
-                    format!("expected an array, found {}", type_name(list)),
-                ));
-            };
-            for (i, t) in list.iter().enumerate() {
-                let tp = format!("{ptr}/{key}/{i}");
-                // 1.2–1.4 JSON: strings; some writers emit {"ref": …} objects.
-                let r = match t {
-                    Value::String(s) => s.as_str(),
-                    Value::Object(o) => match o.get("ref") {
-                        Some(Value::String(s)) => s.as_str(),
-                        _ => return Err(self.ctx.err(&tp, "expected a bom-ref string")),
-                    },
-                    other => {
-                        return Err(self.ctx.err(
-                            &tp,
-                            format!("expected a bom-ref string, found {}", type_name(other)),
-                        ));
-                    }
-                };
-                if r.is_empty() {
-                    return Err(self.ctx.err(&tp, "ref is empty"));
-                }
-                if let (Some(f), Some(to)) = (&from_id, self.resolve(r, &tp)?) {
-                    self.ctx.edge(f, EdgeKind::DependsOn, &to)?;
-                }
+    fn dependency(&mut self, d: Dep) -> Result<(), Error> {
+        let Dep {
+            index,
+            from,
+            targets,
+        } = d;
+        let from_id = self.resolve(&from, || format!("/dependencies/{index}/ref"))?;
+        for (key, i, r) in targets {
+            let to = self.resolve(&r, || format!("/dependencies/{index}/{key}/{i}"))?;
+            if let (Some(f), Some(to)) = (&from_id, to) {
+                self.ctx.edge(f, EdgeKind::DependsOn, &to)?;
             }
         }
         Ok(())
@@ -676,6 +689,68 @@ impl Cdx<'_, '_> {
         };
         Ok((id, aliases))
     }
+}
+
+/// Checks one `dependencies` entry's shape.
+fn dep_of(ctx: &Ctx<'_>, d: &Value, index: usize) -> Result<Dep, Error> {
+    let ptr = || format!("/dependencies/{index}");
+    let Some(obj) = d.as_object() else {
+        return Err(ctx.err(
+            &ptr(),
+            format!("expected a dependency object, found {}", type_name(d)),
+        ));
+    };
+    let from = match obj.get("ref") {
+        Some(Value::String(r)) if !r.is_empty() => r.clone(),
+        Some(Value::String(_)) => return Err(ctx.err(&at(&ptr(), "ref"), "ref is empty")),
+        Some(other) => {
+            return Err(ctx.err(
+                &at(&ptr(), "ref"),
+                format!("expected a string, found {}", type_name(other)),
+            ));
+        }
+        None => return Err(ctx.err(&ptr(), "missing required \"ref\"")),
+    };
+    let mut targets = Vec::new();
+    // `provides` (1.6): the component implements the provided asset (e.g. a
+    // cryptographic algorithm); if that asset is broken, the provider is affected, so
+    // it is recorded as provider depends-on provided.
+    for key in ["dependsOn", "provides"] {
+        let Some(list) = obj.get(key) else { continue };
+        let Value::Array(list) = list else {
+            return Err(ctx.err(
+                &at(&ptr(), key),
+                format!("expected an array, found {}", type_name(list)),
+            ));
+        };
+        targets.reserve(list.len());
+        for (i, t) in list.iter().enumerate() {
+            let tp = || format!("/dependencies/{index}/{key}/{i}");
+            // 1.2–1.4 JSON: strings; some writers emit {"ref": …} objects.
+            let r = match t {
+                Value::String(s) => s,
+                Value::Object(o) => match o.get("ref") {
+                    Some(Value::String(s)) => s,
+                    _ => return Err(ctx.err(&tp(), "expected a bom-ref string")),
+                },
+                other => {
+                    return Err(ctx.err(
+                        &tp(),
+                        format!("expected a bom-ref string, found {}", type_name(other)),
+                    ));
+                }
+            };
+            if r.is_empty() {
+                return Err(ctx.err(&tp(), "ref is empty"));
+            }
+            targets.push((key, i, r.clone()));
+        }
+    }
+    Ok(Dep {
+        index,
+        from,
+        targets,
+    })
 }
 
 fn req_str<'v>(

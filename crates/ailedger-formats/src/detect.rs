@@ -245,6 +245,33 @@ fn doc_kind(f: &Format) -> ArtifactKind {
 /// tree (which costs about ten times the document's size in memory).
 const PARALLEL_SCHEMA_MAX: usize = 32 * 1024 * 1024;
 
+/// CycloneDX JSON read as a stream (see [`cyclonedx::stream`]), with its schema check:
+/// beside it on a tree of its own for a document of up to [`PARALLEL_SCHEMA_MAX`]
+/// bytes, part by part as it streams above that. `None`: the tree reader must parse it.
+fn stream_cyclonedx<'o>(b: &[u8], bytes: &[u8], opts: &'o Options) -> Option<(Ctx<'o>, Format)> {
+    use cyclonedx::stream::{SchemaCheck, parse};
+    if b.len() > PARALLEL_SCHEMA_MAX {
+        return parse(b, bytes, opts, SchemaCheck::Parts);
+    }
+    std::thread::scope(|s| {
+        let check = s.spawn(|| {
+            let own: Value = serde_json::from_slice(b).ok()?;
+            let version = cyclonedx::spec_version(&own, "").ok()?;
+            let format = Format::CycloneDx {
+                version,
+                encoding: Encoding::Json,
+            };
+            Some(schema::deviations(&format, &own))
+        });
+        let parsed = parse(b, bytes, opts, SchemaCheck::Off);
+        let deviations = check.join().ok().flatten().unwrap_or_default();
+        parsed.map(|(mut ctx, format)| {
+            ctx.warn_all(deviations);
+            (ctx, format)
+        })
+    })
+}
+
 /// Runs the parser of a JSON format.
 fn parse_json(v: Value, format: &Format, ctx: &mut Ctx<'_>) -> Result<(), Error> {
     match format {
@@ -258,37 +285,48 @@ fn parse_json(v: Value, format: &Format, ctx: &mut Ctx<'_>) -> Result<(), Error>
     }
 }
 
+/// A JSON document parsed as one tree.
+fn parse_json_tree(b: &[u8], bytes: &[u8], opts: &Options, label: &str) -> Result<Document, Error> {
+    let v = json::parse(b, label, &opts.limits)?;
+    let format = detect_json(&v)?;
+    let mut ctx = Ctx::new(opts, format.to_string(), bytes, doc_kind(&format));
+    if !schema::has_schema(&format) {
+        parse_json(v, &format, &mut ctx)?;
+    } else if b.len() <= PARALLEL_SCHEMA_MAX {
+        // The schema check runs beside the parser, on a tree of its own (the
+        // parser takes its tree apart as it goes): on two cores it adds
+        // nothing to the time of a document of this size, only its memory.
+        let deviations = std::thread::scope(|s| {
+            let check = s.spawn(|| {
+                serde_json::from_slice::<Value>(b)
+                    .map(|own| schema::deviations(&format, &own))
+                    .unwrap_or_default()
+            });
+            let parsed = parse_json(v, &format, &mut ctx);
+            let deviations = check.join().unwrap_or_default();
+            parsed.map(|()| deviations)
+        })?;
+        ctx.warn_all(deviations);
+    } else {
+        // Large documents: one tree at a time.
+        let deviations = schema::deviations(&format, &v);
+        parse_json(v, &format, &mut ctx)?;
+        ctx.warn_all(deviations);
+    }
+    ctx.finish(format)
+}
+
 pub(crate) fn parse_detected(bytes: &[u8], opts: &Options) -> Result<Document, Error> {
     let b = json::strip_bom(bytes);
     match first_byte(b) {
         Some(b'{') | Some(b'[') => {
-            let v = json::parse(b, json_label(b), &opts.limits)?;
-            let format = detect_json(&v)?;
-            let mut ctx = Ctx::new(opts, format.to_string(), bytes, doc_kind(&format));
-            if !schema::has_schema(&format) {
-                parse_json(v, &format, &mut ctx)?;
-            } else if b.len() <= PARALLEL_SCHEMA_MAX {
-                // The schema check runs beside the parser, on a tree of its own (the
-                // parser takes its tree apart as it goes): on two cores it adds
-                // nothing to the time of a document of this size, only its memory.
-                let deviations = std::thread::scope(|s| {
-                    let check = s.spawn(|| {
-                        serde_json::from_slice::<Value>(b)
-                            .map(|own| schema::deviations(&format, &own))
-                            .unwrap_or_default()
-                    });
-                    let parsed = parse_json(v, &format, &mut ctx);
-                    let deviations = check.join().unwrap_or_default();
-                    parsed.map(|()| deviations)
-                })?;
-                ctx.warn_all(deviations);
-            } else {
-                // Large documents: one tree at a time.
-                let deviations = schema::deviations(&format, &v);
-                parse_json(v, &format, &mut ctx)?;
-                ctx.warn_all(deviations);
+            let label = json_label(b);
+            if label == "CycloneDX JSON"
+                && let Some((ctx, format)) = stream_cyclonedx(b, bytes, opts)
+            {
+                return ctx.finish(format);
             }
-            ctx.finish(format)
+            parse_json_tree(b, bytes, opts, label)
         }
         Some(b'<') => {
             let text = std::str::from_utf8(b).map_err(|e| Error::Syntax {
@@ -335,5 +373,164 @@ pub(crate) fn parse_detected(bytes: &[u8], opts: &Options) -> Result<Document, E
             ctx.finish(format)
         }
         None => Err(Error::Unrecognised("empty document".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Warning, cyclonedx::stream};
+
+    include!("../benches/gen.rs");
+
+    fn fixtures() -> Vec<(String, Vec<u8>)> {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/cyclonedx"
+        );
+        let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+            .collect();
+        out.sort();
+        out.push((
+            "generated".into(),
+            ailedger_formats_bench_bom(300).into_bytes(),
+        ));
+        out
+    }
+
+    fn is_schema(w: &Warning) -> bool {
+        w.message.contains(" schema")
+    }
+
+    /// The streaming reader gives exactly the tree reader's document — same artifacts
+    /// in the same order, same edges, same warnings — or gives the document back to it.
+    #[test]
+    fn streaming_reader_matches_the_tree_reader() {
+        let opts = Options::default();
+        let mut streamed = 0;
+        for (name, bytes) in fixtures() {
+            let b = json::strip_bom(&bytes);
+            let tree = parse_json_tree(b, &bytes, &opts, json_label(b));
+            match stream_cyclonedx(b, &bytes, &opts).map(|(c, f)| c.finish(f)) {
+                Some(s) => {
+                    assert_eq!(s.unwrap(), tree.unwrap(), "{name}");
+                    streamed += 1;
+                }
+                None => assert!(tree.is_err(), "{name}: valid but not streamed"),
+            }
+        }
+        // Every valid fixture streamed (the invalid ones fall back).
+        assert!(streamed >= 22, "{streamed}");
+    }
+
+    /// Checked part by part, a document gets the same graph and, as a set, the same
+    /// schema deviations as checked whole (order and the `uniqueItems` wording aside).
+    #[test]
+    fn schema_check_by_parts_finds_what_the_whole_check_finds() {
+        let opts = Options::default();
+        let mut with_deviations = 0;
+        for (name, bytes) in fixtures() {
+            let b = json::strip_bom(&bytes);
+            let Ok(tree) = parse_json_tree(b, &bytes, &opts, json_label(b)) else {
+                continue;
+            };
+            let (ctx, format) = stream::parse(b, &bytes, &opts, stream::SchemaCheck::Parts)
+                .unwrap_or_else(|| panic!("{name}: not streamed"));
+            let parts = ctx.finish(format).unwrap();
+            assert_eq!(parts.artifacts, tree.artifacts, "{name}");
+            assert_eq!(parts.edges, tree.edges, "{name}");
+            let split = |ws: &[Warning]| {
+                let (mut s, o): (Vec<_>, Vec<_>) = ws.iter().cloned().partition(is_schema);
+                s.sort_by(|a, b| (&a.pointer, &a.message).cmp(&(&b.pointer, &b.message)));
+                (s, o)
+            };
+            let (ps, po) = split(&parts.warnings);
+            let (ts, to) = split(&tree.warnings);
+            assert_eq!(po, to, "{name}");
+            if ts.len() <= 20 {
+                assert_eq!(ps, ts, "{name}");
+            }
+            with_deviations += usize::from(!ts.is_empty());
+        }
+        assert!(with_deviations >= 2, "{with_deviations}");
+    }
+
+    /// Layouts and faults the stream hands back, and what it does with them.
+    #[test]
+    fn the_stream_hands_back_what_it_cannot_vouch_for() {
+        let opts = Options::default();
+        let streams = |doc: &str| stream_cyclonedx(doc.as_bytes(), doc.as_bytes(), &opts).is_some();
+        let comp = r#"{"type":"library","name":"a","version":"1","bom-ref":"a"}"#;
+        let meta =
+            r#""metadata":{"component":{"type":"application","name":"app","bom-ref":"app"}}"#;
+        let deps = r#""dependencies":[{"ref":"app","dependsOn":["a"]}]"#;
+        let head = r#""bomFormat":"CycloneDX","specVersion":"1.6""#;
+        assert!(streams(&format!(
+            "{{{head},{meta},\"components\":[{comp}],{deps}}}"
+        )));
+        // Dependencies first: kept and resolved at the end.
+        assert!(streams(&format!(
+            "{{{head},{deps},{meta},\"components\":[{comp}]}}"
+        )));
+        // Metadata after the components would change which mention comes first.
+        assert!(!streams(&format!(
+            "{{{head},\"components\":[{comp}],{meta},{deps}}}"
+        )));
+        // A repeated key, an unknown spec version, a dangling ref, a duplicate bom-ref.
+        assert!(!streams(&format!(
+            "{{{head},{head},\"components\":[{comp}]}}"
+        )));
+        assert!(!streams(&format!(
+            r#"{{"bomFormat":"CycloneDX","specVersion":"9.9","components":[{comp}]}}"#
+        )));
+        assert!(!streams(&format!(
+            r#"{{{head},"components":[{comp}],"dependencies":[{{"ref":"a","dependsOn":["zz"]}}]}}"#
+        )));
+        assert!(!streams(&format!(
+            r#"{{{head},"components":[{comp}],"vulnerabilities":[{{"bom-ref":"a"}}]}}"#
+        )));
+        // Each of those still gets the tree reader's answer through `parse`.
+        let e = crate::parse(
+            format!(r#"{{{head},"components":[{comp}],"dependencies":[{{"ref":"a","dependsOn":["zz"]}}]}}"#).as_bytes(),
+            &opts,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("/dependencies/0/dependsOn/0") && e.contains("\"zz\""),
+            "{e}"
+        );
+    }
+
+    /// Limits hold in the stream exactly as in the tree.
+    #[test]
+    fn the_stream_keeps_the_limits() {
+        let opts = Options {
+            limits: crate::Limits {
+                max_depth: 5,
+                max_string_len: 8,
+                ..crate::Limits::default()
+            },
+            ..Options::default()
+        };
+        for doc in [
+            // Too deep inside a component (depth 6).
+            r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"type":"library","name":"a","x":{"y":{"z":[1]}}}]}"#,
+            // A string too long inside a dependency.
+            r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[],"dependencies":[{"ref":"aaaaaaaaaaaa"}]}"#,
+            // A key too long at the root.
+            r#"{"bomFormat":"CycloneDX","specVersion":"1.6","aaaaaaaaaaaa":1}"#,
+        ] {
+            assert!(
+                stream_cyclonedx(doc.as_bytes(), doc.as_bytes(), &opts).is_none(),
+                "{doc}"
+            );
+            let e = crate::parse(doc.as_bytes(), &opts).unwrap_err().to_string();
+            assert!(e.contains("limit") || e.contains("deeper"), "{e}");
+        }
     }
 }

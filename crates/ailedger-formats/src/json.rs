@@ -34,6 +34,17 @@ pub(crate) fn parse(bytes: &[u8], label: &str, limits: &Limits) -> Result<Value,
 
 /// Checks depth and string lengths of an already parsed value.
 pub(crate) fn check_tree(v: &Value, label: &str, limits: &Limits) -> Result<(), Error> {
+    check_tree_at(v, 1, label, limits)
+}
+
+/// [`check_tree`] of a value found at nesting depth `depth` (the document is at 1).
+/// A failure names the pointer within `v`.
+pub(crate) fn check_tree_at(
+    v: &Value,
+    depth: usize,
+    label: &str,
+    limits: &Limits,
+) -> Result<(), Error> {
     fn walk(
         v: &Value,
         depth: usize,
@@ -80,7 +91,7 @@ pub(crate) fn check_tree(v: &Value, label: &str, limits: &Limits) -> Result<(), 
         }
     }
     let mut path = Vec::new();
-    walk(v, 1, limits, &mut path).map_err(|msg| {
+    walk(v, depth, limits, &mut path).map_err(|msg| {
         let mut p = String::new();
         for seg in path.iter().rev() {
             push(&mut p, seg);

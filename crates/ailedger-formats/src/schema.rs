@@ -131,44 +131,133 @@ pub(crate) fn deviations(format: &Format, doc: &Value) -> Vec<Warning> {
     let Some(v) = validator(format) else {
         return Vec::new();
     };
-    // Most documents conform; answering yes/no is much cheaper than collecting errors.
-    if v.is_valid(doc) {
-        return Vec::new();
+    let mut d = Deviations::new(format);
+    d.check(v, doc, "");
+    d.finish()
+}
+
+/// Deviations gathered from one document, possibly checked in parts.
+pub(crate) struct Deviations {
+    format: String,
+    out: Vec<Warning>,
+    n: usize,
+}
+
+impl Deviations {
+    pub(crate) fn new(format: &Format) -> Self {
+        Deviations {
+            format: format.to_string(),
+            out: Vec::new(),
+            n: 0,
+        }
     }
-    let mut out = Vec::new();
-    let mut n = 0usize;
-    for e in v.iter_errors(doc) {
-        n += 1;
-        if n > MAX_REPORTED {
-            continue;
+
+    /// Checks `doc` against `v`; `prefix` is the JSON pointer of `doc` in the document.
+    pub(crate) fn check(&mut self, v: &Validator, doc: &Value, prefix: &str) {
+        // Most documents conform; answering yes/no is much cheaper than collecting
+        // errors.
+        if v.is_valid(doc) {
+            return;
         }
-        let mut msg = e.to_string();
-        if msg.len() > MAX_MESSAGE {
-            let mut end = MAX_MESSAGE;
-            while !msg.is_char_boundary(end) {
-                end -= 1;
+        for e in v.iter_errors(doc) {
+            let mut msg = e.to_string();
+            if msg.len() > MAX_MESSAGE {
+                let mut end = MAX_MESSAGE;
+                while !msg.is_char_boundary(end) {
+                    end -= 1;
+                }
+                msg.truncate(end);
+                msg.push('…');
             }
-            msg.truncate(end);
-            msg.push('…');
+            self.add(&format!("{prefix}{}", e.instance_path), &msg);
         }
-        let pointer = e.instance_path.to_string();
-        out.push(Warning {
+    }
+
+    /// Records one deviation at `pointer` (empty: the document).
+    pub(crate) fn add(&mut self, pointer: &str, msg: &str) {
+        self.n += 1;
+        if self.n > MAX_REPORTED {
+            return;
+        }
+        self.out.push(Warning {
             pointer: if pointer.is_empty() {
                 "/".to_owned()
             } else {
-                pointer
+                pointer.to_owned()
             },
-            message: format!("does not match the {format} schema: {msg}"),
+            message: format!("does not match the {} schema: {msg}", self.format),
         });
     }
-    if n > MAX_REPORTED {
-        out.push(Warning {
-            pointer: "/".to_owned(),
-            message: format!(
-                "{} more deviations from the {format} schema",
-                n - MAX_REPORTED
-            ),
-        });
+
+    pub(crate) fn finish(mut self) -> Vec<Warning> {
+        if self.n > MAX_REPORTED {
+            self.out.push(Warning {
+                pointer: "/".to_owned(),
+                message: format!(
+                    "{} more deviations from the {} schema",
+                    self.n - MAX_REPORTED,
+                    self.format
+                ),
+            });
+        }
+        self.out
     }
-    out
+}
+
+/// A part of a CycloneDX document that can be checked on its own.
+#[derive(Clone, Copy)]
+pub(crate) enum CdxPart {
+    /// The whole document (with its large arrays emptied).
+    Bom,
+    /// One element of `components`.
+    Component,
+    /// One element of `dependencies`.
+    Dependency,
+}
+
+static CDX_COMPONENT_VALIDATORS: [Slot; 6] = [const { OnceLock::new() }; 6];
+static CDX_DEPENDENCY_VALIDATORS: [Slot; 6] = [const { OnceLock::new() }; 6];
+
+/// The validator of one part of a CycloneDX document of spec `version`: for a document
+/// too large to hold as one tree, the skeleton and each component and dependency are
+/// checked separately (what `uniqueItems` says across elements is checked by the
+/// caller).
+pub(crate) fn cdx_part(version: &str, part: CdxPart) -> Option<&'static Validator> {
+    let i = CDX.iter().position(|(v, _)| *v == version)?;
+    let (_, text) = CDX.get(i)?;
+    let (slots, def) = match part {
+        CdxPart::Bom => {
+            return validator(&Format::CycloneDx {
+                version: version.to_owned(),
+                encoding: crate::Encoding::Json,
+            });
+        }
+        CdxPart::Component => (&CDX_COMPONENT_VALIDATORS, "component"),
+        CdxPart::Dependency => (&CDX_DEPENDENCY_VALIDATORS, "dependency"),
+    };
+    slots
+        .get(i)?
+        .get_or_init(|| compile_definition(text, def))
+        .as_ref()
+}
+
+/// A validator of `#/definitions/<def>` of a CycloneDX schema.
+fn compile_definition(schema: &str, def: &str) -> Option<Validator> {
+    let bom: Value = serde_json::from_str(schema).ok()?;
+    let id = bom.get("$id")?.as_str()?.to_owned();
+    let wrapper = serde_json::json!({
+        "$schema": bom.get("$schema")?,
+        "$ref": format!("{id}#/definitions/{def}"),
+    });
+    let mut opts = jsonschema::options()
+        .should_validate_formats(false)
+        .with_resource(id, Resource::from_contents(bom).ok()?);
+    for (name, text) in CDX_REFERENCED {
+        let contents: Value = serde_json::from_str(text).ok()?;
+        opts = opts.with_resource(
+            format!("{CDX_BASE}{name}"),
+            Resource::from_contents(contents).ok()?,
+        );
+    }
+    opts.build(&wrapper).ok()
 }

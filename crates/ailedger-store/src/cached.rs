@@ -273,15 +273,19 @@ impl<B: Bulk> CachedWriter<B> {
     /// Writes everything buffered; call once, before committing. Returns what changed
     /// for the graph index, so a server can update its own index without reading back.
     pub async fn flush(mut self) -> Result<GraphChanges> {
+        let started = std::time::Instant::now();
         self.bulk.insert_entries(&self.entries).await?;
+        let entries_at = started.elapsed();
         // Rows go in in key order: b-tree inserts then append to the same few pages
         // instead of landing all over the indexes (measured: a third less time for a
         // 30,000-edge document). Every reader of these tables orders by key or by seq,
         // so the order of equal-seq rows carries no meaning.
         self.dirty.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         self.bulk.upsert_artifacts(&self.dirty).await?;
+        let artifacts_at = started.elapsed();
         self.new_aliases.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         self.bulk.insert_aliases(&self.new_aliases).await?;
+        let aliases_at = started.elapsed();
         self.bulk.redirect_aliases(&self.redirects).await?;
         self.bulk.end_edges(&self.ended).await?;
         self.new_edges.sort_unstable_by(|a, b| {
@@ -289,6 +293,13 @@ impl<B: Bulk> CachedWriter<B> {
         });
         self.bulk.insert_edges(&self.new_edges).await?;
         self.bulk.insert_documents(&self.documents).await?;
+        tracing::debug!(
+            entries_ms = entries_at.as_millis() as u64,
+            artifacts_ms = artifacts_at.as_millis() as u64,
+            aliases_ms = aliases_at.as_millis() as u64,
+            total_ms = started.elapsed().as_millis() as u64,
+            "flush"
+        );
         // New artifacts in (first seq, id) order, the order every index numbers them in.
         let mut dirty = self.dirty;
         dirty.sort_by(|a, b| (a.first_seq, &a.id).cmp(&(b.first_seq, &b.id)));

@@ -12,6 +12,8 @@
 
 #[doc(hidden)]
 pub use serde as __serde;
+#[doc(hidden)]
+pub use tracing;
 pub mod cached;
 pub mod contract;
 pub mod log;

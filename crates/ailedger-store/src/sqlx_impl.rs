@@ -246,6 +246,7 @@ macro_rules! sqlx_backend {
                 if entries.is_empty() {
                     return Ok((vec![], Default::default()));
                 }
+                let started = std::time::Instant::now();
                 let mut tx = self.begin_write().await?;
                 if let Some(b) = &blob {
                     sqlx::query("INSERT INTO blobs (digest, format, size, bytes) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING")
@@ -276,6 +277,7 @@ macro_rules! sqlx_backend {
                     Ok(())
                 }
                 .await;
+                let applied_at = started.elapsed();
                 let stored = encoding
                     .await
                     .map_err(|e| StoreError::Backend(format!("encoding entries: {e}")))?;
@@ -287,11 +289,23 @@ macro_rules! sqlx_backend {
                     out.push(Appended { seq: s.seq, time_us, leaf_hash: s.leaf_hash, notes, created });
                     w.push_entry(s);
                 }
+                let encoded_at = started.elapsed();
                 let changes = w.flush().await?;
+                let flushed_at = started.elapsed();
                 let leaves: Vec<[u8; 32]> = out.iter().map(|a| a.leaf_hash).collect();
                 let frontier = self.log_append(&mut tx, first, &leaves).await?;
+                let logged_at = started.elapsed();
                 tx.commit().await.map_err(db_err)?;
                 self.log_committed(frontier);
+                $crate::tracing::debug!(
+                    entries = out.len(),
+                    applied_ms = applied_at.as_millis() as u64,
+                    encoded_ms = encoded_at.as_millis() as u64,
+                    flushed_ms = flushed_at.as_millis() as u64,
+                    logged_ms = logged_at.as_millis() as u64,
+                    committed_ms = started.elapsed().as_millis() as u64,
+                    "append"
+                );
                 Ok((out, changes))
             }
 
