@@ -516,19 +516,25 @@ async fn write(
         .map(|d| (d.kind().to_owned(), declared_ids(d)))
         .collect();
     let started = std::time::Instant::now();
-    let appended = state
+    // The index takes this write's changes as the store made them (no read-back); the
+    // tailer waits until then.
+    let _writing = state.writing_guard();
+    let (appended, changes) = state
         .store
-        .append(
+        .append_indexed(
             data.into_iter()
                 .map(|data| NewEntry {
                     actor: actor.clone(),
                     data,
                 })
                 .collect(),
+            None,
         )
         .await?;
     let appended_at = started.elapsed();
-    state.sync_index().await?;
+    if let (Some(first), Some(last)) = (appended.first(), appended.last()) {
+        state.sync_own_write(first.seq, last.seq, changes).await?;
+    }
     tracing::debug!(
         entries = appended.len(),
         append_ms = appended_at.as_millis() as u64,

@@ -454,3 +454,50 @@ async fn unversioned_named_refs_resolve_when_unambiguous() {
         .2;
     assert_eq!(v["id"], "model:base@2");
 }
+
+/// A batch updates the server's index from the changes its transaction made (no
+/// read-back): the result is the index a fresh build from the store gives, at every
+/// seq, for a batch mixing registrations, links, unlinks, deploys and a merge.
+#[tokio::test]
+async fn batch_updates_the_index_as_a_rebuild_would() {
+    let app = seeded().await;
+    app.ok("POST", "/v1/batch", json!({"entries": [
+        {"type": "register", "artifacts": [{"kind": "package", "name": "left-pad", "version": "1.3.0"}],
+         "edges": [{"from": "model:base@1", "edge": "depends-on", "to": "package:left-pad@1.3.0"}]},
+        {"type": "register", "artifacts": [{"kind": "package", "ref": "pkg:pypi/idna@3.8"}]},
+        {"type": "link", "edges": [{"from": "pkg:pypi/requests@2.32.3", "edge": "depends-on", "to": "pkg:pypi/idna@3.8"}]},
+        {"type": "unlink", "edges": [{"from": "pkg:pypi/requests@2.32.3", "edge": "depends-on", "to": "pkg:pypi/urllib3@2.2.2"}]},
+        {"type": "link", "edges": [{"from": "pkg:pypi/requests@2.32.3", "edge": "depends-on", "to": "pkg:pypi/urllib3@2.2.2"}]},
+        {"type": "unlink", "edges": [{"from": "pkg:pypi/requests@2.32.3", "edge": "depends-on", "to": "pkg:pypi/idna@3.8"}]},
+        {"type": "deploy", "name": "chat", "env": "prod", "uses": ["pkg:pypi/idna@3.8"]},
+        {"type": "register", "artifacts": [{"kind": "package", "ref": "pkg:npm/left-pad@1.3.0"}]}
+    ]}))
+    .await;
+    let head = app.head().await;
+    let rebuilt = ailedger_store::build_index(app.state.store.as_ref())
+        .await
+        .unwrap();
+    let live = app.state.index.read().unwrap();
+    assert_eq!(live.head(), head);
+    assert_eq!(
+        (live.node_count(), live.edge_count()),
+        (rebuilt.node_count(), rebuilt.edge_count())
+    );
+    let ids: Vec<String> = app
+        .state
+        .store
+        .dump_derived()
+        .await
+        .unwrap()
+        .artifacts
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    for id in &ids {
+        for at in (1..=head).map(Some).chain([None]) {
+            assert_eq!(live.impact(id, at), rebuilt.impact(id, at), "impact {id} at {at:?}");
+            assert_eq!(live.deps(id, at), rebuilt.deps(id, at), "deps {id} at {at:?}");
+        }
+        assert_eq!(live.label_of(id), rebuilt.label_of(id), "{id}");
+    }
+}
