@@ -63,6 +63,12 @@ macro_rules! sqlx_backend {
         /// this only bounds the size of that text (a few MB).
         const BULK_ROWS: usize = 20_000;
 
+        /// Most entry rows per INSERT (6 parameters each, far below either database's
+        /// limit: SQLite 32,766, PostgreSQL 65,535) ...
+        const ENTRY_ROWS: usize = 1_000;
+        /// ... and roughly most body bytes (one large body still goes alone).
+        const ENTRY_BYTES: usize = 4 << 20;
+
         /// One JSON array parameter, `[[col, col, ...], ...]` or `[text, ...]`.
         fn json_param<T: $crate::__serde::Serialize>(rows: &[T]) -> Result<String> {
             serde_json::to_string(rows).map_err(|e| StoreError::Backend(format!("encoding rows: {e}")))
@@ -132,10 +138,18 @@ macro_rules! sqlx_backend {
                 Ok(())
             }
 
-            async fn insert_entries(&mut self, rows: &[StoredEntry]) -> Result<()> {
-                // Bodies are bound as bytes, a few rows per statement (they can be large).
-                const PER_STATEMENT: usize = 20;
-                for chunk in rows.chunks(PER_STATEMENT) {
+            async fn insert_entries(&mut self, mut rows: &[StoredEntry]) -> Result<()> {
+                // Bodies are bound as bytes (they can be large): up to ENTRY_ROWS rows
+                // or about ENTRY_BYTES of bodies per statement, whichever comes first.
+                while !rows.is_empty() {
+                    let mut n = 0;
+                    let mut bytes = 0;
+                    while n < rows.len() && n < ENTRY_ROWS && (n == 0 || bytes + rows[n].body.len() <= ENTRY_BYTES) {
+                        bytes += rows[n].body.len();
+                        n += 1;
+                    }
+                    let (chunk, rest) = rows.split_at(n);
+                    rows = rest;
                     let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO entries (seq, time_us, actor, kind, body, leaf_hash) ");
                     qb.push_values(chunk, |mut b, e| {
                         b.push_bind(to_i64(e.seq))
@@ -258,6 +272,9 @@ macro_rules! sqlx_backend {
                         .await
                         .map_err(db_err)?;
                 }
+                // A large document's bytes are not needed any more: free them before the
+                // entries' bodies are built (peak memory of a large ingest).
+                drop(blob);
                 let (first, time_us) = Self::reserve(&mut tx, entries.len() as u64, $crate::now_us()).await?;
                 // Validating and encoding the bodies (canonical JSON, leaf hashes) is CPU
                 // work independent of the derived rows: it runs on a blocking thread
@@ -284,6 +301,8 @@ macro_rules! sqlx_backend {
                 // An invalid entry is reported as such, whatever the derived rows said.
                 let stored = stored?;
                 derived?;
+                // The entries' data now lives on as bodies and buffered rows.
+                drop(entries);
                 let mut out = Vec::with_capacity(stored.len());
                 for (s, (notes, created)) in stored.into_iter().zip(applied) {
                     out.push(Appended { seq: s.seq, time_us, leaf_hash: s.leaf_hash, notes, created });
