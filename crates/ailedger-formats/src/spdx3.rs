@@ -2,11 +2,14 @@
 //! `software_Package`/`software_File` → package/file, `ai_AIPackage` → model,
 //! `dataset_DatasetPackage` → dataset; relationships mapped onto ailedger's edge
 //! types (consumer → consumed); the document describes the root elements of its
-//! SBOMs. Relationships to non-artifacts (agents, licences…) are not edges.
+//! SBOMs. Licence and `testedOn` relationships become attributes of their `from`
+//! artifact; `build_Build` elements link their outputs to their inputs and tools.
+//! A relationship that would be an edge but names an element neither in the graph
+//! nor imported (`import` ExternalMap) refuses the document.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use ailedger_core::{ArtifactKind, EdgeKind, Purl, Sha256Digest};
+use ailedger_core::{ArtifactFact, ArtifactKind, EdgeKind, Purl, Sha256Digest};
 use serde_json::{Map, Value};
 
 use crate::{
@@ -15,6 +18,64 @@ use crate::{
     hashes,
     json::{at, type_name},
 };
+
+/// Element types that collect other elements: the document and its BOMs.
+const CONTAINERS: &[&str] = &["SpdxDocument", "software_Sbom", "Bom", "Bundle"];
+
+/// Element properties kept as attributes, under their SPDX names.
+const ATTRS: &[&str] = &[
+    "spdxId",
+    "summary",
+    "description",
+    "comment",
+    "originatedBy",
+    "suppliedBy",
+    "releaseTime",
+    "builtTime",
+    "validUntilTime",
+    "standardName",
+    "externalIdentifier",
+    "externalRef",
+    "contentType",
+    "software_downloadLocation",
+    "software_homePage",
+    "software_sourceInfo",
+    "software_primaryPurpose",
+    "software_additionalPurpose",
+    "software_copyrightText",
+    "software_attributionText",
+    "software_fileKind",
+    // AI profile (ai_AIPackage)
+    "ai_typeOfModel",
+    "ai_domain",
+    "ai_hyperparameter",
+    "ai_metric",
+    "ai_metricDecisionThreshold",
+    "ai_limitation",
+    "ai_safetyRiskAssessment",
+    "ai_autonomyType",
+    "ai_energyConsumption",
+    "ai_informationAboutApplication",
+    "ai_informationAboutTraining",
+    "ai_modelDataPreprocessing",
+    "ai_modelExplainability",
+    "ai_standardCompliance",
+    "ai_useSensitivePersonalInformation",
+    // Dataset profile (dataset_DatasetPackage)
+    "dataset_datasetType",
+    "dataset_datasetSize",
+    "dataset_datasetAvailability",
+    "dataset_datasetNoise",
+    "dataset_datasetUpdateMechanism",
+    "dataset_intendedUse",
+    "dataset_dataCollectionProcess",
+    "dataset_dataPreprocessing",
+    "dataset_knownBias",
+    "dataset_sensor",
+    "dataset_anonymizationMethodUsed",
+    "dataset_hasSensitivePersonalInformation",
+    "dataset_confidentialityLevel",
+];
 
 fn kind_of(ty: &str) -> Option<ArtifactKind> {
     Some(match ty {
@@ -26,9 +87,21 @@ fn kind_of(ty: &str) -> Option<ArtifactKind> {
     })
 }
 
-/// Edge kind and whether it runs `to → from` (`true`) rather than `from → to`.
-fn mapping(rel: &str) -> Option<(EdgeKind, bool)> {
+/// What a relationship type becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rel {
+    /// An edge; `true` when it runs `to → from` rather than `from → to`.
+    Edge(EdgeKind, bool),
+    /// A list attribute of the `from` artifact named after the type, holding the
+    /// targets (artifact ids, licence expressions).
+    Attr,
+    /// A type of the SPDX 3.0 vocabulary with no ailedger counterpart.
+    None,
+}
+
+fn mapping(rel: &str) -> Option<Rel> {
     use EdgeKind::*;
+    use Rel::{Attr, Edge};
     Some(match rel {
         "dependsOn"
         | "hasStaticLink"
@@ -36,17 +109,73 @@ fn mapping(rel: &str) -> Option<(EdgeKind, bool)> {
         | "hasPrerequisite"
         | "hasProvidedDependency"
         | "hasOptionalDependency"
-        | "hasDataFile" => (DependsOn, false),
-        // Test data: the model's claimed quality depends on it (not trained on it).
-        "testedOn" | "hasTest" => (DependsOn, false),
-        "trainedOn" => (TrainedOn, false),
-        "contains" | "hasDistributionArtifact" => (Contains, false),
-        "ancestorOf" => (DerivedFrom, true),
-        "descendantOf" | "copiedTo" => (DerivedFrom, false),
-        "generates" | "usesTool" => (BuiltFrom, true),
-        "describes" => (Describes, false),
+        | "hasDataFile" => Edge(DependsOn, false),
+        "trainedOn" => Edge(TrainedOn, false),
+        "contains" | "hasOptionalComponent" | "hasDistributionArtifact" | "expandsTo" => {
+            Edge(Contains, false)
+        }
+        "descendantOf" => Edge(DerivedFrom, false),
+        // A ancestorOf B, A hasVariant B, A copiedTo B: B is derived from A.
+        "ancestorOf" | "hasVariant" | "copiedTo" => Edge(DerivedFrom, true),
+        // A generates B, A hasOutput B: B is built from A.
+        "generates" | "hasOutput" => Edge(BuiltFrom, true),
+        "hasInput" | "usesTool" => Edge(BuiltFrom, false),
+        "describes" => Edge(Describes, false),
+        // Evaluation data: the model was not trained on it and does not run with it,
+        // so it is not in the model's blast radius; kept as a fact about the model.
+        "testedOn" | "hasConcludedLicense" | "hasDeclaredLicense" => Attr,
+        "affects"
+        | "amendedBy"
+        | "availableFrom"
+        | "configures"
+        | "coordinatedBy"
+        | "delegatedTo"
+        | "doesNotAffect"
+        | "exploitCreatedBy"
+        | "fixedBy"
+        | "fixedIn"
+        | "foundBy"
+        | "hasAddedFile"
+        | "hasAssessmentFor"
+        | "hasAssociatedVulnerability"
+        | "hasDeletedFile"
+        | "hasDependencyManifest"
+        | "hasDocumentation"
+        | "hasEvidence"
+        | "hasExample"
+        | "hasHost"
+        | "hasMetadata"
+        | "hasRequirement"
+        | "hasSpecification"
+        | "hasTest"
+        | "hasTestCase"
+        | "invokedBy"
+        | "modifiedBy"
+        | "other"
+        | "packagedBy"
+        | "patchedBy"
+        | "publishedBy"
+        | "reportedBy"
+        | "republishedBy"
+        | "serializedInArtifact"
+        | "underInvestigationFor" => Rel::None,
         _ => return None,
     })
+}
+
+/// What an `spdxId` of the graph is.
+#[derive(Debug, Clone)]
+enum Node {
+    /// Index into the artifact facts.
+    Artifact(usize),
+    /// The document or one of its BOMs.
+    Container,
+    /// A `build_Build`.
+    Build,
+    /// A licence; the expression or listed-licence id it stands for.
+    License(String),
+    /// Any other element (agent, annotation, relationship…).
+    Other(String),
 }
 
 fn id_of(e: &Value) -> Option<&str> {
@@ -62,13 +191,21 @@ fn type_of(e: &Value) -> &str {
         .unwrap_or("")
 }
 
-fn strings(v: Option<&Value>) -> Vec<&str> {
+/// A property holding one reference or an array of them, with the pointer of each.
+fn refs<'v>(v: Option<&'v Value>, ptr: &str) -> Vec<(&'v str, String)> {
     match v {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        Some(Value::String(s)) => vec![(s.as_str(), ptr.to_owned())],
+        Some(Value::Array(a)) => a
+            .iter()
+            .enumerate()
+            .filter_map(|(j, x)| Some((x.as_str()?, at(ptr, j))))
+            .collect(),
         _ => vec![],
     }
 }
+
+/// The SPDX licence list's IRI prefix: such licences need not be declared in the graph.
+const LISTED_LICENSE: &str = "https://spdx.org/licenses/";
 
 pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
     let doc_id = ctx.doc_id();
@@ -83,137 +220,84 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         None => return Err(ctx.err("/@graph", "missing \"@graph\"")),
     };
     ctx.check_count("/@graph", "elements", graph.len())?;
-    let mut ids: HashMap<String, String> = HashMap::new();
-    let mut containers = Vec::new(); // SpdxDocument / Sbom / Bom spdxIds
+
+    // Artifacts first: every element of an artifact type becomes a fact.
+    let mut nodes: HashMap<String, (Node, String)> = HashMap::new();
+    let mut facts: Vec<ArtifactFact> = Vec::new();
+    let mut imports: HashMap<String, String> = HashMap::new(); // externalSpdxId → pointer
     for (i, e) in graph.iter_mut().enumerate() {
         let ptr = format!("/@graph/{i}");
         let ty = type_of(e).to_owned();
-        if matches!(ty.as_str(), "SpdxDocument" | "software_Sbom" | "Bom") {
-            if let Some(id) = id_of(e) {
-                containers.push(id.to_owned());
-            }
-            continue;
-        }
-        let Some(kind) = kind_of(&ty) else { continue };
         let Some(spdx_id) = id_of(e).map(str::to_owned) else {
-            return Err(ctx.err(&ptr, "element without \"spdxId\""));
+            if kind_of(&ty).is_some() {
+                return Err(ctx.err(&ptr, format!("{ty} without \"spdxId\"")));
+            }
+            continue; // nothing can refer to it
         };
-        let Some(obj) = e.as_object_mut() else {
-            continue;
-        };
-        let name = obj
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
-        if name.is_empty() {
-            return Err(ctx.err(&ptr, format!("{ty} without a \"name\"")));
-        }
-        let version = obj
-            .get("software_packageVersion")
-            .and_then(Value::as_str)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned);
-        let mut purls: Vec<String> = strings(obj.get("software_packageUrl"))
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        if let Some(Value::Array(xs)) = obj.get("externalIdentifier") {
-            for x in xs {
-                if x.get("externalIdentifierType").and_then(Value::as_str) == Some("packageUrl")
-                    && let Some(s) = x.get("identifier").and_then(Value::as_str)
-                {
-                    purls.push(s.to_owned());
+        let node = if CONTAINERS.contains(&ty.as_str()) {
+            if let Some(Value::Array(ms)) = e.get("import") {
+                for (j, m) in ms.iter().enumerate() {
+                    if let Some(x) = m.get("externalSpdxId").and_then(Value::as_str) {
+                        imports.insert(x.to_owned(), format!("{ptr}/import/{j}"));
+                    }
                 }
             }
-        }
-        let mut valid = Vec::new();
-        for p in purls {
-            match p.parse::<Purl>() {
-                Ok(p) => valid.push(p.to_string()),
-                Err(err) => ctx.warn(&ptr, format!("invalid purl not used: {err}")),
-            }
-        }
-        let mut hash_map = Map::new();
-        let mut sha = None;
-        if let Some(Value::Array(vs)) = obj.get("verifiedUsing") {
-            for (j, h) in vs.iter().enumerate() {
-                let hp = format!("{ptr}/verifiedUsing/{j}");
-                let (Some(alg), Some(val)) = (
-                    h.get("algorithm").and_then(Value::as_str),
-                    h.get("hashValue").and_then(Value::as_str),
-                ) else {
-                    continue; // PackageVerificationCode and other integrity methods
-                };
-                let (n, hex) = hashes::check(alg, val).map_err(|e| ctx.err(&hp, e))?;
-                if n == "SHA-256" {
-                    sha = Sha256Digest::from_hex(&hex).ok();
-                }
-                hash_map.insert(n.to_owned(), Value::from(hex));
-            }
-        }
-        let mut aliases = Vec::new();
-        let id = if kind == ArtifactKind::Package && !valid.is_empty() {
-            aliases.extend(valid.iter().skip(1).cloned());
-            aliases.extend(sha.map(|d| d.to_string()));
-            valid[0].clone()
-        } else if let Some(d) = sha {
-            aliases.extend(valid);
-            d.to_string()
+            Node::Container
+        } else if ty == "build_Build" {
+            Node::Build
+        } else if ty.starts_with("simplelicensing_") || ty.starts_with("expandedlicensing_") {
+            let expr = e
+                .get("simplelicensing_licenseExpression")
+                .and_then(Value::as_str)
+                .map_or_else(|| license_text(&spdx_id), str::to_owned);
+            Node::License(expr)
+        } else if let Some(kind) = kind_of(&ty) {
+            let f = artifact(e, kind, &ty, &spdx_id, &ptr, ctx)?;
+            facts.push(f);
+            Node::Artifact(facts.len() - 1)
         } else {
-            aliases.extend(valid);
-            named_ref(kind, &name, version.as_deref()).map_err(|e| ctx.err(&at(&ptr, "name"), e))?
+            Node::Other(ty.clone())
         };
-        let mut f = fact(id, kind, Some(name), version);
-        f.aliases = aliases;
-        if !hash_map.is_empty() {
-            f.attrs.insert("hashes".into(), Value::Object(hash_map));
-        }
-        f.attrs.insert("type".into(), Value::from(ty));
-        take_attrs(
-            obj,
-            &[
-                "spdxId",
-                "description",
-                "summary",
-                "software_downloadLocation",
-                "software_primaryPurpose",
-                "suppliedBy",
-                "ai_typeOfModel",
-                "ai_domain",
-                "ai_hyperparameter",
-                "ai_limitation",
-                "ai_safetyRiskAssessment",
-                "ai_autonomyType",
-                "ai_informationAboutTraining",
-                "ai_energyConsumption",
-                "dataset_datasetType",
-                "dataset_datasetSize",
-                "dataset_intendedUse",
-                "dataset_sensitivePersonalInformation",
-                "dataset_confidentialityLevel",
-            ],
-            &mut f.attrs,
-        );
-        let id = ctx.add(f)?;
-        ids.insert(spdx_id, id);
-    }
-    for c in &containers {
-        ids.insert(c.clone(), doc_id.clone());
-    }
-    // Roots of the document and its SBOMs are what the document describes.
-    for e in graph.iter() {
-        if matches!(type_of(e), "SpdxDocument" | "software_Sbom" | "Bom") {
-            for r in strings(e.get("rootElement")) {
-                if let Some(to) = ids.get(r)
-                    && *to != doc_id
-                {
-                    ctx.edge(&doc_id, EdgeKind::Describes, to)?;
-                }
+        // Two serializations of one relationship or agent are harmless; two artifacts
+        // (or BOMs) claiming one spdxId would make every reference to it ambiguous.
+        let structural = |n: &Node| matches!(n, Node::Artifact(_) | Node::Container | Node::Build);
+        match nodes.get(&spdx_id) {
+            Some((have, first)) if structural(&node) && structural(have) => {
+                return Err(ctx.err(
+                    &at(&ptr, "spdxId"),
+                    format!("duplicate spdxId {spdx_id:?} (also at {first})"),
+                ));
+            }
+            Some(_) if !structural(&node) => {}
+            _ => {
+                nodes.insert(spdx_id, (node, ptr));
             }
         }
     }
-    let mut unmapped: std::collections::BTreeMap<String, usize> = Default::default();
+
+    let resolver = Resolver {
+        nodes: &nodes,
+        imports: &imports,
+        facts: &facts,
+    };
+    let mut edges: Vec<(String, EdgeKind, String)> = Vec::new();
+
+    // Roots of the document and its BOMs are what the document describes.
+    for (i, e) in graph.iter().enumerate() {
+        if !CONTAINERS.contains(&type_of(e)) {
+            continue;
+        }
+        let ptr = format!("/@graph/{i}/rootElement");
+        for (r, rp) in refs(e.get("rootElement"), &ptr) {
+            if let Target::Artifact(to) = resolver.target(r, &rp, ctx)? {
+                edges.push((doc_id.clone(), EdgeKind::Describes, to));
+            }
+        }
+    }
+
+    let mut attrs: Vec<Map<String, Value>> = vec![Map::new(); facts.len()];
+    let mut builds: BTreeMap<String, Build> = BTreeMap::new();
+    let mut unmapped: BTreeMap<String, usize> = BTreeMap::new();
     for (i, e) in graph.iter().enumerate() {
         if !matches!(type_of(e), "Relationship" | "LifecycleScopedRelationship") {
             continue;
@@ -223,32 +307,108 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
             .get("relationshipType")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let Some((edge, flip)) = mapping(rel) else {
-            *unmapped.entry(rel.to_owned()).or_default() += 1;
+        let Some(kind) = mapping(rel) else {
+            ctx.warn(
+                &at(&ptr, "relationshipType"),
+                format!("unknown relationship type {rel:?}; no edge recorded"),
+            );
             continue;
         };
+        if kind == Rel::None {
+            *unmapped.entry(rel.to_owned()).or_default() += 1;
+            continue;
+        }
         let Some(from) = e.get("from").and_then(Value::as_str) else {
             return Err(ctx.err(&ptr, "relationship without \"from\""));
         };
-        let Some(from) = ids.get(from).cloned() else {
+        let targets = refs(e.get("to"), &at(&ptr, "to"));
+        if targets.is_empty() {
+            return Err(ctx.err(&ptr, "relationship without \"to\""));
+        }
+        let from_ptr = at(&ptr, "from");
+        if kind == Rel::Attr {
+            let Some((Node::Artifact(n), _)) = nodes.get(from) else {
+                ctx.warn(
+                    &from_ptr,
+                    format!("{from:?} is not an artifact of the @graph; {rel} not recorded"),
+                );
+                continue;
+            };
+            let list = attrs[*n]
+                .entry(rel.to_owned())
+                .or_insert_with(|| Value::Array(vec![]));
+            for (t, _) in targets {
+                // Artifacts by id, licences by expression, anything else as written.
+                let v = match nodes.get(t) {
+                    Some((Node::Artifact(n), _)) => facts[*n].id.clone(),
+                    Some((Node::License(x), _)) => x.clone(),
+                    _ if rel == "testedOn" => t.to_owned(),
+                    _ => license_text(t),
+                };
+                if let Value::Array(a) = list
+                    && !a.iter().any(|x| x.as_str() == Some(&v))
+                {
+                    a.push(Value::from(v));
+                }
+            }
+            continue;
+        }
+        let Rel::Edge(edge, flip) = kind else {
             continue;
         };
-        for to in strings(e.get("to")) {
-            let Some(to) = ids.get(to).cloned() else {
-                continue;
+        // A build's inputs, tools and outputs are linked once all are known.
+        if let Some((Node::Build, _)) = nodes.get(from) {
+            let b = builds.entry(from.to_owned()).or_default();
+            for (t, tp) in targets {
+                if let Target::Artifact(id) = resolver.target(t, &tp, ctx)? {
+                    match rel {
+                        "hasOutput" | "generates" => b.outputs.push(id),
+                        "hasInput" | "usesTool" => b.inputs.push(id),
+                        _ => ctx.warn(
+                            &ptr,
+                            format!("{rel} from a build_Build has no ailedger edge"),
+                        ),
+                    }
+                }
+            }
+            continue;
+        }
+        let from_is_container = matches!(nodes.get(from), Some((Node::Container, _)));
+        let from_id = match resolver.target(from, &from_ptr, ctx)? {
+            Target::Artifact(id) => Some(id),
+            _ if from_is_container => Some(doc_id.clone()),
+            _ => None,
+        };
+        let Some(from_id) = from_id else { continue };
+        for (t, tp) in targets {
+            let to_id = match resolver.target(t, &tp, ctx)? {
+                Target::Artifact(id) => id,
+                _ => continue,
             };
             let (a, b) = if flip {
-                (to, from.clone())
+                (to_id, from_id.clone())
             } else {
-                (from.clone(), to)
+                (from_id.clone(), to_id)
             };
-            if edge == EdgeKind::Describes && a != doc_id {
-                continue;
+            if edge == EdgeKind::Describes {
+                if a == doc_id {
+                    edges.push((a, edge, b));
+                } else {
+                    ctx.warn(
+                        &ptr,
+                        "describes between two non-document elements; no edge recorded",
+                    );
+                }
+            } else if a != doc_id && b != doc_id {
+                edges.push((a, edge, b));
             }
-            if edge != EdgeKind::Describes && (a == doc_id || b == doc_id) {
-                continue;
+        }
+    }
+    for b in builds.values() {
+        for o in &b.outputs {
+            for i in &b.inputs {
+                edges.push((o.clone(), EdgeKind::BuiltFrom, i.clone()));
             }
-            ctx.edge(&a, edge, &b)?;
         }
     }
     if !unmapped.is_empty() {
@@ -261,7 +421,216 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
             ),
         );
     }
+
+    for (mut f, extra) in facts.into_iter().zip(attrs) {
+        for (k, v) in extra {
+            f.attrs.insert(k, v);
+        }
+        ctx.add(f)?;
+    }
+    for (a, edge, b) in &edges {
+        ctx.edge(a, *edge, b)?;
+    }
+
+    let mut doc_attrs = Map::new();
+    doc_attrs.insert("format".into(), Value::from("SPDX 3"));
+    let mut doc_name = None;
+    let creation: HashMap<&str, &Value> = graph
+        .iter()
+        .filter(|e| type_of(e) == "CreationInfo")
+        .filter_map(|e| Some((e.get("@id")?.as_str()?, e)))
+        .collect();
+    if let Some(d) = graph.iter().find(|e| type_of(e) == "SpdxDocument") {
+        doc_name = d.get("name").and_then(Value::as_str).map(str::to_owned);
+        for k in ["spdxId", "profileConformance", "dataLicense", "import"] {
+            if let Some(v) = d.get(k) {
+                doc_attrs.insert(k.into(), v.clone());
+            }
+        }
+        let ci = match d.get("creationInfo") {
+            Some(Value::String(r)) => creation.get(r.as_str()).copied(),
+            Some(v @ Value::Object(_)) => Some(v),
+            _ => None,
+        };
+        if let Some(Value::Object(ci)) = ci {
+            for k in ["specVersion", "created", "createdBy", "createdUsing"] {
+                if let Some(v) = ci.get(k) {
+                    doc_attrs.insert(k.into(), v.clone());
+                }
+            }
+        }
+    }
     let d = ctx.doc_mut();
-    d.attrs.insert("format".into(), Value::from("SPDX 3"));
+    if d.name.is_none() {
+        d.name = doc_name;
+    }
+    d.attrs.extend(doc_attrs);
     Ok(())
+}
+
+#[derive(Default)]
+struct Build {
+    inputs: Vec<String>,
+    outputs: Vec<String>,
+}
+
+/// What a reference resolves to.
+enum Target {
+    /// An artifact of the document, by ailedger id.
+    Artifact(String),
+    /// An element of another document (imported): a warning was given.
+    Elsewhere,
+    /// An element of the graph that is not an artifact.
+    Skip,
+}
+
+struct Resolver<'a> {
+    nodes: &'a HashMap<String, (Node, String)>,
+    imports: &'a HashMap<String, String>,
+    facts: &'a [ArtifactFact],
+}
+
+impl Resolver<'_> {
+    /// Resolves a reference that is to become an edge endpoint. A reference to no
+    /// element of the graph is an error unless an `import` names it.
+    fn target(&self, r: &str, ptr: &str, ctx: &mut Ctx<'_>) -> Result<Target, Error> {
+        match self.nodes.get(r) {
+            Some((Node::Artifact(n), _)) => Ok(Target::Artifact(self.facts[*n].id.clone())),
+            Some((Node::Other(ty), _)) => {
+                ctx.warn(
+                    ptr,
+                    format!("{r:?} is a {ty}, not an artifact; no edge recorded"),
+                );
+                Ok(Target::Skip)
+            }
+            Some((Node::License(_), _)) => {
+                ctx.warn(ptr, format!("{r:?} is a licence; no edge recorded"));
+                Ok(Target::Skip)
+            }
+            Some((Node::Container | Node::Build, _)) => Ok(Target::Skip),
+            None => {
+                if let Some(ip) = self.imports.get(r) {
+                    ctx.warn(
+                        ptr,
+                        format!(
+                            "{r:?} is an element of another document (imported at {ip}); no edge recorded"
+                        ),
+                    );
+                    return Ok(Target::Elsewhere);
+                }
+                Err(ctx.err(
+                    ptr,
+                    format!(
+                        "{r:?} names no element of the @graph and no \"import\" of the document"
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+/// The licence a reference to an undeclared licence stands for: the id of a listed
+/// licence IRI, else the reference as written.
+fn license_text(r: &str) -> String {
+    r.strip_prefix(LISTED_LICENSE).unwrap_or(r).to_owned()
+}
+
+/// The fact for an element of an artifact type; its properties move into attributes.
+fn artifact(
+    e: &mut Value,
+    kind: ArtifactKind,
+    ty: &str,
+    spdx_id: &str,
+    ptr: &str,
+    ctx: &mut Ctx<'_>,
+) -> Result<ArtifactFact, Error> {
+    let Some(obj) = e.as_object_mut() else {
+        return Err(ctx.err(ptr, format!("expected an object, found {}", type_name(e))));
+    };
+    let name = obj
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned);
+    let version = obj
+        .get("software_packageVersion")
+        .and_then(Value::as_str)
+        .filter(|v| !v.trim().is_empty())
+        .map(str::to_owned);
+    let mut purls: Vec<(String, String)> = refs(obj.get("software_packageUrl"), "")
+        .into_iter()
+        .map(|(s, _)| (s.to_owned(), at(ptr, "software_packageUrl")))
+        .collect();
+    if let Some(Value::Array(xs)) = obj.get("externalIdentifier") {
+        for (j, x) in xs.iter().enumerate() {
+            if x.get("externalIdentifierType").and_then(Value::as_str) == Some("packageUrl")
+                && let Some(s) = x.get("identifier").and_then(Value::as_str)
+            {
+                purls.push((
+                    s.to_owned(),
+                    format!("{ptr}/externalIdentifier/{j}/identifier"),
+                ));
+            }
+        }
+    }
+    let mut valid = Vec::new();
+    for (p, pp) in purls {
+        match p.parse::<Purl>() {
+            Ok(p) => valid.push(p.to_string()),
+            Err(err) => ctx.warn(&pp, format!("invalid purl not used: {err}")),
+        }
+    }
+    valid.dedup();
+    let mut hash_map = Map::new();
+    let mut sha = None;
+    if let Some(Value::Array(vs)) = obj.get("verifiedUsing") {
+        for (j, h) in vs.iter().enumerate() {
+            let hp = format!("{ptr}/verifiedUsing/{j}");
+            let (Some(alg), Some(val)) = (
+                h.get("algorithm").and_then(Value::as_str),
+                h.get("hashValue").and_then(Value::as_str),
+            ) else {
+                continue; // PackageVerificationCode and other integrity methods
+            };
+            let (n, hex) = hashes::check(alg, val).map_err(|e| ctx.err(&hp, e))?;
+            if n == "SHA-256" {
+                sha = Sha256Digest::from_hex(&hex).ok();
+            }
+            hash_map.insert(n.to_owned(), Value::from(hex));
+        }
+    }
+    // SPDX 3 makes `name` optional; a nameless element is known by its spdxId.
+    let label = match &name {
+        Some(n) => n.clone(),
+        None => {
+            if valid.is_empty() && sha.is_none() {
+                ctx.warn(
+                    &at(ptr, "name"),
+                    format!("{ty} without a name; identified by its spdxId"),
+                );
+            }
+            spdx_id.to_owned()
+        }
+    };
+    let mut aliases = Vec::new();
+    let id = if kind == ArtifactKind::Package && !valid.is_empty() {
+        aliases.extend(valid.iter().skip(1).cloned());
+        aliases.extend(sha.map(|d| d.to_string()));
+        valid[0].clone()
+    } else if let Some(d) = sha {
+        aliases.extend(valid);
+        d.to_string()
+    } else {
+        aliases.extend(valid);
+        named_ref(kind, &label, version.as_deref()).map_err(|e| ctx.err(&at(ptr, "name"), e))?
+    };
+    let mut f = fact(id, kind, name, version);
+    f.aliases = aliases;
+    if !hash_map.is_empty() {
+        f.attrs.insert("hashes".into(), Value::Object(hash_map));
+    }
+    f.attrs.insert("type".into(), Value::from(ty));
+    take_attrs(obj, ATTRS, &mut f.attrs);
+    Ok(f)
 }

@@ -8,6 +8,7 @@ mod lockfiles;
 mod mcp;
 mod robustness;
 mod schema;
+mod spdx3;
 
 use ailedger_core::{EntryData, entry};
 use ailedger_formats::{Document, Options, parse};

@@ -12,9 +12,13 @@ fn inputs() -> Vec<Vec<u8>> {
         format!("{FIXTURES}/spdx"),
         format!("{FIXTURES}/mcp"),
         DATA.to_owned(),
+        format!("{DATA}/spdx3"),
     ] {
         for e in std::fs::read_dir(&dir).unwrap() {
-            out.push(std::fs::read(e.unwrap().path()).unwrap());
+            let path = e.unwrap().path();
+            if path.is_file() {
+                out.push(std::fs::read(path).unwrap());
+            }
         }
     }
     out
