@@ -1,12 +1,14 @@
 //! The one encoding that gets hashed: RFC 8785 JSON Canonicalization Scheme.
 //!
 //! Whatever `derive(Serialize)` emits is only an input here; what is hashed or
-//! signed always goes through [`to_canonical_json`].
+//! signed always goes through [`to_canonical_json`] or, for entry bodies, through
+//! `entry::body_of`, which writes the entry's fields in canonical order with
+//! [`write_str`] and [`write_value`] (same bytes, tested against the reference).
 
 use std::cmp::Ordering;
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
 /// Largest integer magnitude an IEEE 754 double holds exactly (2^53): such integers
@@ -57,27 +59,32 @@ pub fn write_value(v: &Value, out: &mut Vec<u8>) -> Result<(), crate::Error> {
             }
             out.push(b']');
         }
-        Value::Object(m) => {
-            let mut props: Vec<(&String, &Value)> = m.iter().collect();
-            props.sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
-            out.push(b'{');
-            for (i, (k, x)) in props.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_str(k, out);
-                out.push(b':');
-                write_value(x, out)?;
-            }
-            out.push(b'}');
-        }
+        Value::Object(m) => write_object(m, out)?,
     }
     Ok(())
 }
 
-/// RFC 8785 section 3.2.2.2: `"` and `\` escaped, control characters as `\b \t \n
-/// \f \r` or `\u00xx` (lower-case hex), everything else as it is.
-fn write_str(s: &str, out: &mut Vec<u8>) {
+/// Appends the RFC 8785 form of the object `m` (keys in UTF-16 order).
+pub fn write_object(m: &Map<String, Value>, out: &mut Vec<u8>) -> Result<(), crate::Error> {
+    let mut props: Vec<(&String, &Value)> = m.iter().collect();
+    props.sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
+    out.push(b'{');
+    for (i, (k, x)) in props.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(k, out);
+        out.push(b':');
+        write_value(x, out)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// Appends the RFC 8785 form of the string `s`. Section 3.2.2.2: `"` and `\`
+/// escaped, control characters as `\b \t \n \f \r` or `\u00xx` (lower-case hex),
+/// everything else as it is.
+pub fn write_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
