@@ -541,13 +541,18 @@ async fn write(
         sync_ms = (started.elapsed() - appended_at).as_millis() as u64,
         "write"
     );
+    // The entries of one write share their time: format it once.
+    let mut time: Option<(i64, String)> = None;
     Ok(Json(WriteResponse {
         entries: appended
             .into_iter()
             .zip(meta)
             .map(|(a, (kind, artifacts))| WrittenEntry {
                 seq: a.seq,
-                time: format_time(a.time_us),
+                time: match &time {
+                    Some((us, s)) if *us == a.time_us => s.clone(),
+                    _ => time.insert((a.time_us, format_time(a.time_us))).1.clone(),
+                },
                 kind,
                 leaf_hash: ailedger_core::Sha256Digest(a.leaf_hash).hex(),
                 artifacts,

@@ -495,8 +495,16 @@ async fn batch_updates_the_index_as_a_rebuild_would() {
         .collect();
     for id in &ids {
         for at in (1..=head).map(Some).chain([None]) {
-            assert_eq!(live.impact(id, at), rebuilt.impact(id, at), "impact {id} at {at:?}");
-            assert_eq!(live.deps(id, at), rebuilt.deps(id, at), "deps {id} at {at:?}");
+            assert_eq!(
+                live.impact(id, at),
+                rebuilt.impact(id, at),
+                "impact {id} at {at:?}"
+            );
+            assert_eq!(
+                live.deps(id, at),
+                rebuilt.deps(id, at),
+                "deps {id} at {at:?}"
+            );
         }
         assert_eq!(live.label_of(id), rebuilt.label_of(id), "{id}");
     }
