@@ -156,8 +156,10 @@ pub(crate) async fn ingest(
     let (doc, findings) = tokio::task::spawn_blocking(move || {
         let mut doc = ailedger_formats::parse(&bytes, &opts)
             .map_err(|e| ApiError::Invalid(format!("{name}: {e}")))?;
+        let parsed_ms = started.elapsed().as_millis() as u64;
         let format = doc.format.clone();
         let findings = inspect(&name, &format, &bytes, &mut doc);
+        tracing::debug!(parsed_ms, "parsed and inspected");
         Ok::<_, ApiError>((doc, findings))
     })
     .await
