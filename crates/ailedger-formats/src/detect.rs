@@ -376,6 +376,23 @@ pub(crate) fn parse_detected(bytes: &[u8], opts: &Options) -> Result<Document, E
     }
 }
 
+/// Fuzzing aid: when the streaming reader accepts `bytes`, the tree reader must give the
+/// same document. Panics otherwise.
+pub(crate) fn check_stream_against_tree(bytes: &[u8], opts: &Options) {
+    let b = json::strip_bom(bytes);
+    if !matches!(first_byte(b), Some(b'{')) || json_label(b) != "CycloneDX JSON" {
+        return;
+    }
+    if let Some((ctx, format)) = stream_cyclonedx(b, bytes, opts) {
+        let streamed = ctx.finish(format);
+        let tree = parse_json_tree(b, bytes, opts, json_label(b));
+        match (streamed, tree) {
+            (Ok(s), Ok(t)) if s == t => {}
+            (s, t) => panic!("streaming and tree readers differ: {s:?} vs {t:?}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

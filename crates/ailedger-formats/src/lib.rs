@@ -219,6 +219,8 @@ pub fn fuzz_parse(data: &[u8]) {
         },
         secret_salt: [7; 32],
     };
+    // The streaming CycloneDX reader must give the tree reader's document or none.
+    detect::check_stream_against_tree(data, &opts);
     if let Ok(doc) = parse(data, &opts) {
         let mut artifacts = vec![doc.document.clone()];
         artifacts.extend(doc.artifacts.iter().cloned());
