@@ -470,19 +470,18 @@ async fn batch_updates_the_index_as_a_rebuild_would() {
         {"type": "link", "edges": [{"from": "pkg:pypi/requests@2.32.3", "edge": "depends-on", "to": "pkg:pypi/urllib3@2.2.2"}]},
         {"type": "unlink", "edges": [{"from": "pkg:pypi/requests@2.32.3", "edge": "depends-on", "to": "pkg:pypi/idna@3.8"}]},
         {"type": "deploy", "name": "chat", "env": "prod", "uses": ["pkg:pypi/idna@3.8"]},
-        {"type": "register", "artifacts": [{"kind": "package", "ref": "pkg:npm/left-pad@1.3.0"}]}
+        {"type": "register", "artifacts": [{"kind": "package", "ref": "pkg:npm/left-pad@1.3.0", "aliases": ["package:left-pad@1.3.0"]}]}
     ]}))
     .await;
+    let merged = app
+        .call("GET", "/v1/resolve?ref=package:left-pad@1.3.0", None)
+        .await
+        .2;
+    assert_eq!(merged["id"], "pkg:npm/left-pad@1.3.0", "{merged}");
     let head = app.head().await;
     let rebuilt = ailedger_store::build_index(app.state.store.as_ref())
         .await
         .unwrap();
-    let live = app.state.index.read().unwrap();
-    assert_eq!(live.head(), head);
-    assert_eq!(
-        (live.node_count(), live.edge_count()),
-        (rebuilt.node_count(), rebuilt.edge_count())
-    );
     let ids: Vec<String> = app
         .state
         .store
@@ -493,6 +492,12 @@ async fn batch_updates_the_index_as_a_rebuild_would() {
         .into_iter()
         .map(|a| a.id)
         .collect();
+    let live = app.state.index.read().unwrap();
+    assert_eq!(live.head(), head);
+    assert_eq!(
+        (live.node_count(), live.edge_count()),
+        (rebuilt.node_count(), rebuilt.edge_count())
+    );
     for id in &ids {
         for at in (1..=head).map(Some).chain([None]) {
             assert_eq!(
