@@ -12,7 +12,7 @@ use ailedger_core::{ArtifactFact, ArtifactKind, EdgeFact, EdgeKind, EntryData};
 use async_trait::async_trait;
 use serde_json::{Map, json};
 
-use crate::{NewEntry, Store, StoreError, build_index};
+use crate::{NewEntry, Store, StoreError, StoredEntry, build_index};
 
 /// A fresh, empty database for one test.
 #[async_trait]
@@ -39,6 +39,7 @@ macro_rules! contract_tests {
             deploy_sets_uses_and_ends_old_edges,
             as_of_answers_from_history,
             replay_reproduces_derived_state,
+            large_appends_write_what_small_ones_do,
             index_tail_matches_full_build,
             concurrent_writers_stay_gap_free,
             log_proofs_match_the_entries,
@@ -475,6 +476,59 @@ pub async fn replay_reproduces_derived_state(fx: &dyn Fixture) {
     let gap = fx.sibling().await;
     let err = gap.replay(entries[1..].to_vec()).await.unwrap_err();
     assert!(matches!(err, StoreError::Corrupt { seq: 2, .. }), "{err}");
+}
+
+/// An append of very many items writes its entry rows first and frees them before
+/// working out the derived rows: the rows written are the same, and a failure in the
+/// derived rows still records nothing.
+pub async fn large_appends_write_what_small_ones_do(fx: &dyn Fixture) {
+    let data = |n: usize| {
+        let artifacts: Vec<ArtifactFact> = (0..n).map(|i| pkg(&format!("p{i}"), "1")).collect();
+        let edges = (1..n)
+            .map(|i| {
+                edge(
+                    &format!("pkg:pypi/p{i}@1"),
+                    EdgeKind::DependsOn,
+                    &format!("pkg:pypi/p{}@1", i / 2),
+                )
+            })
+            .collect();
+        vec![
+            register(artifacts, edges),
+            deploy("prod/x", &["pkg:pypi/p7@1"]),
+        ]
+    };
+    let small = fx.store();
+    small.append(data(40)).await.unwrap();
+    let large = fx.sibling().await;
+    crate::set_large_append_items(10);
+    let written = large.append(data(40)).await;
+    // A large append whose derived rows fail (an edge to nothing) records nothing.
+    let mut bad = data(40);
+    if let EntryData::Register { edges, .. } = &mut bad[0].data {
+        edges.push(edge(
+            "pkg:pypi/p1@1",
+            EdgeKind::DependsOn,
+            "pkg:pypi/nowhere@1",
+        ));
+    }
+    let failed = large.append(bad).await;
+    crate::set_large_append_items(200_000);
+    assert_eq!(written.unwrap().len(), 2);
+    assert!(failed.is_err());
+    assert_eq!(large.head().await.unwrap(), 2);
+    assert_eq!(
+        large.dump_derived().await.unwrap(),
+        small.dump_derived().await.unwrap()
+    );
+    let decoded = |s: Vec<StoredEntry>| -> Vec<EntryData> {
+        s.iter().map(|e| e.decode().unwrap().data).collect()
+    };
+    assert_eq!(
+        decoded(large.entries(0, 10).await.unwrap()),
+        decoded(small.entries(0, 10).await.unwrap())
+    );
+    replays_identically(fx, large.as_ref()).await;
 }
 
 /// A component first known only by name and version (`package:left-pad@1.3.0`) is

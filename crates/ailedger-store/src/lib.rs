@@ -301,6 +301,35 @@ pub async fn apply(w: &mut dyn Writer, entry: &Entry) -> Result<Applied> {
     })
 }
 
+/// Above this many artifacts and edges, an append writes its entry rows before it works
+/// out the derived rows (see `append_in`): peak memory instead of overlap.
+static LARGE_APPEND_ITEMS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(200_000);
+
+/// Whether an append of `n` artifacts and edges takes the large-append path.
+pub fn is_large_append(n: usize) -> bool {
+    n > LARGE_APPEND_ITEMS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets the large-append threshold (tests use it to run both paths on small data; both
+/// paths write the same rows, so other appends meanwhile stay correct).
+#[doc(hidden)]
+pub fn set_large_append_items(n: usize) {
+    LARGE_APPEND_ITEMS.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The artifacts and edges an entry carries.
+pub fn items(data: &EntryData) -> usize {
+    match data {
+        EntryData::Register { artifacts, edges }
+        | EntryData::Document {
+            artifacts, edges, ..
+        } => artifacts.len() + edges.len(),
+        EntryData::Link { edges } | EntryData::Unlink { edges } => edges.len(),
+        EntryData::Deploy { uses, .. } => uses.len() + 1,
+    }
+}
+
 /// The derived-row half of [`apply`]: what entry `seq` carrying `data` changes. The
 /// caller has validated `data` (or will, and rolls back if that fails) and inserts the
 /// entry row itself.
@@ -321,6 +350,44 @@ pub async fn apply_data(
             created += 1;
         }
     }
+    apply_rest(w, seq, data, notes, created, &redirects).await
+}
+
+/// [`apply_data`] that frees each artifact's attributes as soon as it is applied (they
+/// live on in the writer's buffered rows), so a large entry's attributes are not held
+/// twice. The same rows as [`apply_data`]; `data` is left without attributes.
+pub async fn apply_data_consuming(
+    w: &mut dyn Writer,
+    seq: u64,
+    data: &mut EntryData,
+) -> Result<(Vec<String>, usize)> {
+    let (EntryData::Register { artifacts, .. } | EntryData::Document { artifacts, .. }) = data
+    else {
+        return apply_data(w, seq, data).await;
+    };
+    let mut notes = Vec::new();
+    let mut created = 0;
+    let mut redirects: HashMap<String, String> = HashMap::new();
+    // The artifacts in the order `ops` yields them for these entry kinds.
+    for a in artifacts.iter_mut() {
+        if apply_artifact(w, a, seq, &mut notes, &mut redirects).await? {
+            created += 1;
+        }
+        a.attrs = Map::new();
+    }
+    apply_rest(w, seq, data, notes, created, &redirects).await
+}
+
+/// The rest of [`apply_data`] once the artifacts are applied: references checked, then
+/// documents and edges.
+async fn apply_rest(
+    w: &mut dyn Writer,
+    seq: u64,
+    data: &EntryData,
+    mut notes: Vec<String>,
+    created: usize,
+    redirects: &HashMap<String, String>,
+) -> Result<(Vec<String>, usize)> {
     for id in data.referenced_ids() {
         if !w.artifact_exists(id).await? {
             return Err(StoreError::UnknownArtifact(id.to_owned()));
@@ -331,7 +398,7 @@ pub async fn apply_data(
             Op::Artifact(_) => {}
             Op::Document(d) => w.record_document(d, seq).await?,
             Op::StartEdge(e) => {
-                let Some(e) = canonical_edge(w, e, &redirects).await? else {
+                let Some(e) = canonical_edge(w, e, redirects).await? else {
                     continue;
                 };
                 if !w.edge_active(&e).await? {
@@ -339,7 +406,7 @@ pub async fn apply_data(
                 }
             }
             Op::EndEdge(e) => {
-                let Some(e) = canonical_edge(w, e, &redirects).await? else {
+                let Some(e) = canonical_edge(w, e, redirects).await? else {
                     continue;
                 };
                 if w.edge_active(&e).await? {
@@ -349,10 +416,10 @@ pub async fn apply_data(
                 }
             }
             Op::SetEdges { from, edge, to } => {
-                let from = canonical_id(w, from, &redirects).await?;
+                let from = canonical_id(w, from, redirects).await?;
                 let mut want = Vec::with_capacity(to.len());
                 for t in to {
-                    let t = canonical_id(w, t, &redirects).await?;
+                    let t = canonical_id(w, t, redirects).await?;
                     if t != from && !want.contains(&t) {
                         want.push(t);
                     }

@@ -262,51 +262,99 @@ macro_rules! sqlx_backend {
                 }
                 let started = std::time::Instant::now();
                 let mut tx = self.begin_write().await?;
-                if let Some(b) = &blob {
+                if let Some(b) = blob {
+                    // The bytes are moved into the statement, not borrowed: a borrowed
+                    // parameter is copied before it goes to the database (a large
+                    // document would be held twice), and they are freed once stored.
                     sqlx::query("INSERT INTO blobs (digest, format, size, bytes) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING")
                         .bind(b.digest.to_string())
-                        .bind(&b.format)
+                        .bind(b.format)
                         .bind(i64::try_from(b.bytes.len()).unwrap_or(i64::MAX))
-                        .bind(b.bytes.as_slice())
+                        .bind(b.bytes)
                         .execute(&mut *tx)
                         .await
                         .map_err(db_err)?;
                 }
-                // A large document's bytes are not needed any more: free them before the
-                // entries' bodies are built (peak memory of a large ingest).
-                drop(blob);
                 let (first, time_us) = Self::reserve(&mut tx, entries.len() as u64, $crate::now_us()).await?;
                 // Validating and encoding the bodies (canonical JSON, leaf hashes) is CPU
                 // work independent of the derived rows: it runs on a blocking thread
-                // while this task works out and buffers those rows.
-                let entries = std::sync::Arc::new(entries);
-                let encoding = {
-                    let entries = std::sync::Arc::clone(&entries);
+                // while this task works out and buffers those rows. An append of very
+                // many items (a large ingested document) instead encodes and writes its
+                // entry rows first and frees the bodies, so that the data, its encoded
+                // bodies and the buffered rows are never all in memory at once.
+                let large = $crate::is_large_append(entries.iter().map(|e| $crate::items(&e.data)).sum());
+                let mut entries = std::sync::Arc::new(entries);
+                let encode = |entries: &std::sync::Arc<Vec<NewEntry>>| {
+                    let entries = std::sync::Arc::clone(entries);
                     tokio::task::spawn_blocking(move || StoredEntry::encode_new(&entries, first, time_us))
+                };
+                let (encoding, written) = if large {
+                    let stored = encode(&entries)
+                        .await
+                        .map_err(|e| StoreError::Backend(format!("encoding entries: {e}")))??;
+                    // One statement per entry, each body moved into it (see the blob).
+                    let mut leaves = Vec::with_capacity(stored.len());
+                    for e in stored {
+                        sqlx::query("INSERT INTO entries (seq, time_us, actor, kind, body, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6)")
+                            .bind(to_i64(e.seq))
+                            .bind(e.time_us)
+                            .bind(e.actor)
+                            .bind(e.kind)
+                            .bind(e.body)
+                            .bind(e.leaf_hash.to_vec())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                        leaves.push(e.leaf_hash);
+                    }
+                    (None, leaves)
+                } else {
+                    (Some(encode(&entries)), Vec::new())
                 };
                 let mut w = $crate::cached::CachedWriter::new($writer { conn: &mut tx });
                 let mut applied = Vec::with_capacity(entries.len());
                 let derived: Result<()> = async {
                     w.prefetch(entries.iter().map(|e| &e.data)).await?;
-                    for (i, e) in entries.iter().enumerate() {
-                        applied.push($crate::apply_data(&mut w, first + i as u64, &e.data).await?);
+                    match std::sync::Arc::get_mut(&mut entries) {
+                        // Large: written already and owned here, so each artifact's
+                        // attributes are freed as soon as it is buffered.
+                        Some(owned) if large => {
+                            for (i, e) in owned.iter_mut().enumerate() {
+                                applied.push($crate::apply_data_consuming(&mut w, first + i as u64, &mut e.data).await?);
+                            }
+                        }
+                        _ => {
+                            for (i, e) in entries.iter().enumerate() {
+                                applied.push($crate::apply_data(&mut w, first + i as u64, &e.data).await?);
+                            }
+                        }
                     }
                     Ok(())
                 }
                 .await;
                 let applied_at = started.elapsed();
-                let stored = encoding
-                    .await
-                    .map_err(|e| StoreError::Backend(format!("encoding entries: {e}")))?;
-                // An invalid entry is reported as such, whatever the derived rows said.
-                let stored = stored?;
-                derived?;
                 // The entries' data now lives on as bodies and buffered rows.
                 drop(entries);
-                let mut out = Vec::with_capacity(stored.len());
-                for (s, (notes, created)) in stored.into_iter().zip(applied) {
-                    out.push(Appended { seq: s.seq, time_us, leaf_hash: s.leaf_hash, notes, created });
-                    w.push_entry(s);
+                let mut out = Vec::with_capacity(applied.len());
+                match encoding {
+                    Some(encoding) => {
+                        let stored = encoding
+                            .await
+                            .map_err(|e| StoreError::Backend(format!("encoding entries: {e}")))?;
+                        // An invalid entry is reported as such, whatever the derived rows said.
+                        let stored = stored?;
+                        derived?;
+                        for (s, (notes, created)) in stored.into_iter().zip(applied) {
+                            out.push(Appended { seq: s.seq, time_us, leaf_hash: s.leaf_hash, notes, created });
+                            w.push_entry(s);
+                        }
+                    }
+                    None => {
+                        derived?;
+                        for (i, (leaf_hash, (notes, created))) in written.into_iter().zip(applied).enumerate() {
+                            out.push(Appended { seq: first + i as u64, time_us, leaf_hash, notes, created });
+                        }
+                    }
                 }
                 let encoded_at = started.elapsed();
                 let changes = w.flush().await?;
