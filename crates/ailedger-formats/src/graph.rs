@@ -113,6 +113,7 @@ impl<'o> Ctx<'o> {
         }
         let id = fact.id.clone();
         let mut fact = fact;
+        compact_map(&mut fact.attrs);
         // A purl- or digest-identified artifact with a name and version also answers to
         // `<kind>:<name>@<version>`: an artifact some document knew only by that name
         // is merged into it when the store applies the entry.
@@ -236,6 +237,31 @@ pub(crate) fn named_ref(
     Ref::named(kind, name, version)
         .map(|r| r.to_string())
         .map_err(|e| e.to_string())
+}
+
+/// Rebuilds a map and everything in it at exactly the capacity it needs. Maps filled
+/// one insert at a time keep room for twice their entries; a document's facts are held
+/// until its entry is written, so for a large document that slack is hundreds of MB.
+fn compact_map(m: &mut Map<String, Value>) {
+    let old = std::mem::take(m);
+    *m = old
+        .into_iter()
+        .map(|(k, mut v)| {
+            compact(&mut v);
+            (k, v)
+        })
+        .collect();
+}
+
+fn compact(v: &mut Value) {
+    match v {
+        Value::Object(m) => compact_map(m),
+        Value::Array(a) => {
+            a.iter_mut().for_each(compact);
+            a.shrink_to_fit();
+        }
+        _ => {}
+    }
 }
 
 /// Moves `keys` of `from` (when present and not null) into `attrs`.
