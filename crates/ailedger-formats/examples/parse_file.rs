@@ -5,6 +5,10 @@
 
 use std::time::Instant;
 
+/// The allocator the `ailedger` binary uses, so the times are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let verbose = std::env::args().any(|a| a == "-v");
     // Compile the schema validators first, as a server does at start, so the times
