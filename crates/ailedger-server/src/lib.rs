@@ -365,11 +365,18 @@ fn artifact_fact(input: &ArtifactInput, position: usize) -> Result<ArtifactFact,
         let r: Ref = a.parse()?;
         aliases.push(r.to_string());
     }
-    // A model or dataset known by digest also answers to its name and version.
-    if matches!(implied, Ref::Digest(_))
-        && let Some(n) = &name
-    {
-        aliases.push(Ref::named(kind, n, version.as_deref())?.to_string());
+    // A model or dataset known by digest also answers to its name and version, and so
+    // does a package known by a versioned purl: an artifact some document knew only by
+    // that name is then merged into it (identity merging, ARCHITECTURE.md), whichever
+    // way the purl arrives.
+    match (&implied, &name) {
+        (Ref::Digest(_), Some(n)) => {
+            aliases.push(Ref::named(kind, n, version.as_deref())?.to_string());
+        }
+        (Ref::Purl(_), Some(n)) if version.is_some() => {
+            aliases.push(Ref::named(kind, n, version.as_deref())?.to_string());
+        }
+        _ => {}
     }
     aliases.retain(|a| *a != id);
     aliases.sort();

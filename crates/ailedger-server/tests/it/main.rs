@@ -455,6 +455,41 @@ async fn unversioned_named_refs_resolve_when_unambiguous() {
     assert_eq!(v["id"], "model:base@2");
 }
 
+/// A package first registered by name only is merged into its purl when the purl is
+/// registered through the API (as when a document names it): the name resolves to the
+/// purl and the blast radius of the purl reaches what depended on the name.
+#[tokio::test]
+async fn a_registered_purl_merges_the_package_known_by_name() {
+    let app = app().await;
+    app.ok(
+        "POST",
+        "/v1/artifacts",
+        json!({"artifacts": [
+            {"kind": "package", "name": "left-pad", "version": "1.3.0"},
+            {"kind": "model", "name": "m", "version": "1"}
+        ], "edges": [
+            {"from": "model:m@1", "edge": "depends-on", "to": "package:left-pad@1.3.0"}
+        ]}),
+    )
+    .await;
+    app.ok(
+        "POST",
+        "/v1/artifacts",
+        json!({"artifacts": [{"kind": "package", "ref": "pkg:npm/left-pad@1.3.0"}]}),
+    )
+    .await;
+    let v = app
+        .call("GET", "/v1/resolve?ref=package:left-pad@1.3.0", None)
+        .await
+        .2;
+    assert_eq!(v["id"], "pkg:npm/left-pad@1.3.0", "{v}");
+    let v = app
+        .call("GET", "/v1/impact?ref=pkg:npm/left-pad@1.3.0", None)
+        .await
+        .2;
+    assert!(v.to_string().contains("model:m@1"), "{v}");
+}
+
 /// A batch updates the server's index from the changes its transaction made (no
 /// read-back): the result is the index a fresh build from the store gives, at every
 /// seq, for a batch mixing registrations, links, unlinks, deploys and a merge.
