@@ -214,13 +214,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// The API router.
-/// Compiles the document schemas on a blocking thread, so the first ingest of each
-/// format does not wait for it.
+/// Compiles the schemas of the current document formats on a blocking thread, so the
+/// first ingest of each does not wait for it (older versions compile on first use).
 pub fn warm_up_parsers() -> tokio::task::JoinHandle<()> {
     tokio::task::spawn_blocking(ailedger_formats::warm_up_schemas)
 }
 
+/// The API router.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/openapi.json", get(|| async { Json(openapi()) }))
