@@ -29,19 +29,36 @@ use crate::{
 pub(crate) enum SchemaCheck {
     /// Not at all (the caller checks it some other way).
     Off,
-    /// Part by part, as it streams: the skeleton, each component, each dependency.
-    Parts,
+    /// Only the check, part by part as it streams (the skeleton, each component, each
+    /// dependency); the document is not mapped (see [`schema_parts`]).
+    Only,
 }
 
-/// Parses CycloneDX JSON as a stream; `None` when the tree reader must do it. With
-/// [`SchemaCheck::Parts`] the deviations have been added as warnings; the caller adds
-/// any others and finishes the document.
+/// Parses CycloneDX JSON as a stream; `None` when the tree reader must do it. The caller
+/// adds the schema deviations and finishes the document.
 pub(crate) fn parse<'o>(
     json: &[u8],
     bytes: &[u8],
     opts: &'o Options,
     schema: SchemaCheck,
 ) -> Option<(Ctx<'o>, Format)> {
+    run(json, bytes, opts, schema).map(|(ctx, format, _)| (ctx, format))
+}
+
+/// The part-by-part schema check of a CycloneDX JSON document, without mapping it: run on
+/// another core while [`parse`] maps the document. `None` when the document is not one
+/// the stream reads.
+pub(crate) fn schema_parts(json: &[u8], opts: &Options) -> Option<Vec<crate::Warning>> {
+    run(json, json, opts, SchemaCheck::Only).map(|(_, _, w)| w)
+}
+
+fn run<'o>(
+    json: &[u8],
+    bytes: &[u8],
+    opts: &'o Options,
+    schema: SchemaCheck,
+) -> Option<(Ctx<'o>, Format, Vec<crate::Warning>)> {
+    let only = matches!(schema, SchemaCheck::Only);
     let mut ctx = Ctx::new(opts, "CycloneDX JSON".to_owned(), bytes, ArtifactKind::Sbom);
     let mut state = State {
         cdx: Cdx::new(&mut ctx),
@@ -51,8 +68,9 @@ pub(crate) fn parse<'o>(
         deps: None,
         parts: match schema {
             SchemaCheck::Off => None,
-            SchemaCheck::Parts => Some(Parts::default()),
+            SchemaCheck::Only => Some(Parts::default()),
         },
+        only,
         failed: false,
     };
     let mut de = serde_json::Deserializer::from_slice(json);
@@ -107,6 +125,10 @@ pub(crate) fn parse<'o>(
         None => Vec::new(),
     };
 
+    if only {
+        drop(cdx);
+        return Some((ctx, format, deviations));
+    }
     let head = match head {
         Some(h) => h,
         None => cdx.head(&mut root).ok()?,
@@ -116,7 +138,7 @@ pub(crate) fn parse<'o>(
     drop(cdx);
     ctx.label = format.to_string();
     ctx.warn_all(deviations);
-    Some((ctx, format))
+    Some((ctx, format, Vec::new()))
 }
 
 struct State<'a, 'c, 'o> {
@@ -128,6 +150,8 @@ struct State<'a, 'c, 'o> {
     head: Option<Head>,
     deps: Option<Vec<Dep>>,
     parts: Option<Parts>,
+    /// Check only: nothing is mapped.
+    only: bool,
     /// Set when the stream hit something only the tree reader may answer.
     failed: bool,
 }
@@ -234,6 +258,15 @@ impl<'de> Visitor<'de> for &mut State<'_, '_, '_> {
                         p.had_components = true;
                         p.metadata = self.root.get("metadata").cloned();
                     }
+                    if self.only {
+                        self.head = Some(Head {
+                            subject: None,
+                            metadata: Map::new(),
+                            top: Vec::new(),
+                        });
+                        map.next_value_seed(Components(self))?;
+                        continue;
+                    }
                     let mut meta = Map::new();
                     if let Some(m) = self.root.get_mut("metadata") {
                         meta.insert("metadata".into(), m.take());
@@ -255,11 +288,13 @@ impl<'de> Visitor<'de> for &mut State<'_, '_, '_> {
                     if self.root.contains_key(&key) || !self.limits_ok(&v, 2) {
                         return Err(give_up(self));
                     }
-                    let mut ptr = String::new();
-                    json::push(&mut ptr, &key);
-                    self.cdx
-                        .collect_refs(&v, &mut ptr)
-                        .map_err(|_| give_up(self))?;
+                    if !self.only {
+                        let mut ptr = String::new();
+                        json::push(&mut ptr, &key);
+                        self.cdx
+                            .collect_refs(&v, &mut ptr)
+                            .map_err(|_| give_up(self))?;
+                    }
                     self.root.insert(key, v);
                 }
             }
@@ -292,6 +327,10 @@ impl<'de> Visitor<'de> for Components<'_, '_, '_, '_> {
         while let Some(mut c) = seq.next_element::<Value>()? {
             if !s.limits_ok(&c, 3) || !s.check_part(CdxPart::Component, "components", i, &c) {
                 return Err(give_up(s));
+            }
+            if s.only {
+                i += 1;
+                continue;
             }
             ptr.clear();
             ptr.push_str("/components/");
@@ -330,11 +369,16 @@ impl<'de> Visitor<'de> for Dependencies<'_, '_, '_, '_> {
         let s = self.0;
         let mut deps = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         let mut ptr = String::new();
+        let mut i = 0usize;
         while let Some(d) = seq.next_element::<Value>()? {
-            let i = deps.len();
             if !s.limits_ok(&d, 3) || !s.check_part(CdxPart::Dependency, "dependencies", i, &d) {
                 return Err(give_up(s));
             }
+            i += 1;
+            if s.only {
+                continue;
+            }
+            let i = i - 1;
             // A dependency's bom-refs count too (the tree reader collects them all).
             ptr.clear();
             ptr.push_str("/dependencies/");
