@@ -1,4 +1,4 @@
-//! Checks CycloneDX JSON (1.2–1.7) and SPDX 2.3 JSON against their official JSON
+//! Checks CycloneDX JSON (1.2–1.7) and SPDX 2.2 and 2.3 JSON against their official JSON
 //! schemas (vendored under `schemas/`, see `schemas/SOURCES.md`) and reports each
 //! deviation as a [`Warning`](crate::Warning) at its JSON pointer.
 //!
@@ -66,11 +66,13 @@ const CDX: &[(&str, &str)] = &[
     ),
 ];
 
+const SPDX_2_2: &str = include_str!("../../../schemas/spdx/spdx-2.2.schema.json");
 const SPDX_2_3: &str = include_str!("../../../schemas/spdx/spdx-2.3.schema.json");
 
 type Slot = OnceLock<Option<Validator>>;
 
 static CDX_VALIDATORS: [Slot; 6] = [const { OnceLock::new() }; 6];
+static SPDX_2_2_VALIDATOR: Slot = OnceLock::new();
 static SPDX_2_3_VALIDATOR: Slot = OnceLock::new();
 
 fn compile(schema: &str, with_cdx_refs: bool) -> Option<Validator> {
@@ -99,6 +101,9 @@ fn validator(format: &Format) -> Option<&'static Validator> {
                 .get_or_init(|| compile(text, true))
                 .as_ref()
         }
+        Format::Spdx2 { version } if version == "2.2" => SPDX_2_2_VALIDATOR
+            .get_or_init(|| compile(SPDX_2_2, false))
+            .as_ref(),
         Format::Spdx2 { version } if version == "2.3" => SPDX_2_3_VALIDATOR
             .get_or_init(|| compile(SPDX_2_3, false))
             .as_ref(),
@@ -115,9 +120,11 @@ pub fn warm_up() {
             encoding: crate::Encoding::Json,
         });
     }
-    let _ = validator(&Format::Spdx2 {
-        version: "2.3".to_owned(),
-    });
+    for version in ["2.2", "2.3"] {
+        let _ = validator(&Format::Spdx2 {
+            version: version.to_owned(),
+        });
+    }
 }
 
 /// Whether ailedger has a schema for `format`.

@@ -97,3 +97,83 @@ fn schema_deviations_are_capped_and_counted() {
     );
     assert_eq!(doc.artifacts.len(), 30);
 }
+
+/// A minimal SPDX 2.2 document that follows the 2.2 schema, with `extra` spliced into
+/// its one package.
+fn spdx_2_2(extra: &str) -> String {
+    format!(
+        r#"{{"spdxVersion":"SPDX-2.2","dataLicense":"CC0-1.0","SPDXID":"SPDXRef-DOCUMENT",
+        "name":"doc","documentNamespace":"https://example.com/doc",
+        "creationInfo":{{"created":"2024-01-01T00:00:00Z","creators":["Tool: test"]}},
+        "packages":[{{"SPDXID":"SPDXRef-a","name":"a","downloadLocation":"NOASSERTION",
+            "copyrightText":"NOASSERTION","licenseConcluded":"NOASSERTION",
+            "licenseDeclared":"NOASSERTION"{extra}}}],
+        "relationships":[{{"spdxElementId":"SPDXRef-DOCUMENT","relationshipType":"DESCRIBES",
+            "relatedSpdxElement":"SPDXRef-a"}}]}}"#
+    )
+}
+
+#[test]
+fn spdx_2_2_documents_are_checked_against_the_2_2_schema() {
+    // No fixture is SPDX 2.2 (`"spdxVersion": "SPDX-2.2"`): the documents are crafted.
+    let doc = parse_ok(spdx_2_2("").as_bytes());
+    assert_eq!(doc.format.to_string(), "SPDX 2.2");
+    assert!(schema_pointers(&doc).is_empty(), "{:?}", doc.warnings);
+
+    // `primaryPackagePurpose` is SPDX 2.3; the 2.2 schema allows no other property.
+    let doc = parse_ok(spdx_2_2(r#","primaryPackagePurpose":"LIBRARY""#).as_bytes());
+    let schema: Vec<_> = doc
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("SPDX 2.2 schema"))
+        .collect();
+    assert_eq!(schema.len(), 1, "{:?}", doc.warnings);
+    assert_eq!(schema[0].pointer, "/packages/0");
+    assert!(
+        schema[0].message.contains("primaryPackagePurpose"),
+        "{}",
+        schema[0].message
+    );
+    assert_eq!(doc.artifacts.len(), 1);
+}
+
+#[test]
+fn the_spdx_2_3_example_labelled_2_2_shows_what_2_3_added() {
+    // The official 2.3 "everything" example, relabelled SPDX-2.2: each deviation is a
+    // 2.3 addition the 2.2 schema does not know (2.3 made a package's and a file's
+    // licence and copyright fields optional, and added fields, a checksum algorithm
+    // and relationship types). The Python `jsonschema` reference validator reports
+    // the same nine deviations at the same pointers.
+    let text = String::from_utf8(read(&format!(
+        "{FIXTURES}/spdx/spdxspec-SPDXJSONExample-v2.3.spdx.json"
+    )))
+    .unwrap();
+    let text = text.replacen(r#""SPDX-2.3""#, r#""SPDX-2.2""#, 1);
+    let doc = parse_ok(text.as_bytes());
+    assert_eq!(doc.format.to_string(), "SPDX 2.2");
+    let mut got: Vec<(&str, &str)> = doc
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("SPDX 2.2 schema"))
+        .map(|w| (w.pointer.as_str(), w.message.as_str()))
+        .collect();
+    got.sort_unstable();
+    let want = [
+        ("/files/3", "copyrightText"),
+        ("/files/3", "licenseConcluded"),
+        ("/files/3", "licenseInfoInFiles"),
+        ("/packages/0", "primaryPackagePurpose"),
+        ("/packages/0/checksums/3/algorithm", "BLAKE2b-384"),
+        ("/packages/2", "copyrightText"),
+        ("/packages/2", "licenseConcluded"),
+        ("/packages/2", "licenseDeclared"),
+        ("/relationships/5/relationshipType", "SPECIFICATION_FOR"),
+    ];
+    assert_eq!(got.len(), want.len(), "{got:#?}");
+    for (pointer, word) in want {
+        assert!(
+            got.iter().any(|(p, m)| *p == pointer && m.contains(word)),
+            "{pointer} {word}: {got:#?}"
+        );
+    }
+}
