@@ -49,16 +49,7 @@ pub fn write_value(v: &Value, out: &mut Vec<u8>) -> Result<(), crate::Error> {
             }
         }
         Value::String(s) => write_str(s, out),
-        Value::Array(a) => {
-            out.push(b'[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_value(x, out)?;
-            }
-            out.push(b']');
-        }
+        Value::Array(a) => write_list(a, out, write_value)?,
         Value::Object(m) => write_object(m, out)?,
     }
     Ok(())
@@ -114,6 +105,23 @@ pub fn write_str(s: &str, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// Appends `[item,item,…]`, each item written by `each`.
+pub(crate) fn write_list<T>(
+    items: &[T],
+    out: &mut Vec<u8>,
+    mut each: impl FnMut(&T, &mut Vec<u8>) -> Result<(), crate::Error>,
+) -> Result<(), crate::Error> {
+    out.push(b'[');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        each(x, out)?;
+    }
+    out.push(b']');
+    Ok(())
 }
 
 /// Orders strings by their UTF-16 code units (RFC 8785 section 3.2.3). Byte order of

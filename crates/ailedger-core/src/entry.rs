@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use crate::{ArtifactKind, EdgeKind, Error, canonical};
+use crate::{
+    ArtifactKind, EdgeKind, Error,
+    canonical::{self, write_list},
+};
 
 /// Version of the entry body format, written into every body.
 pub const BODY_VERSION: u32 = 1;
@@ -246,22 +249,6 @@ fn key(k: &str, first: &mut bool, out: &mut Vec<u8>) {
     }
     canonical::write_str(k, out);
     out.push(b':');
-}
-
-fn write_list<T>(
-    items: &[T],
-    out: &mut Vec<u8>,
-    mut each: impl FnMut(&T, &mut Vec<u8>) -> Result<(), Error>,
-) -> Result<(), Error> {
-    out.push(b'[');
-    for (i, x) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        each(x, out)?;
-    }
-    out.push(b']');
-    Ok(())
 }
 
 fn write_strs(items: &[String], out: &mut Vec<u8>) -> Result<(), Error> {

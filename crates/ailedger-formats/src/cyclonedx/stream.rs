@@ -13,7 +13,6 @@
 use std::collections::HashMap;
 
 use ailedger_core::{ArtifactKind, Sha256Digest};
-use jsonschema::Validator;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
@@ -166,6 +165,8 @@ struct Parts {
     metadata: Option<Value>,
     /// Digest of each element's canonical JSON → its index (`uniqueItems`).
     seen: HashMap<[u8; 32], usize>,
+    /// The canonical JSON of the element at hand (one buffer, reused).
+    buf: Vec<u8>,
 }
 
 impl State<'_, '_, '_> {
@@ -175,36 +176,32 @@ impl State<'_, '_, '_> {
             || check_tree_at(v, depth, "", &self.opts.limits).is_ok()
     }
 
-    /// The spec version, when it came before the arrays (needed for the part checks).
-    fn validator(&mut self, part: CdxPart) -> Option<(&'static Validator, Format)> {
-        let version = self.root.get("specVersion")?.as_str()?.to_owned();
-        let v = schema::cdx_part(&version, part)?;
-        Some((
-            v,
-            Format::CycloneDx {
-                version,
-                encoding: Encoding::Json,
-            },
-        ))
-    }
-
     /// The part check of one array element; `false` when the stream must give up
     /// (the spec version is not known yet).
     fn check_part(&mut self, part: CdxPart, array: &str, i: usize, v: &Value) -> bool {
-        if self.parts.is_none() {
-            return true;
-        }
-        let Some((validator, format)) = self.validator(part) else {
-            return false;
-        };
         let Some(p) = self.parts.as_mut() else {
             return true;
         };
-        let dev = p.dev.get_or_insert_with(|| Deviations::new(&format));
-        let ptr = format!("/{array}/{i}");
-        dev.check(validator, v, &ptr);
-        let mut canonical = Vec::new();
-        if ailedger_core::canonical::write_value(v, &mut canonical).is_err() {
+        // The spec version must come before the arrays.
+        let Some(version) = self.root.get("specVersion").and_then(Value::as_str) else {
+            return false;
+        };
+        let Some(validator) = schema::cdx_part(version, part) else {
+            return false;
+        };
+        let dev = p.dev.get_or_insert_with(|| {
+            Deviations::new(&Format::CycloneDx {
+                version: version.to_owned(),
+                encoding: Encoding::Json,
+            })
+        });
+        // Most elements conform: the pointer is made only for those that do not.
+        if !validator.is_valid(v) {
+            dev.check(validator, v, &format!("/{array}/{i}"));
+        }
+        let canonical = &mut p.buf;
+        canonical.clear();
+        if ailedger_core::canonical::write_value(v, canonical).is_err() {
             return false;
         }
         // Components and dependencies are numbered apart: their digests cannot clash
@@ -213,7 +210,7 @@ impl State<'_, '_, '_> {
             CdxPart::Component => b'c',
             _ => b'd',
         });
-        let digest = Sha256Digest::of(&canonical).0;
+        let digest = Sha256Digest::of(canonical).0;
         if let Some(first) = p.seen.insert(digest, i) {
             dev.add(
                 &format!("/{array}"),
