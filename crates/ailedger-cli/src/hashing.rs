@@ -20,12 +20,53 @@ use crate::client::UserError;
 /// Read size: small enough to stay in L2 cache between the copy and the hash.
 const BUF: usize = 64 << 10;
 
+/// Files at least this large are hashed through a memory map instead of `read(2)`.
+const MAP_MIN: u64 = 1 << 20;
+
+/// Bytes hashed between two progress reports when hashing a map.
+const MAP_STEP: usize = 4 << 20;
+
 /// Hashes one file, reporting bytes to `progress`.
 pub fn hash_file(path: &Path, progress: &ProgressBar) -> anyhow::Result<(Sha256Digest, u64)> {
-    let mut f = File::open(path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+    let fail = |e: std::io::Error| UserError(format!("{}: {e}", path.display()));
+    let f = File::open(path).map_err(fail)?;
+    let before = f.metadata().map_err(fail)?;
     // ring's SHA-256 is the assembly OpenSSL and BoringSSL use (SHA-NI where the CPU has
     // it); measured faster than the portable crates on our benchmark (docs/benchmarks.md).
     let mut h = ring::digest::Context::new(&ring::digest::SHA256);
+    let total = if before.len() >= MAP_MIN && before.is_file() {
+        let map = map_file(&f).map_err(fail)?;
+        for chunk in map.chunks(MAP_STEP) {
+            h.update(chunk);
+            progress.inc(chunk.len() as u64);
+        }
+        let len = map.len() as u64;
+        drop(map);
+        // A file changed while it was hashed has no one digest: refuse it rather than
+        // record bytes that were never on disk at once.
+        let after = f.metadata().map_err(fail)?;
+        if after.len() != before.len() || after.modified().ok() != before.modified().ok() {
+            return Err(UserError(format!(
+                "{}: the file changed while it was being hashed",
+                path.display()
+            ))
+            .into());
+        }
+        len
+    } else {
+        read_into(f, &mut h, progress).map_err(fail)?
+    };
+    let mut out = [0u8; 32];
+    out.copy_from_slice(h.finish().as_ref());
+    Ok((Sha256Digest(out), total))
+}
+
+/// Hashes what `f` reads, in [`BUF`]-sized reads.
+fn read_into(
+    mut f: File,
+    h: &mut ring::digest::Context,
+    progress: &ProgressBar,
+) -> std::io::Result<u64> {
     let mut buf = vec![0u8; BUF];
     let mut total = 0u64;
     loop {
@@ -33,15 +74,33 @@ pub fn hash_file(path: &Path, progress: &ProgressBar) -> anyhow::Result<(Sha256D
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(UserError(format!("{}: {e}", path.display())).into()),
+            Err(e) => return Err(e),
         };
         h.update(&buf[..n]);
         total += n as u64;
         progress.inc(n as u64);
     }
-    let mut out = [0u8; 32];
-    out.copy_from_slice(h.finish().as_ref());
-    Ok((Sha256Digest(out), total))
+    Ok(total)
+}
+
+/// Maps a regular file read-only for one sequential pass.
+///
+/// A map saves the copy `read(2)` makes from the page cache: on a two-core machine that
+/// copy is a tenth of the time of hashing a model (docs/benchmarks.md). It is the one
+/// `unsafe` of the workspace (see ARCHITECTURE.md, "Unsafe code").
+#[allow(unsafe_code)]
+fn map_file(f: &File) -> std::io::Result<memmap2::Mmap> {
+    // SAFETY: the map is private to `hash_file`, read-only, and only read as bytes (no
+    // value of any other type is made from it). Another process may still change the
+    // file while it is mapped: bytes changed in place give a digest of no version of
+    // the file, which `hash_file` detects afterwards by size and modification time and
+    // refuses; a file truncated under the map makes reading past its new end raise
+    // SIGBUS, which ends the process without recording anything. That is the trade
+    // b3sum and ripgrep make for the same saving.
+    let map = unsafe { memmap2::MmapOptions::new().map(f)? };
+    // Advice only: a failure changes speed, not results.
+    let _ = map.advise(memmap2::Advice::Sequential);
+    Ok(map)
 }
 
 /// Lists the files under `root` (a file or a directory), as (relative path, path).
