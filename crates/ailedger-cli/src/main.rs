@@ -23,6 +23,17 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Returns the memory mimalloc holds freed to the operating system now. mimalloc keeps
+/// freed pages for a second before it returns them; the store calls this after it
+/// frees a large document's facts and before the database copies the document's entry
+/// body (twice, with the C allocator), so the two do not add up (docs/benchmarks.md).
+#[allow(unsafe_code)]
+fn release_freed_memory() {
+    // SAFETY: `mi_collect` takes no pointers and may be called from any thread at any
+    // time; it only frees memory no allocation refers to any more.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
 use clap::{Parser, Subcommand, ValueEnum};
 
 const ABOUT: &str = "A tamper-evident ledger of your AI supply chain: models, datasets, packages, \
@@ -163,6 +174,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    ailedger_store::set_release_freed_memory(release_freed_memory);
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

@@ -79,9 +79,9 @@ fn main() {
                     id(c, j)
                 };
                 let row = EdgeRow {
-                    from: id(c, i),
+                    from: id(c, i).into(),
                     edge: EdgeKind::DependsOn,
-                    to,
+                    to: to.into(),
                     since: seq,
                     until: None,
                 };

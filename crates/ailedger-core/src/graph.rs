@@ -106,9 +106,10 @@ pub struct Hit<'a> {
 /// An edge row as stored: `until` is `None` while the edge is active.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EdgeRow {
-    pub from: String,
+    /// Shared, not owned: a large write holds each id in many rows.
+    pub from: std::sync::Arc<str>,
     pub edge: EdgeKind,
-    pub to: String,
+    pub to: std::sync::Arc<str>,
     pub since: u64,
     pub until: Option<u64>,
 }

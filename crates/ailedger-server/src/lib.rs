@@ -691,9 +691,9 @@ async fn artifact(
         edges: edges
             .into_iter()
             .map(|e| EdgeView {
-                from: e.from,
+                from: e.from.to_string(),
                 edge: e.edge.to_string(),
-                to: e.to,
+                to: e.to.to_string(),
                 since_seq: e.since,
                 until_seq: e.until,
             })

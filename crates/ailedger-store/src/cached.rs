@@ -10,7 +10,10 @@
 //! Correctness does not depend on the prefetch: a question it did not cover is asked
 //! of the database, which cannot hold anything the buffer holds.
 
-use std::collections::{BTreeSet, HashMap};
+use std::{
+    collections::{BTreeSet, HashMap, HashSet},
+    sync::Arc,
+};
 
 use ailedger_core::{
     ArtifactFact, ArtifactKind, EdgeFact, EdgeKind, EntryData,
@@ -21,10 +24,15 @@ use serde_json::{Map, Value};
 
 use crate::{Result, StoreError, StoredEntry, Writer};
 
+/// An artifact id or alias as the writer holds it: each distinct one is allocated once
+/// and shared by every map and row that names it (a large document names each id in
+/// half a dozen places; as separate `String`s they were most of the writer's memory).
+pub type Id = Arc<str>;
+
 /// An artifact row to insert or update (`ON CONFLICT (id)` updates attrs and last_seq).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArtifactRow {
-    pub id: String,
+    pub id: Id,
     pub kind: ArtifactKind,
     pub name: Option<String>,
     pub version: Option<String>,
@@ -59,8 +67,11 @@ pub trait Bulk: Send {
         srcs: &[&str],
     ) -> Result<Vec<(String, EdgeKind, String)>>;
     async fn insert_entries(&mut self, rows: &[StoredEntry]) -> Result<()>;
+    /// Inserts one entry row now, its (possibly very large) body moved into the
+    /// statement rather than borrowed and copied.
+    async fn insert_entry_owned(&mut self, row: StoredEntry) -> Result<()>;
     async fn upsert_artifacts(&mut self, rows: &[ArtifactRow]) -> Result<()>;
-    async fn insert_aliases(&mut self, rows: &[(String, String, u64)]) -> Result<()>;
+    async fn insert_aliases(&mut self, rows: &[(Id, Id, u64)]) -> Result<()>;
     async fn insert_edges(&mut self, rows: &[EdgeRow]) -> Result<()>;
     /// Sets `until_seq` on the active edge of each `(edge, seq)`.
     async fn end_edges(&mut self, rows: &[(EdgeFact, u64)]) -> Result<()>;
@@ -81,17 +92,21 @@ struct ArtifactState {
 #[derive(Debug)]
 pub struct CachedWriter<B> {
     bulk: B,
-    artifacts: HashMap<String, Option<ArtifactState>>,
-    aliases: HashMap<String, Option<String>>,
+    /// Every id and alias held below, once (see [`Id`]).
+    names: HashSet<Id>,
+    artifacts: HashMap<Id, Option<ArtifactState>>,
+    aliases: HashMap<Id, Option<Id>>,
     /// Active targets per (src, kind), for every src whose edges were loaded.
-    edges: HashMap<String, HashMap<EdgeKind, BTreeSet<String>>>,
+    edges: HashMap<Id, HashMap<EdgeKind, BTreeSet<Id>>>,
     entries: Vec<StoredEntry>,
     dirty: Vec<ArtifactRow>,
-    dirty_index: HashMap<String, usize>,
-    new_aliases: Vec<(String, String, u64)>,
+    dirty_index: HashMap<Id, usize>,
+    new_aliases: Vec<(Id, Id, u64)>,
     new_edges: Vec<EdgeRow>,
-    /// Position in `new_edges` of each edge started in this batch and still active.
-    open_new: HashMap<(String, EdgeKind, String), usize>,
+    /// Position in `new_edges` of each edge started in this batch and still active;
+    /// built on the first `end_edge` only (most batches and documents end no edge, and
+    /// for a large document this map was a fifth of the writer's memory).
+    open_new: Option<HashMap<(Id, EdgeKind, Id), usize>>,
     ended: Vec<(EdgeFact, u64)>,
     documents: Vec<(String, u64, String)>,
     /// Alias redirections of merges, applied after the new aliases are inserted.
@@ -102,6 +117,7 @@ impl<B: Bulk> CachedWriter<B> {
     pub fn new(bulk: B) -> Self {
         Self {
             bulk,
+            names: HashSet::new(),
             artifacts: HashMap::new(),
             aliases: HashMap::new(),
             edges: HashMap::new(),
@@ -110,7 +126,7 @@ impl<B: Bulk> CachedWriter<B> {
             dirty_index: HashMap::new(),
             new_aliases: Vec::new(),
             new_edges: Vec::new(),
-            open_new: HashMap::new(),
+            open_new: None,
             ended: Vec::new(),
             documents: Vec::new(),
             redirects: Vec::new(),
@@ -164,6 +180,11 @@ impl<B: Bulk> CachedWriter<B> {
         Ok(())
     }
 
+    /// The shared [`Id`] for `s`.
+    fn intern(&mut self, s: &str) -> Id {
+        intern(&mut self.names, s)
+    }
+
     async fn load_artifacts(&mut self, ids: &[&str]) -> Result<()> {
         let missing: Vec<&str> = ids
             .iter()
@@ -174,8 +195,9 @@ impl<B: Bulk> CachedWriter<B> {
             return Ok(());
         }
         for a in self.bulk.fetch_artifacts(&missing).await? {
+            let id = self.intern(&a.id);
             self.artifacts.insert(
-                a.id,
+                id,
                 Some(ArtifactState {
                     kind: a.kind,
                     attrs: Some(a.attrs),
@@ -184,7 +206,8 @@ impl<B: Bulk> CachedWriter<B> {
             );
         }
         for id in missing {
-            self.artifacts.entry(id.to_owned()).or_insert(None);
+            let id = intern(&mut self.names, id);
+            self.artifacts.entry(id).or_insert(None);
         }
         Ok(())
     }
@@ -199,10 +222,12 @@ impl<B: Bulk> CachedWriter<B> {
             return Ok(());
         }
         for (alias, owner) in self.bulk.fetch_aliases(&missing).await? {
+            let (alias, owner) = (self.intern(&alias), self.intern(&owner));
             self.aliases.insert(alias, Some(owner));
         }
         for a in missing {
-            self.aliases.entry(a.to_owned()).or_insert(None);
+            let a = intern(&mut self.names, a);
+            self.aliases.entry(a).or_insert(None);
         }
         Ok(())
     }
@@ -217,9 +242,11 @@ impl<B: Bulk> CachedWriter<B> {
             return Ok(());
         }
         for s in &missing {
-            self.edges.insert((*s).to_owned(), HashMap::new());
+            let s = intern(&mut self.names, s);
+            self.edges.insert(s, HashMap::new());
         }
         for (src, kind, dst) in self.bulk.fetch_active_edges(&missing).await? {
+            let (src, dst) = (self.intern(&src), self.intern(&dst));
             self.edges
                 .entry(src)
                 .or_default()
@@ -230,16 +257,12 @@ impl<B: Bulk> CachedWriter<B> {
         Ok(())
     }
 
-    async fn targets(&mut self, from: &str, edge: EdgeKind) -> Result<&mut BTreeSet<String>> {
+    async fn targets(&mut self, from: &str, edge: EdgeKind) -> Result<&mut BTreeSet<Id>> {
         if !self.edges.contains_key(from) {
             self.load_edges(&[from]).await?;
         }
-        Ok(self
-            .edges
-            .entry(from.to_owned())
-            .or_default()
-            .entry(edge)
-            .or_default())
+        let from = self.intern(from);
+        Ok(self.edges.entry(from).or_default().entry(edge).or_default())
     }
 
     /// The buffered row of an artifact whose state says it has one.
@@ -263,6 +286,12 @@ impl<B: Bulk> CachedWriter<B> {
                 self.dirty.push(row);
             }
         }
+    }
+
+    /// Writes an entry row now instead of at [`flush`](Self::flush), freeing its body
+    /// once written (a large entry's body is then not held beside the buffered rows).
+    pub async fn write_entry_now(&mut self, e: StoredEntry) -> Result<()> {
+        self.bulk.insert_entry_owned(e).await
     }
 
     /// Buffers an entry row, taking it (what [`Writer::insert_entry`] does with a copy).
@@ -314,7 +343,7 @@ impl<B: Bulk> CachedWriter<B> {
                         a.version.as_deref(),
                         Some(&a.attrs),
                     );
-                    (a.id, a.kind, meta)
+                    (a.id.to_string(), a.kind, meta)
                 })
                 .collect(),
             ended: self
@@ -325,6 +354,16 @@ impl<B: Bulk> CachedWriter<B> {
             edges: self.new_edges,
         })
     }
+}
+
+/// The shared [`Id`] for `s` in `names`.
+fn intern(names: &mut HashSet<Id>, s: &str) -> Id {
+    if let Some(id) = names.get(s) {
+        return Id::clone(id);
+    }
+    let id: Id = Arc::from(s);
+    names.insert(Id::clone(&id));
+    id
 }
 
 fn attrs_json(attrs: &Map<String, Value>) -> Result<String> {
@@ -363,8 +402,9 @@ impl<B: Bulk> Writer for CachedWriter<B> {
     }
 
     async fn insert_artifact(&mut self, a: &ArtifactFact, seq: u64) -> Result<()> {
+        let id = self.intern(&a.id);
         self.artifacts.insert(
-            a.id.clone(),
+            Id::clone(&id),
             Some(ArtifactState {
                 kind: a.kind,
                 attrs: None,
@@ -372,7 +412,7 @@ impl<B: Bulk> Writer for CachedWriter<B> {
             }),
         );
         self.mark_dirty(ArtifactRow {
-            id: a.id.clone(),
+            id,
             kind: a.kind,
             name: a.name.clone(),
             version: a.version.clone(),
@@ -400,8 +440,9 @@ impl<B: Bulk> Writer for CachedWriter<B> {
             (None, Some(current)) => attrs_json(&current)?,
             (None, None) => self.dirty_row(id)?.attrs.clone(),
         };
+        let id = self.intern(id);
         self.mark_dirty(ArtifactRow {
-            id: id.to_owned(),
+            id,
             kind,
             name: None,
             version: None,
@@ -436,7 +477,7 @@ impl<B: Bulk> Writer for CachedWriter<B> {
                 kinds
                     .iter()
                     .filter(|(_, targets)| targets.contains(to))
-                    .map(move |(k, _)| (src.clone(), *k))
+                    .map(move |(k, _)| (src.to_string(), *k))
             })
             .collect();
         out.sort_unstable_by(|a, b| (&a.0, a.1.as_str()).cmp(&(&b.0, b.1.as_str())));
@@ -444,14 +485,15 @@ impl<B: Bulk> Writer for CachedWriter<B> {
     }
 
     async fn redirect_aliases(&mut self, from: &str, to: &str, seq: u64) -> Result<()> {
+        let new_owner = self.intern(to);
         for owner in self.aliases.values_mut().flatten() {
-            if owner == from {
-                *owner = to.to_owned();
+            if &**owner == from {
+                *owner = Id::clone(&new_owner);
             }
         }
         for row in &mut self.new_aliases {
-            if row.1 == from {
-                row.1 = to.to_owned();
+            if &*row.1 == from {
+                row.1 = Id::clone(&new_owner);
                 row.2 = seq;
             }
         }
@@ -470,32 +512,46 @@ impl<B: Bulk> Writer for CachedWriter<B> {
 
     async fn alias_owner(&mut self, alias: &str) -> Result<Option<String>> {
         self.load_aliases(&[alias]).await?;
-        Ok(self.aliases.get(alias).cloned().flatten())
+        Ok(self
+            .aliases
+            .get(alias)
+            .and_then(|o| o.as_deref())
+            .map(str::to_owned))
     }
 
     async fn insert_alias(&mut self, alias: &str, id: &str, seq: u64) -> Result<()> {
-        self.aliases.insert(alias.to_owned(), Some(id.to_owned()));
-        self.new_aliases
-            .push((alias.to_owned(), id.to_owned(), seq));
+        let (alias, id) = (self.intern(alias), self.intern(id));
+        self.aliases.insert(Id::clone(&alias), Some(Id::clone(&id)));
+        self.new_aliases.push((alias, id, seq));
         Ok(())
     }
 
     async fn active_targets(&mut self, from: &str, edge: EdgeKind) -> Result<Vec<String>> {
-        Ok(self.targets(from, edge).await?.iter().cloned().collect())
+        Ok(self
+            .targets(from, edge)
+            .await?
+            .iter()
+            .map(|t| t.to_string())
+            .collect())
     }
 
     async fn edge_active(&mut self, e: &EdgeFact) -> Result<bool> {
-        Ok(self.targets(&e.from, e.edge).await?.contains(&e.to))
+        Ok(self.targets(&e.from, e.edge).await?.contains(e.to.as_str()))
     }
 
     async fn start_edge(&mut self, e: &EdgeFact, seq: u64) -> Result<()> {
-        self.targets(&e.from, e.edge).await?.insert(e.to.clone());
-        self.open_new
-            .insert((e.from.clone(), e.edge, e.to.clone()), self.new_edges.len());
+        let (from, to) = (self.intern(&e.from), self.intern(&e.to));
+        self.targets(&e.from, e.edge).await?.insert(Id::clone(&to));
+        if let Some(open) = self.open_new.as_mut() {
+            open.insert(
+                (Id::clone(&from), e.edge, Id::clone(&to)),
+                self.new_edges.len(),
+            );
+        }
         self.new_edges.push(EdgeRow {
-            from: e.from.clone(),
+            from,
             edge: e.edge,
-            to: e.to.clone(),
+            to,
             since: seq,
             until: None,
         });
@@ -509,11 +565,18 @@ impl<B: Bulk> Writer for CachedWriter<B> {
     }
 
     async fn end_edge(&mut self, e: &EdgeFact, seq: u64) -> Result<()> {
-        self.targets(&e.from, e.edge).await?.remove(&e.to);
-        match self
-            .open_new
-            .remove(&(e.from.clone(), e.edge, e.to.clone()))
-        {
+        self.targets(&e.from, e.edge).await?.remove(e.to.as_str());
+        let new_edges = &self.new_edges;
+        let open = self.open_new.get_or_insert_with(|| {
+            new_edges
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.until.is_none())
+                .map(|(i, r)| ((r.from.clone(), r.edge, r.to.clone()), i))
+                .collect()
+        });
+        let key = (Id::from(e.from.as_str()), e.edge, Id::from(e.to.as_str()));
+        match open.remove(&key) {
             Some(i) => self.new_edges[i].until = Some(seq),
             None => self.ended.push((e.clone(), seq)),
         }

@@ -318,6 +318,23 @@ pub fn set_large_append_items(n: usize) {
     LARGE_APPEND_ITEMS.store(n, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// What returns freed memory to the operating system at once (set by the binary, which
+/// knows its allocator); see [`release_freed_memory`].
+static RELEASE_FREED_MEMORY: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Sets what [`release_freed_memory`] calls (once; later calls are ignored).
+pub fn set_release_freed_memory(release: fn()) {
+    let _ = RELEASE_FREED_MEMORY.set(release);
+}
+
+/// Asks the allocator to return freed memory now. A large append calls this between
+/// freeing its data and inserting its entry row, the moment of its peak memory.
+pub fn release_freed_memory() {
+    if let Some(release) = RELEASE_FREED_MEMORY.get() {
+        release();
+    }
+}
+
 /// The artifacts and edges an entry carries.
 pub fn items(data: &EntryData) -> usize {
     match data {

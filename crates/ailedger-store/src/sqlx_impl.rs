@@ -138,6 +138,21 @@ macro_rules! sqlx_backend {
                 Ok(())
             }
 
+            async fn insert_entry_owned(&mut self, e: StoredEntry) -> Result<()> {
+                // The body is moved into the statement, not borrowed (see the blob).
+                sqlx::query("INSERT INTO entries (seq, time_us, actor, kind, body, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(to_i64(e.seq))
+                    .bind(e.time_us)
+                    .bind(e.actor)
+                    .bind(e.kind)
+                    .bind(e.body)
+                    .bind(e.leaf_hash.to_vec())
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
             async fn insert_entries(&mut self, mut rows: &[StoredEntry]) -> Result<()> {
                 // Bodies are bound as bytes (they can be large): up to ENTRY_ROWS rows
                 // or about ENTRY_BYTES of bodies per statement, whichever comes first.
@@ -166,7 +181,7 @@ macro_rules! sqlx_backend {
 
             async fn upsert_artifacts(&mut self, rows: &[$crate::cached::ArtifactRow]) -> Result<()> {
                 for chunk in rows.chunks(BULK_ROWS) {
-                    let js: Vec<_> = chunk.iter().map(|a| (a.id.as_str(), a.kind.as_str(), a.name.as_deref(), a.version.as_deref(), a.attrs.as_str(), a.first_seq, a.last_seq, a.merged_into.as_deref())).collect();
+                    let js: Vec<_> = chunk.iter().map(|a| (&*a.id, a.kind.as_str(), a.name.as_deref(), a.version.as_deref(), a.attrs.as_str(), a.first_seq, a.last_seq, a.merged_into.as_deref())).collect();
                     let q = concat!(
                         "INSERT INTO artifacts (id, kind, name, version, attrs, first_seq, last_seq, merged_into) ",
                         "SELECT j.value->>0, j.value->>1, j.value->>2, j.value->>3, j.value->>4, CAST(j.value->>5 AS BIGINT), CAST(j.value->>6 AS BIGINT), j.value->>7 FROM ", $rows,
@@ -178,7 +193,7 @@ macro_rules! sqlx_backend {
                 Ok(())
             }
 
-            async fn insert_aliases(&mut self, rows: &[(String, String, u64)]) -> Result<()> {
+            async fn insert_aliases(&mut self, rows: &[($crate::cached::Id, $crate::cached::Id, u64)]) -> Result<()> {
                 for chunk in rows.chunks(BULK_ROWS) {
                     let q = concat!("INSERT INTO aliases (alias, artifact, seq) SELECT j.value->>0, j.value->>1, CAST(j.value->>2 AS BIGINT) FROM ", $rows);
                     sqlx::query(q).bind(json_param(chunk)?).execute(&mut *self.conn).await.map_err(db_err)?;
@@ -188,7 +203,7 @@ macro_rules! sqlx_backend {
 
             async fn insert_edges(&mut self, rows: &[EdgeRow]) -> Result<()> {
                 for chunk in rows.chunks(BULK_ROWS) {
-                    let js: Vec<_> = chunk.iter().map(|e| (e.from.as_str(), e.edge.as_str(), e.to.as_str(), e.since, e.until)).collect();
+                    let js: Vec<_> = chunk.iter().map(|e| (&*e.from, e.edge.as_str(), &*e.to, e.since, e.until)).collect();
                     let q = concat!(
                         "INSERT INTO edges (src, kind, dst, since_seq, until_seq) ",
                         "SELECT j.value->>0, j.value->>1, j.value->>2, CAST(j.value->>3 AS BIGINT), CAST(j.value->>4 AS BIGINT) FROM ", $rows
@@ -229,9 +244,9 @@ macro_rules! sqlx_backend {
         fn edge_row(r: &<$db as sqlx::Database>::Row) -> Result<EdgeRow> {
             let since = to_u64(r.get::<i64, _>(3));
             Ok(EdgeRow {
-                from: r.get::<String, _>(0),
+                from: r.get::<&str, _>(0).into(),
                 edge: parse_kind(r.get::<&str, _>(1), since)?,
-                to: r.get::<String, _>(2),
+                to: r.get::<&str, _>(2).into(),
                 since,
                 until: r.get::<Option<i64>, _>(4).map(to_u64),
             })
@@ -279,35 +294,21 @@ macro_rules! sqlx_backend {
                 // Validating and encoding the bodies (canonical JSON, leaf hashes) is CPU
                 // work independent of the derived rows: it runs on a blocking thread
                 // while this task works out and buffers those rows. An append of very
-                // many items (a large ingested document) instead encodes and writes its
-                // entry rows first and frees the bodies, so that the data, its encoded
-                // bodies and the buffered rows are never all in memory at once.
+                // many items (a large ingested document) instead encodes its bodies
+                // first, then buffers the derived rows while freeing the data, and only
+                // then writes its entry rows: the data is never in memory together with
+                // the copies of a body the database makes while inserting it.
                 let large = $crate::is_large_append(entries.iter().map(|e| $crate::items(&e.data)).sum());
                 let mut entries = std::sync::Arc::new(entries);
                 let encode = |entries: &std::sync::Arc<Vec<NewEntry>>| {
                     let entries = std::sync::Arc::clone(entries);
                     tokio::task::spawn_blocking(move || StoredEntry::encode_new(&entries, first, time_us))
                 };
-                let (encoding, written) = if large {
+                let (encoding, encoded) = if large {
                     let stored = encode(&entries)
                         .await
                         .map_err(|e| StoreError::Backend(format!("encoding entries: {e}")))??;
-                    // One statement per entry, each body moved into it (see the blob).
-                    let mut leaves = Vec::with_capacity(stored.len());
-                    for e in stored {
-                        sqlx::query("INSERT INTO entries (seq, time_us, actor, kind, body, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6)")
-                            .bind(to_i64(e.seq))
-                            .bind(e.time_us)
-                            .bind(e.actor)
-                            .bind(e.kind)
-                            .bind(e.body)
-                            .bind(e.leaf_hash.to_vec())
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(db_err)?;
-                        leaves.push(e.leaf_hash);
-                    }
-                    (None, leaves)
+                    (None, stored)
                 } else {
                     (Some(encode(&entries)), Vec::new())
                 };
@@ -316,7 +317,7 @@ macro_rules! sqlx_backend {
                 let derived: Result<()> = async {
                     w.prefetch(entries.iter().map(|e| &e.data)).await?;
                     match std::sync::Arc::get_mut(&mut entries) {
-                        // Large: written already and owned here, so each artifact's
+                        // Large: encoded already and owned here, so each artifact's
                         // attributes are freed as soon as it is buffered.
                         Some(owned) if large => {
                             for (i, e) in owned.iter_mut().enumerate() {
@@ -351,8 +352,10 @@ macro_rules! sqlx_backend {
                     }
                     None => {
                         derived?;
-                        for (i, (leaf_hash, (notes, created))) in written.into_iter().zip(applied).enumerate() {
-                            out.push(Appended { seq: first + i as u64, time_us, leaf_hash, notes, created });
+                        $crate::release_freed_memory();
+                        for (e, (notes, created)) in encoded.into_iter().zip(applied) {
+                            out.push(Appended { seq: e.seq, time_us, leaf_hash: e.leaf_hash, notes, created });
+                            w.write_entry_now(e).await?;
                         }
                     }
                 }
