@@ -11,7 +11,7 @@
 
 use std::sync::OnceLock;
 
-use jsonschema::{Resource, Validator};
+use jsonschema::{Registry, Validator};
 use serde_json::Value;
 
 use crate::{Format, Warning};
@@ -77,17 +77,28 @@ static SPDX_2_3_VALIDATOR: Slot = OnceLock::new();
 
 fn compile(schema: &str, with_cdx_refs: bool) -> Option<Validator> {
     let schema: Value = serde_json::from_str(schema).ok()?;
-    let mut opts = jsonschema::options().should_validate_formats(false);
+    let opts = jsonschema::options().should_validate_formats(false);
     if with_cdx_refs {
-        for (name, text) in CDX_REFERENCED {
-            let contents: Value = serde_json::from_str(text).ok()?;
-            opts = opts.with_resource(
-                format!("{CDX_BASE}{name}"),
-                Resource::from_contents(contents).ok()?,
-            );
-        }
+        let registry = cdx_registry(None)?;
+        opts.with_registry(&registry).build(&schema).ok()
+    } else {
+        opts.build(&schema).ok()
     }
-    opts.build(&schema).ok()
+}
+
+/// The schemas the CycloneDX schemas reference, under the URIs they reference them by,
+/// plus `root` (a `$id` and its schema) if given. Nothing else resolves: no schema is
+/// fetched.
+fn cdx_registry(root: Option<(String, Value)>) -> Option<Registry<'static>> {
+    let mut builder = Registry::new();
+    if let Some((id, schema)) = root {
+        builder = builder.add(id, schema).ok()?;
+    }
+    for (name, text) in CDX_REFERENCED {
+        let contents: Value = serde_json::from_str(text).ok()?;
+        builder = builder.add(format!("{CDX_BASE}{name}"), contents).ok()?;
+    }
+    builder.prepare().ok()
 }
 
 /// The validator for a document's format, if ailedger has its schema.
@@ -173,7 +184,7 @@ impl Deviations {
                 msg.truncate(end);
                 msg.push('…');
             }
-            self.add(&format!("{prefix}{}", e.instance_path), &msg);
+            self.add(&format!("{prefix}{}", e.instance_path()), &msg);
         }
     }
 
@@ -253,15 +264,10 @@ fn compile_definition(schema: &str, def: &str) -> Option<Validator> {
         "$schema": bom.get("$schema")?,
         "$ref": format!("{id}#/definitions/{def}"),
     });
-    let mut opts = jsonschema::options()
+    let registry = cdx_registry(Some((id, bom)))?;
+    jsonschema::options()
         .should_validate_formats(false)
-        .with_resource(id, Resource::from_contents(bom).ok()?);
-    for (name, text) in CDX_REFERENCED {
-        let contents: Value = serde_json::from_str(text).ok()?;
-        opts = opts.with_resource(
-            format!("{CDX_BASE}{name}"),
-            Resource::from_contents(contents).ok()?,
-        );
-    }
-    opts.build(&wrapper).ok()
+        .with_registry(&registry)
+        .build(&wrapper)
+        .ok()
 }
