@@ -19,7 +19,7 @@ fn sarif_validates_against_schema() {
     let log = to_sarif(&reports);
     let errors: Vec<String> = validator
         .iter_errors(&log)
-        .map(|e| format!("{e} at {}", e.instance_path))
+        .map(|e| format!("{e} at {}", e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(log["version"], "2.1.0");
