@@ -217,18 +217,61 @@ struct Body<'a> {
 /// fields are omitted when empty follows their `skip_serializing_if`.
 pub fn body_of(seq: u64, time_us: i64, actor: &str, data: &EntryData) -> Result<Vec<u8>, Error> {
     let mut out = Vec::with_capacity(body_size_hint(data));
-    out.extend_from_slice(b"{\"actor\":");
-    canonical::write_str(actor, &mut out);
-    out.extend_from_slice(b",\"data\":");
-    write_data(data, &mut out)?;
-    out.extend_from_slice(b",\"seq\":");
-    canonical::write_value(&Value::from(seq), &mut out)?;
-    out.extend_from_slice(b",\"time\":");
-    canonical::write_str(&format_time(time_us), &mut out);
-    out.extend_from_slice(b",\"v\":");
-    canonical::write_value(&Value::from(BODY_VERSION), &mut out)?;
-    out.push(b'}');
+    write_body(seq, time_us, actor, data, &mut out, &mut |_| Ok(()))?;
     Ok(out)
+}
+
+/// Whether `expected` is exactly the canonical body of these parts, checked as the body
+/// is written, a piece at a time: a large entry's body is not made a second time.
+fn body_equals(
+    seq: u64,
+    time_us: i64,
+    actor: &str,
+    data: &EntryData,
+    expected: &[u8],
+) -> Result<bool, Error> {
+    /// Bytes written before they are compared and dropped.
+    const PIECE: usize = 64 << 10;
+    let mut done = 0usize;
+    let mut same = true;
+    let mut compare = |out: &mut Vec<u8>, at_least: usize| {
+        if out.len() >= at_least {
+            same &= expected.get(done..done + out.len()) == Some(&out[..]);
+            done += out.len();
+            out.clear();
+        }
+    };
+    let mut out = Vec::with_capacity(2 * PIECE);
+    write_body(seq, time_us, actor, data, &mut out, &mut |out| {
+        compare(out, PIECE);
+        Ok(())
+    })?;
+    compare(&mut out, 0);
+    Ok(same && done == expected.len())
+}
+
+/// Writes the canonical body into `out`, calling `piece` after each artifact and edge
+/// with what has been written so far (it may take it out of `out`).
+fn write_body(
+    seq: u64,
+    time_us: i64,
+    actor: &str,
+    data: &EntryData,
+    out: &mut Vec<u8>,
+    piece: &mut dyn FnMut(&mut Vec<u8>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    out.extend_from_slice(b"{\"actor\":");
+    canonical::write_str(actor, out);
+    out.extend_from_slice(b",\"data\":");
+    write_data(data, out, piece)?;
+    out.extend_from_slice(b",\"seq\":");
+    canonical::write_value(&Value::from(seq), out)?;
+    out.extend_from_slice(b",\"time\":");
+    canonical::write_str(&format_time(time_us), out);
+    out.extend_from_slice(b",\"v\":");
+    canonical::write_value(&Value::from(BODY_VERSION), out)?;
+    out.push(b'}');
+    Ok(())
 }
 
 fn body_size_hint(data: &EntryData) -> usize {
@@ -258,24 +301,37 @@ fn write_strs(items: &[String], out: &mut Vec<u8>) -> Result<(), Error> {
     })
 }
 
-fn write_data(data: &EntryData, out: &mut Vec<u8>) -> Result<(), Error> {
+fn write_data(
+    data: &EntryData,
+    out: &mut Vec<u8>,
+    piece: &mut dyn FnMut(&mut Vec<u8>) -> Result<(), Error>,
+) -> Result<(), Error> {
     let mut first = true;
     let f = &mut first;
     out.push(b'{');
     match data {
         EntryData::Register { artifacts, edges } => {
             key("artifacts", f, out);
-            write_list(artifacts, out, write_artifact)?;
+            write_list(artifacts, out, |a, out| {
+                write_artifact(a, out)?;
+                piece(out)
+            })?;
             if !edges.is_empty() {
                 key("edges", f, out);
-                write_list(edges, out, write_edge)?;
+                write_list(edges, out, |e, out| {
+                    write_edge(e, out)?;
+                    piece(out)
+                })?;
             }
             key("type", f, out);
             canonical::write_str("register", out);
         }
         EntryData::Link { edges } | EntryData::Unlink { edges } => {
             key("edges", f, out);
-            write_list(edges, out, write_edge)?;
+            write_list(edges, out, |e, out| {
+                write_edge(e, out)?;
+                piece(out)
+            })?;
             key("type", f, out);
             canonical::write_str(data.kind(), out);
         }
@@ -294,12 +350,18 @@ fn write_data(data: &EntryData, out: &mut Vec<u8>) -> Result<(), Error> {
             warnings,
         } => {
             key("artifacts", f, out);
-            write_list(artifacts, out, write_artifact)?;
+            write_list(artifacts, out, |a, out| {
+                write_artifact(a, out)?;
+                piece(out)
+            })?;
             key("document", f, out);
             write_document(document, out)?;
             if !edges.is_empty() {
                 key("edges", f, out);
-                write_list(edges, out, write_edge)?;
+                write_list(edges, out, |e, out| {
+                    write_edge(e, out)?;
+                    piece(out)
+                })?;
             }
             key("type", f, out);
             canonical::write_str("document", out);
@@ -468,7 +530,7 @@ impl Entry {
             actor: body.actor.into_owned(),
             data: body.data.into_owned(),
         };
-        if entry.body()? != bytes {
+        if !body_equals(entry.seq, entry.time_us, &entry.actor, &entry.data, bytes)? {
             return Err(Error::Entry(format!(
                 "body of seq {} is not canonical",
                 entry.seq
@@ -761,6 +823,55 @@ mod tests {
                 .to_string()
                 .contains("not canonical")
         );
+    }
+
+    /// A large body is compared a piece at a time: equal only when every byte is, with
+    /// differences at the start, across piece boundaries and at the very end.
+    #[test]
+    fn large_bodies_are_compared_piece_by_piece() {
+        let artifacts: Vec<ArtifactFact> = (0..3000)
+            .map(|i| ArtifactFact {
+                id: format!("pkg:npm/p{i}@1.0.{i}"),
+                kind: ArtifactKind::Package,
+                name: Some(format!("p{i}")),
+                version: Some(format!("1.0.{i}")),
+                aliases: vec![],
+                attrs: Map::from_iter([("n".to_string(), Value::from(i))]),
+            })
+            .collect();
+        let edges = (1..3000)
+            .map(|i| EdgeFact {
+                from: format!("pkg:npm/p{i}@1.0.{i}"),
+                edge: EdgeKind::DependsOn,
+                to: format!("pkg:npm/p{}@1.0.{}", i - 1, i - 1),
+            })
+            .collect();
+        let e = Entry {
+            data: EntryData::Register { artifacts, edges },
+            ..entry()
+        };
+        let body = e.body().unwrap();
+        assert!(body.len() > 4 * (64 << 10), "spans several pieces");
+        let equals = |b: &[u8]| body_equals(e.seq, e.time_us, &e.actor, &e.data, b).unwrap();
+        assert!(equals(&body));
+        assert_eq!(Entry::from_body(&body).unwrap(), e);
+        for at in [
+            0,
+            1,
+            (64 << 10) - 1,
+            64 << 10,
+            (64 << 10) + 1,
+            body.len() / 2,
+            body.len() - 1,
+        ] {
+            let mut changed = body.clone();
+            changed[at] ^= 0x01;
+            assert!(!equals(&changed), "a change at byte {at} goes unnoticed");
+        }
+        assert!(!equals(&body[..body.len() - 1]), "a truncated body");
+        let mut longer = body.clone();
+        longer.push(b' ');
+        assert!(!equals(&longer), "a body with a byte more");
     }
 
     #[test]
