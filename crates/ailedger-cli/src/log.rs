@@ -683,7 +683,7 @@ async fn verify(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<()> {
                 .par_iter()
                 .map(|e| {
                     (
-                        e.decode().err().map(|err| err.to_string()),
+                        e.check().err().map(|err| err.to_string()),
                         ailedger_log::leaf_hash(&e.body),
                     )
                 })

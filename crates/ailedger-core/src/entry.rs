@@ -538,6 +538,108 @@ impl Entry {
         }
         Ok(entry)
     }
+
+    /// What [`Entry::from_body`] checks — the body is the canonical form of a valid
+    /// entry — without holding the whole entry decoded, and the entry's seq, time, actor
+    /// and kind. For a large body (a 300,000-component document's is over 200 MB, its
+    /// decoded facts several times that) this is a check of a body with its artifact and
+    /// edge lists cut to their first element, which `from_body` decodes, and then of each
+    /// other element on its own: canonical JSON of a valid fact, separated by exactly one
+    /// comma. Together that is what `from_body` checks of the whole.
+    pub fn check_body(bytes: &[u8]) -> Result<EntryHead, Error> {
+        /// Smaller bodies are simply decoded.
+        const IN_PARTS_MIN: usize = 1 << 20;
+        if bytes.len() < IN_PARTS_MIN {
+            return Entry::from_body(bytes).map(|e| EntryHead::of(&e));
+        }
+        #[derive(Deserialize)]
+        struct Outer<'a> {
+            #[serde(borrow)]
+            data: Lists<'a>,
+        }
+        #[derive(Deserialize)]
+        struct Lists<'a> {
+            #[serde(default, borrow)]
+            artifacts: Vec<&'a serde_json::value::RawValue>,
+            #[serde(default, borrow)]
+            edges: Vec<&'a serde_json::value::RawValue>,
+        }
+        let outer: Outer<'_> =
+            serde_json::from_slice(bytes).map_err(|e| Error::Entry(format!("body: {e}")))?;
+        let not_canonical = || Error::Entry("body is not canonical".into());
+        // Where each element lies in `bytes` (they are borrowed from it).
+        let span = |raw: &serde_json::value::RawValue| {
+            let start = (raw.get().as_ptr() as usize).wrapping_sub(bytes.as_ptr() as usize);
+            (start, start + raw.get().len())
+        };
+        // The ranges cut out: from the end of each list's first element to the end of
+        // its last, each element after the first preceded by exactly one comma.
+        let mut cuts = Vec::new();
+        for list in [&outer.data.artifacts, &outer.data.edges] {
+            let (Some(first), Some(last)) = (list.first(), list.last()) else {
+                continue;
+            };
+            let mut end = span(first).1;
+            for raw in &list[1..] {
+                let (start, next_end) = span(raw);
+                if bytes.get(end) != Some(&b',') || start != end + 1 {
+                    return Err(not_canonical());
+                }
+                end = next_end;
+            }
+            cuts.push((span(first).1, span(last).1));
+        }
+        cuts.sort_unstable();
+        let mut reduced = Vec::new();
+        let mut at = 0;
+        for (from, to) in cuts {
+            reduced.extend_from_slice(bytes.get(at..from).ok_or_else(not_canonical)?);
+            at = to;
+        }
+        reduced.extend_from_slice(bytes.get(at..).ok_or_else(not_canonical)?);
+        let head = EntryHead::of(&Entry::from_body(&reduced)?);
+        // Every other element: a valid fact whose canonical form is its bytes.
+        let mut buf = Vec::new();
+        for raw in outer.data.artifacts.iter().skip(1) {
+            let a: ArtifactFact = serde_json::from_str(raw.get())
+                .map_err(|e| Error::Entry(format!("body: artifact: {e}")))?;
+            buf.clear();
+            write_artifact(&a, &mut buf)?;
+            if buf != raw.get().as_bytes() {
+                return Err(not_canonical());
+            }
+        }
+        for raw in outer.data.edges.iter().skip(1) {
+            let e: EdgeFact = serde_json::from_str(raw.get())
+                .map_err(|e| Error::Entry(format!("body: edge: {e}")))?;
+            buf.clear();
+            write_edge(&e, &mut buf)?;
+            if buf != raw.get().as_bytes() {
+                return Err(not_canonical());
+            }
+        }
+        Ok(head)
+    }
+}
+
+/// An entry's seq, time, actor and kind, as [`Entry::check_body`] reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryHead {
+    pub seq: u64,
+    pub time_us: i64,
+    pub actor: String,
+    pub kind: &'static str,
+}
+
+impl EntryHead {
+    fn of(e: &Entry) -> Self {
+        EntryHead {
+            seq: e.seq,
+            time_us: e.time_us,
+            actor: e.actor.clone(),
+            kind: e.data.kind(),
+        }
+    }
 }
 
 /// Checks what every entry must satisfy before it is written.
@@ -872,6 +974,108 @@ mod tests {
         let mut longer = body.clone();
         longer.push(b' ');
         assert!(!equals(&longer), "a body with a byte more");
+    }
+
+    /// `check_body` checks a large body in parts; it must accept and refuse exactly what
+    /// `from_body` does, and report the same seq, time, actor and kind.
+    #[test]
+    fn checking_a_large_body_in_parts_agrees_with_decoding_it() {
+        let artifacts: Vec<ArtifactFact> = (0..12_000)
+            .map(|i| ArtifactFact {
+                id: format!("pkg:npm/p{i}@1.0.{i}"),
+                kind: ArtifactKind::Package,
+                name: Some(format!("p{i}")),
+                version: None,
+                aliases: vec![format!("sha256:{i:064x}")],
+                attrs: Map::from_iter([("n".to_string(), Value::from(i))]),
+            })
+            .collect();
+        let edges: Vec<EdgeFact> = (1..12_000)
+            .map(|i| EdgeFact {
+                from: format!("pkg:npm/p{i}@1.0.{i}"),
+                edge: EdgeKind::DependsOn,
+                to: format!("pkg:npm/p{}@1.0.{}", i - 1, i - 1),
+            })
+            .collect();
+        let e = Entry {
+            data: EntryData::Register { artifacts, edges },
+            ..entry()
+        };
+        let body = e.body().unwrap();
+        assert!(body.len() > 1 << 20, "large enough to be checked in parts");
+        let agree = |b: &[u8], what: &str| {
+            let decoded = Entry::from_body(b).map(|e| EntryHead::of(&e));
+            let checked = Entry::check_body(b);
+            assert_eq!(decoded.is_ok(), checked.is_ok(), "{what}: {checked:?}");
+            if let (Ok(d), Ok(c)) = (decoded, checked) {
+                assert_eq!(d, c, "{what}");
+            }
+        };
+        assert_eq!(Entry::check_body(&body).unwrap(), EntryHead::of(&e));
+        let text = String::from_utf8(body.clone()).unwrap();
+        let mutations = [
+            (
+                "a space after a separator",
+                text.replacen("},{\"aliases", "}, {\"aliases", 1),
+            ),
+            (
+                "a space between edges",
+                text.replacen("},{\"edge", "}, {\"edge", 1),
+            ),
+            (
+                "keys out of order in a later artifact",
+                text.replacen(
+                    "\"id\":\"pkg:npm/p5000@1.0.5000\",\"kind\":\"package\"",
+                    "\"kind\":\"package\",\"id\":\"pkg:npm/p5000@1.0.5000\"",
+                    1,
+                ),
+            ),
+            (
+                "an unknown key in a later edge",
+                text.replacen(
+                    "{\"edge\":\"depends-on\",\"from\":\"pkg:npm/p9000@1.0.9000\"",
+                    "{\"edge\":\"depends-on\",\"extra\":1,\"from\":\"pkg:npm/p9000@1.0.9000\"",
+                    1,
+                ),
+            ),
+            (
+                "a later artifact of no kind",
+                text.replacen(
+                    "\"kind\":\"package\",\"name\":\"p7\"",
+                    "\"kind\":\"nothing\",\"name\":\"p7\"",
+                    1,
+                ),
+            ),
+            (
+                "a non-canonical number in a later artifact",
+                text.replacen("{\"n\":11000}", "{\"n\":11000.0}", 1),
+            ),
+            (
+                "another actor",
+                text.replacen("ci@build-7", "ci@build-8", 1),
+            ),
+            (
+                "a key before the data",
+                text.replacen("{\"actor\"", "{\"a\":1,\"actor\"", 1),
+            ),
+            (
+                "an escaped character spelled out",
+                text.replacen("p4242", "p\\u00342", 1),
+            ),
+            (
+                "another name, still canonical",
+                text.replacen("\"name\":\"p4242\"", "\"name\":\"q4242\"", 1),
+            ),
+        ];
+        for (what, m) in &mutations {
+            assert_ne!(m.as_bytes(), &body[..], "{what}: the mutation applies");
+            agree(m.as_bytes(), what);
+        }
+        for at in (0..body.len()).step_by(body.len() / 23) {
+            let mut changed = body.clone();
+            changed[at] ^= 0x01;
+            agree(&changed, &format!("byte {at} changed"));
+        }
     }
 
     #[test]

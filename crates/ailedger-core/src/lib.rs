@@ -16,7 +16,7 @@ pub mod purl;
 pub mod reference;
 
 pub use digest::Sha256Digest;
-pub use entry::{ArtifactFact, DocumentInfo, EdgeFact, Entry, EntryData, Op};
+pub use entry::{ArtifactFact, DocumentInfo, EdgeFact, Entry, EntryData, EntryHead, Op};
 pub use finding::{Finding, Location, Severity};
 pub use graph::{GraphIndex, Hit};
 pub use kind::{ArtifactKind, EdgeKind};

@@ -134,6 +134,27 @@ impl StoredEntry {
     }
 
     /// Decodes the body and checks the columns beside it agree with it.
+    /// What [`decode`](Self::decode) checks, without keeping (or, for a large body,
+    /// ever holding) the decoded entry: see [`Entry::check_body`].
+    pub fn check(&self) -> Result<()> {
+        let corrupt = |reason: String| StoreError::Corrupt {
+            seq: self.seq,
+            reason,
+        };
+        let head = Entry::check_body(&self.body).map_err(|e| corrupt(e.to_string()))?;
+        if head.seq != self.seq
+            || head.time_us != self.time_us
+            || head.actor != self.actor
+            || head.kind != self.kind
+        {
+            return Err(corrupt("columns disagree with the body".into()));
+        }
+        if ailedger_core::canonical::leaf_hash(&self.body) != self.leaf_hash {
+            return Err(corrupt("leaf hash does not match the body".into()));
+        }
+        Ok(())
+    }
+
     pub fn decode(&self) -> Result<Entry> {
         let corrupt = |reason: String| StoreError::Corrupt {
             seq: self.seq,
