@@ -632,7 +632,7 @@ pub struct EntryHead {
 }
 
 impl EntryHead {
-    fn of(e: &Entry) -> Self {
+    pub fn of(e: &Entry) -> Self {
         EntryHead {
             seq: e.seq,
             time_us: e.time_us,
@@ -927,31 +927,41 @@ mod tests {
         );
     }
 
-    /// A large body is compared a piece at a time: equal only when every byte is, with
-    /// differences at the start, across piece boundaries and at the very end.
-    #[test]
-    fn large_bodies_are_compared_piece_by_piece() {
-        let artifacts: Vec<ArtifactFact> = (0..3000)
+    /// A registration of `n` packages, each depending on the one before; `aliased` ones
+    /// have a digest alias and no version.
+    fn large_entry(n: usize, aliased: bool) -> Entry {
+        let artifacts = (0..n)
             .map(|i| ArtifactFact {
                 id: format!("pkg:npm/p{i}@1.0.{i}"),
                 kind: ArtifactKind::Package,
                 name: Some(format!("p{i}")),
-                version: Some(format!("1.0.{i}")),
-                aliases: vec![],
+                version: (!aliased).then(|| format!("1.0.{i}")),
+                aliases: if aliased {
+                    vec![format!("sha256:{i:064x}")]
+                } else {
+                    vec![]
+                },
                 attrs: Map::from_iter([("n".to_string(), Value::from(i))]),
             })
             .collect();
-        let edges = (1..3000)
+        let edges = (1..n)
             .map(|i| EdgeFact {
                 from: format!("pkg:npm/p{i}@1.0.{i}"),
                 edge: EdgeKind::DependsOn,
                 to: format!("pkg:npm/p{}@1.0.{}", i - 1, i - 1),
             })
             .collect();
-        let e = Entry {
+        Entry {
             data: EntryData::Register { artifacts, edges },
             ..entry()
-        };
+        }
+    }
+
+    /// A large body is compared a piece at a time: equal only when every byte is, with
+    /// differences at the start, across piece boundaries and at the very end.
+    #[test]
+    fn large_bodies_are_compared_piece_by_piece() {
+        let e = large_entry(3000, false);
         let body = e.body().unwrap();
         assert!(body.len() > 4 * (64 << 10), "spans several pieces");
         let equals = |b: &[u8]| body_equals(e.seq, e.time_us, &e.actor, &e.data, b).unwrap();
@@ -980,27 +990,7 @@ mod tests {
     /// `from_body` does, and report the same seq, time, actor and kind.
     #[test]
     fn checking_a_large_body_in_parts_agrees_with_decoding_it() {
-        let artifacts: Vec<ArtifactFact> = (0..12_000)
-            .map(|i| ArtifactFact {
-                id: format!("pkg:npm/p{i}@1.0.{i}"),
-                kind: ArtifactKind::Package,
-                name: Some(format!("p{i}")),
-                version: None,
-                aliases: vec![format!("sha256:{i:064x}")],
-                attrs: Map::from_iter([("n".to_string(), Value::from(i))]),
-            })
-            .collect();
-        let edges: Vec<EdgeFact> = (1..12_000)
-            .map(|i| EdgeFact {
-                from: format!("pkg:npm/p{i}@1.0.{i}"),
-                edge: EdgeKind::DependsOn,
-                to: format!("pkg:npm/p{}@1.0.{}", i - 1, i - 1),
-            })
-            .collect();
-        let e = Entry {
-            data: EntryData::Register { artifacts, edges },
-            ..entry()
-        };
+        let e = large_entry(12_000, true);
         let body = e.body().unwrap();
         assert!(body.len() > 1 << 20, "large enough to be checked in parts");
         let agree = |b: &[u8], what: &str| {

@@ -22,7 +22,7 @@ mod sqlx_impl;
 use std::{collections::HashMap, fmt::Debug};
 
 use ailedger_core::{
-    ArtifactFact, ArtifactKind, EdgeFact, Entry, EntryData, Op,
+    ArtifactFact, ArtifactKind, EdgeFact, Entry, EntryData, EntryHead, Op,
     entry::validate,
     graph::{EdgeRow, GraphIndex, GraphSink},
 };
@@ -133,45 +133,40 @@ impl StoredEntry {
             .collect()
     }
 
-    /// Decodes the body and checks the columns beside it agree with it.
     /// What [`decode`](Self::decode) checks, without keeping (or, for a large body,
     /// ever holding) the decoded entry: see [`Entry::check_body`].
     pub fn check(&self) -> Result<()> {
-        let corrupt = |reason: String| StoreError::Corrupt {
+        let head = Entry::check_body(&self.body).map_err(|e| self.corrupt(e.to_string()))?;
+        self.agrees_with(&head)
+    }
+
+    /// Decodes the body and checks the columns beside it agree with it.
+    pub fn decode(&self) -> Result<Entry> {
+        let e = Entry::from_body(&self.body).map_err(|e| self.corrupt(e.to_string()))?;
+        self.agrees_with(&EntryHead::of(&e))?;
+        Ok(e)
+    }
+
+    fn corrupt(&self, reason: String) -> StoreError {
+        StoreError::Corrupt {
             seq: self.seq,
             reason,
-        };
-        let head = Entry::check_body(&self.body).map_err(|e| corrupt(e.to_string()))?;
+        }
+    }
+
+    /// The columns agree with what the body says, and the leaf hash is the body's.
+    fn agrees_with(&self, head: &EntryHead) -> Result<()> {
         if head.seq != self.seq
             || head.time_us != self.time_us
             || head.actor != self.actor
             || head.kind != self.kind
         {
-            return Err(corrupt("columns disagree with the body".into()));
+            return Err(self.corrupt("columns disagree with the body".into()));
         }
         if ailedger_core::canonical::leaf_hash(&self.body) != self.leaf_hash {
-            return Err(corrupt("leaf hash does not match the body".into()));
+            return Err(self.corrupt("leaf hash does not match the body".into()));
         }
         Ok(())
-    }
-
-    pub fn decode(&self) -> Result<Entry> {
-        let corrupt = |reason: String| StoreError::Corrupt {
-            seq: self.seq,
-            reason,
-        };
-        let e = Entry::from_body(&self.body).map_err(|e| corrupt(e.to_string()))?;
-        if e.seq != self.seq
-            || e.time_us != self.time_us
-            || e.actor != self.actor
-            || e.data.kind() != self.kind
-        {
-            return Err(corrupt("columns disagree with the body".into()));
-        }
-        if ailedger_core::canonical::leaf_hash(&self.body) != self.leaf_hash {
-            return Err(corrupt("leaf hash does not match the body".into()));
-        }
-        Ok(e)
     }
 }
 
