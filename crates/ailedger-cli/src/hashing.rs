@@ -190,3 +190,33 @@ pub fn manifest_of(root: &Path) -> anyhow::Result<Manifest> {
     progress.finish_and_clear();
     Manifest::new(hashed).map_err(|e| UserError(format!("{}: {e}", root.display())).into())
 }
+
+#[cfg(test)]
+mod tests {
+    use sha2::Digest as _;
+
+    use super::*;
+
+    /// Files on both sides of the memory-map threshold hash to what an independent
+    /// SHA-256 (the `sha2` crate, over the bytes read whole) says, with their sizes.
+    #[test]
+    fn mapped_and_read_files_hash_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let min = usize::try_from(MAP_MIN).unwrap();
+        for size in [0, 1, min - 1, min, min + 1, 3 * MAP_STEP + 17] {
+            // Bytes that differ along the file, so a skipped or repeated piece shows.
+            let bytes: Vec<u8> = (0..size)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .collect();
+            let path = dir.path().join(format!("f{size}"));
+            std::fs::write(&path, &bytes).unwrap();
+            let (digest, len) = hash_file(&path, &ProgressBar::hidden()).unwrap();
+            assert_eq!(len, size as u64, "size of a {size}-byte file");
+            assert_eq!(
+                digest.0[..],
+                sha2::Sha256::digest(&bytes)[..],
+                "digest of a {size}-byte file"
+            );
+        }
+    }
+}
