@@ -600,26 +600,30 @@ impl Entry {
         let head = EntryHead::of(&Entry::from_body(&reduced)?);
         // Every other element: a valid fact whose canonical form is its bytes.
         let mut buf = Vec::new();
-        for raw in outer.data.artifacts.iter().skip(1) {
-            let a: ArtifactFact = serde_json::from_str(raw.get())
-                .map_err(|e| Error::Entry(format!("body: artifact: {e}")))?;
-            buf.clear();
-            write_artifact(&a, &mut buf)?;
-            if buf != raw.get().as_bytes() {
-                return Err(not_canonical());
-            }
-        }
-        for raw in outer.data.edges.iter().skip(1) {
-            let e: EdgeFact = serde_json::from_str(raw.get())
-                .map_err(|e| Error::Entry(format!("body: edge: {e}")))?;
-            buf.clear();
-            write_edge(&e, &mut buf)?;
-            if buf != raw.get().as_bytes() {
-                return Err(not_canonical());
-            }
-        }
+        check_elements(&outer.data.artifacts, "artifact", write_artifact, &mut buf)?;
+        check_elements(&outer.data.edges, "edge", write_edge, &mut buf)?;
         Ok(head)
     }
+}
+
+/// Each element of `raws` but the first is a valid `T` that `write` writes back as the
+/// same bytes.
+fn check_elements<T: serde::de::DeserializeOwned>(
+    raws: &[&serde_json::value::RawValue],
+    what: &str,
+    write: fn(&T, &mut Vec<u8>) -> Result<(), Error>,
+    buf: &mut Vec<u8>,
+) -> Result<(), Error> {
+    for raw in raws.iter().skip(1) {
+        let x: T = serde_json::from_str(raw.get())
+            .map_err(|e| Error::Entry(format!("body: {what}: {e}")))?;
+        buf.clear();
+        write(&x, buf)?;
+        if buf.as_slice() != raw.get().as_bytes() {
+            return Err(Error::Entry("body is not canonical".into()));
+        }
+    }
+    Ok(())
 }
 
 /// An entry's seq, time, actor and kind, as [`Entry::check_body`] reports them.

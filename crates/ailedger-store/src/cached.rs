@@ -182,7 +182,12 @@ impl<B: Bulk> CachedWriter<B> {
 
     /// The shared [`Id`] for `s`.
     fn intern(&mut self, s: &str) -> Id {
-        intern(&mut self.names, s)
+        if let Some(id) = self.names.get(s) {
+            return Id::clone(id);
+        }
+        let id: Id = Arc::from(s);
+        self.names.insert(Id::clone(&id));
+        id
     }
 
     async fn load_artifacts(&mut self, ids: &[&str]) -> Result<()> {
@@ -206,7 +211,7 @@ impl<B: Bulk> CachedWriter<B> {
             );
         }
         for id in missing {
-            let id = intern(&mut self.names, id);
+            let id = self.intern(id);
             self.artifacts.entry(id).or_insert(None);
         }
         Ok(())
@@ -226,7 +231,7 @@ impl<B: Bulk> CachedWriter<B> {
             self.aliases.insert(alias, Some(owner));
         }
         for a in missing {
-            let a = intern(&mut self.names, a);
+            let a = self.intern(a);
             self.aliases.entry(a).or_insert(None);
         }
         Ok(())
@@ -242,7 +247,7 @@ impl<B: Bulk> CachedWriter<B> {
             return Ok(());
         }
         for s in &missing {
-            let s = intern(&mut self.names, s);
+            let s = self.intern(s);
             self.edges.insert(s, HashMap::new());
         }
         for (src, kind, dst) in self.bulk.fetch_active_edges(&missing).await? {
@@ -261,8 +266,12 @@ impl<B: Bulk> CachedWriter<B> {
         if !self.edges.contains_key(from) {
             self.load_edges(&[from]).await?;
         }
-        let from = self.intern(from);
-        Ok(self.edges.entry(from).or_default().entry(edge).or_default())
+        // `load_edges` records every source it loads, with or without edges.
+        let kinds = self
+            .edges
+            .get_mut(from)
+            .ok_or_else(|| StoreError::Backend(format!("internal: edges of {from} not loaded")))?;
+        Ok(kinds.entry(edge).or_default())
     }
 
     /// The buffered row of an artifact whose state says it has one.
@@ -354,16 +363,6 @@ impl<B: Bulk> CachedWriter<B> {
             edges: self.new_edges,
         })
     }
-}
-
-/// The shared [`Id`] for `s` in `names`.
-fn intern(names: &mut HashSet<Id>, s: &str) -> Id {
-    if let Some(id) = names.get(s) {
-        return Id::clone(id);
-    }
-    let id: Id = Arc::from(s);
-    names.insert(Id::clone(&id));
-    id
 }
 
 fn attrs_json(attrs: &Map<String, Value>) -> Result<String> {
