@@ -68,8 +68,8 @@ const SERVICE_ATTRS: &[&str] = &[
 
 /// What a bom-ref names.
 enum Target {
-    /// A component or service, by artifact id.
-    Artifact(String),
+    /// A component or service, by artifact index (see [`Ctx::add_at`]).
+    Artifact(usize),
     /// Something else with a bom-ref (vulnerability, composition, formulation step…).
     Other,
 }
@@ -77,8 +77,8 @@ enum Target {
 struct Cdx<'c, 'o> {
     ctx: &'c mut Ctx<'o>,
     refs: HashMap<String, (Target, String)>,
-    /// Model → dataset refs, resolved once every bom-ref is known.
-    trained_on: Vec<(String, String, String)>,
+    /// Model (index) → dataset refs, resolved once every bom-ref is known.
+    trained_on: Vec<(usize, String, String)>,
     components: usize,
 }
 
@@ -140,10 +140,11 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
 
 /// What the document says before its components: its subject and metadata.
 struct Head {
-    subject: Option<String>,
+    /// The subject's artifact index.
+    subject: Option<usize>,
     metadata: Map<String, Value>,
-    /// Top-level components and services, in document order.
-    top: Vec<String>,
+    /// Top-level components and services (artifact indices), in document order.
+    top: Vec<usize>,
 }
 
 /// One `dependencies` entry, checked: its index, its `ref` and the refs it lists.
@@ -244,7 +245,8 @@ impl Cdx<'_, '_> {
         head: Head,
         deps: Option<Vec<Dep>>,
     ) -> Result<(), Error> {
-        let doc_id = self.ctx.doc_id();
+        // The document's own artifact is always index 0.
+        let doc = 0;
         let Head {
             subject,
             metadata,
@@ -267,8 +269,8 @@ impl Cdx<'_, '_> {
                 if let Some(Value::Array(cs)) = f.get_mut("components") {
                     for (j, c) in cs.iter_mut().enumerate() {
                         let id = self.component(c, &format!("/formulation/{i}/components/{j}"))?;
-                        if let Some(s) = &subject {
-                            self.ctx.edge(s, EdgeKind::BuiltFrom, &id)?;
+                        if let Some(s) = subject {
+                            self.ctx.edge_at(s, EdgeKind::BuiltFrom, id)?;
                         }
                     }
                 }
@@ -325,26 +327,26 @@ impl Cdx<'_, '_> {
         // Model → dataset.
         for (model, r, ptr) in std::mem::take(&mut self.trained_on) {
             if let Some(ds) = self.resolve(&r, || ptr.clone())? {
-                self.ctx.edge(&model, EdgeKind::TrainedOn, &ds)?;
+                self.ctx.edge_at(model, EdgeKind::TrainedOn, ds)?;
             }
         }
 
         // The document describes its subject. Without a dependency graph, the subject
         // depends on every top-level component (or, with no subject, the document
         // describes them).
-        if let Some(s) = &subject {
-            self.ctx.edge(&doc_id, EdgeKind::Describes, s)?;
+        if let Some(s) = subject {
+            self.ctx.edge_at(doc, EdgeKind::Describes, s)?;
         }
         if !has_graph {
-            for id in &top {
-                match &subject {
-                    Some(s) => self.ctx.edge(s, EdgeKind::DependsOn, id)?,
-                    None => self.ctx.edge(&doc_id, EdgeKind::Describes, id)?,
+            for &id in &top {
+                match subject {
+                    Some(s) => self.ctx.edge_at(s, EdgeKind::DependsOn, id)?,
+                    None => self.ctx.edge_at(doc, EdgeKind::Describes, id)?,
                 }
             }
         }
-        if let Some(s) = &subject {
-            let name = s.clone();
+        if let Some(s) = subject {
+            let name = self.ctx.id_at(s).to_owned();
             let d = self.ctx.doc_mut();
             d.name = Some(format!("CycloneDX BOM of {name}"));
         }
@@ -353,12 +355,12 @@ impl Cdx<'_, '_> {
         Ok(())
     }
 
-    /// Resolves a ref to an artifact id; `None` (with a warning) when it names
+    /// Resolves a ref to an artifact index; `None` (with a warning) when it names
     /// something that is not an artifact or another BOM. `ptr` says where the ref is
     /// (made only when a message needs it).
-    fn resolve(&mut self, r: &str, ptr: impl Fn() -> String) -> Result<Option<String>, Error> {
+    fn resolve(&mut self, r: &str, ptr: impl Fn() -> String) -> Result<Option<usize>, Error> {
         match self.refs.get(r) {
-            Some((Target::Artifact(id), _)) => Ok(Some(id.clone())),
+            Some((Target::Artifact(i), _)) => Ok(Some(*i)),
             Some((Target::Other, at)) => {
                 let msg = format!(
                     "ref {r:?} names {at}, which is not a component or service; no edge recorded"
@@ -388,14 +390,15 @@ impl Cdx<'_, '_> {
         let from_id = self.resolve(&from, || format!("/dependencies/{index}/ref"))?;
         for (key, i, r) in targets {
             let to = self.resolve(&r, || format!("/dependencies/{index}/{key}/{i}"))?;
-            if let (Some(f), Some(to)) = (&from_id, to) {
-                self.ctx.edge(f, EdgeKind::DependsOn, &to)?;
+            if let (Some(f), Some(to)) = (from_id, to) {
+                self.ctx.edge_at(f, EdgeKind::DependsOn, to)?;
             }
         }
         Ok(())
     }
 
-    fn component(&mut self, c: &mut Value, ptr: &str) -> Result<String, Error> {
+    /// Maps one component; returns its artifact index.
+    fn component(&mut self, c: &mut Value, ptr: &str) -> Result<usize, Error> {
         self.components += 1;
         self.ctx.check_count(ptr, "components", self.components)?;
         let Some(obj) = c.as_object_mut() else {
@@ -492,17 +495,17 @@ impl Cdx<'_, '_> {
         let mut f = fact(id, kind, Some(full_name), version);
         f.aliases = aliases;
         f.attrs = attrs;
-        let id = self.ctx.add(f)?;
+        let id = self.ctx.add_at(f)?;
         if let Some(r) = bom_ref {
-            self.set_target(r, &id);
+            self.set_target(&r, id);
         }
 
         for (r, p) in dataset_refs {
-            self.trained_on.push((id.clone(), r, p));
+            self.trained_on.push((id, r, p));
         }
         for (d, dp) in inline_datasets {
             if let Some(ds) = self.inline_dataset(d, &dp)? {
-                self.ctx.edge(&id, EdgeKind::TrainedOn, &ds)?;
+                self.ctx.edge_at(id, EdgeKind::TrainedOn, ds)?;
             }
         }
 
@@ -516,7 +519,7 @@ impl Cdx<'_, '_> {
             };
             for (i, child) in cs.iter_mut().enumerate() {
                 let cid = self.component(child, &format!("{ptr}/components/{i}"))?;
-                self.ctx.edge(&id, EdgeKind::Contains, &cid)?;
+                self.ctx.edge_at(id, EdgeKind::Contains, cid)?;
             }
         }
         // Pedigree: this component derives from its ancestors and variants; its
@@ -527,9 +530,9 @@ impl Cdx<'_, '_> {
                     for (i, child) in cs.iter_mut().enumerate() {
                         let cid = self.component(child, &format!("{ptr}/pedigree/{key}/{i}"))?;
                         if key == "descendants" {
-                            self.ctx.edge(&cid, EdgeKind::DerivedFrom, &id)?;
+                            self.ctx.edge_at(cid, EdgeKind::DerivedFrom, id)?;
                         } else {
-                            self.ctx.edge(&id, EdgeKind::DerivedFrom, &cid)?;
+                            self.ctx.edge_at(id, EdgeKind::DerivedFrom, cid)?;
                         }
                     }
                 }
@@ -538,14 +541,14 @@ impl Cdx<'_, '_> {
         Ok(id)
     }
 
-    fn set_target(&mut self, r: String, id: &str) {
-        if let Some(entry) = self.refs.get_mut(&r) {
-            entry.0 = Target::Artifact(id.to_owned());
+    fn set_target(&mut self, r: &str, id: usize) {
+        if let Some(entry) = self.refs.get_mut(r) {
+            entry.0 = Target::Artifact(id);
         }
     }
 
     /// A dataset described inline in a model card (no bom-ref).
-    fn inline_dataset(&mut self, d: Value, ptr: &str) -> Result<Option<String>, Error> {
+    fn inline_dataset(&mut self, d: Value, ptr: &str) -> Result<Option<usize>, Error> {
         let Value::Object(mut obj) = d else {
             return Err(self.ctx.err(
                 ptr,
@@ -572,10 +575,11 @@ impl Cdx<'_, '_> {
             ],
             &mut f.attrs,
         );
-        Ok(Some(self.ctx.add(f)?))
+        Ok(Some(self.ctx.add_at(f)?))
     }
 
-    fn service(&mut self, s: &mut Value, ptr: &str) -> Result<String, Error> {
+    /// Maps one service; returns its artifact index.
+    fn service(&mut self, s: &mut Value, ptr: &str) -> Result<usize, Error> {
         self.components += 1;
         self.ctx
             .check_count(ptr, "components and services", self.components)?;
@@ -605,14 +609,14 @@ impl Cdx<'_, '_> {
             .and_then(Value::as_str)
             .map(str::to_owned);
         take_attrs(obj, SERVICE_ATTRS, &mut f.attrs);
-        let id = self.ctx.add(f)?;
+        let id = self.ctx.add_at(f)?;
         if let Some(r) = bom_ref {
-            self.set_target(r, &id);
+            self.set_target(&r, id);
         }
         if let Some(Value::Array(ss)) = obj.get_mut("services") {
             for (i, child) in ss.iter_mut().enumerate() {
                 let cid = self.service(child, &format!("{ptr}/services/{i}"))?;
-                self.ctx.edge(&id, EdgeKind::Contains, &cid)?;
+                self.ctx.edge_at(id, EdgeKind::Contains, cid)?;
             }
         }
         Ok(id)

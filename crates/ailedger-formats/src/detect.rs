@@ -1,7 +1,7 @@
 //! Format detection from content (never from a file name), and dispatch to the parser
 //! of the detected format.
 
-use ailedger_core::ArtifactKind;
+use ailedger_core::{ArtifactKind, Sha256Digest};
 use serde_json::Value;
 
 use crate::{
@@ -245,38 +245,39 @@ fn doc_kind(f: &Format) -> ArtifactKind {
 /// tree (which costs about ten times the document's size in memory).
 const PARALLEL_SCHEMA_MAX: usize = 32 * 1024 * 1024;
 
-/// CycloneDX JSON read as a stream (see [`cyclonedx::stream`]), with its schema check
-/// beside it on the second core: on a tree of its own for a document of up to
-/// [`PARALLEL_SCHEMA_MAX`] bytes, part by part in a second stream above that. `None`:
-/// the tree reader must parse it.
+/// CycloneDX JSON read as a stream (see [`cyclonedx::stream`]), with the document's
+/// digest and its schema check beside it on the second core: the check on a tree of
+/// its own for a document of up to [`PARALLEL_SCHEMA_MAX`] bytes, part by part in a
+/// second stream above that. `None`: the tree reader must parse it.
 fn stream_cyclonedx<'o>(b: &[u8], bytes: &[u8], opts: &'o Options) -> Option<(Ctx<'o>, Format)> {
     use cyclonedx::stream::{SchemaCheck, parse, schema_parts};
     std::thread::scope(|s| {
-        // Large documents are checked part by part, as they stream, to keep memory low.
-        if b.len() > PARALLEL_SCHEMA_MAX {
-            let check = s.spawn(|| schema_parts(b, opts).unwrap_or_default());
-            let parsed = parse(b, bytes, opts, SchemaCheck::Off);
-            let deviations = check.join().unwrap_or_default();
-            return parsed.map(|(mut ctx, format)| {
-                ctx.warn_all(deviations);
-                (ctx, format)
-            });
-        }
         let check = s.spawn(|| {
-            let own: Value = serde_json::from_slice(b).ok()?;
-            let version = cyclonedx::spec_version(&own, "").ok()?;
-            let format = Format::CycloneDx {
-                version,
-                encoding: Encoding::Json,
-            };
-            Some(schema::deviations(&format, &own))
+            let digest = Sha256Digest::of(bytes);
+            // Large documents are checked part by part, as they stream, to keep memory
+            // low.
+            if b.len() > PARALLEL_SCHEMA_MAX {
+                return (digest, schema_parts(b, opts).unwrap_or_default());
+            }
+            let deviations = (|| {
+                let own: Value = serde_json::from_slice(b).ok()?;
+                let version = cyclonedx::spec_version(&own, "").ok()?;
+                let format = Format::CycloneDx {
+                    version,
+                    encoding: Encoding::Json,
+                };
+                Some(schema::deviations(&format, &own))
+            })();
+            (digest, deviations.unwrap_or_default())
         });
-        let parsed = parse(b, bytes, opts, SchemaCheck::Off);
-        let deviations = check.join().ok().flatten().unwrap_or_default();
-        parsed.map(|(mut ctx, format)| {
-            ctx.warn_all(deviations);
-            (ctx, format)
-        })
+        let parsed = parse(b, opts, SchemaCheck::Off);
+        let (digest, deviations) = check.join().ok()?;
+        let (mut ctx, format) = parsed?;
+        if !ctx.set_digest(digest) {
+            return None;
+        }
+        ctx.warn_all(deviations);
+        Some((ctx, format))
     })
 }
 

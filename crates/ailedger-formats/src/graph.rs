@@ -10,6 +10,9 @@ use serde_json::{Map, Value};
 
 use crate::{Document, Error, Format, Options, Warning};
 
+/// The id of a [`Ctx::pending`] document until its digest is set (not a valid ref).
+const PENDING: &str = "sha256:pending";
+
 /// Warnings kept per document; the rest are counted in a final warning.
 const MAX_WARNINGS: usize = 1000;
 
@@ -31,8 +34,39 @@ impl<'o> Ctx<'o> {
     /// Starts a document whose own artifact is `sha256:<digest of bytes>` of `kind`.
     pub fn new(opts: &'o Options, label: String, bytes: &[u8], kind: ArtifactKind) -> Self {
         let digest = Sha256Digest::of(bytes);
+        Self::start(opts, label, digest, digest.to_string(), kind)
+    }
+
+    /// Starts a document whose digest is not known yet: it is computed elsewhere (on
+    /// another core) and given to [`Ctx::set_digest`] before [`Ctx::finish`]. Until
+    /// then the document's id is a placeholder that no artifact id can equal.
+    pub fn pending(opts: &'o Options, label: String, kind: ArtifactKind) -> Self {
+        Self::start(opts, label, Sha256Digest([0; 32]), PENDING.to_owned(), kind)
+    }
+
+    /// Gives a [`Ctx::pending`] document its digest; `false` when an artifact of the
+    /// document already has that id (the caller then parses it again the plain way).
+    pub fn set_digest(&mut self, digest: Sha256Digest) -> bool {
+        let id = digest.to_string();
+        if self.arts.get_index_of(PENDING) != Some(0)
+            || self.arts.replace_index(0, id.clone()).is_err()
+        {
+            return false;
+        }
+        self.arts[0].id = id;
+        self.digest = digest;
+        true
+    }
+
+    fn start(
+        opts: &'o Options,
+        label: String,
+        digest: Sha256Digest,
+        id: String,
+        kind: ArtifactKind,
+    ) -> Self {
         let doc = ArtifactFact {
-            id: digest.to_string(),
+            id,
             kind,
             name: None,
             version: None,
@@ -103,6 +137,12 @@ impl<'o> Ctx<'o> {
     /// kind are kept from the first mention, aliases are united, attributes missing so
     /// far are added. Returns the id.
     pub fn add(&mut self, fact: ArtifactFact) -> Result<String, Error> {
+        let i = self.add_at(fact)?;
+        Ok(self.id_at(i).to_owned())
+    }
+
+    /// [`Ctx::add`], returning the artifact's index (see [`Ctx::edge_at`]).
+    pub fn add_at(&mut self, fact: ArtifactFact) -> Result<usize, Error> {
         if self.arts.len() >= self.opts.limits.max_elements.saturating_add(1)
             && !self.arts.contains_key(&fact.id)
         {
@@ -111,26 +151,27 @@ impl<'o> Ctx<'o> {
                 format!("more than {} artifacts", self.opts.limits.max_elements),
             ));
         }
-        let id = fact.id.clone();
         let mut fact = fact;
         compact_map(&mut fact.attrs);
         // A purl- or digest-identified artifact with a name and version also answers to
         // `<kind>:<name>@<version>`: an artifact some document knew only by that name
         // is merged into it when the store applies the entry.
-        if !matches!(id.parse::<Ref>(), Ok(Ref::Named { .. }) | Err(_))
+        if is_identified(&fact.id)
             && let (Some(n), Some(v)) = (&fact.name, &fact.version)
             && let Ok(alias) = named_ref(fact.kind, n, Some(v))
         {
             fact.aliases.push(alias);
         }
-        match self.arts.get_mut(&id) {
+        let id = std::mem::take(&mut fact.id);
+        match self.arts.get_full_mut(&id) {
             None => {
                 fact.aliases.retain(|a| *a != id);
                 fact.aliases.sort_unstable();
                 fact.aliases.dedup();
-                self.arts.insert(id.clone(), fact);
+                fact.id.clone_from(&id);
+                Ok(self.arts.insert_full(id, fact).0)
             }
-            Some(have) => {
+            Some((i, _, have)) => {
                 let kind_clash = have.kind != fact.kind;
                 let have_kind = have.kind;
                 if have.name.is_none() {
@@ -154,9 +195,14 @@ impl<'o> Ctx<'o> {
                     );
                     self.warn("/", msg);
                 }
+                Ok(i)
             }
         }
-        Ok(id)
+    }
+
+    /// The id of the artifact at index `i` (from [`Ctx::add_at`]).
+    pub fn id_at(&self, i: usize) -> &str {
+        self.arts.get_index(i).map_or("", |(id, _)| id.as_str())
     }
 
     /// Adds an edge between two ids already added. Self-loops (two spellings of one
@@ -168,6 +214,15 @@ impl<'o> Ctx<'o> {
                 format!("internal: edge {from} {edge} {to} names an unknown artifact"),
             ));
         };
+        self.edge_at(f, edge, t)
+    }
+
+    /// [`Ctx::edge`] between artifacts given by index (from [`Ctx::add_at`]; the
+    /// document itself is index 0).
+    pub fn edge_at(&mut self, f: usize, edge: EdgeKind, t: usize) -> Result<(), Error> {
+        if f >= self.arts.len() || t >= self.arts.len() {
+            return Err(self.err("/", "internal: edge names an unknown artifact"));
+        }
         if f == t {
             return Ok(());
         }
@@ -223,6 +278,14 @@ impl<'o> Ctx<'o> {
             includes: self.includes,
         })
     }
+}
+
+/// Whether a canonical id is a purl or a digest (not a `<kind>:<name>@<version>`).
+fn is_identified(id: &str) -> bool {
+    if id.starts_with("pkg:") || id.starts_with("sha256:") {
+        return true;
+    }
+    !matches!(id.parse::<Ref>(), Ok(Ref::Named { .. }) | Err(_))
 }
 
 /// `<kind>:<name>[@<version>]` as a canonical ref, or why not. Surrounding whitespace

@@ -33,32 +33,32 @@ pub(crate) enum SchemaCheck {
     Only,
 }
 
-/// Parses CycloneDX JSON as a stream; `None` when the tree reader must do it. The caller
-/// adds the schema deviations and finishes the document.
+/// Parses CycloneDX JSON as a stream; `None` when the tree reader must do it. The
+/// document's digest is left [pending](Ctx::pending): the caller sets it, adds the
+/// schema deviations and finishes the document.
 pub(crate) fn parse<'o>(
     json: &[u8],
-    bytes: &[u8],
     opts: &'o Options,
     schema: SchemaCheck,
 ) -> Option<(Ctx<'o>, Format)> {
-    run(json, bytes, opts, schema).map(|(ctx, format, _)| (ctx, format))
+    run(json, opts, schema).map(|(ctx, format, _)| (ctx, format))
 }
 
 /// The part-by-part schema check of a CycloneDX JSON document, without mapping it: run on
 /// another core while [`parse`] maps the document. `None` when the document is not one
 /// the stream reads.
 pub(crate) fn schema_parts(json: &[u8], opts: &Options) -> Option<Vec<crate::Warning>> {
-    run(json, json, opts, SchemaCheck::Only).map(|(_, _, w)| w)
+    run(json, opts, SchemaCheck::Only).map(|(_, _, w)| w)
 }
 
 fn run<'o>(
     json: &[u8],
-    bytes: &[u8],
     opts: &'o Options,
     schema: SchemaCheck,
 ) -> Option<(Ctx<'o>, Format, Vec<crate::Warning>)> {
     let only = matches!(schema, SchemaCheck::Only);
-    let mut ctx = Ctx::new(opts, "CycloneDX JSON".to_owned(), bytes, ArtifactKind::Sbom);
+    // The document's digest is computed beside this, on the schema check's core.
+    let mut ctx = Ctx::pending(opts, "CycloneDX JSON".to_owned(), ArtifactKind::Sbom);
     let mut state = State {
         cdx: Cdx::new(&mut ctx),
         opts,
