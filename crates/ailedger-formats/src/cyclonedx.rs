@@ -76,7 +76,10 @@ enum Target {
 
 struct Cdx<'c, 'o> {
     ctx: &'c mut Ctx<'o>,
-    refs: HashMap<String, (Target, String)>,
+    /// bom-ref → what it names and where it is (a range of `at`).
+    refs: HashMap<String, (Target, u32, u32), foldhash::fast::RandomState>,
+    /// The pointers of the bom-refs, end to end.
+    at: String,
     /// Model (index) → dataset refs, resolved once every bom-ref is known.
     trained_on: Vec<(usize, String, String)>,
     components: usize,
@@ -159,7 +162,8 @@ impl<'c, 'o> Cdx<'c, 'o> {
     fn new(ctx: &'c mut Ctx<'o>) -> Self {
         Cdx {
             ctx,
-            refs: HashMap::new(),
+            refs: HashMap::default(),
+            at: String::new(),
             trained_on: Vec::new(),
             components: 0,
         }
@@ -176,13 +180,17 @@ impl Cdx<'_, '_> {
                     crate::json::push(ptr, k);
                     if k == "bom-ref" {
                         if let Value::String(r) = x {
-                            if let Some((_, first)) = self.refs.get(r) {
+                            if let Some(&(_, a, b)) = self.refs.get(r) {
+                                let first = self.at_of(a, b);
                                 return Err(self.ctx.err(
                                     ptr,
                                     format!("duplicate bom-ref {r:?} (first at {first})"),
                                 ));
                             }
-                            self.refs.insert(r.clone(), (Target::Other, ptr.clone()));
+                            let a = u32::try_from(self.at.len()).unwrap_or(u32::MAX);
+                            self.at.push_str(ptr);
+                            let b = u32::try_from(self.at.len()).unwrap_or(u32::MAX);
+                            self.refs.insert(r.clone(), (Target::Other, a, b));
                         }
                     } else if x.is_object() || x.is_array() {
                         self.collect_refs(x, ptr)?;
@@ -360,8 +368,9 @@ impl Cdx<'_, '_> {
     /// (made only when a message needs it).
     fn resolve(&mut self, r: &str, ptr: impl Fn() -> String) -> Result<Option<usize>, Error> {
         match self.refs.get(r) {
-            Some((Target::Artifact(i), _)) => Ok(Some(*i)),
-            Some((Target::Other, at)) => {
+            Some((Target::Artifact(i), ..)) => Ok(Some(*i)),
+            Some(&(Target::Other, a, b)) => {
+                let at = self.at_of(a, b);
                 let msg = format!(
                     "ref {r:?} names {at}, which is not a component or service; no edge recorded"
                 );
@@ -539,6 +548,11 @@ impl Cdx<'_, '_> {
             }
         }
         Ok(id)
+    }
+
+    /// The pointer recorded at `a..b` of `at`.
+    fn at_of(&self, a: u32, b: u32) -> &str {
+        self.at.get(a as usize..b as usize).unwrap_or("?")
     }
 
     fn set_target(&mut self, r: &str, id: usize) {

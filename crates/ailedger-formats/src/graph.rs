@@ -22,9 +22,9 @@ pub(crate) struct Ctx<'o> {
     /// Format label used in errors, e.g. `CycloneDX 1.6`.
     pub label: String,
     pub digest: Sha256Digest,
-    arts: IndexMap<String, ArtifactFact>,
+    arts: IndexMap<String, ArtifactFact, foldhash::fast::RandomState>,
     edges: Vec<(u32, EdgeKind, u32)>,
-    edge_set: HashSet<(u32, EdgeKind, u32)>,
+    edge_set: HashSet<(u32, EdgeKind, u32), foldhash::fast::RandomState>,
     warnings: Vec<Warning>,
     suppressed: usize,
     pub includes: Vec<String>,
@@ -73,7 +73,7 @@ impl<'o> Ctx<'o> {
             aliases: vec![],
             attrs: Map::new(),
         };
-        let mut arts = IndexMap::new();
+        let mut arts = IndexMap::default();
         arts.insert(doc.id.clone(), doc);
         Ctx {
             opts,
@@ -81,7 +81,7 @@ impl<'o> Ctx<'o> {
             digest,
             arts,
             edges: Vec::new(),
-            edge_set: HashSet::new(),
+            edge_set: HashSet::default(),
             warnings: Vec::new(),
             suppressed: 0,
             includes: Vec::new(),

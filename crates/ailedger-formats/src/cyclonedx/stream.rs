@@ -2,7 +2,14 @@
 //! parsed, checked and mapped on its own and then dropped, so the document is never
 //! held as one `serde_json::Value` tree (about fourteen times its size in memory).
 //!
-//! This reader vouches only for what it can do exactly as the tree reader in the parent
+//! Two halves meet in [`Event`]s. The [`Reader`] parses the bytes into top-level
+//! members and array elements, checks them against the limits (and, when asked, the
+//! schema, part by part) and hands them on in document order. The [`Mapper`] turns them
+//! into artifacts and edges with the tree reader's own code. They run on one thread
+//! ([`parse`]) or, for large documents, on two, the mapper taking batches of events from
+//! a bounded queue ([`parse_piped`]), so that parsing and mapping each get a core.
+//!
+//! The stream vouches only for what it can do exactly as the tree reader in the parent
 //! module would: it runs the same code on the same values in the same order. Whenever
 //! that cannot be guaranteed — a syntax error, a limit or a refusal anywhere, `metadata`
 //! after `components`, a repeated key, `components` or `dependencies` that are not
@@ -10,147 +17,224 @@
 //! reports the precise error. A test runs both readers over every CycloneDX fixture
 //! and compares the documents they produce.
 
-use std::collections::HashMap;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::mpsc::{Receiver, SyncSender, sync_channel},
+};
 
 use ailedger_core::{ArtifactKind, Sha256Digest};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 use super::{Cdx, Dep, Head, dep_of};
 use crate::{
-    Encoding, Format, Options,
+    Encoding, Format, Options, Warning,
     graph::Ctx,
     json::{self, check_tree_at},
     schema::{self, CdxPart, Deviations},
 };
 
-/// How the document is checked against its schema.
-pub(crate) enum SchemaCheck {
-    /// Not at all (the caller checks it some other way).
-    Off,
-    /// Only the check, part by part as it streams (the skeleton, each component, each
-    /// dependency); the document is not mapped (see [`schema_parts`]).
-    Only,
-}
+/// Events per batch on the queue between the two threads.
+const BATCH: usize = 256;
+/// Batches the queue holds before the reader waits (bounds the memory in flight).
+const QUEUE: usize = 32;
+/// Bytes of the document the reader hashes per batch it sends (the rest at the end), so
+/// that the digest costs the mapper's thread nothing.
+const HASH_PER_BATCH: usize = 64 * 1024;
 
-/// Parses CycloneDX JSON as a stream; `None` when the tree reader must do it. The
-/// document's digest is left [pending](Ctx::pending): the caller sets it, adds the
-/// schema deviations and finishes the document.
-pub(crate) fn parse<'o>(
-    json: &[u8],
-    opts: &'o Options,
-    schema: SchemaCheck,
-) -> Option<(Ctx<'o>, Format)> {
-    run(json, opts, schema).map(|(ctx, format, _)| (ctx, format))
-}
-
-/// The part-by-part schema check of a CycloneDX JSON document, without mapping it: run on
-/// another core while [`parse`] maps the document. `None` when the document is not one
-/// the stream reads.
-pub(crate) fn schema_parts(json: &[u8], opts: &Options) -> Option<Vec<crate::Warning>> {
-    run(json, opts, SchemaCheck::Only).map(|(_, _, w)| w)
-}
-
-fn run<'o>(
-    json: &[u8],
-    opts: &'o Options,
-    schema: SchemaCheck,
-) -> Option<(Ctx<'o>, Format, Vec<crate::Warning>)> {
-    let only = matches!(schema, SchemaCheck::Only);
-    // The document's digest is computed beside this, on the schema check's core.
+/// Parses CycloneDX JSON as a stream on this thread, without a schema check; `None`
+/// when the tree reader must do it. The document's digest is left
+/// [pending](Ctx::pending): the caller sets it, adds the schema deviations and
+/// finishes the document.
+pub(crate) fn parse<'o>(json: &[u8], opts: &'o Options) -> Option<(Ctx<'o>, Format)> {
     let mut ctx = Ctx::pending(opts, "CycloneDX JSON".to_owned(), ArtifactKind::Sbom);
-    let mut state = State {
-        cdx: Cdx::new(&mut ctx),
+    let mut mapper = Mapper::new(&mut ctx);
+    read(json, opts, false, &mut mapper)?;
+    let format = mapper.finish()?;
+    ctx.label = format.to_string();
+    Some((ctx, format))
+}
+
+/// Parses CycloneDX JSON as a stream on two threads: this one maps, and a second one
+/// reads, checks the schema part by part and computes the digest of `bytes` (a piece
+/// per batch). Returns the document's context, digest set and deviations added;
+/// `None` when the tree reader must do it.
+pub(crate) fn parse_piped<'o>(
+    json: &[u8],
+    bytes: &[u8],
+    opts: &'o Options,
+) -> Option<(Ctx<'o>, Format)> {
+    let (tx, rx) = sync_channel(QUEUE);
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || {
+            let mut queue = Queue::new(tx, bytes);
+            let deviations = read(json, opts, true, &mut queue);
+            deviations.map(|d| (d, queue.digest()))
+        });
+        let mapped = map_queue(rx, opts);
+        // The queue's receiver is gone: a reader still sending stops at its next batch.
+        let (deviations, digest) = reader.join().ok()??;
+        let (mut ctx, format) = mapped?;
+        if !ctx.set_digest(digest) {
+            return None;
+        }
+        ctx.warn_all(deviations);
+        Some((ctx, format))
+    })
+}
+
+/// The part-by-part schema check of a CycloneDX JSON document, without mapping it.
+/// `None` when the document is not one the stream reads. (Tests hold it to the whole
+/// document's check.)
+#[cfg(test)]
+pub(crate) fn schema_parts(json: &[u8], opts: &Options) -> Option<Vec<Warning>> {
+    read(json, opts, true, Discard)
+}
+
+/// Maps the events of a [`Queue`] until the reader's `End`; `None` when the mapper or
+/// the reader gave up.
+fn map_queue<'o>(rx: Receiver<Vec<Event>>, opts: &'o Options) -> Option<(Ctx<'o>, Format)> {
+    let mut ctx = Ctx::pending(opts, "CycloneDX JSON".to_owned(), ArtifactKind::Sbom);
+    let mut mapper = Mapper::new(&mut ctx);
+    for batch in rx {
+        for e in batch {
+            if !mapper.take(e) {
+                return None;
+            }
+        }
+        if mapper.ended {
+            break;
+        }
+    }
+    let format = mapper.finish()?;
+    ctx.label = format.to_string();
+    Some((ctx, format))
+}
+
+/// What the reader hands the mapper, in document order.
+enum Event {
+    /// A top-level member other than `components` and `dependencies`: within the
+    /// limits, and not a repeat.
+    Member(String, Value),
+    /// `components` begins (a `metadata` member, if any, came before it).
+    Components,
+    /// One element of `components`, within the limits.
+    Component(Value),
+    /// `dependencies` begins.
+    Dependencies,
+    /// One element of `dependencies`, within the limits.
+    Dependency(Value),
+    /// The whole document was read and checked.
+    End,
+}
+
+/// Where the reader sends its events; `false` stops it (the document is handed back).
+trait Sink {
+    fn send(&mut self, e: Event) -> bool;
+}
+
+/// Drops the events (the schema check alone).
+#[cfg(test)]
+struct Discard;
+
+#[cfg(test)]
+impl Sink for Discard {
+    fn send(&mut self, _: Event) -> bool {
+        true
+    }
+}
+
+/// Sends events in batches to the mapper on another thread, and hashes the document
+/// a piece per batch.
+struct Queue<'b> {
+    tx: SyncSender<Vec<Event>>,
+    batch: Vec<Event>,
+    hasher: Sha256,
+    /// What is left to hash.
+    rest: &'b [u8],
+}
+
+impl<'b> Queue<'b> {
+    fn new(tx: SyncSender<Vec<Event>>, bytes: &'b [u8]) -> Self {
+        Queue {
+            tx,
+            batch: Vec::with_capacity(BATCH),
+            hasher: Sha256::new(),
+            rest: bytes,
+        }
+    }
+
+    /// Hashes up to `n` more bytes.
+    fn hash(&mut self, n: usize) {
+        let (piece, rest) = self.rest.split_at(n.min(self.rest.len()));
+        self.hasher.update(piece);
+        self.rest = rest;
+    }
+
+    /// The digest of the whole document.
+    fn digest(mut self) -> Sha256Digest {
+        self.hash(usize::MAX);
+        Sha256Digest(self.hasher.finalize().into())
+    }
+}
+
+impl Sink for &mut Queue<'_> {
+    fn send(&mut self, e: Event) -> bool {
+        let end = matches!(e, Event::End);
+        self.batch.push(e);
+        if end || self.batch.len() >= BATCH {
+            let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+            if !self.tx.send(full).is_ok() {
+                return false;
+            }
+            self.hash(HASH_PER_BATCH);
+        }
+        true
+    }
+}
+
+impl Sink for &mut Mapper<'_, '_> {
+    fn send(&mut self, e: Event) -> bool {
+        self.take(e)
+    }
+}
+
+/// Reads `json` and sends its events to `sink`, checking the schema part by part when
+/// `check` is set. Returns the schema deviations (none when not checked); `None` when
+/// the stream gave up.
+fn read<S: Sink>(json: &[u8], opts: &Options, check: bool, sink: S) -> Option<Vec<Warning>> {
+    let mut reader = Reader {
         opts,
-        root: Map::new(),
-        head: None,
-        deps: None,
-        parts: match schema {
-            SchemaCheck::Off => None,
-            SchemaCheck::Only => Some(Parts::default()),
-        },
-        only,
+        sink,
+        keys: HashSet::new(),
+        components: false,
+        dependencies: false,
+        parts: check.then(Parts::default),
         failed: false,
     };
     let mut de = serde_json::Deserializer::from_slice(json);
-    (&mut state).deserialize(&mut de).ok()?;
+    (&mut reader).deserialize(&mut de).ok()?;
     de.end().ok()?;
-    if state.failed {
+    if reader.failed {
         return None;
     }
-    let State {
-        mut cdx,
-        mut root,
-        head,
-        deps,
-        parts,
-        ..
-    } = state;
-
-    // What the tree reader's format detection would have refused.
-    if root.get("bomFormat").and_then(Value::as_str) != Some("CycloneDX") {
-        return None;
-    }
-    let version = root.get("specVersion").and_then(Value::as_str)?.to_owned();
-    if !super::VERSIONS.contains(&version.as_str()) {
-        return None;
-    }
-    let format = Format::CycloneDx {
-        version: version.clone(),
-        encoding: Encoding::Json,
-    };
-
-    // The skeleton's schema check, before `tail` takes attributes out of it.
-    let deviations = match parts {
-        Some(mut p) => {
-            let mut skeleton = root.clone();
-            if let Some(m) = p.metadata.take() {
-                skeleton.insert("metadata".into(), m);
-            }
-            if p.had_components {
-                skeleton.insert("components".into(), Value::Array(vec![]));
-            }
-            if deps.is_some() {
-                skeleton.insert("dependencies".into(), Value::Array(vec![]));
-            }
-            if let Some(v) = schema::cdx_part(&version, CdxPart::Bom) {
-                p.dev.get_or_insert_with(|| Deviations::new(&format));
-                if let Some(d) = p.dev.as_mut() {
-                    d.check(v, &Value::Object(skeleton), "");
-                }
-            }
-            p.dev.map(Deviations::finish).unwrap_or_default()
-        }
+    let deviations = match reader.parts.take() {
+        Some(p) => p.finish(reader.components, reader.dependencies)?,
         None => Vec::new(),
     };
-
-    if only {
-        drop(cdx);
-        return Some((ctx, format, deviations));
-    }
-    let head = match head {
-        Some(h) => h,
-        None => cdx.head(&mut root).ok()?,
-    };
-    cdx.tail(&mut root, head, Some(deps.unwrap_or_default()))
-        .ok()?;
-    drop(cdx);
-    ctx.label = format.to_string();
-    ctx.warn_all(deviations);
-    Some((ctx, format, Vec::new()))
+    reader.sink.send(Event::End).then_some(deviations)
 }
 
-struct State<'a, 'c, 'o> {
-    cdx: Cdx<'c, 'o>,
+struct Reader<'a, S> {
     opts: &'a Options,
-    /// Every top-level key but `components` and `dependencies`.
-    root: Map<String, Value>,
-    /// Set once `components` has been read.
-    head: Option<Head>,
-    deps: Option<Vec<Dep>>,
+    sink: S,
+    /// Top-level keys read so far (a repeat hands the document back).
+    keys: HashSet<String>,
+    /// Whether `components` (`dependencies`) has been read.
+    components: bool,
+    dependencies: bool,
     parts: Option<Parts>,
-    /// Check only: nothing is mapped.
-    only: bool,
     /// Set when the stream hit something only the tree reader may answer.
     failed: bool,
 }
@@ -159,37 +243,59 @@ struct State<'a, 'c, 'o> {
 #[derive(Default)]
 struct Parts {
     dev: Option<Deviations>,
-    had_components: bool,
-    /// `metadata` as written (the reader takes it apart before the skeleton is
-    /// checked).
-    metadata: Option<Value>,
+    /// The top-level members other than the two arrays, as written.
+    skeleton: Map<String, Value>,
     /// Digest of each element's canonical JSON → its index (`uniqueItems`).
     seen: HashMap<[u8; 32], usize>,
     /// The canonical JSON of the element at hand (one buffer, reused).
     buf: Vec<u8>,
 }
 
-impl State<'_, '_, '_> {
-    /// Checks a value found at `depth` against the limits.
-    fn limits_ok(&self, v: &Value, depth: usize) -> bool {
-        !matches!(v, Value::Array(_) | Value::Object(_) | Value::String(_))
-            || check_tree_at(v, depth, "", &self.opts.limits).is_ok()
+impl Parts {
+    /// The skeleton's check, after everything else; `None` for what is not a CycloneDX
+    /// document of a version we read.
+    fn finish(mut self, components: bool, dependencies: bool) -> Option<Vec<Warning>> {
+        if self.skeleton.get("bomFormat").and_then(Value::as_str) != Some("CycloneDX") {
+            return None;
+        }
+        let version = self
+            .skeleton
+            .get("specVersion")
+            .and_then(Value::as_str)?
+            .to_owned();
+        if !super::VERSIONS.contains(&version.as_str()) {
+            return None;
+        }
+        let format = Format::CycloneDx {
+            version: version.clone(),
+            encoding: Encoding::Json,
+        };
+        if components {
+            self.skeleton
+                .insert("components".into(), Value::Array(vec![]));
+        }
+        if dependencies {
+            self.skeleton
+                .insert("dependencies".into(), Value::Array(vec![]));
+        }
+        if let Some(v) = schema::cdx_part(&version, CdxPart::Bom) {
+            let d = self.dev.get_or_insert_with(|| Deviations::new(&format));
+            d.check(v, &Value::Object(self.skeleton), "");
+        }
+        Some(self.dev.map(Deviations::finish).unwrap_or_default())
     }
 
-    /// The part check of one array element; `false` when the stream must give up
-    /// (the spec version is not known yet).
-    fn check_part(&mut self, part: CdxPart, array: &str, i: usize, v: &Value) -> bool {
-        let Some(p) = self.parts.as_mut() else {
-            return true;
-        };
+    /// The check of one array element; `false` when the stream must give up (the spec
+    /// version is not known yet).
+    fn check(&mut self, part: CdxPart, array: &str, i: usize, v: &Value) -> bool {
         // The spec version must come before the arrays.
-        let Some(version) = self.root.get("specVersion").and_then(Value::as_str) else {
+        let Some(version) = self.skeleton.get("specVersion").and_then(Value::as_str) else {
             return false;
         };
         let Some(validator) = schema::cdx_part(version, part) else {
             return false;
         };
-        let dev = p.dev.get_or_insert_with(|| {
+        let dev = self.dev.get_or_insert_with(|| {
             Deviations::new(&Format::CycloneDx {
                 version: version.to_owned(),
                 encoding: Encoding::Json,
@@ -199,7 +305,7 @@ impl State<'_, '_, '_> {
         if !validator.is_valid(v) {
             dev.check(validator, v, &format!("/{array}/{i}"));
         }
-        let canonical = &mut p.buf;
+        let canonical = &mut self.buf;
         canonical.clear();
         if ailedger_core::canonical::write_value(v, canonical).is_err() {
             return false;
@@ -211,7 +317,7 @@ impl State<'_, '_, '_> {
             _ => b'd',
         });
         let digest = Sha256Digest::of(canonical).0;
-        if let Some(first) = p.seen.insert(digest, i) {
+        if let Some(first) = self.seen.insert(digest, i) {
             dev.add(
                 &format!("/{array}"),
                 &format!("items {first} and {i} are equal, but the items must be unique"),
@@ -221,7 +327,32 @@ impl State<'_, '_, '_> {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for &mut State<'_, '_, '_> {
+impl<S: Sink> Reader<'_, S> {
+    /// Checks a value found at `depth` against the limits.
+    fn limits_ok(&self, v: &Value, depth: usize) -> bool {
+        !matches!(v, Value::Array(_) | Value::Object(_) | Value::String(_))
+            || check_tree_at(v, depth, "", &self.opts.limits).is_ok()
+    }
+
+    /// Checks one array element and sends it on; `false` when the stream must give up.
+    fn element(&mut self, part: CdxPart, i: usize, v: Value) -> bool {
+        if !self.limits_ok(&v, 3) {
+            return false;
+        }
+        let (array, event): (_, fn(Value) -> Event) = match part {
+            CdxPart::Component => ("components", Event::Component),
+            _ => ("dependencies", Event::Dependency),
+        };
+        if let Some(p) = self.parts.as_mut()
+            && !p.check(part, array, i, &v)
+        {
+            return false;
+        }
+        self.sink.send(event(v))
+    }
+}
+
+impl<'de, S: Sink> DeserializeSeed<'de> for &mut Reader<'_, S> {
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -230,12 +361,12 @@ impl<'de> DeserializeSeed<'de> for &mut State<'_, '_, '_> {
 }
 
 /// Stops the stream: the tree reader takes over.
-fn give_up<E: de::Error>(state: &mut State<'_, '_, '_>) -> E {
-    state.failed = true;
+fn give_up<E: de::Error, S>(reader: &mut Reader<'_, S>) -> E {
+    reader.failed = true;
     E::custom("streaming reader gives up")
 }
 
-impl<'de> Visitor<'de> for &mut State<'_, '_, '_> {
+impl<'de, S: Sink> Visitor<'de> for &mut Reader<'_, S> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -248,51 +379,35 @@ impl<'de> Visitor<'de> for &mut State<'_, '_, '_> {
                 return Err(give_up(self));
             }
             match key.as_str() {
-                "components" if self.head.is_none() => {
-                    // `metadata` has been read (or is absent): its component comes
-                    // first, as in the tree reader.
-                    if let Some(p) = self.parts.as_mut() {
-                        p.had_components = true;
-                        p.metadata = self.root.get("metadata").cloned();
-                    }
-                    if self.only {
-                        self.head = Some(Head {
-                            subject: None,
-                            metadata: Map::new(),
-                            top: Vec::new(),
-                        });
-                        map.next_value_seed(Components(self))?;
-                        continue;
-                    }
-                    let mut meta = Map::new();
-                    if let Some(m) = self.root.get_mut("metadata") {
-                        meta.insert("metadata".into(), m.take());
-                    }
-                    let head = self.cdx.head(&mut meta).map_err(|_| give_up(self))?;
-                    if let Some(m) = meta.remove("metadata") {
-                        self.root.insert("metadata".into(), m);
-                    }
-                    self.head = Some(head);
-                    map.next_value_seed(Components(self))?;
-                }
-                "dependencies" if self.deps.is_none() => {
-                    map.next_value_seed(Dependencies(self))?;
-                }
-                "components" | "dependencies" => return Err(give_up(self)),
-                "metadata" if self.head.is_some() => return Err(give_up(self)),
-                _ => {
-                    let v: Value = map.next_value()?;
-                    if self.root.contains_key(&key) || !self.limits_ok(&v, 2) {
+                "components" if !self.components => {
+                    self.components = true;
+                    if !self.sink.send(Event::Components) {
                         return Err(give_up(self));
                     }
-                    if !self.only {
-                        let mut ptr = String::new();
-                        json::push(&mut ptr, &key);
-                        self.cdx
-                            .collect_refs(&v, &mut ptr)
-                            .map_err(|_| give_up(self))?;
+                    map.next_value_seed(Elements(self, CdxPart::Component))?;
+                }
+                "dependencies" if !self.dependencies => {
+                    self.dependencies = true;
+                    if !self.sink.send(Event::Dependencies) {
+                        return Err(give_up(self));
                     }
-                    self.root.insert(key, v);
+                    map.next_value_seed(Elements(self, CdxPart::Dependency))?;
+                }
+                "components" | "dependencies" => return Err(give_up(self)),
+                // After the components, it would change which mention comes first.
+                "metadata" if self.components => return Err(give_up(self)),
+                _ => {
+                    let v: Value = map.next_value()?;
+                    if self.keys.contains(&key) || !self.limits_ok(&v, 2) {
+                        return Err(give_up(self));
+                    }
+                    self.keys.insert(key.clone());
+                    if let Some(p) = self.parts.as_mut() {
+                        p.skeleton.insert(key.clone(), v.clone());
+                    }
+                    if !self.sink.send(Event::Member(key, v)) {
+                        return Err(give_up(self));
+                    }
                 }
             }
         }
@@ -300,9 +415,10 @@ impl<'de> Visitor<'de> for &mut State<'_, '_, '_> {
     }
 }
 
-struct Components<'s, 'a, 'c, 'o>(&'s mut State<'a, 'c, 'o>);
+/// The elements of `components` or `dependencies`.
+struct Elements<'r, 'a, S>(&'r mut Reader<'a, S>, CdxPart);
 
-impl<'de> DeserializeSeed<'de> for Components<'_, '_, '_, '_> {
+impl<'de, S: Sink> DeserializeSeed<'de> for Elements<'_, '_, S> {
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -310,34 +426,19 @@ impl<'de> DeserializeSeed<'de> for Components<'_, '_, '_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for Components<'_, '_, '_, '_> {
+impl<'de, S: Sink> Visitor<'de> for Elements<'_, '_, S> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an array of components")
+        f.write_str("an array")
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let s = self.0;
+        let Elements(r, part) = self;
         let mut i = 0usize;
-        let mut ptr = String::new();
-        while let Some(mut c) = seq.next_element::<Value>()? {
-            if !s.limits_ok(&c, 3) || !s.check_part(CdxPart::Component, "components", i, &c) {
-                return Err(give_up(s));
-            }
-            if s.only {
-                i += 1;
-                continue;
-            }
-            ptr.clear();
-            ptr.push_str("/components/");
-            ptr.push_str(itoa::Buffer::new().format(i));
-            let len = ptr.len();
-            s.cdx.collect_refs(&c, &mut ptr).map_err(|_| give_up(s))?;
-            ptr.truncate(len);
-            let id = s.cdx.component(&mut c, &ptr).map_err(|_| give_up(s))?;
-            if let Some(h) = s.head.as_mut() {
-                h.top.push(id);
+        while let Some(v) = seq.next_element::<Value>()? {
+            if !r.element(part, i, v) {
+                return Err(give_up(r));
             }
             i += 1;
         }
@@ -345,45 +446,123 @@ impl<'de> Visitor<'de> for Components<'_, '_, '_, '_> {
     }
 }
 
-struct Dependencies<'s, 'a, 'c, 'o>(&'s mut State<'a, 'c, 'o>);
-
-impl<'de> DeserializeSeed<'de> for Dependencies<'_, '_, '_, '_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
+/// Maps events to artifacts and edges with the tree reader's code.
+struct Mapper<'c, 'o> {
+    cdx: Cdx<'c, 'o>,
+    /// Every top-level member but `components` and `dependencies`.
+    root: Map<String, Value>,
+    /// Set once `components` begins.
+    head: Option<Head>,
+    deps: Option<Vec<Dep>>,
+    /// Elements of the array at hand mapped so far.
+    n: usize,
+    /// The pointer of the element at hand (one buffer, reused).
+    ptr: String,
+    /// The reader's `End` has come.
+    ended: bool,
 }
 
-impl<'de> Visitor<'de> for Dependencies<'_, '_, '_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an array of dependencies")
+impl<'c, 'o> Mapper<'c, 'o> {
+    fn new(ctx: &'c mut Ctx<'o>) -> Self {
+        Mapper {
+            cdx: Cdx::new(ctx),
+            root: Map::new(),
+            head: None,
+            deps: None,
+            n: 0,
+            ptr: String::new(),
+            ended: false,
+        }
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let s = self.0;
-        let mut deps = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        let mut ptr = String::new();
-        let mut i = 0usize;
-        while let Some(d) = seq.next_element::<Value>()? {
-            if !s.limits_ok(&d, 3) || !s.check_part(CdxPart::Dependency, "dependencies", i, &d) {
-                return Err(give_up(s));
+    /// Maps one event; `false` when the stream must give up.
+    fn take(&mut self, e: Event) -> bool {
+        self.try_take(e).is_some()
+    }
+
+    fn try_take(&mut self, e: Event) -> Option<()> {
+        match e {
+            Event::Member(key, v) => {
+                self.ptr.clear();
+                json::push(&mut self.ptr, &key);
+                self.cdx.collect_refs(&v, &mut self.ptr).ok()?;
+                self.root.insert(key, v);
             }
-            i += 1;
-            if s.only {
-                continue;
+            Event::Components => {
+                // `metadata` has been read (or is absent): its component comes first, as
+                // in the tree reader.
+                let mut meta = Map::new();
+                if let Some(m) = self.root.get_mut("metadata") {
+                    meta.insert("metadata".into(), m.take());
+                }
+                let head = self.cdx.head(&mut meta).ok()?;
+                if let Some(m) = meta.remove("metadata") {
+                    self.root.insert("metadata".into(), m);
+                }
+                self.head = Some(head);
+                self.n = 0;
             }
-            let i = i - 1;
-            // A dependency's bom-refs count too (the tree reader collects them all).
-            ptr.clear();
-            ptr.push_str("/dependencies/");
-            ptr.push_str(itoa::Buffer::new().format(i));
-            s.cdx.collect_refs(&d, &mut ptr).map_err(|_| give_up(s))?;
-            deps.push(dep_of(s.cdx.ctx, &d, i).map_err(|_| give_up(s))?);
+            Event::Component(mut c) => {
+                self.element_ptr("/components/");
+                let len = self.ptr.len();
+                self.cdx.collect_refs(&c, &mut self.ptr).ok()?;
+                self.ptr.truncate(len);
+                let id = self.cdx.component(&mut c, &self.ptr).ok()?;
+                self.head.as_mut()?.top.push(id);
+                self.n += 1;
+            }
+            Event::Dependencies => {
+                self.deps = Some(Vec::new());
+                self.n = 0;
+            }
+            Event::Dependency(d) => {
+                // A dependency's bom-refs count too (the tree reader collects them all).
+                self.element_ptr("/dependencies/");
+                self.cdx.collect_refs(&d, &mut self.ptr).ok()?;
+                let dep = dep_of(self.cdx.ctx, &d, self.n).ok()?;
+                self.deps.as_mut()?.push(dep);
+                self.n += 1;
+            }
+            Event::End => self.ended = true,
         }
-        s.deps = Some(deps);
-        Ok(())
+        Some(())
+    }
+
+    /// Sets the pointer to `array` + the index of the element at hand.
+    fn element_ptr(&mut self, array: &str) {
+        self.ptr.clear();
+        self.ptr.push_str(array);
+        self.ptr.push_str(itoa::Buffer::new().format(self.n));
+    }
+
+    /// What follows the arrays, once the whole document is read: the checks the tree
+    /// reader's format detection makes, the subject (when there were no components),
+    /// the services, the dependency graph. Returns the format.
+    fn finish(self) -> Option<Format> {
+        let Mapper {
+            mut cdx,
+            mut root,
+            head,
+            deps,
+            ended,
+            ..
+        } = self;
+        if !ended || root.get("bomFormat").and_then(Value::as_str) != Some("CycloneDX") {
+            return None;
+        }
+        let version = root.get("specVersion").and_then(Value::as_str)?.to_owned();
+        if !super::VERSIONS.contains(&version.as_str()) {
+            return None;
+        }
+        let head = match head {
+            Some(h) => h,
+            None => cdx.head(&mut root).ok()?,
+        };
+        cdx.tail(&mut root, head, Some(deps.unwrap_or_default()))
+            .ok()?;
+        Some(Format::CycloneDx {
+            version,
+            encoding: Encoding::Json,
+        })
     }
 }
