@@ -185,7 +185,7 @@ impl Sink for &mut Queue<'_> {
         self.batch.push(e);
         if end || self.batch.len() >= BATCH {
             let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-            if !self.tx.send(full).is_ok() {
+            if self.tx.send(full).is_err() {
                 return false;
             }
             self.hash(HASH_PER_BATCH);
