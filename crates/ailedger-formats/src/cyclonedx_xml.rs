@@ -6,7 +6,10 @@
 use roxmltree::{Node, ParsingOptions};
 use serde_json::{Map, Value};
 
-use crate::{Error, Limits};
+use crate::{
+    Error, Limits,
+    cyclonedx::stream::{Event, Sink},
+};
 
 pub(crate) const NS_PREFIX: &str = "http://cyclonedx.org/schema/bom/";
 
@@ -47,6 +50,85 @@ pub(crate) fn version_of_namespace(ns: &str) -> Option<&str> {
 
 /// Parses CycloneDX XML into the JSON document shape; returns it and the spec version.
 pub(crate) fn to_json(text: &str, limits: &Limits) -> Result<(Value, String), Error> {
+    let doc = parse_xml(text, limits)?;
+    let (root, version) = bom_root(&doc)?;
+    let label = format!("CycloneDX {version} XML");
+    let mut obj =
+        match convert(root, 1, limits, true).map_err(|m| Error::invalid(&label, "/", m))? {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+    obj.insert("bomFormat".into(), Value::from("CycloneDX"));
+    obj.insert("specVersion".into(), Value::from(version.clone()));
+    if let Some(Value::String(v)) = obj.get("version")
+        && let Ok(n) = v.parse::<u64>()
+    {
+        obj.insert("version".into(), Value::from(n));
+    }
+    Ok((Value::Object(obj), version))
+}
+
+/// The JSON document shape of CycloneDX XML as stream [`Event`]s, each top-level
+/// element converted on its own: the same values [`to_json`] makes, in the same order,
+/// for the mapper of [`crate::cyclonedx::stream`]. `None` (the caller then converts the
+/// document whole, which also reports any error) for a syntax error, a limit, and the
+/// layouts whose conversion depends on more than one top-level element: a repeated
+/// element or attribute, `metadata` after `components`, a list holding other elements.
+pub(crate) fn events(text: &str, limits: &Limits, mut sink: impl Sink) -> Option<()> {
+    let doc = parse_xml(text, limits).ok()?;
+    let (root, version) = bom_root(&doc).ok()?;
+    let mut seen = std::collections::HashSet::new();
+    let mut send = |e| sink.send(e).then_some(());
+    for a in root.attributes().filter(|a| a.namespace().is_none()) {
+        if !seen.insert(a.name()) {
+            return None;
+        }
+        let v = match (a.name(), a.value().parse::<u64>()) {
+            ("version", Ok(n)) => Value::from(n),
+            _ => Value::from(a.value()),
+        };
+        send(Event::Member(a.name().to_owned(), v))?;
+    }
+    // A root without elements converts to text, not an object.
+    elements(root).next()?;
+    for k in elements(root) {
+        let name = k.tag_name().name();
+        let repeat = !seen.insert(name);
+        let after_components = name == "metadata" && seen.contains("components");
+        if repeat || after_components || matches!(name, "bomFormat" | "specVersion") {
+            return None;
+        }
+        let item = match name {
+            "components" => "component",
+            "dependencies" => "dependency",
+            _ => {
+                let v = convert(k, 2, limits, false).ok()?;
+                send(Event::Member(name.to_owned(), v))?;
+                continue;
+            }
+        };
+        if 2 > limits.max_depth || elements(k).any(|c| c.tag_name().name() != item) {
+            return None;
+        }
+        if name == "components" {
+            send(Event::Components)?;
+            for c in elements(k) {
+                send(Event::Component(convert(c, 3, limits, false).ok()?))?;
+            }
+        } else {
+            send(Event::Dependencies)?;
+            for d in elements(k) {
+                send(Event::Dependency(dependency(d, 3, limits).ok()?))?;
+            }
+        }
+    }
+    send(Event::Member("bomFormat".into(), Value::from("CycloneDX")))?;
+    send(Event::Member("specVersion".into(), Value::from(version)))?;
+    send(Event::End)
+}
+
+/// Parses XML text under the limits (no DTD).
+fn parse_xml<'i>(text: &'i str, limits: &Limits) -> Result<roxmltree::Document<'i>, Error> {
     let label = "CycloneDX XML";
     let opts = ParsingOptions {
         allow_dtd: false,
@@ -63,7 +145,7 @@ pub(crate) fn to_json(text: &str, limits: &Limits) -> Result<(Value, String), Er
             message: format!("nesting deeper than {} levels", limits.max_depth),
         });
     }
-    let doc = roxmltree::Document::parse_with_options(text, opts).map_err(|e| {
+    roxmltree::Document::parse_with_options(text, opts).map_err(|e| {
         let pos = e.pos();
         Error::Syntax {
             format: label.into(),
@@ -72,32 +154,20 @@ pub(crate) fn to_json(text: &str, limits: &Limits) -> Result<(Value, String), Er
             column: pos.col as usize,
             message: e.to_string(),
         }
-    })?;
+    })
+}
+
+/// The `<bom>` root element and the spec version its namespace names.
+fn bom_root<'a, 'i>(doc: &'a roxmltree::Document<'i>) -> Result<(Node<'a, 'i>, String), Error> {
     let root = doc.root_element();
     let ns = root.tag_name().namespace().unwrap_or("");
-    let version = match version_of_namespace(ns) {
-        Some(v) if root.tag_name().name() == "bom" => v.to_owned(),
-        _ => {
-            return Err(Error::Unrecognised(format!(
-                "XML whose root <{}> is not a CycloneDX <bom> (namespace {ns:?})",
-                root.tag_name().name()
-            )));
-        }
-    };
-    let label = format!("CycloneDX {version} XML");
-    let mut obj =
-        match convert(root, 1, limits, true).map_err(|m| Error::invalid(&label, "/", m))? {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        };
-    obj.insert("bomFormat".into(), Value::from("CycloneDX"));
-    obj.insert("specVersion".into(), Value::from(version.clone()));
-    if let Some(Value::String(v)) = obj.get("version")
-        && let Ok(n) = v.parse::<u64>()
-    {
-        obj.insert("version".into(), Value::from(n));
+    match version_of_namespace(ns) {
+        Some(v) if root.tag_name().name() == "bom" => Ok((root, v.to_owned())),
+        _ => Err(Error::Unrecognised(format!(
+            "XML whose root <{}> is not a CycloneDX <bom> (namespace {ns:?})",
+            root.tag_name().name()
+        ))),
     }
-    Ok((Value::Object(obj), version))
 }
 
 /// Byte offset of the first tag nested deeper than `max`, by a lexical scan that

@@ -289,6 +289,33 @@ fn stream_cyclonedx_as<'o>(
     })
 }
 
+/// CycloneDX XML converted whole into the JSON document shape and mapped as a tree.
+fn parse_xml_tree(text: &str, bytes: &[u8], opts: &Options) -> Result<Document, Error> {
+    let (v, version) = cyclonedx_xml::to_json(text, &opts.limits)?;
+    let format = Format::CycloneDx {
+        version,
+        encoding: Encoding::Xml,
+    };
+    cyclonedx::spec_version(&v, &format.to_string())?;
+    let mut ctx = Ctx::new(opts, format.to_string(), bytes, ArtifactKind::Sbom);
+    cyclonedx::parse(v, &mut ctx)?;
+    ctx.finish(format)
+}
+
+/// CycloneDX XML converted a top-level element at a time on the second core and mapped
+/// on this one (see [`cyclonedx_xml::events`]); `None`: the whole-document conversion
+/// must do it.
+fn stream_cyclonedx_xml<'o>(
+    text: &str,
+    bytes: &[u8],
+    opts: &'o Options,
+) -> Option<(Ctx<'o>, Format)> {
+    cyclonedx::stream::produced(bytes, opts, Encoding::Xml, |queue| {
+        cyclonedx_xml::events(text, &opts.limits, queue)
+    })
+    .map(|(ctx, format, ())| (ctx, format))
+}
+
 /// Runs the parser of a JSON format.
 fn parse_json(v: Value, format: &Format, ctx: &mut Ctx<'_>) -> Result<(), Error> {
     match format {
@@ -357,15 +384,10 @@ pub(crate) fn parse_detected(bytes: &[u8], opts: &Options) -> Result<Document, E
                 column: 0,
                 message: "not UTF-8".into(),
             })?;
-            let (v, version) = cyclonedx_xml::to_json(text, &opts.limits)?;
-            let format = Format::CycloneDx {
-                version,
-                encoding: Encoding::Xml,
-            };
-            cyclonedx::spec_version(&v, &format.to_string())?;
-            let mut ctx = Ctx::new(opts, format.to_string(), bytes, ArtifactKind::Sbom);
-            cyclonedx::parse(v, &mut ctx)?;
-            ctx.finish(format)
+            if let Some((ctx, format)) = stream_cyclonedx_xml(text, bytes, opts) {
+                return ctx.finish(format);
+            }
+            parse_xml_tree(text, bytes, opts)
         }
         Some(_) => {
             let text = std::str::from_utf8(b).map_err(|e| {
@@ -499,6 +521,128 @@ mod tests {
             }
             // Every valid fixture streamed (the invalid ones fall back).
             assert!(streamed >= 22, "{streamed} (piped: {piped})");
+        }
+    }
+
+    /// A CycloneDX 1.6 XML BOM using most of what the mapping reads.
+    const RICH_XML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bom xmlns="http://cyclonedx.org/schema/bom/1.6" serialNumber="urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79" version="7">
+  <metadata>
+    <timestamp>2026-11-24T00:00:00Z</timestamp>
+    <tools><tool><vendor>acme</vendor><name>gen</name></tool></tools>
+    <component type="application" bom-ref="app"><name>app</name><version>2.0</version></component>
+  </metadata>
+  <components>
+    <component type="library" bom-ref="lib-a">
+      <group>org.acme</group><name>a</name><version>1.0</version>
+      <hashes><hash alg="SHA-256">9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08</hash><hash alg="MD5">098f6bcd4621d373cade4e832627b4f6</hash></hashes>
+      <licenses><license><id>MIT</id></license><expression>Apache-2.0 OR MIT</expression></licenses>
+      <purl>pkg:maven/org.acme/a@1.0</purl>
+      <externalReferences><reference type="vcs"><url>https://example.com/a.git</url></reference></externalReferences>
+      <properties><property name="k">v</property></properties>
+      <components>
+        <component type="file" bom-ref="a-file"><name>a.jar</name><hashes><hash alg="SHA-256">60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752</hash></hashes></component>
+      </components>
+      <pedigree><ancestors><component type="library" bom-ref="a-up"><name>a-upstream</name><version>0.9</version><purl>pkg:maven/org.up/a@0.9</purl></component></ancestors></pedigree>
+    </component>
+    <component type="machine-learning-model" bom-ref="model">
+      <name>sentiment</name><version>3</version>
+      <modelCard><modelParameters><datasets><dataset><ref>data</ref></dataset></datasets></modelParameters></modelCard>
+    </component>
+    <component type="data" bom-ref="data"><name>reviews</name><data><type>dataset</type><name>reviews</name></data></component>
+    <component type="library" bom-ref="lib-b"><name>b</name><version>2.1</version><purl>pkg:npm/b@2.1</purl></component>
+  </components>
+  <services>
+    <service bom-ref="svc"><name>api</name><version>1</version><endpoints><endpoint>https://example.com/api</endpoint></endpoints></service>
+  </services>
+  <dependencies>
+    <dependency ref="app"><dependency ref="lib-a"/><dependency ref="model"/><dependency ref="svc"/></dependency>
+    <dependency ref="lib-a"><dependency ref="lib-b"/><provides ref="a-file"/></dependency>
+    <dependency ref="model"><dependency ref="data"/></dependency>
+  </dependencies>
+  <vulnerabilities><vulnerability bom-ref="v1"><id>CVE-2026-0001</id><affects><target><ref>lib-b</ref></target></affects></vulnerability></vulnerabilities>
+</bom>
+"#;
+
+    /// A generated CycloneDX 1.6 XML BOM of `n` components, three dependencies each.
+    fn generated_xml(n: usize) -> String {
+        let mut s = String::from(
+            r#"<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1"><metadata><component type="application" bom-ref="app"><name>app</name></component></metadata><components>"#,
+        );
+        for i in 0..n {
+            s.push_str(&format!(
+                r#"<component type="library" bom-ref="c{i}"><name>pkg-{i}</name><version>1.{i}</version><purl>pkg:npm/pkg-{i}@1.{i}</purl></component>"#
+            ));
+        }
+        s.push_str("</components><dependencies>");
+        for i in 0..n {
+            s.push_str(&format!(r#"<dependency ref="c{i}">"#));
+            for k in 1..=3 {
+                s.push_str(&format!(r#"<dependency ref="c{}"/>"#, (i * 7 + k * 13) % n));
+            }
+            s.push_str("</dependency>");
+        }
+        s.push_str("</dependencies></bom>");
+        s
+    }
+
+    /// CycloneDX XML converted and mapped an element at a time gives exactly the
+    /// document of the whole conversion, or hands the document back to it.
+    #[test]
+    fn streamed_xml_matches_the_whole_conversion() {
+        let opts = Options::default();
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/cyclonedx"
+        );
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+            .collect();
+        files.sort();
+        let mut docs: Vec<(String, Vec<u8>)> = files
+            .iter()
+            .map(|p| (p.display().to_string(), std::fs::read(p).unwrap()))
+            .collect();
+        docs.push(("rich".into(), RICH_XML.as_bytes().to_vec()));
+        docs.push(("generated".into(), generated_xml(500).into_bytes()));
+        let (mut streamed, mut whole) = (0, 0);
+        for (name, bytes) in &docs {
+            let Ok(text) = std::str::from_utf8(json::strip_bom(&bytes)) else {
+                continue;
+            };
+            let tree = parse_xml_tree(text, bytes, &opts);
+            whole += usize::from(tree.is_ok());
+            match stream_cyclonedx_xml(text, bytes, &opts).map(|(c, f)| c.finish(f)) {
+                Some(s) => {
+                    assert_eq!(s.unwrap(), tree.unwrap(), "{name}");
+                    streamed += 1;
+                }
+                None => assert!(tree.is_err(), "{name}: valid but not streamed"),
+            }
+        }
+        assert!(whole == 3 && streamed == whole, "{streamed} of {whole}");
+        // The layouts handed back: `parse` answers them as the whole conversion does.
+        let ns = r#"xmlns="http://cyclonedx.org/schema/bom/1.6""#;
+        let comp = r#"<component type="library" bom-ref="a"><name>a</name></component>"#;
+        let meta = r#"<metadata><component type="application" bom-ref="app"><name>app</name></component></metadata>"#;
+        for doc in [
+            format!("<bom {ns}><components>{comp}</components>{meta}</bom>"),
+            format!("<bom {ns}><components>{comp}</components><components/></bom>"),
+            format!(
+                "<bom {ns}><components>{comp}<service><name>s</name></service></components></bom>"
+            ),
+            format!("<bom {ns} version=\"1\"/>"),
+        ] {
+            assert!(
+                stream_cyclonedx_xml(&doc, doc.as_bytes(), &opts).is_none(),
+                "{doc}"
+            );
+            assert_eq!(
+                format!("{:?}", crate::parse(doc.as_bytes(), &opts)),
+                format!("{:?}", parse_xml_tree(&doc, doc.as_bytes(), &opts)),
+            );
         }
     }
 

@@ -49,7 +49,7 @@ const HASH_PER_BATCH: usize = 64 * 1024;
 /// finishes the document.
 pub(crate) fn parse<'o>(json: &[u8], opts: &'o Options) -> Option<(Ctx<'o>, Format)> {
     let mut ctx = Ctx::pending(opts, "CycloneDX JSON".to_owned(), ArtifactKind::Sbom);
-    let mut mapper = Mapper::new(&mut ctx);
+    let mut mapper = Mapper::new(&mut ctx, Encoding::Json);
     read(json, opts, false, &mut mapper)?;
     let format = mapper.finish()?;
     ctx.label = format.to_string();
@@ -65,22 +65,34 @@ pub(crate) fn parse_piped<'o>(
     bytes: &[u8],
     opts: &'o Options,
 ) -> Option<(Ctx<'o>, Format)> {
+    let (mut ctx, format, deviations) = produced(bytes, opts, Encoding::Json, |queue| {
+        read(json, opts, true, queue)
+    })?;
+    ctx.warn_all(deviations);
+    Some((ctx, format))
+}
+
+/// Maps on this thread the events `produce` sends, on a second thread, into a
+/// [`Queue`] (which also hashes `bytes`). `produce` returns `None` when it gave up.
+/// Returns the document's context, digest set, and what `produce` returned.
+pub(crate) fn produced<'o, T: Send>(
+    bytes: &[u8],
+    opts: &'o Options,
+    encoding: Encoding,
+    produce: impl FnOnce(&mut Queue<'_>) -> Option<T> + Send,
+) -> Option<(Ctx<'o>, Format, T)> {
     let (tx, rx) = sync_channel(QUEUE);
     std::thread::scope(|s| {
-        let reader = s.spawn(move || {
+        let producer = s.spawn(move || {
             let mut queue = Queue::new(tx, bytes);
-            let deviations = read(json, opts, true, &mut queue);
-            deviations.map(|d| (d, queue.digest()))
+            let out = produce(&mut queue);
+            out.map(|o| (o, queue.digest()))
         });
-        let mapped = map_queue(rx, opts);
-        // The queue's receiver is gone: a reader still sending stops at its next batch.
-        let (deviations, digest) = reader.join().ok()??;
+        let mapped = map_queue(rx, opts, encoding);
+        // The queue's receiver is gone: a producer still sending stops at its next batch.
+        let (out, digest) = producer.join().ok()??;
         let (mut ctx, format) = mapped?;
-        if !ctx.set_digest(digest) {
-            return None;
-        }
-        ctx.warn_all(deviations);
-        Some((ctx, format))
+        ctx.set_digest(digest).then_some((ctx, format, out))
     })
 }
 
@@ -94,9 +106,13 @@ pub(crate) fn schema_parts(json: &[u8], opts: &Options) -> Option<Vec<Warning>> 
 
 /// Maps the events of a [`Queue`] until the reader's `End`; `None` when the mapper or
 /// the reader gave up.
-fn map_queue<'o>(rx: Receiver<Vec<Event>>, opts: &'o Options) -> Option<(Ctx<'o>, Format)> {
-    let mut ctx = Ctx::pending(opts, "CycloneDX JSON".to_owned(), ArtifactKind::Sbom);
-    let mut mapper = Mapper::new(&mut ctx);
+fn map_queue<'o>(
+    rx: Receiver<Vec<Event>>,
+    opts: &'o Options,
+    encoding: Encoding,
+) -> Option<(Ctx<'o>, Format)> {
+    let mut ctx = Ctx::pending(opts, "CycloneDX".to_owned(), ArtifactKind::Sbom);
+    let mut mapper = Mapper::new(&mut ctx, encoding);
     for batch in rx {
         for e in batch {
             if !mapper.take(e) {
@@ -113,7 +129,7 @@ fn map_queue<'o>(rx: Receiver<Vec<Event>>, opts: &'o Options) -> Option<(Ctx<'o>
 }
 
 /// What the reader hands the mapper, in document order.
-enum Event {
+pub(crate) enum Event {
     /// A top-level member other than `components` and `dependencies`: within the
     /// limits, and not a repeat.
     Member(String, Value),
@@ -130,7 +146,7 @@ enum Event {
 }
 
 /// Where the reader sends its events; `false` stops it (the document is handed back).
-trait Sink {
+pub(crate) trait Sink {
     fn send(&mut self, e: Event) -> bool;
 }
 
@@ -147,7 +163,7 @@ impl Sink for Discard {
 
 /// Sends events in batches to the mapper on another thread, and hashes the document
 /// a piece per batch.
-struct Queue<'b> {
+pub(crate) struct Queue<'b> {
     tx: SyncSender<Vec<Event>>,
     batch: Vec<Event>,
     hasher: Sha256,
@@ -460,11 +476,13 @@ struct Mapper<'c, 'o> {
     ptr: String,
     /// The reader's `End` has come.
     ended: bool,
+    encoding: Encoding,
 }
 
 impl<'c, 'o> Mapper<'c, 'o> {
-    fn new(ctx: &'c mut Ctx<'o>) -> Self {
+    fn new(ctx: &'c mut Ctx<'o>, encoding: Encoding) -> Self {
         Mapper {
+            encoding,
             cdx: Cdx::new(ctx),
             root: Map::new(),
             head: None,
@@ -545,6 +563,7 @@ impl<'c, 'o> Mapper<'c, 'o> {
             head,
             deps,
             ended,
+            encoding,
             ..
         } = self;
         if !ended || root.get("bomFormat").and_then(Value::as_str) != Some("CycloneDX") {
@@ -560,9 +579,6 @@ impl<'c, 'o> Mapper<'c, 'o> {
         };
         cdx.tail(&mut root, head, Some(deps.unwrap_or_default()))
             .ok()?;
-        Some(Format::CycloneDx {
-            version,
-            encoding: Encoding::Json,
-        })
+        Some(Format::CycloneDx { version, encoding })
     }
 }
