@@ -609,7 +609,7 @@ mod tests {
         docs.push(("generated".into(), generated_xml(500).into_bytes()));
         let (mut streamed, mut whole) = (0, 0);
         for (name, bytes) in &docs {
-            let Ok(text) = std::str::from_utf8(json::strip_bom(&bytes)) else {
+            let Ok(text) = std::str::from_utf8(json::strip_bom(bytes)) else {
                 continue;
             };
             let tree = parse_xml_tree(text, bytes, &opts);
