@@ -415,10 +415,19 @@ pub(crate) fn parse_detected(bytes: &[u8], opts: &Options) -> Result<Document, E
     }
 }
 
-/// Fuzzing aid: when the streaming reader accepts `bytes`, the tree reader must give the
-/// same document. Panics otherwise.
+/// Fuzzing aid: when the streaming reader (JSON or XML) accepts `bytes`, the tree reader
+/// must give the same document. Panics otherwise.
 pub(crate) fn check_stream_against_tree(bytes: &[u8], opts: &Options) {
     let b = json::strip_bom(bytes);
+    if first_byte(b) == Some(b'<')
+        && let Ok(text) = std::str::from_utf8(b)
+        && let Some((ctx, format)) = stream_cyclonedx_xml(text, bytes, opts)
+    {
+        match (ctx.finish(format), parse_xml_tree(text, bytes, opts)) {
+            (Ok(s), Ok(t)) if s == t => {}
+            (s, t) => panic!("streamed and whole XML conversions differ: {s:?} vs {t:?}"),
+        }
+    }
     if !matches!(first_byte(b), Some(b'{')) || json_label(b) != "CycloneDX JSON" {
         return;
     }
