@@ -4,9 +4,10 @@
 #
 #   bench/documents.sh [parse|10k|300k|all] [runs]
 #
-#   parse  parse and merge throughput of generated CycloneDX 1.6 BOMs of 100,000 and
-#          300,000 components (`examples/parse_file`: the server's allocator, schema
-#          check included), MB/s per run
+#   parse  parse and merge throughput of generated CycloneDX 1.6 JSON BOMs of 100,000 and
+#          300,000 components, and of a CycloneDX 1.6 XML BOM and an SPDX 2.3 JSON
+#          document of 100,000 packages (bench/gen_docs.py), with `examples/parse_file`
+#          (the server's allocator, schema check included), MB/s per run
 #   10k    `ailedger ingest` of the 10,000-component BOM end to end, a fresh server and
 #          SQLite database per run
 #   300k   the same for the 300,000-component BOM, with the server's peak RSS (VmHWM),
@@ -28,9 +29,10 @@ done
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 if [[ $what == parse || $what == all ]]; then
-  for n in 100 300; do
+  [ -s "$data/bom100k.xml" ] && [ -s "$data/spdx100k.json" ] || python3 bench/gen_docs.py 100000 "$data"
+  for f in bom100k.json bom300k.json bom100k.xml spdx100k.json; do
     for _ in $(seq 1 "$runs"); do
-      target/release/examples/parse_file "$data/bom${n}k.json"
+      target/release/examples/parse_file "$data/$f"
     done
   done
 fi
