@@ -465,7 +465,8 @@ mod tests {
 
     include!("../benches/gen.rs");
 
-    fn fixtures() -> Vec<(String, Vec<u8>)> {
+    /// The CycloneDX fixtures whose names end in `.ext`, sorted, with their bytes.
+    fn fixture_files(ext: &str) -> Vec<(String, Vec<u8>)> {
         let dir = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../tests/fixtures/cyclonedx"
@@ -473,10 +474,15 @@ mod tests {
         let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .filter(|p| p.extension().is_some_and(|x| x == ext))
             .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
             .collect();
         out.sort();
+        out
+    }
+
+    fn fixtures() -> Vec<(String, Vec<u8>)> {
+        let mut out = fixture_files("json");
         out.push((
             "generated".into(),
             ailedger_formats_bench_bom(300).into_bytes(),
@@ -484,8 +490,15 @@ mod tests {
         out
     }
 
-    fn is_schema(w: &Warning) -> bool {
-        is_schema_deviation(w)
+    /// The schema deviations among `warnings`, sorted by pointer and message.
+    fn schema_deviations(warnings: &[Warning]) -> Vec<Warning> {
+        let mut w: Vec<Warning> = warnings
+            .iter()
+            .filter(|w| is_schema_deviation(w))
+            .cloned()
+            .collect();
+        w.sort_by(|a, b| (&a.pointer, &a.message).cmp(&(&b.pointer, &b.message)));
+        w
     }
 
     /// The streaming reader, on one thread or two, gives exactly the tree reader's
@@ -503,20 +516,9 @@ mod tests {
                 match stream_cyclonedx_as(b, &bytes, &opts, piped).map(|(c, f)| c.finish(f)) {
                     Some(s) if piped => {
                         let (s, t) = (s.unwrap(), tree.unwrap());
-                        let deviations = |d: &Document| {
-                            let mut w: Vec<Warning> = d
-                                .warnings
-                                .iter()
-                                .filter(|w| is_schema(w))
-                                .cloned()
-                                .collect();
-                            w.sort_by(|a, b| {
-                                (&a.pointer, &a.message).cmp(&(&b.pointer, &b.message))
-                            });
-                            w
-                        };
-                        if deviations(&t).len() <= 20 {
-                            assert_eq!(deviations(&s), deviations(&t), "{name} (piped)");
+                        let dt = schema_deviations(&t.warnings);
+                        if dt.len() <= 20 {
+                            assert_eq!(schema_deviations(&s.warnings), dt, "{name} (piped)");
                         }
                         assert_eq!(but_schema(s), but_schema(t), "{name} (piped)");
                         streamed += 1;
@@ -600,20 +602,7 @@ mod tests {
     #[test]
     fn streamed_xml_matches_the_whole_conversion() {
         let opts = Options::default();
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/fixtures/cyclonedx"
-        );
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "xml"))
-            .collect();
-        files.sort();
-        let mut docs: Vec<(String, Vec<u8>)> = files
-            .iter()
-            .map(|p| (p.display().to_string(), std::fs::read(p).unwrap()))
-            .collect();
+        let mut docs = fixture_files("xml");
         docs.push(("rich".into(), RICH_XML.as_bytes().to_vec()));
         docs.push(("generated".into(), generated_xml(500).into_bytes()));
         let (mut streamed, mut whole) = (0, 0);
@@ -666,16 +655,10 @@ mod tests {
             let Ok(tree) = parse_json_tree(b, &bytes, &opts, json_label(b)) else {
                 continue;
             };
-            let mut parts =
+            let parts =
                 stream::schema_parts(b, &opts).unwrap_or_else(|| panic!("{name}: not streamed"));
-            parts.sort_by(|a, b| (&a.pointer, &a.message).cmp(&(&b.pointer, &b.message)));
-            let mut ts: Vec<Warning> = tree
-                .warnings
-                .iter()
-                .filter(|w| is_schema(w))
-                .cloned()
-                .collect();
-            ts.sort_by(|a, b| (&a.pointer, &a.message).cmp(&(&b.pointer, &b.message)));
+            let parts = schema_deviations(&parts);
+            let ts = schema_deviations(&tree.warnings);
             if ts.len() <= 20 {
                 assert_eq!(parts, ts, "{name}");
             }
