@@ -171,28 +171,20 @@ impl<'c, 'o> Cdx<'c, 'o> {
 }
 
 impl Cdx<'_, '_> {
-    /// Records every bom-ref in the document; duplicates are refused.
+    /// Records every bom-ref in the document; duplicates are refused. `ptr` is the
+    /// pointer of `v`; it grows only into containers and bom-refs.
     fn collect_refs(&mut self, v: &Value, ptr: &mut String) -> Result<(), Error> {
         match v {
             Value::Object(m) => {
                 for (k, x) in m {
                     let len = ptr.len();
-                    crate::json::push(ptr, k);
                     if k == "bom-ref" {
                         if let Value::String(r) = x {
-                            if let Some(&(_, a, b)) = self.refs.get(r) {
-                                let first = self.at_of(a, b);
-                                return Err(self.ctx.err(
-                                    ptr,
-                                    format!("duplicate bom-ref {r:?} (first at {first})"),
-                                ));
-                            }
-                            let a = u32::try_from(self.at.len()).unwrap_or(u32::MAX);
-                            self.at.push_str(ptr);
-                            let b = u32::try_from(self.at.len()).unwrap_or(u32::MAX);
-                            self.refs.insert(r.clone(), (Target::Other, a, b));
+                            crate::json::push(ptr, k);
+                            self.collect_ref(r, ptr)?;
                         }
                     } else if x.is_object() || x.is_array() {
+                        crate::json::push(ptr, k);
                         self.collect_refs(x, ptr)?;
                     }
                     ptr.truncate(len);
@@ -202,7 +194,8 @@ impl Cdx<'_, '_> {
                 for (i, x) in a.iter().enumerate() {
                     if x.is_object() || x.is_array() {
                         let len = ptr.len();
-                        crate::json::push(ptr, &i.to_string());
+                        ptr.push('/');
+                        ptr.push_str(itoa::Buffer::new().format(i));
                         self.collect_refs(x, ptr)?;
                         ptr.truncate(len);
                     }
@@ -210,6 +203,21 @@ impl Cdx<'_, '_> {
             }
             _ => {}
         }
+        Ok(())
+    }
+
+    /// Records the bom-ref `r` found at `ptr`, or refuses a duplicate.
+    fn collect_ref(&mut self, r: &str, ptr: &str) -> Result<(), Error> {
+        if let Some(&(_, a, b)) = self.refs.get(r) {
+            let first = self.at_of(a, b);
+            return Err(self
+                .ctx
+                .err(ptr, format!("duplicate bom-ref {r:?} (first at {first})")));
+        }
+        let a = u32::try_from(self.at.len()).unwrap_or(u32::MAX);
+        self.at.push_str(ptr);
+        let b = u32::try_from(self.at.len()).unwrap_or(u32::MAX);
+        self.refs.insert(r.to_owned(), (Target::Other, a, b));
         Ok(())
     }
 

@@ -667,6 +667,39 @@ mod tests {
         assert!(with_deviations >= 2, "{with_deviations}");
     }
 
+    /// The part check reports equal components and equal dependencies as the schema's
+    /// `uniqueItems` would; components with bom-refs are never equal in a document the
+    /// stream accepts.
+    #[test]
+    fn the_part_check_reports_equal_elements() {
+        let opts = Options::default();
+        let doc = r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
+            {"type":"library","name":"a","version":"1"},
+            {"type":"library","name":"b","version":"1","bom-ref":"b"},
+            {"type":"library","name":"a","version":"1"}],
+            "dependencies":[{"ref":"b"},{"ref":"b"}]}"#;
+        let w = stream::schema_parts(doc.as_bytes(), &opts).unwrap();
+        let equal: Vec<_> = w
+            .iter()
+            .filter(|w| w.message.contains("are equal"))
+            .map(|w| (w.pointer.as_str(), w.message.contains("items 0 and 2")))
+            .collect();
+        assert_eq!(equal.len(), 2, "{w:?}");
+        assert!(equal.contains(&("/components", true)), "{w:?}");
+        assert!(equal.iter().any(|(p, _)| *p == "/dependencies"), "{w:?}");
+        // Piped, the same document keeps those warnings.
+        let d = stream_cyclonedx_as(doc.as_bytes(), doc.as_bytes(), &opts, true)
+            .map(|(c, f)| c.finish(f).unwrap())
+            .unwrap();
+        assert_eq!(
+            d.warnings
+                .iter()
+                .filter(|w| w.message.contains("are equal"))
+                .count(),
+            2
+        );
+    }
+
     /// Layouts and faults the stream hands back, and what it does with them.
     #[test]
     fn the_stream_hands_back_what_it_cannot_vouch_for() {
