@@ -241,6 +241,9 @@ fn doc_kind(f: &Format) -> ArtifactKind {
     }
 }
 
+/// Smallest document whose digest is worth a thread of its own.
+const PARALLEL_DIGEST_MIN: usize = 1024 * 1024;
+
 /// Largest JSON document whose schema check runs on a second thread with its own parse
 /// tree (which costs about ten times the document's size in memory).
 const PARALLEL_SCHEMA_MAX: usize = 32 * 1024 * 1024;
@@ -331,9 +334,20 @@ fn parse_json(v: Value, format: &Format, ctx: &mut Ctx<'_>) -> Result<(), Error>
 
 /// A JSON document parsed as one tree.
 fn parse_json_tree(b: &[u8], bytes: &[u8], opts: &Options, label: &str) -> Result<Document, Error> {
-    let v = json::parse(b, label, &opts.limits)?;
+    // A large document's digest is computed on the second core while it is parsed.
+    let (v, digest) = if bytes.len() > PARALLEL_DIGEST_MIN {
+        std::thread::scope(|s| {
+            let digest = s.spawn(|| Sha256Digest::of(bytes));
+            let v = json::parse(b, label, &opts.limits);
+            (v, digest.join().ok())
+        })
+    } else {
+        (json::parse(b, label, &opts.limits), None)
+    };
+    let v = v?;
     let format = detect_json(&v)?;
-    let mut ctx = Ctx::new(opts, format.to_string(), bytes, doc_kind(&format));
+    let digest = digest.unwrap_or_else(|| Sha256Digest::of(bytes));
+    let mut ctx = Ctx::with_digest(opts, format.to_string(), digest, doc_kind(&format));
     if !schema::has_schema(&format) {
         parse_json(v, &format, &mut ctx)?;
     } else if b.len() <= PARALLEL_SCHEMA_MAX {

@@ -33,7 +33,16 @@ pub(crate) struct Ctx<'o> {
 impl<'o> Ctx<'o> {
     /// Starts a document whose own artifact is `sha256:<digest of bytes>` of `kind`.
     pub fn new(opts: &'o Options, label: String, bytes: &[u8], kind: ArtifactKind) -> Self {
-        let digest = Sha256Digest::of(bytes);
+        Self::with_digest(opts, label, Sha256Digest::of(bytes), kind)
+    }
+
+    /// [`Ctx::new`] for a document whose digest was computed already.
+    pub fn with_digest(
+        opts: &'o Options,
+        label: String,
+        digest: Sha256Digest,
+        kind: ArtifactKind,
+    ) -> Self {
         Self::start(opts, label, digest, digest.to_string(), kind)
     }
 

@@ -77,7 +77,8 @@ fn mapping(rel: &str) -> Option<(EdgeKind, bool)> {
 }
 
 enum Elem {
-    Artifact(String),
+    /// An artifact, by index (see [`Ctx::add_at`]).
+    Artifact(usize),
     Document,
     /// Snippets and other elements that are not artifacts.
     Other,
@@ -87,8 +88,9 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
     let Some(obj) = root.as_object_mut() else {
         return Err(ctx.err("/", "expected an object"));
     };
-    let doc_id = ctx.doc_id();
-    let mut elems: HashMap<String, Elem> = HashMap::new();
+    // The document's own artifact is always index 0.
+    let doc = 0;
+    let mut elems: HashMap<String, Elem, foldhash::fast::RandomState> = HashMap::default();
     let doc_spdxid = obj
         .get("SPDXID")
         .and_then(Value::as_str)
@@ -110,13 +112,16 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
     );
     let doc_name = obj.get("name").and_then(Value::as_str).map(str::to_owned);
 
-    let insert =
-        |ctx: &Ctx<'_>, elems: &mut HashMap<String, Elem>, spdxid: String, e: Elem, ptr: &str| {
-            if elems.insert(spdxid.clone(), e).is_some() {
-                return Err(ctx.err(ptr, format!("duplicate SPDXID {spdxid:?}")));
-            }
-            Ok(())
-        };
+    let insert = |ctx: &Ctx<'_>,
+                  elems: &mut HashMap<String, Elem, foldhash::fast::RandomState>,
+                  spdxid: String,
+                  e: Elem,
+                  ptr: &str| {
+        if elems.insert(spdxid.clone(), e).is_some() {
+            return Err(ctx.err(ptr, format!("duplicate SPDXID {spdxid:?}")));
+        }
+        Ok(())
+    };
 
     if let Some(ps) = obj.get_mut("packages") {
         let Value::Array(ps) = ps else {
@@ -172,25 +177,27 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         }
     }
 
-    let resolve = |ctx: &mut Ctx<'_>, r: &str, ptr: &str| -> Result<Option<String>, Error> {
-        match elems.get(r) {
-            Some(Elem::Artifact(id)) => Ok(Some(id.clone())),
-            Some(Elem::Document) => Ok(Some(doc_id.clone())),
-            Some(Elem::Other) => Ok(None),
-            None if r == "NONE" || r == "NOASSERTION" => Ok(None),
-            None if r.starts_with("DocumentRef-") => {
-                ctx.warn(
-                    ptr,
-                    format!("{r:?} names an element of another document; no edge recorded"),
-                );
-                Ok(None)
+    // `ptr` says where the reference is (made only when a message needs it).
+    let resolve =
+        |ctx: &mut Ctx<'_>, r: &str, ptr: &dyn Fn() -> String| -> Result<Option<usize>, Error> {
+            match elems.get(r) {
+                Some(Elem::Artifact(i)) => Ok(Some(*i)),
+                Some(Elem::Document) => Ok(Some(doc)),
+                Some(Elem::Other) => Ok(None),
+                None if r == "NONE" || r == "NOASSERTION" => Ok(None),
+                None if r.starts_with("DocumentRef-") => {
+                    ctx.warn(
+                        &ptr(),
+                        format!("{r:?} names an element of another document; no edge recorded"),
+                    );
+                    Ok(None)
+                }
+                None => Err(ctx.err(
+                    &ptr(),
+                    format!("{r:?} does not name any SPDXID in the document"),
+                )),
             }
-            None => Err(ctx.err(
-                ptr,
-                format!("{r:?} does not name any SPDXID in the document"),
-            )),
-        }
-    };
+        };
 
     if let Some(ds) = obj.get("documentDescribes") {
         let Value::Array(ds) = ds else {
@@ -201,10 +208,10 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
             let Some(r) = d.as_str() else {
                 return Err(ctx.err(&ptr, "expected an SPDXID string"));
             };
-            if let Some(to) = resolve(ctx, r, &ptr)?
-                && to != doc_id
+            if let Some(to) = resolve(ctx, r, &|| ptr.clone())?
+                && to != doc
             {
-                ctx.edge(&doc_id, EdgeKind::Describes, &to)?;
+                ctx.edge_at(doc, EdgeKind::Describes, to)?;
             }
         }
     }
@@ -216,11 +223,11 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         };
         ctx.check_count("/relationships", "relationships", rs.len())?;
         for (i, r) in rs.iter().enumerate() {
-            let ptr = format!("/relationships/{i}");
+            let ptr = || format!("/relationships/{i}");
             let field = |k: &str| -> Result<&str, Error> {
                 r.get(k)
                     .and_then(Value::as_str)
-                    .ok_or_else(|| ctx.err(&ptr, format!("missing required string {k:?}")))
+                    .ok_or_else(|| ctx.err(&ptr(), format!("missing required string {k:?}")))
             };
             let (a, ty, b) = (
                 field("spdxElementId")?,
@@ -232,23 +239,23 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
                 continue;
             };
             let (Some(a), Some(b)) = (
-                resolve(ctx, a, &at(&ptr, "spdxElementId"))?,
-                resolve(ctx, b, &at(&ptr, "relatedSpdxElement"))?,
+                resolve(ctx, a, &|| at(&ptr(), "spdxElementId"))?,
+                resolve(ctx, b, &|| at(&ptr(), "relatedSpdxElement"))?,
             ) else {
                 continue;
             };
             let (from, to) = if flip { (b, a) } else { (a, b) };
-            if edge == EdgeKind::Describes && from != doc_id {
+            if edge == EdgeKind::Describes && from != doc {
                 ctx.warn(
-                    &ptr,
+                    &ptr(),
                     "DESCRIBES between two non-document elements; no edge recorded",
                 );
                 continue;
             }
-            if edge != EdgeKind::Describes && (from == doc_id || to == doc_id) {
+            if edge != EdgeKind::Describes && (from == doc || to == doc) {
                 continue;
             }
-            ctx.edge(&from, edge, &to)?;
+            ctx.edge_at(from, edge, to)?;
         }
     }
     if !unmapped.is_empty() {
@@ -296,7 +303,8 @@ fn checksums(
     Ok((out, sha))
 }
 
-fn package(p: &mut Value, ptr: &str, ctx: &mut Ctx<'_>) -> Result<(String, String), Error> {
+/// Maps one package; returns its SPDXID and artifact index.
+fn package(p: &mut Value, ptr: &str, ctx: &mut Ctx<'_>) -> Result<(String, usize), Error> {
     let Some(obj) = p.as_object_mut() else {
         return Err(ctx.err(
             ptr,
@@ -375,10 +383,11 @@ fn package(p: &mut Value, ptr: &str, ctx: &mut Ctx<'_>) -> Result<(String, Strin
             .insert("externalRefs".into(), Value::Array(other_refs));
     }
     take_attrs(obj, PACKAGE_ATTRS, &mut f.attrs);
-    Ok((spdxid, ctx.add(f)?))
+    Ok((spdxid, ctx.add_at(f)?))
 }
 
-fn file(fv: &mut Value, ptr: &str, ctx: &mut Ctx<'_>) -> Result<(String, String), Error> {
+/// Maps one file; returns its SPDXID and artifact index.
+fn file(fv: &mut Value, ptr: &str, ctx: &mut Ctx<'_>) -> Result<(String, usize), Error> {
     let Some(obj) = fv.as_object_mut() else {
         return Err(ctx.err(
             ptr,
@@ -408,7 +417,7 @@ fn file(fv: &mut Value, ptr: &str, ctx: &mut Ctx<'_>) -> Result<(String, String)
         ],
         &mut f.attrs,
     );
-    Ok((spdxid, ctx.add(f)?))
+    Ok((spdxid, ctx.add_at(f)?))
 }
 
 fn str_field<'v>(
