@@ -1,5 +1,5 @@
-"""Writes generated large documents for bench/documents.sh: an SPDX 2.3 JSON and a CycloneDX 1.6
-XML BOM of N packages with three dependencies each (the shape of examples/gen_bom).
+"""Writes generated large documents for bench/documents.sh: SPDX 2.3 JSON, SPDX 3.0.1 JSON-LD and CycloneDX 1.6
+XML documents of N packages with three dependencies each (the shape of examples/gen_bom).
 
 usage: gen_docs.py N DIR"""
 import json, sys
@@ -31,3 +31,19 @@ out.write('</components>\n<dependencies>\n')
 for i in range(n):
     out.write(f'<dependency ref="c{i}">' + "".join(f'<dependency ref="c{(i*7+k*13)%n}"/>' for k in (1,2,3) if (i*7+k*13)%n != i) + '</dependency>\n')
 out.write('</dependencies>\n</bom>\n')
+# SPDX 3.0.1 JSON-LD: packages with purls and hashes, three dependsOn relationships each
+base = "https://example.com/bench"
+graph = [{"type": "CreationInfo", "@id": "_:ci", "createdBy": [base + "/agent"], "specVersion": "3.0.1", "created": "2026-11-24T00:00:00Z"},
+         {"type": "Organization", "spdxId": base + "/agent", "name": "bench", "creationInfo": "_:ci"},
+         {"type": "SpdxDocument", "spdxId": base + "/doc", "creationInfo": "_:ci", "rootElement": [base + "/sbom"], "profileConformance": ["core", "software"]},
+         {"type": "software_Sbom", "spdxId": base + "/sbom", "creationInfo": "_:ci", "rootElement": [base + "/pkg/0"], "software_sbomType": ["build"]}]
+for i in range(n):
+    graph.append({"type": "software_Package", "spdxId": f"{base}/pkg/{i}", "creationInfo": "_:ci", "name": f"pkg-{i}",
+                  "software_packageVersion": f"1.{i%10}.{i%7}", "software_packageUrl": f"pkg:npm/%40bench/pkg-{i}@1.{i%10}.{i%7}",
+                  "verifiedUsing": [{"type": "Hash", "algorithm": "sha256", "hashValue": "%064x" % i}],
+                  "description": f"synthetic package number {i}"})
+for i in range(n):
+    to = [f"{base}/pkg/{(i*7+k*13)%n}" for k in (1, 2, 3) if (i*7+k*13) % n != i]
+    graph.append({"type": "Relationship", "spdxId": f"{base}/rel/{i}", "creationInfo": "_:ci", "from": f"{base}/pkg/{i}",
+                  "relationshipType": "dependsOn", "to": to})
+json.dump({"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": graph}, open(sys.argv[2] + f"/spdx3-{n//1000}k.json", "w"))
