@@ -367,7 +367,7 @@ fn parse_json_tree(b: &[u8], bytes: &[u8], opts: &Options, label: &str) -> Resul
         ctx.warn_all(deviations);
     } else {
         // Large documents: one tree at a time.
-        let deviations = schema::deviations(&format, &v);
+        let deviations = schema::deviations_on(&format, &v, 2);
         parse_json(v, &format, &mut ctx)?;
         ctx.warn_all(deviations);
     }

@@ -160,8 +160,13 @@ pub(crate) fn has_schema(format: &Format) -> bool {
 /// Every deviation of `doc` from its format's schema, as warnings (at most
 /// [`MAX_REPORTED`], then one counting the rest).
 pub(crate) fn deviations(format: &Format, doc: &Value) -> Vec<Warning> {
+    deviations_on(format, doc, 1)
+}
+
+/// [`deviations`], on `threads` threads where the document is checked in parts.
+pub(crate) fn deviations_on(format: &Format, doc: &Value, threads: usize) -> Vec<Warning> {
     if matches!(format, Format::Spdx3)
-        && let Some(w) = spdx3_by_elements(doc)
+        && let Some(w) = spdx3_by_elements(doc, threads)
     {
         return w;
     }
@@ -248,6 +253,13 @@ impl Deviations {
             },
             message: format!("does not match the {} schema: {msg}", self.format),
         });
+    }
+
+    /// Adds the deviations of a part checked after those so far.
+    fn append(&mut self, other: Deviations) {
+        let room = MAX_REPORTED.saturating_sub(self.out.len());
+        self.out.extend(other.out.into_iter().take(room));
+        self.n += other.n;
     }
 
     pub(crate) fn finish(mut self) -> Vec<Warning> {
@@ -419,7 +431,9 @@ static SPDX3_ELEMENT: LazyLock<Option<Validator>> = LazyLock::new(|| {
 /// other `type` is checked against `AnyClass`, as the schema does. With a valid top
 /// level, the document is valid exactly when every element is. A test holds both
 /// validators to the whole schema's verdict.
-fn spdx3_by_elements(doc: &Value) -> Option<Vec<Warning>> {
+///
+/// The elements are checked in `threads` runs of consecutive elements at once.
+fn spdx3_by_elements(doc: &Value, threads: usize) -> Option<Vec<Warning>> {
     let obj = doc.as_object()?;
     let Some(Value::Array(graph)) = obj.get("@graph") else {
         return None;
@@ -434,24 +448,44 @@ fn spdx3_by_elements(doc: &Value) -> Option<Vec<Warning>> {
     if !validator(&Format::Spdx3)?.is_valid(&Value::Object(top)) {
         return None;
     }
-    let spdx3 = SPDX3.as_ref()?;
-    let any = SPDX3_ELEMENT.as_ref()?;
-    let mut d = Deviations::new(&Format::Spdx3);
-    let mut ptr = String::from("/@graph/");
-    let len = ptr.len();
-    for (i, e) in graph.iter().enumerate() {
-        let own = match e.get("type").and_then(Value::as_str) {
-            Some(t) if spdx3.classes.contains(t) => spdx3_class(t),
-            _ => None,
-        };
-        let v = own.as_deref().unwrap_or(any);
-        if !v.is_valid(e) {
-            ptr.truncate(len);
-            ptr.push_str(itoa::Buffer::new().format(i));
-            d.check(v, e, &ptr);
+    let run = |start: usize, elements: &[Value]| -> Option<Deviations> {
+        let spdx3 = SPDX3.as_ref()?;
+        let any = SPDX3_ELEMENT.as_ref()?;
+        let mut d = Deviations::new(&Format::Spdx3);
+        let mut ptr = String::from("/@graph/");
+        let len = ptr.len();
+        for (i, e) in elements.iter().enumerate() {
+            let own = match e.get("type").and_then(Value::as_str) {
+                Some(t) if spdx3.classes.contains(t) => spdx3_class(t),
+                _ => None,
+            };
+            let v = own.as_deref().unwrap_or(any);
+            if !v.is_valid(e) {
+                ptr.truncate(len);
+                ptr.push_str(itoa::Buffer::new().format(start + i));
+                d.check(v, e, &ptr);
+            }
         }
+        Some(d)
+    };
+    let chunk = graph.len().div_ceil(threads.max(1)).max(1);
+    let runs: Vec<Option<Deviations>> = std::thread::scope(|s| {
+        let handles: Vec<_> = graph
+            .chunks(chunk)
+            .enumerate()
+            .skip(1)
+            .map(|(k, c)| s.spawn(move || run(k * chunk, c)))
+            .collect();
+        let first = run(0, graph.get(..chunk.min(graph.len())).unwrap_or_default());
+        std::iter::once(first)
+            .chain(handles.into_iter().map(|h| h.join().ok().flatten()))
+            .collect()
+    });
+    let mut all = Deviations::new(&Format::Spdx3);
+    for d in runs {
+        all.append(d?);
     }
-    Some(d.finish())
+    Some(all.finish())
 }
 
 #[cfg(test)]
@@ -506,8 +540,10 @@ mod tests {
             }
             let any = SPDX3_ELEMENT.as_ref().unwrap();
             for d in variants {
-                let parts = spdx3_by_elements(&d).unwrap();
+                let parts = spdx3_by_elements(&d, 1).unwrap();
                 assert_eq!(parts.is_empty(), whole.is_valid(&d), "{d}");
+                // In runs on several threads, the same deviations in the same order.
+                assert_eq!(spdx3_by_elements(&d, 3).unwrap(), parts);
                 // The shared validator too, whatever classes have their own.
                 let all = d["@graph"]
                     .as_array()

@@ -175,7 +175,15 @@ enum Node {
     /// A licence; the expression or listed-licence id it stands for.
     License(String),
     /// Any other element (agent, annotation, relationship…).
-    Other(String),
+    Other,
+}
+
+/// An `spdxId` of the graph: what it is, and the index of its element in `@graph`.
+type Nodes = HashMap<String, (Node, usize), foldhash::fast::RandomState>;
+
+/// The pointer of element `i` of `@graph`.
+fn element_ptr(i: usize) -> String {
+    format!("/@graph/{i}")
 }
 
 fn id_of(e: &Value) -> Option<&str> {
@@ -191,16 +199,25 @@ fn type_of(e: &Value) -> &str {
         .unwrap_or("")
 }
 
-/// A property holding one reference or an array of them, with the pointer of each.
-fn refs<'v>(v: Option<&'v Value>, ptr: &str) -> Vec<(&'v str, String)> {
+/// A property holding one reference or an array of them, with the index of each in
+/// the array (`None`: the property is the reference).
+fn refs(v: Option<&Value>) -> Vec<(&str, Option<usize>)> {
     match v {
-        Some(Value::String(s)) => vec![(s.as_str(), ptr.to_owned())],
+        Some(Value::String(s)) => vec![(s.as_str(), None)],
         Some(Value::Array(a)) => a
             .iter()
             .enumerate()
-            .filter_map(|(j, x)| Some((x.as_str()?, at(ptr, j))))
+            .filter_map(|(j, x)| Some((x.as_str()?, Some(j))))
             .collect(),
         _ => vec![],
+    }
+}
+
+/// `ptr` + `/j` for a reference of [`refs`] at index `j`.
+fn ref_ptr(ptr: &str, j: Option<usize>) -> String {
+    match j {
+        Some(j) => at(ptr, j),
+        None => ptr.to_owned(),
     }
 }
 
@@ -208,7 +225,6 @@ fn refs<'v>(v: Option<&'v Value>, ptr: &str) -> Vec<(&'v str, String)> {
 const LISTED_LICENSE: &str = "https://spdx.org/licenses/";
 
 pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
-    let doc_id = ctx.doc_id();
     let graph = match root.get_mut("@graph") {
         Some(Value::Array(g)) => g,
         Some(other) => {
@@ -222,23 +238,23 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
     ctx.check_count("/@graph", "elements", graph.len())?;
 
     // Artifacts first: every element of an artifact type becomes a fact.
-    let mut nodes: HashMap<String, (Node, String)> = HashMap::new();
+    let mut nodes: Nodes = HashMap::default();
     let mut facts: Vec<ArtifactFact> = Vec::new();
     let mut imports: HashMap<String, String> = HashMap::new(); // externalSpdxId → pointer
     for (i, e) in graph.iter_mut().enumerate() {
-        let ptr = format!("/@graph/{i}");
-        let ty = type_of(e).to_owned();
+        let ty = type_of(e);
+        let kind = kind_of(ty);
         let Some(spdx_id) = id_of(e).map(str::to_owned) else {
-            if kind_of(&ty).is_some() {
-                return Err(ctx.err(&ptr, format!("{ty} without \"spdxId\"")));
+            if kind.is_some() {
+                return Err(ctx.err(&element_ptr(i), format!("{ty} without \"spdxId\"")));
             }
             continue; // nothing can refer to it
         };
-        let node = if CONTAINERS.contains(&ty.as_str()) {
+        let node = if CONTAINERS.contains(&ty) {
             if let Some(Value::Array(ms)) = e.get("import") {
                 for (j, m) in ms.iter().enumerate() {
                     if let Some(x) = m.get("externalSpdxId").and_then(Value::as_str) {
-                        imports.insert(x.to_owned(), format!("{ptr}/import/{j}"));
+                        imports.insert(x.to_owned(), format!("/@graph/{i}/import/{j}"));
                     }
                 }
             }
@@ -251,12 +267,13 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
                 .and_then(Value::as_str)
                 .map_or_else(|| license_text(&spdx_id), str::to_owned);
             Node::License(expr)
-        } else if let Some(kind) = kind_of(&ty) {
-            let f = artifact(e, kind, &ty, &spdx_id, &ptr, ctx)?;
+        } else if let Some(kind) = kind {
+            let ty = ty.to_owned();
+            let f = artifact(e, kind, &ty, &spdx_id, &element_ptr(i), ctx)?;
             facts.push(f);
             Node::Artifact(facts.len() - 1)
         } else {
-            Node::Other(ty.clone())
+            Node::Other
         };
         // Two serializations of one relationship or agent are harmless; two artifacts
         // (or BOMs) claiming one spdxId would make every reference to it ambiguous.
@@ -264,13 +281,16 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         match nodes.get(&spdx_id) {
             Some((have, first)) if structural(&node) && structural(have) => {
                 return Err(ctx.err(
-                    &at(&ptr, "spdxId"),
-                    format!("duplicate spdxId {spdx_id:?} (also at {first})"),
+                    &at(&element_ptr(i), "spdxId"),
+                    format!(
+                        "duplicate spdxId {spdx_id:?} (also at {})",
+                        element_ptr(*first)
+                    ),
                 ));
             }
             Some(_) if !structural(&node) => {}
             _ => {
-                nodes.insert(spdx_id, (node, ptr));
+                nodes.insert(spdx_id, (node, i));
             }
         }
     }
@@ -278,9 +298,9 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
     let resolver = Resolver {
         nodes: &nodes,
         imports: &imports,
-        facts: &facts,
+        graph,
     };
-    let mut edges: Vec<(String, EdgeKind, String)> = Vec::new();
+    let mut edges: Vec<(End, EdgeKind, End)> = Vec::new();
 
     // Roots of the document and its BOMs are what the document describes.
     for (i, e) in graph.iter().enumerate() {
@@ -288,9 +308,9 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
             continue;
         }
         let ptr = format!("/@graph/{i}/rootElement");
-        for (r, rp) in refs(e.get("rootElement"), &ptr) {
-            if let Target::Artifact(to) = resolver.target(r, &rp, ctx)? {
-                edges.push((doc_id.clone(), EdgeKind::Describes, to));
+        for (r, j) in refs(e.get("rootElement")) {
+            if let Target::Artifact(to) = resolver.target(r, &|| ref_ptr(&ptr, j), ctx)? {
+                edges.push((End::Document, EdgeKind::Describes, End::Fact(to)));
             }
         }
     }
@@ -302,14 +322,14 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         if !matches!(type_of(e), "Relationship" | "LifecycleScopedRelationship") {
             continue;
         }
-        let ptr = format!("/@graph/{i}");
+        let ptr = || element_ptr(i);
         let rel = e
             .get("relationshipType")
             .and_then(Value::as_str)
             .unwrap_or("");
         let Some(kind) = mapping(rel) else {
             ctx.warn(
-                &at(&ptr, "relationshipType"),
+                &at(&ptr(), "relationshipType"),
                 format!("unknown relationship type {rel:?}; no edge recorded"),
             );
             continue;
@@ -319,17 +339,18 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
             continue;
         }
         let Some(from) = e.get("from").and_then(Value::as_str) else {
-            return Err(ctx.err(&ptr, "relationship without \"from\""));
+            return Err(ctx.err(&ptr(), "relationship without \"from\""));
         };
-        let targets = refs(e.get("to"), &at(&ptr, "to"));
+        let targets = refs(e.get("to"));
         if targets.is_empty() {
-            return Err(ctx.err(&ptr, "relationship without \"to\""));
+            return Err(ctx.err(&ptr(), "relationship without \"to\""));
         }
-        let from_ptr = at(&ptr, "from");
+        let to_ptr = |j| ref_ptr(&at(&ptr(), "to"), j);
+        let from_ptr = || at(&ptr(), "from");
         if kind == Rel::Attr {
             let Some((Node::Artifact(n), _)) = nodes.get(from) else {
                 ctx.warn(
-                    &from_ptr,
+                    &from_ptr(),
                     format!("{from:?} is not an artifact of the @graph; {rel} not recorded"),
                 );
                 continue;
@@ -359,13 +380,13 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         // A build's inputs, tools and outputs are linked once all are known.
         if let Some((Node::Build, _)) = nodes.get(from) {
             let b = builds.entry(from.to_owned()).or_default();
-            for (t, tp) in targets {
-                if let Target::Artifact(id) = resolver.target(t, &tp, ctx)? {
+            for (t, j) in targets {
+                if let Target::Artifact(n) = resolver.target(t, &|| to_ptr(j), ctx)? {
                     match rel {
-                        "hasOutput" | "generates" => b.outputs.push(id),
-                        "hasInput" | "usesTool" => b.inputs.push(id),
+                        "hasOutput" | "generates" => b.outputs.push(n),
+                        "hasInput" | "usesTool" => b.inputs.push(n),
                         _ => ctx.warn(
-                            &ptr,
+                            &ptr(),
                             format!("{rel} from a build_Build has no ailedger edge"),
                         ),
                     }
@@ -374,40 +395,40 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
             continue;
         }
         let from_is_container = matches!(nodes.get(from), Some((Node::Container, _)));
-        let from_id = match resolver.target(from, &from_ptr, ctx)? {
-            Target::Artifact(id) => Some(id),
-            _ if from_is_container => Some(doc_id.clone()),
+        let from_end = match resolver.target(from, &from_ptr, ctx)? {
+            Target::Artifact(n) => Some(End::Fact(n)),
+            _ if from_is_container => Some(End::Document),
             _ => None,
         };
-        let Some(from_id) = from_id else { continue };
-        for (t, tp) in targets {
-            let to_id = match resolver.target(t, &tp, ctx)? {
-                Target::Artifact(id) => id,
+        let Some(from_end) = from_end else { continue };
+        for (t, j) in targets {
+            let to_end = match resolver.target(t, &|| to_ptr(j), ctx)? {
+                Target::Artifact(n) => End::Fact(n),
                 _ => continue,
             };
             let (a, b) = if flip {
-                (to_id, from_id.clone())
+                (to_end, from_end)
             } else {
-                (from_id.clone(), to_id)
+                (from_end, to_end)
             };
             if edge == EdgeKind::Describes {
-                if a == doc_id {
+                if a == End::Document {
                     edges.push((a, edge, b));
                 } else {
                     ctx.warn(
-                        &ptr,
+                        &ptr(),
                         "describes between two non-document elements; no edge recorded",
                     );
                 }
-            } else if a != doc_id && b != doc_id {
+            } else if a != End::Document && b != End::Document {
                 edges.push((a, edge, b));
             }
         }
     }
     for b in builds.values() {
-        for o in &b.outputs {
-            for i in &b.inputs {
-                edges.push((o.clone(), EdgeKind::BuiltFrom, i.clone()));
+        for &o in &b.outputs {
+            for &i in &b.inputs {
+                edges.push((End::Fact(o), EdgeKind::BuiltFrom, End::Fact(i)));
             }
         }
     }
@@ -422,14 +443,22 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         );
     }
 
+    // The document is artifact 0 of `ctx`; fact n is `at[n]`.
+    let mut at_of = Vec::with_capacity(facts.len());
     for (mut f, extra) in facts.into_iter().zip(attrs) {
         for (k, v) in extra {
             f.attrs.insert(k, v);
         }
-        ctx.add(f)?;
+        at_of.push(ctx.add_at(f)?);
     }
-    for (a, edge, b) in &edges {
-        ctx.edge(a, *edge, b)?;
+    let index = |e: End| match e {
+        End::Document => Some(0),
+        End::Fact(n) => at_of.get(n).copied(),
+    };
+    for &(a, edge, b) in &edges {
+        if let (Some(a), Some(b)) = (index(a), index(b)) {
+            ctx.edge_at(a, edge, b)?;
+        }
     }
 
     let mut doc_attrs = Map::new();
@@ -468,16 +497,24 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
     Ok(())
 }
 
+/// A build's inputs and outputs (artifact facts, by index).
 #[derive(Default)]
 struct Build {
-    inputs: Vec<String>,
-    outputs: Vec<String>,
+    inputs: Vec<usize>,
+    outputs: Vec<usize>,
+}
+
+/// An edge's end: the document, or an artifact fact by index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Document,
+    Fact(usize),
 }
 
 /// What a reference resolves to.
 enum Target {
-    /// An artifact of the document, by ailedger id.
-    Artifact(String),
+    /// An artifact of the document, by fact index.
+    Artifact(usize),
     /// An element of another document (imported): a warning was given.
     Elsewhere,
     /// An element of the graph that is not an artifact.
@@ -485,33 +522,40 @@ enum Target {
 }
 
 struct Resolver<'a> {
-    nodes: &'a HashMap<String, (Node, String)>,
+    nodes: &'a Nodes,
     imports: &'a HashMap<String, String>,
-    facts: &'a [ArtifactFact],
+    graph: &'a [Value],
 }
 
 impl Resolver<'_> {
     /// Resolves a reference that is to become an edge endpoint. A reference to no
-    /// element of the graph is an error unless an `import` names it.
-    fn target(&self, r: &str, ptr: &str, ctx: &mut Ctx<'_>) -> Result<Target, Error> {
+    /// element of the graph is an error unless an `import` names it. `ptr` says where
+    /// the reference is (made only when a message needs it).
+    fn target(
+        &self,
+        r: &str,
+        ptr: &dyn Fn() -> String,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<Target, Error> {
         match self.nodes.get(r) {
-            Some((Node::Artifact(n), _)) => Ok(Target::Artifact(self.facts[*n].id.clone())),
-            Some((Node::Other(ty), _)) => {
+            Some((Node::Artifact(n), _)) => Ok(Target::Artifact(*n)),
+            Some((Node::Other, i)) => {
+                let ty = self.graph.get(*i).map_or("", type_of);
                 ctx.warn(
-                    ptr,
+                    &ptr(),
                     format!("{r:?} is a {ty}, not an artifact; no edge recorded"),
                 );
                 Ok(Target::Skip)
             }
             Some((Node::License(_), _)) => {
-                ctx.warn(ptr, format!("{r:?} is a licence; no edge recorded"));
+                ctx.warn(&ptr(), format!("{r:?} is a licence; no edge recorded"));
                 Ok(Target::Skip)
             }
             Some((Node::Container | Node::Build, _)) => Ok(Target::Skip),
             None => {
                 if let Some(ip) = self.imports.get(r) {
                     ctx.warn(
-                        ptr,
+                        &ptr(),
                         format!(
                             "{r:?} is an element of another document (imported at {ip}); no edge recorded"
                         ),
@@ -519,7 +563,7 @@ impl Resolver<'_> {
                     return Ok(Target::Elsewhere);
                 }
                 Err(ctx.err(
-                    ptr,
+                    &ptr(),
                     format!(
                         "{r:?} names no element of the @graph and no \"import\" of the document"
                     ),
@@ -558,7 +602,7 @@ fn artifact(
         .and_then(Value::as_str)
         .filter(|v| !v.trim().is_empty())
         .map(str::to_owned);
-    let mut purls: Vec<(String, String)> = refs(obj.get("software_packageUrl"), "")
+    let mut purls: Vec<(String, String)> = refs(obj.get("software_packageUrl"))
         .into_iter()
         .map(|(s, _)| (s.to_owned(), at(ptr, "software_packageUrl")))
         .collect();
