@@ -5,8 +5,8 @@
 #   bench/documents.sh [parse|10k|300k|all] [runs]
 #
 #   parse  parse and merge throughput of generated CycloneDX 1.6 JSON BOMs of 100,000 and
-#          300,000 components, and of a CycloneDX 1.6 XML BOM and an SPDX 2.3 JSON
-#          document of 100,000 packages (bench/gen_docs.py), with `examples/parse_file`
+#          300,000 components, and of a CycloneDX 1.6 XML BOM, an SPDX 2.3 JSON and an
+#          SPDX 3.0.1 JSON-LD document of 100,000 packages (bench/gen_docs.py), with `examples/parse_file`
 #          (the server's allocator, schema check included), MB/s per run
 #   10k    `ailedger ingest` of the 10,000-component BOM end to end, a fresh server and
 #          SQLite database per run
@@ -29,8 +29,8 @@ done
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 if [[ $what == parse || $what == all ]]; then
-  [ -s "$data/bom100k.xml" ] && [ -s "$data/spdx100k.json" ] || python3 bench/gen_docs.py 100000 "$data"
-  for f in bom100k.json bom300k.json bom100k.xml spdx100k.json; do
+  [ -s "$data/bom100k.xml" ] && [ -s "$data/spdx100k.json" ] && [ -s "$data/spdx3-100k.json" ] || python3 bench/gen_docs.py 100000 "$data"
+  for f in bom100k.json bom300k.json bom100k.xml spdx100k.json spdx3-100k.json; do
     for _ in $(seq 1 "$runs"); do
       target/release/examples/parse_file "$data/$f"
     done
