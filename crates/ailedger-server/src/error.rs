@@ -92,7 +92,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(m) => ApiError::Conflict(m),
             StoreError::Invalid(e) => ApiError::Invalid(e.to_string()),
             e @ StoreError::BeyondHead { .. } => ApiError::NotFound(e.to_string()),
-            e @ (StoreError::Corrupt { .. } | StoreError::Backend(_) | StoreError::Log(_)) => {
+            e @ (StoreError::Corrupt { .. } | StoreError::Backend { .. } | StoreError::Log(_)) => {
                 ApiError::Internal(e.to_string())
             }
         }

@@ -2,54 +2,70 @@
 //! one process queue on a mutex, writers in several processes on SQLite's own lock
 //! (with a busy timeout).
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{collections::HashMap, path::Path, str::FromStr, time::Duration};
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+use ailedger_core::{
+    Entry, Sha256Digest,
+    graph::{EdgeRow, GraphChanges, GraphSink},
 };
-
-ailedger_store::sqlx_backend!(
-    sqlx::Sqlite,
-    SqliteStore,
-    SqliteWriter,
-    rows = "json_each($1) AS j",
-    texts = "SELECT value FROM json_each($1)"
-);
+use ailedger_log::{Hash, NodeId};
+use ailedger_store::{
+    Appended, ArtifactRecord, Blob, Counts, DerivedDump, NewEntry, Result, Store, StoreError,
+    StoredEntry,
+    log::{LogStore, SavedCheckpoint},
+};
+use ailedger_store_sql::{Dialect, SqlStore, db_err_in, migrate_err};
+use sqlx::{
+    error::DatabaseError,
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    },
+};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
+/// How long a write waits for another process's write lock before it fails with a
+/// retryable conflict.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// SQLite's part of the shared SQL: `json_each`, and a process-local write mutex.
+#[derive(Debug, Default)]
+struct Sqlite {
+    /// Writers of this process queue here rather than on SQLite's lock (whose busy
+    /// handler sleeps and polls).
+    write: tokio::sync::Mutex<()>,
+}
+
+impl Dialect for Sqlite {
+    type Db = sqlx::Sqlite;
+    const ROWS: &'static str = "json_each($1) AS j";
+    const TEXTS: &'static str = "SELECT value FROM json_each($1)";
+    type WriteGuard<'a> = tokio::sync::MutexGuard<'a, ()>;
+
+    fn write_lock(&self) -> impl Future<Output = Self::WriteGuard<'_>> + Send {
+        self.write.lock()
+    }
+
+    /// `SQLITE_BUSY` (another connection holds the lock past the busy timeout) and
+    /// `SQLITE_LOCKED`, with their extended codes.
+    fn is_conflict(e: &dyn DatabaseError) -> bool {
+        const SQLITE_BUSY: i32 = 5;
+        const SQLITE_LOCKED: i32 = 6;
+        let primary = e
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .map(|c| c & 0xff);
+        matches!(primary, Some(SQLITE_BUSY | SQLITE_LOCKED))
+    }
+}
+
+fn db_err(e: sqlx::Error) -> StoreError {
+    ailedger_store_sql::db_err::<Sqlite>(e)
+}
+
 /// A ledger in one SQLite file.
 #[derive(Debug)]
-pub struct SqliteStore {
-    pool: SqlitePool,
-    write: tokio::sync::Mutex<()>,
-    log: ailedger_store::log::FrontierCache,
-}
-
-/// A write transaction holding the process-local write lock.
-struct WriteTx<'a> {
-    tx: sqlx::Transaction<'a, sqlx::Sqlite>,
-    _guard: tokio::sync::MutexGuard<'a, ()>,
-}
-
-impl std::ops::Deref for WriteTx<'_> {
-    type Target = sqlx::SqliteConnection;
-    fn deref(&self) -> &Self::Target {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for WriteTx<'_> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
-    }
-}
-
-impl WriteTx<'_> {
-    async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
-    }
-}
+pub struct SqliteStore(SqlStore<Sqlite>);
 
 /// Options of a writable ledger file: WAL, `synchronous=NORMAL` (a commit survives a
 /// process crash; a power cut may lose the last commits but never corrupts the file),
@@ -64,7 +80,7 @@ fn writable(opts: SqliteConnectOptions) -> SqliteConnectOptions {
     opts.create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(false)
         .pragma("cache_size", "-65536")
         .pragma("temp_store", "memory")
@@ -73,43 +89,54 @@ fn writable(opts: SqliteConnectOptions) -> SqliteConnectOptions {
 impl SqliteStore {
     /// Opens (creating if needed) the ledger file at `path` and migrates it.
     pub async fn open(path: &Path) -> Result<Self> {
-        let opts = writable(SqliteConnectOptions::new().filename(path));
-        Self::connect(opts)
-            .await
-            .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))
+        Self::open_with_busy_timeout(path, BUSY_TIMEOUT).await
+    }
+
+    /// [`SqliteStore::open`] with another busy timeout: how long a write waits for
+    /// another process's write lock before it fails with a retryable conflict
+    /// ([`StoreError::is_retryable`]).
+    pub async fn open_with_busy_timeout(path: &Path, busy_timeout: Duration) -> Result<Self> {
+        let opts = writable(SqliteConnectOptions::new().filename(path)).busy_timeout(busy_timeout);
+        Self::connect(opts).await.map_err(|e| match e {
+            StoreError::Backend { kind, message } => {
+                StoreError::backend(kind, format!("{}: {message}", path.display()))
+            }
+            e => e,
+        })
     }
 
     /// Opens an existing ledger file read-only, without migrating it: for auditing a
     /// file (`log verify --db`) without changing it. Refuses a file whose schema is not
     /// the one this build writes.
     pub async fn open_read_only(path: &Path) -> Result<Self> {
-        let err = |e: String| StoreError::Backend(format!("{}: {e}", path.display()));
         let opts = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(false)
             .read_only(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
             .max_connections(2)
             .connect_with(opts)
             .await
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(|e| db_err_in::<Sqlite>(path.display(), e))?;
         let applied: i64 =
             sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
                 .fetch_one(&pool)
                 .await
-                .map_err(|e| err(format!("not an ailedger ledger ({e})")))?;
+                .map_err(|e| {
+                    db_err_in::<Sqlite>(
+                        format_args!("{}: not an ailedger ledger", path.display()),
+                        e,
+                    )
+                })?;
         let known = MIGRATOR.iter().count() as i64;
         if applied != known {
-            return Err(err(format!(
-                "the ledger's schema is at migration {applied} of {known}; open it once with `ailedger serve` of this version, on a copy"
+            return Err(StoreError::other(format!(
+                "{}: the ledger's schema is at migration {applied} of {known}; open it once with `ailedger serve` of this version, on a copy",
+                path.display()
             )));
         }
-        Ok(Self {
-            pool,
-            write: tokio::sync::Mutex::new(()),
-            log: Default::default(),
-        })
+        Ok(Self(SqlStore::new(pool, Sqlite::default())))
     }
 
     /// Opens a `sqlite:` URL.
@@ -124,25 +151,94 @@ impl SqliteStore {
             .connect_with(opts)
             .await
             .map_err(db_err)?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
-        Ok(Self {
-            pool,
-            write: tokio::sync::Mutex::new(()),
-            log: Default::default(),
-        })
-    }
-
-    async fn begin_write(&self) -> Result<WriteTx<'_>> {
-        let guard = self.write.lock().await;
-        let tx = self.pool.begin().await.map_err(db_err)?;
-        Ok(WriteTx { tx, _guard: guard })
+        MIGRATOR.run(&pool).await.map_err(migrate_err::<Sqlite>)?;
+        Ok(Self(SqlStore::new(pool, Sqlite::default())))
     }
 
     /// Direct access for tests that tamper with the database.
     pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+        self.0.pool()
+    }
+}
+
+// The shared implementation, forwarded: `Store` is another crate's trait, so it cannot
+// be implemented for `SqlStore<Sqlite>` here, and the constructors above need a type of
+// this crate.
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn append(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>> {
+        self.0.append(entries).await
+    }
+    async fn append_indexed(
+        &self,
+        entries: Vec<NewEntry>,
+        blob: Option<Blob>,
+    ) -> Result<(Vec<Appended>, GraphChanges)> {
+        self.0.append_indexed(entries, blob).await
+    }
+    async fn blob(&self, digest: &Sha256Digest) -> Result<Option<(String, Vec<u8>)>> {
+        self.0.blob(digest).await
+    }
+    async fn document_seq(&self, digest: &Sha256Digest) -> Result<Option<u64>> {
+        self.0.document_seq(digest).await
+    }
+    async fn setting(&self, name: &str, init: &str) -> Result<String> {
+        self.0.setting(name, init).await
+    }
+    async fn head(&self) -> Result<u64> {
+        self.0.head().await
+    }
+    async fn counts(&self) -> Result<Counts> {
+        self.0.counts().await
+    }
+    async fn entries(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>> {
+        self.0.entries(after, limit).await
+    }
+    async fn seq_at(&self, time_us: i64) -> Result<u64> {
+        self.0.seq_at(time_us).await
+    }
+    async fn resolve(&self, alias: &str) -> Result<Option<String>> {
+        self.0.resolve(alias).await
+    }
+    async fn aliases_with_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<(String, String)>> {
+        self.0.aliases_with_prefix(prefix, limit).await
+    }
+    async fn artifact(&self, id: &str) -> Result<Option<ArtifactRecord>> {
+        self.0.artifact(id).await
+    }
+    async fn edges_of(&self, id: &str) -> Result<Vec<EdgeRow>> {
+        self.0.edges_of(id).await
+    }
+    async fn load_into(&self, index: &mut (dyn GraphSink + Send), after: u64) -> Result<u64> {
+        self.0.load_into(index, after).await
+    }
+    async fn dump_derived(&self) -> Result<DerivedDump> {
+        self.0.dump_derived().await
+    }
+    async fn replay(&self, entries: Vec<Entry>) -> Result<()> {
+        self.0.replay(entries).await
+    }
+}
+
+#[async_trait::async_trait]
+impl LogStore for SqliteStore {
+    async fn log_nodes(&self, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>> {
+        self.0.log_nodes(ids).await
+    }
+    async fn log_leaves(&self, after: u64, limit: u32) -> Result<Vec<(u64, Hash)>> {
+        self.0.log_leaves(after, limit).await
+    }
+    async fn tree_size(&self) -> Result<u64> {
+        self.0.tree_size().await
+    }
+    async fn latest_checkpoint(&self) -> Result<Option<SavedCheckpoint>> {
+        self.0.latest_checkpoint().await
+    }
+    async fn checkpoints(&self, after: u64, limit: u32) -> Result<Vec<SavedCheckpoint>> {
+        self.0.checkpoints(after, limit).await
+    }
+    async fn save_checkpoint(&self, cp: &SavedCheckpoint) -> Result<bool> {
+        self.0.save_checkpoint(cp).await
     }
 }

@@ -270,7 +270,7 @@ impl<B: Bulk> CachedWriter<B> {
         let kinds = self
             .edges
             .get_mut(from)
-            .ok_or_else(|| StoreError::Backend(format!("internal: edges of {from} not loaded")))?;
+            .ok_or_else(|| StoreError::other(format!("internal: edges of {from} not loaded")))?;
         Ok(kinds.entry(edge).or_default())
     }
 
@@ -279,7 +279,7 @@ impl<B: Bulk> CachedWriter<B> {
         self.dirty_index
             .get(id)
             .and_then(|&i| self.dirty.get(i))
-            .ok_or_else(|| StoreError::Backend(format!("internal: no buffered row for {id}")))
+            .ok_or_else(|| StoreError::other(format!("internal: no buffered row for {id}")))
     }
 
     fn mark_dirty(&mut self, row: ArtifactRow) {
@@ -366,7 +366,7 @@ impl<B: Bulk> CachedWriter<B> {
 }
 
 fn attrs_json(attrs: &Map<String, Value>) -> Result<String> {
-    serde_json::to_string(attrs).map_err(|e| StoreError::Backend(e.to_string()))
+    serde_json::to_string(attrs).map_err(|e| StoreError::other(e.to_string()))
 }
 
 #[async_trait]
@@ -387,7 +387,7 @@ impl<B: Bulk> Writer for CachedWriter<B> {
         let attrs = match &state.attrs {
             Some(m) => m.clone(),
             None => serde_json::from_str(&self.dirty_row(id)?.attrs)
-                .map_err(|e| StoreError::Backend(format!("buffered attrs of {id}: {e}")))?,
+                .map_err(|e| StoreError::other(format!("buffered attrs of {id}: {e}")))?,
         };
         Ok(Some((state.kind, attrs)))
     }

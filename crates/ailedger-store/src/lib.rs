@@ -1,6 +1,6 @@
 //! The storage boundary: the [`Store`] trait every backend implements, the one
 //! function that turns an entry into derived rows ([`apply`]), and the contract
-//! suite ([`contract`]) that every backend must pass.
+//! suite (module `contract`, feature `contract-tests`) that every backend must pass.
 //!
 //! **Architecture invariant:** no backend types (sqlx, connection pools) appear in
 //! this crate's API. Backends convert their errors into [`StoreError`] inside.
@@ -10,14 +10,10 @@
 //! what an entry means. That is what makes a replay reproduce identical state on
 //! every backend.
 
-#[doc(hidden)]
-pub use serde as __serde;
-#[doc(hidden)]
-pub use tracing;
 pub mod cached;
+#[cfg(feature = "contract-tests")]
 pub mod contract;
 pub mod log;
-mod sqlx_impl;
 
 use std::{collections::HashMap, fmt::Debug};
 
@@ -45,15 +41,61 @@ pub enum StoreError {
     /// Stored data does not decode or does not add up.
     #[error("corrupt ledger at seq {seq}: {reason}")]
     Corrupt { seq: u64, reason: String },
-    /// The database could not be opened or refused an operation.
-    #[error("database: {0}")]
-    Backend(String),
+    /// The database could not be opened or refused an operation. `kind` says whether
+    /// trying again may succeed (see [`StoreError::is_retryable`]).
+    #[error("database: {message}")]
+    Backend {
+        kind: BackendErrorKind,
+        message: String,
+    },
     /// A tree size or leaf the log cannot answer for, or a missing tree node.
     #[error("log: {0}")]
     Log(#[from] ailedger_log::Error),
     /// A tree size beyond the ledger's head.
     #[error("the log has {head} entries, not {size}")]
     BeyondHead { size: u64, head: u64 },
+}
+
+/// What kind of backend failure a [`StoreError::Backend`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BackendErrorKind {
+    /// The write collided with another transaction (a serialization failure, deadlock or
+    /// lock timeout on PostgreSQL; `SQLITE_BUSY` or `SQLITE_LOCKED` on SQLite): nothing
+    /// was recorded, and the same call may succeed if tried again.
+    Conflict,
+    /// The database could not be reached (connection refused or lost, pool exhausted).
+    Unavailable,
+    /// Anything else: a refused statement, a schema mismatch, an internal error.
+    Other,
+}
+
+impl StoreError {
+    /// A backend failure of `kind`.
+    pub fn backend(kind: BackendErrorKind, message: impl Into<String>) -> Self {
+        Self::Backend {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// A backend failure that is neither a conflict nor unavailability.
+    pub fn other(message: impl Into<String>) -> Self {
+        Self::backend(BackendErrorKind::Other, message)
+    }
+
+    /// The kind of a [`StoreError::Backend`]; `None` for the other variants.
+    pub fn backend_kind(&self) -> Option<BackendErrorKind> {
+        match self {
+            Self::Backend { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+
+    /// Whether the operation failed only because it collided with another writer, so
+    /// that repeating it unchanged may succeed (nothing of it was recorded).
+    pub fn is_retryable(&self) -> bool {
+        self.backend_kind() == Some(BackendErrorKind::Conflict)
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
