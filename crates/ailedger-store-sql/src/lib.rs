@@ -9,13 +9,14 @@
 //!
 //! Bulk reads and writes bind one JSON array per statement instead of one parameter
 //! per value: binding is where sqlx and SQLite spent most of a large write (measured:
-//! 30,000 edges took 250 ms as 120-parameter statements, 100 ms as one JSON array). The
-//! two dialects differ only in how a JSON array becomes rows ([`Dialect::ROWS`],
-//! [`Dialect::TEXTS`]).
+//! 30,000 edges took 250 ms as 120-parameter statements, 100 ms as one JSON array). In
+//! SQL the two dialects differ only in how a JSON array becomes rows
+//! ([`Dialect::ROWS`], [`Dialect::TEXTS`]).
 //!
-//! **Architecture invariant:** this crate decides no entry's meaning: the write path is
-//! [`ailedger_store::apply_data`] over [`ailedger_store::cached::CachedWriter`], and
-//! this crate only provides the rows underneath.
+//! **Architecture invariant:** this crate decides no entry's meaning: appends and
+//! replays go through [`ailedger_store::apply_data`] / [`ailedger_store::apply`] over
+//! [`ailedger_store::cached::CachedWriter`], and this crate only provides the rows
+//! underneath.
 //!
 //! The sqlx bounds the generic code needs (an executor on a connection, which Rust types
 //! encode and decode) are spelled out on each generic impl: Rust does not imply a
