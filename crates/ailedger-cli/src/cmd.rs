@@ -139,6 +139,7 @@ fn hashed_request(
             from: id.clone(),
             edge: "contains".into(),
             to: file_ref,
+            paths: vec![f.path.clone()],
         });
     }
     Ok(RegisterRequest { artifacts, edges })
@@ -295,6 +296,7 @@ impl LinkArgs {
                 from: self.from,
                 edge: self.edge,
                 to: self.to,
+                paths: vec![],
             }],
         };
         let resp: WriteResponse = ctx.client.post(path, &req).await?;

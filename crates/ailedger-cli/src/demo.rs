@@ -208,6 +208,7 @@ fn edge(from: &str, edge: &str, to: &str) -> EdgeInput {
         from: from.into(),
         edge: edge.into(),
         to: to.into(),
+        paths: vec![],
     }
 }
 

@@ -256,11 +256,11 @@ impl<'o> Ctx<'o> {
             .edges
             .iter()
             .filter_map(|&(f, e, t)| {
-                Some(EdgeFact {
-                    from: ids.get(f as usize)?.clone(),
-                    edge: e,
-                    to: ids.get(t as usize)?.clone(),
-                })
+                Some(EdgeFact::new(
+                    ids.get(f as usize)?.clone(),
+                    e,
+                    ids.get(t as usize)?.clone(),
+                ))
             })
             .collect();
         let mut it = self.arts.into_values();

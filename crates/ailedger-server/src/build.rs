@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use ailedger_core::{
     ArtifactFact, ArtifactKind, EdgeFact, EdgeKind, EntryData, Ref, identity,
-    manifest::{Manifest, ManifestFile},
+    manifest::{Manifest, ManifestFile, check_path},
 };
 
 use crate::{
@@ -98,10 +98,28 @@ fn artifact_fact(input: &ArtifactInput, position: usize) -> Result<ArtifactFact,
 }
 
 async fn edge_fact(state: &AppState, local: &Local, e: &EdgeInput) -> Result<EdgeFact, ApiError> {
+    let edge = parse_edge(&e.edge)?;
+    let mut paths = e.paths.clone();
+    if !paths.is_empty() {
+        if edge != EdgeKind::Contains {
+            return Err(ApiError::Invalid(format!(
+                "edge {} {} {}: paths are for contains edges only",
+                e.from, e.edge, e.to
+            )));
+        }
+        for p in &paths {
+            check_path(p).map_err(|err| {
+                ApiError::Invalid(format!("edge {} {} {}: {err}", e.from, e.edge, e.to))
+            })?;
+        }
+        paths.sort_unstable();
+        paths.dedup();
+    }
     Ok(EdgeFact {
         from: resolve_ref(state, local, &e.from).await?,
-        edge: parse_edge(&e.edge)?,
+        edge,
         to: resolve_ref(state, local, &e.to).await?,
+        paths,
     })
 }
 
@@ -138,8 +156,7 @@ pub(crate) async fn build_register(
     for e in &req.edges {
         edges.push(edge_fact(state, local, e).await?);
     }
-    edges.sort();
-    edges.dedup();
+    EdgeFact::sort_and_merge(&mut edges);
     Ok(EntryData::Register { artifacts, edges })
 }
 
@@ -155,8 +172,7 @@ pub(crate) async fn build_links(
     for e in &req.edges {
         edges.push(edge_fact(state, local, e).await?);
     }
-    edges.sort();
-    edges.dedup();
+    EdgeFact::sort_and_merge(&mut edges);
     Ok(edges)
 }
 

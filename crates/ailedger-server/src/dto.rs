@@ -41,6 +41,10 @@ pub struct EdgeInput {
     pub edge: String,
     /// What it consumes.
     pub to: String,
+    /// For a `contains` edge: where `to` sits within `from` (a file's paths in a model
+    /// or dataset directory, `/`-separated and relative).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
 }
 
 /// Registers artifacts (and edges among them or to known artifacts) as one entry.
@@ -114,6 +118,9 @@ pub struct EdgeView {
     pub to: String,
     pub since_seq: u64,
     pub until_seq: Option<u64>,
+    /// A `contains` edge's paths: where `to` sits within `from`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
 }
 
 /// An artifact with its aliases and edges.
@@ -139,6 +146,9 @@ pub struct Step {
     /// `<kind>:<name>@<version>` when `to` is a digest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// For a `contains` step: where the file sits within its model or dataset.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

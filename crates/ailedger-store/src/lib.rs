@@ -459,19 +459,11 @@ async fn apply_rest(
                 }
                 let current = w.active_targets(&from, edge).await?;
                 for old in current.iter().filter(|c| !want.contains(c)) {
-                    let e = EdgeFact {
-                        from: from.clone(),
-                        edge,
-                        to: old.clone(),
-                    };
+                    let e = EdgeFact::new(from.clone(), edge, old.clone());
                     w.end_edge(&e, seq).await?;
                 }
                 for new in want.iter().filter(|t| !current.contains(t)) {
-                    let e = EdgeFact {
-                        from: from.clone(),
-                        edge,
-                        to: new.clone(),
-                    };
+                    let e = EdgeFact::new(from.clone(), edge, new.clone());
                     w.start_edge(&e, seq).await?;
                 }
             }
@@ -505,6 +497,7 @@ async fn canonical_edge(
         from,
         edge: e.edge,
         to,
+        paths: e.paths.clone(),
     }))
 }
 
@@ -600,30 +593,14 @@ async fn merge(w: &mut dyn Writer, from: &str, into: &str, seq: u64) -> Result<(
     let mut moves = Vec::new();
     for edge in ailedger_core::EdgeKind::ALL.iter().copied() {
         for to in w.active_targets(from, edge).await? {
-            let new = EdgeFact {
-                from: into.to_owned(),
-                edge,
-                to: to.clone(),
-            };
-            let old = EdgeFact {
-                from: from.to_owned(),
-                edge,
-                to,
-            };
+            let new = EdgeFact::new(into, edge, to.clone());
+            let old = EdgeFact::new(from, edge, to);
             moves.push((old, new));
         }
     }
     for (src, edge) in w.active_sources(from).await? {
-        let new = EdgeFact {
-            from: src.clone(),
-            edge,
-            to: into.to_owned(),
-        };
-        let old = EdgeFact {
-            from: src,
-            edge,
-            to: from.to_owned(),
-        };
+        let new = EdgeFact::new(src.clone(), edge, into);
+        let old = EdgeFact::new(src, edge, from);
         moves.push((old, new));
     }
     for (old, new) in moves {

@@ -203,10 +203,13 @@ macro_rules! sqlx_backend {
 
             async fn insert_edges(&mut self, rows: &[EdgeRow]) -> Result<()> {
                 for chunk in rows.chunks(BULK_ROWS) {
-                    let js: Vec<_> = chunk.iter().map(|e| (&*e.from, e.edge.as_str(), &*e.to, e.since, e.until)).collect();
+                    let mut js = Vec::with_capacity(chunk.len());
+                    for e in chunk {
+                        js.push((&*e.from, e.edge.as_str(), &*e.to, e.since, e.until, paths_text(&e.paths)?));
+                    }
                     let q = concat!(
-                        "INSERT INTO edges (src, kind, dst, since_seq, until_seq) ",
-                        "SELECT j.value->>0, j.value->>1, j.value->>2, CAST(j.value->>3 AS BIGINT), CAST(j.value->>4 AS BIGINT) FROM ", $rows
+                        "INSERT INTO edges (src, kind, dst, since_seq, until_seq, paths) ",
+                        "SELECT j.value->>0, j.value->>1, j.value->>2, CAST(j.value->>3 AS BIGINT), CAST(j.value->>4 AS BIGINT), j.value->>5 FROM ", $rows
                     );
                     sqlx::query(q).bind(json_param(&js)?).execute(&mut *self.conn).await.map_err(db_err)?;
                 }
@@ -241,14 +244,27 @@ macro_rules! sqlx_backend {
             }
         }
 
+        /// An edge's paths as stored: a JSON array, or NULL for none.
+        fn paths_text(paths: &[String]) -> Result<Option<String>> {
+            if paths.is_empty() {
+                return Ok(None);
+            }
+            serde_json::to_string(paths).map(Some).map_err(|e| StoreError::Backend(format!("encoding edge paths: {e}")))
+        }
+
         fn edge_row(r: &<$db as sqlx::Database>::Row) -> Result<EdgeRow> {
             let since = to_u64(r.get::<i64, _>(3));
+            let paths = match r.get::<Option<&str>, _>(5) {
+                None => Vec::new(),
+                Some(p) => serde_json::from_str(p).map_err(|e| StoreError::Corrupt { seq: since, reason: format!("edge paths: {e}") })?,
+            };
             Ok(EdgeRow {
                 from: r.get::<&str, _>(0).into(),
                 edge: parse_kind(r.get::<&str, _>(1), since)?,
                 to: r.get::<&str, _>(2).into(),
                 since,
                 until: r.get::<Option<i64>, _>(4).map(to_u64),
+                paths,
             })
         }
 
@@ -495,7 +511,7 @@ macro_rules! sqlx_backend {
             }
 
             async fn edges_of_in(&self, id: &str) -> Result<Vec<EdgeRow>> {
-                let rows = sqlx::query("SELECT src, kind, dst, since_seq, until_seq FROM edges WHERE src = $1 UNION ALL SELECT src, kind, dst, since_seq, until_seq FROM edges WHERE dst = $2 ORDER BY 4, 1, 2, 3")
+                let rows = sqlx::query("SELECT src, kind, dst, since_seq, until_seq, paths FROM edges WHERE src = $1 UNION ALL SELECT src, kind, dst, since_seq, until_seq, paths FROM edges WHERE dst = $2 ORDER BY 4, 1, 2, 3")
                     .bind(id)
                     .bind(id)
                     .fetch_all(&self.pool)
@@ -533,10 +549,10 @@ macro_rules! sqlx_backend {
                 // A first load reads every row in table order; a tail reads what started or
                 // ended after `after` (the index does not care about row order).
                 let query = if after == 0 {
-                    sqlx::query("SELECT src, kind, dst, since_seq, until_seq FROM edges WHERE since_seq <= $1")
+                    sqlx::query("SELECT src, kind, dst, since_seq, until_seq, paths FROM edges WHERE since_seq <= $1")
                         .bind(to_i64(head))
                 } else {
-                    sqlx::query("SELECT src, kind, dst, since_seq, until_seq FROM edges WHERE (since_seq > $1 AND since_seq <= $2) OR (until_seq > $3 AND until_seq <= $4)")
+                    sqlx::query("SELECT src, kind, dst, since_seq, until_seq, paths FROM edges WHERE (since_seq > $1 AND since_seq <= $2) OR (until_seq > $3 AND until_seq <= $4)")
                         .bind(to_i64(after))
                         .bind(to_i64(head))
                         .bind(to_i64(after))
@@ -572,7 +588,7 @@ macro_rules! sqlx_backend {
                         artifact_row(r, by_artifact.remove(id).unwrap_or_default())
                     })
                     .collect::<Result<Vec<_>>>()?;
-                let edges = sqlx::query("SELECT src, kind, dst, since_seq, until_seq FROM edges ORDER BY src, kind, dst, since_seq")
+                let edges = sqlx::query("SELECT src, kind, dst, since_seq, until_seq, paths FROM edges ORDER BY src, kind, dst, since_seq")
                     .fetch_all(&self.pool)
                     .await
                     .map_err(db_err)?

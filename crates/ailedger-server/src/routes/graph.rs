@@ -51,6 +51,7 @@ pub(crate) async fn artifact(
                 to: e.to.to_string(),
                 since_seq: e.since,
                 until_seq: e.until,
+                paths: e.paths,
             })
             .collect(),
     }))
@@ -135,15 +136,28 @@ async fn traverse(
             label: index.label_of(h.id).map(str::to_owned),
             kind: h.kind.to_string(),
             depth: h.depth,
-            path: h
-                .path
-                .into_iter()
-                .map(|(e, to)| Step {
-                    edge: e.to_string(),
-                    to: to.to_owned(),
-                    label: index.label_of(to).map(str::to_owned),
-                })
-                .collect(),
+            path: {
+                // Each step leads from the previous artifact (first: the hit) to `to`;
+                // an impact path follows edges forwards, a deps path backwards.
+                let mut at = h.id;
+                h.path
+                    .into_iter()
+                    .map(|(e, to)| {
+                        let (from, into) = if impact { (at, to) } else { (to, at) };
+                        at = to;
+                        Step {
+                            edge: e.to_string(),
+                            to: to.to_owned(),
+                            label: index.label_of(to).map(str::to_owned),
+                            paths: index
+                                .edge_paths(from, into)
+                                .iter()
+                                .map(|p| p.to_string())
+                                .collect(),
+                        }
+                    })
+                    .collect()
+            },
             severity: index.severity_of(h.id).map(|s| s.to_string()),
             since_seq: h.since,
         })
