@@ -165,6 +165,21 @@ impl Audit {
         leaf
     }
 
+    /// Like [`Audit::push`] for an entry found bad elsewhere (see
+    /// [`check_leaf`](crate::check_leaf)): its recomputed hash goes into the tree, and
+    /// it counts as a bad leaf (the first one is named by a later root mismatch and by
+    /// [`Audit::finish`]).
+    pub fn push_bad(&mut self, seq: u64, recomputed: &Hash) -> Result<(), AuditError> {
+        let expected = self.frontier.size() + 1;
+        if seq != expected {
+            return Err(AuditError::Gap { expected, got: seq });
+        }
+        self.frontier.push(*recomputed);
+        self.first_bad_seq.get_or_insert(seq);
+        self.bad_leaves += 1;
+        self.check_expected()
+    }
+
     /// [`Audit::push_checked`] hashing the canonical entry body here.
     pub fn push_body(&mut self, seq: u64, body: &[u8], stored: &Hash) -> Result<(), AuditError> {
         self.push_checked(seq, &leaf_hash(body), stored)
