@@ -25,7 +25,9 @@ use std::{
     time::Duration,
 };
 
-use ailedger_log::{Checkpoint, ConsistencyProof, Frontier, InclusionProof, Signer, Verifier};
+use ailedger_log::{
+    Checkpoint, ConsistencyProof, Frontier, InclusionProof, LeafError, Signer, Verifier, check_leaf,
+};
 use ailedger_store::{Store, StoreError, StoredEntry, log::SavedCheckpoint};
 use axum::{
     Json, Router,
@@ -142,11 +144,24 @@ pub fn default_origin() -> String {
     format!("ailedger.local/{host}")
 }
 
+/// Whether this server signs checkpoints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignerState {
+    /// It holds the key and signs.
+    Signing,
+    /// It holds no private key (another server signs).
+    #[default]
+    NotSigning,
+    /// It found the stored log inconsistent and refuses to sign until restarted.
+    Refused,
+}
+
 /// What the signer last did.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct SignerHealth {
     /// `signing`, `not-signing` (no private key here), or `refused`.
-    pub state: String,
+    pub state: SignerState,
     /// Why the signer refused (sticky until restart) or the last transient failure.
     pub error: Option<String>,
     /// The first seq found inconsistent, when known.
@@ -173,21 +188,21 @@ impl LogState {
     /// A server that signs with `signer`.
     pub fn signing(signer: Signer) -> Self {
         let verifier = signer.verifier();
-        Self::build(Some(signer), Some(verifier), "signing")
+        Self::build(Some(signer), Some(verifier), SignerState::Signing)
     }
 
     /// A server that does not sign; `verifier` (if known) is published as the log key,
     /// otherwise the key stored with the latest checkpoint is.
     pub fn not_signing(verifier: Option<Verifier>) -> Self {
-        Self::build(None, verifier, "not-signing")
+        Self::build(None, verifier, SignerState::NotSigning)
     }
 
-    fn build(signer: Option<Signer>, verifier: Option<Verifier>, state: &str) -> Self {
+    fn build(signer: Option<Signer>, verifier: Option<Verifier>, state: SignerState) -> Self {
         Self(Arc::new(LogInner {
             signer,
             verifier,
             health: Mutex::new(SignerHealth {
-                state: state.into(),
+                state,
                 ..Default::default()
             }),
             ..Default::default()
@@ -279,21 +294,21 @@ async fn check_leaves(
             if e.seq > upto {
                 break;
             }
-            // `check` makes sure the body is a canonical entry agreeing with its
-            // columns, leaf hash column included: that column is then the body's hash.
-            // (It does not decode a large body whole: a 300,000-component document's
-            // facts would double the server's memory right after its ingest.)
-            e.check().map_err(|err| refuse(e.seq, err.to_string()))?;
-            let recomputed = e.leaf_hash;
-            match leaves.get(i) {
-                Some((seq, h)) if *seq == e.seq && *h == recomputed => {}
-                Some((seq, _)) if *seq == e.seq => {
+            // The audit's check: the body is a canonical entry agreeing with its columns
+            // and hashes to its leaf hash column and to the tree's leaf. (It does not
+            // decode a large body whole: a 300,000-component document's facts would
+            // double the server's memory right after its ingest.)
+            let tree_leaf = leaves.get(i).filter(|(seq, _)| *seq == e.seq);
+            let check = check_leaf(e, tree_leaf.map(|(_, h)| h));
+            match check.problem {
+                None => {}
+                Some(LeafError::TreeLeaf { .. }) => {
                     return Err(refuse(e.seq, "the body does not hash to the tree's leaf"));
                 }
-                _ => return Err(refuse(e.seq, "the tree has no leaf for this entry")),
+                Some(problem) => return Err(refuse(e.seq, problem.to_string())),
             }
             if let Some(f) = frontier.as_deref_mut() {
-                f.push(recomputed);
+                f.push(check.recomputed);
             }
         }
         pos = pos.max(
@@ -324,7 +339,7 @@ pub async fn sign_once(store: &dyn Store, log: &LogState) -> Result<Option<u64>,
     let result = sign_round(store, log, signer).await;
     match &result {
         Ok(Some(size)) => log.set_health(|h| {
-            h.state = "signing".into();
+            h.state = SignerState::Signing;
             h.error = None;
             h.last_signed = Some(*size);
         }),
@@ -333,7 +348,7 @@ pub async fn sign_once(store: &dyn Store, log: &LogState) -> Result<Option<u64>,
             tracing::error!(error = %e, "the log is inconsistent; not signing checkpoints until restarted");
             *log.0.refused.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.clone());
             log.set_health(|h| {
-                h.state = "refused".into();
+                h.state = SignerState::Refused;
                 h.error = Some(e.to_string());
                 h.first_bad_seq = *first_bad_seq;
             });
@@ -495,7 +510,8 @@ pub fn routes() -> Router<AppState> {
         LeavesView,
         CheckpointsView,
         LogStatusView,
-        SignerHealth
+        SignerHealth,
+        SignerState
     ))
 )]
 pub struct LogApi;
@@ -530,11 +546,10 @@ async fn key(State(state): State<AppState>) -> Result<Response, ApiError> {
 async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
     let cp = latest(&state).await?;
     let mut resp = text(cp.note);
-    if let Some(error) = state
-        .log
-        .health()
+    let health = state.log.health();
+    if let Some(error) = health
         .error
-        .filter(|_| state.log.health().state == "refused")
+        .filter(|_| health.state == SignerState::Refused)
     {
         let one_line: String = error
             .chars()
