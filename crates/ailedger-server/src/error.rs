@@ -43,6 +43,18 @@ pub struct Problem {
 }
 
 impl ApiError {
+    /// The same error with `prefix` before a client error's message (which item of a
+    /// batch was at fault); server errors are left alone.
+    pub fn prefixed(self, prefix: &str) -> ApiError {
+        match self {
+            ApiError::BadRequest(m) => ApiError::BadRequest(format!("{prefix}{m}")),
+            ApiError::Invalid(m) => ApiError::Invalid(format!("{prefix}{m}")),
+            ApiError::NotFound(m) => ApiError::NotFound(format!("{prefix}{m}")),
+            ApiError::Conflict(m) => ApiError::Conflict(format!("{prefix}{m}")),
+            other => other,
+        }
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Bad request"),

@@ -30,16 +30,16 @@ use ailedger_log::{
 };
 use ailedger_store::{Store, StoreError, StoredEntry, log::SavedCheckpoint};
 use axum::{
-    Json, Router,
+    Json,
     extract::{Path as UrlPath, State},
     http::header,
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{MethodRouter, get},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use crate::{ApiError, ApiQuery, AppState};
+use crate::{ApiError, ApiQuery, AppState, paths};
 
 /// Most leaves or checkpoints one page returns.
 pub const MAX_LOG_PAGE: u32 = 10_000;
@@ -478,17 +478,18 @@ pub fn spawn_signer(state: &AppState, every: Duration) -> Option<tokio::task::Jo
     }))
 }
 
-/// The `/v1/log/` routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/log/key", get(key))
-        .route("/v1/log/checkpoint", get(checkpoint))
-        .route("/v1/log/checkpoints", get(checkpoints))
-        .route("/v1/log/status", get(status))
-        .route("/v1/log/entries/{seq}", get(log_entry))
-        .route("/v1/log/leaves", get(leaves))
-        .route("/v1/log/proof/inclusion", get(inclusion))
-        .route("/v1/log/proof/consistency", get(consistency))
+/// The `/v1/log/` routes (rows of [`crate::table`]).
+pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        (paths::LOG_KEY, get(key)),
+        (paths::LOG_CHECKPOINT, get(checkpoint)),
+        (paths::LOG_CHECKPOINTS, get(checkpoints)),
+        (paths::LOG_STATUS, get(status)),
+        (paths::LOG_ENTRY, get(log_entry)),
+        (paths::LOG_LEAVES, get(leaves)),
+        (paths::LOG_INCLUSION, get(inclusion)),
+        (paths::LOG_CONSISTENCY, get(consistency)),
+    ]
 }
 
 #[derive(Debug, OpenApi)]
@@ -529,7 +530,7 @@ async fn latest(state: &AppState) -> Result<SavedCheckpoint, ApiError> {
 }
 
 /// The checkpoint verifier key, in note format (`<name>+<key id>+<base64 key>`).
-#[utoipa::path(get, path = "/v1/log/key",
+#[utoipa::path(get, path = paths::LOG_KEY,
     responses((status = 200, body = String, content_type = "text/plain"), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 async fn key(State(state): State<AppState>) -> Result<Response, ApiError> {
     if let Some(v) = state.log.verifier() {
@@ -541,7 +542,7 @@ async fn key(State(state): State<AppState>) -> Result<Response, ApiError> {
 
 /// The latest signed checkpoint (a C2SP tlog-checkpoint signed note). When this
 /// server's signer refused to sign, the `ailedger-log-error` header says why.
-#[utoipa::path(get, path = "/v1/log/checkpoint",
+#[utoipa::path(get, path = paths::LOG_CHECKPOINT,
     responses((status = 200, body = String, content_type = "text/plain"), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
     let cp = latest(&state).await?;
@@ -587,7 +588,7 @@ pub struct CheckpointsView {
 }
 
 /// Checkpoints this log has signed, oldest first.
-#[utoipa::path(get, path = "/v1/log/checkpoints", params(PageQuery),
+#[utoipa::path(get, path = paths::LOG_CHECKPOINTS, params(PageQuery),
     responses((status = 200, body = CheckpointsView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 async fn checkpoints(
     State(state): State<AppState>,
@@ -612,7 +613,7 @@ pub struct LogStatusView {
 }
 
 /// Tree size, latest checkpoint and whether this server signs (or refused to).
-#[utoipa::path(get, path = "/v1/log/status", responses((status = 200, body = LogStatusView)))]
+#[utoipa::path(get, path = paths::LOG_STATUS, responses((status = 200, body = LogStatusView)))]
 async fn status(State(state): State<AppState>) -> Result<Json<LogStatusView>, ApiError> {
     let cp = state.store.latest_checkpoint().await?;
     Ok(Json(LogStatusView {
@@ -636,7 +637,7 @@ pub struct LeavesView {
 }
 
 /// The tree's stored leaf hashes, for auditors comparing them with the entries.
-#[utoipa::path(get, path = "/v1/log/leaves", params(PageQuery),
+#[utoipa::path(get, path = paths::LOG_LEAVES, params(PageQuery),
     responses((status = 200, body = LeavesView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 async fn leaves(
     State(state): State<AppState>,
@@ -699,7 +700,7 @@ fn log_error(e: StoreError) -> ApiError {
 }
 
 /// An entry and its inclusion proof against the latest checkpoint.
-#[utoipa::path(get, path = "/v1/log/entries/{seq}", params(("seq" = u64, Path, description = "entry seq, from 1")),
+#[utoipa::path(get, path = paths::LOG_ENTRY, params(("seq" = u64, Path, description = "entry seq, from 1")),
     responses((status = 200, body = LogEntryView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 async fn log_entry(
     State(state): State<AppState>,
@@ -752,7 +753,7 @@ async fn default_size(state: &AppState, size: Option<u64>) -> Result<u64, ApiErr
 }
 
 /// Inclusion proof of entry `seq` in the tree of `size` entries.
-#[utoipa::path(get, path = "/v1/log/proof/inclusion", params(InclusionQuery),
+#[utoipa::path(get, path = paths::LOG_INCLUSION, params(InclusionQuery),
     responses((status = 200, body = InclusionProofView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 async fn inclusion(
     State(state): State<AppState>,
@@ -787,7 +788,7 @@ struct ConsistencyQuery {
 }
 
 /// Consistency proof from the tree of `from` entries to the tree of `to` entries.
-#[utoipa::path(get, path = "/v1/log/proof/consistency", params(ConsistencyQuery),
+#[utoipa::path(get, path = paths::LOG_CONSISTENCY, params(ConsistencyQuery),
     responses((status = 200, body = ConsistencyProofView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 async fn consistency(
     State(state): State<AppState>,

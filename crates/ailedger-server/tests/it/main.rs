@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use ailedger_server::{AppState, router};
+use ailedger_server::{AppState, paths, router};
 use ailedger_store_sqlite::SqliteStore;
 use axum::{
     Router,
@@ -153,16 +153,53 @@ async fn writes_and_queries() {
     let list = app.call("GET", "/v1/entries?after=0&limit=1", None).await.2;
     assert_eq!(list["head"], 2);
     assert_eq!(list["entries"].as_array().unwrap().len(), 1);
-    let api = app.call("GET", "/openapi.json", None).await.2;
-    for p in [
-        "/v1/artifacts",
-        "/v1/impact",
-        "/v1/deps",
-        "/v1/deployments",
-        "/v1/batch",
-        "/v1/entries/{seq}",
-    ] {
-        assert!(api["paths"].get(p).is_some(), "{p} missing from OpenAPI");
+}
+
+/// The router, the route list in `paths` and the OpenAPI document agree: every route
+/// answers exactly its methods, and every `/v1/` route is documented with them.
+#[tokio::test]
+async fn every_route_is_routed_and_documented() {
+    let app = seeded().await;
+    let table: Vec<&str> = ailedger_server::table()
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    let listed: Vec<&str> = paths::ROUTES.iter().map(|(p, _)| *p).collect();
+    assert_eq!(table, listed, "routes::table and paths::ROUTES differ");
+    let api = app.call("GET", paths::OPENAPI, None).await.2;
+    let documented = api["paths"].as_object().unwrap();
+    for (path, methods) in paths::ROUTES {
+        let uri = paths::fill(path, "1");
+        for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+            let body = (method != "GET").then_some("{}");
+            let (status, _, v) = app.call(method, &uri, body).await;
+            if methods.contains(&method) {
+                assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+                assert_ne!(v["detail"], "no such endpoint", "{method} {path}");
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path}: {v}"
+                );
+            }
+        }
+        if path.starts_with("/v1/") {
+            let doc = documented
+                .get(*path)
+                .unwrap_or_else(|| panic!("{path} missing from OpenAPI"));
+            let mut have: Vec<String> = doc.as_object().unwrap().keys().cloned().collect();
+            have.sort();
+            let mut want: Vec<String> = methods.iter().map(|m| m.to_lowercase()).collect();
+            want.sort();
+            assert_eq!(have, want, "{path}: documented methods");
+        }
+    }
+    for path in documented.keys() {
+        assert!(
+            listed.contains(&path.as_str()),
+            "{path} documented but not routed"
+        );
     }
 }
 
