@@ -25,7 +25,6 @@ use std::{
     sync::Arc,
 };
 
-use ailedger_core::entry::parse_time;
 use ailedger_log::{
     AuditSource, CheckedPage, Checkpoint, ConsistencyProof, EntryPage, Finding, InclusionProof,
     KeyChoice, TrustState, Verifier, VerifyError, audit_log, check_extends, check_leaf,
@@ -34,6 +33,7 @@ use ailedger_log::{
 use ailedger_server::{
     EntriesView,
     log::{CheckpointsView, LeavesView, LogEntryView},
+    paths,
 };
 use ailedger_store::{
     Store, StoredEntry,
@@ -278,7 +278,7 @@ async fn verifier_for(
         ))
         .into());
     };
-    let text = client.get_text("/v1/log/key").await?;
+    let text = client.get_text(paths::LOG_KEY).await?;
     let verifier = Verifier::from_text(text.trim())
         .map_err(|e| Unavailable(format!("the server's log key is malformed: {e}")))?;
     eprintln!(
@@ -309,7 +309,7 @@ async fn checkpoint(ctx: &Ctx, args: &StateArgs) -> anyhow::Result<()> {
     let mut state = StateFile::load(&state_dir(args.state.as_deref())?)?;
     let url = ctx.client.base().to_owned();
     let verifier = verifier_for(args, &mut state, Some(&ctx.client), &url).await?;
-    let note = ctx.client.get_text("/v1/log/checkpoint").await?;
+    let note = ctx.client.get_text(paths::LOG_CHECKPOINT).await?;
     let cp = open_checkpoint(&note, &verifier, "the server's checkpoint").map_err(finding)?;
     let seen = state.data.seen(&verifier).map_err(finding)?;
     check_extends(&ApiSource(&ctx.client), seen.as_ref(), &cp)
@@ -346,11 +346,11 @@ async fn prove(ctx: &Ctx, args: &ProveArgs) -> anyhow::Result<()> {
     }
     let view: LogEntryView = ctx
         .client
-        .get(&format!("/v1/log/entries/{}", args.seq), &[])
+        .get(&paths::fill(paths::LOG_ENTRY, &args.seq.to_string()), &[])
         .await?;
     let cp =
         open_checkpoint(&view.checkpoint, &verifier, "the proof's checkpoint").map_err(finding)?;
-    let proof: InclusionProof = view.proof;
+    let proof: InclusionProof = view.proof.clone();
     if proof.seq != args.seq {
         return Err(failed(format!(
             "asked for seq {}, got a proof for seq {}",
@@ -361,7 +361,10 @@ async fn prove(ctx: &Ctx, args: &ProveArgs) -> anyhow::Result<()> {
         .verify_checkpoint(&cp)
         .map_err(|e| failed(format!("seq {}: inclusion proof: {e}", args.seq)))?;
     proof
-        .verify_body(view.body.as_bytes(), &cp.root)
+        .verify_body(
+            &view.body_bytes().map_err(|e| failed(e.to_string()))?,
+            &cp.root,
+        )
         .map_err(|e| failed(format!("seq {}: entry body: {e}", args.seq)))?;
     match ctx.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&proof)?),
@@ -415,7 +418,7 @@ impl AuditSource for ApiSource<'_> {
     async fn checkpoints(&self, after: u64) -> anyhow::Result<Vec<String>> {
         let v: CheckpointsView = self
             .0
-            .get("/v1/log/checkpoints", &[("after", &after.to_string())])
+            .get(paths::LOG_CHECKPOINTS, &[("after", &after.to_string())])
             .await?;
         Ok(v.checkpoints)
     }
@@ -424,20 +427,22 @@ impl AuditSource for ApiSource<'_> {
         let a = after.to_string();
         let view: EntriesView = self
             .0
-            .get("/v1/entries", &[("after", &a), ("limit", "1000")])
+            .get(paths::ENTRIES, &[("after", &a), ("limit", "1000")])
             .await?;
         let n = view.entries.len().to_string();
         let leaves: LeavesView = if view.entries.is_empty() {
             LeavesView { leaves: vec![] }
         } else {
             self.0
-                .get("/v1/log/leaves", &[("after", &a), ("limit", &n)])
+                .get(paths::LOG_LEAVES, &[("after", &a), ("limit", &n)])
                 .await?
         };
-        let mut entries = Vec::with_capacity(view.entries.len());
-        for e in view.entries {
-            entries.push(stored_entry(e)?);
-        }
+        // Bodies arrive as stored (raw JSON, or base64 when they are not JSON).
+        let entries = view
+            .entries
+            .into_iter()
+            .map(|e| e.into_stored().map_err(|err| failed(err.to_string())))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let mut tree_leaves = BTreeMap::new();
         for (seq, h) in leaves.leaves {
             let mut hash = [0u8; 32];
@@ -454,7 +459,7 @@ impl AuditSource for ApiSource<'_> {
     async fn consistency(&self, from: u64, to: u64) -> anyhow::Result<ConsistencyProof> {
         self.0
             .get(
-                "/v1/log/proof/consistency",
+                paths::LOG_CONSISTENCY,
                 &[("from", &from.to_string()), ("to", &to.to_string())],
             )
             .await
@@ -635,24 +640,4 @@ async fn replay(live: &dyn Store) -> anyhow::Result<u64> {
             ReplayError::Live(e) => db_error(e),
             other => failed(other.to_string()),
         })
-}
-
-/// An entry of the API's page as stored: the body's exact bytes.
-fn stored_entry(e: ailedger_server::EntryView) -> anyhow::Result<StoredEntry> {
-    // The API returns the body parsed; its canonical form is the stored bytes.
-    let body = ailedger_core::canonical::to_canonical_json(&e.body)
-        .map_err(|err| failed(format!("seq {}: body: {err}", e.seq)))?;
-    let mut leaf_hash = [0u8; 32];
-    hex::decode_to_slice(&e.leaf_hash, &mut leaf_hash)
-        .map_err(|_| failed(format!("seq {}: malformed leaf hash", e.seq)))?;
-    let time_us =
-        parse_time(&e.time).map_err(|err| failed(format!("seq {}: time: {err}", e.seq)))?;
-    Ok(StoredEntry {
-        seq: e.seq,
-        time_us,
-        actor: e.actor,
-        kind: e.kind,
-        body,
-        leaf_hash,
-    })
 }

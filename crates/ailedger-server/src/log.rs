@@ -36,6 +36,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{MethodRouter, get},
 };
+use base64::{Engine as _, engine::general_purpose::STANDARD as BASE64};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -674,12 +675,31 @@ pub struct ConsistencyProofView {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LogEntryView {
     pub seq: u64,
-    /// The canonical body, exactly the bytes that were hashed (a JSON text).
-    pub body: String,
+    /// The canonical body, exactly the bytes that were hashed (a JSON text). Absent
+    /// when the stored bytes are not UTF-8; `body_b64` holds them then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The stored body in standard base64 with padding, only when it is not UTF-8 (a
+    /// corrupt entry, whose proof then fails to verify against it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_b64: Option<String>,
     #[schema(value_type = InclusionProofView)]
     pub proof: InclusionProof,
     /// The signed checkpoint the proof is against.
     pub checkpoint: String,
+}
+
+impl LogEntryView {
+    /// The stored bytes of the body.
+    pub fn body_bytes(&self) -> Result<Vec<u8>, crate::EntryViewError> {
+        match (&self.body, &self.body_b64) {
+            (Some(text), _) => Ok(text.as_bytes().to_vec()),
+            (None, Some(b64)) => BASE64
+                .decode(b64)
+                .map_err(|_| crate::EntryViewError::Base64(self.seq)),
+            (None, None) => Err(crate::EntryViewError::NoBody(self.seq)),
+        }
+    }
 }
 
 fn parse_seq(seq: &str) -> Result<u64, ApiError> {
@@ -726,11 +746,15 @@ async fn log_entry(
         .pop()
         .filter(|e| e.seq == seq)
         .ok_or_else(|| ApiError::NotFound(format!("no entry {seq}")))?;
-    let body = String::from_utf8(entry.body)
-        .map_err(|_| ApiError::Internal(format!("entry {seq}: body is not UTF-8")))?;
+    // Served as stored: a corrupt body is the auditor's finding, not a server error.
+    let (body, body_b64) = match String::from_utf8(entry.body) {
+        Ok(text) => (Some(text), None),
+        Err(e) => (None, Some(BASE64.encode(e.into_bytes()))),
+    };
     Ok(Json(LogEntryView {
         seq,
         body,
+        body_b64,
         proof,
         checkpoint: cp.note,
     }))

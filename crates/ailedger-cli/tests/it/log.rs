@@ -1,5 +1,6 @@
 //! The tamper-evident log end to end: tamper with the database directly (on SQLite and
-//! on PostgreSQL) and check that `ailedger log verify` fails naming the first bad seq,
+//! on PostgreSQL) and check that `ailedger log verify`, offline and over the API, fails
+//! naming the first bad seq,
 //! that `--replay` catches a doctored derived row, and that the server refuses to sign
 //! over the inconsistent state. Then the independent Python checker verifies what the
 //! API serves.
@@ -186,6 +187,7 @@ async fn insert_entry(db: &Db, e: &StoredEntry) {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Tamper {
     OneByte,
+    InvalidJson,
     Delete,
     Swap,
     TruncateAndReappend,
@@ -196,6 +198,7 @@ enum Tamper {
 fn first_bad(t: Tamper) -> Option<u64> {
     match t {
         Tamper::OneByte => Some(3),
+        Tamper::InvalidJson => Some(6),
         Tamper::Delete => Some(4),
         Tamper::Swap => Some(3),
         Tamper::TruncateAndReappend => Some(5),
@@ -215,6 +218,20 @@ async fn tamper(db: &Db, t: Tamper, scratch: &Path) {
             exec(
                 db,
                 "UPDATE entries SET body = $1 WHERE seq = 3",
+                &[],
+                &[&body],
+            )
+            .await;
+        }
+        Tamper::InvalidJson => {
+            // One byte in the middle of entry 6's body flipped: no longer JSON (nor UTF-8).
+            let mut body = entries[5].body.clone();
+            let mid = body.len() / 2;
+            body[mid] ^= 0xff;
+            assert!(serde_json::from_slice::<Value>(&body).is_err());
+            exec(
+                db,
+                "UPDATE entries SET body = $1 WHERE seq = 6",
                 &[],
                 &[&body],
             )
@@ -325,6 +342,13 @@ fn tamper_case(backend: &str, t: Tamper) {
                 "{t:?} over the API: {err}"
             );
             assert_eq!(rcode, 4, "{t:?}: {rerr}");
+            // The API serves the tampered entry as stored, so its inclusion proof fails
+            // against it (exit 4), rather than the server failing (exit 3).
+            if matches!(t, Tamper::OneByte | Tamper::InvalidJson) {
+                let (code, _, err) = run(&url, &state, &["log", "prove", &seq.to_string()]);
+                assert_eq!(code, 4, "{t:?}: log prove {seq}: {err}");
+                assert!(err.contains("entry body"), "{t:?}: {err}");
+            }
         }
         None => {
             assert_eq!(
@@ -384,11 +408,13 @@ macro_rules! tamper_tests {
 
 tamper_tests! {
     tamper_one_byte_sqlite: "sqlite", Tamper::OneByte;
+    tamper_invalid_json_sqlite: "sqlite", Tamper::InvalidJson;
     tamper_delete_sqlite: "sqlite", Tamper::Delete;
     tamper_swap_sqlite: "sqlite", Tamper::Swap;
     tamper_truncate_reappend_sqlite: "sqlite", Tamper::TruncateAndReappend;
     tamper_derived_row_sqlite: "sqlite", Tamper::DerivedRow;
     tamper_one_byte_postgres: "postgres", Tamper::OneByte;
+    tamper_invalid_json_postgres: "postgres", Tamper::InvalidJson;
     tamper_delete_postgres: "postgres", Tamper::Delete;
     tamper_swap_postgres: "postgres", Tamper::Swap;
     tamper_truncate_reappend_postgres: "postgres", Tamper::TruncateAndReappend;
