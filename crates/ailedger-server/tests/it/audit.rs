@@ -393,6 +393,18 @@ async fn corrupt_bodies_are_served_as_stored() {
             .verify_body(&stored[5].body, &cp.root)
             .is_ok()
     );
+    // The OpenAPI document says so: `body` is optional, `body_b64` is there.
+    let doc: serde_json::Value = l.source.get(paths::OPENAPI).await.unwrap();
+    for view in ["EntryView", "LogEntryView"] {
+        let schema = &doc["components"]["schemas"][view];
+        assert!(
+            schema["properties"]["body_b64"].is_object(),
+            "{view}: {schema}"
+        );
+        let required = schema["required"].as_array().unwrap();
+        assert!(!required.contains(&json!("body")), "{view}: {schema}");
+        assert!(!required.contains(&json!("body_b64")), "{view}: {schema}");
+    }
 }
 
 /// A derived row altered in the database: the entries still verify, the replay
