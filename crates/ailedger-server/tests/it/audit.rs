@@ -96,36 +96,13 @@ impl AuditSource for RouterSource {
     }
 }
 
-/// The database under test, with direct access for tampering.
-enum Db {
-    Sqlite(Arc<SqliteStore>),
-    Pg(Arc<PgStore>),
-}
-
-impl Db {
-    async fn exec(&self, sql: &str, blobs: &[&[u8]]) {
-        match self {
-            Db::Sqlite(s) => {
-                let mut q = sqlx::query(sql);
-                for b in blobs {
-                    q = q.bind(*b);
-                }
-                q.execute(s.pool()).await.unwrap();
-            }
-            Db::Pg(s) => {
-                let mut q = sqlx::query(sql);
-                for b in blobs {
-                    q = q.bind(*b);
-                }
-                q.execute(s.pool()).await.unwrap();
-            }
-        }
-    }
-}
+#[path = "../../../../tests/support/tamper.rs"]
+mod tamper;
+use tamper::{Pool, Tamper};
 
 struct Ledger {
     _dir: tempfile::TempDir,
-    db: Db,
+    pool: Pool,
     store: Arc<dyn Store>,
     state: AppState,
     source: RouterSource,
@@ -136,9 +113,9 @@ struct Ledger {
 /// or `None` (said loudly) for PostgreSQL without `AILEDGER_TEST_POSTGRES_URL`.
 async fn ledger(backend: &str) -> Option<Ledger> {
     let dir = tempfile::tempdir().unwrap();
-    let (db, store): (Db, Arc<dyn Store>) = if backend == "sqlite" {
+    let (pool, store): (Pool, Arc<dyn Store>) = if backend == "sqlite" {
         let s = Arc::new(SqliteStore::open(&dir.path().join("l.db")).await.unwrap());
-        (Db::Sqlite(s.clone()), s)
+        (Pool::Sqlite(s.pool().clone()), s)
     } else {
         let Ok(url) = std::env::var("AILEDGER_TEST_POSTGRES_URL") else {
             eprintln!(
@@ -155,14 +132,14 @@ async fn ledger(backend: &str) -> Option<Ledger> {
                 .as_nanos()
         );
         let s = Arc::new(PgStore::connect(&url, Some(&schema)).await.unwrap());
-        (Db::Pg(s.clone()), s)
+        (Pool::Pg(s.pool().clone()), s)
     };
     let signer = Signer::from_seed("ledger.test/audit", [9; 32]).unwrap();
     let mut state = AppState::new(store.clone(), backend).await.unwrap();
     state.log = LogState::signing(signer.clone());
     let ledger = Ledger {
         _dir: dir,
-        db,
+        pool,
         store,
         source: RouterSource(router(state.clone())),
         state,
@@ -197,99 +174,6 @@ impl Ledger {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Tamper {
-    OneByte,
-    InvalidJson,
-    Delete,
-    Swap,
-    TruncateAndReappend,
-}
-
-impl Tamper {
-    /// The seq the audit and the signer must name.
-    fn first_bad(self) -> u64 {
-        match self {
-            Tamper::OneByte | Tamper::Swap => 3,
-            Tamper::InvalidJson => 6,
-            Tamper::Delete => 4,
-            Tamper::TruncateAndReappend => 5,
-        }
-    }
-
-    async fn apply(self, l: &Ledger) {
-        let entries = l.store.entries(0, 100).await.unwrap();
-        match self {
-            Tamper::OneByte => {
-                let mut body = entries[2].body.clone();
-                let at = body.windows(3).position(|w| w == b"/p3").unwrap() + 1;
-                body[at] = b'q';
-                l.db.exec("UPDATE entries SET body = $1 WHERE seq = 3", &[&body])
-                    .await;
-            }
-            Tamper::InvalidJson => {
-                let mut body = entries[5].body.clone();
-                let mid = body.len() / 2;
-                body[mid] ^= 0xff;
-                assert!(serde_json::from_slice::<serde_json::Value>(&body).is_err());
-                l.db.exec("UPDATE entries SET body = $1 WHERE seq = 6", &[&body])
-                    .await;
-            }
-            Tamper::Delete => l.db.exec("DELETE FROM entries WHERE seq = 4", &[]).await,
-            Tamper::Swap => {
-                let (a, b) = (&entries[2], &entries[5]);
-                l.db.exec(
-                    "UPDATE entries SET body = $1, leaf_hash = $2 WHERE seq = 3",
-                    &[&b.body, &b.leaf_hash],
-                )
-                .await;
-                l.db.exec(
-                    "UPDATE entries SET body = $1, leaf_hash = $2 WHERE seq = 6",
-                    &[&a.body, &a.leaf_hash],
-                )
-                .await;
-            }
-            Tamper::TruncateAndReappend => {
-                // Entries 1-4 kept, then four other entries, each self-consistent.
-                let dir = tempfile::tempdir().unwrap();
-                let other = SqliteStore::open(&dir.path().join("forged.db"))
-                    .await
-                    .unwrap();
-                other
-                    .replay(entries[..4].iter().map(|e| e.decode().unwrap()).collect())
-                    .await
-                    .unwrap();
-                let forged = (0..4)
-                    .map(|i| ailedger_store::NewEntry {
-                        actor: "audit@test".into(),
-                        data: ailedger_core::EntryData::Register {
-                            artifacts: vec![ailedger_core::ArtifactFact {
-                                id: format!("pkg:pypi/forged{i}@1"),
-                                kind: ailedger_core::ArtifactKind::Package,
-                                name: Some(format!("forged{i}")),
-                                version: Some("1".into()),
-                                aliases: vec![],
-                                attrs: Default::default(),
-                            }],
-                            edges: vec![],
-                        },
-                    })
-                    .collect();
-                other.append(forged).await.unwrap();
-                l.db.exec("DELETE FROM entries WHERE seq > 4", &[]).await;
-                for e in other.entries(4, 100).await.unwrap() {
-                    let sql = format!(
-                        "INSERT INTO entries (seq, time_us, actor, kind, body, leaf_hash) \
-                         VALUES ({}, {}, '{}', '{}', $1, $2)",
-                        e.seq, e.time_us, e.actor, e.kind
-                    );
-                    l.db.exec(&sql, &[&e.body, &e.leaf_hash]).await;
-                }
-            }
-        }
-    }
-}
-
 async fn tamper_case(backend: &str, t: Tamper) {
     let Some(l) = ledger(backend).await else {
         return;
@@ -303,8 +187,8 @@ async fn tamper_case(backend: &str, t: Tamper) {
         ),
         (8, 8, 1)
     );
-    t.apply(&l).await;
-    let seq = t.first_bad();
+    t.apply(l.store.as_ref(), &l.pool).await;
+    let seq = t.first_bad().unwrap();
     match l.audit().await {
         Err(VerifyError::Failed(f)) => {
             assert_eq!(f.first_bad_seq, Some(seq), "{t:?}: {f}");
@@ -359,7 +243,7 @@ tamper_tests! {
 async fn corrupt_bodies_are_served_as_stored() {
     let l = ledger("sqlite").await.unwrap();
     let stored = l.store.entries(0, 100).await.unwrap();
-    Tamper::InvalidJson.apply(&l).await;
+    Tamper::InvalidJson.apply(l.store.as_ref(), &l.pool).await;
     let tampered = l.store.entries(5, 1).await.unwrap().remove(0);
     let v: EntriesView = l.source.get(paths::ENTRIES).await.unwrap();
     assert_eq!(v.entries.len(), 8);
@@ -420,11 +304,7 @@ async fn replay_catches_a_doctored_derived_row() {
             .unwrap(),
         8
     );
-    l.db.exec(
-        "UPDATE artifacts SET name = 'evil' WHERE id = 'pkg:pypi/p2@1'",
-        &[],
-    )
-    .await;
+    Tamper::DerivedRow.apply(l.store.as_ref(), &l.pool).await;
     l.audit().await.unwrap();
     let scratch = SqliteStore::open(&dir.path().join("b.db")).await.unwrap();
     match replay_and_compare(l.store.as_ref(), &scratch).await {
