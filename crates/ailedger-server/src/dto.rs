@@ -237,13 +237,11 @@ impl EntryView {
 
     /// The stored bytes of the body.
     pub fn body_bytes(&self) -> Result<Vec<u8>, EntryViewError> {
-        match (&self.body, &self.body_b64) {
-            (Some(raw), _) => Ok(raw.get().as_bytes().to_vec()),
-            (None, Some(b64)) => BASE64
-                .decode(b64)
-                .map_err(|_| EntryViewError::Base64(self.seq)),
-            (None, None) => Err(EntryViewError::NoBody(self.seq)),
-        }
+        stored_body(
+            self.seq,
+            self.body.as_deref().map(|raw| raw.get().as_bytes()),
+            self.body_b64.as_deref(),
+        )
     }
 
     /// The entry as stored (what an auditor checks).
@@ -262,6 +260,19 @@ impl EntryView {
             body,
             leaf_hash,
         })
+    }
+}
+
+/// A stored body from the field that holds it as text or the one in base64.
+pub(crate) fn stored_body(
+    seq: u64,
+    text: Option<&[u8]>,
+    b64: Option<&str>,
+) -> Result<Vec<u8>, EntryViewError> {
+    match (text, b64) {
+        (Some(text), _) => Ok(text.to_vec()),
+        (None, Some(b64)) => BASE64.decode(b64).map_err(|_| EntryViewError::Base64(seq)),
+        (None, None) => Err(EntryViewError::NoBody(seq)),
     }
 }
 

@@ -692,13 +692,11 @@ pub struct LogEntryView {
 impl LogEntryView {
     /// The stored bytes of the body.
     pub fn body_bytes(&self) -> Result<Vec<u8>, crate::EntryViewError> {
-        match (&self.body, &self.body_b64) {
-            (Some(text), _) => Ok(text.as_bytes().to_vec()),
-            (None, Some(b64)) => BASE64
-                .decode(b64)
-                .map_err(|_| crate::EntryViewError::Base64(self.seq)),
-            (None, None) => Err(crate::EntryViewError::NoBody(self.seq)),
-        }
+        crate::dto::stored_body(
+            self.seq,
+            self.body.as_deref().map(str::as_bytes),
+            self.body_b64.as_deref(),
+        )
     }
 }
 
