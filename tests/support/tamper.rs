@@ -48,6 +48,10 @@ pub enum Tamper {
     Swap,
     /// Entries 5-8 replaced by four other entries, each with a valid body and hash.
     TruncateAndReappend,
+    /// Entry 7's leaf hash column cut to 31 bytes: the row no longer decodes.
+    ShortLeafHash,
+    /// The tree's stored leaf for entry 2 cut to 31 bytes.
+    ShortTreeLeaf,
     /// A derived row altered (artifact `pkg:pypi/p2@1` renamed `evil`).
     DerivedRow,
 }
@@ -61,6 +65,8 @@ impl Tamper {
             Tamper::InvalidJson => Some(6),
             Tamper::Delete => Some(4),
             Tamper::TruncateAndReappend => Some(5),
+            Tamper::ShortLeafHash => Some(7),
+            Tamper::ShortTreeLeaf => Some(2),
             Tamper::DerivedRow => None,
         }
     }
@@ -136,6 +142,20 @@ impl Tamper {
                     );
                     pool.exec(&sql, &[&e.body, &e.leaf_hash]).await;
                 }
+            }
+            Tamper::ShortLeafHash => {
+                pool.exec(
+                    "UPDATE entries SET leaf_hash = $1 WHERE seq = 7",
+                    &[&entries[6].leaf_hash[..31]],
+                )
+                .await;
+            }
+            Tamper::ShortTreeLeaf => {
+                pool.exec(
+                    "UPDATE log_nodes SET hash = $1 WHERE level = 0 AND idx = 1",
+                    &[&entries[1].leaf_hash[..31]],
+                )
+                .await;
             }
             Tamper::DerivedRow => {
                 pool.exec(

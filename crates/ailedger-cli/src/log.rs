@@ -45,7 +45,7 @@ use serde_json::json;
 
 use crate::{
     Ctx, Format,
-    client::{Client, Unavailable, UserError},
+    client::{Client, CorruptLedger, Unavailable, UserError},
 };
 
 /// The log failed verification (exit code 4).
@@ -470,6 +470,13 @@ impl AuditSource for ApiSource<'_> {
         page: EntryPage<StoredEntry>,
     ) -> anyhow::Result<CheckedPage<StoredEntry>> {
         check_in_parallel(page).await
+    }
+
+    /// The server names the seq of a stored row it cannot decode.
+    fn finding(&self, error: &anyhow::Error) -> Option<Finding> {
+        error
+            .downcast_ref::<CorruptLedger>()
+            .map(|c| Finding::at(c.seq, &c.detail))
     }
 }
 

@@ -170,6 +170,14 @@ pub trait AuditSource {
         to: u64,
     ) -> impl Future<Output = Result<ConsistencyProof, Self::Error>>;
 
+    /// Whether a fetch error is the log's fault rather than the source's: the source
+    /// reports stored data it cannot decode at a seq (a corrupt row). Such an error
+    /// becomes the audit's [`Finding`]. The default: none is.
+    fn finding(&self, error: &Self::Error) -> Option<Finding> {
+        let _ = error;
+        None
+    }
+
     /// [`check_page`] over a fetched page, while the next one is fetched. The default
     /// checks here; an implementation may move the work to other threads.
     fn check_page(
@@ -237,6 +245,15 @@ pub enum VerifyError<E> {
     Source(E),
 }
 
+/// A fetch error as the audit reports it: a [`Finding`] when the source says the log
+/// is at fault ([`AuditSource::finding`]), else the source's own error.
+fn fetch_error<S: AuditSource>(source: &S) -> impl Fn(S::Error) -> VerifyError<S::Error> + '_ {
+    move |e| match source.finding(&e) {
+        Some(f) => VerifyError::Failed(f),
+        None => VerifyError::Source(e),
+    }
+}
+
 /// Opens a signed checkpoint note with `verifier` and checks it is for the key's log.
 /// `what` names the note in the finding (`"the server's checkpoint"`).
 pub fn open_checkpoint(note: &str, verifier: &Verifier, what: &str) -> Result<Checkpoint, Finding> {
@@ -284,7 +301,7 @@ pub async fn check_extends<S: AuditSource>(
         let proof = source
             .consistency(old.size, latest.size)
             .await
-            .map_err(VerifyError::Source)?;
+            .map_err(fetch_error(source))?;
         proof.verify_checkpoints(old, latest).map_err(|e| {
             Finding::new(format!(
                 "FORK: checkpoint {} does not extend checkpoint {} this client saw earlier ({e})",
@@ -351,7 +368,7 @@ pub async fn audit_log<S: AuditSource>(
     verifier: &Verifier,
     seen: Option<&Checkpoint>,
 ) -> Result<LogAudit, VerifyError<S::Error>> {
-    let notes = all_checkpoints(source).await.map_err(VerifyError::Source)?;
+    let notes = all_checkpoints(source).await.map_err(fetch_error(source))?;
     let mut audit = Audit::new();
     let mut latest: Option<(Checkpoint, &String)> = None;
     for note in &notes {
@@ -382,10 +399,10 @@ pub async fn audit_log<S: AuditSource>(
 
     // Each page is checked while the next one is fetched.
     let mut first_problem: Option<Finding> = None;
-    let mut page = source.entries(0).await.map_err(VerifyError::Source)?;
+    let mut page = source.entries(0).await.map_err(fetch_error(source))?;
     'pages: while let Some(last) = page.entries.last().map(LoggedEntry::seq) {
         let (next, checked) = join(source.entries(last), source.check_page(page)).await;
-        let (_, checks) = checked.map_err(VerifyError::Source)?;
+        let (_, checks) = checked.map_err(fetch_error(source))?;
         for check in checks {
             let step = match &check.problem {
                 None => audit.push(check.seq, &check.recomputed),
@@ -402,7 +419,7 @@ pub async fn audit_log<S: AuditSource>(
                 }
             }
         }
-        page = next.map_err(VerifyError::Source)?;
+        page = next.map_err(fetch_error(source))?;
         if page.entries.first().is_some_and(|e| e.seq() <= last) {
             break;
         }

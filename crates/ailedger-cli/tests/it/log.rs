@@ -266,12 +266,16 @@ macro_rules! tamper_tests {
 tamper_tests! {
     tamper_one_byte_sqlite: "sqlite", Tamper::OneByte;
     tamper_invalid_json_sqlite: "sqlite", Tamper::InvalidJson;
+    tamper_short_leaf_hash_sqlite: "sqlite", Tamper::ShortLeafHash;
+    tamper_short_tree_leaf_sqlite: "sqlite", Tamper::ShortTreeLeaf;
     tamper_delete_sqlite: "sqlite", Tamper::Delete;
     tamper_swap_sqlite: "sqlite", Tamper::Swap;
     tamper_truncate_reappend_sqlite: "sqlite", Tamper::TruncateAndReappend;
     tamper_derived_row_sqlite: "sqlite", Tamper::DerivedRow;
     tamper_one_byte_postgres: "postgres", Tamper::OneByte;
     tamper_invalid_json_postgres: "postgres", Tamper::InvalidJson;
+    tamper_short_leaf_hash_postgres: "postgres", Tamper::ShortLeafHash;
+    tamper_short_tree_leaf_postgres: "postgres", Tamper::ShortTreeLeaf;
     tamper_delete_postgres: "postgres", Tamper::Delete;
     tamper_swap_postgres: "postgres", Tamper::Swap;
     tamper_truncate_reappend_postgres: "postgres", Tamper::TruncateAndReappend;

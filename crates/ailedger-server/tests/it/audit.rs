@@ -8,11 +8,11 @@
 use std::sync::Arc;
 
 use ailedger_log::{
-    AuditSource, Checkpoint, ConsistencyProof, EntryPage, Signer, VerifyError, audit_log,
+    AuditSource, Checkpoint, ConsistencyProof, EntryPage, Finding, Signer, VerifyError, audit_log,
     check_extends, open_checkpoint,
 };
 use ailedger_server::{
-    AppState, EntriesView, EntryView,
+    AppState, CORRUPT_PROBLEM, EntriesView, EntryView, Problem,
     log::{CheckpointsView, LeavesView, LogState, SignError, SignerState, sign_once},
     paths, router,
 };
@@ -35,34 +35,64 @@ use tower::ServiceExt;
 /// The audit's source over the router, as the CLI's is over HTTP.
 struct RouterSource(Router);
 
+/// A failed request: what failed, and the problem the server answered with.
+#[derive(Debug)]
+struct FetchError {
+    what: String,
+    problem: Option<Problem>,
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.what)
+    }
+}
+
 impl RouterSource {
-    async fn get<T: DeserializeOwned>(&self, uri: &str) -> Result<T, String> {
+    async fn get<T: DeserializeOwned>(&self, uri: &str) -> Result<T, FetchError> {
         let req = Request::builder().uri(uri).body(Body::empty()).unwrap();
         let resp = self.0.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         if status != StatusCode::OK {
-            return Err(format!(
-                "{uri}: {status}: {}",
-                String::from_utf8_lossy(&bytes)
-            ));
+            return Err(FetchError {
+                what: format!("{uri}: {status}: {}", String::from_utf8_lossy(&bytes)),
+                problem: serde_json::from_slice(&bytes).ok(),
+            });
         }
-        serde_json::from_slice(&bytes).map_err(|e| format!("{uri}: {e}"))
+        serde_json::from_slice(&bytes).map_err(|e| FetchError {
+            what: format!("{uri}: {e}"),
+            problem: None,
+        })
+    }
+}
+
+fn fetch_error(what: impl std::fmt::Display) -> FetchError {
+    FetchError {
+        what: what.to_string(),
+        problem: None,
     }
 }
 
 impl AuditSource for RouterSource {
     type Entry = StoredEntry;
-    type Error = String;
+    type Error = FetchError;
 
-    async fn checkpoints(&self, after: u64) -> Result<Vec<String>, String> {
+    /// The server names the seq of a row it cannot decode, as the CLI's source reads it.
+    fn finding(&self, error: &FetchError) -> Option<Finding> {
+        let p = error.problem.as_ref()?;
+        (p.type_ == CORRUPT_PROBLEM).then_some(())?;
+        Some(Finding::at(p.seq?, &p.detail))
+    }
+
+    async fn checkpoints(&self, after: u64) -> Result<Vec<String>, FetchError> {
         let v: CheckpointsView = self
             .get(&format!("{}?after={after}", paths::LOG_CHECKPOINTS))
             .await?;
         Ok(v.checkpoints)
     }
 
-    async fn entries(&self, after: u64) -> Result<EntryPage<StoredEntry>, String> {
+    async fn entries(&self, after: u64) -> Result<EntryPage<StoredEntry>, FetchError> {
         // Small pages, so that the audit crosses page boundaries.
         let v: EntriesView = self
             .get(&format!("{}?after={after}&limit=3", paths::ENTRIES))
@@ -73,24 +103,24 @@ impl AuditSource for RouterSource {
         let entries = v
             .entries
             .into_iter()
-            .map(|e| e.into_stored().map_err(|e| e.to_string()))
+            .map(|e| e.into_stored().map_err(fetch_error))
             .collect::<Result<_, _>>()?;
         let tree_leaves = leaves
             .leaves
             .into_iter()
             .map(|(seq, h)| {
                 let mut hash = [0u8; 32];
-                hex::decode_to_slice(&h, &mut hash).map_err(|e| e.to_string())?;
+                hex::decode_to_slice(&h, &mut hash).map_err(fetch_error)?;
                 Ok((seq, hash))
             })
-            .collect::<Result<_, String>>()?;
+            .collect::<Result<_, FetchError>>()?;
         Ok(EntryPage {
             entries,
             tree_leaves,
         })
     }
 
-    async fn consistency(&self, from: u64, to: u64) -> Result<ConsistencyProof, String> {
+    async fn consistency(&self, from: u64, to: u64) -> Result<ConsistencyProof, FetchError> {
         self.get(&format!("{}?from={from}&to={to}", paths::LOG_CONSISTENCY))
             .await
     }
@@ -169,7 +199,7 @@ impl Ledger {
         assert_eq!(resp.status(), StatusCode::OK);
     }
 
-    async fn audit(&self) -> Result<ailedger_log::LogAudit, VerifyError<String>> {
+    async fn audit(&self) -> Result<ailedger_log::LogAudit, VerifyError<FetchError>> {
         audit_log(&self.source, &self.signer.verifier(), None).await
     }
 }
@@ -227,11 +257,15 @@ macro_rules! tamper_tests {
 tamper_tests! {
     audit_one_byte_sqlite: "sqlite", Tamper::OneByte;
     audit_invalid_json_sqlite: "sqlite", Tamper::InvalidJson;
+    audit_short_leaf_hash_sqlite: "sqlite", Tamper::ShortLeafHash;
+    audit_short_tree_leaf_sqlite: "sqlite", Tamper::ShortTreeLeaf;
     audit_delete_sqlite: "sqlite", Tamper::Delete;
     audit_swap_sqlite: "sqlite", Tamper::Swap;
     audit_truncate_reappend_sqlite: "sqlite", Tamper::TruncateAndReappend;
     audit_one_byte_postgres: "postgres", Tamper::OneByte;
     audit_invalid_json_postgres: "postgres", Tamper::InvalidJson;
+    audit_short_leaf_hash_postgres: "postgres", Tamper::ShortLeafHash;
+    audit_short_tree_leaf_postgres: "postgres", Tamper::ShortTreeLeaf;
     audit_delete_postgres: "postgres", Tamper::Delete;
     audit_swap_postgres: "postgres", Tamper::Swap;
     audit_truncate_reappend_postgres: "postgres", Tamper::TruncateAndReappend;
