@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use ailedger_core::{
-    ArtifactFact, ArtifactKind, EdgeFact, EdgeKind, EntryData, Ref,
+    ArtifactFact, ArtifactKind, EdgeFact, EdgeKind, EntryData, Ref, identity,
     manifest::{Manifest, ManifestFile},
 };
 
@@ -82,58 +82,19 @@ fn check_manifest(
 
 fn artifact_fact(input: &ArtifactInput, position: usize) -> Result<ArtifactFact, ApiError> {
     let kind = parse_kind(&input.kind)?;
-    let (id, implied) = match (&input.ref_, &input.name) {
-        (Some(r), _) => {
-            let r: Ref = r.parse()?;
-            (r.to_string(), r)
-        }
-        (None, Some(name)) => {
-            let r = Ref::named(kind, name, input.version.as_deref())?;
-            (r.to_string(), r)
-        }
-        (None, None) => {
-            return Err(ApiError::Invalid(format!(
-                "artifacts[{position}]: give a ref or a name"
-            )));
-        }
-    };
-    let (mut name, mut version) = (input.name.clone(), input.version.clone());
-    if let Ref::Purl(p) = &implied {
-        name = name.or_else(|| Some(p.full_name()));
-        version = version.or_else(|| p.version().map(str::to_owned));
-    }
-    let mut aliases = Vec::new();
-    for a in &input.aliases {
-        let r: Ref = a.parse()?;
-        aliases.push(r.to_string());
-    }
-    // A model or dataset known by digest also answers to its name and version, and so
-    // does a package known by a versioned purl: an artifact some document knew only by
-    // that name is then merged into it (identity merging, ARCHITECTURE.md), whichever
-    // way the purl arrives.
-    match (&implied, &name) {
-        (Ref::Digest(_), Some(n)) => {
-            aliases.push(Ref::named(kind, n, version.as_deref())?.to_string());
-        }
-        (Ref::Purl(_), Some(n)) if version.is_some() => {
-            aliases.push(Ref::named(kind, n, version.as_deref())?.to_string());
-        }
-        _ => {}
-    }
-    aliases.retain(|a| *a != id);
-    aliases.sort();
-    aliases.dedup();
-    if matches!(kind, ArtifactKind::Model | ArtifactKind::Dataset) {
-        check_manifest(&id, &input.attrs)?;
-    }
-    Ok(ArtifactFact {
-        id,
+    let mut fact = identity::declare(
         kind,
-        name,
-        version,
-        aliases,
-        attrs: input.attrs.clone(),
-    })
+        input.ref_.as_deref(),
+        input.name.as_deref(),
+        input.version.as_deref(),
+        &input.aliases,
+    )
+    .map_err(|e| ApiError::Invalid(format!("artifacts[{position}]: {e}")))?;
+    if matches!(kind, ArtifactKind::Model | ArtifactKind::Dataset) {
+        check_manifest(&fact.id, &input.attrs)?;
+    }
+    fact.attrs = input.attrs.clone();
+    Ok(fact)
 }
 
 async fn edge_fact(state: &AppState, local: &Local, e: &EdgeInput) -> Result<EdgeFact, ApiError> {
