@@ -1,5 +1,6 @@
-//! A full audit of the ledger: replay every entry in seq order, recompute the tree and
-//! compare with signed checkpoints. This is the engine of `ailedger log verify`.
+//! The tree half of a full audit: absorb every entry's leaf in seq order, recompute
+//! the tree and compare it with signed checkpoints. [`audit_log`](crate::audit_log)
+//! (`ailedger log verify`) drives it over a source of entries.
 //!
 //! The caller reads entries (in any batch size) and feeds them in; the audit keeps only
 //! a [`Frontier`] (O(log n) memory) and the checkpoints still to be reached. It checks:
