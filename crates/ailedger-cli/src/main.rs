@@ -194,7 +194,9 @@ fn main() -> ExitCode {
             eprintln!("error: {one_line}");
             if e.downcast_ref::<log::VerifyFailed>().is_some() {
                 ExitCode::from(4)
-            } else if e.downcast_ref::<client::Unavailable>().is_some() {
+            } else if e.downcast_ref::<client::Unavailable>().is_some()
+                || e.downcast_ref::<client::CorruptLedger>().is_some()
+            {
                 ExitCode::from(3)
             } else {
                 ExitCode::from(2)

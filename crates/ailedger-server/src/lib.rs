@@ -17,7 +17,7 @@ mod state;
 use utoipa::OpenApi;
 
 pub use dto::*;
-pub use error::{ApiError, Problem};
+pub use error::{ApiError, CORRUPT_PROBLEM, Problem};
 pub(crate) use routes::ApiQuery;
 pub use routes::{
     documents::{IngestView, MAX_DOCUMENT},

@@ -25,7 +25,9 @@ use std::{
     time::Duration,
 };
 
-use ailedger_log::{Checkpoint, ConsistencyProof, Frontier, InclusionProof, Signer, Verifier};
+use ailedger_log::{
+    Checkpoint, ConsistencyProof, Frontier, InclusionProof, LeafError, Signer, Verifier, check_leaf,
+};
 use ailedger_store::{Store, StoreError, StoredEntry, log::SavedCheckpoint};
 use axum::{
     Json,
@@ -34,6 +36,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{MethodRouter, get},
 };
+use base64::{Engine as _, engine::general_purpose::STANDARD as BASE64};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -142,11 +145,24 @@ pub fn default_origin() -> String {
     format!("ailedger.local/{host}")
 }
 
+/// Whether this server signs checkpoints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignerState {
+    /// It holds the key and signs.
+    Signing,
+    /// It holds no private key (another server signs).
+    #[default]
+    NotSigning,
+    /// It found the stored log inconsistent and refuses to sign until restarted.
+    Refused,
+}
+
 /// What the signer last did.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct SignerHealth {
     /// `signing`, `not-signing` (no private key here), or `refused`.
-    pub state: String,
+    pub state: SignerState,
     /// Why the signer refused (sticky until restart) or the last transient failure.
     pub error: Option<String>,
     /// The first seq found inconsistent, when known.
@@ -173,21 +189,21 @@ impl LogState {
     /// A server that signs with `signer`.
     pub fn signing(signer: Signer) -> Self {
         let verifier = signer.verifier();
-        Self::build(Some(signer), Some(verifier), "signing")
+        Self::build(Some(signer), Some(verifier), SignerState::Signing)
     }
 
     /// A server that does not sign; `verifier` (if known) is published as the log key,
     /// otherwise the key stored with the latest checkpoint is.
     pub fn not_signing(verifier: Option<Verifier>) -> Self {
-        Self::build(None, verifier, "not-signing")
+        Self::build(None, verifier, SignerState::NotSigning)
     }
 
-    fn build(signer: Option<Signer>, verifier: Option<Verifier>, state: &str) -> Self {
+    fn build(signer: Option<Signer>, verifier: Option<Verifier>, state: SignerState) -> Self {
         Self(Arc::new(LogInner {
             signer,
             verifier,
             health: Mutex::new(SignerHealth {
-                state: state.into(),
+                state,
                 ..Default::default()
             }),
             ..Default::default()
@@ -279,21 +295,21 @@ async fn check_leaves(
             if e.seq > upto {
                 break;
             }
-            // `check` makes sure the body is a canonical entry agreeing with its
-            // columns, leaf hash column included: that column is then the body's hash.
-            // (It does not decode a large body whole: a 300,000-component document's
-            // facts would double the server's memory right after its ingest.)
-            e.check().map_err(|err| refuse(e.seq, err.to_string()))?;
-            let recomputed = e.leaf_hash;
-            match leaves.get(i) {
-                Some((seq, h)) if *seq == e.seq && *h == recomputed => {}
-                Some((seq, _)) if *seq == e.seq => {
+            // The audit's check: the body is a canonical entry agreeing with its columns
+            // and hashes to its leaf hash column and to the tree's leaf. (It does not
+            // decode a large body whole: a 300,000-component document's facts would
+            // double the server's memory right after its ingest.)
+            let tree_leaf = leaves.get(i).filter(|(seq, _)| *seq == e.seq);
+            let check = check_leaf(e, tree_leaf.map(|(_, h)| h));
+            match check.problem {
+                None => {}
+                Some(LeafError::TreeLeaf { .. }) => {
                     return Err(refuse(e.seq, "the body does not hash to the tree's leaf"));
                 }
-                _ => return Err(refuse(e.seq, "the tree has no leaf for this entry")),
+                Some(problem) => return Err(refuse(e.seq, problem.to_string())),
             }
             if let Some(f) = frontier.as_deref_mut() {
-                f.push(recomputed);
+                f.push(check.recomputed);
             }
         }
         pos = pos.max(
@@ -324,7 +340,7 @@ pub async fn sign_once(store: &dyn Store, log: &LogState) -> Result<Option<u64>,
     let result = sign_round(store, log, signer).await;
     match &result {
         Ok(Some(size)) => log.set_health(|h| {
-            h.state = "signing".into();
+            h.state = SignerState::Signing;
             h.error = None;
             h.last_signed = Some(*size);
         }),
@@ -333,7 +349,7 @@ pub async fn sign_once(store: &dyn Store, log: &LogState) -> Result<Option<u64>,
             tracing::error!(error = %e, "the log is inconsistent; not signing checkpoints until restarted");
             *log.0.refused.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.clone());
             log.set_health(|h| {
-                h.state = "refused".into();
+                h.state = SignerState::Refused;
                 h.error = Some(e.to_string());
                 h.first_bad_seq = *first_bad_seq;
             });
@@ -496,7 +512,8 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         LeavesView,
         CheckpointsView,
         LogStatusView,
-        SignerHealth
+        SignerHealth,
+        SignerState
     ))
 )]
 pub struct LogApi;
@@ -531,11 +548,10 @@ async fn key(State(state): State<AppState>) -> Result<Response, ApiError> {
 async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
     let cp = latest(&state).await?;
     let mut resp = text(cp.note);
-    if let Some(error) = state
-        .log
-        .health()
+    let health = state.log.health();
+    if let Some(error) = health
         .error
-        .filter(|_| state.log.health().state == "refused")
+        .filter(|_| health.state == SignerState::Refused)
     {
         let one_line: String = error
             .chars()
@@ -659,12 +675,29 @@ pub struct ConsistencyProofView {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LogEntryView {
     pub seq: u64,
-    /// The canonical body, exactly the bytes that were hashed (a JSON text).
-    pub body: String,
+    /// The canonical body, exactly the bytes that were hashed (a JSON text). Absent
+    /// when the stored bytes are not UTF-8; `body_b64` holds them then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The stored body in standard base64 with padding, only when it is not UTF-8 (a
+    /// corrupt entry, whose proof then fails to verify against it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_b64: Option<String>,
     #[schema(value_type = InclusionProofView)]
     pub proof: InclusionProof,
     /// The signed checkpoint the proof is against.
     pub checkpoint: String,
+}
+
+impl LogEntryView {
+    /// The stored bytes of the body.
+    pub fn body_bytes(&self) -> Result<Vec<u8>, crate::EntryViewError> {
+        crate::dto::stored_body(
+            self.seq,
+            self.body.as_deref().map(str::as_bytes),
+            self.body_b64.as_deref(),
+        )
+    }
 }
 
 fn parse_seq(seq: &str) -> Result<u64, ApiError> {
@@ -711,11 +744,15 @@ async fn log_entry(
         .pop()
         .filter(|e| e.seq == seq)
         .ok_or_else(|| ApiError::NotFound(format!("no entry {seq}")))?;
-    let body = String::from_utf8(entry.body)
-        .map_err(|_| ApiError::Internal(format!("entry {seq}: body is not UTF-8")))?;
+    // Served as stored: a corrupt body is the auditor's finding, not a server error.
+    let (body, body_b64) = match String::from_utf8(entry.body) {
+        Ok(text) => (Some(text), None),
+        Err(e) => (None, Some(BASE64.encode(e.into_bytes()))),
+    };
     Ok(Json(LogEntryView {
         seq,
         body,
+        body_b64,
         proof,
         checkpoint: cp.note,
     }))

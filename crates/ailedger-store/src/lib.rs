@@ -1,6 +1,7 @@
 //! The storage boundary: the [`Store`] trait every backend implements, the one
-//! function that turns an entry into derived rows ([`apply`]), and the contract
-//! suite ([`contract`]) that every backend must pass.
+//! function that turns an entry into derived rows ([`apply`]), replay into a scratch
+//! store with the derived-table comparison ([`replay`]), and the contract suite
+//! ([`contract`]) that every backend must pass.
 //!
 //! **Architecture invariant:** no backend types (sqlx, connection pools) appear in
 //! this crate's API. Backends convert their errors into [`StoreError`] inside.
@@ -17,6 +18,7 @@ pub use tracing;
 pub mod cached;
 pub mod contract;
 pub mod log;
+pub mod replay;
 mod sqlx_impl;
 
 use std::{collections::HashMap, fmt::Debug};
@@ -156,6 +158,15 @@ impl StoredEntry {
 
     /// The columns agree with what the body says, and the leaf hash is the body's.
     fn agrees_with(&self, head: &EntryHead) -> Result<()> {
+        self.columns_agree(head)?;
+        if ailedger_core::canonical::leaf_hash(&self.body) != self.leaf_hash {
+            return Err(self.corrupt("leaf hash does not match the body".into()));
+        }
+        Ok(())
+    }
+
+    /// The seq, time, actor and kind columns agree with what the body says.
+    fn columns_agree(&self, head: &EntryHead) -> Result<()> {
         if head.seq != self.seq
             || head.time_us != self.time_us
             || head.actor != self.actor
@@ -163,10 +174,38 @@ impl StoredEntry {
         {
             return Err(self.corrupt("columns disagree with the body".into()));
         }
-        if ailedger_core::canonical::leaf_hash(&self.body) != self.leaf_hash {
-            return Err(self.corrupt("leaf hash does not match the body".into()));
-        }
         Ok(())
+    }
+}
+
+/// What the log's leaf re-check ([`ailedger_log::check_leaf`], run by the signer and by
+/// every audit) needs of a stored entry.
+impl ailedger_log::LoggedEntry for StoredEntry {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    fn stored_leaf_hash(&self) -> &[u8; 32] {
+        &self.leaf_hash
+    }
+
+    /// [`StoredEntry::check`] but for the leaf hash, which `check_leaf` compares itself.
+    fn check_body(&self) -> std::result::Result<(), String> {
+        Entry::check_body(&self.body)
+            .map_err(|e| e.to_string())
+            .and_then(|head| self.columns_agree(&head).map_err(corrupt_reason))
+    }
+}
+
+/// The reason of a [`StoreError::Corrupt`] (the seq is said elsewhere).
+fn corrupt_reason(e: StoreError) -> String {
+    match e {
+        StoreError::Corrupt { reason, .. } => reason,
+        other => other.to_string(),
     }
 }
 

@@ -1,6 +1,8 @@
 //! The ledger itself: entries in seq order, one entry, and the status summary.
+//!
+//! Entries are served as stored, never decoded first ([`EntryView::of`]): an auditor
+//! must see a corrupt body as it is, not a server error.
 
-use ailedger_core::entry::format_time;
 use axum::{
     Json,
     extract::{Path, State},
@@ -19,19 +21,6 @@ pub(crate) struct EntriesQuery {
     limit: Option<u32>,
 }
 
-fn entry_view(e: ailedger_store::StoredEntry) -> Result<EntryView, ApiError> {
-    let body = serde_json::from_slice(&e.body)
-        .map_err(|err| ApiError::Internal(format!("entry {}: {err}", e.seq)))?;
-    Ok(EntryView {
-        seq: e.seq,
-        time: format_time(e.time_us),
-        actor: e.actor,
-        kind: e.kind,
-        leaf_hash: ailedger_core::Sha256Digest(e.leaf_hash).hex(),
-        body,
-    })
-}
-
 /// Ledger entries in seq order.
 #[utoipa::path(get, path = paths::ENTRIES, params(EntriesQuery),
     responses((status = 200, body = EntriesView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
@@ -47,10 +36,7 @@ pub(crate) async fn entries(
     let entries = state.store.entries(q.after.unwrap_or(0), limit).await?;
     Ok(Json(EntriesView {
         head,
-        entries: entries
-            .into_iter()
-            .map(entry_view)
-            .collect::<Result<_, _>>()?,
+        entries: entries.into_iter().map(EntryView::of).collect(),
     }))
 }
 
@@ -69,7 +55,7 @@ pub(crate) async fn entry(
     }
     let mut found = state.store.entries(seq - 1, 1).await?;
     match found.pop() {
-        Some(e) if e.seq == seq => Ok(Json(entry_view(e)?)),
+        Some(e) if e.seq == seq => Ok(Json(EntryView::of(e))),
         _ => Err(ApiError::NotFound(format!("no entry {seq}"))),
     }
 }

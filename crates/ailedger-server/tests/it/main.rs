@@ -17,6 +17,8 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+mod audit;
+
 struct App {
     _dir: tempfile::TempDir,
     router: Router,
