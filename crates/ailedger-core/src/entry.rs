@@ -456,14 +456,8 @@ fn write_edge(e: &EdgeFact, out: &mut Vec<u8>) -> Result<(), Error> {
     out.extend_from_slice(b",\"from\":");
     canonical::write_str(from, out);
     if !paths.is_empty() {
-        out.extend_from_slice(b",\"paths\":[");
-        for (i, p) in paths.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            canonical::write_str(p, out);
-        }
-        out.push(b']');
+        out.extend_from_slice(b",\"paths\":");
+        write_strs(paths, out)?;
     }
     out.extend_from_slice(b",\"to\":");
     canonical::write_str(to, out);

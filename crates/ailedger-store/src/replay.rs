@@ -238,6 +238,7 @@ mod tests {
                 to: "pkg:pypi/b@1".into(),
                 since: 1,
                 until: None,
+                paths: vec![],
             }],
             documents: vec![("ab".repeat(32), 1, "CycloneDX 1.6".into())],
         }
