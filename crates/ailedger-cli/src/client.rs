@@ -14,6 +14,18 @@ pub struct UserError(pub String);
 #[error("{0}")]
 pub struct Unavailable(pub String);
 
+/// The server reports a stored row it cannot decode (a corrupt-ledger problem naming
+/// the entry's seq). Exit code 3 like any server failure; `log verify` reports it as
+/// its finding.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct CorruptLedger {
+    pub seq: u64,
+    /// The problem's detail.
+    pub detail: String,
+    message: String,
+}
+
 /// A text answer.
 struct TextBody(String);
 
@@ -79,15 +91,7 @@ impl Client {
         if status.is_success() {
             return Ok(TextBody(text));
         }
-        let detail = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(str::to_owned))
-            .unwrap_or(text);
-        if status.is_client_error() {
-            Err(UserError(detail).into())
-        } else {
-            Err(Unavailable(format!("server error {status}: {detail}")).into())
-        }
+        Err(problem_error(status, text.as_bytes()))
     }
 
     pub async fn post<B: Serialize, T: DeserializeOwned>(
@@ -138,15 +142,36 @@ impl Client {
                 Unavailable(format!("unexpected answer from {}: {e}", self.base)).into()
             });
         }
-        let detail = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(str::to_owned))
-            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
-        if status.is_client_error() {
-            Err(UserError(detail).into())
-        } else {
-            Err(Unavailable(format!("server error {status}: {detail}")).into())
+        Err(problem_error(status, &bytes))
+    }
+}
+
+/// The error for a failed answer: a client error is the user's (exit 2), a server error
+/// makes the server unavailable (exit 3), except that a corrupt-ledger problem is
+/// reported as [`CorruptLedger`] (exit 3 too, but an audit makes it its finding).
+fn problem_error(status: reqwest::StatusCode, body: &[u8]) -> anyhow::Error {
+    let problem = serde_json::from_slice::<serde_json::Value>(body).ok();
+    let detail = problem
+        .as_ref()
+        .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+    if status.is_client_error() {
+        return UserError(detail).into();
+    }
+    let corrupt_seq = problem
+        .as_ref()
+        .filter(|v| {
+            v.get("type").and_then(|t| t.as_str()) == Some(ailedger_server::CORRUPT_PROBLEM)
+        })
+        .and_then(|v| v.get("seq").and_then(serde_json::Value::as_u64));
+    match corrupt_seq {
+        Some(seq) => CorruptLedger {
+            seq,
+            message: format!("server error {status}: {detail}"),
+            detail,
         }
+        .into(),
+        None => Unavailable(format!("server error {status}: {detail}")).into(),
     }
 }
 

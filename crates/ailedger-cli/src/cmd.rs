@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use ailedger_core::{ArtifactKind, EdgeKind, Ref, manifest::Manifest};
 use ailedger_server::{
     ArtifactInput, ArtifactView, DeployRequest, EdgeInput, EntriesView, LinkRequest,
-    RegisterRequest, ResolveView, TraversalView, WriteResponse,
+    RegisterRequest, ResolveView, TraversalView, WriteResponse, paths,
 };
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value, json};
@@ -139,6 +139,7 @@ fn hashed_request(
             from: id.clone(),
             edge: "contains".into(),
             to: file_ref,
+            paths: vec![f.path.clone()],
         });
     }
     Ok(RegisterRequest { artifacts, edges })
@@ -267,7 +268,7 @@ impl Register {
                 }
             }
         };
-        let resp: WriteResponse = ctx.client.post("/v1/artifacts", &req).await?;
+        let resp: WriteResponse = ctx.client.post(paths::ARTIFACTS, &req).await?;
         output::written(ctx.format, &resp)
     }
 }
@@ -295,6 +296,7 @@ impl LinkArgs {
                 from: self.from,
                 edge: self.edge,
                 to: self.to,
+                paths: vec![],
             }],
         };
         let resp: WriteResponse = ctx.client.post(path, &req).await?;
@@ -328,7 +330,7 @@ impl DeployArgs {
             uses: self.uses,
             attrs: Map::new(),
         };
-        let resp: WriteResponse = ctx.client.post("/v1/deployments", &req).await?;
+        let resp: WriteResponse = ctx.client.post(paths::DEPLOYMENTS, &req).await?;
         output::written(ctx.format, &resp)
     }
 }
@@ -372,7 +374,7 @@ impl RefArgs {
         check_ref(&self.ref_)?;
         let v: ArtifactView = ctx
             .client
-            .get("/v1/artifacts", &[("ref", &self.ref_)])
+            .get(paths::ARTIFACTS, &[("ref", &self.ref_)])
             .await?;
         output::artifact(ctx.format, &v)
     }
@@ -381,7 +383,7 @@ impl RefArgs {
         check_ref(&self.ref_)?;
         let v: ResolveView = ctx
             .client
-            .get("/v1/resolve", &[("ref", &self.ref_)])
+            .get(paths::RESOLVE, &[("ref", &self.ref_)])
             .await?;
         match ctx.format {
             Format::Json => output::json(&v),
@@ -412,7 +414,7 @@ impl EntriesArgs {
         let limit = self.limit.to_string();
         let v: EntriesView = ctx
             .client
-            .get("/v1/entries", &[("after", &after), ("limit", &limit)])
+            .get(paths::ENTRIES, &[("after", &after), ("limit", &limit)])
             .await?;
         if ctx.format == Format::Json {
             return output::json(&v);

@@ -7,7 +7,7 @@ use std::{net::SocketAddr, path::Path};
 
 use ailedger_server::{
     ArtifactInput, BatchItem, BatchRequest, DeployRequest, EdgeInput, LinkRequest, RegisterRequest,
-    TraversalView, WriteResponse,
+    TraversalView, WriteResponse, paths,
 };
 use clap::Args;
 use serde_json::{Map, json};
@@ -208,6 +208,7 @@ fn edge(from: &str, edge: &str, to: &str) -> EdgeInput {
         from: from.into(),
         edge: edge.into(),
         to: to.into(),
+        paths: vec![],
     }
 }
 
@@ -275,7 +276,7 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
                 .collect(),
         })))
         .collect();
-    post(client, "/v1/batch", &BatchRequest { entries }).await?;
+    post(client, paths::BATCH, &BatchRequest { entries }).await?;
 
     // Datasets: one hashed from files, one remote.
     let tickets = scratch.join("support-tickets");
@@ -290,7 +291,7 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
     )?;
     post(
         client,
-        "/v1/artifacts",
+        paths::ARTIFACTS,
         &cmd::dataset_request(
             &tickets,
             Some("support-tickets".into()),
@@ -301,7 +302,7 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
     .await?;
     post(
         client,
-        "/v1/artifacts",
+        paths::ARTIFACTS,
         &RegisterRequest {
             artifacts: vec![named(
                 "dataset",
@@ -352,7 +353,7 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
         write_model(&dir, name, arch)?;
         post(
             client,
-            "/v1/artifacts",
+            paths::ARTIFACTS,
             &cmd::model_request(
                 &dir,
                 Some(name.into()),
@@ -402,10 +403,10 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
             "dataset:factory-defects@v7",
         ),
     ];
-    post(client, "/v1/links", &LinkRequest { edges: links }).await?;
+    post(client, paths::LINKS, &LinkRequest { edges: links }).await?;
 
     // MCP configs and the servers they launch.
-    post(client, "/v1/artifacts", &RegisterRequest {
+    post(client, paths::ARTIFACTS, &RegisterRequest {
         artifacts: vec![
             ArtifactInput { kind: "package".into(), ref_: Some("pkg:npm/%40modelcontextprotocol/server-filesystem@2025.8.21".into()), name: None, version: None, aliases: vec![], attrs: Map::new() },
             ArtifactInput { kind: "package".into(), ref_: Some("pkg:docker/github/github-mcp-server@v0.13.0?repository_url=ghcr.io".into()), name: None, version: None, aliases: vec![], attrs: Map::new() },
@@ -474,7 +475,7 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
     for (name, env, uses) in deployments {
         post(
             client,
-            "/v1/deployments",
+            paths::DEPLOYMENTS,
             &DeployRequest {
                 name: name.into(),
                 env: env.into(),
@@ -511,7 +512,7 @@ impl DemoArgs {
         println!(
             "Incident: {COMPROMISED} was a malicious release (a cryptominer). Who is exposed?\n"
         );
-        let v: TraversalView = client.get("/v1/impact", &[("ref", COMPROMISED)]).await?;
+        let v: TraversalView = client.get(paths::IMPACT, &[("ref", COMPROMISED)]).await?;
         output::traversal(Format::Table, &v)?;
         if self.exit {
             let _ = stop_tx.send(());

@@ -6,7 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use ailedger_server::documents::IngestView;
+use ailedger_server::{IngestView, paths};
 use clap::Args;
 
 use crate::{Ctx, Format, client::UserError, output};
@@ -81,7 +81,7 @@ async fn ingest_one(ctx: &Ctx, path: &Path) -> anyhow::Result<IngestView> {
         .unwrap_or("document")
         .to_owned();
     ctx.client
-        .post_bytes("/v1/documents", &[("name", &name)], bytes)
+        .post_bytes(paths::DOCUMENTS, &[("name", &name)], bytes)
         .await
         .map_err(|e| match e.downcast::<UserError>() {
             Ok(u) => UserError(format!(

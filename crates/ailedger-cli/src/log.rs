@@ -13,6 +13,11 @@
 //! (`<state dir>/log-state.json`) maps each server URL to the verifier key it first
 //! served, and each key to the last checkpoint seen under it. A later checkpoint that
 //! does not extend it is a fork, reported loudly (exit code 4).
+//!
+//! The audit itself, pinning and fork decisions are `ailedger-log`'s ([`audit_log`],
+//! [`TrustState`], [`check_extends`]), the replay comparison `ailedger-store`'s
+//! ([`replay_and_compare`]); this module supplies their sources (the API, `--db`),
+//! reads and writes the state file, formats the output and maps errors to exit codes.
 
 use std::{
     collections::BTreeMap,
@@ -20,23 +25,27 @@ use std::{
     sync::Arc,
 };
 
-use ailedger_core::entry::parse_time;
 use ailedger_log::{
-    Audit, AuditError, Checkpoint, ConsistencyProof, Hash, InclusionProof, Verifier,
+    AuditSource, CheckedPage, Checkpoint, ConsistencyProof, EntryPage, Finding, InclusionProof,
+    KeyChoice, TrustState, Verifier, VerifyError, audit_log, check_extends, check_leaf,
+    open_checkpoint,
 };
 use ailedger_server::{
     EntriesView,
     log::{CheckpointsView, LeavesView, LogEntryView},
+    paths,
 };
-use ailedger_store::{Store, StoredEntry};
+use ailedger_store::{
+    Store, StoredEntry,
+    replay::{ReplayError, replay_and_compare},
+};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
     Ctx, Format,
-    client::{Client, Unavailable, UserError},
+    client::{Client, CorruptLedger, Unavailable, UserError},
 };
 
 /// The log failed verification (exit code 4).
@@ -187,17 +196,6 @@ impl LogCommand {
 
 // ---------------------------------------------------------------- local state
 
-/// The client's state file.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct ClientState {
-    /// Server URL → the verifier key pinned for it.
-    #[serde(default)]
-    servers: BTreeMap<String, String>,
-    /// Verifier key → the latest checkpoint note seen under it.
-    #[serde(default)]
-    checkpoints: BTreeMap<String, String>,
-}
-
 fn state_dir(arg: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(p) = arg {
         return Ok(p.to_owned());
@@ -216,9 +214,10 @@ fn state_dir(arg: Option<&Path>) -> anyhow::Result<PathBuf> {
     }
 }
 
+/// The client's state file: what [`TrustState`] holds, as `log-state.json`.
 struct StateFile {
     path: PathBuf,
-    data: ClientState,
+    data: TrustState,
 }
 
 impl StateFile {
@@ -227,7 +226,7 @@ impl StateFile {
         let data = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| UserError(format!("{}: {e}", path.display())))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ClientState::default(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => TrustState::default(),
             Err(e) => return Err(UserError(format!("{}: {e}", path.display())).into()),
         };
         Ok(Self { path, data })
@@ -243,6 +242,14 @@ impl StateFile {
             .map_err(|e| UserError(format!("{}: {e}", self.path.display())))?;
         Ok(())
     }
+
+    /// Remembers `latest` as the last checkpoint seen under `verifier` if it is newer.
+    fn see(&mut self, verifier: &Verifier, latest: &Checkpoint, note: &str) -> anyhow::Result<()> {
+        if self.data.see(verifier, latest, note) {
+            self.save()?;
+        }
+        Ok(())
+    }
 }
 
 /// The verifier to use: --public-key, else the one pinned for this server, else fetched
@@ -256,14 +263,14 @@ async fn verifier_for(
     if let Some(k) = &args.public_key {
         return read_verifier(k);
     }
-    if let Some(pinned) = state.data.servers.get(url) {
-        return Verifier::from_text(pinned).map_err(|e| {
-            UserError(format!(
-                "{}: pinned key for {url}: {e}",
-                state.path.display()
-            ))
-            .into()
-        });
+    let pinned = state.data.pinned(url).map_err(|e| {
+        UserError(format!(
+            "{}: pinned key for {url}: {e}",
+            state.path.display()
+        ))
+    })?;
+    if let KeyChoice::Pinned(verifier) = pinned {
+        return Ok(verifier);
     }
     let Some(client) = server else {
         return Err(UserError(format!(
@@ -271,85 +278,29 @@ async fn verifier_for(
         ))
         .into());
     };
-    let text = client.get_text("/v1/log/key").await?;
+    let text = client.get_text(paths::LOG_KEY).await?;
     let verifier = Verifier::from_text(text.trim())
         .map_err(|e| Unavailable(format!("the server's log key is malformed: {e}")))?;
     eprintln!(
         "pinned log key {} for {url} (trust on first use)",
         verifier.to_text()
     );
-    state
-        .data
-        .servers
-        .insert(url.to_owned(), verifier.to_text());
+    state.data.pin(url, &verifier);
     state.save()?;
     Ok(verifier)
 }
 
-fn open_checkpoint(note: &str, verifier: &Verifier, what: &str) -> anyhow::Result<Checkpoint> {
-    let cp = Checkpoint::open(note, verifier).map_err(|e| {
-        failed(format!(
-            "{what} does not verify with key {}: {e}",
-            verifier.name()
-        ))
-    })?;
-    if cp.origin != verifier.name() {
-        return Err(failed(format!(
-            "{what} is for log {:?}, not {:?}",
-            cp.origin,
-            verifier.name()
-        )));
-    }
-    Ok(cp)
+/// A finding of the audit library: exit code 4.
+fn finding(f: Finding) -> anyhow::Error {
+    failed(f.message)
 }
 
-/// Checks `latest` against the checkpoint this client saw last under `verifier` (a
-/// consistency proof from `proof`), then remembers `latest`.
-async fn check_against_seen<F, Fut>(
-    state: &mut StateFile,
-    verifier: &Verifier,
-    latest: &Checkpoint,
-    note: &str,
-    proof: F,
-) -> anyhow::Result<Option<u64>>
-where
-    F: FnOnce(u64, u64) -> Fut,
-    Fut: Future<Output = anyhow::Result<ConsistencyProof>>,
-{
-    let key = verifier.to_text();
-    let seen = match state.data.checkpoints.get(&key) {
-        Some(n) => Some(open_checkpoint(
-            n,
-            verifier,
-            "the checkpoint in the state file",
-        )?),
-        None => None,
-    };
-    if let Some(old) = &seen {
-        if old.size > latest.size {
-            return Err(failed(format!(
-                "FORK OR ROLLBACK: this client saw checkpoint size {} earlier, the log now shows size {}",
-                old.size, latest.size
-            )));
-        }
-        if old.size == latest.size && old.root != latest.root {
-            return Err(failed(format!(
-                "FORK: two signed checkpoints of size {} with different roots",
-                old.size
-            )));
-        }
-        if old.size < latest.size {
-            let p = proof(old.size, latest.size).await?;
-            p.verify_checkpoints(old, latest).map_err(|e| {
-                failed(format!("FORK: checkpoint {} does not extend checkpoint {} this client saw earlier ({e})", latest.size, old.size))
-            })?;
-        }
+/// A failed verification: the log's fault (exit 4) or the source's (its own error).
+fn verify_error(e: VerifyError<anyhow::Error>) -> anyhow::Error {
+    match e {
+        VerifyError::Failed(f) => finding(f),
+        VerifyError::Source(e) => e,
     }
-    if seen.as_ref().is_none_or(|o| o.size < latest.size) {
-        state.data.checkpoints.insert(key, note.to_owned());
-        state.save()?;
-    }
-    Ok(seen.map(|c| c.size))
 }
 
 // ---------------------------------------------------------------- checkpoint, prove
@@ -358,18 +309,14 @@ async fn checkpoint(ctx: &Ctx, args: &StateArgs) -> anyhow::Result<()> {
     let mut state = StateFile::load(&state_dir(args.state.as_deref())?)?;
     let url = ctx.client.base().to_owned();
     let verifier = verifier_for(args, &mut state, Some(&ctx.client), &url).await?;
-    let note = ctx.client.get_text("/v1/log/checkpoint").await?;
-    let cp = open_checkpoint(&note, &verifier, "the server's checkpoint")?;
-    let client = &ctx.client;
-    let seen = check_against_seen(&mut state, &verifier, &cp, &note, |from, to| async move {
-        client
-            .get::<ConsistencyProof>(
-                "/v1/log/proof/consistency",
-                &[("from", &from.to_string()), ("to", &to.to_string())],
-            )
-            .await
-    })
-    .await?;
+    let note = ctx.client.get_text(paths::LOG_CHECKPOINT).await?;
+    let cp = open_checkpoint(&note, &verifier, "the server's checkpoint").map_err(finding)?;
+    let seen = state.data.seen(&verifier).map_err(finding)?;
+    check_extends(&ApiSource(&ctx.client), seen.as_ref(), &cp)
+        .await
+        .map_err(verify_error)?;
+    state.see(&verifier, &cp, &note)?;
+    let seen = seen.map(|c| c.size);
     match ctx.format {
         Format::Json => println!(
             "{}",
@@ -399,10 +346,11 @@ async fn prove(ctx: &Ctx, args: &ProveArgs) -> anyhow::Result<()> {
     }
     let view: LogEntryView = ctx
         .client
-        .get(&format!("/v1/log/entries/{}", args.seq), &[])
+        .get(&paths::fill(paths::LOG_ENTRY, &args.seq.to_string()), &[])
         .await?;
-    let cp = open_checkpoint(&view.checkpoint, &verifier, "the proof's checkpoint")?;
-    let proof: InclusionProof = view.proof;
+    let cp =
+        open_checkpoint(&view.checkpoint, &verifier, "the proof's checkpoint").map_err(finding)?;
+    let proof: InclusionProof = view.proof.clone();
     if proof.seq != args.seq {
         return Err(failed(format!(
             "asked for seq {}, got a proof for seq {}",
@@ -413,7 +361,10 @@ async fn prove(ctx: &Ctx, args: &ProveArgs) -> anyhow::Result<()> {
         .verify_checkpoint(&cp)
         .map_err(|e| failed(format!("seq {}: inclusion proof: {e}", args.seq)))?;
     proof
-        .verify_body(view.body.as_bytes(), &cp.root)
+        .verify_body(
+            &view.body_bytes().map_err(|e| failed(e.to_string()))?,
+            &cp.root,
+        )
         .map_err(|e| failed(format!("seq {}: entry body: {e}", args.seq)))?;
     match ctx.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&proof)?),
@@ -437,135 +388,142 @@ async fn prove(ctx: &Ctx, args: &ProveArgs) -> anyhow::Result<()> {
 
 // ---------------------------------------------------------------- verify
 
-/// Where the audit reads the ledger from.
-enum Source<'a> {
-    Api(&'a Client),
-    Db(Arc<dyn Store>),
+/// The audit's source over the HTTP API.
+struct ApiSource<'a>(&'a Client);
+
+/// The audit's source over a database (`--db`).
+struct DbSource(Arc<dyn Store>);
+
+/// [`check_leaf`] over a page on all cores, off the async runtime.
+async fn check_in_parallel(
+    page: EntryPage<StoredEntry>,
+) -> anyhow::Result<CheckedPage<StoredEntry>> {
+    tokio::task::spawn_blocking(move || {
+        use rayon::prelude::*;
+        let checks = page
+            .entries
+            .par_iter()
+            .map(|e| check_leaf(e, page.tree_leaves.get(&e.seq)))
+            .collect();
+        (page, checks)
+    })
+    .await
+    .context("checking a page of entries")
 }
 
-/// One page of entries with the tree's stored leaves beside them.
-struct Page {
-    entries: Vec<StoredEntry>,
-    tree_leaves: BTreeMap<u64, Hash>,
-}
+impl AuditSource for ApiSource<'_> {
+    type Entry = StoredEntry;
+    type Error = anyhow::Error;
 
-impl Source<'_> {
-    async fn checkpoint_notes(&self) -> anyhow::Result<Vec<String>> {
-        let mut out = Vec::new();
-        let mut after = 0u64;
-        loop {
-            let page: Vec<(u64, String)> = match self {
-                Source::Api(c) => {
-                    let v: CheckpointsView = c
-                        .get("/v1/log/checkpoints", &[("after", &after.to_string())])
-                        .await?;
-                    v.checkpoints
-                        .into_iter()
-                        .map(|n| (size_of_note(&n), n))
-                        .collect()
-                }
-                Source::Db(s) => s
-                    .checkpoints(after, 10_000)
-                    .await
-                    .map_err(db_error)?
-                    .into_iter()
-                    .map(|c| (c.size, c.note))
-                    .collect(),
-            };
-            let Some(&(last, _)) = page.last() else { break };
-            if last <= after {
-                break;
-            }
-            after = last;
-            out.extend(page.into_iter().map(|(_, n)| n));
-        }
-        Ok(out)
+    async fn checkpoints(&self, after: u64) -> anyhow::Result<Vec<String>> {
+        let v: CheckpointsView = self
+            .0
+            .get(paths::LOG_CHECKPOINTS, &[("after", &after.to_string())])
+            .await?;
+        Ok(v.checkpoints)
     }
 
-    async fn page(&self, after: u64) -> anyhow::Result<Page> {
-        match self {
-            Source::Api(c) => {
-                let a = after.to_string();
-                let view: EntriesView = c
-                    .get("/v1/entries", &[("after", &a), ("limit", "1000")])
-                    .await?;
-                let n = view.entries.len().to_string();
-                let leaves: LeavesView = if view.entries.is_empty() {
-                    LeavesView { leaves: vec![] }
-                } else {
-                    c.get("/v1/log/leaves", &[("after", &a), ("limit", &n)])
-                        .await?
-                };
-                let mut entries = Vec::with_capacity(view.entries.len());
-                for e in view.entries {
-                    // The API returns the body parsed; its canonical form is the stored bytes.
-                    let body = ailedger_core::canonical::to_canonical_json(&e.body)
-                        .map_err(|err| failed(format!("seq {}: body: {err}", e.seq)))?;
-                    let mut leaf_hash = [0u8; 32];
-                    hex::decode_to_slice(&e.leaf_hash, &mut leaf_hash)
-                        .map_err(|_| failed(format!("seq {}: malformed leaf hash", e.seq)))?;
-                    let time_us = parse_time(&e.time)
-                        .map_err(|err| failed(format!("seq {}: time: {err}", e.seq)))?;
-                    entries.push(StoredEntry {
-                        seq: e.seq,
-                        time_us,
-                        actor: e.actor,
-                        kind: e.kind,
-                        body,
-                        leaf_hash,
-                    });
-                }
-                let mut tree_leaves = BTreeMap::new();
-                for (seq, h) in leaves.leaves {
-                    let mut hash = [0u8; 32];
-                    hex::decode_to_slice(&h, &mut hash)
-                        .map_err(|_| failed(format!("seq {seq}: malformed tree leaf")))?;
-                    tree_leaves.insert(seq, hash);
-                }
-                Ok(Page {
-                    entries,
-                    tree_leaves,
-                })
-            }
-            Source::Db(s) => {
-                let entries = s.entries(after, 10_000).await.map_err(db_error)?;
-                let n = u32::try_from(entries.len()).unwrap_or(10_000).max(1);
-                let tree_leaves = s
-                    .log_leaves(after, n)
-                    .await
-                    .map_err(db_error)?
-                    .into_iter()
-                    .collect();
-                Ok(Page {
-                    entries,
-                    tree_leaves,
-                })
-            }
+    async fn entries(&self, after: u64) -> anyhow::Result<EntryPage<StoredEntry>> {
+        let a = after.to_string();
+        let view: EntriesView = self
+            .0
+            .get(paths::ENTRIES, &[("after", &a), ("limit", "1000")])
+            .await?;
+        let n = view.entries.len().to_string();
+        let leaves: LeavesView = if view.entries.is_empty() {
+            LeavesView { leaves: vec![] }
+        } else {
+            self.0
+                .get(paths::LOG_LEAVES, &[("after", &a), ("limit", &n)])
+                .await?
+        };
+        // Bodies arrive as stored (raw JSON, or base64 when they are not JSON).
+        let entries = view
+            .entries
+            .into_iter()
+            .map(|e| e.into_stored().map_err(|err| failed(err.to_string())))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut tree_leaves = BTreeMap::new();
+        for (seq, h) in leaves.leaves {
+            let mut hash = [0u8; 32];
+            hex::decode_to_slice(&h, &mut hash)
+                .map_err(|_| failed(format!("seq {seq}: malformed tree leaf")))?;
+            tree_leaves.insert(seq, hash);
         }
+        Ok(EntryPage {
+            entries,
+            tree_leaves,
+        })
     }
 
     async fn consistency(&self, from: u64, to: u64) -> anyhow::Result<ConsistencyProof> {
-        match self {
-            Source::Api(c) => {
-                c.get(
-                    "/v1/log/proof/consistency",
-                    &[("from", &from.to_string()), ("to", &to.to_string())],
-                )
-                .await
-            }
-            Source::Db(s) => s
-                .consistency_proof(from, to)
-                .await
-                .map_err(|e| failed(format!("the stored tree cannot prove {from} -> {to}: {e}"))),
-        }
+        self.0
+            .get(
+                paths::LOG_CONSISTENCY,
+                &[("from", &from.to_string()), ("to", &to.to_string())],
+            )
+            .await
+    }
+
+    async fn check_page(
+        &self,
+        page: EntryPage<StoredEntry>,
+    ) -> anyhow::Result<CheckedPage<StoredEntry>> {
+        check_in_parallel(page).await
+    }
+
+    /// The server names the seq of a stored row it cannot decode.
+    fn finding(&self, error: &anyhow::Error) -> Option<Finding> {
+        error
+            .downcast_ref::<CorruptLedger>()
+            .map(|c| Finding::at(c.seq, &c.detail))
     }
 }
 
-fn size_of_note(note: &str) -> u64 {
-    note.lines()
-        .nth(1)
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(0)
+impl AuditSource for DbSource {
+    type Entry = StoredEntry;
+    type Error = anyhow::Error;
+
+    async fn checkpoints(&self, after: u64) -> anyhow::Result<Vec<String>> {
+        Ok(self
+            .0
+            .checkpoints(after, 10_000)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(|c| c.note)
+            .collect())
+    }
+
+    async fn entries(&self, after: u64) -> anyhow::Result<EntryPage<StoredEntry>> {
+        let entries = self.0.entries(after, 10_000).await.map_err(db_error)?;
+        let n = u32::try_from(entries.len()).unwrap_or(10_000).max(1);
+        let tree_leaves = self
+            .0
+            .log_leaves(after, n)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .collect();
+        Ok(EntryPage {
+            entries,
+            tree_leaves,
+        })
+    }
+
+    async fn consistency(&self, from: u64, to: u64) -> anyhow::Result<ConsistencyProof> {
+        self.0
+            .consistency_proof(from, to)
+            .await
+            .map_err(|e| failed(format!("the stored tree cannot prove {from} -> {to}: {e}")))
+    }
+
+    async fn check_page(
+        &self,
+        page: EntryPage<StoredEntry>,
+    ) -> anyhow::Result<CheckedPage<StoredEntry>> {
+        check_in_parallel(page).await
+    }
 }
 
 fn db_error(e: ailedger_store::StoreError) -> anyhow::Error {
@@ -597,21 +555,6 @@ async fn open_db(db: &str) -> anyhow::Result<Arc<dyn Store>> {
     Ok(crate::serve::open_store(db).await?.0)
 }
 
-/// A finding, with the first bad seq when known.
-fn audit_failure(e: &AuditError) -> anyhow::Error {
-    let seq = match e {
-        AuditError::Gap { expected, .. } => Some(*expected),
-        AuditError::LeafMismatch { seq, .. } => Some(*seq),
-        AuditError::RootMismatch { first_bad_seq, .. } => *first_bad_seq,
-        AuditError::BadLeaves { first_bad_seq, .. } => Some(*first_bad_seq),
-        _ => None,
-    };
-    match seq {
-        Some(s) => failed(format!("first bad seq {s}: {e}")),
-        None => failed(e.to_string()),
-    }
-}
-
 async fn verify(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<()> {
     if args.replay && args.db.is_none() {
         return Err(UserError(
@@ -625,10 +568,6 @@ async fn verify(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<()> {
         Some(db) => Some(open_db(db).await?),
         None => None,
     };
-    let source = match &store {
-        Some(s) => Source::Db(s.clone()),
-        None => Source::Api(&ctx.client),
-    };
     let online = if store.is_none() {
         Some(&ctx.client)
     } else {
@@ -636,108 +575,20 @@ async fn verify(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<()> {
     };
     let verifier = verifier_for(&args.state, &mut state, online, &url).await?;
     let started = std::time::Instant::now();
-
-    // Every signed checkpoint the log holds, and the one this client saw last.
-    let notes = source.checkpoint_notes().await?;
-    let mut audit = Audit::new();
-    let mut latest: Option<(Checkpoint, String)> = None;
-    for note in &notes {
-        let cp = open_checkpoint(
-            note,
-            &verifier,
-            &format!("stored checkpoint {}", size_of_note(note)),
-        )?;
-        audit
-            .expect_checkpoint(&cp)
-            .map_err(|e| audit_failure(&e))?;
-        if latest.as_ref().is_none_or(|(l, _)| l.size < cp.size) {
-            latest = Some((cp, note.clone()));
-        }
+    let seen = state.data.seen(&verifier).map_err(finding)?;
+    let audit = match &store {
+        Some(s) => audit_log(&DbSource(s.clone()), &verifier, seen.as_ref()).await,
+        None => audit_log(&ApiSource(&ctx.client), &verifier, seen.as_ref()).await,
     }
-    let Some((latest, latest_note)) = latest else {
-        return Err(failed(
-            "the log has no signed checkpoint: nothing to verify against",
-        ));
-    };
-    if let Some(seen) = state.data.checkpoints.get(&verifier.to_text()) {
-        let seen = open_checkpoint(seen, &verifier, "the checkpoint in the state file")?;
-        if seen.size <= latest.size {
-            audit.expect_checkpoint(&seen).map_err(|e| {
-                failed(format!(
-                    "FORK: the checkpoint this client saw ({}) conflicts with the log's: {e}",
-                    seen.size
-                ))
-            })?;
-        }
-    }
-
-    // Stream the entries: recompute each leaf, compare with both stored copies. Bodies
-    // are decoded and hashed on all cores while the next page is read.
-    let mut first_problem: Option<anyhow::Error> = None;
-    let mut page = source.page(0).await?;
-    'pages: while let Some(last) = page.entries.last().map(|e| e.seq) {
-        let checking = tokio::task::spawn_blocking(move || {
-            use rayon::prelude::*;
-            let checks: Vec<(Option<String>, Hash)> = page
-                .entries
-                .par_iter()
-                .map(|e| {
-                    (
-                        e.check().err().map(|err| err.to_string()),
-                        ailedger_log::leaf_hash(&e.body),
-                    )
-                })
-                .collect();
-            (page, checks)
-        });
-        let (next, checked) = tokio::join!(source.page(last), checking);
-        let (page_done, checks) = checked.context("checking a page of entries")?;
-        for (e, (bad, recomputed)) in page_done.entries.iter().zip(checks) {
-            if let Some(err) = bad {
-                first_problem
-                    .get_or_insert_with(|| failed(format!("first bad seq {}: {err}", e.seq)));
-            }
-            let step = match page_done.tree_leaves.get(&e.seq) {
-                Some(t) => audit.push_checked(e.seq, &recomputed, t),
-                None => {
-                    first_problem.get_or_insert_with(|| {
-                        failed(format!(
-                            "first bad seq {}: the tree has no leaf for this entry",
-                            e.seq
-                        ))
-                    });
-                    audit.push(e.seq, &recomputed)
-                }
-            };
-            if let Err(err) = step {
-                let stop = matches!(err, AuditError::Gap { .. });
-                first_problem.get_or_insert_with(|| audit_failure(&err));
-                if stop {
-                    break 'pages;
-                }
-            }
-        }
-        page = next?;
-        if page.entries.first().is_some_and(|e| e.seq <= last) {
-            break;
-        }
-    }
-    if let Some(p) = first_problem {
-        return Err(p);
-    }
-    let summary = audit.finish().map_err(|e| audit_failure(&e))?;
-
-    // The log's latest checkpoint must extend the one this client saw.
-    let seen = check_against_seen(&mut state, &verifier, &latest, &latest_note, |from, to| {
-        source.consistency(from, to)
-    })
-    .await?;
+    .map_err(verify_error)?;
+    state.see(&verifier, &audit.latest, &audit.latest_note)?;
 
     let replay = match (&store, args.replay) {
-        (Some(s), true) => Some(replay_and_compare(s.as_ref()).await?),
+        (Some(s), true) => Some(replay(s.as_ref()).await?),
         _ => None,
     };
-    let unsigned = summary.size.saturating_sub(latest.size);
+    let (summary, latest, seen) = (&audit.summary, &audit.latest, audit.previous_size);
+    let unsigned = audit.unsigned_entries();
     match ctx.format {
         Format::Json => println!(
             "{}",
@@ -785,91 +636,15 @@ async fn verify(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<()> {
 
 /// Replays every entry into a scratch SQLite database and compares the derived tables
 /// with `live`'s. Returns the number of entries replayed.
-async fn replay_and_compare(live: &dyn Store) -> anyhow::Result<u64> {
+async fn replay(live: &dyn Store) -> anyhow::Result<u64> {
     let dir = tempfile::tempdir().context("creating a scratch directory")?;
     let scratch = ailedger_store_sqlite::SqliteStore::open(&dir.path().join("replay.db"))
         .await
         .map_err(|e| Unavailable(format!("scratch database: {e}")))?;
-    let mut after = 0u64;
-    loop {
-        let page = live.entries(after, 10_000).await.map_err(db_error)?;
-        let Some(last) = page.last().map(|e| e.seq) else {
-            break;
-        };
-        let mut entries = Vec::with_capacity(page.len());
-        for e in &page {
-            entries.push(
-                e.decode()
-                    .map_err(|err| failed(format!("first bad seq {}: {err}", e.seq)))?,
-            );
-        }
-        scratch
-            .replay(entries)
-            .await
-            .map_err(|e| failed(format!("replay: {e}")))?;
-        after = last;
-    }
-    let (want, got) = (
-        scratch.dump_derived().await.map_err(db_error)?,
-        live.dump_derived().await.map_err(db_error)?,
-    );
-    if want != got {
-        return Err(failed(describe_difference(&want, &got)));
-    }
-    Ok(after)
-}
-
-/// The first derived row that differs between a replay and the live database.
-fn describe_difference(
-    want: &ailedger_store::DerivedDump,
-    got: &ailedger_store::DerivedDump,
-) -> String {
-    for (i, (w, g)) in want.artifacts.iter().zip(&got.artifacts).enumerate() {
-        if w != g {
-            return format!(
-                "derived tables differ from a replay of the entries: artifact #{i}: replay has {}, live has {}",
-                to_json(w),
-                to_json(g)
-            );
-        }
-    }
-    if want.artifacts.len() != got.artifacts.len() {
-        return format!(
-            "derived tables differ: replay has {} artifacts, live has {}",
-            want.artifacts.len(),
-            got.artifacts.len()
-        );
-    }
-    for (w, g) in want.aliases.iter().zip(&got.aliases) {
-        if w != g {
-            return format!(
-                "derived tables differ from a replay of the entries: alias: replay has {w:?}, live has {g:?}"
-            );
-        }
-    }
-    if want.aliases.len() != got.aliases.len() {
-        return format!(
-            "derived tables differ: replay has {} aliases, live has {}",
-            want.aliases.len(),
-            got.aliases.len()
-        );
-    }
-    for (w, g) in want.edges.iter().zip(&got.edges) {
-        if w != g {
-            return format!(
-                "derived tables differ from a replay of the entries: edge: replay has {}, live has {}",
-                to_json(w),
-                to_json(g)
-            );
-        }
-    }
-    format!(
-        "derived tables differ: replay has {} edges, live has {}",
-        want.edges.len(),
-        got.edges.len()
-    )
-}
-
-fn to_json<T: Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_default()
+    replay_and_compare(live, &scratch)
+        .await
+        .map_err(|e| match e {
+            ReplayError::Live(e) => db_error(e),
+            other => failed(other.to_string()),
+        })
 }

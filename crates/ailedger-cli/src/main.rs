@@ -16,6 +16,7 @@ mod log;
 mod output;
 mod serve;
 
+use ailedger_server::paths;
 use std::process::ExitCode;
 
 /// Writes and ingest allocate many small strings; measured, mimalloc cuts their time by
@@ -158,11 +159,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(a) => a.run().await,
         Command::Demo(a) => a.run().await,
         Command::Register(r) => r.run(&ctx).await,
-        Command::Link(a) => a.run(&ctx, "/v1/links").await,
-        Command::Unlink(a) => a.run(&ctx, "/v1/unlinks").await,
+        Command::Link(a) => a.run(&ctx, paths::LINKS).await,
+        Command::Unlink(a) => a.run(&ctx, paths::UNLINKS).await,
         Command::Deploy(a) => a.run(&ctx).await,
-        Command::Impact(a) => a.run(&ctx, "/v1/impact").await,
-        Command::Deps(a) => a.run(&ctx, "/v1/deps").await,
+        Command::Impact(a) => a.run(&ctx, paths::IMPACT).await,
+        Command::Deps(a) => a.run(&ctx, paths::DEPS).await,
         Command::Show(a) => a.show(&ctx).await,
         Command::Resolve(a) => a.resolve(&ctx).await,
         Command::Entries(a) => a.run(&ctx).await,
@@ -193,7 +194,9 @@ fn main() -> ExitCode {
             eprintln!("error: {one_line}");
             if e.downcast_ref::<log::VerifyFailed>().is_some() {
                 ExitCode::from(4)
-            } else if e.downcast_ref::<client::Unavailable>().is_some() {
+            } else if e.downcast_ref::<client::Unavailable>().is_some()
+                || e.downcast_ref::<client::CorruptLedger>().is_some()
+            {
                 ExitCode::from(3)
             } else {
                 ExitCode::from(2)

@@ -20,8 +20,14 @@ fn table(header: &[&str]) -> Table {
 pub fn path(h: &HitView) -> String {
     let mut s = String::new();
     for step in &h.path {
+        // A `contains` step names the file's paths within its model or dataset.
+        let within = if step.paths.is_empty() {
+            String::new()
+        } else {
+            format!("[{}]", step.paths.join(", "))
+        };
         s.push_str(&format!(
-            " -{}-> {}",
+            " -{}{within}-> {}",
             step.edge,
             step.label.as_deref().unwrap_or(&step.to)
         ));
@@ -56,7 +62,14 @@ pub fn traversal(format: Format, v: &TraversalView) -> anyhow::Result<()> {
     }
     let mut t = table(&["DEPTH", "KIND", "ARTIFACT", "FINDINGS", "SINCE", "PATH"]);
     for h in &v.hits {
-        let name = h.label.clone().unwrap_or_else(|| h.id.clone());
+        let name = match (&h.label, h.path.first()) {
+            (Some(l), _) => l.clone(),
+            // A file reached through a `contains` edge: its paths, then its digest.
+            (None, Some(step)) if !step.paths.is_empty() => {
+                format!("{} ({})", step.paths.join(", "), h.id)
+            }
+            (None, _) => h.id.clone(),
+        };
         let findings = h.severity.clone().unwrap_or_else(|| "-".into());
         t.add_row(vec![
             h.depth.to_string(),
@@ -128,9 +141,14 @@ pub fn artifact(format: Format, v: &ArtifactView) -> anyhow::Result<()> {
         println!("  attrs:   {}", shown.join(" "));
     }
     if !v.edges.is_empty() {
-        let mut t = table(&["FROM", "EDGE", "TO", "SINCE", "UNTIL"]);
+        let with_paths = v.edges.iter().any(|e| !e.paths.is_empty());
+        let mut header = vec!["FROM", "EDGE", "TO", "SINCE", "UNTIL"];
+        if with_paths {
+            header.push("PATHS");
+        }
+        let mut t = table(&header);
         for e in &v.edges {
-            t.add_row(vec![
+            let mut row = vec![
                 e.from.clone(),
                 e.edge.clone(),
                 e.to.clone(),
@@ -138,7 +156,11 @@ pub fn artifact(format: Format, v: &ArtifactView) -> anyhow::Result<()> {
                 e.until_seq
                     .map(|u| u.to_string())
                     .unwrap_or_else(|| "-".into()),
-            ]);
+            ];
+            if with_paths {
+                row.push(e.paths.join(", "));
+            }
+            t.add_row(row);
         }
         println!("{t}");
     }

@@ -84,6 +84,7 @@ fn main() {
                     to: to.into(),
                     since: seq,
                     until: None,
+                    paths: vec![],
                 };
                 assert!(index.edge(row).is_ok());
             }

@@ -172,6 +172,39 @@ pub struct EdgeFact {
     pub from: String,
     pub edge: EdgeKind,
     pub to: String,
+    /// Where `to` sits within `from`, for `contains` edges: the file's paths in a
+    /// model or dataset (one file's bytes may be at several). Sorted, no repeats; an
+    /// attribute of the edge, not part of its identity.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+}
+
+impl EdgeFact {
+    /// An edge without attributes.
+    pub fn new(from: impl Into<String>, edge: EdgeKind, to: impl Into<String>) -> Self {
+        EdgeFact {
+            from: from.into(),
+            edge,
+            to: to.into(),
+            paths: Vec::new(),
+        }
+    }
+
+    /// Sorts edges and makes each (from, edge, to) one edge, uniting their paths.
+    pub fn sort_and_merge(edges: &mut Vec<EdgeFact>) {
+        edges.sort_unstable();
+        edges.dedup_by(|later, kept| {
+            let same = later.from == kept.from && later.edge == kept.edge && later.to == kept.to;
+            if same {
+                kept.paths.append(&mut later.paths);
+            }
+            same
+        });
+        for e in edges.iter_mut().filter(|e| e.paths.len() > 1) {
+            e.paths.sort_unstable();
+            e.paths.dedup();
+        }
+    }
 }
 
 /// One derived-state operation.
@@ -412,11 +445,20 @@ fn write_artifact(a: &ArtifactFact, out: &mut Vec<u8>) -> Result<(), Error> {
 }
 
 fn write_edge(e: &EdgeFact, out: &mut Vec<u8>) -> Result<(), Error> {
-    let EdgeFact { from, edge, to } = e;
+    let EdgeFact {
+        from,
+        edge,
+        to,
+        paths,
+    } = e;
     out.extend_from_slice(b"{\"edge\":");
     canonical::write_str(edge.as_str(), out);
     out.extend_from_slice(b",\"from\":");
     canonical::write_str(from, out);
+    if !paths.is_empty() {
+        out.extend_from_slice(b",\"paths\":");
+        write_strs(paths, out)?;
+    }
     out.extend_from_slice(b",\"to\":");
     canonical::write_str(to, out);
     out.push(b'}');
@@ -699,6 +741,25 @@ pub fn validate(data: &EntryData) -> Result<(), Error> {
     if let Some(e) = edges.iter().find(|e| e.from == e.to) {
         return Err(Error::Entry(format!("edge from {} to itself", e.from)));
     }
+    for e in edges.iter().filter(|e| !e.paths.is_empty()) {
+        let at = || format!("edge {} {} {}", e.from, e.edge, e.to);
+        if e.edge != EdgeKind::Contains || matches!(data, EntryData::Unlink { .. }) {
+            return Err(Error::Entry(format!(
+                "{}: only a contains edge being started has paths",
+                at()
+            )));
+        }
+        for p in &e.paths {
+            crate::manifest::check_path(p)
+                .map_err(|err| Error::Entry(format!("{}: {err}", at())))?;
+        }
+        if !e.paths.is_sorted_by(|a, b| a < b) {
+            return Err(Error::Entry(format!(
+                "{}: paths are not sorted and unique",
+                at()
+            )));
+        }
+    }
     match data {
         EntryData::Document {
             document,
@@ -769,10 +830,20 @@ mod tests {
                 .unwrap()
             },
         };
+        // Every third edge a `contains` with paths (escapes and non-ASCII included).
         let edge = |i: usize| EdgeFact {
             from: format!("pkg:npm/p{i}@1.0.{i}"),
-            edge: EdgeKind::DependsOn,
+            edge: if i.is_multiple_of(3) {
+                EdgeKind::Contains
+            } else {
+                EdgeKind::DependsOn
+            },
             to: format!("pkg:npm/p{}@1.0.{}", i + 1, i + 1),
+            paths: if i.is_multiple_of(3) {
+                vec![format!("a/é \"{i}\".bin"), "b/x".into()]
+            } else {
+                vec![]
+            },
         };
         let arts: Vec<ArtifactFact> = (0..100).map(art).collect();
         let edges: Vec<EdgeFact> = (0..99).map(edge).collect();
@@ -949,10 +1020,12 @@ mod tests {
             })
             .collect();
         let edges = (1..n)
-            .map(|i| EdgeFact {
-                from: format!("pkg:npm/p{i}@1.0.{i}"),
-                edge: EdgeKind::DependsOn,
-                to: format!("pkg:npm/p{}@1.0.{}", i - 1, i - 1),
+            .map(|i| {
+                EdgeFact::new(
+                    format!("pkg:npm/p{i}@1.0.{i}"),
+                    EdgeKind::DependsOn,
+                    format!("pkg:npm/p{}@1.0.{}", i - 1, i - 1),
+                )
             })
             .collect();
         Entry {
@@ -1085,17 +1158,59 @@ mod tests {
                 .contains("declared a model")
         );
         let link = EntryData::Link {
-            edges: vec![EdgeFact {
-                from: "model:a".into(),
-                edge: EdgeKind::DependsOn,
-                to: "model:a".into(),
-            }],
+            edges: vec![EdgeFact::new("model:a", EdgeKind::DependsOn, "model:a")],
         };
         assert!(
             validate(&link)
                 .unwrap_err()
                 .to_string()
                 .contains("to itself")
+        );
+    }
+
+    /// Paths are an attribute of `contains` edges only, each a manifest path, sorted
+    /// and unique; `sort_and_merge` makes one edge of several spellings.
+    #[test]
+    fn edge_paths() {
+        let contains = |paths: &[&str]| EdgeFact {
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+            ..EdgeFact::new("model:m@1", EdgeKind::Contains, "file:f@1")
+        };
+        let link = |e: EdgeFact| EntryData::Link { edges: vec![e] };
+        validate(&link(contains(&["a.bin", "w/a.bin"]))).unwrap();
+        for (edge, want) in [
+            (contains(&["w/a.bin", "a.bin"]), "not sorted"),
+            (contains(&["a.bin", "a.bin"]), "not sorted"),
+            (contains(&["../a.bin"]), "bad manifest path"),
+            (
+                EdgeFact {
+                    edge: EdgeKind::DependsOn,
+                    ..contains(&["a.bin"])
+                },
+                "only a contains edge",
+            ),
+        ] {
+            let e = validate(&link(edge)).unwrap_err().to_string();
+            assert!(e.contains(want), "{e}");
+        }
+        let e = validate(&EntryData::Unlink {
+            edges: vec![contains(&["a.bin"])],
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("only a contains edge"), "{e}");
+        let mut edges = vec![
+            contains(&["w/a.bin"]),
+            EdgeFact::new("model:m@1", EdgeKind::DependsOn, "file:f@1"),
+            contains(&["a.bin"]),
+            contains(&["w/a.bin"]),
+        ];
+        EdgeFact::sort_and_merge(&mut edges);
+        assert_eq!(
+            edges,
+            [
+                EdgeFact::new("model:m@1", EdgeKind::DependsOn, "file:f@1"),
+                contains(&["a.bin", "w/a.bin"]),
+            ]
         );
     }
 }

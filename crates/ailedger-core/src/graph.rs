@@ -112,6 +112,9 @@ pub struct EdgeRow {
     pub to: std::sync::Arc<str>,
     pub since: u64,
     pub until: Option<u64>,
+    /// The edge's paths (`contains` edges; see [`crate::EdgeFact::paths`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
 }
 
 /// Where a store delivers artifacts and edge rows: the index itself (at start-up) or
@@ -190,6 +193,9 @@ pub struct GraphIndex {
     labels: rustc_hash::FxHashMap<u32, Box<str>>,
     /// The highest severity among an artifact's inspection findings, where it has any.
     severity: rustc_hash::FxHashMap<u32, Severity>,
+    /// The paths of `contains` edges that have them, by (from, to) node: a model's
+    /// file names. (A digest-identified model's files and their paths never change.)
+    paths: rustc_hash::FxHashMap<(u32, u32), Box<[Box<str>]>>,
     graph: Graph<(), EdgeW, Directed, u32>,
     head: u64,
     /// Edges collected during a bulk load, added at its end in consumed-artifact order.
@@ -253,6 +259,7 @@ impl GraphIndex {
             kinds: Vec::with_capacity(nodes),
             labels: Default::default(),
             severity: Default::default(),
+            paths: Default::default(),
             graph: Graph::with_capacity(nodes, edges),
             head: 0,
             bulk: None,
@@ -308,6 +315,17 @@ impl GraphIndex {
             .map(|l| &**l)
     }
 
+    /// The paths of the edge from `from` to `to` within `from` (a model's file
+    /// names); empty when it has none.
+    pub fn edge_paths(&self, from: &str, to: &str) -> &[Box<str>] {
+        let (Some(a), Some(b)) = (self.node(from), self.node(to)) else {
+            return &[];
+        };
+        self.paths
+            .get(&(a.index() as u32, b.index() as u32))
+            .map_or(&[], |p| &**p)
+    }
+
     pub fn kind_of(&self, id: &str) -> Option<ArtifactKind> {
         self.ids.get_index_of(id).map(|i| self.kinds[i])
     }
@@ -344,6 +362,12 @@ impl GraphIndex {
             return false;
         };
         let until = row.until.unwrap_or(OPEN);
+        if !row.paths.is_empty() {
+            self.paths.insert(
+                (a.index() as u32, b.index() as u32),
+                row.paths.iter().map(|p| p.as_str().into()).collect(),
+            );
+        }
         if let Some(bulk) = &mut self.bulk {
             // A bulk load reads each row once.
             bulk.push((
@@ -509,7 +533,12 @@ impl GraphIndex {
     /// Approximate heap bytes held by the index (capacity-based).
     pub fn memory_bytes(&self) -> usize {
         let strings: usize = self.ids.iter().map(|s| s.len()).sum::<usize>()
-            + self.labels.values().map(|l| l.len() + 24).sum::<usize>();
+            + self.labels.values().map(|l| l.len() + 24).sum::<usize>()
+            + self
+                .paths
+                .values()
+                .map(|p| 32 + p.iter().map(|s| s.len() + 16).sum::<usize>())
+                .sum::<usize>();
         let id_table = self.ids.capacity() * (size_of::<Box<str>>() + 8 + 8);
         let kinds = self.kinds.capacity();
         let nodes = self.graph.capacity().0 * size_of::<[u32; 2]>();
@@ -522,6 +551,7 @@ impl GraphIndex {
         self.kinds.shrink_to_fit();
         self.labels.shrink_to_fit();
         self.severity.shrink_to_fit();
+        self.paths.shrink_to_fit();
         self.graph.shrink_to_fit();
     }
 }
@@ -537,6 +567,7 @@ mod tests {
             to: to.into(),
             since,
             until,
+            paths: vec![],
         }
     }
 
@@ -662,5 +693,34 @@ mod tests {
             8,
             None
         )));
+    }
+
+    /// A `contains` edge's paths are kept per (from, to), in bulk loads and row by
+    /// row alike, and only where the edge has them.
+    #[test]
+    fn contains_edges_keep_their_paths() {
+        for bulk in [false, true] {
+            let mut g = index();
+            g.add_artifact("file:w@1", ArtifactKind::File);
+            if bulk {
+                g.begin_bulk();
+            }
+            let mut r = row("model:base@1", EdgeKind::Contains, "file:w@1", 7, None);
+            r.paths = vec!["a.bin".into(), "w/a.bin".into()];
+            assert!(g.apply_edge_row(&r));
+            if bulk {
+                g.end_bulk();
+            }
+            let paths: Vec<&str> = g
+                .edge_paths("model:base@1", "file:w@1")
+                .iter()
+                .map(|p| &**p)
+                .collect();
+            assert_eq!(paths, ["a.bin", "w/a.bin"]);
+            assert!(g.edge_paths("file:w@1", "model:base@1").is_empty());
+            assert!(g.edge_paths("model:ft@1", "model:base@1").is_empty());
+            let hits = g.impact("file:w@1", None).unwrap();
+            assert_eq!(hits[0].id, "model:base@1");
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod digest;
 pub mod entry;
 pub mod finding;
 pub mod graph;
+pub mod identity;
 pub mod kind;
 pub mod manifest;
 pub mod purl;
@@ -40,6 +41,8 @@ pub enum Error {
     ManifestPath { path: String, reason: &'static str },
     #[error("bad time {input:?}: expected RFC 3339, e.g. 2026-11-24T10:00:00Z")]
     Time { input: String },
+    #[error("{0}")]
+    Identity(String),
     #[error("invalid entry: {0}")]
     Entry(String),
 }

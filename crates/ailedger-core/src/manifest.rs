@@ -68,7 +68,9 @@ impl Manifest {
     }
 }
 
-fn check_path(path: &str) -> Result<(), Error> {
+/// Checks a file path as a manifest (and a `contains` edge) may hold it: relative,
+/// `/`-separated, no `.`/`..` segments, no control characters.
+pub fn check_path(path: &str) -> Result<(), Error> {
     let err = |reason| Error::ManifestPath {
         path: path.to_owned(),
         reason,

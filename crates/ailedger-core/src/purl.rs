@@ -179,7 +179,7 @@ fn encode_into(out: &mut String, s: &str) {
 /// PEP 503 name normalisation: lowercase, runs of `-`, `_` and `.` become one `-`.
 /// (The purl pypi definition requires lowercasing and `_` → `-`; PEP 503 also folds
 /// `.`, which PyPI itself treats as the same project, so we fold it too.)
-fn pep503(name: &str) -> String {
+pub fn pep503(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut sep = false;
     for c in name.chars() {

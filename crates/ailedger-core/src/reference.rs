@@ -25,12 +25,42 @@ pub enum Ref {
 }
 
 impl Ref {
+    /// `<kind>:<name>[@<version>]`, built from its parts. Refused when the parts could
+    /// not be read back from the ref's text: besides the checks every name and version
+    /// get, a version may not contain `@`, and a name given without a version may not
+    /// contain `@` after its first character (`model:foo@bar` reads as name `foo`,
+    /// version `bar`).
     pub fn named(kind: ArtifactKind, name: &str, version: Option<&str>) -> Result<Self, Error> {
-        let s = match version {
+        let shown = || match version {
             Some(v) => format!("{kind}:{name}@{v}"),
             None => format!("{kind}:{name}"),
         };
-        s.parse()
+        check_name_part(&shown(), "name", name)?;
+        match version {
+            Some(v) => {
+                check_name_part(&shown(), "version", v)?;
+                if v.contains('@') {
+                    return Err(Error::Ref {
+                        input: shown(),
+                        reason: format!("the version {v:?} contains '@'"),
+                    });
+                }
+            }
+            None if name.get(1..).is_some_and(|rest| rest.contains('@')) => {
+                return Err(Error::Ref {
+                    input: shown(),
+                    reason: format!(
+                        "the name {name:?} contains '@' and no version is given, so the ref would read as name@version; give a version"
+                    ),
+                });
+            }
+            None => {}
+        }
+        Ok(Ref::Named {
+            kind,
+            name: name.to_owned(),
+            version: version.map(str::to_owned),
+        })
     }
 
     /// The kind this ref's form implies, if any (`pkg:` refs are packages).
@@ -148,6 +178,52 @@ mod tests {
             (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{input}: {e}"),
             (got, want) => panic!("{input}: got {got:?}, want {want:?}"),
         }
+    }
+
+    /// Every ref `Ref::named` builds reads back as the same parts; what could not is
+    /// refused.
+    #[test]
+    fn named_refs_round_trip_or_are_refused() {
+        let names = [
+            "foo",
+            "foo@bar",
+            "@scope/pkg",
+            "@",
+            "a b",
+            "@scope/pkg@x",
+            " x",
+            "",
+        ];
+        let versions = [None, Some("1"), Some("1@2"), Some(""), Some("2.0 ")];
+        let mut refused = 0;
+        for name in names {
+            for version in versions {
+                match Ref::named(ArtifactKind::Model, name, version) {
+                    Ok(r) => {
+                        let back: Ref = r.to_string().parse().unwrap();
+                        assert_eq!(back, r, "{name:?} {version:?}");
+                        let Ref::Named {
+                            name: n,
+                            version: v,
+                            ..
+                        } = back
+                        else {
+                            panic!("not named")
+                        };
+                        assert_eq!((n.as_str(), v.as_deref()), (name, version));
+                    }
+                    Err(e) => {
+                        refused += 1;
+                        assert!(matches!(e, Error::Ref { .. }), "{e}");
+                    }
+                }
+            }
+        }
+        assert_eq!(refused, 30, "of 40 combinations: 10 are representable");
+        let e = Ref::named(ArtifactKind::Model, "foo@bar", None).unwrap_err();
+        assert!(e.to_string().contains("give a version"), "{e}");
+        let e = Ref::named(ArtifactKind::Model, "foo", Some("1@2")).unwrap_err();
+        assert!(e.to_string().contains("contains '@'"), "{e}");
     }
 
     #[test]

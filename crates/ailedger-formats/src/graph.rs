@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use ailedger_core::{ArtifactFact, ArtifactKind, EdgeFact, EdgeKind, Ref, Sha256Digest};
+use ailedger_core::{ArtifactFact, ArtifactKind, EdgeFact, EdgeKind, Ref, Sha256Digest, identity};
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
@@ -162,21 +162,15 @@ impl<'o> Ctx<'o> {
         }
         let mut fact = fact;
         compact_map(&mut fact.attrs);
-        // A purl- or digest-identified artifact with a name and version also answers to
-        // `<kind>:<name>@<version>`: an artifact some document knew only by that name
-        // is merged into it when the store applies the entry.
-        if is_identified(&fact.id)
-            && let (Some(n), Some(v)) = (&fact.name, &fact.version)
-            && let Ok(alias) = named_ref(fact.kind, n, Some(v))
-        {
-            fact.aliases.push(alias);
+        // The aliases its identity implies (ailedger_core::identity, the same rule as
+        // the register API). A name and version that cannot form a ref imply none: a
+        // warning, not a refusal.
+        if let Err(e) = identity::imply(&mut fact) {
+            self.warn("/", format!("{}: no name alias: {e}", fact.id));
         }
         let id = std::mem::take(&mut fact.id);
         match self.arts.get_full_mut(&id) {
             None => {
-                fact.aliases.retain(|a| *a != id);
-                fact.aliases.sort_unstable();
-                fact.aliases.dedup();
                 fact.id.clone_from(&id);
                 Ok(self.arts.insert_full(id, fact).0)
             }
@@ -262,11 +256,11 @@ impl<'o> Ctx<'o> {
             .edges
             .iter()
             .filter_map(|&(f, e, t)| {
-                Some(EdgeFact {
-                    from: ids.get(f as usize)?.clone(),
-                    edge: e,
-                    to: ids.get(t as usize)?.clone(),
-                })
+                Some(EdgeFact::new(
+                    ids.get(f as usize)?.clone(),
+                    e,
+                    ids.get(t as usize)?.clone(),
+                ))
             })
             .collect();
         let mut it = self.arts.into_values();
@@ -287,14 +281,6 @@ impl<'o> Ctx<'o> {
             includes: self.includes,
         })
     }
-}
-
-/// Whether a canonical id is a purl or a digest (not a `<kind>:<name>@<version>`).
-fn is_identified(id: &str) -> bool {
-    if id.starts_with("pkg:") || id.starts_with("sha256:") {
-        return true;
-    }
-    !matches!(id.parse::<Ref>(), Ok(Ref::Named { .. }) | Err(_))
 }
 
 /// `<kind>:<name>[@<version>]` as a canonical ref, or why not. Surrounding whitespace

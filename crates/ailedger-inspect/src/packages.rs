@@ -145,22 +145,10 @@ fn npm() -> &'static List {
     L.get_or_init(|| load(NPM_TOP, |s| s.trim().to_ascii_lowercase()))
 }
 
-/// PEP 503 normalisation: lowercase, runs of `-`, `_`, `.` become one `-`.
+/// PEP 503 normalisation (the purl rule, `ailedger_core::purl::pep503`) of a name
+/// as written in a requirements line or list, surrounding whitespace dropped.
 pub fn normalize_pypi(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.trim().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-        } else {
-            if sep && !out.is_empty() {
-                out.push('-');
-            }
-            sep = false;
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
+    ailedger_core::purl::pep503(name.trim())
 }
 
 fn is_one_omitted(short: &[u8], long: &[u8]) -> bool {

@@ -1,5 +1,6 @@
-//! A full audit of the ledger: replay every entry in seq order, recompute the tree and
-//! compare with signed checkpoints. This is the engine of `ailedger log verify`.
+//! The tree half of a full audit: absorb every entry's leaf in seq order, recompute
+//! the tree and compare it with signed checkpoints. [`audit_log`](crate::audit_log)
+//! (`ailedger log verify`) drives it over a source of entries.
 //!
 //! The caller reads entries (in any batch size) and feeds them in; the audit keeps only
 //! a [`Frontier`] (O(log n) memory) and the checkpoints still to be reached. It checks:
@@ -163,6 +164,21 @@ impl Audit {
         // A root mismatch at this size is the more serious finding; report it first.
         self.check_expected()?;
         leaf
+    }
+
+    /// Like [`Audit::push`] for an entry found bad elsewhere (see
+    /// [`check_leaf`](crate::check_leaf)): its recomputed hash goes into the tree, and
+    /// it counts as a bad leaf (the first one is named by a later root mismatch and by
+    /// [`Audit::finish`]).
+    pub fn push_bad(&mut self, seq: u64, recomputed: &Hash) -> Result<(), AuditError> {
+        let expected = self.frontier.size() + 1;
+        if seq != expected {
+            return Err(AuditError::Gap { expected, got: seq });
+        }
+        self.frontier.push(*recomputed);
+        self.first_bad_seq.get_or_insert(seq);
+        self.bad_leaves += 1;
+        self.check_expected()
     }
 
     /// [`Audit::push_checked`] hashing the canonical entry body here.

@@ -6,10 +6,16 @@
 //!   [`inclusion_plan`] / [`consistency_plan`] / [`root_plan`] for O(log n)-read proofs.
 //! * [`note`] and [`checkpoint`]: C2SP signed notes and tlog checkpoints with Ed25519.
 //! * [`proof`]: the JSON shapes of proofs served by the API.
-//! * [`audit`]: the streaming full-ledger audit behind `ailedger log verify`.
+//! * [`audit`]: the streaming tree check of a full audit ([`Audit`]).
+//! * [`verify`]: the full audit behind `ailedger log verify` over an [`AuditSource`],
+//!   fork detection ([`check_extends`]) and the per-entry leaf re-check ([`check_leaf`])
+//!   that the checkpoint signer shares.
+//! * [`trust`]: key pinning on first use and the last checkpoint seen ([`TrustState`]).
 //!
-//! **Architecture invariant:** this crate is pure. It does no file or network I/O, no
-//! async and knows nothing of databases: stores pass node hashes in through closures.
+//! **Architecture invariant:** this crate is pure. It does no file or network I/O and
+//! knows nothing of databases or HTTP: stores pass node hashes in through closures, and
+//! an audit reads through the [`AuditSource`] trait, whose implementations (in the CLI,
+//! the server's tests) do the I/O. It needs no async runtime.
 //! Parsers of untrusted input (notes, keys, proofs) return errors, never panic.
 
 pub mod audit;
@@ -18,6 +24,8 @@ pub mod merkle;
 pub mod note;
 pub mod proof;
 pub mod tree;
+pub mod trust;
+pub mod verify;
 
 pub use audit::{Audit, AuditError, AuditSummary};
 pub use checkpoint::Checkpoint;
@@ -28,6 +36,11 @@ pub use merkle::{
 pub use note::{NoteError, Signer, Verifier};
 pub use proof::{ConsistencyProof, InclusionProof};
 pub use tree::{Frontier, NodeId, Plan, consistency_plan, inclusion_plan, root_plan};
+pub use trust::{KeyChoice, TrustState};
+pub use verify::{
+    AuditSource, CheckedPage, EntryPage, Finding, LeafCheck, LeafError, LogAudit, LoggedEntry,
+    VerifyError, audit_log, check_extends, check_leaf, check_page, open_checkpoint,
+};
 
 /// A SHA-256 hash: a leaf, a node or a root.
 pub type Hash = [u8; 32];

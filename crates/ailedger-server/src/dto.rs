@@ -1,8 +1,9 @@
 //! Request and response bodies of the HTTP API. Requests speak in refs (any alias);
 //! the server resolves them to artifact ids before anything is written.
 
+use base64::{Engine as _, engine::general_purpose::STANDARD as BASE64};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, value::RawValue};
 use utoipa::ToSchema;
 
 /// An artifact to register.
@@ -41,6 +42,10 @@ pub struct EdgeInput {
     pub edge: String,
     /// What it consumes.
     pub to: String,
+    /// For a `contains` edge: where `to` sits within `from` (a file's paths in a model
+    /// or dataset directory, `/`-separated and relative).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
 }
 
 /// Registers artifacts (and edges among them or to known artifacts) as one entry.
@@ -114,6 +119,9 @@ pub struct EdgeView {
     pub to: String,
     pub since_seq: u64,
     pub until_seq: Option<u64>,
+    /// A `contains` edge's paths: where `to` sits within `from`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
 }
 
 /// An artifact with its aliases and edges.
@@ -139,6 +147,9 @@ pub struct Step {
     /// `<kind>:<name>@<version>` when `to` is a digest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// For a `contains` step: where the file sits within its model or dataset.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -180,16 +191,112 @@ pub struct TraversalView {
     pub hits: Vec<HitView>,
 }
 
+/// A ledger entry exactly as stored. The body is never decoded or re-encoded on the
+/// way out, so an auditor hashes what the server holds, even when it is corrupt.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EntryView {
     pub seq: u64,
     pub time: String,
     pub actor: String,
     pub kind: String,
+    /// The leaf hash stored beside the body (lowercase hex).
     pub leaf_hash: String,
-    /// The canonical body (RFC 8785 JSON), as stored and hashed.
-    #[schema(value_type = Object)]
-    pub body: Value,
+    /// The stored body, byte for byte: the canonical entry (RFC 8785 JSON) that was
+    /// hashed. Present when the stored bytes are exactly one JSON object; otherwise
+    /// absent and `body_b64` holds them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub body: Option<Box<RawValue>>,
+    /// The stored body in standard base64 with padding, only when it is not a JSON
+    /// object (a corrupt entry: `log verify` names its seq).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_b64: Option<String>,
+}
+
+/// Why an [`EntryView`] does not give back a stored entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryViewError {
+    #[error("seq {0}: malformed leaf hash")]
+    LeafHash(u64),
+    #[error("seq {0}: time: {1}")]
+    Time(u64, String),
+    #[error("seq {0}: body_b64 is not base64")]
+    Base64(u64),
+    #[error("seq {0}: neither body nor body_b64")]
+    NoBody(u64),
+}
+
+impl EntryView {
+    /// The view of a stored entry: the body as a raw JSON value when the stored bytes
+    /// are exactly one JSON object, else as base64.
+    pub fn of(e: ailedger_store::StoredEntry) -> Self {
+        let (body, body_b64) = match raw_object(e.body) {
+            Ok(raw) => (Some(raw), None),
+            Err(bytes) => (None, Some(BASE64.encode(bytes))),
+        };
+        Self {
+            seq: e.seq,
+            time: ailedger_core::entry::format_time(e.time_us),
+            actor: e.actor,
+            kind: e.kind,
+            leaf_hash: hex::encode(e.leaf_hash),
+            body,
+            body_b64,
+        }
+    }
+
+    /// The stored bytes of the body.
+    pub fn body_bytes(&self) -> Result<Vec<u8>, EntryViewError> {
+        stored_body(
+            self.seq,
+            self.body.as_deref().map(|raw| raw.get().as_bytes()),
+            self.body_b64.as_deref(),
+        )
+    }
+
+    /// The entry as stored (what an auditor checks).
+    pub fn into_stored(self) -> Result<ailedger_store::StoredEntry, EntryViewError> {
+        let body = self.body_bytes()?;
+        let mut leaf_hash = [0u8; 32];
+        hex::decode_to_slice(&self.leaf_hash, &mut leaf_hash)
+            .map_err(|_| EntryViewError::LeafHash(self.seq))?;
+        let time_us = ailedger_core::entry::parse_time(&self.time)
+            .map_err(|e| EntryViewError::Time(self.seq, e.to_string()))?;
+        Ok(ailedger_store::StoredEntry {
+            seq: self.seq,
+            time_us,
+            actor: self.actor,
+            kind: self.kind,
+            body,
+            leaf_hash,
+        })
+    }
+}
+
+/// A stored body from the field that holds it as text or the one in base64.
+pub(crate) fn stored_body(
+    seq: u64,
+    text: Option<&[u8]>,
+    b64: Option<&str>,
+) -> Result<Vec<u8>, EntryViewError> {
+    match (text, b64) {
+        (Some(text), _) => Ok(text.to_vec()),
+        (None, Some(b64)) => BASE64.decode(b64).map_err(|_| EntryViewError::Base64(seq)),
+        (None, None) => Err(EntryViewError::NoBody(seq)),
+    }
+}
+
+/// `bytes` as a raw JSON value when they are exactly one JSON object (no white space
+/// around it, so serving it changes no byte); otherwise the bytes back.
+fn raw_object(bytes: Vec<u8>) -> Result<Box<RawValue>, Vec<u8>> {
+    if bytes.first() != Some(&b'{') || bytes.last() != Some(&b'}') {
+        return Err(bytes);
+    }
+    let text = String::from_utf8(bytes).map_err(|e| e.into_bytes())?;
+    match serde_json::from_str::<&RawValue>(&text) {
+        Ok(raw) => Ok(raw.to_owned()),
+        Err(_) => Err(text.into_bytes()),
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -27,12 +27,19 @@ pub enum ApiError {
     /// The endpoint exists but not with this method.
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// Stored data does not decode (a tampered or damaged row). Not a secret: an
+    /// auditor needs the seq, so the problem names it (`seq`).
+    #[error("corrupt ledger at seq {seq}: {reason}")]
+    Corrupt { seq: u64, reason: String },
     #[error("internal error")]
     Internal(String),
 }
 
+/// The problem type of [`ApiError::Corrupt`].
+pub const CORRUPT_PROBLEM: &str = "urn:ailedger:problem:corrupt-ledger";
+
 /// RFC 9457 problem details.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Problem {
     /// A URI naming the problem type.
     #[serde(rename = "type")]
@@ -40,9 +47,25 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
+    /// With the `corrupt-ledger` type: the seq of the entry whose stored row does not
+    /// decode (the first bad seq, for an auditor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
 }
 
 impl ApiError {
+    /// The same error with `prefix` before a client error's message (which item of a
+    /// batch was at fault); server errors are left alone.
+    pub fn prefixed(self, prefix: &str) -> ApiError {
+        match self {
+            ApiError::BadRequest(m) => ApiError::BadRequest(format!("{prefix}{m}")),
+            ApiError::Invalid(m) => ApiError::Invalid(format!("{prefix}{m}")),
+            ApiError::NotFound(m) => ApiError::NotFound(format!("{prefix}{m}")),
+            ApiError::Conflict(m) => ApiError::Conflict(format!("{prefix}{m}")),
+            other => other,
+        }
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Bad request"),
@@ -53,6 +76,11 @@ impl ApiError {
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method-not-allowed",
                 "Method not allowed",
+            ),
+            ApiError::Corrupt { .. } => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "corrupt-ledger",
+                "Corrupt ledger",
             ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -66,14 +94,20 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, slug, title) = self.parts();
-        if let ApiError::Internal(detail) = &self {
-            tracing::error!(%detail, "internal error");
+        match &self {
+            ApiError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            ApiError::Corrupt { .. } => tracing::error!(error = %self, "corrupt ledger"),
+            _ => {}
         }
         let problem = Problem {
             type_: format!("urn:ailedger:problem:{slug}"),
             title: title.into(),
             status: status.as_u16(),
             detail: self.to_string(),
+            seq: match &self {
+                ApiError::Corrupt { seq, .. } => Some(*seq),
+                _ => None,
+            },
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         (
@@ -92,7 +126,8 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(m) => ApiError::Conflict(m),
             StoreError::Invalid(e) => ApiError::Invalid(e.to_string()),
             e @ StoreError::BeyondHead { .. } => ApiError::NotFound(e.to_string()),
-            e @ (StoreError::Corrupt { .. } | StoreError::Backend { .. } | StoreError::Log(_)) => {
+            StoreError::Corrupt { seq, reason } => ApiError::Corrupt { seq, reason },
+            e @ (StoreError::Backend { .. } | StoreError::Log(_)) => {
                 ApiError::Internal(e.to_string())
             }
         }

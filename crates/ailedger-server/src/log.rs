@@ -25,19 +25,22 @@ use std::{
     time::Duration,
 };
 
-use ailedger_log::{Checkpoint, ConsistencyProof, Frontier, InclusionProof, Signer, Verifier};
+use ailedger_log::{
+    Checkpoint, ConsistencyProof, Frontier, InclusionProof, LeafError, Signer, Verifier, check_leaf,
+};
 use ailedger_store::{Store, StoreError, StoredEntry, log::SavedCheckpoint};
 use axum::{
-    Json, Router,
+    Json,
     extract::{Path as UrlPath, State},
     http::header,
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{MethodRouter, get},
 };
+use base64::{Engine as _, engine::general_purpose::STANDARD as BASE64};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use crate::{ApiError, ApiQuery, AppState};
+use crate::{ApiError, ApiQuery, AppState, paths};
 
 /// Most leaves or checkpoints one page returns.
 pub const MAX_LOG_PAGE: u32 = 10_000;
@@ -142,11 +145,24 @@ pub fn default_origin() -> String {
     format!("ailedger.local/{host}")
 }
 
+/// Whether this server signs checkpoints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignerState {
+    /// It holds the key and signs.
+    Signing,
+    /// It holds no private key (another server signs).
+    #[default]
+    NotSigning,
+    /// It found the stored log inconsistent and refuses to sign until restarted.
+    Refused,
+}
+
 /// What the signer last did.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct SignerHealth {
     /// `signing`, `not-signing` (no private key here), or `refused`.
-    pub state: String,
+    pub state: SignerState,
     /// Why the signer refused (sticky until restart) or the last transient failure.
     pub error: Option<String>,
     /// The first seq found inconsistent, when known.
@@ -173,21 +189,21 @@ impl LogState {
     /// A server that signs with `signer`.
     pub fn signing(signer: Signer) -> Self {
         let verifier = signer.verifier();
-        Self::build(Some(signer), Some(verifier), "signing")
+        Self::build(Some(signer), Some(verifier), SignerState::Signing)
     }
 
     /// A server that does not sign; `verifier` (if known) is published as the log key,
     /// otherwise the key stored with the latest checkpoint is.
     pub fn not_signing(verifier: Option<Verifier>) -> Self {
-        Self::build(None, verifier, "not-signing")
+        Self::build(None, verifier, SignerState::NotSigning)
     }
 
-    fn build(signer: Option<Signer>, verifier: Option<Verifier>, state: &str) -> Self {
+    fn build(signer: Option<Signer>, verifier: Option<Verifier>, state: SignerState) -> Self {
         Self(Arc::new(LogInner {
             signer,
             verifier,
             health: Mutex::new(SignerHealth {
-                state: state.into(),
+                state,
                 ..Default::default()
             }),
             ..Default::default()
@@ -279,21 +295,21 @@ async fn check_leaves(
             if e.seq > upto {
                 break;
             }
-            // `check` makes sure the body is a canonical entry agreeing with its
-            // columns, leaf hash column included: that column is then the body's hash.
-            // (It does not decode a large body whole: a 300,000-component document's
-            // facts would double the server's memory right after its ingest.)
-            e.check().map_err(|err| refuse(e.seq, err.to_string()))?;
-            let recomputed = e.leaf_hash;
-            match leaves.get(i) {
-                Some((seq, h)) if *seq == e.seq && *h == recomputed => {}
-                Some((seq, _)) if *seq == e.seq => {
+            // The audit's check: the body is a canonical entry agreeing with its columns
+            // and hashes to its leaf hash column and to the tree's leaf. (It does not
+            // decode a large body whole: a 300,000-component document's facts would
+            // double the server's memory right after its ingest.)
+            let tree_leaf = leaves.get(i).filter(|(seq, _)| *seq == e.seq);
+            let check = check_leaf(e, tree_leaf.map(|(_, h)| h));
+            match check.problem {
+                None => {}
+                Some(LeafError::TreeLeaf { .. }) => {
                     return Err(refuse(e.seq, "the body does not hash to the tree's leaf"));
                 }
-                _ => return Err(refuse(e.seq, "the tree has no leaf for this entry")),
+                Some(problem) => return Err(refuse(e.seq, problem.to_string())),
             }
             if let Some(f) = frontier.as_deref_mut() {
-                f.push(recomputed);
+                f.push(check.recomputed);
             }
         }
         pos = pos.max(
@@ -324,7 +340,7 @@ pub async fn sign_once(store: &dyn Store, log: &LogState) -> Result<Option<u64>,
     let result = sign_round(store, log, signer).await;
     match &result {
         Ok(Some(size)) => log.set_health(|h| {
-            h.state = "signing".into();
+            h.state = SignerState::Signing;
             h.error = None;
             h.last_signed = Some(*size);
         }),
@@ -333,7 +349,7 @@ pub async fn sign_once(store: &dyn Store, log: &LogState) -> Result<Option<u64>,
             tracing::error!(error = %e, "the log is inconsistent; not signing checkpoints until restarted");
             *log.0.refused.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.clone());
             log.set_health(|h| {
-                h.state = "refused".into();
+                h.state = SignerState::Refused;
                 h.error = Some(e.to_string());
                 h.first_bad_seq = *first_bad_seq;
             });
@@ -463,17 +479,18 @@ pub fn spawn_signer(state: &AppState, every: Duration) -> Option<tokio::task::Jo
     }))
 }
 
-/// The `/v1/log/` routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/log/key", get(key))
-        .route("/v1/log/checkpoint", get(checkpoint))
-        .route("/v1/log/checkpoints", get(checkpoints))
-        .route("/v1/log/status", get(status))
-        .route("/v1/log/entries/{seq}", get(log_entry))
-        .route("/v1/log/leaves", get(leaves))
-        .route("/v1/log/proof/inclusion", get(inclusion))
-        .route("/v1/log/proof/consistency", get(consistency))
+/// The `/v1/log/` routes (rows of [`crate::table`]).
+pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        (paths::LOG_KEY, get(key)),
+        (paths::LOG_CHECKPOINT, get(checkpoint)),
+        (paths::LOG_CHECKPOINTS, get(checkpoints)),
+        (paths::LOG_STATUS, get(status)),
+        (paths::LOG_ENTRY, get(log_entry)),
+        (paths::LOG_LEAVES, get(leaves)),
+        (paths::LOG_INCLUSION, get(inclusion)),
+        (paths::LOG_CONSISTENCY, get(consistency)),
+    ]
 }
 
 #[derive(Debug, OpenApi)]
@@ -495,7 +512,8 @@ pub fn routes() -> Router<AppState> {
         LeavesView,
         CheckpointsView,
         LogStatusView,
-        SignerHealth
+        SignerHealth,
+        SignerState
     ))
 )]
 pub struct LogApi;
@@ -513,7 +531,7 @@ async fn latest(state: &AppState) -> Result<SavedCheckpoint, ApiError> {
 }
 
 /// The checkpoint verifier key, in note format (`<name>+<key id>+<base64 key>`).
-#[utoipa::path(get, path = "/v1/log/key",
+#[utoipa::path(get, path = paths::LOG_KEY,
     responses((status = 200, body = String, content_type = "text/plain"), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 async fn key(State(state): State<AppState>) -> Result<Response, ApiError> {
     if let Some(v) = state.log.verifier() {
@@ -525,16 +543,15 @@ async fn key(State(state): State<AppState>) -> Result<Response, ApiError> {
 
 /// The latest signed checkpoint (a C2SP tlog-checkpoint signed note). When this
 /// server's signer refused to sign, the `ailedger-log-error` header says why.
-#[utoipa::path(get, path = "/v1/log/checkpoint",
+#[utoipa::path(get, path = paths::LOG_CHECKPOINT,
     responses((status = 200, body = String, content_type = "text/plain"), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
     let cp = latest(&state).await?;
     let mut resp = text(cp.note);
-    if let Some(error) = state
-        .log
-        .health()
+    let health = state.log.health();
+    if let Some(error) = health
         .error
-        .filter(|_| state.log.health().state == "refused")
+        .filter(|_| health.state == SignerState::Refused)
     {
         let one_line: String = error
             .chars()
@@ -572,7 +589,7 @@ pub struct CheckpointsView {
 }
 
 /// Checkpoints this log has signed, oldest first.
-#[utoipa::path(get, path = "/v1/log/checkpoints", params(PageQuery),
+#[utoipa::path(get, path = paths::LOG_CHECKPOINTS, params(PageQuery),
     responses((status = 200, body = CheckpointsView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 async fn checkpoints(
     State(state): State<AppState>,
@@ -597,7 +614,7 @@ pub struct LogStatusView {
 }
 
 /// Tree size, latest checkpoint and whether this server signs (or refused to).
-#[utoipa::path(get, path = "/v1/log/status", responses((status = 200, body = LogStatusView)))]
+#[utoipa::path(get, path = paths::LOG_STATUS, responses((status = 200, body = LogStatusView)))]
 async fn status(State(state): State<AppState>) -> Result<Json<LogStatusView>, ApiError> {
     let cp = state.store.latest_checkpoint().await?;
     Ok(Json(LogStatusView {
@@ -621,7 +638,7 @@ pub struct LeavesView {
 }
 
 /// The tree's stored leaf hashes, for auditors comparing them with the entries.
-#[utoipa::path(get, path = "/v1/log/leaves", params(PageQuery),
+#[utoipa::path(get, path = paths::LOG_LEAVES, params(PageQuery),
     responses((status = 200, body = LeavesView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 async fn leaves(
     State(state): State<AppState>,
@@ -658,12 +675,29 @@ pub struct ConsistencyProofView {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LogEntryView {
     pub seq: u64,
-    /// The canonical body, exactly the bytes that were hashed (a JSON text).
-    pub body: String,
+    /// The canonical body, exactly the bytes that were hashed (a JSON text). Absent
+    /// when the stored bytes are not UTF-8; `body_b64` holds them then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The stored body in standard base64 with padding, only when it is not UTF-8 (a
+    /// corrupt entry, whose proof then fails to verify against it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_b64: Option<String>,
     #[schema(value_type = InclusionProofView)]
     pub proof: InclusionProof,
     /// The signed checkpoint the proof is against.
     pub checkpoint: String,
+}
+
+impl LogEntryView {
+    /// The stored bytes of the body.
+    pub fn body_bytes(&self) -> Result<Vec<u8>, crate::EntryViewError> {
+        crate::dto::stored_body(
+            self.seq,
+            self.body.as_deref().map(str::as_bytes),
+            self.body_b64.as_deref(),
+        )
+    }
 }
 
 fn parse_seq(seq: &str) -> Result<u64, ApiError> {
@@ -684,7 +718,7 @@ fn log_error(e: StoreError) -> ApiError {
 }
 
 /// An entry and its inclusion proof against the latest checkpoint.
-#[utoipa::path(get, path = "/v1/log/entries/{seq}", params(("seq" = u64, Path, description = "entry seq, from 1")),
+#[utoipa::path(get, path = paths::LOG_ENTRY, params(("seq" = u64, Path, description = "entry seq, from 1")),
     responses((status = 200, body = LogEntryView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 async fn log_entry(
     State(state): State<AppState>,
@@ -710,11 +744,15 @@ async fn log_entry(
         .pop()
         .filter(|e| e.seq == seq)
         .ok_or_else(|| ApiError::NotFound(format!("no entry {seq}")))?;
-    let body = String::from_utf8(entry.body)
-        .map_err(|_| ApiError::Internal(format!("entry {seq}: body is not UTF-8")))?;
+    // Served as stored: a corrupt body is the auditor's finding, not a server error.
+    let (body, body_b64) = match String::from_utf8(entry.body) {
+        Ok(text) => (Some(text), None),
+        Err(e) => (None, Some(BASE64.encode(e.into_bytes()))),
+    };
     Ok(Json(LogEntryView {
         seq,
         body,
+        body_b64,
         proof,
         checkpoint: cp.note,
     }))
@@ -737,7 +775,7 @@ async fn default_size(state: &AppState, size: Option<u64>) -> Result<u64, ApiErr
 }
 
 /// Inclusion proof of entry `seq` in the tree of `size` entries.
-#[utoipa::path(get, path = "/v1/log/proof/inclusion", params(InclusionQuery),
+#[utoipa::path(get, path = paths::LOG_INCLUSION, params(InclusionQuery),
     responses((status = 200, body = InclusionProofView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 async fn inclusion(
     State(state): State<AppState>,
@@ -772,7 +810,7 @@ struct ConsistencyQuery {
 }
 
 /// Consistency proof from the tree of `from` entries to the tree of `to` entries.
-#[utoipa::path(get, path = "/v1/log/proof/consistency", params(ConsistencyQuery),
+#[utoipa::path(get, path = paths::LOG_CONSISTENCY, params(ConsistencyQuery),
     responses((status = 200, body = ConsistencyProofView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 async fn consistency(
     State(state): State<AppState>,

@@ -138,9 +138,9 @@ impl Statements {
                  SELECT j.value->>0, j.value->>1, CAST(j.value->>2 AS BIGINT) FROM {rows}"
             ),
             insert_edges: format!(
-                "INSERT INTO edges (src, kind, dst, since_seq, until_seq) \
+                "INSERT INTO edges (src, kind, dst, since_seq, until_seq, paths) \
                  SELECT j.value->>0, j.value->>1, j.value->>2, CAST(j.value->>3 AS BIGINT), \
-                 CAST(j.value->>4 AS BIGINT) FROM {rows}"
+                 CAST(j.value->>4 AS BIGINT), j.value->>5 FROM {rows}"
             ),
         }
     }

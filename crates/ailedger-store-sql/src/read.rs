@@ -50,12 +50,20 @@ where
 {
     fn edge_row(r: &DB::Row) -> Result<EdgeRow> {
         let since = to_u64(r.get::<i64, _>(3));
+        let paths = match r.get::<Option<&str>, _>(5) {
+            None => Vec::new(),
+            Some(p) => serde_json::from_str(p).map_err(|e| StoreError::Corrupt {
+                seq: since,
+                reason: format!("edge paths: {e}"),
+            })?,
+        };
         Ok(EdgeRow {
             from: r.get::<&str, _>(0).into(),
             edge: parse_kind(r.get::<&str, _>(1), since)?,
             to: r.get::<&str, _>(2).into(),
             since,
             until: r.get::<Option<i64>, _>(4).map(to_u64),
+            paths,
         })
     }
 
@@ -221,8 +229,8 @@ where
 
     pub(crate) async fn edges_of_in(&self, id: &str) -> Result<Vec<EdgeRow>> {
         let rows = sqlx::query(
-            "SELECT src, kind, dst, since_seq, until_seq FROM edges WHERE src = $1 \
-             UNION ALL SELECT src, kind, dst, since_seq, until_seq FROM edges WHERE dst = $2 \
+            "SELECT src, kind, dst, since_seq, until_seq, paths FROM edges WHERE src = $1 \
+             UNION ALL SELECT src, kind, dst, since_seq, until_seq, paths FROM edges WHERE dst = $2 \
              ORDER BY 4, 1, 2, 3",
         )
         .bind(id)
@@ -272,12 +280,12 @@ where
         // ended after `after` (the index does not care about row order).
         let query = if after == 0 {
             sqlx::query(
-                "SELECT src, kind, dst, since_seq, until_seq FROM edges WHERE since_seq <= $1",
+                "SELECT src, kind, dst, since_seq, until_seq, paths FROM edges WHERE since_seq <= $1",
             )
             .bind(to_i64(head))
         } else {
             sqlx::query(
-                "SELECT src, kind, dst, since_seq, until_seq FROM edges \
+                "SELECT src, kind, dst, since_seq, until_seq, paths FROM edges \
                  WHERE (since_seq > $1 AND since_seq <= $2) OR (until_seq > $3 AND until_seq <= $4)",
             )
             .bind(to_i64(after))
@@ -331,7 +339,7 @@ where
             })
             .collect::<Result<Vec<_>>>()?;
         let edges = sqlx::query(
-            "SELECT src, kind, dst, since_seq, until_seq FROM edges \
+            "SELECT src, kind, dst, since_seq, until_seq, paths FROM edges \
              ORDER BY src, kind, dst, since_seq",
         )
         .fetch_all(&self.pool)

@@ -33,6 +33,16 @@ fn json_param<T: serde::Serialize>(rows: &[T]) -> Result<String> {
     serde_json::to_string(rows).map_err(|e| StoreError::other(format!("encoding rows: {e}")))
 }
 
+/// An edge's paths as stored: a JSON array, or NULL for none.
+fn paths_text(paths: &[String]) -> Result<Option<String>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    serde_json::to_string(paths)
+        .map(Some)
+        .map_err(|e| StoreError::other(format!("encoding edge paths: {e}")))
+}
+
 /// Bulk row operations inside one write transaction; [`CachedWriter`] puts the
 /// per-entry logic on top.
 pub(crate) struct SqlWriter<'c, D: Dialect> {
@@ -224,10 +234,17 @@ where
 
     async fn insert_edges(&mut self, rows: &[EdgeRow]) -> Result<()> {
         for chunk in rows.chunks(BULK_ROWS) {
-            let js: Vec<_> = chunk
-                .iter()
-                .map(|e| (&*e.from, e.edge.as_str(), &*e.to, e.since, e.until))
-                .collect();
+            let mut js = Vec::with_capacity(chunk.len());
+            for e in chunk {
+                js.push((
+                    &*e.from,
+                    e.edge.as_str(),
+                    &*e.to,
+                    e.since,
+                    e.until,
+                    paths_text(&e.paths)?,
+                ));
+            }
             sqlx::query(&self.sql.insert_edges)
                 .bind(json_param(&js)?)
                 .execute(&mut *self.conn)

@@ -553,6 +553,7 @@ impl<B: Bulk> Writer for CachedWriter<B> {
             to,
             since: seq,
             until: None,
+            paths: e.paths.clone(),
         });
         Ok(())
     }

@@ -45,6 +45,7 @@ macro_rules! contract_tests {
             log_proofs_match_the_entries,
             log_consistency_across_appends,
             log_checkpoints_are_kept,
+            contains_edges_keep_their_paths,
         );
     };
     (@each $make:path, $($name:ident),+ $(,)?) => {
@@ -81,11 +82,7 @@ fn named(kind: ArtifactKind, name: &str, version: &str) -> ArtifactFact {
 }
 
 fn edge(from: &str, edge: EdgeKind, to: &str) -> EdgeFact {
-    EdgeFact {
-        from: from.into(),
-        edge,
-        to: to.into(),
-    }
+    EdgeFact::new(from, edge, to)
 }
 
 fn entry(data: EntryData) -> NewEntry {
@@ -387,11 +384,10 @@ async fn replays_identically(fx: &dyn Fixture, store: &dyn Store) -> Vec<ailedge
         .map(|e| e.decode().unwrap())
         .collect();
     let fresh = fx.sibling().await;
-    fresh.replay(entries.clone()).await.unwrap();
-    assert_eq!(
-        fresh.dump_derived().await.unwrap(),
-        store.dump_derived().await.unwrap()
-    );
+    let replayed = crate::replay::replay_and_compare(store, fresh.as_ref())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(replayed, store.head().await.unwrap());
     assert_eq!(
         fresh.entries(0, 1000).await.unwrap(),
         store.entries(0, 1000).await.unwrap()
@@ -405,8 +401,10 @@ pub async fn replay_reproduces_derived_state(fx: &dyn Fixture) {
     let mut torch = pkg("torch", "2.4.1");
     torch.aliases = vec![format!("sha256:{}", "cd".repeat(32))];
     torch.attrs = Map::from_iter([("k".to_string(), json!({"nested": [1, 2.5, "x"]}))]);
+    let mut contains = edge("model:base@1", EdgeKind::Contains, "pkg:pypi/torch@2.4.1");
+    contains.paths = vec!["vendor/torch.whl".into()];
     store
-        .append(vec![register(vec![torch], vec![])])
+        .append(vec![register(vec![torch], vec![contains])])
         .await
         .unwrap();
     store
@@ -922,4 +920,70 @@ pub async fn log_checkpoints_are_kept(fx: &dyn Fixture) {
             .map(|c| c.size),
         Some(9)
     );
+}
+
+/// A `contains` edge's paths are stored with it and come back from every read: the
+/// artifact's edges, a full index build, the changes a write returns, and a tail.
+pub async fn contains_edges_keep_their_paths(fx: &dyn Fixture) {
+    let store = fx.store();
+    seed(store.as_ref()).await;
+    let head = store.head().await.unwrap();
+    let file = |n: u8| ArtifactFact {
+        id: format!("sha256:{}", format!("{n:02x}").repeat(32)),
+        kind: ArtifactKind::File,
+        name: None,
+        version: None,
+        aliases: vec![],
+        attrs: Map::new(),
+    };
+    let (a, b) = (file(1), file(2));
+    let mut with_paths = edge("model:base@1", EdgeKind::Contains, &a.id);
+    with_paths.paths = vec!["a.bin".into(), "w/é \"q\".bin".into()];
+    let without = edge("model:base@1", EdgeKind::Contains, &b.id);
+    let (_, changes) = store
+        .append_indexed(
+            vec![register(
+                vec![a.clone(), b.clone()],
+                vec![with_paths.clone(), without],
+            )],
+            None,
+        )
+        .await
+        .unwrap();
+    let want = |id: &str| -> Vec<String> {
+        if id == a.id {
+            with_paths.paths.clone()
+        } else {
+            vec![]
+        }
+    };
+    for row in &changes.edges {
+        assert_eq!(row.paths, want(&row.to), "changes of the write: {row:?}");
+    }
+    let edges = store.edges_of("model:base@1").await.unwrap();
+    let contains: Vec<_> = edges
+        .iter()
+        .filter(|e| e.edge == EdgeKind::Contains)
+        .collect();
+    assert_eq!(contains.len(), 2);
+    for row in contains {
+        assert_eq!(row.paths, want(&row.to), "edges_of: {row:?}");
+    }
+    let index = build_index(store.as_ref()).await.unwrap();
+    let mut tail = ailedger_core::graph::GraphChanges::default();
+    fx.another().await.load_into(&mut tail, head).await.unwrap();
+    let tailed: Vec<_> = tail
+        .edges
+        .iter()
+        .filter(|e| e.to.as_ref() == a.id)
+        .collect();
+    assert_eq!(tailed.len(), 1);
+    assert_eq!(tailed[0].paths, with_paths.paths, "tailed");
+    let got: Vec<&str> = index
+        .edge_paths("model:base@1", &a.id)
+        .iter()
+        .map(|p| &**p)
+        .collect();
+    assert_eq!(got, ["a.bin", "w/é \"q\".bin"], "full build");
+    assert!(index.edge_paths("model:base@1", &b.id).is_empty());
 }

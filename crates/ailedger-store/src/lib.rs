@@ -1,6 +1,7 @@
 //! The storage boundary: the [`Store`] trait every backend implements, the one
-//! function that turns an entry into derived rows ([`apply`]), and the contract
-//! suite (module `contract`, feature `contract-tests`) that every backend must pass.
+//! function that turns an entry into derived rows ([`apply`]), replay into a scratch
+//! store with the derived-table comparison ([`replay`]), and the contract suite
+//! (module `contract`, feature `contract-tests`) that every backend must pass.
 //!
 //! **Architecture invariant:** no backend types (sqlx, connection pools) appear in
 //! this crate's API. Backends convert their errors into [`StoreError`] inside.
@@ -14,6 +15,7 @@ pub mod cached;
 #[cfg(feature = "contract-tests")]
 pub mod contract;
 pub mod log;
+pub mod replay;
 
 use std::{collections::HashMap, fmt::Debug};
 
@@ -198,6 +200,15 @@ impl StoredEntry {
 
     /// The columns agree with what the body says, and the leaf hash is the body's.
     fn agrees_with(&self, head: &EntryHead) -> Result<()> {
+        self.columns_agree(head)?;
+        if ailedger_core::canonical::leaf_hash(&self.body) != self.leaf_hash {
+            return Err(self.corrupt("leaf hash does not match the body".into()));
+        }
+        Ok(())
+    }
+
+    /// The seq, time, actor and kind columns agree with what the body says.
+    fn columns_agree(&self, head: &EntryHead) -> Result<()> {
         if head.seq != self.seq
             || head.time_us != self.time_us
             || head.actor != self.actor
@@ -205,10 +216,38 @@ impl StoredEntry {
         {
             return Err(self.corrupt("columns disagree with the body".into()));
         }
-        if ailedger_core::canonical::leaf_hash(&self.body) != self.leaf_hash {
-            return Err(self.corrupt("leaf hash does not match the body".into()));
-        }
         Ok(())
+    }
+}
+
+/// What the log's leaf re-check ([`ailedger_log::check_leaf`], run by the signer and by
+/// every audit) needs of a stored entry.
+impl ailedger_log::LoggedEntry for StoredEntry {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    fn stored_leaf_hash(&self) -> &[u8; 32] {
+        &self.leaf_hash
+    }
+
+    /// [`StoredEntry::check`] but for the leaf hash, which `check_leaf` compares itself.
+    fn check_body(&self) -> std::result::Result<(), String> {
+        Entry::check_body(&self.body)
+            .map_err(|e| e.to_string())
+            .and_then(|head| self.columns_agree(&head).map_err(corrupt_reason))
+    }
+}
+
+/// The reason of a [`StoreError::Corrupt`] (the seq is said elsewhere).
+fn corrupt_reason(e: StoreError) -> String {
+    match e {
+        StoreError::Corrupt { reason, .. } => reason,
+        other => other.to_string(),
     }
 }
 
@@ -501,19 +540,11 @@ async fn apply_rest(
                 }
                 let current = w.active_targets(&from, edge).await?;
                 for old in current.iter().filter(|c| !want.contains(c)) {
-                    let e = EdgeFact {
-                        from: from.clone(),
-                        edge,
-                        to: old.clone(),
-                    };
+                    let e = EdgeFact::new(from.clone(), edge, old.clone());
                     w.end_edge(&e, seq).await?;
                 }
                 for new in want.iter().filter(|t| !current.contains(t)) {
-                    let e = EdgeFact {
-                        from: from.clone(),
-                        edge,
-                        to: new.clone(),
-                    };
+                    let e = EdgeFact::new(from.clone(), edge, new.clone());
                     w.start_edge(&e, seq).await?;
                 }
             }
@@ -547,6 +578,7 @@ async fn canonical_edge(
         from,
         edge: e.edge,
         to,
+        paths: e.paths.clone(),
     }))
 }
 
@@ -642,30 +674,14 @@ async fn merge(w: &mut dyn Writer, from: &str, into: &str, seq: u64) -> Result<(
     let mut moves = Vec::new();
     for edge in ailedger_core::EdgeKind::ALL.iter().copied() {
         for to in w.active_targets(from, edge).await? {
-            let new = EdgeFact {
-                from: into.to_owned(),
-                edge,
-                to: to.clone(),
-            };
-            let old = EdgeFact {
-                from: from.to_owned(),
-                edge,
-                to,
-            };
+            let new = EdgeFact::new(into, edge, to.clone());
+            let old = EdgeFact::new(from, edge, to);
             moves.push((old, new));
         }
     }
     for (src, edge) in w.active_sources(from).await? {
-        let new = EdgeFact {
-            from: src.clone(),
-            edge,
-            to: into.to_owned(),
-        };
-        let old = EdgeFact {
-            from: src,
-            edge,
-            to: from.to_owned(),
-        };
+        let new = EdgeFact::new(src.clone(), edge, into);
+        let old = EdgeFact::new(src, edge, from);
         moves.push((old, new));
     }
     for (old, new) in moves {

@@ -1,5 +1,6 @@
 //! The tamper-evident log end to end: tamper with the database directly (on SQLite and
-//! on PostgreSQL) and check that `ailedger log verify` fails naming the first bad seq,
+//! on PostgreSQL) and check that `ailedger log verify`, offline and over the API, fails
+//! naming the first bad seq,
 //! that `--replay` catches a doctored derived row, and that the server refuses to sign
 //! over the inconsistent state. Then the independent Python checker verifies what the
 //! API serves.
@@ -11,7 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use ailedger_store::{Store, StoredEntry};
+use ailedger_store::Store;
 use serde_json::Value;
 
 use super::{BIN, Db, free_port};
@@ -127,158 +128,31 @@ fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().unwrap()
 }
 
-/// Direct SQL on the database, bypassing the store.
-async fn exec(db: &Db, sql: &str, ints: &[i64], blobs: &[&[u8]]) {
+#[path = "../../../../tests/support/tamper.rs"]
+mod tamper;
+use tamper::{Pool, Tamper};
+
+/// The database's store and its raw pool, for tampering behind the store's back.
+async fn open(db: &Db) -> (Box<dyn Store>, Pool) {
     match db {
         Db::Sqlite(p) => {
             let store = ailedger_store_sqlite::SqliteStore::open(p).await.unwrap();
-            let mut q = sqlx::query(sql);
-            for i in ints {
-                q = q.bind(*i);
-            }
-            for b in blobs {
-                q = q.bind(*b);
-            }
-            q.execute(store.pool()).await.unwrap();
+            let pool = Pool::Sqlite(store.pool().clone());
+            (Box::new(store), pool)
         }
         Db::Pg { url, .. } => {
             let store = ailedger_store_postgres::PgStore::connect(url, None)
                 .await
                 .unwrap();
-            let mut q = sqlx::query(sql);
-            for i in ints {
-                q = q.bind(*i);
-            }
-            for b in blobs {
-                q = q.bind(*b);
-            }
-            q.execute(store.pool()).await.unwrap();
+            let pool = Pool::Pg(store.pool().clone());
+            (Box::new(store), pool)
         }
     }
 }
 
-async fn open(db: &Db) -> Box<dyn Store> {
-    match db {
-        Db::Sqlite(p) => Box::new(ailedger_store_sqlite::SqliteStore::open(p).await.unwrap()),
-        Db::Pg { url, .. } => Box::new(
-            ailedger_store_postgres::PgStore::connect(url, None)
-                .await
-                .unwrap(),
-        ),
-    }
-}
-
-async fn insert_entry(db: &Db, e: &StoredEntry) {
-    let sql = format!(
-        "INSERT INTO entries (seq, time_us, actor, kind, body, leaf_hash) VALUES ($1, $2, '{}', '{}', $3, $4)",
-        e.actor.replace('\'', "''"),
-        e.kind
-    );
-    exec(
-        db,
-        &sql,
-        &[e.seq as i64, e.time_us],
-        &[&e.body, &e.leaf_hash],
-    )
-    .await;
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Tamper {
-    OneByte,
-    Delete,
-    Swap,
-    TruncateAndReappend,
-    DerivedRow,
-}
-
-/// What `log verify` must name as the first bad seq (None: only --replay fails).
-fn first_bad(t: Tamper) -> Option<u64> {
-    match t {
-        Tamper::OneByte => Some(3),
-        Tamper::Delete => Some(4),
-        Tamper::Swap => Some(3),
-        Tamper::TruncateAndReappend => Some(5),
-        Tamper::DerivedRow => None,
-    }
-}
-
-async fn tamper(db: &Db, t: Tamper, scratch: &Path) {
-    let store = open(db).await;
-    let entries = store.entries(0, 100).await.unwrap();
-    match t {
-        Tamper::OneByte => {
-            // "p3" -> "q3" in the package name: still valid JSON, leaf hash column untouched.
-            let mut body = entries[2].body.clone();
-            let at = body.windows(3).position(|w| w == b"/p3").unwrap() + 1;
-            body[at] = b'q';
-            exec(
-                db,
-                "UPDATE entries SET body = $1 WHERE seq = 3",
-                &[],
-                &[&body],
-            )
-            .await;
-        }
-        Tamper::Delete => exec(db, "DELETE FROM entries WHERE seq = 4", &[], &[]).await,
-        Tamper::Swap => {
-            let (a, b) = (&entries[2], &entries[5]);
-            exec(
-                db,
-                "UPDATE entries SET body = $1, leaf_hash = $2 WHERE seq = 3",
-                &[],
-                &[&b.body, &b.leaf_hash],
-            )
-            .await;
-            exec(
-                db,
-                "UPDATE entries SET body = $1, leaf_hash = $2 WHERE seq = 6",
-                &[],
-                &[&a.body, &a.leaf_hash],
-            )
-            .await;
-        }
-        Tamper::TruncateAndReappend => {
-            // Keep entries 1-4, then four different entries with valid bodies and hashes.
-            let other = ailedger_store_sqlite::SqliteStore::open(&scratch.join("forged.db"))
-                .await
-                .unwrap();
-            other
-                .replay(entries[..4].iter().map(|e| e.decode().unwrap()).collect())
-                .await
-                .unwrap();
-            let forged = (0..4)
-                .map(|i| ailedger_store::NewEntry {
-                    actor: "log@test".into(),
-                    data: ailedger_core::EntryData::Register {
-                        artifacts: vec![ailedger_core::ArtifactFact {
-                            id: format!("pkg:pypi/forged{i}@1"),
-                            kind: ailedger_core::ArtifactKind::Package,
-                            name: Some(format!("forged{i}")),
-                            version: Some("1".into()),
-                            aliases: vec![],
-                            attrs: Default::default(),
-                        }],
-                        edges: vec![],
-                    },
-                })
-                .collect();
-            other.append(forged).await.unwrap();
-            exec(db, "DELETE FROM entries", &[], &[]).await;
-            for e in other.entries(0, 100).await.unwrap() {
-                insert_entry(db, &e).await;
-            }
-        }
-        Tamper::DerivedRow => {
-            exec(
-                db,
-                "UPDATE artifacts SET name = 'evil' WHERE id = 'pkg:pypi/p2@1'",
-                &[],
-                &[],
-            )
-            .await;
-        }
-    }
+async fn tamper(db: &Db, t: Tamper) {
+    let (store, pool) = open(db).await;
+    t.apply(store.as_ref(), &pool).await;
 }
 
 fn tamper_case(backend: &str, t: Tamper) {
@@ -307,11 +181,11 @@ fn tamper_case(backend: &str, t: Tamper) {
     replay.push("--replay");
     ok(&url, &state, &replay);
 
-    rt().block_on(tamper(&db, t, tmp.path()));
+    rt().block_on(tamper(&db, t));
 
     let (code, _, err) = run(&url, &state, &offline);
     let (rcode, _, rerr) = run(&url, &state, &replay);
-    match first_bad(t) {
+    match t.first_bad() {
         Some(seq) => {
             assert_eq!(code, 4, "{t:?}: offline verify must fail: {err}");
             assert!(
@@ -325,6 +199,13 @@ fn tamper_case(backend: &str, t: Tamper) {
                 "{t:?} over the API: {err}"
             );
             assert_eq!(rcode, 4, "{t:?}: {rerr}");
+            // The API serves the tampered entry as stored, so its inclusion proof fails
+            // against it (exit 4), rather than the server failing (exit 3).
+            if matches!(t, Tamper::OneByte | Tamper::InvalidJson) {
+                let (code, _, err) = run(&url, &state, &["log", "prove", &seq.to_string()]);
+                assert_eq!(code, 4, "{t:?}: log prove {seq}: {err}");
+                assert!(err.contains("entry body"), "{t:?}: {err}");
+            }
         }
         None => {
             assert_eq!(
@@ -363,7 +244,7 @@ fn tamper_case(backend: &str, t: Tamper) {
         );
         assert_eq!(
             status["signer"]["first_bad_seq"],
-            first_bad(t).unwrap(),
+            t.first_bad().unwrap(),
             "{t:?}: {status}"
         );
         let (code, _) = http_get(&url, "/v1/log/checkpoint");
@@ -384,11 +265,17 @@ macro_rules! tamper_tests {
 
 tamper_tests! {
     tamper_one_byte_sqlite: "sqlite", Tamper::OneByte;
+    tamper_invalid_json_sqlite: "sqlite", Tamper::InvalidJson;
+    tamper_short_leaf_hash_sqlite: "sqlite", Tamper::ShortLeafHash;
+    tamper_short_tree_leaf_sqlite: "sqlite", Tamper::ShortTreeLeaf;
     tamper_delete_sqlite: "sqlite", Tamper::Delete;
     tamper_swap_sqlite: "sqlite", Tamper::Swap;
     tamper_truncate_reappend_sqlite: "sqlite", Tamper::TruncateAndReappend;
     tamper_derived_row_sqlite: "sqlite", Tamper::DerivedRow;
     tamper_one_byte_postgres: "postgres", Tamper::OneByte;
+    tamper_invalid_json_postgres: "postgres", Tamper::InvalidJson;
+    tamper_short_leaf_hash_postgres: "postgres", Tamper::ShortLeafHash;
+    tamper_short_tree_leaf_postgres: "postgres", Tamper::ShortTreeLeaf;
     tamper_delete_postgres: "postgres", Tamper::Delete;
     tamper_swap_postgres: "postgres", Tamper::Swap;
     tamper_truncate_reappend_postgres: "postgres", Tamper::TruncateAndReappend;

@@ -12,6 +12,7 @@ use std::{
 };
 
 use serde_json::Value;
+use sha2::Digest as _;
 
 mod log;
 
@@ -169,6 +170,41 @@ fn cli_over_loopback_on_sqlite() {
         2,
         "a contains edge per file"
     );
+    // Each contains edge carries the file's path within the model, and deps, show and
+    // impact print it.
+    let mut paths: Vec<&str> = shown["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["paths"][0].as_str().unwrap())
+        .collect();
+    paths.sort_unstable();
+    assert_eq!(paths, ["config.json", "sub/weights.bin"]);
+    let weights = format!("{:x}", sha2::Sha256::digest(vec![7u8; 3 << 20]));
+    let shown_table = ok(url, &["show", &id]);
+    assert!(
+        shown_table.contains("PATHS") && shown_table.contains("sub/weights.bin"),
+        "{shown_table}"
+    );
+    let deps_table = ok(url, &["deps", "model:m@1"]);
+    assert!(
+        deps_table.contains(&format!("sub/weights.bin (sha256:{weights})")),
+        "{deps_table}"
+    );
+    let impact_table = ok(url, &["impact", &format!("sha256:{weights}")]);
+    assert!(
+        impact_table.contains("-contains[sub/weights.bin]-> sha256:"),
+        "{impact_table}"
+    );
+    let deps_json = json(url, &["deps", "model:m@1"]);
+    assert!(
+        deps_json["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["path"][0]["paths"] == serde_json::json!(["config.json"])),
+        "{deps_json}"
+    );
 
     ok(
         url,
@@ -257,6 +293,16 @@ fn cli_over_loopback_on_sqlite() {
             "unknown ref pkg:pypi/ghost@1",
         ),
         (vec!["impact".into(), "sha256:123".into()], "64 hex"),
+        (
+            vec![
+                "register".into(),
+                "model".into(),
+                model.to_string_lossy().into_owned(),
+                "--name".into(),
+                "foo@bar".into(),
+            ],
+            "give a version",
+        ),
         (
             vec!["impact".into(), "model:nope@1".into()],
             "unknown ref model:nope@1",

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use ailedger_server::{AppState, router};
+use ailedger_server::{AppState, paths, router};
 use ailedger_store_sqlite::SqliteStore;
 use axum::{
     Router,
@@ -16,6 +16,8 @@ use axum::{
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
+
+mod audit;
 
 struct App {
     _dir: tempfile::TempDir,
@@ -153,16 +155,53 @@ async fn writes_and_queries() {
     let list = app.call("GET", "/v1/entries?after=0&limit=1", None).await.2;
     assert_eq!(list["head"], 2);
     assert_eq!(list["entries"].as_array().unwrap().len(), 1);
-    let api = app.call("GET", "/openapi.json", None).await.2;
-    for p in [
-        "/v1/artifacts",
-        "/v1/impact",
-        "/v1/deps",
-        "/v1/deployments",
-        "/v1/batch",
-        "/v1/entries/{seq}",
-    ] {
-        assert!(api["paths"].get(p).is_some(), "{p} missing from OpenAPI");
+}
+
+/// The router, the route list in `paths` and the OpenAPI document agree: every route
+/// answers exactly its methods, and every `/v1/` route is documented with them.
+#[tokio::test]
+async fn every_route_is_routed_and_documented() {
+    let app = seeded().await;
+    let table: Vec<&str> = ailedger_server::table()
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    let listed: Vec<&str> = paths::ROUTES.iter().map(|(p, _)| *p).collect();
+    assert_eq!(table, listed, "routes::table and paths::ROUTES differ");
+    let api = app.call("GET", paths::OPENAPI, None).await.2;
+    let documented = api["paths"].as_object().unwrap();
+    for (path, methods) in paths::ROUTES {
+        let uri = paths::fill(path, "1");
+        for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+            let body = (method != "GET").then_some("{}");
+            let (status, _, v) = app.call(method, &uri, body).await;
+            if methods.contains(&method) {
+                assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+                assert_ne!(v["detail"], "no such endpoint", "{method} {path}");
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path}: {v}"
+                );
+            }
+        }
+        if path.starts_with("/v1/") {
+            let doc = documented
+                .get(*path)
+                .unwrap_or_else(|| panic!("{path} missing from OpenAPI"));
+            let mut have: Vec<String> = doc.as_object().unwrap().keys().cloned().collect();
+            have.sort();
+            let mut want: Vec<String> = methods.iter().map(|m| m.to_lowercase()).collect();
+            want.sort();
+            assert_eq!(have, want, "{path}: documented methods");
+        }
+    }
+    for path in documented.keys() {
+        assert!(
+            listed.contains(&path.as_str()),
+            "{path} documented but not routed"
+        );
     }
 }
 
@@ -204,6 +243,22 @@ async fn bad_input_is_a_problem() {
     let app = seeded().await;
     let before = app.head().await;
     let cases: &[(&str, &str, Option<&str>, u16, &str)] = &[
+        (
+            "POST",
+            "/v1/artifacts",
+            Some(r#"{"artifacts": [{"kind": "model", "name": "foo@bar"}]}"#),
+            422,
+            "give a version",
+        ),
+        (
+            "POST",
+            "/v1/artifacts",
+            Some(
+                r#"{"artifacts": [{"kind": "model", "name": "foo@bar", "ref": "sha256:0101010101010101010101010101010101010101010101010101010101010101"}]}"#,
+            ),
+            422,
+            "artifacts[0]: malformed ref",
+        ),
         (
             "GET",
             "/v1/impact?ref=pkg:pypi/unknown@1",
@@ -547,5 +602,81 @@ async fn batch_updates_the_index_as_a_rebuild_would() {
             );
         }
         assert_eq!(live.label_of(id), rebuilt.label_of(id), "{id}");
+    }
+}
+
+/// One identity rule (`ailedger_core::identity`): registering facts and ingesting a
+/// document that states the same facts give the same artifact rows — id, kind, name,
+/// version and aliases — for every way an artifact can be identified.
+#[tokio::test]
+async fn registering_and_ingesting_the_same_facts_give_the_same_artifacts() {
+    let d = |n: u8| format!("{n:02x}").repeat(32);
+    // (CycloneDX component, the same artifact as a registration, its id)
+    let cases = [
+        (
+            json!({"type": "machine-learning-model", "name": "bot", "version": "3",
+                   "hashes": [{"alg": "SHA-256", "content": d(1)}]}),
+            json!({"kind": "model", "ref": format!("sha256:{}", d(1)), "name": "bot", "version": "3"}),
+            format!("sha256:{}", d(1)),
+        ),
+        (
+            json!({"type": "machine-learning-model", "name": "unversioned",
+                   "hashes": [{"alg": "SHA-256", "content": d(2)}]}),
+            json!({"kind": "model", "ref": format!("sha256:{}", d(2)), "name": "unversioned"}),
+            format!("sha256:{}", d(2)),
+        ),
+        (
+            json!({"type": "data", "name": "tickets",
+                   "hashes": [{"alg": "SHA-256", "content": d(3)}]}),
+            json!({"kind": "dataset", "ref": format!("sha256:{}", d(3)), "name": "tickets"}),
+            format!("sha256:{}", d(3)),
+        ),
+        (
+            json!({"type": "library", "name": "requests", "version": "2.32.3",
+                   "purl": "pkg:pypi/requests@2.32.3"}),
+            json!({"kind": "package", "ref": "pkg:pypi/requests@2.32.3"}),
+            "pkg:pypi/requests@2.32.3".to_owned(),
+        ),
+        (
+            json!({"type": "library", "group": "@scope", "name": "pad", "version": "1.0.0",
+                   "purl": "pkg:npm/%40scope/pad@1.0.0"}),
+            json!({"kind": "package", "ref": "pkg:npm/%40scope/pad@1.0.0"}),
+            "pkg:npm/%40scope/pad@1.0.0".to_owned(),
+        ),
+        (
+            json!({"type": "file", "name": "README.md",
+                   "hashes": [{"alg": "SHA-256", "content": d(4)}]}),
+            json!({"kind": "file", "ref": format!("sha256:{}", d(4)), "name": "README.md"}),
+            format!("sha256:{}", d(4)),
+        ),
+        (
+            json!({"type": "library", "name": "internal-lib", "version": "0.1"}),
+            json!({"kind": "package", "name": "internal-lib", "version": "0.1"}),
+            "package:internal-lib@0.1".to_owned(),
+        ),
+    ];
+    let registered = app().await;
+    let ingested = app().await;
+    let components: Vec<Value> = cases.iter().map(|c| c.0.clone()).collect();
+    let artifacts: Vec<Value> = cases.iter().map(|c| c.1.clone()).collect();
+    registered
+        .ok("POST", paths::ARTIFACTS, json!({ "artifacts": artifacts }))
+        .await;
+    let bom = json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+                     "components": components});
+    ingested.ok("POST", paths::DOCUMENTS, bom).await;
+    let row = |v: &Value| {
+        json!({"id": v["id"], "kind": v["kind"], "name": v["name"], "version": v["version"],
+               "aliases": v["aliases"]})
+    };
+    for (_, _, id) in &cases {
+        let uri = format!("{}?ref={}", paths::ARTIFACTS, id.replace('@', "%40"));
+        let (s1, _, a) = registered.call("GET", &uri, None).await;
+        let (s2, _, b) = ingested.call("GET", &uri, None).await;
+        assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK), "{id}: {a} {b}");
+        assert_eq!(row(&a), row(&b), "{id}");
+        if id.starts_with("sha256:0101") {
+            assert_eq!(a["aliases"], json!(["model:bot@3", id]), "{a}");
+        }
     }
 }

@@ -16,7 +16,8 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{ApiError, ApiQuery, AppState, actor};
+use super::{ApiQuery, actor};
+use crate::{ApiError, AppState, paths};
 
 /// Largest document accepted.
 pub const MAX_DOCUMENT: usize = 512 * 1024 * 1024;
@@ -113,7 +114,7 @@ fn attach(a: &mut ArtifactFact, findings: &[Finding]) {
 /// Ingest a document: CycloneDX 1.2–1.7 (JSON, XML), SPDX 2.2/2.3 and 3.0, a lockfile
 /// (requirements.txt, pip freeze, poetry.lock, uv.lock, Pipfile.lock, package-lock.json,
 /// Cargo.lock) or an MCP client config. The format is detected from the content.
-#[utoipa::path(post, path = "/v1/documents", params(IngestQuery),
+#[utoipa::path(post, path = paths::DOCUMENTS, params(IngestQuery),
     request_body(content = String, description = "the document's raw bytes", content_type = "application/octet-stream"),
     responses((status = 200, body = IngestView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn ingest(
@@ -240,7 +241,7 @@ pub(crate) async fn ingest(
 }
 
 /// The raw bytes of an ingested document.
-#[utoipa::path(get, path = "/v1/documents/{digest}", params(("digest" = String, Path, description = "sha256:<hex>")),
+#[utoipa::path(get, path = paths::DOCUMENT, params(("digest" = String, Path, description = "sha256:<hex>")),
     responses((status = 200, description = "the document as ingested"), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn document(
     State(state): State<AppState>,

@@ -1,0 +1,177 @@
+//! The read endpoints over artifacts and the graph index: an artifact with its edges,
+//! ref resolution, and the two traversals (impact and deps), now or as of a past time.
+
+use ailedger_core::{ArtifactKind, entry::parse_time};
+use axum::{Json, extract::State};
+use serde::Deserialize;
+
+use super::ApiQuery;
+use crate::{
+    ApiError, AppState, ArtifactView, EdgeView, HitView, ResolveView, Step, TraversalView,
+    build::{Local, resolve_ref},
+    paths,
+};
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RefQuery {
+    /// Any ref: `sha256:<hex>`, a purl, or `<kind>:<name>[@<version>]`.
+    #[serde(rename = "ref")]
+    ref_: String,
+}
+
+/// An artifact with its aliases, attributes and edges.
+#[utoipa::path(get, path = paths::ARTIFACTS, params(RefQuery),
+    responses((status = 200, body = ArtifactView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn artifact(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<RefQuery>,
+) -> Result<Json<ArtifactView>, ApiError> {
+    let id = resolve_ref(&state, &Local::new(), &q.ref_).await?;
+    let rec = state
+        .store
+        .artifact(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("unknown ref {}", q.ref_)))?;
+    let edges = state.store.edges_of(&id).await?;
+    Ok(Json(ArtifactView {
+        id: rec.id,
+        kind: rec.kind.to_string(),
+        name: rec.name,
+        version: rec.version,
+        aliases: rec.aliases,
+        attrs: rec.attrs,
+        first_seq: rec.first_seq,
+        last_seq: rec.last_seq,
+        edges: edges
+            .into_iter()
+            .map(|e| EdgeView {
+                from: e.from.to_string(),
+                edge: e.edge.to_string(),
+                to: e.to.to_string(),
+                since_seq: e.since,
+                until_seq: e.until,
+                paths: e.paths,
+            })
+            .collect(),
+    }))
+}
+
+/// The artifact id a ref names.
+#[utoipa::path(get, path = paths::RESOLVE, params(RefQuery),
+    responses((status = 200, body = ResolveView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn resolve(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<RefQuery>,
+) -> Result<Json<ResolveView>, ApiError> {
+    let id = resolve_ref(&state, &Local::new(), &q.ref_).await?;
+    Ok(Json(ResolveView { ref_: q.ref_, id }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TraversalQuery {
+    /// Any ref: `sha256:<hex>`, a purl, or `<kind>:<name>[@<version>]`.
+    #[serde(rename = "ref")]
+    ref_: String,
+    /// Answer from history: the ledger as it was at this RFC 3339 time.
+    as_of: Option<String>,
+}
+
+/// Blast radius: everything that transitively consumes the artifact, nearest first,
+/// each with one shortest path back to it.
+#[utoipa::path(get, path = paths::IMPACT, params(TraversalQuery),
+    responses((status = 200, body = TraversalView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn impact(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<TraversalQuery>,
+) -> Result<Json<TraversalView>, ApiError> {
+    traverse(&state, q, true).await.map(Json)
+}
+
+/// Everything the artifact transitively consumes, nearest first.
+#[utoipa::path(get, path = paths::DEPS, params(TraversalQuery),
+    responses((status = 200, body = TraversalView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn deps(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<TraversalQuery>,
+) -> Result<Json<TraversalView>, ApiError> {
+    traverse(&state, q, false).await.map(Json)
+}
+
+async fn traverse(
+    state: &AppState,
+    q: TraversalQuery,
+    impact: bool,
+) -> Result<TraversalView, ApiError> {
+    let id = resolve_ref(state, &Local::new(), &q.ref_).await?;
+    let at = match &q.as_of {
+        Some(t) => Some(state.store.seq_at(parse_time(t)?).await?),
+        None => None,
+    };
+    if !state.read_index().contains(&id) {
+        state.sync_index().await?;
+    }
+    let index = state.read_index();
+    let at_seq = at.unwrap_or(index.head());
+    let hits = if impact {
+        index.impact(&id, at)
+    } else {
+        index.deps(&id, at)
+    }
+    .ok_or_else(|| ApiError::NotFound(format!("unknown ref {}", q.ref_)))?;
+    let kind = index
+        .kind_of(&id)
+        .map(|k| k.to_string())
+        .unwrap_or_default();
+    let deployments = hits
+        .iter()
+        .filter(|h| h.kind == ArtifactKind::Deployment)
+        .map(|h| h.id.to_owned())
+        .collect();
+    let hits: Vec<HitView> = hits
+        .into_iter()
+        .map(|h| HitView {
+            id: h.id.to_owned(),
+            label: index.label_of(h.id).map(str::to_owned),
+            kind: h.kind.to_string(),
+            depth: h.depth,
+            path: {
+                // Each step leads from the previous artifact (first: the hit) to `to`;
+                // an impact path follows edges forwards, a deps path backwards.
+                let mut at = h.id;
+                h.path
+                    .into_iter()
+                    .map(|(e, to)| {
+                        let (from, into) = if impact { (at, to) } else { (to, at) };
+                        at = to;
+                        Step {
+                            edge: e.to_string(),
+                            to: to.to_owned(),
+                            label: index.label_of(to).map(str::to_owned),
+                            paths: index
+                                .edge_paths(from, into)
+                                .iter()
+                                .map(|p| p.to_string())
+                                .collect(),
+                        }
+                    })
+                    .collect()
+            },
+            severity: index.severity_of(h.id).map(|s| s.to_string()),
+            since_seq: h.since,
+        })
+        .collect();
+    Ok(TraversalView {
+        ref_: q.ref_,
+        label: index.label_of(&id).map(str::to_owned),
+        id,
+        kind,
+        direction: if impact { "impact" } else { "deps" }.into(),
+        at_seq,
+        as_of: q.as_of,
+        count: hits.len(),
+        deployments,
+        hits,
+    })
+}

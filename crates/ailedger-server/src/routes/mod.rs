@@ -1,0 +1,145 @@
+//! The router: one module per area of the API. [`table`] lists every route; the
+//! router is built from it, so a new feature adds a module and rows here.
+
+pub(crate) mod documents;
+pub(crate) mod entries;
+pub(crate) mod graph;
+pub(crate) mod write;
+
+use ailedger_core::{EntryData, entry::format_time};
+use ailedger_store::NewEntry;
+use axum::{
+    Json, Router,
+    extract::{DefaultBodyLimit, FromRequest, FromRequestParts},
+    http::HeaderMap,
+    routing::{MethodRouter, get, post},
+};
+
+use crate::{
+    ACTOR_HEADER, ApiError, AppState, MAX_BODY, WriteResponse, WrittenEntry, build::declared_ids,
+    log, openapi, paths,
+};
+
+/// Every route of the API with its handlers. Paths come from [`paths`]; a test holds
+/// this table to [`paths::ROUTES`] and to the OpenAPI document.
+pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    let mut routes = vec![
+        (paths::OPENAPI, get(|| async { Json(openapi()) })),
+        (paths::HEALTHZ, get(|| async { "ok" })),
+        (paths::STATUS, get(entries::status)),
+        (paths::ARTIFACTS, post(write::register).get(graph::artifact)),
+        (paths::BATCH, post(write::batch)),
+        (paths::LINKS, post(write::link)),
+        (paths::UNLINKS, post(write::unlink)),
+        (paths::DEPLOYMENTS, post(write::deploy)),
+        (paths::RESOLVE, get(graph::resolve)),
+        (paths::IMPACT, get(graph::impact)),
+        (paths::DEPS, get(graph::deps)),
+        (paths::ENTRIES, get(entries::entries)),
+        (paths::ENTRY, get(entries::entry)),
+        (
+            paths::DOCUMENTS,
+            post(documents::ingest).layer(DefaultBodyLimit::max(documents::MAX_DOCUMENT)),
+        ),
+        (paths::DOCUMENT, get(documents::document)),
+    ];
+    routes.extend(log::routes());
+    routes
+}
+
+/// The API router.
+pub fn router(state: AppState) -> Router {
+    table()
+        .into_iter()
+        .fold(Router::new(), |r, (path, handlers)| r.route(path, handlers))
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::MethodNotAllowed("method not allowed here".into())
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+/// JSON body extractor whose rejections are problem+json.
+#[derive(Debug, FromRequest)]
+#[from_request(via(Json), rejection(ApiError))]
+pub(crate) struct ApiJson<T>(pub(crate) T);
+
+/// Query extractor whose rejections are problem+json.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub(crate) struct ApiQuery<T>(pub(crate) T);
+
+pub(crate) fn actor(headers: &HeaderMap) -> Result<String, ApiError> {
+    let Some(v) = headers.get(ACTOR_HEADER) else {
+        return Ok("anonymous".into());
+    };
+    let v = v
+        .to_str()
+        .map_err(|_| ApiError::BadRequest(format!("{ACTOR_HEADER} is not visible ASCII")))?;
+    if v.is_empty() || v.len() > 200 {
+        return Err(ApiError::BadRequest(format!(
+            "{ACTOR_HEADER} must be 1 to 200 characters"
+        )));
+    }
+    Ok(v.to_owned())
+}
+
+/// Appends the entries of one write in one transaction and brings the index up to
+/// them before answering (read-your-writes).
+pub(crate) async fn write(
+    state: &AppState,
+    headers: &HeaderMap,
+    data: Vec<EntryData>,
+) -> Result<Json<WriteResponse>, ApiError> {
+    let actor = actor(headers)?;
+    let meta: Vec<(String, Vec<String>)> = data
+        .iter()
+        .map(|d| (d.kind().to_owned(), declared_ids(d)))
+        .collect();
+    let started = std::time::Instant::now();
+    // The index takes this write's changes as the store made them (no read-back); the
+    // tailer waits until then.
+    let _writing = state.writing_guard();
+    let (appended, changes) = state
+        .store
+        .append_indexed(
+            data.into_iter()
+                .map(|data| NewEntry {
+                    actor: actor.clone(),
+                    data,
+                })
+                .collect(),
+            None,
+        )
+        .await?;
+    let appended_at = started.elapsed();
+    if let (Some(first), Some(last)) = (appended.first(), appended.last()) {
+        state.sync_own_write(first.seq, last.seq, changes).await?;
+    }
+    tracing::debug!(
+        entries = appended.len(),
+        append_ms = appended_at.as_millis() as u64,
+        sync_ms = (started.elapsed() - appended_at).as_millis() as u64,
+        "write"
+    );
+    // The entries of one write share their time: format it once.
+    let mut time: Option<(i64, String)> = None;
+    Ok(Json(WriteResponse {
+        entries: appended
+            .into_iter()
+            .zip(meta)
+            .map(|(a, (kind, artifacts))| WrittenEntry {
+                seq: a.seq,
+                time: match &time {
+                    Some((us, s)) if *us == a.time_us => s.clone(),
+                    _ => time.insert((a.time_us, format_time(a.time_us))).1.clone(),
+                },
+                kind,
+                leaf_hash: ailedger_core::Sha256Digest(a.leaf_hash).hex(),
+                artifacts,
+                notes: a.notes,
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,129 @@
+//! [`AppState`]: the store, the in-memory graph index and the log's keys, shared by all
+//! handlers; the tailer that keeps the index current with other servers' writes.
+
+use std::{
+    sync::{Arc, RwLock, RwLockReadGuard},
+    time::Duration,
+};
+
+use ailedger_core::{GraphIndex, graph::GraphChanges};
+use ailedger_store::Store;
+
+use crate::{ApiError, log};
+
+/// Shared state of all handlers.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub index: Arc<RwLock<GraphIndex>>,
+    sync: Arc<tokio::sync::Mutex<()>>,
+    /// Writes of this server between their start and their index update; the tailer
+    /// waits for them rather than reading their rows back from the store.
+    writing: Arc<std::sync::atomic::AtomicUsize>,
+    pub(crate) backend: String,
+    /// The tamper-evident log's keys and signer health (no key until set).
+    pub log: log::LogState,
+}
+
+impl AppState {
+    /// Builds the graph index from the store and wraps both.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        backend: &str,
+    ) -> Result<Self, ailedger_store::StoreError> {
+        let index = ailedger_store::build_index(store.as_ref()).await?;
+        Ok(Self {
+            store,
+            index: Arc::new(RwLock::new(index)),
+            sync: Arc::default(),
+            writing: Arc::default(),
+            backend: backend.to_owned(),
+            log: log::LogState::default(),
+        })
+    }
+
+    pub(crate) fn read_index(&self) -> RwLockReadGuard<'_, GraphIndex> {
+        self.index.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Brings the index up to the store's head.
+    pub async fn sync_index(&self) -> Result<u64, ApiError> {
+        let _one_at_a_time = self.sync.lock().await;
+        let after = self.read_index().head();
+        let mut changes = GraphChanges::default();
+        let head = self.store.load_into(&mut changes, after).await?;
+        if head > after {
+            let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
+            apply_changes(&mut index, changes, head)?;
+        }
+        Ok(head)
+    }
+
+    /// Applies the changes this server's own write made, when the index is exactly at
+    /// the seq before them; otherwise (another writer came in between) reads from the
+    /// store as the tailer does. Either way the index then includes the write.
+    pub async fn sync_own_write(
+        &self,
+        first: u64,
+        last: u64,
+        changes: GraphChanges,
+    ) -> Result<(), ApiError> {
+        {
+            let _one_at_a_time = self.sync.lock().await;
+            let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
+            if index.head() + 1 == first {
+                apply_changes(&mut index, changes, last)?;
+                return Ok(());
+            }
+        }
+        self.sync_index().await.map(|_| ())
+    }
+
+    /// Marks a write in flight until the guard drops.
+    pub(crate) fn writing_guard(&self) -> WritingGuard {
+        self.writing
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        WritingGuard(self.writing.clone())
+    }
+
+    /// Tails the store every `every` until the process ends.
+    pub fn spawn_tailer(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if state.writing.load(std::sync::atomic::Ordering::Acquire) > 0 {
+                    continue;
+                }
+                if let Err(e) = state.sync_index().await {
+                    tracing::warn!(error = %e, "index sync failed");
+                }
+            }
+        })
+    }
+}
+
+/// Applies changes read or made up to `head`; an edge naming an unknown artifact means
+/// the store and the index disagree.
+fn apply_changes(index: &mut GraphIndex, changes: GraphChanges, head: u64) -> Result<(), ApiError> {
+    let unknown = changes.apply_to(index);
+    index.set_head(head);
+    match unknown.first() {
+        Some(row) => Err(ApiError::Internal(format!(
+            "edge row names an unknown artifact: {row:?}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Counts a write in flight (see [`AppState::writing_guard`]).
+#[derive(Debug)]
+pub(crate) struct WritingGuard(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for WritingGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
