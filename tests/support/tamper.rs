@@ -4,7 +4,9 @@
 //! include this file with `#[path]`: each class of tampering, and the first bad seq an
 //! audit and the signer must name for it.
 //!
-//! Every class works on a ledger of 8 entries, entry `n` registering `pkg:pypi/p<n>@1`.
+//! Every class works on a ledger whose last 8 entries register `pkg:pypi/p<n>@1`, n = 1
+//! to 8, after `offset` entries (0, or 1 where the server granted an admin token first):
+//! "entry n" below is seq n + offset.
 
 use ailedger_store::Store;
 
@@ -58,8 +60,12 @@ pub enum Tamper {
 
 impl Tamper {
     /// What an audit must name as the first bad seq (`None`: the entries are intact,
-    /// only a replay comparison fails).
-    pub fn first_bad(self) -> Option<u64> {
+    /// only a replay comparison fails), on a ledger with `offset` entries before the 8.
+    pub fn first_bad(self, offset: u64) -> Option<u64> {
+        self.first_bad_entry().map(|n| n + offset)
+    }
+
+    fn first_bad_entry(self) -> Option<u64> {
         match self {
             Tamper::OneByte | Tamper::Swap => Some(3),
             Tamper::InvalidJson => Some(6),
@@ -72,39 +78,48 @@ impl Tamper {
     }
 
     /// Tampers with the database `store` reads, through `pool`.
-    pub async fn apply(self, store: &dyn Store, pool: &Pool) {
-        let entries = store.entries(0, 100).await.unwrap();
-        assert_eq!(entries.len(), 8, "the tamper classes expect 8 entries");
+    pub async fn apply(self, store: &dyn Store, pool: &Pool, offset: u64) {
+        let all = store.entries(0, 100).await.unwrap();
+        assert_eq!(
+            all.len() as u64,
+            8 + offset,
+            "the tamper classes expect 8 entries after {offset}"
+        );
+        let o = offset as usize;
+        // `entries[i]` is entry i + 1 of the 8; `seq(n)` the seq of entry n.
+        let entries = &all[o..];
+        let seq = |n: u64| n + offset;
         match self {
             Tamper::OneByte => {
                 // "p3" -> "q3" in the package name.
                 let mut body = entries[2].body.clone();
                 let at = body.windows(3).position(|w| w == b"/p3").unwrap() + 1;
                 body[at] = b'q';
-                pool.exec("UPDATE entries SET body = $1 WHERE seq = 3", &[&body])
-                    .await;
+                let sql = format!("UPDATE entries SET body = $1 WHERE seq = {}", seq(3));
+                pool.exec(&sql, &[&body]).await;
             }
             Tamper::InvalidJson => {
                 let mut body = entries[5].body.clone();
                 let mid = body.len() / 2;
                 body[mid] ^= 0xff;
                 assert!(serde_json::from_slice::<serde_json::Value>(&body).is_err());
-                pool.exec("UPDATE entries SET body = $1 WHERE seq = 6", &[&body])
-                    .await;
+                let sql = format!("UPDATE entries SET body = $1 WHERE seq = {}", seq(6));
+                pool.exec(&sql, &[&body]).await;
             }
-            Tamper::Delete => pool.exec("DELETE FROM entries WHERE seq = 4", &[]).await,
+            Tamper::Delete => {
+                let sql = format!("DELETE FROM entries WHERE seq = {}", seq(4));
+                pool.exec(&sql, &[]).await;
+            }
             Tamper::Swap => {
                 let (a, b) = (&entries[2], &entries[5]);
-                pool.exec(
-                    "UPDATE entries SET body = $1, leaf_hash = $2 WHERE seq = 3",
-                    &[&b.body, &b.leaf_hash],
-                )
-                .await;
-                pool.exec(
-                    "UPDATE entries SET body = $1, leaf_hash = $2 WHERE seq = 6",
-                    &[&a.body, &a.leaf_hash],
-                )
-                .await;
+                let set = |n| {
+                    format!(
+                        "UPDATE entries SET body = $1, leaf_hash = $2 WHERE seq = {}",
+                        seq(n)
+                    )
+                };
+                pool.exec(&set(3), &[&b.body, &b.leaf_hash]).await;
+                pool.exec(&set(6), &[&a.body, &a.leaf_hash]).await;
             }
             Tamper::TruncateAndReappend => {
                 // Entries 1-4 replayed elsewhere, four different entries appended there.
@@ -113,7 +128,7 @@ impl Tamper {
                     .await
                     .unwrap();
                 other
-                    .replay(entries[..4].iter().map(|e| e.decode().unwrap()).collect())
+                    .replay(all[..o + 4].iter().map(|e| e.decode().unwrap()).collect())
                     .await
                     .unwrap();
                 let forged = (0..4)
@@ -133,8 +148,9 @@ impl Tamper {
                     })
                     .collect();
                 other.append(forged).await.unwrap();
-                pool.exec("DELETE FROM entries WHERE seq > 4", &[]).await;
-                for e in other.entries(4, 100).await.unwrap() {
+                let sql = format!("DELETE FROM entries WHERE seq > {}", seq(4));
+                pool.exec(&sql, &[]).await;
+                for e in other.entries(seq(4), 100).await.unwrap() {
                     let sql = format!(
                         "INSERT INTO entries (seq, time_us, actor, kind, body, leaf_hash) \
                          VALUES ({}, {}, '{}', '{}', $1, $2)",
@@ -144,18 +160,16 @@ impl Tamper {
                 }
             }
             Tamper::ShortLeafHash => {
-                pool.exec(
-                    "UPDATE entries SET leaf_hash = $1 WHERE seq = 7",
-                    &[&entries[6].leaf_hash[..31]],
-                )
-                .await;
+                let sql = format!("UPDATE entries SET leaf_hash = $1 WHERE seq = {}", seq(7));
+                pool.exec(&sql, &[&entries[6].leaf_hash[..31]]).await;
             }
             Tamper::ShortTreeLeaf => {
-                pool.exec(
-                    "UPDATE log_nodes SET hash = $1 WHERE level = 0 AND idx = 1",
-                    &[&entries[1].leaf_hash[..31]],
-                )
-                .await;
+                // Leaf index = seq - 1.
+                let sql = format!(
+                    "UPDATE log_nodes SET hash = $1 WHERE level = 0 AND idx = {}",
+                    seq(2) - 1
+                );
+                pool.exec(&sql, &[&entries[1].leaf_hash[..31]]).await;
             }
             Tamper::DerivedRow => {
                 pool.exec(

@@ -1,7 +1,6 @@
-//! The HTTP client the subcommands share: JSON in and out, the actor header, and
+//! The HTTP client the subcommands share: JSON in and out, the bearer token, and
 //! problem+json answers turned into one-line errors with the right exit code.
 
-use ailedger_server::ACTOR_HEADER;
 use serde::{Serialize, de::DeserializeOwned};
 
 /// An error the user can fix: bad input, unknown ref (exit code 2).
@@ -32,13 +31,12 @@ struct TextBody(String);
 #[derive(Debug, Clone)]
 pub struct Client {
     base: String,
-    actor: String,
     http: reqwest::Client,
 }
 
 impl Client {
-    pub fn new(base: &str, actor: Option<&str>) -> Self {
-        let actor = actor.map(str::to_owned).unwrap_or_else(default_actor);
+    /// A client of the server at `base`, sending `token` (if any) with every request.
+    pub fn new(base: &str, token: Option<&str>) -> Self {
         let base = base.trim_end_matches('/').to_owned();
         // A proxy configured for the outside world must not capture loopback traffic.
         let loopback = ["http://127.", "http://localhost", "http://[::1]"]
@@ -50,8 +48,15 @@ impl Client {
         } else {
             builder
         };
-        let http = builder.build().unwrap_or_default();
-        Self { base, actor, http }
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(t) = token
+            && let Ok(mut v) = reqwest::header::HeaderValue::from_str(&format!("Bearer {t}"))
+        {
+            v.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, v);
+        }
+        let http = builder.default_headers(headers).build().unwrap_or_default();
+        Self { base, http }
     }
 
     pub async fn get<T: DeserializeOwned>(
@@ -99,11 +104,12 @@ impl Client {
         path: &str,
         body: &B,
     ) -> anyhow::Result<T> {
-        let req = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(ACTOR_HEADER, &self.actor)
-            .json(body);
+        let req = self.http.post(format!("{}{path}", self.base)).json(body);
+        self.send(req).await
+    }
+
+    pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        let req = self.http.delete(format!("{}{path}", self.base));
         self.send(req).await
     }
 
@@ -118,7 +124,6 @@ impl Client {
             .http
             .post(format!("{}{path}", self.base))
             .query(query)
-            .header(ACTOR_HEADER, &self.actor)
             .header("content-type", "application/octet-stream")
             .body(body);
         self.send(req).await
@@ -181,23 +186,4 @@ fn root_cause(e: &dyn std::error::Error) -> String {
         cur = next;
     }
     cur.to_string()
-}
-
-/// `$USER@$HOSTNAME`, or what of it is known.
-pub fn default_actor() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|s| s.trim().to_owned())
-        })
-        .filter(|h| !h.is_empty());
-    match host {
-        Some(h) => format!("{user}@{h}"),
-        None => user,
-    }
 }

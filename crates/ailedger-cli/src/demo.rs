@@ -497,13 +497,28 @@ impl DemoArgs {
         let addr = listener.local_addr()?;
         let state = ailedger_server::AppState::new(store, backend)
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .with_auth(ailedger_server::auth::AuthConfig::new(
+                false,
+                Some(ailedger_server::auth::loopback_hosts(&addr)),
+            ));
+        // The demo's own admin token, for itself and for whoever explores it.
+        let token = ailedger_server::auth::create_token(
+            state.store.as_ref(),
+            "ailedger-demo",
+            "demo",
+            ailedger_core::token::Scope::Admin,
+            None,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("granting the demo token: {e}"))?
+        .secret;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(serve::serve_on(listener, state, async move {
             let _ = stop_rx.await;
         }));
         let url = format!("http://{addr}");
-        let client = Client::new(&url, Some("demo@ailedger"));
+        let client = Client::new(&url, Some(&token));
         populate(&client, scratch.path()).await?;
         println!(
             "ailedger demo: a fresh ledger at {} served on {url}\n",
@@ -520,6 +535,8 @@ impl DemoArgs {
             return Ok(());
         }
         println!("\nExplore (in another shell; the client talks to {url}):");
+        println!("  export AILEDGER_URL={url}");
+        println!("  export AILEDGER_TOKEN={token}   # the demo's admin token");
         println!("  ailedger deps deployment:prod/support-bot");
         println!("  ailedger impact pkg:pypi/requests@2.32.3");
         println!("  ailedger show model:support-bot@3");

@@ -8,6 +8,7 @@
 
 mod client;
 mod cmd;
+mod credentials;
 mod demo;
 mod hashing;
 mod ingest;
@@ -15,6 +16,7 @@ mod inspect;
 mod log;
 mod output;
 mod serve;
+mod token;
 
 use ailedger_server::paths;
 use std::process::ExitCode;
@@ -82,9 +84,6 @@ struct Global {
     /// Output: a readable table, or JSON as the API returns it.
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Who is writing, recorded on every entry (default: $USER@$HOSTNAME).
-    #[arg(long, global = true, env = "AILEDGER_ACTOR")]
-    actor: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -136,6 +135,9 @@ enum Command {
     Log(log::LogCommand),
     Inspect(inspect::InspectArgs),
     Ingest(ingest::IngestArgs),
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    Login(token::LoginArgs),
 }
 
 /// What every client subcommand gets.
@@ -151,8 +153,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             client::UserError("--format sarif is only for `ailedger inspect`".into()).into(),
         );
     }
+    // Serving, the demo and offline commands need no token; a client command reads one
+    // from AILEDGER_TOKEN or the credentials file (`ailedger login`).
+    let needs_token = !matches!(
+        cli.command,
+        Command::Serve(_)
+            | Command::Demo(_)
+            | Command::Manifest(_)
+            | Command::Inspect(_)
+            | Command::Login(_)
+    );
+    let token = if needs_token {
+        credentials::token_for(&cli.global.server)?
+    } else {
+        None
+    };
     let ctx = Ctx {
-        client: client::Client::new(&cli.global.server, cli.global.actor.as_deref()),
+        client: client::Client::new(&cli.global.server, token.as_deref()),
         format: cli.global.format,
     };
     match cli.command {
@@ -171,6 +188,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Inspect(a) => a.run(ctx.format),
         Command::Ingest(a) => a.run(&ctx).await,
         Command::Log(c) => c.run(&ctx).await,
+        Command::Token(c) => c.run(&ctx).await,
+        Command::Login(a) => a.run(&cli.global.server).await,
     }
 }
 

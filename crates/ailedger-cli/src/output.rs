@@ -166,3 +166,24 @@ pub fn artifact(format: Format, v: &ArtifactView) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+pub fn tokens(format: Format, v: &ailedger_server::TokensView) -> anyhow::Result<()> {
+    if format == Format::Json {
+        return json(v);
+    }
+    let mut t = table(&["NAME", "SCOPE", "EXPIRES", "GRANTED", "REVOKED", "ACTIVE"]);
+    for tok in &v.tokens {
+        t.add_row(vec![
+            tok.name.clone(),
+            tok.scope.clone(),
+            tok.expires.clone().unwrap_or_else(|| "-".into()),
+            format!("#{}", tok.created_seq),
+            tok.revoked_seq
+                .map(|s| format!("#{s}"))
+                .unwrap_or_else(|| "-".into()),
+            if tok.active { "yes" } else { "no" }.into(),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}

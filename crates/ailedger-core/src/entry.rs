@@ -62,6 +62,10 @@ pub enum EntryData {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         warnings: Vec<String>,
     },
+    /// An API token was granted (its secret's hash, never the secret).
+    Token { token: crate::token::TokenGrant },
+    /// The named token stops working.
+    TokenRevoke { name: String },
 }
 
 /// Which document an entry ingested.
@@ -87,6 +91,8 @@ impl EntryData {
             EntryData::Unlink { .. } => "unlink",
             EntryData::Deploy { .. } => "deploy",
             EntryData::Document { .. } => "document",
+            EntryData::Token { .. } => "token",
+            EntryData::TokenRevoke { .. } => "token-revoke",
         }
     }
 
@@ -117,6 +123,8 @@ impl EntryData {
                     to: uses,
                 },
             ],
+            EntryData::Token { token } => vec![Op::Token(token)],
+            EntryData::TokenRevoke { name } => vec![Op::RevokeToken(name)],
         }
     }
 
@@ -138,6 +146,7 @@ impl EntryData {
                 .flat_map(|e| [e.from.as_str(), e.to.as_str()])
                 .collect(),
             EntryData::Deploy { uses, .. } => uses.iter().map(String::as_str).collect(),
+            EntryData::Token { .. } | EntryData::TokenRevoke { .. } => vec![],
         };
         out.sort_unstable();
         out.dedup();
@@ -226,6 +235,10 @@ pub enum Op<'a> {
     },
     /// Record that this entry ingested the document (first ingest of a digest wins).
     Document(&'a DocumentInfo),
+    /// Grant a token; refused while a token of that name is active.
+    Token(&'a crate::token::TokenGrant),
+    /// Revoke the named token; refused when no such active token exists.
+    RevokeToken(&'a str),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -315,6 +328,7 @@ fn body_size_hint(data: &EntryData) -> usize {
         } => 200 * artifacts.len() + 120 * edges.len(),
         EntryData::Link { edges } | EntryData::Unlink { edges } => 120 * edges.len(),
         EntryData::Deploy { uses, .. } => 200 + 60 * uses.len(),
+        EntryData::Token { .. } | EntryData::TokenRevoke { .. } => 200,
     }
 }
 
@@ -403,6 +417,18 @@ fn write_data(
                 write_strs(warnings, out)?;
             }
         }
+        EntryData::Token { token } => {
+            key("token", f, out);
+            write_token(token, out);
+            key("type", f, out);
+            canonical::write_str("token", out);
+        }
+        EntryData::TokenRevoke { name } => {
+            key("name", f, out);
+            canonical::write_str(name, out);
+            key("type", f, out);
+            canonical::write_str("token-revoke", out);
+        }
     }
     out.push(b'}');
     Ok(())
@@ -463,6 +489,28 @@ fn write_edge(e: &EdgeFact, out: &mut Vec<u8>) -> Result<(), Error> {
     canonical::write_str(to, out);
     out.push(b'}');
     Ok(())
+}
+
+fn write_token(t: &crate::token::TokenGrant, out: &mut Vec<u8>) {
+    let crate::token::TokenGrant {
+        name,
+        scope,
+        hash,
+        expires,
+    } = t;
+    if let Some(expires) = expires {
+        out.extend_from_slice(b"{\"expires\":");
+        canonical::write_str(expires, out);
+        out.extend_from_slice(b",\"hash\":");
+    } else {
+        out.extend_from_slice(b"{\"hash\":");
+    }
+    canonical::write_str(&hash.to_string(), out);
+    out.extend_from_slice(b",\"name\":");
+    canonical::write_str(name, out);
+    out.extend_from_slice(b",\"scope\":");
+    canonical::write_str(scope.as_str(), out);
+    out.push(b'}');
 }
 
 fn write_document(d: &DocumentInfo, out: &mut Vec<u8>) -> Result<(), Error> {
@@ -690,6 +738,23 @@ impl EntryHead {
 
 /// Checks what every entry must satisfy before it is written.
 pub fn validate(data: &EntryData) -> Result<(), Error> {
+    match data {
+        EntryData::Token { token } => {
+            crate::token::check_name(&token.name)?;
+            if let Some(t) = &token.expires {
+                let us = parse_time(t)?;
+                if format_time(us) != *t {
+                    return Err(Error::Entry(format!(
+                        "token expiry {t:?} is not in canonical form ({})",
+                        format_time(us)
+                    )));
+                }
+            }
+            return Ok(());
+        }
+        EntryData::TokenRevoke { name } => return crate::token::check_name(name),
+        _ => {}
+    }
     let facts: Vec<&ArtifactFact> = match data {
         EntryData::Register { artifacts, .. } | EntryData::Document { artifacts, .. } => {
             artifacts.iter().collect()
@@ -702,7 +767,7 @@ pub fn validate(data: &EntryData) -> Result<(), Error> {
         | EntryData::Document { edges, .. }
         | EntryData::Link { edges }
         | EntryData::Unlink { edges } => edges,
-        EntryData::Deploy { .. } => &[],
+        EntryData::Deploy { .. } | EntryData::Token { .. } | EntryData::TokenRevoke { .. } => &[],
     };
     // Every id once (edge endpoints repeat), in a stable order so the first bad one is named.
     let mut ids: Vec<&str> = Vec::new();
@@ -914,6 +979,25 @@ mod tests {
             EntryData::Deploy {
                 deployment: arts[1].clone(),
                 uses: vec![],
+            },
+            EntryData::Token {
+                token: crate::token::TokenGrant {
+                    name: "ci-bot@example".into(),
+                    scope: crate::token::Scope::Write,
+                    hash: crate::Sha256Digest::of(b"secret"),
+                    expires: Some("2027-03-06T00:00:00Z".into()),
+                },
+            },
+            EntryData::Token {
+                token: crate::token::TokenGrant {
+                    name: "admin".into(),
+                    scope: crate::token::Scope::Admin,
+                    hash: crate::Sha256Digest::of(b"other"),
+                    expires: None,
+                },
+            },
+            EntryData::TokenRevoke {
+                name: "ci-bot@example".into(),
             },
         ];
         for (data, seq) in shapes

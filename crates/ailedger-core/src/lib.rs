@@ -15,6 +15,7 @@ pub mod kind;
 pub mod manifest;
 pub mod purl;
 pub mod reference;
+pub mod token;
 
 pub use digest::Sha256Digest;
 pub use entry::{ArtifactFact, DocumentInfo, EdgeFact, Entry, EntryData, EntryHead, Op};
@@ -43,6 +44,8 @@ pub enum Error {
     Time { input: String },
     #[error("{0}")]
     Identity(String),
+    #[error("{0}")]
+    Token(String),
     #[error("invalid entry: {0}")]
     Entry(String),
 }

@@ -321,3 +321,59 @@ pub struct StatusView {
     pub backend: String,
     pub version: String,
 }
+
+/// Grants a token (admin). The answer holds its secret, shown this once.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// Its name: the actor of every entry written with it.
+    #[schema(example = "ci-release")]
+    pub name: String,
+    /// One of: read, write, admin.
+    #[schema(example = "write")]
+    pub scope: String,
+    /// How long it works: `<n>d`, `<n>h` or `<n>m` (e.g. `90d`), or an RFC 3339 time.
+    /// Without it, until revoked.
+    #[serde(default)]
+    pub expires: Option<String>,
+}
+
+/// A token just granted.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct TokenCreated {
+    pub name: String,
+    pub scope: String,
+    pub expires: Option<String>,
+    /// The secret: send it as `Authorization: Bearer <secret>`. Shown only now; the
+    /// ledger keeps its SHA-256.
+    pub secret: String,
+    /// The `token` entry that granted it.
+    pub seq: u64,
+}
+
+/// A token as the ledger knows it (never its secret).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct TokenView {
+    pub name: String,
+    pub scope: String,
+    pub expires: Option<String>,
+    /// The entry that granted it.
+    pub created_seq: u64,
+    /// The entry that revoked it.
+    pub revoked_seq: Option<u64>,
+    /// Neither revoked nor expired.
+    pub active: bool,
+}
+
+/// Every token.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct TokensView {
+    pub tokens: Vec<TokenView>,
+}
+
+/// Who the request's token is.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct WhoamiView {
+    pub name: String,
+    pub scope: String,
+}

@@ -31,6 +31,23 @@ pub enum ApiError {
     /// auditor needs the seq, so the problem names it (`seq`).
     #[error("corrupt ledger at seq {seq}: {reason}")]
     Corrupt { seq: u64, reason: String },
+    /// No valid token (missing, unknown, revoked or expired).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The token lacks the scope the request needs.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many failed authentications from this address.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: u64 },
+    /// A request for a host name this server was not configured to answer for.
+    #[error("{0}")]
+    MisdirectedHost(String),
+    /// A write whose content type a cross-site form can send.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A server fault. Its detail goes to the log with a request id; the client gets
+    /// only the id.
     #[error("internal error")]
     Internal(String),
 }
@@ -51,6 +68,9 @@ pub struct Problem {
     /// decode (the first bad seq, for an auditor).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
+    /// With the `internal` type: the id under which the server logged the details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl ApiError {
@@ -82,6 +102,23 @@ impl ApiError {
                 "corrupt-ledger",
                 "Corrupt ledger",
             ),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            ApiError::TooManyRequests { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many requests",
+            ),
+            ApiError::MisdirectedHost(_) => (
+                StatusCode::MISDIRECTED_REQUEST,
+                "misdirected-host",
+                "Misdirected request",
+            ),
+            ApiError::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -94,35 +131,71 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, slug, title) = self.parts();
+        let mut request_id = None;
         match &self {
-            ApiError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            ApiError::Internal(detail) => {
+                // The details (database errors among them) stay in the log, under an id
+                // the client can quote.
+                let id = new_request_id();
+                tracing::error!(request_id = %id, %detail, "internal error");
+                request_id = Some(id);
+            }
             ApiError::Corrupt { .. } => tracing::error!(error = %self, "corrupt ledger"),
             _ => {}
         }
+        let detail = match &request_id {
+            Some(id) => format!("internal error (request id {id})"),
+            None => self.to_string(),
+        };
         let problem = Problem {
             type_: format!("urn:ailedger:problem:{slug}"),
             title: title.into(),
             status: status.as_u16(),
-            detail: self.to_string(),
+            detail,
             seq: match &self {
                 ApiError::Corrupt { seq, .. } => Some(*seq),
                 _ => None,
             },
+            request_id,
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
-        (
+        let mut resp = (
             status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body,
         )
-            .into_response()
+            .into_response();
+        match &self {
+            ApiError::TooManyRequests { retry_after, .. } => {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after));
+            }
+            ApiError::Unauthorized(_) => {
+                resp.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer realm=\"ailedger\""),
+                );
+            }
+            _ => {}
+        }
+        resp
     }
+}
+
+/// 16 random hex digits naming one failed request in the log.
+fn new_request_id() -> String {
+    let mut b = [0u8; 8];
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b).is_err() {
+        b = ailedger_store::now_us().to_be_bytes();
+    }
+    hex::encode(b)
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::UnknownArtifact(id) => ApiError::NotFound(format!("unknown artifact {id}")),
+            e @ StoreError::UnknownToken(_) => ApiError::NotFound(e.to_string()),
             StoreError::Conflict(m) => ApiError::Conflict(m),
             StoreError::Invalid(e) => ApiError::Invalid(e.to_string()),
             e @ StoreError::BeyondHead { .. } => ApiError::NotFound(e.to_string()),
@@ -152,5 +225,30 @@ impl From<JsonRejection> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(e: QueryRejection) -> Self {
         ApiError::BadRequest(e.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt as _;
+
+    /// A server fault answers with a request id, never with its detail (database text).
+    #[tokio::test]
+    async fn internal_errors_keep_their_detail_in_the_log() {
+        let resp =
+            ApiError::from(StoreError::other("relation \"tokens\" secret detail")).into_response();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .unwrap_or_default()
+            .to_bytes();
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        let id = v["request_id"].as_str().unwrap_or_default();
+        assert_eq!(id.len(), 16, "{v}");
+        assert_eq!(v["detail"], format!("internal error (request id {id})"));
+        assert!(!String::from_utf8_lossy(&bytes).contains("secret"), "{v}");
     }
 }

@@ -6,6 +6,7 @@
 //! **Architecture invariant:** handlers never panic on input; every client error is an
 //! [`ApiError`] rendered as RFC 9457 problem+json with a 4xx status.
 
+pub mod auth;
 mod build;
 pub mod dto;
 pub mod error;
@@ -52,7 +53,11 @@ pub const ACTOR_HEADER: &str = "ailedger-actor";
         routes::graph::deps,
         routes::entries::entries,
         routes::entries::entry,
-        routes::entries::status
+        routes::entries::status,
+        routes::tokens::create,
+        routes::tokens::list,
+        routes::tokens::revoke,
+        routes::tokens::whoami
     ),
     components(schemas(
         ArtifactInput,
@@ -74,7 +79,12 @@ pub const ACTOR_HEADER: &str = "ailedger-actor";
         ResolveView,
         StatusView,
         Problem,
-        IngestView
+        IngestView,
+        TokenRequest,
+        TokenCreated,
+        TokenView,
+        TokensView,
+        WhoamiView
     ))
 )]
 struct ApiDoc;

@@ -418,7 +418,13 @@ async fn sign_round(
     if last_size > 0 {
         let from = {
             let s = *log.0.sweep.lock().unwrap_or_else(|e| e.into_inner());
-            if s >= last_size { 0 } else { s }
+            // A ledger that fits in one round's window is swept whole every round;
+            // a larger one a window at a time, wrapping around.
+            if s >= last_size || last_size <= SWEEP_PER_ROUND {
+                0
+            } else {
+                s
+            }
         };
         let to = (from + SWEEP_PER_ROUND).min(last_size);
         check_leaves(store, from, to, None).await?;

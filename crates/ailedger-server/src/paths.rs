@@ -3,6 +3,8 @@
 //! methods; the router is built from the same list (`routes::table`), and a test holds
 //! the OpenAPI document, the router and this list to each other.
 
+use crate::auth::Access::{self, Admin, Public, Read, Token, Write};
+
 pub const OPENAPI: &str = "/openapi.json";
 pub const HEALTHZ: &str = "/healthz";
 pub const STATUS: &str = "/v1/status";
@@ -38,33 +40,52 @@ pub fn fill(template: &str, value: &str) -> String {
     }
 }
 
-/// Every route: its path and the methods it answers. Paths outside `/v1/`
-/// (`/openapi.json`, `/healthz`) are not part of the documented API.
-pub const ROUTES: &[(&str, &[&str])] = &[
-    (OPENAPI, &["GET"]),
-    (HEALTHZ, &["GET"]),
-    (STATUS, &["GET"]),
-    (ARTIFACTS, &["GET", "POST"]),
-    (BATCH, &["POST"]),
-    (LINKS, &["POST"]),
-    (UNLINKS, &["POST"]),
-    (DEPLOYMENTS, &["POST"]),
-    (RESOLVE, &["GET"]),
-    (IMPACT, &["GET"]),
-    (DEPS, &["GET"]),
-    (ENTRIES, &["GET"]),
-    (ENTRY, &["GET"]),
-    (DOCUMENTS, &["POST"]),
-    (DOCUMENT, &["GET"]),
-    (LOG_KEY, &["GET"]),
-    (LOG_CHECKPOINT, &["GET"]),
-    (LOG_CHECKPOINTS, &["GET"]),
-    (LOG_STATUS, &["GET"]),
-    (LOG_ENTRY, &["GET"]),
-    (LOG_LEAVES, &["GET"]),
-    (LOG_INCLUSION, &["GET"]),
-    (LOG_CONSISTENCY, &["GET"]),
+pub const TOKENS: &str = "/v1/tokens";
+pub const TOKEN: &str = "/v1/tokens/{name}";
+pub const WHOAMI: &str = "/v1/whoami";
+
+/// Every route: its path, the methods it answers and what each method needs (the
+/// authorisation layer reads it; see `auth`). Paths outside `/v1/` (`/openapi.json`,
+/// `/healthz`) are not part of the documented API.
+pub const ROUTES: &[(&str, &[(&str, Access)])] = &[
+    (OPENAPI, &[("GET", Public)]),
+    (HEALTHZ, &[("GET", Public)]),
+    (STATUS, &[("GET", Read)]),
+    (ARTIFACTS, &[("GET", Read), ("POST", Write)]),
+    (BATCH, &[("POST", Write)]),
+    (LINKS, &[("POST", Write)]),
+    (UNLINKS, &[("POST", Write)]),
+    (DEPLOYMENTS, &[("POST", Write)]),
+    (RESOLVE, &[("GET", Read)]),
+    (IMPACT, &[("GET", Read)]),
+    (DEPS, &[("GET", Read)]),
+    (ENTRIES, &[("GET", Read)]),
+    (ENTRY, &[("GET", Read)]),
+    (DOCUMENTS, &[("POST", Write)]),
+    (DOCUMENT, &[("GET", Read)]),
+    (TOKENS, &[("GET", Admin), ("POST", Admin)]),
+    (TOKEN, &[("DELETE", Admin)]),
+    (WHOAMI, &[("GET", Token)]),
+    (LOG_KEY, &[("GET", Read)]),
+    (LOG_CHECKPOINT, &[("GET", Read)]),
+    (LOG_CHECKPOINTS, &[("GET", Read)]),
+    (LOG_STATUS, &[("GET", Read)]),
+    (LOG_ENTRY, &[("GET", Read)]),
+    (LOG_LEAVES, &[("GET", Read)]),
+    (LOG_INCLUSION, &[("GET", Read)]),
+    (LOG_CONSISTENCY, &[("GET", Read)]),
 ];
+
+/// What `method` on the route `path` (a template, as matched) needs, if it is a route.
+pub fn access(path: &str, method: &str) -> Option<Access> {
+    ROUTES
+        .iter()
+        .find(|(p, _)| *p == path)?
+        .1
+        .iter()
+        .find(|(m, _)| *m == method)
+        .map(|(_, a)| *a)
+}
 
 #[cfg(test)]
 mod tests {

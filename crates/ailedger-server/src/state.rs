@@ -23,6 +23,8 @@ pub struct AppState {
     pub(crate) backend: String,
     /// The tamper-evident log's keys and signer health (no key until set).
     pub log: log::LogState,
+    /// Who may do what: public reads, allowed host names, failed-login counts.
+    pub auth: Arc<crate::auth::AuthConfig>,
 }
 
 impl AppState {
@@ -39,7 +41,15 @@ impl AppState {
             writing: Arc::default(),
             backend: backend.to_owned(),
             log: log::LogState::default(),
+            auth: Arc::default(),
         })
+    }
+
+    /// The same state with these access settings (the default: every route but the
+    /// OpenAPI document and the health check needs a token; any host name).
+    pub fn with_auth(mut self, auth: crate::auth::AuthConfig) -> Self {
+        self.auth = Arc::new(auth);
+        self
     }
 
     pub(crate) fn read_index(&self) -> RwLockReadGuard<'_, GraphIndex> {

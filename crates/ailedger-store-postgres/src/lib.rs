@@ -149,6 +149,12 @@ impl Store for PgStore {
     async fn dump_derived(&self) -> Result<DerivedDump> {
         self.0.dump_derived().await
     }
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<ailedger_store::TokenRecord>> {
+        self.0.token_by_hash(hash).await
+    }
+    async fn tokens(&self) -> Result<Vec<ailedger_store::TokenRecord>> {
+        self.0.tokens().await
+    }
     async fn replay(&self, entries: Vec<Entry>) -> Result<()> {
         self.0.replay(entries).await
     }

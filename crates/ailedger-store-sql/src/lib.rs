@@ -35,7 +35,7 @@ use ailedger_core::{
 use ailedger_log::{Hash, NodeId};
 use ailedger_store::{
     Appended, ArtifactRecord, BackendErrorKind, Blob, Counts, DerivedDump, NewEntry, Result, Store,
-    StoreError, StoredEntry,
+    StoreError, StoredEntry, TokenRecord,
     log::{FrontierCache, LogStore, SavedCheckpoint},
 };
 use async_trait::async_trait;
@@ -340,6 +340,12 @@ where
     }
     async fn dump_derived(&self) -> Result<DerivedDump> {
         self.dump_derived_in().await
+    }
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        self.token_by_hash_in(hash).await
+    }
+    async fn tokens(&self) -> Result<Vec<TokenRecord>> {
+        self.tokens_in().await
     }
     async fn replay(&self, entries: Vec<Entry>) -> Result<()> {
         self.replay_in(entries).await

@@ -7,7 +7,9 @@ use ailedger_core::{
     Sha256Digest,
     graph::{EdgeRow, GraphSink, NodeMeta},
 };
-use ailedger_store::{ArtifactRecord, Counts, DerivedDump, Result, StoreError, StoredEntry};
+use ailedger_store::{
+    ArtifactRecord, Counts, DerivedDump, Result, StoreError, StoredEntry, TokenRecord,
+};
 use futures_util::TryStreamExt as _;
 use serde_json::{Map, Value};
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Row as _, Type};
@@ -361,11 +363,52 @@ where
                 )
             })
             .collect();
+        let tokens = self.tokens_in().await?;
         Ok(DerivedDump {
             artifacts,
             aliases,
             edges,
             documents,
+            tokens,
         })
+    }
+
+    fn token_row(r: &DB::Row) -> Result<TokenRecord> {
+        let created_seq = to_u64(r.get::<i64, _>(4));
+        Ok(TokenRecord {
+            name: r.get(0),
+            scope: parse_kind(r.get::<&str, _>(1), created_seq)?,
+            hash: r.get(2),
+            expires_us: r.get(3),
+            created_seq,
+            revoked_seq: r.get::<Option<i64>, _>(5).map(to_u64),
+        })
+    }
+
+    pub(crate) async fn tokens_in(&self) -> Result<Vec<TokenRecord>> {
+        sqlx::query(
+            "SELECT name, scope, hash, expires_us, created_seq, revoked_seq FROM tokens \
+             ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err::<D>)?
+        .iter()
+        .map(Self::token_row)
+        .collect()
+    }
+
+    pub(crate) async fn token_by_hash_in(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        sqlx::query(
+            "SELECT name, scope, hash, expires_us, created_seq, revoked_seq FROM tokens \
+             WHERE hash = $1",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err::<D>)?
+        .as_ref()
+        .map(Self::token_row)
+        .transpose()
     }
 }

@@ -286,6 +286,60 @@ where
         }
         Ok(())
     }
+
+    async fn token_active(&mut self, name: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM tokens WHERE name = $1 AND revoked_seq IS NULL",
+        )
+        .bind(name)
+        .fetch_one(&mut *self.conn)
+        .await
+        .map_err(db_err::<D>)?;
+        Ok(n > 0)
+    }
+
+    async fn grant_token(
+        &mut self,
+        t: &ailedger_core::token::TokenGrant,
+        expires_us: Option<i64>,
+        seq: u64,
+    ) -> Result<()> {
+        // Two statements rather than a bound NULL: sqlx's generic Option encoding is
+        // not implied by the bounds above.
+        const UPSERT: &str = "ON CONFLICT (name) DO UPDATE SET scope = excluded.scope, \
+             hash = excluded.hash, expires_us = excluded.expires_us, \
+             created_seq = excluded.created_seq, revoked_seq = NULL";
+        let q = match expires_us {
+            Some(_) => format!(
+                "INSERT INTO tokens (name, scope, hash, created_seq, expires_us) \
+                 VALUES ($1, $2, $3, $4, $5) {UPSERT}"
+            ),
+            None => format!(
+                "INSERT INTO tokens (name, scope, hash, created_seq, expires_us) \
+                 VALUES ($1, $2, $3, $4, NULL) {UPSERT}"
+            ),
+        };
+        let mut q = sqlx::query(&q)
+            .bind(t.name.as_str())
+            .bind(t.scope.as_str())
+            .bind(t.hash.to_string())
+            .bind(to_i64(seq));
+        if let Some(e) = expires_us {
+            q = q.bind(e);
+        }
+        q.execute(&mut *self.conn).await.map_err(db_err::<D>)?;
+        Ok(())
+    }
+
+    async fn revoke_token(&mut self, name: &str, seq: u64) -> Result<()> {
+        sqlx::query("UPDATE tokens SET revoked_seq = $1 WHERE name = $2 AND revoked_seq IS NULL")
+            .bind(to_i64(seq))
+            .bind(name)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(db_err::<D>)?;
+        Ok(())
+    }
 }
 
 impl<D, DB> SqlStore<D>

@@ -77,6 +77,16 @@ pub trait Bulk: Send {
     async fn end_edges(&mut self, rows: &[(EdgeFact, u64)]) -> Result<()>;
     /// Inserts `(digest, seq, format)` rows, ignoring digests already recorded.
     async fn insert_documents(&mut self, rows: &[(String, u64, String)]) -> Result<()>;
+    /// Whether the token `name` is granted and not revoked.
+    async fn token_active(&mut self, name: &str) -> Result<bool>;
+    /// Inserts a grant, or replaces a revoked grant of the same name.
+    async fn grant_token(
+        &mut self,
+        t: &ailedger_core::token::TokenGrant,
+        expires_us: Option<i64>,
+        seq: u64,
+    ) -> Result<()>;
+    async fn revoke_token(&mut self, name: &str, seq: u64) -> Result<()>;
 }
 
 #[derive(Debug, Clone)]
@@ -169,6 +179,7 @@ impl<B: Bulk> CachedWriter<B> {
                     srcs.insert(&deployment.id);
                     ids.extend(uses.iter().map(String::as_str));
                 }
+                EntryData::Token { .. } | EntryData::TokenRevoke { .. } => {}
             }
         }
         self.load_artifacts(&ids.into_iter().collect::<Vec<_>>())
@@ -581,5 +592,24 @@ impl<B: Bulk> Writer for CachedWriter<B> {
             None => self.ended.push((e.clone(), seq)),
         }
         Ok(())
+    }
+
+    // Tokens are rare and independent of the other rows: written through at once
+    // (inside the same transaction), so a later op of the batch sees them.
+    async fn token_active(&mut self, name: &str) -> Result<bool> {
+        self.bulk.token_active(name).await
+    }
+
+    async fn grant_token(
+        &mut self,
+        t: &ailedger_core::token::TokenGrant,
+        expires_us: Option<i64>,
+        seq: u64,
+    ) -> Result<()> {
+        self.bulk.grant_token(t, expires_us, seq).await
+    }
+
+    async fn revoke_token(&mut self, name: &str, seq: u64) -> Result<()> {
+        self.bulk.revoke_token(name, seq).await
     }
 }

@@ -418,6 +418,56 @@ pub async fn replay_reproduces_derived_state(fx: &dyn Fixture) {
         .append(vec![deploy("dev/chat", &["model:ft@1"])])
         .await
         .unwrap();
+    // Tokens: granted, revoked, granted again under the same name.
+    let grant = |n: u8| EntryData::Token {
+        token: ailedger_core::token::TokenGrant {
+            name: "ci".into(),
+            scope: ailedger_core::token::Scope::Write,
+            hash: ailedger_core::Sha256Digest([n; 32]),
+            expires: Some("2030-01-01T00:00:00.000000Z".into()),
+        },
+    };
+    for data in [
+        grant(1),
+        EntryData::TokenRevoke { name: "ci".into() },
+        grant(2),
+    ] {
+        store
+            .append(vec![NewEntry {
+                actor: "admin".into(),
+                data,
+            }])
+            .await
+            .unwrap();
+    }
+    let tokens = store.tokens().await.unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(
+        tokens[0].hash,
+        ailedger_core::Sha256Digest([2; 32]).to_string()
+    );
+    assert!(tokens[0].revoked_seq.is_none() && tokens[0].expires_us.is_some());
+    // Revoking what is not active, or granting an active name, records nothing.
+    let head = store.head().await.unwrap();
+    for (data, want) in [
+        (
+            EntryData::TokenRevoke {
+                name: "nobody".into(),
+            },
+            "no active token",
+        ),
+        (grant(3), "is active"),
+    ] {
+        let e = store
+            .append(vec![NewEntry {
+                actor: "admin".into(),
+                data,
+            }])
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains(want), "{e}");
+    }
+    assert_eq!(store.head().await.unwrap(), head);
     // A document entry with its raw bytes.
     let bytes = br#"{"bomFormat":"CycloneDX"}"#.to_vec();
     let digest = ailedger_core::Sha256Digest::of(&bytes);

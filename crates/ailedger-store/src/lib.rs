@@ -34,6 +34,9 @@ pub enum StoreError {
     /// An entry refers to an artifact id that does not exist.
     #[error("unknown artifact {0}")]
     UnknownArtifact(String),
+    /// An entry revokes a token that is not active.
+    #[error("no active token named {0}")]
+    UnknownToken(String),
     /// An entry contradicts what the ledger already holds.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -277,6 +280,31 @@ pub struct DerivedDump {
     pub edges: Vec<EdgeRow>,
     /// `(digest, seq, format)` of every ingested document.
     pub documents: Vec<(String, u64, String)>,
+    /// Every token grant, by name.
+    pub tokens: Vec<TokenRecord>,
+}
+
+/// An API token as the derived `tokens` table holds it (from `token` and
+/// `token-revoke` entries): never the secret, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenRecord {
+    pub name: String,
+    pub scope: ailedger_core::token::Scope,
+    /// `sha256:<hex>` of the secret.
+    pub hash: String,
+    /// When it stops working, in microseconds since the epoch.
+    pub expires_us: Option<i64>,
+    /// The entry that granted it.
+    pub created_seq: u64,
+    /// The entry that revoked it.
+    pub revoked_seq: Option<u64>,
+}
+
+impl TokenRecord {
+    /// Whether it works at `now_us`: not revoked and not expired.
+    pub fn is_active(&self, now_us: i64) -> bool {
+        self.revoked_seq.is_none() && self.expires_us.is_none_or(|t| now_us < t)
+    }
 }
 
 /// Counts for sizing the graph index before loading it.
@@ -328,6 +356,10 @@ pub trait Store: log::LogStore + Send + Sync + Debug {
     async fn load_into(&self, index: &mut (dyn GraphSink + Send), after: u64) -> Result<u64>;
     /// Every derived row, for replay comparison.
     async fn dump_derived(&self) -> Result<DerivedDump>;
+    /// The token whose secret hashes to `hash` (`sha256:<hex>`), revoked or not.
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>>;
+    /// Every token grant, by name.
+    async fn tokens(&self) -> Result<Vec<TokenRecord>>;
     /// Writes already-sequenced entries (a replay): each must continue the sequence.
     async fn replay(&self, entries: Vec<Entry>) -> Result<()>;
 }
@@ -374,6 +406,17 @@ pub trait Writer: Send {
     async fn redirect_aliases(&mut self, from: &str, to: &str, seq: u64) -> Result<()>;
     /// Marks `id` as merged into `into` at `seq`.
     async fn mark_merged(&mut self, id: &str, into: &str, seq: u64) -> Result<()>;
+    /// Whether a token of this name is granted and not revoked (expiry aside).
+    async fn token_active(&mut self, name: &str) -> Result<bool>;
+    /// Records a grant (replacing a revoked grant of the same name).
+    async fn grant_token(
+        &mut self,
+        t: &ailedger_core::token::TokenGrant,
+        expires_us: Option<i64>,
+        seq: u64,
+    ) -> Result<()>;
+    /// Records the revocation of the active token `name`.
+    async fn revoke_token(&mut self, name: &str, seq: u64) -> Result<()>;
 }
 
 /// Applies one entry: writes it and its derived rows through `w`. Returns notes.
@@ -441,6 +484,7 @@ pub fn items(data: &EntryData) -> usize {
         } => artifacts.len() + edges.len(),
         EntryData::Link { edges } | EntryData::Unlink { edges } => edges.len(),
         EntryData::Deploy { uses, .. } => uses.len() + 1,
+        EntryData::Token { .. } | EntryData::TokenRevoke { .. } => 1,
     }
 }
 
@@ -547,6 +591,25 @@ async fn apply_rest(
                     let e = EdgeFact::new(from.clone(), edge, new.clone());
                     w.start_edge(&e, seq).await?;
                 }
+            }
+            Op::Token(t) => {
+                if w.token_active(&t.name).await? {
+                    return Err(StoreError::Conflict(format!(
+                        "a token named {} is active; revoke it first",
+                        t.name
+                    )));
+                }
+                let expires_us = match &t.expires {
+                    Some(e) => Some(ailedger_core::entry::parse_time(e)?),
+                    None => None,
+                };
+                w.grant_token(t, expires_us, seq).await?;
+            }
+            Op::RevokeToken(name) => {
+                if !w.token_active(name).await? {
+                    return Err(StoreError::UnknownToken(name.to_owned()));
+                }
+                w.revoke_token(name, seq).await?;
             }
         }
     }

@@ -38,6 +38,11 @@ pub enum DerivedDifference {
         replay: (String, u64, String),
         live: (String, u64, String),
     },
+    /// A token row differs.
+    Token {
+        replay: crate::TokenRecord,
+        live: crate::TokenRecord,
+    },
     /// A table has more rows on one side (its rows up to the shorter length agree).
     Count {
         table: &'static str,
@@ -82,6 +87,12 @@ impl fmt::Display for DerivedDifference {
                     "{DIFFER}: document: replay has {replay:?}, live has {live:?}"
                 )
             }
+            DerivedDifference::Token { replay, live } => write!(
+                f,
+                "{DIFFER}: token: replay has {}, live has {}",
+                to_json(replay),
+                to_json(live)
+            ),
             DerivedDifference::Count {
                 table,
                 replay,
@@ -155,6 +166,14 @@ pub fn diff_derived(replay: &DerivedDump, live: &DerivedDump) -> Option<DerivedD
                 live: l.clone(),
             },
         )
+    })
+    .or_else(|| {
+        first_difference("tokens", &replay.tokens, &live.tokens, |_, r, l| {
+            DerivedDifference::Token {
+                replay: r.clone(),
+                live: l.clone(),
+            }
+        })
     })
 }
 
@@ -241,6 +260,14 @@ mod tests {
                 paths: vec![],
             }],
             documents: vec![("ab".repeat(32), 1, "CycloneDX 1.6".into())],
+            tokens: vec![crate::TokenRecord {
+                name: "ci".into(),
+                scope: ailedger_core::token::Scope::Write,
+                hash: format!("sha256:{}", "cd".repeat(32)),
+                expires_us: None,
+                created_seq: 2,
+                revoked_seq: None,
+            }],
         }
     }
 
@@ -289,6 +316,10 @@ mod tests {
         let mut live = dump();
         live.documents[0].1 = 2;
         let d = diff_derived(&dump(), &live).expect("documents are compared too");
+        let mut revoked = dump();
+        revoked.tokens[0].revoked_seq = Some(3);
+        let t = diff_derived(&dump(), &revoked).expect("tokens are compared too");
+        assert!(t.to_string().contains("token"), "{t}");
         assert!(matches!(d, DerivedDifference::Document { .. }), "{d:?}");
     }
 }

@@ -29,8 +29,12 @@ impl Drop for Server {
     }
 }
 
+/// Entries before the ones a test writes: the admin token's grant.
+const OFFSET: u64 = 1;
+
 fn serve(db: &Db, key: &Path) -> Server {
     let port = free_port();
+    let token_file = key.with_extension(format!("{port}.token"));
     let child = Command::new(BIN)
         .args([
             "serve",
@@ -40,9 +44,15 @@ fn serve(db: &Db, key: &Path) -> Server {
             &format!("127.0.0.1:{port}"),
             "--log-origin",
             "ledger.test/log",
+            // The audits and raw HTTP reads here need no token.
+            "--public-read",
         ])
         .arg("--log-key")
         .arg(key)
+        // Entry 1 grants the admin token the writes use: the ledgers here hold one
+        // entry before the ones the tests count (`OFFSET`).
+        .arg("--init-admin-token")
+        .arg(&token_file)
         .env("AILEDGER_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -53,11 +63,21 @@ fn serve(db: &Db, key: &Path) -> Server {
         assert!(Instant::now() < deadline, "server did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Server {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    }
+    let token = loop {
+        if let Ok(t) = std::fs::read_to_string(&token_file)
+            && t.ends_with('\n')
+        {
+            break t.trim().to_owned();
+        }
+        assert!(Instant::now() < deadline, "no admin token");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    LOG_TOKENS.lock().unwrap().push((url.clone(), token));
+    Server { child, url }
 }
+
+static LOG_TOKENS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
 
 /// Runs the CLI; returns (exit code, stdout, stderr).
 fn run(url: &str, state: &Path, args: &[&str]) -> (i32, String, String) {
@@ -65,7 +85,20 @@ fn run(url: &str, state: &Path, args: &[&str]) -> (i32, String, String) {
         .args(args)
         .env("AILEDGER_URL", url)
         .env("AILEDGER_STATE", state)
-        .env("AILEDGER_ACTOR", "log@test")
+        .env(
+            "AILEDGER_CONFIG_DIR",
+            std::env::temp_dir().join("ailedger-e2e-no-config"),
+        )
+        .env(
+            "AILEDGER_TOKEN",
+            LOG_TOKENS
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(u, _)| u == url)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default(),
+        )
         .output()
         .unwrap();
     (
@@ -152,7 +185,7 @@ async fn open(db: &Db) -> (Box<dyn Store>, Pool) {
 
 async fn tamper(db: &Db, t: Tamper) {
     let (store, pool) = open(db).await;
-    t.apply(store.as_ref(), &pool).await;
+    t.apply(store.as_ref(), &pool, OFFSET).await;
 }
 
 fn tamper_case(backend: &str, t: Tamper) {
@@ -171,7 +204,7 @@ fn tamper_case(backend: &str, t: Tamper) {
             &["register", "package", &format!("pkg:pypi/p{i}@1")],
         );
     }
-    wait_for_checkpoint(&url, 8);
+    wait_for_checkpoint(&url, 8 + OFFSET);
     // The client pins the key and remembers checkpoint 8; everything verifies.
     ok(&url, &state, &["log", "checkpoint"]);
     ok(&url, &state, &["log", "verify"]);
@@ -185,7 +218,7 @@ fn tamper_case(backend: &str, t: Tamper) {
 
     let (code, _, err) = run(&url, &state, &offline);
     let (rcode, _, rerr) = run(&url, &state, &replay);
-    match t.first_bad() {
+    match t.first_bad(OFFSET) {
         Some(seq) => {
             assert_eq!(code, 4, "{t:?}: offline verify must fail: {err}");
             assert!(
@@ -239,12 +272,13 @@ fn tamper_case(backend: &str, t: Tamper) {
             std::thread::sleep(Duration::from_millis(100));
         };
         assert_eq!(
-            status["checkpoint_size"], 8,
+            status["checkpoint_size"],
+            8 + OFFSET,
             "{t:?}: nothing signed after the tampering: {status}"
         );
         assert_eq!(
             status["signer"]["first_bad_seq"],
-            t.first_bad().unwrap(),
+            t.first_bad(OFFSET).unwrap(),
             "{t:?}: {status}"
         );
         let (code, _) = http_get(&url, "/v1/log/checkpoint");
@@ -299,7 +333,7 @@ fn a_rebuilt_log_is_reported_as_a_fork() {
                 &["register", "package", &format!("pkg:pypi/p{i}@1")],
             );
         }
-        wait_for_checkpoint(&server.url, 8);
+        wait_for_checkpoint(&server.url, 8 + OFFSET);
         ok(&server.url, &state, &["log", "checkpoint"]);
     }
     // Same key, same URL for the client, a different history of 10 entries.
@@ -328,7 +362,7 @@ fn a_rebuilt_log_is_reported_as_a_fork() {
             &["register", "package", &format!("pkg:pypi/other{i}@1")],
         );
     }
-    wait_for_checkpoint(&url, 10);
+    wait_for_checkpoint(&url, 10 + OFFSET);
     let (code, _, err) = run(&url, &state, &["log", "checkpoint"]);
     assert_eq!(code, 4, "{err}");
     assert!(err.contains("FORK"), "{err}");
@@ -387,7 +421,7 @@ fn independent_python_checker_accepts_the_api_output() {
             &["register", "package", &format!("pkg:pypi/a{i}@1")],
         );
     }
-    wait_for_checkpoint(&url, 3);
+    wait_for_checkpoint(&url, 3 + OFFSET);
     let old = http_get(&url, "/v1/log/checkpoint").1;
     for i in 1..=4 {
         ok(
@@ -396,12 +430,12 @@ fn independent_python_checker_accepts_the_api_output() {
             &["register", "package", &format!("pkg:pypi/b{i}@1")],
         );
     }
-    wait_for_checkpoint(&url, 7);
+    wait_for_checkpoint(&url, 7 + OFFSET);
     let files = [
         ("key.txt", "/v1/log/key"),
         ("new.txt", "/v1/log/checkpoint"),
-        ("incl.json", "/v1/log/proof/inclusion?seq=2&size=7"),
-        ("cons.json", "/v1/log/proof/consistency?from=3&to=7"),
+        ("incl.json", "/v1/log/proof/inclusion?seq=2&size=8"),
+        ("cons.json", "/v1/log/proof/consistency?from=4&to=8"),
         ("entry.json", "/v1/log/entries/2"),
     ];
     for (name, path) in files {

@@ -38,8 +38,25 @@ impl Drop for Server {
     }
 }
 
+/// The admin token of each server's ledger (by server URL and by database), for the
+/// client processes the tests run against it.
+static TOKENS: std::sync::Mutex<Vec<(String, String, String)>> = std::sync::Mutex::new(Vec::new());
+
+fn token_of(url: &str) -> Option<String> {
+    let tokens = TOKENS.lock().unwrap();
+    tokens
+        .iter()
+        .find(|(u, _, _)| u == url)
+        .map(|(_, _, t)| t.clone())
+}
+
+/// `ailedger serve` on `db` with a fresh loopback port and `--init-admin-token`; a
+/// second server on a database that has its admin token already shares it.
 fn serve(db: &str) -> Server {
     let port = free_port();
+    let token_file =
+        std::env::temp_dir().join(format!("ailedger-e2e-{}-{port}.token", std::process::id()));
+    let _ = std::fs::remove_file(&token_file);
     let child = Command::new(BIN)
         .args([
             "serve",
@@ -48,6 +65,8 @@ fn serve(db: &str) -> Server {
             "--listen",
             &format!("127.0.0.1:{port}"),
         ])
+        .arg("--init-admin-token")
+        .arg(&token_file)
         .env("AILEDGER_LOG", "warn")
         // One log key per test process, outside the source tree (PostgreSQL has no file to sit beside).
         .env(
@@ -64,16 +83,49 @@ fn serve(db: &str) -> Server {
         assert!(Instant::now() < deadline, "server on {db} did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
+    let shared = TOKENS
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(_, d, _)| d == db)
+        .map(|(_, _, t)| t.clone());
+    let token = match shared {
+        Some(t) => t,
+        None => loop {
+            if let Ok(t) = std::fs::read_to_string(&token_file)
+                && t.ends_with('\n')
+            {
+                let _ = std::fs::remove_file(&token_file);
+                break t.trim().to_owned();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no admin token from the server on {db}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        },
+    };
+    TOKENS
+        .lock()
+        .unwrap()
+        .push((url.clone(), db.to_owned(), token));
     Server { child, url }
 }
 
 fn cli(url: &str, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
         .env("AILEDGER_URL", url)
-        .env("AILEDGER_ACTOR", "e2e@test")
-        .output()
-        .unwrap()
+        // No credentials file of whoever runs the tests.
+        .env(
+            "AILEDGER_CONFIG_DIR",
+            std::env::temp_dir().join("ailedger-e2e-no-config"),
+        )
+        .env_remove("AILEDGER_TOKEN");
+    if let Some(t) = token_of(url) {
+        cmd.env("AILEDGER_TOKEN", t);
+    }
+    cmd.output().unwrap()
 }
 
 #[track_caller]
@@ -453,7 +505,8 @@ fn two_servers_on_one_postgres_agree() {
         let jb = json(&b.url, &["impact", "pkg:pypi/urllib3@2.2.2"]);
         assert_eq!(ja, jb);
         assert_eq!(ja["count"], 4, "{ja}");
-        assert_eq!(ja["at_seq"], 7);
+        // Entry 1 granted the admin token; six writes follow.
+        assert_eq!(ja["at_seq"], 7 + 1);
         let entries = json(&a.url, &["entries"]);
         let seqs: Vec<u64> = entries["entries"]
             .as_array()
@@ -461,7 +514,7 @@ fn two_servers_on_one_postgres_agree() {
             .iter()
             .map(|e| e["seq"].as_u64().unwrap())
             .collect();
-        assert_eq!(seqs, (1..=7).collect::<Vec<_>>());
+        assert_eq!(seqs, (1..=8).collect::<Vec<_>>());
     }
 }
 
@@ -743,8 +796,9 @@ fn ingest_documents() {
     assert_eq!(head(&url), before);
     // The raw document comes back byte for byte.
     let digest = v[0]["digest"].as_str().unwrap();
+    let auth = format!("Authorization: Bearer {}", token_of(&url).unwrap());
     let raw = Command::new("curl")
-        .args(["-sf", &format!("{url}/v1/documents/{digest}")])
+        .args(["-sf", "-H", &auth, &format!("{url}/v1/documents/{digest}")])
         .output()
         .unwrap();
     assert_eq!(raw.stdout, std::fs::read(&juice).unwrap());
@@ -778,4 +832,140 @@ fn ingest_documents() {
         );
     }
     assert_eq!(head(&url), before);
+}
+
+/// Tokens end to end: the admin grants, lists and revokes; a write token writes under its
+/// own name; no token, a read token, or a revoked one is refused with exit code 2 and
+/// one line; `login` stores a token in a 0600 credentials file the CLI then uses.
+#[test]
+fn tokens_from_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = serve(&tmp.path().join("l.db").to_string_lossy());
+    let url = server.url.as_str();
+    let grant = |name: &str, scope: &str| -> String {
+        let out = cli(url, &["token", "create", "--name", name, "--scope", scope]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let secret = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        assert!(secret.starts_with("ailt_"), "{secret}");
+        secret
+    };
+    let writer = grant("release-bot", "write");
+    let reader = grant("dashboard", "read");
+    let as_token = |token: Option<&str>, args: &[&str]| -> Output {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env("AILEDGER_URL", url)
+            .env("AILEDGER_CONFIG_DIR", tmp.path().join("config"))
+            .env_remove("AILEDGER_TOKEN");
+        if let Some(t) = token {
+            cmd.env("AILEDGER_TOKEN", t);
+        }
+        cmd.output().unwrap()
+    };
+    let register = [
+        "register",
+        "package",
+        "pkg:pypi/idna@3.8",
+        "--format",
+        "json",
+    ];
+    let out = as_token(Some(&writer), &register);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let seq = v["entries"][0]["seq"].as_u64().unwrap().to_string();
+    let e: Value = serde_json::from_slice(
+        &as_token(
+            Some(&reader),
+            &[
+                "entries",
+                "--after",
+                &(seq.parse::<u64>().unwrap() - 1).to_string(),
+                "--limit",
+                "1",
+                "--format",
+                "json",
+            ],
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(e["entries"][0]["actor"], "release-bot", "{e}");
+    for (token, want) in [
+        (None, "needs a token"),
+        (Some(reader.as_str()), "the write scope"),
+    ] {
+        let out = as_token(token, &register);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(want), "{err}");
+    }
+    // `login` reads the token from stdin and writes a private credentials file.
+    let mut login = Command::new(BIN)
+        .args(["login"])
+        .env("AILEDGER_URL", url)
+        .env("AILEDGER_CONFIG_DIR", tmp.path().join("config"))
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        writeln!(login.stdin.take().unwrap(), "{writer}").unwrap();
+    }
+    let out = login.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && said.contains("as release-bot"),
+        "{said}"
+    );
+    let file = tmp.path().join("config/credentials.json");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let out = as_token(None, &["register", "package", "pkg:pypi/idna@3.9"]);
+    assert!(
+        out.status.success(),
+        "the stored token is used: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A credentials file others can read is refused.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = as_token(None, &["impact", "pkg:pypi/idna@3.9"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("chmod 600"));
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    // Revoked: refused at once.
+    let listed = json(url, &["token", "list"]);
+    assert!(
+        listed["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "release-bot" && t["active"] == true)
+    );
+    ok(url, &["token", "revoke", "release-bot"]);
+    let out = as_token(Some(&writer), &register);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("revoked"));
+    let listed = ok(url, &["token", "list"]);
+    assert!(
+        listed.contains("release-bot") && !listed.contains("ailt_"),
+        "{listed}"
+    );
 }

@@ -10,13 +10,14 @@ use axum::{
     Json,
     body::Bytes,
     extract::{Path, State},
-    http::{HeaderMap, header},
+    http::header,
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ApiQuery, actor};
+use super::ApiQuery;
+use crate::auth::Caller;
 use crate::{ApiError, AppState, paths};
 
 /// Largest document accepted.
@@ -119,11 +120,11 @@ fn attach(a: &mut ArtifactFact, findings: &[Finding]) {
     responses((status = 200, body = IngestView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn ingest(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     ApiQuery(q): ApiQuery<IngestQuery>,
     body: Bytes,
 ) -> Result<Json<IngestView>, ApiError> {
-    let actor = actor(&headers)?;
+    let actor = caller.name;
     let label = q.name.clone().unwrap_or_else(|| "document".into());
     if body.is_empty() {
         return Err(ApiError::Invalid(format!("{label}: the document is empty")));

@@ -4,6 +4,7 @@
 pub(crate) mod documents;
 pub(crate) mod entries;
 pub(crate) mod graph;
+pub(crate) mod tokens;
 pub(crate) mod write;
 
 use ailedger_core::{EntryData, entry::format_time};
@@ -11,12 +12,14 @@ use ailedger_store::NewEntry;
 use axum::{
     Json, Router,
     extract::{DefaultBodyLimit, FromRequest, FromRequestParts},
-    http::HeaderMap,
-    routing::{MethodRouter, get, post},
+    middleware,
+    routing::{MethodRouter, delete, get, post},
 };
 
 use crate::{
-    ACTOR_HEADER, ApiError, AppState, MAX_BODY, WriteResponse, WrittenEntry, build::declared_ids,
+    ApiError, AppState, MAX_BODY, WriteResponse, WrittenEntry,
+    auth::{self, Caller},
+    build::declared_ids,
     log, openapi, paths,
 };
 
@@ -42,6 +45,9 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
             post(documents::ingest).layer(DefaultBodyLimit::max(documents::MAX_DOCUMENT)),
         ),
         (paths::DOCUMENT, get(documents::document)),
+        (paths::TOKENS, post(tokens::create).get(tokens::list)),
+        (paths::TOKEN, delete(tokens::revoke)),
+        (paths::WHOAMI, get(tokens::whoami)),
     ];
     routes.extend(log::routes());
     routes
@@ -52,11 +58,18 @@ pub fn router(state: AppState) -> Router {
     table()
         .into_iter()
         .fold(Router::new(), |r, (path, handlers)| r.route(path, handlers))
+        // After routing (the matched path says what the request needs) ...
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async {
             ApiError::MethodNotAllowed("method not allowed here".into())
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        // ... and before it, for every request: host names and form content types.
+        .layer(middleware::from_fn_with_state(state.clone(), auth::guard))
         .with_state(state)
 }
 
@@ -70,29 +83,14 @@ pub(crate) struct ApiJson<T>(pub(crate) T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub(crate) struct ApiQuery<T>(pub(crate) T);
 
-pub(crate) fn actor(headers: &HeaderMap) -> Result<String, ApiError> {
-    let Some(v) = headers.get(ACTOR_HEADER) else {
-        return Ok("anonymous".into());
-    };
-    let v = v
-        .to_str()
-        .map_err(|_| ApiError::BadRequest(format!("{ACTOR_HEADER} is not visible ASCII")))?;
-    if v.is_empty() || v.len() > 200 {
-        return Err(ApiError::BadRequest(format!(
-            "{ACTOR_HEADER} must be 1 to 200 characters"
-        )));
-    }
-    Ok(v.to_owned())
-}
-
 /// Appends the entries of one write in one transaction and brings the index up to
 /// them before answering (read-your-writes).
 pub(crate) async fn write(
     state: &AppState,
-    headers: &HeaderMap,
+    caller: &Caller,
     data: Vec<EntryData>,
 ) -> Result<Json<WriteResponse>, ApiError> {
-    let actor = actor(headers)?;
+    let actor = caller.name.clone();
     let meta: Vec<(String, Vec<String>)> = data
         .iter()
         .map(|d| (d.kind().to_owned(), declared_ids(d)))

@@ -2,27 +2,27 @@
 //! (`crate::build`) and appends them through [`super::write`].
 
 use ailedger_core::EntryData;
-use axum::{Json, extract::State, http::HeaderMap};
+use axum::{Json, extract::State};
 
 use super::{ApiJson, write};
 use crate::{
     ApiError, AppState, BatchItem, BatchRequest, DeployRequest, LinkRequest, RegisterRequest,
     WriteResponse,
+    auth::Caller,
     build::{Local, build_deploy, build_links, build_register},
     paths,
 };
 
 /// Register artifacts, and edges among them or to known artifacts, as one entry.
 #[utoipa::path(post, path = paths::ARTIFACTS, request_body = RegisterRequest,
-    params(("ailedger-actor" = Option<String>, Header, description = "who writes")),
     responses((status = 200, body = WriteResponse), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn register(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<Json<WriteResponse>, ApiError> {
     let data = build_register(&state, &mut Local::new(), &req).await?;
-    write(&state, &headers, vec![data]).await
+    write(&state, &caller, vec![data]).await
 }
 
 /// Several writes in one transaction, each its own entry: all recorded or none.
@@ -30,7 +30,7 @@ pub(crate) async fn register(
     responses((status = 200, body = WriteResponse), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn batch(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     ApiJson(req): ApiJson<BatchRequest>,
 ) -> Result<Json<WriteResponse>, ApiError> {
     if req.entries.is_empty() {
@@ -51,7 +51,7 @@ pub(crate) async fn batch(
         };
         data.push(d.map_err(|e| e.prefixed(&format!("entries[{i}]: ")))?);
     }
-    write(&state, &headers, data).await
+    write(&state, &caller, data).await
 }
 
 /// Start edges between known artifacts.
@@ -59,11 +59,11 @@ pub(crate) async fn batch(
     responses((status = 200, body = WriteResponse), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn link(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     ApiJson(req): ApiJson<LinkRequest>,
 ) -> Result<Json<WriteResponse>, ApiError> {
     let edges = build_links(&state, &Local::new(), &req).await?;
-    write(&state, &headers, vec![EntryData::Link { edges }]).await
+    write(&state, &caller, vec![EntryData::Link { edges }]).await
 }
 
 /// End active edges.
@@ -71,11 +71,11 @@ pub(crate) async fn link(
     responses((status = 200, body = WriteResponse), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn unlink(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     ApiJson(req): ApiJson<LinkRequest>,
 ) -> Result<Json<WriteResponse>, ApiError> {
     let edges = build_links(&state, &Local::new(), &req).await?;
-    write(&state, &headers, vec![EntryData::Unlink { edges }]).await
+    write(&state, &caller, vec![EntryData::Unlink { edges }]).await
 }
 
 /// Set what a deployment consumes now; edges to anything it no longer lists end.
@@ -83,9 +83,9 @@ pub(crate) async fn unlink(
     responses((status = 200, body = WriteResponse), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn deploy(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     ApiJson(req): ApiJson<DeployRequest>,
 ) -> Result<Json<WriteResponse>, ApiError> {
     let data = build_deploy(&state, &mut Local::new(), &req).await?;
-    write(&state, &headers, vec![data]).await
+    write(&state, &caller, vec![data]).await
 }

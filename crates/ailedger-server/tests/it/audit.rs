@@ -39,7 +39,7 @@ struct RouterSource(Router);
 #[derive(Debug)]
 struct FetchError {
     what: String,
-    problem: Option<Problem>,
+    problem: Option<Box<Problem>>,
 }
 
 impl std::fmt::Display for FetchError {
@@ -57,7 +57,7 @@ impl RouterSource {
         if status != StatusCode::OK {
             return Err(FetchError {
                 what: format!("{uri}: {status}: {}", String::from_utf8_lossy(&bytes)),
-                problem: serde_json::from_slice(&bytes).ok(),
+                problem: serde_json::from_slice(&bytes).ok().map(Box::new),
             });
         }
         serde_json::from_slice(&bytes).map_err(|e| FetchError {
@@ -165,7 +165,13 @@ async fn ledger(backend: &str) -> Option<Ledger> {
         (Pool::Pg(s.pool().clone()), s)
     };
     let signer = Signer::from_seed("ledger.test/audit", [9; 32]).unwrap();
-    let mut state = AppState::new(store.clone(), backend).await.unwrap();
+    // Reads are public here: the audit reads through the router like any auditor; the
+    // ledger's 8 entries are written straight to the store (no token entry before them,
+    // so the tamper classes' seqs hold).
+    let mut state = AppState::new(store.clone(), backend)
+        .await
+        .unwrap()
+        .with_auth(ailedger_server::auth::AuthConfig::new(true, None));
     state.log = LogState::signing(signer.clone());
     let ledger = Ledger {
         _dir: dir,
@@ -187,16 +193,28 @@ async fn ledger(backend: &str) -> Option<Ledger> {
 
 impl Ledger {
     async fn register(&self, purl: &str) {
-        let body = json!({"artifacts": [{"kind": "package", "ref": purl}]}).to_string();
-        let req = Request::builder()
-            .method("POST")
-            .uri(paths::ARTIFACTS)
-            .header("content-type", "application/json")
-            .header("ailedger-actor", "audit@test")
-            .body(Body::from(body))
+        let (name, version) = purl
+            .trim_start_matches("pkg:pypi/")
+            .split_once('@')
             .unwrap();
-        let resp = self.source.0.clone().oneshot(req).await.unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
+        let data = ailedger_core::EntryData::Register {
+            artifacts: vec![ailedger_core::ArtifactFact {
+                id: purl.to_owned(),
+                kind: ailedger_core::ArtifactKind::Package,
+                name: Some(name.to_owned()),
+                version: Some(version.to_owned()),
+                aliases: vec![],
+                attrs: Default::default(),
+            }],
+            edges: vec![],
+        };
+        self.store
+            .append(vec![ailedger_store::NewEntry {
+                actor: "audit@test".into(),
+                data,
+            }])
+            .await
+            .unwrap();
     }
 
     async fn audit(&self) -> Result<ailedger_log::LogAudit, VerifyError<FetchError>> {
@@ -217,8 +235,8 @@ async fn tamper_case(backend: &str, t: Tamper) {
         ),
         (8, 8, 1)
     );
-    t.apply(l.store.as_ref(), &l.pool).await;
-    let seq = t.first_bad().unwrap();
+    t.apply(l.store.as_ref(), &l.pool, 0).await;
+    let seq = t.first_bad(0).unwrap();
     match l.audit().await {
         Err(VerifyError::Failed(f)) => {
             assert_eq!(f.first_bad_seq, Some(seq), "{t:?}: {f}");
@@ -277,7 +295,9 @@ tamper_tests! {
 async fn corrupt_bodies_are_served_as_stored() {
     let l = ledger("sqlite").await.unwrap();
     let stored = l.store.entries(0, 100).await.unwrap();
-    Tamper::InvalidJson.apply(l.store.as_ref(), &l.pool).await;
+    Tamper::InvalidJson
+        .apply(l.store.as_ref(), &l.pool, 0)
+        .await;
     let tampered = l.store.entries(5, 1).await.unwrap().remove(0);
     let v: EntriesView = l.source.get(paths::ENTRIES).await.unwrap();
     assert_eq!(v.entries.len(), 8);
@@ -338,7 +358,7 @@ async fn replay_catches_a_doctored_derived_row() {
             .unwrap(),
         8
     );
-    Tamper::DerivedRow.apply(l.store.as_ref(), &l.pool).await;
+    Tamper::DerivedRow.apply(l.store.as_ref(), &l.pool, 0).await;
     l.audit().await.unwrap();
     let scratch = SqliteStore::open(&dir.path().join("b.db")).await.unwrap();
     match replay_and_compare(l.store.as_ref(), &scratch).await {

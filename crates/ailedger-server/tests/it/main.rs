@@ -18,21 +18,35 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 mod audit;
+mod auth;
 
 struct App {
     _dir: tempfile::TempDir,
     router: Router,
     state: AppState,
+    /// An admin token's secret, sent with every request.
+    token: String,
 }
 
 async fn app() -> App {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("l.db")).await.unwrap());
     let state = AppState::new(store, "sqlite").await.unwrap();
+    let token = ailedger_server::auth::create_token(
+        state.store.as_ref(),
+        "setup",
+        "test@ci",
+        ailedger_core::token::Scope::Admin,
+        None,
+    )
+    .await
+    .unwrap()
+    .secret;
     App {
         _dir: dir,
         router: router(state.clone()),
         state,
+        token,
     }
 }
 
@@ -46,7 +60,7 @@ impl App {
         let mut req = Request::builder()
             .method(method)
             .uri(uri)
-            .header("ailedger-actor", "test@ci");
+            .header("authorization", format!("Bearer {}", self.token));
         if body.is_some() {
             req = req.header("content-type", "application/json");
         }
@@ -134,7 +148,8 @@ async fn writes_and_queries() {
     assert_eq!(d["id"], "pkg:pypi/requests@2.32.3");
     assert_eq!(d["count"], 1);
     // History: before the deployment existed, nothing deployed the model.
-    let e = app.call("GET", "/v1/entries/1", None).await.2;
+    // Entry 1 granted the test's token; entry 2 is the first registration.
+    let e = app.call("GET", "/v1/entries/2", None).await.2;
     let t1 = e["time"].as_str().unwrap().to_owned();
     let past = app
         .call(
@@ -144,7 +159,7 @@ async fn writes_and_queries() {
         )
         .await
         .2;
-    assert_eq!(past["at_seq"], 1);
+    assert_eq!(past["at_seq"], 2);
     assert_eq!(past["count"], 0);
     let a = app
         .call("GET", "/v1/artifacts?ref=deployment:prod/chat", None)
@@ -153,7 +168,7 @@ async fn writes_and_queries() {
     assert_eq!(a["edges"][0]["to"], "model:base@1");
     assert_eq!(e["actor"], "test@ci");
     let list = app.call("GET", "/v1/entries?after=0&limit=1", None).await.2;
-    assert_eq!(list["head"], 2);
+    assert_eq!(list["head"], 3);
     assert_eq!(list["entries"].as_array().unwrap().len(), 1);
 }
 
@@ -175,7 +190,7 @@ async fn every_route_is_routed_and_documented() {
         for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
             let body = (method != "GET").then_some("{}");
             let (status, _, v) = app.call(method, &uri, body).await;
-            if methods.contains(&method) {
+            if methods.iter().any(|(m, _)| *m == method) {
                 assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
                 assert_ne!(v["detail"], "no such endpoint", "{method} {path}");
             } else {
@@ -192,7 +207,7 @@ async fn every_route_is_routed_and_documented() {
                 .unwrap_or_else(|| panic!("{path} missing from OpenAPI"));
             let mut have: Vec<String> = doc.as_object().unwrap().keys().cloned().collect();
             have.sort();
-            let mut want: Vec<String> = methods.iter().map(|m| m.to_lowercase()).collect();
+            let mut want: Vec<String> = methods.iter().map(|(m, _)| m.to_lowercase()).collect();
             want.sort();
             assert_eq!(have, want, "{path}: documented methods");
         }

@@ -96,6 +96,9 @@ async fn lock_timeout_is_a_retryable_conflict() {
         return;
     };
     let schema = unique_schema();
+    // Migrated first without the timeout: other tests' migrations may hold catalog
+    // locks for longer than 200 ms on a loaded machine.
+    drop(PgStore::connect(&url, Some(&schema)).await.unwrap());
     let sep = if url.contains('?') { '&' } else { '?' };
     let url = format!("{url}{sep}options[lock_timeout]=200");
     let store = PgStore::connect(&url, Some(&schema)).await.unwrap();
