@@ -39,11 +39,12 @@ fi
 
 ingest() { # <n>: one run against a fresh server and database
   local db="$data/ingest-$1.db" p url pid t0 t1
-  rm -f "$db" "$db-wal" "$db-shm"
+  rm -f "$db" "$db-wal" "$db-shm" "$db.token"
   p=$(port)
-  "$bin" serve --db "$db" --listen "127.0.0.1:$p" 2>/dev/null & pid=$!
+  "$bin" serve --db "$db" --listen "127.0.0.1:$p" --init-admin-token "$db.token" 2>/dev/null & pid=$!
   url="http://127.0.0.1:$p"
-  for _ in $(seq 1 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+  for _ in $(seq 1 100); do curl -sf "$url/healthz" >/dev/null && [ -s "$db.token" ] && break; sleep 0.1; done
+  AILEDGER_TOKEN=$(cat "$db.token"); export AILEDGER_TOKEN
   t0=$(date +%s.%N)
   "$bin" --server "$url" ingest "$data/bom$1.json" >/dev/null
   t1=$(date +%s.%N)

@@ -17,11 +17,17 @@ secs() { /usr/bin/time -f "%e" "$@" 2>&1 >/dev/null | tail -n1; }
 best() { sort -n | head -n1; }
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-start_server() { # db -> sets URL, PID
+start_server() { # db -> sets URL, PID, AILEDGER_TOKEN (the admin token it grants)
   local p; p=$(port)
-  "$bin" serve --db "$1" --listen "127.0.0.1:$p" 2>/dev/null & PID=$!
+  rm -f "$1.token"
+  "$bin" serve --db "$1" --listen "127.0.0.1:$p" --init-admin-token "$1.token" 2>/dev/null & PID=$!
   URL="http://127.0.0.1:$p"
-  for _ in $(seq 1 100); do curl -sf "$URL/healthz" >/dev/null && return 0; sleep 0.1; done
+  for _ in $(seq 1 100); do
+    if curl -sf "$URL/healthz" >/dev/null && [ -s "$1.token" ]; then
+      AILEDGER_TOKEN=$(cat "$1.token"); export AILEDGER_TOKEN; return 0
+    fi
+    sleep 0.1
+  done
   echo "server did not start" >&2; exit 1
 }
 
@@ -61,7 +67,7 @@ PY
   rm -f "$data"/w.db*; start_server "$data/w.db"
   total=0
   for b in 0 1 2 3 4; do
-    t=$(secs curl -sf -o /dev/null -H 'content-type: application/json' --data-binary @"$data/batch$b.json" "$URL/v1/batch")
+    t=$(secs curl -sf -o /dev/null -H 'content-type: application/json' -H "Authorization: Bearer $AILEDGER_TOKEN" --data-binary @"$data/batch$b.json" "$URL/v1/batch")
     echo "  batch $b: 20000 registrations in $t s"
     total=$(python3 -c "print($total + $t)")
   done
