@@ -503,7 +503,7 @@ impl DemoArgs {
             let _ = stop_rx.await;
         }));
         let url = format!("http://{addr}");
-        let client = Client::new(&url, Some("demo@ailedger"));
+        let client = Client::new(&url, Some("demo@ailedger"), &[])?;
         populate(&client, scratch.path()).await?;
         println!(
             "ailedger demo: a fresh ledger at {} served on {url}\n",
