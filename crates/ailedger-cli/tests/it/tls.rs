@@ -613,9 +613,15 @@ fn postgres_over_tls() {
         }
         Err(why) => eprintln!("NOTE: no throw-away PostgreSQL server with ssl=on: {why}"),
     }
-    if let Ok(base) = std::env::var("AILEDGER_TEST_POSTGRES_URL") {
-        let sep = if base.contains('?') { '&' } else { '?' };
-        match pg_connection_is_tls(&format!("{base}{sep}sslmode=require")) {
+    // The test server, on a database of its own (connecting migrates it).
+    if let Some(db) = Db::fresh(
+        "postgres",
+        tmp.path(),
+        "sslmode=require against the test server",
+    ) {
+        let url = db.arg();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        match pg_connection_is_tls(&format!("{url}{sep}sslmode=require")) {
             Ok(true) => tested.push("sslmode=require against AILEDGER_TEST_POSTGRES_URL"),
             Ok(false) => panic!("sslmode=require gave a plaintext connection"),
             Err(e) if e.contains("TLS") || e.contains("SSL") || e.contains("ssl") => {
