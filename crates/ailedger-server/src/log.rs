@@ -194,7 +194,7 @@ struct LogInner {
     signer: Option<Signer>,
     verifier: Option<Verifier>,
     health: Mutex<SignerHealth>,
-    /// Rolling sweep position: the last seq re-checked.
+    /// Rolling sweep position: where the next round's re-check starts (0 after a full pass).
     sweep: Mutex<u64>,
     refused: Mutex<Option<SignError>>,
 }
@@ -440,7 +440,11 @@ async fn sign_round(
         };
         let to = (from + SWEEP_PER_ROUND).min(last_size);
         check_leaves(store, from, to, None).await?;
-        *log.0.sweep.lock().unwrap_or_else(|e| e.into_inner()) = to;
+        // Wrap once the signed part is covered. Resuming at `to` instead would, as the
+        // log grows, only ever re-check the entries signed last round (which step 3
+        // checked already) and never the older ones.
+        let next = if to >= last_size { 0 } else { to };
+        *log.0.sweep.lock().unwrap_or_else(|e| e.into_inner()) = next;
     }
     // 3. The new leaves, from their bodies, extend the signed tree to the stored root.
     check_leaves(store, last_size, head, Some(&mut frontier)).await?;
