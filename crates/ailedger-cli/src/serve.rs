@@ -24,9 +24,9 @@ use crate::client::UserError;
 /// TLS-terminating proxy is in front. Several servers may share one PostgreSQL database;
 /// each sees the others' writes within a second. The API is described at /openapi.json.
 ///
-/// The checkpoint signing key is kept apart from the database (--log-key): whoever can
+/// Keep the checkpoint signing key apart from the database (--log-key): whoever can
 /// rewrite the database must not also be able to re-sign it. The server refuses a key
-/// file readable by group or others.
+/// file that group or others may read or change.
 ///
 /// Example: ailedger serve --db postgres://ailedger@db.internal/ailedger?sslmode=verify-full
 ///   --listen 0.0.0.0:8443 --tls-cert server.pem --tls-key server.key --log-key /etc/ailedger/log.key

@@ -64,7 +64,9 @@ pub enum KeyError {
     },
     #[error("key name {0:?} is not valid (no white space or '+')")]
     Name(String),
-    #[error("{path} may be read by group or others (mode {mode:03o}): run `chmod 600 {path}`")]
+    #[error(
+        "{path} may be read or changed by group or others (mode {mode:03o}): run `chmod 600 {path}`"
+    )]
     TooOpen { path: String, mode: u32 },
     #[error("{path} is the key of {found:?}, not of --log-origin {wanted:?}")]
     OriginMismatch {
