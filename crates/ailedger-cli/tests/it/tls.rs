@@ -317,6 +317,14 @@ fn serve_refuses_plain_http_off_loopback_before_opening_anything() {
         !db.exists() && !key.exists(),
         "nothing was opened or created"
     );
+    // The demo has no TLS: loopback only.
+    let out = Command::new(BIN)
+        .args(["demo", "--exit", "--listen", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    let (code, line) = one_line_failure(&["demo"], out);
+    assert_eq!(code, 2, "{line}");
+    assert!(line.contains("loopback"), "{line}");
     // TLS needs both files (a usage error, from the argument parser).
     let out = Command::new(BIN)
         .args(["serve", "--tls-cert", "x.pem"])
