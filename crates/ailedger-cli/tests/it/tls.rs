@@ -476,12 +476,23 @@ impl ThrowAwayPg {
 
     /// Starts one in `dir`, or says why it cannot.
     fn start(dir: &Path, pki: &Pki) -> Result<Self, String> {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .map_err(|e| format!("no PostgreSQL server binaries: {e}"))?
-            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
-            .filter(|b| b.join("initdb").is_file() && b.join("pg_ctl").is_file())
-            .max()
-            .ok_or("no initdb and pg_ctl")?;
+        // The server binaries: $AILEDGER_TEST_PG_BIN, else where pg_config says.
+        let bin = match std::env::var_os("AILEDGER_TEST_PG_BIN") {
+            Some(dir) => PathBuf::from(dir),
+            None => {
+                let out = Command::new("pg_config")
+                    .arg("--bindir")
+                    .output()
+                    .map_err(|e| format!("pg_config: {e}"))?;
+                PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+            }
+        };
+        if !bin.join("initdb").is_file() || !bin.join("pg_ctl").is_file() {
+            return Err(format!(
+                "no initdb and pg_ctl in {} (set AILEDGER_TEST_PG_BIN)",
+                bin.display()
+            ));
+        }
         let root = Command::new("id")
             .arg("-u")
             .output()
