@@ -61,8 +61,9 @@ fn failed(msg: impl Into<String>) -> anyhow::Error {
 #[derive(Debug, Args)]
 pub struct LogKeyArgs {
     /// The checkpoint signing key (created on first start, mode 0600; refused when group
-    /// or others may read it). Keep it where the database's administrators cannot reach
-    /// it: whoever can rewrite the database must not also be able to re-sign it.
+    /// or others may read or change it). Keep it where the database's administrators
+    /// cannot reach it: whoever can rewrite the database must not also be able to re-sign
+    /// it.
     /// Default: `ailedger-log.key` next to the SQLite file; for PostgreSQL, in the
     /// per-user state directory ($AILEDGER_STATE, else $XDG_STATE_HOME/ailedger, else
     /// ~/.local/state/ailedger).
