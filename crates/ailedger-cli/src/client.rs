@@ -36,12 +36,22 @@ pub struct Client {
 
 impl Client {
     /// A client of the server at `base`, sending `token` (if any) with every request.
-    pub fn new(base: &str, token: Option<&str>) -> Self {
+    /// `https://` servers are checked against the platform's root store plus
+    /// `ca_certs`, the CAs given with --ca-cert.
+    pub fn new(
+        base: &str,
+        token: Option<&str>,
+        ca_certs: &[reqwest::Certificate],
+    ) -> Result<Self, UserError> {
         let base = base.trim_end_matches('/').to_owned();
         // A proxy configured for the outside world must not capture loopback traffic.
-        let loopback = ["http://127.", "http://localhost", "http://[::1]"]
+        let host = base
+            .strip_prefix("http://")
+            .or_else(|| base.strip_prefix("https://"))
+            .unwrap_or("");
+        let loopback = ["127.", "localhost", "[::1]"]
             .iter()
-            .any(|p| base.starts_with(p));
+            .any(|p| host.starts_with(p));
         let builder = reqwest::Client::builder();
         let builder = if loopback {
             builder.no_proxy()
@@ -55,8 +65,31 @@ impl Client {
             v.set_sensitive(true);
             headers.insert(reqwest::header::AUTHORIZATION, v);
         }
-        let http = builder.default_headers(headers).build().unwrap_or_default();
-        Self { base, http }
+        let builder = ca_certs
+            .iter()
+            .fold(builder, |b, ca| b.add_root_certificate(ca.clone()));
+        let http = builder
+            .default_headers(headers)
+            .build()
+            .map_err(|e| UserError(format!("setting up the HTTP client: {}", root_cause(&e))))?;
+        Ok(Self { base, http })
+    }
+
+    /// The error for a request that got no answer: a certificate the client does not
+    /// trust says so and names the fix; anything else is the server being unreachable.
+    fn unreachable(&self, e: &reqwest::Error, hint: &str) -> Unavailable {
+        if let Some(why) = tls_failure(e) {
+            return Unavailable(format!(
+                "TLS with {} failed: {why}; pass --ca-cert FILE (or AILEDGER_CA_CERT) with the \
+                 PEM certificate of the CA that signed the server's certificate",
+                self.base
+            ));
+        }
+        Unavailable(format!(
+            "cannot reach the ailedger server at {} ({}){hint}",
+            self.base,
+            root_cause(e)
+        ))
     }
 
     pub async fn get<T: DeserializeOwned>(
@@ -81,13 +114,7 @@ impl Client {
     }
 
     async fn send_raw(&self, req: reqwest::RequestBuilder) -> anyhow::Result<TextBody> {
-        let resp = req.send().await.map_err(|e| {
-            Unavailable(format!(
-                "cannot reach the ailedger server at {} ({})",
-                self.base,
-                root_cause(&e)
-            ))
-        })?;
+        let resp = req.send().await.map_err(|e| self.unreachable(&e, ""))?;
         let status = resp.status();
         let text = resp
             .text()
@@ -131,11 +158,10 @@ impl Client {
 
     async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> anyhow::Result<T> {
         let resp = req.send().await.map_err(|e| {
-            Unavailable(format!(
-                "cannot reach the ailedger server at {} ({}); start one with `ailedger serve` or point --server/AILEDGER_URL at one",
-                self.base,
-                root_cause(&e)
-            ))
+            self.unreachable(
+                &e,
+                "; start one with `ailedger serve` or point --server/AILEDGER_URL at one",
+            )
         })?;
         let status = resp.status();
         let bytes = resp
@@ -178,6 +204,34 @@ fn problem_error(status: reqwest::StatusCode, body: &[u8]) -> anyhow::Error {
         .into(),
         None => Unavailable(format!("server error {status}: {detail}")).into(),
     }
+}
+
+/// What went wrong in the TLS handshake, if that is why a request failed: the
+/// certificate was not trusted (or not for this host), or the handshake itself failed.
+fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let tls = find_rustls_error(e)?;
+    Some(match tls {
+        rustls::Error::InvalidCertificate(why) => format!("certificate not trusted ({why:?})"),
+        other => other.to_string(),
+    })
+}
+
+/// The rustls error in `e`'s chain. rustls errors reach us inside an `io::Error`
+/// (possibly nested), whose `source()` skips the error it wraps, so those are opened.
+fn find_rustls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    if let Some(inner) = e
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        let inner: &(dyn std::error::Error + 'static) = inner;
+        if let Some(tls) = find_rustls_error(inner) {
+            return Some(tls);
+        }
+    }
+    find_rustls_error(e.source()?)
 }
 
 fn root_cause(e: &dyn std::error::Error) -> String {

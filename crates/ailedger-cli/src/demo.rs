@@ -20,7 +20,7 @@ use crate::{Format, client::Client, cmd, output, serve};
 /// Example: ailedger demo            (then, in another shell: ailedger impact pkg:pypi/ultralytics@8.3.41)
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Address to listen on.
+    /// Address to listen on (loopback only: the demo serves plain HTTP).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// Stop after printing instead of serving on (for scripts).
@@ -490,6 +490,14 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
 
 impl DemoArgs {
     pub async fn run(self) -> anyhow::Result<()> {
+        if !self.listen.ip().is_loopback() {
+            return Err(crate::client::UserError(format!(
+                "the demo serves plain HTTP on loopback only, not on {}: use a 127.0.0.1 or [::1] \
+                 address (`ailedger serve` serves HTTPS elsewhere)",
+                self.listen
+            ))
+            .into());
+        }
         let scratch = tempfile::tempdir()?;
         let db = scratch.path().join("demo.db");
         let (store, backend) = serve::open_store(&db.to_string_lossy()).await?;
@@ -518,7 +526,7 @@ impl DemoArgs {
             let _ = stop_rx.await;
         }));
         let url = format!("http://{addr}");
-        let client = Client::new(&url, Some(&token));
+        let client = Client::new(&url, Some(&token), &[])?;
         populate(&client, scratch.path()).await?;
         println!(
             "ailedger demo: a fresh ledger at {} served on {url}\n",

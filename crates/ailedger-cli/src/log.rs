@@ -60,9 +60,13 @@ fn failed(msg: impl Into<String>) -> anyhow::Error {
 /// Flags of `ailedger serve` for the log's signing key.
 #[derive(Debug, Args)]
 pub struct LogKeyArgs {
-    /// The checkpoint signing key (created on first start, mode 0600). Default:
-    /// `ailedger-log.key` next to the SQLite file, or in the working directory for
-    /// PostgreSQL.
+    /// The checkpoint signing key (created on first start, mode 0600; refused when group
+    /// or others may read or change it). Keep it where the database's administrators
+    /// cannot reach it: whoever can rewrite the database must not also be able to re-sign
+    /// it.
+    /// Default: `ailedger-log.key` next to the SQLite file; for PostgreSQL, in the
+    /// per-user state directory ($AILEDGER_STATE, else $XDG_STATE_HOME/ailedger, else
+    /// ~/.local/state/ailedger).
     #[arg(long, env = "AILEDGER_LOG_KEY", value_name = "PATH")]
     pub log_key: Option<PathBuf>,
     /// The log's name (origin line of its checkpoints and the key name) for a new key.
@@ -92,8 +96,17 @@ impl LogKeyArgs {
         }
         let path = match &self.log_key {
             Some(p) => p.clone(),
+            // Never the working directory, wherever the server happens to be started.
             None if db.starts_with("postgres://") || db.starts_with("postgresql://") => {
-                PathBuf::from("ailedger-log.key")
+                let dir = state_dir(None).map_err(|_| {
+                    UserError(
+                        "no place for the log signing key: give --log-key (or set \
+                         AILEDGER_LOG_KEY, AILEDGER_STATE or HOME)"
+                            .into(),
+                    )
+                })?;
+                create_private_dir(&dir)?;
+                dir.join("ailedger-log.key")
             }
             None => {
                 let file = db
@@ -109,6 +122,20 @@ impl LogKeyArgs {
         tracing::info!(key = %signer.verifier().to_text(), path = %path.display(), "log signing key");
         Ok(LogState::signing(signer))
     }
+}
+
+/// Creates `dir` (and its parents) if missing, the last one mode 0700.
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(|e| UserError(format!("{}: {e}", dir.display())).into())
 }
 
 /// Reads a verifier key given as text or as a file holding it.

@@ -16,6 +16,7 @@ mod inspect;
 mod log;
 mod output;
 mod serve;
+mod tls;
 mod token;
 
 use ailedger_server::paths;
@@ -52,7 +53,9 @@ are its client (--server, or AILEDGER_URL).";
 
 const EXAMPLES: &str = "Examples:\n  \
 ailedger demo                                        # a server with a realistic supply chain\n  \
-ailedger serve --db ailedger.db                      # the server, on a SQLite file\n  \
+ailedger serve --db ailedger.db                      # the server, on a SQLite file, loopback HTTP\n  \
+ailedger serve --listen 0.0.0.0:8443 --tls-cert server.pem --tls-key server.key  # HTTPS\n  \
+ailedger --server https://ledger.internal:8443 --ca-cert ca.pem impact pkg:pypi/torch@2.4.1\n  \
 ailedger register model ./llama-ft --name llama-ft --version 3\n  \
 ailedger register package pkg:pypi/torch@2.4.1 --sha256 <hex>\n  \
 ailedger link model:llama-ft@3 depends-on pkg:pypi/torch@2.4.1\n  \
@@ -84,6 +87,28 @@ struct Global {
     /// Output: a readable table, or JSON as the API returns it.
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// A CA certificate (PEM) to trust for an https:// server, besides the platform's
+    /// root store: the CA of a private deployment.
+    #[arg(long, global = true, env = "AILEDGER_CA_CERT", value_name = "FILE")]
+    ca_cert: Option<std::path::PathBuf>,
+}
+
+/// Reads `--ca-cert`: a PEM file of one or more CA certificates, all of them trusted.
+fn read_ca_cert(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, client::UserError> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject as _};
+    let shown = path.display();
+    let bad = |why: String| client::UserError(format!("--ca-cert {shown}: {why}"));
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .map(|c| {
+            let der = c.map_err(|e| bad(format!("not a PEM certificate ({e})")))?;
+            reqwest::Certificate::from_der(&der).map_err(|e| bad(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if certs.is_empty() {
+        return Err(bad("no PEM certificate (BEGIN CERTIFICATE) in it".into()));
+    }
+    Ok(certs)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -168,8 +193,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     } else {
         None
     };
+    // The server does not use the client: a CA meant for clients is not its concern.
+    let serving = matches!(cli.command, Command::Serve(_) | Command::Demo(_));
+    let ca_certs = match cli.global.ca_cert.as_deref() {
+        Some(path) if !serving => read_ca_cert(path)?,
+        _ => Vec::new(),
+    };
     let ctx = Ctx {
-        client: client::Client::new(&cli.global.server, token.as_deref()),
+        client: client::Client::new(&cli.global.server, token.as_deref(), &ca_certs)?,
         format: cli.global.format,
     };
     match cli.command {
@@ -189,7 +220,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ingest(a) => a.run(&ctx).await,
         Command::Log(c) => c.run(&ctx).await,
         Command::Token(c) => c.run(&ctx).await,
-        Command::Login(a) => a.run(&cli.global.server).await,
+        Command::Login(a) => a.run(&cli.global.server, &ca_certs).await,
     }
 }
 

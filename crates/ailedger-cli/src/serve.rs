@@ -1,6 +1,13 @@
 //! `ailedger serve`: open the store, build the graph index, serve the API.
 
-use std::{future::Future, net::SocketAddr, path::Path, sync::Arc, time::Duration};
+use std::{
+    fmt::Debug,
+    future::Future,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 
 use ailedger_server::AppState;
 use ailedger_store::Store;
@@ -11,27 +18,34 @@ use crate::client::UserError;
 
 /// Run the ailedger server.
 ///
-/// With no flags it keeps the ledger in ./ailedger.db (SQLite) and listens on 127.0.0.1:8080.
-/// Several servers may share one PostgreSQL database; each sees the others' writes within a
-/// second. The API is described at /openapi.json.
+/// With no flags it keeps the ledger in ./ailedger.db (SQLite) and listens on 127.0.0.1:8080
+/// over plain HTTP. Anywhere else it serves HTTPS (--tls-cert, --tls-key): it refuses to
+/// listen on a non-loopback address without TLS unless --insecure-behind-proxy says a
+/// TLS-terminating proxy is in front. Several servers may share one PostgreSQL database;
+/// each sees the others' writes within a second. The API is described at /openapi.json.
 ///
 /// Every request but /openapi.json and /healthz needs a bearer token (reads too, unless
 /// --public-read). The first admin token comes from --init-admin-token; more from
 /// `ailedger token create`.
+/// Keep the checkpoint signing key apart from the database (--log-key): whoever can
+/// rewrite the database must not also be able to re-sign it. The server refuses a key
+/// file that group or others may read or change.
 ///
-/// Example: ailedger serve --db ailedger.db --init-admin-token ~/.config/ailedger/admin-token
+/// Example: ailedger serve --db postgres://ailedger@db.internal/ailedger?sslmode=verify-full
+///   --listen 0.0.0.0:8443 --tls-cert server.pem --tls-key server.key --log-key /etc/ailedger/log.key
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// A SQLite file path (created if missing) or a postgres:// URL.
     #[arg(long, default_value = "ailedger.db", env = "AILEDGER_DB")]
     pub db: String,
-    /// Address to listen on.
+    /// Address to listen on. A non-loopback address needs --tls-cert and --tls-key (or
+    /// --insecure-behind-proxy).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// When the ledger has no active admin token: grant one named `admin` and write its
     /// secret to this new file (mode 0600). The secret is never logged.
     #[arg(long, value_name = "FILE")]
-    pub init_admin_token: Option<std::path::PathBuf>,
+    pub init_admin_token: Option<PathBuf>,
     /// Serve reads (impact, deps, entries, the log, …) without a token.
     #[arg(long)]
     pub public_read: bool,
@@ -40,6 +54,27 @@ pub struct ServeArgs {
     /// reach the server from a web page; otherwise any.
     #[arg(long = "allowed-host", value_name = "NAME")]
     pub allowed_hosts: Vec<String>,
+    /// Serve HTTPS with this certificate chain (PEM, the server's certificate first).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        env = "AILEDGER_TLS_CERT"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_cert",
+        env = "AILEDGER_TLS_KEY"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address. Only for a server behind a
+    /// TLS-terminating proxy on a network you trust: tokens and writes would otherwise
+    /// cross the network in clear.
+    #[arg(long, conflicts_with = "tls_cert")]
+    pub insecure_behind_proxy: bool,
     #[command(flatten)]
     pub log: crate::log::LogKeyArgs,
 }
@@ -74,12 +109,17 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// Binds `listen` and serves the API over `state` until `shutdown` resolves.
-pub async fn serve_on(
-    listener: tokio::net::TcpListener,
+/// Serves the API over `state` on `listener` (plain TCP or [`crate::tls::TlsListener`])
+/// until `shutdown` resolves.
+pub async fn serve_on<L>(
+    listener: L,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<()>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+    SocketAddr: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
     let _tailer = state.spawn_tailer(Duration::from_millis(250));
     let _signer = ailedger_server::log::spawn_signer(&state, Duration::from_secs(1));
     let _schemas = ailedger_server::warm_up_parsers();
@@ -161,9 +201,33 @@ pub async fn ctrl_c() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// Refuses plain HTTP on an address other machines can reach, before anything is
+/// opened or bound.
+fn check_listen(listen: SocketAddr, tls: bool, behind_proxy: bool) -> Result<(), UserError> {
+    if tls || behind_proxy || listen.ip().is_loopback() {
+        return Ok(());
+    }
+    Err(UserError(format!(
+        "refusing to serve plain HTTP on {listen}, which is not a loopback address: \
+         give --tls-cert and --tls-key, or --insecure-behind-proxy if a TLS-terminating \
+         proxy is in front"
+    )))
+}
+
 impl ServeArgs {
     pub async fn run(self) -> anyhow::Result<()> {
+        check_listen(
+            self.listen,
+            self.tls_cert.is_some(),
+            self.insecure_behind_proxy,
+        )?;
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
+            _ => None,
+        };
         init_tracing();
+        // The key first: a key file others can read stops the server before it listens.
+        let log = self.log.log_state(&self.db)?;
         let (store, backend) = open_store(&self.db).await?;
         let listener = bind(self.listen).await?;
         let started = std::time::Instant::now();
@@ -171,7 +235,7 @@ impl ServeArgs {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("building the graph index")?;
-        state.log = self.log.log_state(&self.db)?;
+        state.log = log;
         let allowed_hosts = if !self.allowed_hosts.is_empty() {
             Some(self.allowed_hosts.clone())
         } else if self.listen.ip().is_loopback() {
@@ -199,16 +263,44 @@ impl ServeArgs {
                 "graph index built"
             );
         }
-        eprintln!(
-            "ailedger listening on http://{} ({backend})",
-            listener.local_addr()?
-        );
-        serve_on(listener, state, ctrl_c()).await
+        let addr = listener.local_addr()?;
+        match tls {
+            Some(config) => {
+                eprintln!("ailedger listening on https://{addr} ({backend})");
+                // Tapped so that the client's address reaches the handlers
+                // (`ConnectInfo<SocketAddr>`, which failed logins are counted by).
+                let listener = axum::serve::ListenerExt::tap_io(
+                    crate::tls::TlsListener::new(listener, config)?,
+                    |_| {},
+                );
+                serve_on(listener, state, ctrl_c()).await
+            }
+            None => {
+                eprintln!("ailedger listening on http://{addr} ({backend})");
+                serve_on(listener, state, ctrl_c()).await
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plain_http_only_on_loopback() {
+        let check = |addr: &str, tls, proxy| super::check_listen(addr.parse().unwrap(), tls, proxy);
+        assert!(check("127.0.0.1:8080", false, false).is_ok());
+        assert!(check("[::1]:8080", false, false).is_ok());
+        assert!(check("0.0.0.0:8443", true, false).is_ok());
+        assert!(check("0.0.0.0:8080", false, true).is_ok());
+        for addr in ["0.0.0.0:8080", "[::]:8080", "192.0.2.7:8080"] {
+            let err = check(addr, false, false).unwrap_err().to_string();
+            assert!(
+                err.contains("--insecure-behind-proxy") && err.contains("--tls-cert"),
+                "{err}"
+            );
+        }
+    }
+
     #[test]
     fn redacts_passwords() {
         assert_eq!(

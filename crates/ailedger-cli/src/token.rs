@@ -91,7 +91,7 @@ impl TokenCommand {
 pub struct LoginArgs {}
 
 impl LoginArgs {
-    pub async fn run(self, server: &str) -> anyhow::Result<()> {
+    pub async fn run(self, server: &str, ca_certs: &[reqwest::Certificate]) -> anyhow::Result<()> {
         let stdin = std::io::stdin();
         if stdin.is_terminal() {
             eprintln!("Paste the token and press Enter:");
@@ -102,7 +102,7 @@ impl LoginArgs {
         if token.is_empty() {
             return Err(UserError("no token on standard input".into()).into());
         }
-        let client = crate::client::Client::new(server, Some(token));
+        let client = crate::client::Client::new(server, Some(token), ca_certs)?;
         let who: WhoamiView = client.get(paths::WHOAMI, &[]).await?;
         let file = credentials::save(server, token)?;
         eprintln!(

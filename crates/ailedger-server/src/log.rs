@@ -64,6 +64,10 @@ pub enum KeyError {
     },
     #[error("key name {0:?} is not valid (no white space or '+')")]
     Name(String),
+    #[error(
+        "{path} may be read or changed by group or others (mode {mode:03o}): run `chmod 600 {path}`"
+    )]
+    TooOpen { path: String, mode: u32 },
     #[error("{path} is the key of {found:?}, not of --log-origin {wanted:?}")]
     OriginMismatch {
         path: String,
@@ -73,7 +77,9 @@ pub enum KeyError {
 }
 
 /// Loads the signer key at `path`, or creates one named `origin` there (mode 0600).
-/// An existing key's name must equal `origin` when `origin` was given explicitly.
+/// An existing key's name must equal `origin` when `origin` was given explicitly. On
+/// Unix an existing key that group or others may access is refused ([`KeyError::TooOpen`]):
+/// whoever can read it can sign checkpoints over a rewritten ledger.
 pub fn load_or_create_key(
     path: &Path,
     origin: &str,
@@ -85,7 +91,21 @@ pub fn load_or_create_key(
         source,
     };
     let load = || -> Result<Signer, KeyError> {
-        let text = std::fs::read_to_string(path).map_err(io)?;
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        // The mode of the file read, not of whatever the path names a moment later.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = file.metadata().map_err(io)?.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(KeyError::TooOpen {
+                    path: shown.clone(),
+                    mode,
+                });
+            }
+        }
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut file, &mut text).map_err(io)?;
         let signer = Signer::from_text(text.trim()).map_err(|source| KeyError::Parse {
             path: shown.clone(),
             source,
@@ -176,7 +196,7 @@ struct LogInner {
     signer: Option<Signer>,
     verifier: Option<Verifier>,
     health: Mutex<SignerHealth>,
-    /// Rolling sweep position: the last seq re-checked.
+    /// Rolling sweep position: where the next round's re-check starts (0 after a full pass).
     sweep: Mutex<u64>,
     refused: Mutex<Option<SignError>>,
 }
@@ -428,7 +448,11 @@ async fn sign_round(
         };
         let to = (from + SWEEP_PER_ROUND).min(last_size);
         check_leaves(store, from, to, None).await?;
-        *log.0.sweep.lock().unwrap_or_else(|e| e.into_inner()) = to;
+        // Wrap once the signed part is covered. Resuming at `to` instead would, as the
+        // log grows, only ever re-check the entries signed last round (which step 3
+        // checked already) and never the older ones.
+        let next = if to >= last_size { 0 } else { to };
+        *log.0.sweep.lock().unwrap_or_else(|e| e.into_inner()) = next;
     }
     // 3. The new leaves, from their bodies, extend the signed tree to the stored root.
     check_leaves(store, last_size, head, Some(&mut frontier)).await?;
@@ -836,4 +860,32 @@ async fn consistency(
             .await
             .map_err(log_error)?,
     ))
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::{KeyError, load_or_create_key};
+
+    #[cfg(unix)]
+    #[test]
+    fn keys_are_created_private_and_refused_when_others_may_read_them() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.key");
+        let created = load_or_create_key(&path, "ledger.test/log", true).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let loaded = load_or_create_key(&path, "ledger.test/log", true).unwrap();
+        assert_eq!(loaded.verifier().to_text(), created.verifier().to_text());
+        for open in [0o640, 0o604, 0o620] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(open)).unwrap();
+            let err = load_or_create_key(&path, "ledger.test/log", true).unwrap_err();
+            assert!(matches!(err, KeyError::TooOpen { mode, .. } if mode == open));
+            let msg = err.to_string();
+            assert!(
+                msg.contains(&path.display().to_string()) && msg.contains("chmod 600"),
+                "{msg}"
+            );
+        }
+    }
 }

@@ -261,6 +261,40 @@ async fn tamper_case(backend: &str, t: Tamper) {
     assert_eq!(serde_json::to_value(&health).unwrap()["state"], "refused");
 }
 
+/// An old entry tampered with after the log was signed over several rounds is still
+/// caught by the next round: the rolling sweep wraps around rather than re-checking
+/// only what the previous round signed.
+#[tokio::test]
+async fn the_sweep_rechecks_entries_signed_in_earlier_rounds() {
+    let Some(l) = ledger("sqlite").await else {
+        return;
+    };
+    for (purls, size) in [
+        (&["pkg:pypi/a@1", "pkg:pypi/b@1"][..], 10),
+        (&["pkg:pypi/c@1"], 11),
+    ] {
+        for purl in purls {
+            l.register(purl).await;
+        }
+        assert_eq!(
+            sign_once(l.store.as_ref(), &l.state.log).await,
+            Ok(Some(size))
+        );
+    }
+    // Entry 3, signed in the first round: "p3" -> "q3" in its body.
+    let mut body = l.store.entries(2, 1).await.unwrap().remove(0).body;
+    let at = body.windows(3).position(|w| w == b"/p3").unwrap() + 1;
+    body[at] = b'q';
+    l.pool
+        .exec("UPDATE entries SET body = $1 WHERE seq = 3", &[&body])
+        .await;
+    l.register("pkg:pypi/late@1").await;
+    match sign_once(l.store.as_ref(), &l.state.log).await {
+        Err(SignError::Refused { first_bad_seq, .. }) => assert_eq!(first_bad_seq, Some(3)),
+        other => panic!("the signer must refuse, got {other:?}"),
+    }
+}
+
 macro_rules! tamper_tests {
     ($($name:ident: $backend:literal, $t:expr;)+) => {
         $(
