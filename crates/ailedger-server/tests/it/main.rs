@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 mod audit;
+mod secrets;
 
 struct App {
     _dir: tempfile::TempDir,
