@@ -1086,4 +1086,38 @@ mod tests {
         }
         fuzz_redact(&[0xff, 0xfe, b':', b'/', b'/', b'@']);
     }
+
+    /// The fuzz body over every MCP and lockfile fixture and deterministic mutations of
+    /// each (truncations, bit flips); redacting a redacted config finds nothing more.
+    #[test]
+    fn fixtures_and_mutations() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+        let mut n = 0;
+        for sub in ["mcp", "formats"] {
+            let Ok(dir) = std::fs::read_dir(root.join(sub)) else {
+                continue;
+            };
+            for e in dir.flatten() {
+                let p = e.path();
+                let Ok(bytes) = std::fs::read(&p) else {
+                    continue;
+                };
+                if bytes.len() > 1 << 20 {
+                    continue;
+                }
+                n += 1;
+                fuzz_redact(&bytes);
+                if let Some(r) = mcp_config(&bytes) {
+                    assert_eq!(mcp_config(&r.bytes), None, "{}", p.display());
+                }
+                for i in (0..bytes.len()).step_by((bytes.len() / 16).max(1)) {
+                    fuzz_redact(&bytes[..i]);
+                    let mut m = bytes.clone();
+                    m[i] ^= 0x20;
+                    fuzz_redact(&m);
+                }
+            }
+        }
+        assert!(n > 10, "only {n} fixtures found");
+    }
 }
