@@ -61,9 +61,9 @@ impl Default for Limits {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Options {
     pub limits: Limits,
-    /// Salt for hashing secret values found in MCP configs: `sha256(salt || value)`.
-    /// Keep it secret and stable per deployment so changes are detectable but values
-    /// cannot be confirmed by guessing.
+    /// Salt once used for hashing secret values found in MCP configs. Secrets are now
+    /// removed outright (`ailedger_core::redact`, replaced by `<redacted>`) and no parser
+    /// reads it; kept so callers that set it still compile.
     pub secret_salt: [u8; 32],
 }
 
