@@ -18,8 +18,10 @@ use crate::{Ctx, Format, client::UserError, output};
 /// and 3.0, requirements.txt / pip freeze (with their -r includes), poetry.lock, uv.lock,
 /// Pipfile.lock, package-lock.json, Cargo.lock, and MCP client configs (Claude Desktop,
 /// Cursor, VS Code, Claude Code, opencode). The format is detected from the content. Each
-/// document becomes one ledger entry; its raw bytes stay retrievable by digest. The same
-/// bytes ingested again are recognised and record nothing.
+/// document becomes one ledger entry; its bytes stay retrievable by digest (MCP configs
+/// and lockfiles with their secrets replaced by `<redacted>`; the submitted file's own
+/// digest is kept as an alias). The same bytes ingested again are recognised and record
+/// nothing. `-r`/`-c` includes are followed only inside the directory of the file given.
 ///
 /// Example: ailedger ingest sbom.cdx.json requirements.txt ~/.cursor/mcp.json
 #[derive(Debug, Args)]
