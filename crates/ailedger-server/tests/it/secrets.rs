@@ -261,6 +261,39 @@ async fn secrets_never_reach_sqlite_or_the_api() {
 }
 
 #[tokio::test]
+async fn a_changed_secret_is_one_more_alias_of_the_same_redacted_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("l.db")).await.unwrap());
+    let router = router(AppState::new(store, "sqlite").await.unwrap());
+    let first = mcp_config();
+    let rotated = first.replace("zQENVSECRETQ9", "zQENVROTATEDQ9");
+    let mut views = Vec::new();
+    for doc in [&first, &rotated] {
+        let (st, body) = call(
+            &router,
+            "POST",
+            "/v1/documents?name=mcp.json",
+            doc.clone().into_bytes(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        assert!(!String::from_utf8_lossy(&body).contains("ROTATED"));
+        views.push(serde_json::from_slice::<Value>(&body).unwrap());
+    }
+    // The same redacted document, recorded again so the new file's digest is known.
+    assert_eq!(views[0]["digest"], views[1]["digest"]);
+    assert_ne!(views[0]["original_digest"], views[1]["original_digest"]);
+    assert_eq!(views[1]["unchanged"], false);
+    for v in &views {
+        let orig = v["original_digest"].as_str().unwrap();
+        let (st, art) = call(&router, "GET", &format!("/v1/artifacts?ref={orig}"), vec![]).await;
+        assert_eq!(st, StatusCode::OK, "{}", String::from_utf8_lossy(&art));
+        let a: Value = serde_json::from_slice(&art).unwrap();
+        assert_eq!(a["id"], v["digest"]);
+    }
+}
+
+#[tokio::test]
 async fn secrets_never_reach_postgres() {
     let Ok(url) = std::env::var("AILEDGER_TEST_POSTGRES_URL") else {
         eprintln!(
