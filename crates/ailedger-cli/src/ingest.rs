@@ -1,5 +1,8 @@
 //! `ailedger ingest`: send documents (SBOMs, lockfiles, MCP configs) to the server as
-//! they are, following `-r`/`-c` includes of requirements files.
+//! they are, following `-r`/`-c` includes of requirements files. An include is followed
+//! only inside the directory of the document given on the command line (after symlinks
+//! and `..` are resolved) unless `--allow-includes-outside`: a requirements file saying
+//! `-r ~/.claude.json` must not upload a local MCP config.
 
 use std::{
     collections::BTreeSet,
@@ -15,8 +18,10 @@ use crate::{Ctx, Format, client::UserError, output};
 /// and 3.0, requirements.txt / pip freeze (with their -r includes), poetry.lock, uv.lock,
 /// Pipfile.lock, package-lock.json, Cargo.lock, and MCP client configs (Claude Desktop,
 /// Cursor, VS Code, Claude Code, opencode). The format is detected from the content. Each
-/// document becomes one ledger entry; its raw bytes stay retrievable by digest. The same
-/// bytes ingested again are recognised and record nothing.
+/// document becomes one ledger entry; its bytes stay retrievable by digest (MCP configs
+/// and lockfiles with their secrets replaced by `<redacted>`; the submitted file's own
+/// digest is kept as an alias). The same bytes ingested again are recognised and record
+/// nothing. `-r`/`-c` includes are followed only inside the directory of the file given.
 ///
 /// Example: ailedger ingest sbom.cdx.json requirements.txt ~/.cursor/mcp.json
 #[derive(Debug, Args)]
@@ -24,25 +29,38 @@ pub struct IngestArgs {
     /// The documents.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// Follow `-r`/`-c` includes that resolve outside the directory of the document
+    /// given on the command line (refused by default, exit code 2).
+    #[arg(long)]
+    pub allow_includes_outside: bool,
 }
 
 impl IngestArgs {
     pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
-        let mut queue: Vec<PathBuf> = self.files.clone();
+        // Each document with the directory its includes are confined to (`None` for
+        // one given on the command line: its own directory).
+        let mut queue: Vec<(PathBuf, Option<PathBuf>)> =
+            self.files.iter().map(|f| (f.clone(), None)).collect();
         queue.reverse();
         let mut seen = BTreeSet::new();
         let mut views = Vec::new();
         let mut failed = Vec::new();
-        while let Some(path) = queue.pop() {
+        while let Some((path, root)) = queue.pop() {
             let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-            if !seen.insert(key) {
+            if !seen.insert(key.clone()) {
                 continue;
             }
+            let root =
+                root.unwrap_or_else(|| key.parent().map(Path::to_path_buf).unwrap_or_default());
             match ingest_one(ctx, &path).await {
                 Ok(v) => {
                     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
                     for inc in v.includes.iter().rev() {
-                        queue.push(base.join(inc));
+                        let target = base.join(inc);
+                        if !self.allow_includes_outside {
+                            confined(&path, inc, &target, &root)?;
+                        }
+                        queue.push((target, Some(root.clone())));
                     }
                     if ctx.format != Format::Json {
                         print_summary(&path, &v);
@@ -71,6 +89,23 @@ impl IngestArgs {
             .into())
         }
     }
+}
+
+/// Refuses an include that resolves (symlinks and `..` followed) outside `root`. An
+/// include that does not exist is left to the read, which fails naming it.
+fn confined(doc: &Path, inc: &str, target: &Path, root: &Path) -> anyhow::Result<()> {
+    let Ok(resolved) = std::fs::canonicalize(target) else {
+        return Ok(());
+    };
+    if resolved.starts_with(root) {
+        return Ok(());
+    }
+    Err(UserError(format!(
+        "{}: include {inc:?} resolves outside {}; not followed (--allow-includes-outside follows it)",
+        doc.display(),
+        root.display()
+    ))
+    .into())
 }
 
 async fn ingest_one(ctx: &Ctx, path: &Path) -> anyhow::Result<IngestView> {
@@ -122,5 +157,8 @@ fn print_summary(path: &Path, v: &IngestView) {
     for f in &v.findings {
         println!("  {} {} {}", f.severity, f.code, f.message);
     }
-    println!("  raw document: {}", v.digest);
+    match &v.original_digest {
+        Some(o) => println!("  stored redacted: {} (submitted as {o})", v.digest),
+        None => println!("  raw document: {}", v.digest),
+    }
 }

@@ -14,6 +14,7 @@ pub mod identity;
 pub mod kind;
 pub mod manifest;
 pub mod purl;
+pub mod redact;
 pub mod reference;
 pub mod token;
 

@@ -61,9 +61,9 @@ impl Default for Limits {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Options {
     pub limits: Limits,
-    /// Salt for hashing secret values found in MCP configs: `sha256(salt || value)`.
-    /// Keep it secret and stable per deployment so changes are detectable but values
-    /// cannot be confirmed by guessing.
+    /// Salt once used for hashing secret values found in MCP configs. Secrets are now
+    /// removed outright (`ailedger_core::redact`, replaced by `<redacted>`) and no parser
+    /// reads it; kept so callers that set it still compile.
     pub secret_salt: [u8; 32],
 }
 
@@ -205,6 +205,108 @@ pub fn parse(bytes: &[u8], opts: &Options) -> Result<Document, Error> {
         });
     }
     detect::parse_detected(bytes, opts)
+}
+
+/// A document ready to be recorded: what it asserts, parsed from the bytes that are
+/// stored, which have their secrets removed (docs/formats.md, "Secrets").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Redacted {
+    /// Parsed from `bytes` (or from the input when nothing was removed); its
+    /// `digest` is the digest of the bytes to store.
+    pub document: Document,
+    /// The bytes to store when something was removed; `None` when the input is stored
+    /// as it is.
+    pub bytes: Option<Vec<u8>>,
+    /// SHA-256 of the input as submitted.
+    pub original_digest: Sha256Digest,
+}
+
+/// Redaction warnings listed per document; the rest are counted in one more.
+const MAX_REDACTION_WARNINGS: usize = 50;
+
+/// Parses a document for ingest: MCP client configs and lockfiles/requirements have
+/// their secrets removed (`ailedger_core::redact`) and the redacted bytes are parsed
+/// and returned for storing. The document artifact is then `sha256:<digest of the
+/// redacted bytes>` with the input's digest as an alias and in `attrs.original_digest`,
+/// and each place something was removed is a warning (naming the pointer, never the
+/// value). Other formats are stored as they are. Redaction never refuses a document:
+/// should the redacted bytes not parse, the input's parse is kept under the redacted
+/// digest.
+pub fn parse_redacted(bytes: &[u8], opts: &Options) -> Result<Redacted, Error> {
+    let original_digest = Sha256Digest::of(bytes);
+    let mut doc = parse(bytes, opts)?;
+    let red = match doc.format {
+        Format::McpConfig { .. } => ailedger_core::redact::mcp_config(bytes),
+        Format::RequirementsTxt
+        | Format::PipFreeze
+        | Format::PoetryLock
+        | Format::UvLock
+        | Format::PipfileLock
+        | Format::PackageLockJson { .. }
+        | Format::CargoLock => ailedger_core::redact::lockfile(bytes),
+        _ => None,
+    };
+    let Some(red) = red else {
+        return Ok(Redacted {
+            document: doc,
+            bytes: None,
+            original_digest,
+        });
+    };
+    let digest = Sha256Digest::of(&red.bytes);
+    match parse(&red.bytes, opts) {
+        Ok(d) if d.format == doc.format => doc = d,
+        _ => rename_document(&mut doc, digest),
+    }
+    let orig = original_digest.to_string();
+    if !doc.document.aliases.contains(&orig) {
+        doc.document.aliases.push(orig.clone());
+    }
+    doc.document
+        .attrs
+        .insert("original_digest".into(), serde_json::Value::from(orig));
+    let n = red.redactions.len();
+    let mut warnings: Vec<Warning> = red
+        .redactions
+        .into_iter()
+        .take(MAX_REDACTION_WARNINGS)
+        .map(|r| Warning {
+            pointer: r.pointer,
+            message: format!(
+                "secret removed: the stored document has {} here",
+                ailedger_core::redact::MARKER
+            ),
+        })
+        .collect();
+    if n > MAX_REDACTION_WARNINGS {
+        warnings.push(Warning {
+            pointer: "/".into(),
+            message: format!("{} further secrets removed", n - MAX_REDACTION_WARNINGS),
+        });
+    }
+    warnings.append(&mut doc.warnings);
+    doc.warnings = warnings;
+    Ok(Redacted {
+        document: doc,
+        bytes: Some(red.bytes),
+        original_digest,
+    })
+}
+
+/// Gives a parsed document another digest (its artifact id and edges follow).
+fn rename_document(doc: &mut Document, digest: Sha256Digest) {
+    let old = doc.document.id.clone();
+    let new = digest.to_string();
+    for e in &mut doc.edges {
+        if e.from == old {
+            e.from.clone_from(&new);
+        }
+        if e.to == old {
+            e.to.clone_from(&new);
+        }
+    }
+    doc.document.id = new;
+    doc.digest = digest;
 }
 
 /// Body of the `formats_parse` fuzz target: parsing must never panic, and whatever

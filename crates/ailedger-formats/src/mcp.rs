@@ -14,6 +14,7 @@
 //! value is not recoverable. Pure variable references (`${input:x}`, `${env:X}`) are
 //! kept as written.
 
+use ailedger_core::redact::{self, UrlRule};
 use ailedger_core::{ArtifactKind, EdgeKind, Purl};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -64,112 +65,20 @@ pub(crate) fn flavour(obj: &Map<String, Value>) -> Option<McpFlavour> {
     None
 }
 
-fn salted(salt: &[u8; 32], value: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(salt);
-    h.update(value.as_bytes());
-    hex::encode(h.finalize())
-}
-
-fn is_var_ref(v: &str) -> bool {
-    v.starts_with("${")
-        && v.ends_with('}')
-        && v[2..v.len() - 1].chars().all(|c| c != '$' && c != '}')
-}
-
-/// Stores a secret-bearing map (env, headers) as key → reference or salted hash.
-fn secret_map(m: &Map<String, Value>, salt: &[u8; 32]) -> Map<String, Value> {
+/// Stores a secret-bearing map (env, headers): key → `{"ref": …}` for a pure variable
+/// reference, else the marker `<redacted>` (`ailedger_core::redact`).
+fn secret_map(m: &Map<String, Value>) -> Map<String, Value> {
     let mut out = Map::new();
     for (k, v) in m {
-        let s = match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        let kept = if is_var_ref(&s) {
-            json!({ "ref": s })
-        } else {
-            json!({ "salted_sha256": salted(salt, &s) })
+        let kept = match v {
+            Value::String(s) if redact::is_reference(s) => json!({ "ref": s }),
+            Value::String(s) if s.is_empty() => Value::from(""),
+            Value::Null | Value::Bool(_) => v.clone(),
+            _ => Value::from(redact::MARKER),
         };
         out.insert(k.clone(), kept);
     }
     out
-}
-
-/// Redacts a URL's password and query values (all of them when `all_query`, else the
-/// secret-looking ones); returns the redacted URL and the salted hashes of what was
-/// removed.
-fn redact_url(url: &str, salt: &[u8; 32], all_query: bool) -> (String, Vec<Value>) {
-    let mut secrets = Vec::new();
-    let (base, frag) = match url.split_once('#') {
-        Some((b, f)) => (b, Some(f)),
-        None => (url, None),
-    };
-    let (base, query) = match base.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (base, None),
-    };
-    let mut out = String::new();
-    // scheme://user:password@host → scheme://user:<redacted>@host
-    match base.split_once("://") {
-        Some((scheme, rest)) => {
-            let (auth, tail) = match rest.find('/') {
-                Some(i) => (&rest[..i], &rest[i..]),
-                None => (rest, ""),
-            };
-            out.push_str(scheme);
-            out.push_str("://");
-            match auth.rsplit_once('@') {
-                Some((user, host)) => {
-                    match user.split_once(':') {
-                        Some((u, pw)) => {
-                            secrets.push(json!({ "where": "url password", "salted_sha256": salted(salt, pw) }));
-                            out.push_str(u);
-                            out.push_str(":<redacted>");
-                        }
-                        None => out.push_str(user),
-                    }
-                    out.push('@');
-                    out.push_str(host);
-                }
-                None => out.push_str(auth),
-            }
-            out.push_str(tail);
-        }
-        None => out.push_str(base),
-    }
-    if let Some(q) = query {
-        out.push('?');
-        for (i, pair) in q.split('&').enumerate() {
-            if i > 0 {
-                out.push('&');
-            }
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let lk = k.to_ascii_lowercase();
-            let secretish = [
-                "key", "token", "secret", "pass", "auth", "sig", "cred", "session",
-            ]
-            .iter()
-            .any(|w| lk.contains(w));
-            if !v.is_empty() && (all_query || secretish) {
-                secrets.push(
-                    json!({ "where": format!("url query {k}"), "salted_sha256": salted(salt, v) }),
-                );
-                out.push_str(k);
-                out.push_str("=<redacted>");
-            } else {
-                out.push_str(pair);
-            }
-        }
-    }
-    if let Some(f) = frag {
-        out.push('#');
-        out.push_str(f);
-    }
-    (out, secrets)
-}
-
-fn looks_like_url(s: &str) -> bool {
-    s.contains("://")
 }
 
 pub(crate) fn parse(root: Value, flavour: McpFlavour, ctx: &mut Ctx<'_>) -> Result<(), Error> {
@@ -288,9 +197,8 @@ fn server(
             format!("expected a server object, found {}", type_name(s)),
         ));
     };
-    let salt = ctx.opts.secret_salt;
     let mut attrs = Map::new();
-    let mut secrets: Vec<Value> = Vec::new();
+    let mut redacted: Vec<Value> = Vec::new();
     attrs.insert("config_names".into(), json!([name]));
     // Command line: opencode gives one array; others a command string plus args.
     let (mut argv, url) = if flavour == McpFlavour::Opencode {
@@ -334,8 +242,10 @@ fn server(
             }
             t => t,
         };
-        let (clean, sec) = redact_url(url, &salt, true);
-        secrets.extend(sec);
+        let clean = redact::url(url, UrlRule::Endpoint).into_owned();
+        if clean != url {
+            redacted.push(Value::from(at(ptr, "url")));
+        }
         attrs.insert("transport".into(), Value::from(transport));
         attrs.insert("url".into(), Value::from(clean.clone()));
         target = clean
@@ -349,12 +259,8 @@ fn server(
             .to_owned();
         spec = json!({ "transport": transport, "url": clean });
     } else if !argv.is_empty() {
-        for a in argv.iter_mut() {
-            if looks_like_url(a) {
-                let (clean, sec) = redact_url(a, &salt, false);
-                secrets.extend(sec);
-                *a = clean;
-            }
+        if !redact::args(&mut argv).is_empty() {
+            redacted.push(Value::from(at(ptr, "args")));
         }
         attrs.insert("transport".into(), Value::from("stdio"));
         attrs.insert("command".into(), Value::from(argv[0].clone()));
@@ -377,7 +283,7 @@ fn server(
                     } else {
                         key.into()
                     },
-                    Value::Object(secret_map(m, &salt)),
+                    Value::Object(secret_map(m)),
                 );
             }
             None | Some(Value::Null) => {}
@@ -402,8 +308,8 @@ fn server(
             attrs.insert(key.into(), v.clone());
         }
     }
-    if !secrets.is_empty() {
-        attrs.insert("redacted".into(), Value::Array(secrets));
+    if !redacted.is_empty() {
+        attrs.insert("redacted".into(), Value::Array(redacted));
     }
     let h = hex::encode(Sha256::digest(spec.to_string().as_bytes()));
     let target = if target.is_empty() {
@@ -733,16 +639,5 @@ mod tests {
                 "0".repeat(64)
             )
         );
-    }
-
-    #[test]
-    fn urls_are_redacted() {
-        let salt = [1; 32];
-        let (u, s) = redact_url("https://h.invalid/mcp?api_key=SECRET&x=1", &salt, true);
-        assert_eq!(u, "https://h.invalid/mcp?api_key=<redacted>&x=<redacted>");
-        assert_eq!(s.len(), 2);
-        let (u, _) = redact_url("postgresql://admin:hunter2@10.0.0.5/prod", &salt, false);
-        assert_eq!(u, "postgresql://admin:<redacted>@10.0.0.5/prod");
-        assert!(!u.contains("hunter2"));
     }
 }

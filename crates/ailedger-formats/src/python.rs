@@ -5,7 +5,10 @@
 //! the package's single distribution file, since several wheel hashes do not each
 //! identify the package.
 
-use ailedger_core::{ArtifactKind, EdgeKind, Purl, Sha256Digest};
+use ailedger_core::{
+    ArtifactKind, EdgeKind, Purl, Sha256Digest,
+    redact::{self, UrlRule},
+};
 use serde_json::{Map, Value, json};
 
 use crate::{
@@ -347,23 +350,13 @@ pub(crate) fn requirements(text: &str, ctx: &mut Ctx<'_>) -> Result<(), Error> {
                         &ptr,
                         format!(
                             "editable install {:?} is not recorded as a package",
-                            hashes::truncate(&v)
+                            hashes::truncate(&redact::text(&v, UrlRule::Locator))
                         ),
                     );
                 }
                 ("-i" | "--index-url" | "--extra-index-url" | "-f" | "--find-links", Some(v)) => {
-                    // Index URLs may carry credentials.
-                    let clean = match v.split_once("://") {
-                        Some((s, rest)) => match rest.split_once('@') {
-                            Some((_, host))
-                                if !host.contains('/') || rest.find('@') < rest.find('/') =>
-                            {
-                                format!("{s}://<redacted>@{host}")
-                            }
-                            _ => v.clone(),
-                        },
-                        None => v.clone(),
-                    };
+                    // Index URLs may carry credentials (ailedger_core::redact).
+                    let clean = redact::url(&v, UrlRule::Locator).into_owned();
                     indexes.push(Value::from(clean));
                 }
                 _ => {}
@@ -373,7 +366,7 @@ pub(crate) fn requirements(text: &str, ctx: &mut Ctx<'_>) -> Result<(), Error> {
                     &ptr,
                     format!(
                         "direct reference {:?} names no package; not recorded",
-                        hashes::truncate(&u)
+                        hashes::truncate(&redact::text(&u, UrlRule::Locator))
                     ),
                 );
             }
@@ -400,7 +393,10 @@ pub(crate) fn requirements(text: &str, ctx: &mut Ctx<'_>) -> Result<(), Error> {
                             r.name
                         ),
                     );
-                    attrs.insert("url".into(), Value::from(u.clone()));
+                    attrs.insert(
+                        "url".into(),
+                        Value::from(redact::url(u, UrlRule::Locator).into_owned()),
+                    );
                 }
                 attrs.insert("pinned".into(), Value::from(r.pinned().is_some()));
                 let pkg = Pkg {

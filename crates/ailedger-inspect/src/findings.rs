@@ -47,7 +47,10 @@ impl Sink {
         evidence: impl Into<String>,
         offset: Option<u64>,
     ) {
-        let evidence = evidence.into();
+        // Findings are recorded in the ledger: no secret may reach evidence or message
+        // (ailedger_core::redact, the rule ingest uses for what it stores).
+        let evidence = redact_owned(evidence.into());
+        let message = redact_owned(message.into());
         let key = (code.to_string(), evidence.clone(), self.member.clone());
         if self.seen.contains(&key) {
             // Keep the highest severity seen for the same evidence.
@@ -69,7 +72,7 @@ impl Sink {
         self.findings.push(Finding {
             code: code.to_string(),
             severity,
-            message: message.into(),
+            message,
             location: Location {
                 file: self.file.clone(),
                 member: self.member.clone(),
@@ -97,8 +100,17 @@ impl Sink {
     }
 }
 
-/// Truncates evidence text to a readable length on a char boundary.
+fn redact_owned(s: String) -> String {
+    match ailedger_core::redact::text(&s, ailedger_core::redact::UrlRule::Endpoint) {
+        std::borrow::Cow::Borrowed(_) => s,
+        std::borrow::Cow::Owned(r) => r,
+    }
+}
+
+/// Truncates evidence text to a readable length on a char boundary, after removing its
+/// secrets (a secret cut in half would no longer be recognised).
 pub(crate) fn clip(s: &str, max: usize) -> String {
+    let s = &*ailedger_core::redact::text(s, ailedger_core::redact::UrlRule::Endpoint);
     if s.len() <= max {
         return s.to_string();
     }

@@ -3,7 +3,8 @@
 //! and opencode (`mcp`) are read as data; no configured server is ever started.
 
 use crate::findings::{Sink, clip};
-use crate::packages::{check_into, redact_url};
+use crate::packages::check_into;
+use ailedger_core::redact::{self, MARKER, UrlRule};
 use serde_json::Value;
 
 /// One configured server, normalised across client formats.
@@ -97,38 +98,7 @@ fn basename(s: &str) -> &str {
 
 /// Is the value only references (`${input:x}`, `${env:X}`, `$X`, `{env:X}`, `%X%`)?
 fn is_reference(v: &str) -> bool {
-    let t = v.trim();
-    let stripped = strip_refs(t);
-    stripped.trim().is_empty()
-        || (t.starts_with('$')
-            && t.chars()
-                .skip(1)
-                .all(|c| c.is_ascii_alphanumeric() || c == '_'))
-}
-
-fn strip_refs(t: &str) -> String {
-    let mut out = String::new();
-    let mut rest = t;
-    while let Some(i) = rest.find(['$', '{', '%']) {
-        out.push_str(rest.get(..i).unwrap_or(""));
-        let tail = rest.get(i..).unwrap_or("");
-        let close = if tail.starts_with("${") || tail.starts_with('{') {
-            tail.find('}')
-        } else if tail.starts_with('%') {
-            tail.get(1..).and_then(|x| x.find('%')).map(|j| j + 1)
-        } else {
-            None
-        };
-        match close {
-            Some(j) => rest = tail.get(j + 1..).unwrap_or(""),
-            None => {
-                out.push_str(tail.get(..1).unwrap_or(""));
-                rest = tail.get(1..).unwrap_or("");
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    redact::is_reference(v)
 }
 
 fn is_placeholder(v: &str) -> bool {
@@ -149,69 +119,10 @@ fn is_placeholder(v: &str) -> bool {
         .any(|p| l.contains(p))
 }
 
-fn token_run(s: &str, prefix: &str, min: usize) -> bool {
-    s.match_indices(prefix).any(|(i, _)| {
-        let before_ok = i == 0
-            || s.as_bytes()
-                .get(i - 1)
-                .is_some_and(|c| !c.is_ascii_alphanumeric());
-        before_ok
-            && s.get(i + prefix.len()..).is_some_and(|r| {
-                r.chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-                    .count()
-                    >= min
-            })
-    })
-}
-
-/// Token-shaped secret in `v`? Returns the kind.
+/// Token-shaped secret in `v`? Returns the kind. The one detector, shared with what
+/// ingest removes (`ailedger_core::redact`).
 pub(crate) fn secret_kind(v: &str) -> Option<&'static str> {
-    if is_reference(v) || v.len() < 8 {
-        return None;
-    }
-    let checks: &[(&str, usize, &str)] = &[
-        ("ghp_", 20, "GitHub token"),
-        ("gho_", 20, "GitHub token"),
-        ("ghu_", 20, "GitHub token"),
-        ("ghs_", 20, "GitHub token"),
-        ("ghr_", 20, "GitHub token"),
-        ("github_pat_", 20, "GitHub token"),
-        ("glpat-", 16, "GitLab token"),
-        ("sk-", 16, "API secret key (sk-)"),
-        ("sk_live_", 10, "Stripe key"),
-        ("sk_test_", 10, "Stripe key"),
-        ("xoxb-", 8, "Slack token"),
-        ("xoxp-", 8, "Slack token"),
-        ("xoxa-", 8, "Slack token"),
-        ("xoxs-", 8, "Slack token"),
-        ("xapp-", 8, "Slack token"),
-        ("hf_", 20, "Hugging Face token"),
-        ("npm_", 30, "npm token"),
-        ("pypi-", 40, "PyPI token"),
-        ("AKIA", 16, "AWS access key ID"),
-        ("ASIA", 16, "AWS access key ID"),
-        ("AIza", 30, "Google API key"),
-    ];
-    for (p, min, kind) in checks {
-        if token_run(v, p, *min) {
-            return Some(kind);
-        }
-    }
-    if v.contains("PRIVATE KEY-----") {
-        return Some("private key");
-    }
-    let lower = v.to_ascii_lowercase();
-    if let Some(i) = lower.find("bearer ") {
-        let tok = v.get(i + 7..).unwrap_or("").trim();
-        if tok.len() >= 12 && !is_reference(tok) && !is_placeholder(tok) {
-            return Some("bearer token");
-        }
-    }
-    if v.starts_with("eyJ") && v.matches('.').count() == 2 && v.len() > 30 {
-        return Some("JWT");
-    }
-    None
+    redact::secret_kind(v)
 }
 
 fn secretish_key(k: &str) -> bool {
@@ -276,7 +187,7 @@ fn check_url(url: &str, sink: &mut Sink, path: &str) {
         sink.add(
             "AIL-MCP-006",
             format!("{path}: plain http:// to {host} (traffic and tokens are readable on the way)"),
-            clip(&redact_url(url), 160),
+            clip(&redact::url(url, UrlRule::Endpoint), 160),
             None,
         );
     }
@@ -299,7 +210,7 @@ fn check_url(url: &str, sink: &mut Sink, path: &str) {
                 sink.add(
                     "AIL-MCP-005",
                     format!("{path}: URL query parameter {k:?} carries a literal secret"),
-                    format!("{k}=***"),
+                    format!("{k}={MARKER}"),
                     None,
                 );
             }
@@ -317,7 +228,7 @@ fn check_userinfo(scheme: &str, after: &str, url: &str, sink: &mut Sink, path: &
         sink.add(
             "AIL-MCP-005",
             format!("{path}: {scheme} URL embeds a password"),
-            clip(&redact_url(url), 160),
+            clip(&redact::url(url, UrlRule::Endpoint), 160),
             None,
         );
     }
@@ -340,8 +251,12 @@ fn check_launch(s: &Server, sink: &mut Sink) {
     let path = &s.path;
     let exe = basename(cmd0).to_ascii_lowercase();
     let args: Vec<&str> = s.argv.iter().skip(1).map(String::as_str).collect();
-    let joined = s.argv.join(" ");
-    let jl = joined.to_ascii_lowercase();
+    let jl = s.argv.join(" ").to_ascii_lowercase();
+    // Evidence quotes the command line with its secrets removed (`--token VALUE` is
+    // only recognisable as argv, not as joined text).
+    let mut shown = s.argv.clone();
+    redact::args(&mut shown);
+    let joined = shown.join(" ");
     // Shell wrappers and download-and-run.
     if SHELLS.contains(&exe.as_str())
         && args.iter().any(|a| {
@@ -787,7 +702,7 @@ pub(crate) fn check(root: &Value, sink: &mut Sink) {
                 sink.add(
                     "AIL-MCP-005",
                     format!("{}: argument holds a literal {kind}", s.path),
-                    "***",
+                    MARKER,
                     None,
                 );
             }
@@ -800,7 +715,7 @@ pub(crate) fn check(root: &Value, sink: &mut Sink) {
                 sink.add(
                     "AIL-MCP-005",
                     format!("{}: env {k} holds a literal {kind}", s.path),
-                    format!("{k}=***"),
+                    format!("{k}={MARKER}"),
                     None,
                 );
             }
@@ -816,7 +731,7 @@ pub(crate) fn check(root: &Value, sink: &mut Sink) {
                 sink.add(
                     "AIL-MCP-005",
                     format!("{}: header {k} holds a literal {kind}", s.path),
-                    format!("{k}: ***"),
+                    format!("{k}: {MARKER}"),
                     None,
                 );
             }

@@ -476,22 +476,9 @@ pub fn inspect_requirements(name: &str, text: &str) -> Vec<Finding> {
 }
 
 /// Hides the password of `scheme://user:password@host` in evidence.
+/// `s` with its URL's secrets removed (`ailedger_core::redact`, the rule ingest uses).
 pub(crate) fn redact_url(s: &str) -> String {
-    if let Some(i) = s.find("://") {
-        let after = s.get(i + 3..).unwrap_or("");
-        let host_end = after.find('/').unwrap_or(after.len());
-        if let Some(at) = after.get(..host_end).and_then(|h| h.rfind('@')) {
-            let userinfo = after.get(..at).unwrap_or("");
-            if let Some((user, _)) = userinfo.split_once(':') {
-                return format!(
-                    "{}{user}:***{}",
-                    s.get(..i + 3).unwrap_or(""),
-                    after.get(at..).unwrap_or("")
-                );
-            }
-        }
-    }
-    s.to_string()
+    ailedger_core::redact::text(s, ailedger_core::redact::UrlRule::Endpoint).into_owned()
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use serde_json::Value;
 use sha2::Digest as _;
 
 mod log;
+mod secrets;
 mod tls;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ailedger");

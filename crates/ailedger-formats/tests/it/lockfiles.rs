@@ -217,3 +217,73 @@ fn lockfile_faults_are_refused_with_a_location() {
         assert!(e.contains(want), "{input:?}\n  got: {e}\n want: {want}");
     }
 }
+
+/// Every lockfile format with credentials in its URLs is recorded and stored redacted,
+/// under the redacted digest, with the submitted digest as an alias; one without
+/// credentials is stored as it is.
+#[test]
+fn lockfiles_with_credentials_are_stored_redacted() {
+    for (file, from, to) in [
+        (
+            "package-lock.json",
+            "https://registry.npm.invalid/",
+            "https://u:zQLOCKSECRETQ9@registry.npm.invalid/",
+        ),
+        (
+            "Pipfile.lock",
+            "https://pypi.invalid/",
+            "https://u:zQ/LOCK@SECRETQ9@pypi.invalid/",
+        ),
+        (
+            "uv.lock",
+            "https://pypi.invalid/simple",
+            "https://__token__:zQLOCKSECRETQ9@pypi.invalid/simple",
+        ),
+        (
+            "Cargo.lock",
+            "sparse+https://index.crates.invalid/",
+            "sparse+https://u:zQLOCKSECRETQ9@index.crates.invalid/",
+        ),
+    ] {
+        let clean = read(&format!("{DATA}/{file}"));
+        let r = ailedger_formats::parse_redacted(&clean, &ailedger_formats::Options::default())
+            .unwrap();
+        assert_eq!(r.bytes, None, "{file}: nothing to remove");
+        if from.is_empty() {
+            continue;
+        }
+        let text = String::from_utf8(clean).unwrap();
+        assert!(text.contains(from), "{file}");
+        let dirty = text.replace(from, to);
+        let r = ailedger_formats::parse_redacted(
+            dirty.as_bytes(),
+            &ailedger_formats::Options::default(),
+        )
+        .unwrap();
+        let stored = String::from_utf8(r.bytes.clone().expect(file)).unwrap();
+        let recorded = format!("{:?}", r.document);
+        for s in [&stored, &recorded] {
+            assert!(!s.contains("SECRETQ9"), "{file}: {s}");
+        }
+        assert!(stored.contains("<redacted>"), "{file}");
+        let orig = ailedger_core::Sha256Digest::of(dirty.as_bytes()).to_string();
+        assert_eq!(r.original_digest.to_string(), orig);
+        assert!(r.document.document.aliases.contains(&orig), "{file}");
+        assert_eq!(
+            r.document.document.id,
+            ailedger_core::Sha256Digest::of(stored.as_bytes()).to_string()
+        );
+        assert!(!r.document.warnings.is_empty(), "{file}");
+        crate::check_invariants(&r.document);
+    }
+    // The requirements test data has a password in its index URL.
+    let r = ailedger_formats::parse_redacted(
+        &read(&format!("{DATA}/requirements.txt")),
+        &ailedger_formats::Options::default(),
+    )
+    .unwrap();
+    let stored = String::from_utf8(r.bytes.unwrap()).unwrap();
+    assert!(!stored.contains("s3cret") && !format!("{:?}", r.document).contains("s3cret"));
+    assert!(stored.contains("--index-url https://user:<redacted>@pypi.internal.invalid/simple"));
+    assert_eq!(r.document.warnings[0].pointer, "4:1");
+}

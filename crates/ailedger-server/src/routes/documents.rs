@@ -2,8 +2,13 @@
 //! detects its format from its content, stores the raw bytes content-addressed, runs the
 //! same inspection `ailedger inspect` runs, and appends one `document` entry that merges
 //! what the document says into the graph. `GET /v1/documents/{digest}` returns the bytes.
+//!
+//! Secrets are never stored: MCP configs and lockfiles are stored and recorded as their
+//! redacted form (`ailedger_formats::parse_redacted`), the digest of what was submitted
+//! kept as an alias of the document; findings are inspected on the submitted bytes and
+//! carry redacted evidence only.
 
-use ailedger_core::{ArtifactFact, DocumentInfo, EntryData, Finding, Sha256Digest};
+use ailedger_core::{ArtifactFact, DocumentInfo, EntryData, Finding, Sha256Digest, redact};
 use ailedger_formats::{Format, Options};
 use ailedger_store::{Blob, NewEntry};
 use axum::{
@@ -33,8 +38,13 @@ pub(crate) struct IngestQuery {
 /// What ingesting one document did.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct IngestView {
-    /// `sha256:<hex>` of the raw bytes; `GET /v1/documents/{digest}` returns them.
+    /// `sha256:<hex>` of the stored bytes; `GET /v1/documents/{digest}` returns them.
+    /// For a document that had secrets removed, the digest of its redacted form.
     pub digest: String,
+    /// `sha256:<hex>` of the bytes as submitted, when secrets were removed from them
+    /// (an alias of the document artifact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_digest: Option<String>,
     pub format: String,
     /// The entry that ingested it.
     pub seq: u64,
@@ -129,8 +139,22 @@ pub(crate) async fn ingest(
     if body.is_empty() {
         return Err(ApiError::Invalid(format!("{label}: the document is empty")));
     }
-    let digest = Sha256Digest::of(&body);
-    if let Some(seq) = state.store.document_seq(&digest).await? {
+    let original = Sha256Digest::of(&body);
+    // The same bytes again: stored as they are, or as the redacted form that names
+    // them as its original.
+    let mut known = state
+        .store
+        .document_seq(&original)
+        .await?
+        .map(|seq| (original, seq));
+    if known.is_none()
+        && let Some(id) = state.store.resolve(&original.to_string()).await?
+        && let Ok(stored) = id.parse::<Sha256Digest>()
+        && let Some(seq) = state.store.document_seq(&stored).await?
+    {
+        known = Some((stored, seq));
+    }
+    if let Some((digest, seq)) = known {
         let format = state
             .store
             .blob(&digest)
@@ -139,6 +163,7 @@ pub(crate) async fn ingest(
             .unwrap_or_default();
         return Ok(Json(IngestView {
             digest: digest.to_string(),
+            original_digest: (digest != original).then(|| original.to_string()),
             format,
             seq,
             unchanged: true,
@@ -163,21 +188,43 @@ pub(crate) async fn ingest(
         .name("ailedger-parse".into())
         .spawn(move || {
             let parsed = (|| {
-                let mut doc = ailedger_formats::parse(&bytes, &opts)
-                    .map_err(|e| ApiError::Invalid(format!("{name}: {e}")))?;
+                let red = ailedger_formats::parse_redacted(&bytes, &opts).map_err(|e| {
+                    // A parse error may quote the document: it is answered (and may be
+                    // logged), so it is redacted too.
+                    let msg = e.to_string();
+                    ApiError::Invalid(format!(
+                        "{name}: {}",
+                        redact::text(&msg, redact::UrlRule::Endpoint)
+                    ))
+                })?;
                 let parsed_ms = started.elapsed().as_millis() as u64;
+                let ailedger_formats::Redacted {
+                    document: mut doc,
+                    bytes: stored,
+                    ..
+                } = red;
                 let format = doc.format.clone();
+                // Inspected as submitted (the secrets are what some findings are
+                // about); evidence is redacted by the inspector.
                 let findings = inspect(&name, &format, &bytes, &mut doc);
                 tracing::debug!(parsed_ms, "parsed and inspected");
-                Ok::<_, ApiError>((doc, findings))
+                Ok::<_, ApiError>((doc, findings, stored))
             })();
             let _ = tx.send(parsed);
         })
         .map_err(|e| ApiError::Internal(format!("parser thread: {e}")))?;
-    let (doc, findings) = rx
+    let (doc, findings, stored) = rx
         .await
         .map_err(|e| ApiError::Internal(format!("parser thread: {e}")))??;
     let format = doc.format.to_string();
+    let digest = doc.digest;
+    // What is stored: the redacted bytes, or the body when nothing was removed.
+    let stored = match stored {
+        Some(b) => b,
+        // No copy when the body is the only owner of its buffer (the parser's handle is
+        // gone by now).
+        None => Vec::from(body),
+    };
     let warnings: Vec<String> = doc
         .warnings
         .iter()
@@ -191,7 +238,7 @@ pub(crate) async fn ingest(
         document: DocumentInfo {
             digest,
             format: format.clone(),
-            size: body.len() as u64,
+            size: stored.len() as u64,
             name: q.name,
         },
         artifacts,
@@ -207,9 +254,7 @@ pub(crate) async fn ingest(
             Some(Blob {
                 digest,
                 format: format.clone(),
-                // No copy when the body is the only owner of its buffer (the parser's
-                // handle is gone by now).
-                bytes: Vec::from(body),
+                bytes: stored,
             }),
         )
         .await?;
@@ -228,6 +273,7 @@ pub(crate) async fn ingest(
     );
     Ok(Json(IngestView {
         digest: digest.to_string(),
+        original_digest: (digest != original).then(|| original.to_string()),
         format,
         seq: appended.seq,
         unchanged: false,

@@ -19,6 +19,7 @@ use tower::ServiceExt;
 
 mod audit;
 mod auth;
+mod secrets;
 
 struct App {
     _dir: tempfile::TempDir,
