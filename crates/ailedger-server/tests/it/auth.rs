@@ -329,11 +329,35 @@ async fn failed_authentications_are_rate_limited() {
 /// What a web page can make a browser send is refused: form content types on writes,
 /// and (on a loopback server) any host name but loopback's, which DNS rebinding needs.
 #[tokio::test]
-async fn forged_browser_requests_are_refused() {
+async fn forged_browser_requests_are_refused_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("l.db")).await.unwrap());
+    forged_browser_requests_are_refused(store, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_browser_requests_are_refused_on_postgres() {
+    let Ok(url) = std::env::var("AILEDGER_TEST_POSTGRES_URL") else {
+        eprintln!(
+            "SKIPPED: AILEDGER_TEST_POSTGRES_URL is not set; the PostgreSQL forged-request test did not run"
+        );
+        return;
+    };
+    let schema = format!(
+        "forged_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let store = Arc::new(PgStore::connect(&url, Some(&schema)).await.unwrap());
+    forged_browser_requests_are_refused(store, "postgres").await;
+}
+
+async fn forged_browser_requests_are_refused(store: Arc<dyn Store>, backend: &str) {
     let listen: SocketAddr = "127.0.0.1:8080".parse().unwrap();
-    let state = AppState::new(store.clone(), "sqlite")
+    let state = AppState::new(store.clone(), backend)
         .await
         .unwrap()
         .with_auth(AuthConfig::new(
