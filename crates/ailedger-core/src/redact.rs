@@ -93,7 +93,7 @@ fn strip_refs(t: &str) -> String {
 }
 
 /// Values that are obviously documentation placeholders, not secrets.
-fn is_placeholder(v: &str) -> bool {
+pub fn is_placeholder(v: &str) -> bool {
     let l = v.to_ascii_lowercase();
     v.contains('<') && v.contains('>')
         || [
