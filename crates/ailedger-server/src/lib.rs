@@ -30,8 +30,6 @@ pub use state::AppState;
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
 /// Most entries returned by one `GET /v1/entries`.
 pub const MAX_ENTRIES_PAGE: u32 = 1000;
-/// Header carrying the writer's declared name.
-pub const ACTOR_HEADER: &str = "ailedger-actor";
 
 #[derive(OpenApi)]
 #[openapi(
