@@ -174,6 +174,11 @@ async fn init_admin_token(store: &dyn Store, file: &Path) -> anyhow::Result<()> 
         ))
         .into());
     }
+    // The directory first: a grant whose secret could not be written would lock out.
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| UserError(format!("--init-admin-token {}: {e}", dir.display())))?;
+    }
     let name = if tokens.iter().any(|t| t.name == "admin") {
         format!("admin-{}", tokens.len() + 1)
     } else {
