@@ -244,6 +244,58 @@ async fn access_rules(store: Arc<dyn Store>, other: Arc<dyn Store>, backend: &st
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert!(v["detail"].as_str().unwrap().contains("expired"), "{v}");
 
+    // Malformed grants: refused with a 4xx naming the field, nothing recorded.
+    let head = store.head().await.unwrap();
+    for (body, status, want) in [
+        (json!({"name": "x", "scope": "root"}), 422, "unknown scope"),
+        (
+            json!({"name": "a b", "scope": "read"}),
+            422,
+            "bad token name",
+        ),
+        (
+            json!({"name": "x", "scope": "read", "expires": "soon"}),
+            422,
+            "expires",
+        ),
+        (
+            json!({"name": "x", "scope": "read", "expires": "2020-01-01T00:00:00Z"}),
+            422,
+            "not in the future",
+        ),
+        (json!({"name": "x"}), 422, "scope"),
+        (
+            json!({"name": "x", "scope": "read", "extra": 1}),
+            422,
+            "extra",
+        ),
+    ] {
+        let (s, v, _) = call(
+            &app,
+            "POST",
+            paths::TOKENS,
+            Some(&admin),
+            Some(("application/json", &body.to_string())),
+            None,
+        )
+        .await;
+        assert_eq!(s.as_u16(), status, "{body}: {v}");
+        assert!(v["detail"].as_str().unwrap().contains(want), "{body}: {v}");
+    }
+    let (s, _, _) = call(
+        &app,
+        "POST",
+        paths::TOKENS,
+        Some(&admin),
+        Some(("application/json", "{not json")),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, v, _) = call(&app, "DELETE", "/v1/tokens/a%20b", Some(&admin), None, None).await;
+    assert_eq!(s.as_u16(), 422, "{v}");
+    assert_eq!(store.head().await.unwrap(), head);
+
     // A granted name stays taken while active.
     let body = json!({"name": "viewer", "scope": "admin"}).to_string();
     let (s, v, _) = call(
@@ -268,23 +320,14 @@ async fn access_rules_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_rules_on_two_postgres_servers() {
-    let Ok(url) = std::env::var("AILEDGER_TEST_POSTGRES_URL") else {
-        eprintln!(
-            "SKIPPED: AILEDGER_TEST_POSTGRES_URL is not set; the PostgreSQL access-control test did not run"
-        );
+    let Some((a, url, schema)) =
+        super::pg_store("auth", "the PostgreSQL access-control test").await
+    else {
         return;
     };
-    let schema = format!(
-        "auth_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    let a: Arc<dyn Store> = Arc::new(PgStore::connect(&url, Some(&schema)).await.unwrap());
-    let b: Arc<dyn Store> = Arc::new(PgStore::connect(&url, Some(&schema)).await.unwrap());
-    access_rules(a, b, "postgres").await;
+    // The second server: its own connections to the same schema.
+    let b = PgStore::connect(&url, Some(&schema)).await.unwrap();
+    access_rules(a, Arc::new(b), "postgres").await;
 }
 
 /// Reads without a token when the server serves them publicly; writes still need one.
@@ -337,21 +380,10 @@ async fn forged_browser_requests_are_refused_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_browser_requests_are_refused_on_postgres() {
-    let Ok(url) = std::env::var("AILEDGER_TEST_POSTGRES_URL") else {
-        eprintln!(
-            "SKIPPED: AILEDGER_TEST_POSTGRES_URL is not set; the PostgreSQL forged-request test did not run"
-        );
+    let Some((store, _, _)) = super::pg_store("forged", "the PostgreSQL forged-request test").await
+    else {
         return;
     };
-    let schema = format!(
-        "forged_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    let store = Arc::new(PgStore::connect(&url, Some(&schema)).await.unwrap());
     forged_browser_requests_are_refused(store, "postgres").await;
 }
 

@@ -19,6 +19,31 @@ use tower::ServiceExt;
 
 mod audit;
 mod auth;
+
+/// A PostgreSQL store in a schema of its own (`<prefix>_<pid>_<nanos>`) with the URL
+/// and schema (for a second server on it), or `None`, said loudly, when
+/// `AILEDGER_TEST_POSTGRES_URL` is not set.
+async fn pg_store(
+    prefix: &str,
+    what: &str,
+) -> Option<(Arc<ailedger_store_postgres::PgStore>, String, String)> {
+    let Ok(url) = std::env::var("AILEDGER_TEST_POSTGRES_URL") else {
+        eprintln!("SKIPPED: AILEDGER_TEST_POSTGRES_URL is not set; {what} did not run");
+        return None;
+    };
+    let schema = format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let store = ailedger_store_postgres::PgStore::connect(&url, Some(&schema))
+        .await
+        .unwrap();
+    Some((Arc::new(store), url, schema))
+}
 mod secrets;
 
 struct App {

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use ailedger_server::{AppState, router};
 use ailedger_store::Store;
-use ailedger_store_postgres::PgStore;
 use ailedger_store_sqlite::SqliteStore;
 use axum::{
     Router,
@@ -330,21 +329,11 @@ async fn a_changed_secret_is_one_more_alias_of_the_same_redacted_document() {
 
 #[tokio::test]
 async fn secrets_never_reach_postgres() {
-    let Ok(url) = std::env::var("AILEDGER_TEST_POSTGRES_URL") else {
-        eprintln!(
-            "SKIPPED: AILEDGER_TEST_POSTGRES_URL is not set; the PostgreSQL part of the secrets test did not run"
-        );
+    let Some((store, _, schema)) =
+        super::pg_store("secrets", "the PostgreSQL part of the secrets test").await
+    else {
         return;
     };
-    let schema = format!(
-        "secrets_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    let store = Arc::new(PgStore::connect(&url, Some(&schema)).await.unwrap());
     let state = AppState::new(store.clone() as Arc<dyn Store>, "postgres")
         .await
         .unwrap();
