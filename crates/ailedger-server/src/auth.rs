@@ -240,11 +240,9 @@ pub async fn authorize(
             retry_after: secs,
         });
     }
+    let hash = token::hash_secret(secret).to_string();
     let record = if token::looks_like_secret(secret) {
-        state
-            .store
-            .token_by_hash(&token::hash_secret(secret).to_string())
-            .await?
+        state.store.token_by_hash(&hash).await?
     } else {
         None
     };
@@ -252,11 +250,7 @@ pub async fn authorize(
     // time keeps the check independent of how the database compares.
     let record = record.filter(|r| {
         use subtle::ConstantTimeEq as _;
-        bool::from(
-            r.hash
-                .as_bytes()
-                .ct_eq(token::hash_secret(secret).to_string().as_bytes()),
-        )
+        bool::from(r.hash.as_bytes().ct_eq(hash.as_bytes()))
     });
     let caller = match record {
         Some(r) if r.is_active(ailedger_store::now_us()) => Caller {
