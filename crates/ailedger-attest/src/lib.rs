@@ -1,0 +1,16 @@
+//! Signed provenance: DSSE envelopes ([`dsse`]) carrying in-toto statements
+//! ([`statement`], SLSA provenance in [`slsa`]), Sigstore bundles ([`sigstore`]) and
+//! OpenSSF model signatures ([`model_signing`]), verified offline against a trust
+//! policy ([`policy`]). Signing ([`sign`]) produces DSSE envelopes and SLSA
+//! verification summaries.
+//!
+//! The crate is pure: every function takes bytes (documents, keys, trusted roots) and
+//! returns values. Input is untrusted: nothing here panics on any input.
+
+pub mod dsse;
+pub mod keys;
+pub mod model_signing;
+pub mod sign;
+pub mod sigstore;
+pub mod slsa;
+pub mod statement;
