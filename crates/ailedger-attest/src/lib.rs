@@ -8,6 +8,7 @@
 //! returns values. Input is untrusted: nothing here panics on any input.
 
 pub mod dsse;
+pub mod judge;
 pub mod keys;
 pub mod model_signing;
 pub mod policy;

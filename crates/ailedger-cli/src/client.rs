@@ -135,6 +135,15 @@ impl Client {
         self.send(req).await
     }
 
+    pub async fn put<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> anyhow::Result<T> {
+        let req = self.http.put(format!("{}{path}", self.base)).json(body);
+        self.send(req).await
+    }
+
     pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
         let req = self.http.delete(format!("{}{path}", self.base));
         self.send(req).await

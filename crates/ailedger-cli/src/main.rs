@@ -15,6 +15,7 @@ mod ingest;
 mod inspect;
 mod log;
 mod output;
+mod policy;
 mod serve;
 mod tls;
 mod token;
@@ -163,6 +164,8 @@ enum Command {
     #[command(subcommand)]
     Token(token::TokenCommand),
     Login(token::LoginArgs),
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
 }
 
 /// What every client subcommand gets.
@@ -221,6 +224,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Log(c) => c.run(&ctx).await,
         Command::Token(c) => c.run(&ctx).await,
         Command::Login(a) => a.run(&cli.global.server, &ca_certs).await,
+        Command::Policy(c) => c.run(&ctx).await,
     }
 }
 

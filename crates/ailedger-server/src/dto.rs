@@ -322,6 +322,38 @@ pub struct StatusView {
     pub version: String,
 }
 
+/// A trust policy to put in force (admin).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyRequest {
+    /// `toml` or `yaml`; without it, TOML and then YAML are tried.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// The policy text (schemas/trust-policy.schema.json).
+    pub text: String,
+    /// Files the policy names (Sigstore trusted roots), by name, with their contents.
+    #[serde(default)]
+    pub files: std::collections::BTreeMap<String, String>,
+}
+
+/// The trust policy in force.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct PolicyView {
+    /// The `policy` entry; `None` for the built-in empty policy (nothing set yet).
+    pub seq: Option<u64>,
+    pub time: Option<String>,
+    pub actor: Option<String>,
+    /// `sha256:<hex>` of the text.
+    pub digest: Option<String>,
+    pub format: Option<String>,
+    pub text: Option<String>,
+    #[serde(default)]
+    pub files: std::collections::BTreeMap<String, String>,
+    /// The policy as read (defaults filled in).
+    #[schema(value_type = Object)]
+    pub policy: Value,
+}
+
 /// Grants a token (admin). The answer holds its secret, shown this once.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]

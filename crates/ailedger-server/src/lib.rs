@@ -14,6 +14,7 @@ pub mod log;
 pub mod paths;
 mod routes;
 mod state;
+mod verify;
 
 use utoipa::OpenApi;
 
@@ -55,7 +56,9 @@ pub const MAX_ENTRIES_PAGE: u32 = 1000;
         routes::tokens::create,
         routes::tokens::list,
         routes::tokens::revoke,
-        routes::tokens::whoami
+        routes::tokens::whoami,
+        routes::policy::put,
+        routes::policy::get
     ),
     components(schemas(
         ArtifactInput,

@@ -43,6 +43,7 @@ pub fn fill(template: &str, value: &str) -> String {
 pub const TOKENS: &str = "/v1/tokens";
 pub const TOKEN: &str = "/v1/tokens/{name}";
 pub const WHOAMI: &str = "/v1/whoami";
+pub const POLICY: &str = "/v1/policy";
 
 /// Every route: its path, the methods it answers and what each method needs (the
 /// authorisation layer reads it; see `auth`). Paths outside `/v1/` (`/openapi.json`,
@@ -66,6 +67,7 @@ pub const ROUTES: &[(&str, &[(&str, Access)])] = &[
     (TOKENS, &[("GET", Admin), ("POST", Admin)]),
     (TOKEN, &[("DELETE", Admin)]),
     (WHOAMI, &[("GET", Token)]),
+    (POLICY, &[("GET", Read), ("PUT", Admin)]),
     (LOG_KEY, &[("GET", Read)]),
     (LOG_CHECKPOINT, &[("GET", Read)]),
     (LOG_CHECKPOINTS, &[("GET", Read)]),

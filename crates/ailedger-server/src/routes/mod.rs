@@ -4,6 +4,7 @@
 pub(crate) mod documents;
 pub(crate) mod entries;
 pub(crate) mod graph;
+pub(crate) mod policy;
 pub(crate) mod tokens;
 pub(crate) mod write;
 
@@ -13,7 +14,7 @@ use axum::{
     Json, Router,
     extract::{DefaultBodyLimit, FromRequest, FromRequestParts},
     middleware,
-    routing::{MethodRouter, delete, get, post},
+    routing::{MethodRouter, delete, get, post, put},
 };
 
 use crate::{
@@ -48,6 +49,7 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (paths::TOKENS, post(tokens::create).get(tokens::list)),
         (paths::TOKEN, delete(tokens::revoke)),
         (paths::WHOAMI, get(tokens::whoami)),
+        (paths::POLICY, put(policy::put).get(policy::get)),
     ];
     routes.extend(log::routes());
     routes
