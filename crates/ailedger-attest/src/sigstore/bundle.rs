@@ -85,7 +85,8 @@ impl Bundle {
         if bytes.len() > super::MAX_BUNDLE_BYTES {
             return Err(SigstoreError::TooLarge { size: bytes.len() });
         }
-        let v: Value = serde_json::from_slice(bytes).map_err(|e| err("bundle", format!("invalid JSON: {e}")))?;
+        let v: Value = serde_json::from_slice(bytes)
+            .map_err(|e| err("bundle", format!("invalid JSON: {e}")))?;
         Self::from_value(&v)
     }
 
@@ -98,20 +99,32 @@ impl Bundle {
         let version = match media_type.as_str() {
             "application/vnd.dev.sigstore.bundle+json;version=0.1" => BundleVersion::V01,
             "application/vnd.dev.sigstore.bundle+json;version=0.2" => BundleVersion::V02,
-            "application/vnd.dev.sigstore.bundle+json;version=0.3" | "application/vnd.dev.sigstore.bundle.v0.3+json" => {
-                BundleVersion::V03
+            "application/vnd.dev.sigstore.bundle+json;version=0.3"
+            | "application/vnd.dev.sigstore.bundle.v0.3+json" => BundleVersion::V03,
+            other => {
+                return Err(err(
+                    "mediaType",
+                    format!("unsupported: bundle media type {other:?}"),
+                ));
             }
-            other => return Err(err("mediaType", format!("unsupported: bundle media type {other:?}"))),
         };
         let vm = json::req(v, "", "verificationMaterial")?;
         let vp = "verificationMaterial";
         let material = if let Some(c) = json::field(vm, vp, "certificate") {
-            Material::Certificates(vec![json::req_b64(c, &format!("{vp}.certificate"), "rawBytes")?])
+            Material::Certificates(vec![json::req_b64(
+                c,
+                &format!("{vp}.certificate"),
+                "rawBytes",
+            )?])
         } else if let Some(ch) = json::field(vm, vp, "x509CertificateChain") {
             let cp = format!("{vp}.x509CertificateChain");
             let mut certs = Vec::new();
             for (i, c) in json::opt_arr(ch, &cp, "certificates")?.iter().enumerate() {
-                certs.push(json::req_b64(c, &format!("{cp}.certificates[{i}]"), "rawBytes")?);
+                certs.push(json::req_b64(
+                    c,
+                    &format!("{cp}.certificates[{i}]"),
+                    "rawBytes",
+                )?);
             }
             if certs.is_empty() {
                 return Err(err(&format!("{cp}.certificates"), "empty"));
@@ -122,7 +135,10 @@ impl Bundle {
                 hint: json::opt_str(pk, &format!("{vp}.publicKey"), "hint")?.map(str::to_string),
             }
         } else {
-            return Err(err(vp, "missing certificate, x509CertificateChain or publicKey"));
+            return Err(err(
+                vp,
+                "missing certificate, x509CertificateChain or publicKey",
+            ));
         };
 
         let mut tlog_entries = Vec::new();
@@ -132,29 +148,48 @@ impl Bundle {
         let mut rfc3161_timestamps = Vec::new();
         if let Some(tv) = json::field(vm, vp, "timestampVerificationData") {
             let tp = format!("{vp}.timestampVerificationData");
-            for (i, t) in json::opt_arr(tv, &tp, "rfc3161Timestamps")?.iter().enumerate() {
-                rfc3161_timestamps.push(json::req_b64(t, &format!("{tp}.rfc3161Timestamps[{i}]"), "signedTimestamp")?);
+            for (i, t) in json::opt_arr(tv, &tp, "rfc3161Timestamps")?
+                .iter()
+                .enumerate()
+            {
+                rfc3161_timestamps.push(json::req_b64(
+                    t,
+                    &format!("{tp}.rfc3161Timestamps[{i}]"),
+                    "signedTimestamp",
+                )?);
             }
         }
 
-        let content = match (json::field(v, "", "messageSignature"), json::field(v, "", "dsseEnvelope")) {
+        let content = match (
+            json::field(v, "", "messageSignature"),
+            json::field(v, "", "dsseEnvelope"),
+        ) {
             (Some(ms), None) => {
                 let p = "messageSignature";
                 let digest = match json::field(ms, p, "messageDigest") {
                     None => None,
                     Some(d) => {
                         let dp = "messageSignature.messageDigest";
-                        Some((json::req_str(d, dp, "algorithm")?.to_string(), json::req_b64(d, dp, "digest")?))
+                        Some((
+                            json::req_str(d, dp, "algorithm")?.to_string(),
+                            json::req_b64(d, dp, "digest")?,
+                        ))
                     }
                 };
-                Content::MessageSignature { digest, signature: json::req_b64(ms, p, "signature")? }
+                Content::MessageSignature {
+                    digest,
+                    signature: json::req_b64(ms, p, "signature")?,
+                }
             }
             (None, Some(d)) => {
                 let p = "dsseEnvelope";
                 let mut signatures = Vec::new();
                 for (i, s) in json::opt_arr(d, p, "signatures")?.iter().enumerate() {
                     let sp = format!("{p}.signatures[{i}]");
-                    signatures.push((json::opt_str(s, &sp, "keyid")?.map(str::to_string), json::req_b64(s, &sp, "sig")?));
+                    signatures.push((
+                        json::opt_str(s, &sp, "keyid")?.map(str::to_string),
+                        json::req_b64(s, &sp, "sig")?,
+                    ));
                 }
                 Content::Dsse(DsseContent {
                     payload_type: json::req_str(d, p, "payloadType")?.to_string(),
@@ -162,10 +197,19 @@ impl Bundle {
                     signatures,
                 })
             }
-            (Some(_), Some(_)) => return Err(err("bundle", "both messageSignature and dsseEnvelope")),
+            (Some(_), Some(_)) => {
+                return Err(err("bundle", "both messageSignature and dsseEnvelope"));
+            }
             (None, None) => return Err(err("bundle", "missing messageSignature or dsseEnvelope")),
         };
-        Ok(Bundle { media_type, version, material, tlog_entries, rfc3161_timestamps, content })
+        Ok(Bundle {
+            media_type,
+            version,
+            material,
+            tlog_entries,
+            rfc3161_timestamps,
+            content,
+        })
     }
 
     /// The bundle's media type as written.
@@ -184,16 +228,11 @@ impl Bundle {
     /// `(algorithm, digest)` of a message-signature bundle (not yet verified).
     pub fn message_digest(&self) -> Option<(&str, &[u8])> {
         match &self.content {
-            Content::MessageSignature { digest: Some((a, d)), .. } => Some((a, d)),
+            Content::MessageSignature {
+                digest: Some((a, d)),
+                ..
+            } => Some((a, d)),
             _ => None,
-        }
-    }
-
-    /// The signature bytes that timestamps and log entries commit to.
-    pub(crate) fn signature_bytes(&self) -> Option<&[u8]> {
-        match &self.content {
-            Content::MessageSignature { signature, .. } => Some(signature),
-            Content::Dsse(d) => d.signatures.first().map(|(_, s)| s.as_slice()),
         }
     }
 }
@@ -213,7 +252,9 @@ fn parse_tlog_entry(e: &Value, p: &str) -> Result<TlogEntry, SigstoreError> {
             }
             let checkpoint = match json::field(ip, &ipp, "checkpoint") {
                 None => None,
-                Some(c) => Some(json::req_str(c, &format!("{ipp}.checkpoint"), "envelope")?.to_string()),
+                Some(c) => {
+                    Some(json::req_str(c, &format!("{ipp}.checkpoint"), "envelope")?.to_string())
+                }
             };
             Some(InclusionProof {
                 log_index: json::req_i64(ip, &ipp, "logIndex")?,
@@ -226,7 +267,11 @@ fn parse_tlog_entry(e: &Value, p: &str) -> Result<TlogEntry, SigstoreError> {
     };
     let signed_entry_timestamp = match json::field(e, p, "inclusionPromise") {
         None => None,
-        Some(ip) => Some(json::req_b64(ip, &format!("{p}.inclusionPromise"), "signedEntryTimestamp")?),
+        Some(ip) => Some(json::req_b64(
+            ip,
+            &format!("{p}.inclusionPromise"),
+            "signedEntryTimestamp",
+        )?),
     };
     Ok(TlogEntry {
         log_index: json::req_i64(e, p, "logIndex")?,

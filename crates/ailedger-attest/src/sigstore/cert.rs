@@ -56,13 +56,20 @@ pub(crate) struct Cert {
 
 impl Cert {
     pub(crate) fn parse(der: &[u8]) -> Result<Self, String> {
-        let cert = Certificate::from_der(der).map_err(|e| format!("not a DER X.509 certificate: {e}"))?;
+        let cert =
+            Certificate::from_der(der).map_err(|e| format!("not a DER X.509 certificate: {e}"))?;
         let (outer, _) = der_util::tlv(der).ok_or("not a DER X.509 certificate")?;
         let (tbs, _) = der_util::tlv(outer.content).ok_or("not a DER X.509 certificate")?;
         let start = outer.full.len() - outer.content.len();
         let not_before = unix(cert.tbs_certificate.validity.not_before);
         let not_after = unix(cert.tbs_certificate.validity.not_after);
-        Ok(Cert { der: der.to_vec(), tbs_raw: start..start + tbs.full.len(), cert, not_before, not_after })
+        Ok(Cert {
+            der: der.to_vec(),
+            tbs_raw: start..start + tbs.full.len(),
+            cert,
+            not_before,
+            not_after,
+        })
     }
 
     fn tbs(&self) -> &[u8] {
@@ -74,7 +81,11 @@ impl Cert {
     }
 
     pub(crate) fn spki_der(&self) -> Vec<u8> {
-        self.cert.tbs_certificate.subject_public_key_info.to_der().unwrap_or_default()
+        self.cert
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .unwrap_or_default()
     }
 
     pub(crate) fn subject(&self) -> String {
@@ -85,29 +96,44 @@ impl Cert {
         self.cert.tbs_certificate.issuer.to_string()
     }
 
-    fn self_issued(&self) -> bool {
-        self.cert.tbs_certificate.subject == self.cert.tbs_certificate.issuer
-    }
-
     fn ext(&self, oid: &str) -> Option<&x509_cert::ext::Extension> {
-        self.cert.tbs_certificate.extensions.as_ref()?.iter().find(|e| e.extn_id.to_string() == oid)
+        self.cert
+            .tbs_certificate
+            .extensions
+            .as_ref()?
+            .iter()
+            .find(|e| e.extn_id.to_string() == oid)
     }
 
     fn ext_value<T: for<'a> der::Decode<'a>>(&self, oid: &str) -> Result<Option<T>, String> {
         match self.ext(oid) {
             None => Ok(None),
-            Some(e) => T::from_der(e.extn_value.as_bytes()).map(Some).map_err(|err| format!("extension {oid}: {err}")),
+            Some(e) => T::from_der(e.extn_value.as_bytes())
+                .map(Some)
+                .map_err(|err| format!("extension {oid}: {err}")),
         }
     }
 
     /// Whether `issuer` signed this certificate (names and signature).
     fn signed_by(&self, issuer: &Cert) -> Result<(), String> {
         if self.cert.tbs_certificate.issuer != issuer.cert.tbs_certificate.subject {
-            return Err(format!("issuer {:?} is not {:?}", self.issuer_name(), issuer.subject()));
+            return Err(format!(
+                "issuer {:?} is not {:?}",
+                self.issuer_name(),
+                issuer.subject()
+            ));
         }
         let key = issuer.key()?;
-        let sig = self.cert.signature.as_bytes().ok_or("signature bit string has unused bits")?;
-        key.verify_x509(&self.cert.signature_algorithm.oid.to_string(), self.tbs(), sig)
+        let sig = self
+            .cert
+            .signature
+            .as_bytes()
+            .ok_or("signature bit string has unused bits")?;
+        key.verify_x509(
+            &self.cert.signature_algorithm.oid.to_string(),
+            self.tbs(),
+            sig,
+        )
     }
 
     fn valid_at(&self, at: i64, what: &str) -> Result<(), String> {
@@ -134,28 +160,47 @@ impl Cert {
         for e in self.cert.tbs_certificate.extensions.iter().flatten() {
             let oid = e.extn_id.to_string();
             if e.critical && !known.contains(&oid.as_str()) {
-                return Err(format!("{:?} has an unknown critical extension {oid}", self.subject()));
+                return Err(format!(
+                    "{:?} has an unknown critical extension {oid}",
+                    self.subject()
+                ));
             }
         }
         Ok(())
     }
 
     fn check_ca(&self, below: usize) -> Result<(), String> {
-        self.check_critical(&[OID_KEY_USAGE, OID_BASIC_CONSTRAINTS, OID_EKU, OID_SKI, OID_AKI, OID_NAME_CONSTRAINTS])?;
+        self.check_critical(&[
+            OID_KEY_USAGE,
+            OID_BASIC_CONSTRAINTS,
+            OID_EKU,
+            OID_SKI,
+            OID_AKI,
+            OID_NAME_CONSTRAINTS,
+        ])?;
         let bc: Option<BasicConstraints> = self.ext_value(OID_BASIC_CONSTRAINTS)?;
         let Some(bc) = bc.filter(|b| b.ca) else {
-            return Err(format!("{:?} is not a CA (basicConstraints cA is not true)", self.subject()));
+            return Err(format!(
+                "{:?} is not a CA (basicConstraints cA is not true)",
+                self.subject()
+            ));
         };
         if let Some(n) = bc.path_len_constraint
             && below > usize::from(n)
         {
-            return Err(format!("{:?} allows {n} intermediate CAs below it, the path has {below}", self.subject()));
+            return Err(format!(
+                "{:?} allows {n} intermediate CAs below it, the path has {below}",
+                self.subject()
+            ));
         }
         let ku: Option<KeyUsage> = self.ext_value(OID_KEY_USAGE)?;
         if let Some(ku) = ku
             && !ku.key_cert_sign()
         {
-            return Err(format!("{:?} may not sign certificates (keyUsage lacks keyCertSign)", self.subject()));
+            return Err(format!(
+                "{:?} may not sign certificates (keyUsage lacks keyCertSign)",
+                self.subject()
+            ));
         }
         Ok(())
     }
@@ -170,7 +215,9 @@ impl Cert {
         let san: Option<SubjectAltName> = self.ext_value(OID_SAN)?;
         for n in san.iter().flat_map(|s| s.0.iter()) {
             match n {
-                GeneralName::UniformResourceIdentifier(s) | GeneralName::Rfc822Name(s) => sans.push(s.to_string()),
+                GeneralName::UniformResourceIdentifier(s) | GeneralName::Rfc822Name(s) => {
+                    sans.push(s.to_string())
+                }
                 GeneralName::OtherName(o) if o.type_id.to_string() == OID_FULCIO_USERNAME => {
                     if let Ok(s) = o.value.decode_as::<der::asn1::Utf8StringRef<'_>>() {
                         sans.push(s.as_str().to_string());
@@ -182,14 +229,18 @@ impl Cert {
         let issuer = match self.ext(OID_FULCIO_ISSUER_V2) {
             Some(e) => Some(
                 der::asn1::Utf8StringRef::from_der(e.extn_value.as_bytes())
-                    .map_err(|err| format!("extension {OID_FULCIO_ISSUER_V2} (OIDC issuer): {err}"))?
+                    .map_err(|err| {
+                        format!("extension {OID_FULCIO_ISSUER_V2} (OIDC issuer): {err}")
+                    })?
                     .as_str()
                     .to_string(),
             ),
             None => match self.ext(OID_FULCIO_ISSUER_V1) {
                 Some(e) => Some(
                     std::str::from_utf8(e.extn_value.as_bytes())
-                        .map_err(|_| format!("extension {OID_FULCIO_ISSUER_V1} (OIDC issuer): not UTF-8"))?
+                        .map_err(|_| {
+                            format!("extension {OID_FULCIO_ISSUER_V1} (OIDC issuer): not UTF-8")
+                        })?
                         .to_string(),
                 ),
                 None => None,
@@ -265,7 +316,14 @@ pub(crate) fn build_path<'c>(
 /// Checks the leaf's own constraints for signing: digitalSignature key usage if the
 /// extension is present, no unknown critical extension.
 pub(crate) fn check_leaf(leaf: &Cert) -> Result<(), String> {
-    leaf.check_critical(&[OID_KEY_USAGE, OID_BASIC_CONSTRAINTS, OID_EKU, OID_SAN, OID_SKI, OID_AKI])?;
+    leaf.check_critical(&[
+        OID_KEY_USAGE,
+        OID_BASIC_CONSTRAINTS,
+        OID_EKU,
+        OID_SAN,
+        OID_SKI,
+        OID_AKI,
+    ])?;
     if leaf.ext(OID_CT_POISON).is_some() {
         return Err("the certificate is a CT precertificate (poison extension)".into());
     }
@@ -316,24 +374,40 @@ pub fn verify_chain(
 /// Verifies the leaf's embedded SCTs: at least one must be from a CT log of the trusted
 /// root, valid then, and sign the precertificate (TBS without the SCT list) with the
 /// issuer's key hash. Returns the hex log ids that verified.
-pub(crate) fn verify_scts(leaf: &Cert, issuer: &Cert, ctlogs: &[LogKey]) -> Result<Vec<String>, String> {
-    let ext = leaf.ext(OID_SCT_LIST).ok_or("the certificate carries no embedded SCT")?;
-    let (octets, _) = der_util::tlv(ext.extn_value.as_bytes()).filter(|(t, _)| t.0.tag == 0x04).ok_or("SCT list: not an OCTET STRING")?;
+pub(crate) fn verify_scts(
+    leaf: &Cert,
+    issuer: &Cert,
+    ctlogs: &[LogKey],
+) -> Result<Vec<String>, String> {
+    let ext = leaf
+        .ext(OID_SCT_LIST)
+        .ok_or("the certificate carries no embedded SCT")?;
+    let (octets, _) = der_util::tlv(ext.extn_value.as_bytes())
+        .filter(|(t, _)| t.tag == 0x04)
+        .ok_or("SCT list: not an OCTET STRING")?;
     let list = octets.content;
-    let total = usize::from(u16::from_be_bytes([*list.first().ok_or("SCT list: empty")?, *list.get(1).ok_or("SCT list: truncated")?]));
+    let total = usize::from(u16::from_be_bytes([
+        *list.first().ok_or("SCT list: empty")?,
+        *list.get(1).ok_or("SCT list: truncated")?,
+    ]));
     let mut rest = list.get(2..2 + total).ok_or("SCT list: truncated")?;
     // The precertificate's TBS: the leaf's TBS without the SCT list extension.
     let mut tbs = leaf.cert.tbs_certificate.clone();
     if let Some(exts) = tbs.extensions.as_mut() {
         exts.retain(|e| e.extn_id.to_string() != OID_SCT_LIST);
     }
-    let tbs_der = tbs.to_der().map_err(|e| format!("re-encoding the precertificate TBS: {e}"))?;
+    let tbs_der = tbs
+        .to_der()
+        .map_err(|e| format!("re-encoding the precertificate TBS: {e}"))?;
     let issuer_key_hash = crypto::sha256(&issuer.spki_der());
     let mut verified = Vec::new();
     let mut errors = Vec::new();
     let mut n = 0;
     while !rest.is_empty() {
-        let len = usize::from(u16::from_be_bytes([rest[0], *rest.get(1).ok_or("SCT list: truncated")?]));
+        let len = usize::from(u16::from_be_bytes([
+            rest[0],
+            *rest.get(1).ok_or("SCT list: truncated")?,
+        ]));
         let sct = rest.get(2..2 + len).ok_or("SCT list: truncated")?;
         rest = &rest[2 + len..];
         match verify_one_sct(sct, &tbs_der, &issuer_key_hash, ctlogs) {
@@ -343,12 +417,21 @@ pub(crate) fn verify_scts(leaf: &Cert, issuer: &Cert, ctlogs: &[LogKey]) -> Resu
         n += 1;
     }
     if verified.is_empty() {
-        return Err(if errors.is_empty() { "the SCT list is empty".into() } else { errors.join("; ") });
+        return Err(if errors.is_empty() {
+            "the SCT list is empty".into()
+        } else {
+            errors.join("; ")
+        });
     }
     Ok(verified)
 }
 
-fn verify_one_sct(sct: &[u8], tbs_der: &[u8], issuer_key_hash: &[u8; 32], ctlogs: &[LogKey]) -> Result<String, String> {
+fn verify_one_sct(
+    sct: &[u8],
+    tbs_der: &[u8],
+    issuer_key_hash: &[u8; 32],
+    ctlogs: &[LogKey],
+) -> Result<String, String> {
     let get = |r: std::ops::Range<usize>| sct.get(r).ok_or("truncated");
     if *get(0..1)?.first().unwrap_or(&1) != 0 {
         return Err("not a v1 SCT".into());
@@ -356,18 +439,28 @@ fn verify_one_sct(sct: &[u8], tbs_der: &[u8], issuer_key_hash: &[u8; 32], ctlogs
     let log_id = get(1..33)?;
     let ts_bytes = get(33..41)?;
     let ts = u64::from_be_bytes(ts_bytes.try_into().map_err(|_| "truncated")?);
-    let ext_len = usize::from(u16::from_be_bytes(get(41..43)?.try_into().map_err(|_| "truncated")?));
+    let ext_len = usize::from(u16::from_be_bytes(
+        get(41..43)?.try_into().map_err(|_| "truncated")?,
+    ));
     let exts = get(43..43 + ext_len)?;
     let p = 43 + ext_len;
     let hash = get(p..p + 1)?[0];
     let sig_alg = get(p + 1..p + 2)?[0];
-    let sig_len = usize::from(u16::from_be_bytes(get(p + 2..p + 4)?.try_into().map_err(|_| "truncated")?));
+    let sig_len = usize::from(u16::from_be_bytes(
+        get(p + 2..p + 4)?.try_into().map_err(|_| "truncated")?,
+    ));
     let sig = get(p + 4..p + 4 + sig_len)?;
     let log_hex = hex::encode(log_id);
-    let log = ctlogs.iter().find(|l| l.log_id == log_id).ok_or_else(|| format!("log {log_hex} is not in the trusted root"))?;
+    let log = ctlogs
+        .iter()
+        .find(|l| l.log_id == log_id)
+        .ok_or_else(|| format!("log {log_hex} is not in the trusted root"))?;
     let ts_s = i64::try_from(ts / 1000).unwrap_or(i64::MAX);
     if !log.valid.contains(ts_s) {
-        return Err(format!("CT log {log_hex} key not valid at the SCT time {}", fmt_time(ts_s)));
+        return Err(format!(
+            "CT log {log_hex} key not valid at the SCT time {}",
+            fmt_time(ts_s)
+        ));
     }
     let tbs_len = u32::try_from(tbs_der.len()).map_err(|_| "TBS too long")?;
     if tbs_len >= 1 << 24 {
@@ -392,6 +485,8 @@ fn verify_one_sct(sct: &[u8], tbs_der: &[u8], issuer_key_hash: &[u8; 32], ctlogs
     if !matches!(sig_alg, 1 | 3) {
         return Err(format!("unsupported: SCT signature algorithm {sig_alg}"));
     }
-    log.key.verify(h, false, &signed, sig).map_err(|e| format!("log {log_hex}: {e}"))?;
+    log.key
+        .verify(h, false, &signed, sig)
+        .map_err(|e| format!("log {log_hex}: {e}"))?;
     Ok(log_hex)
 }

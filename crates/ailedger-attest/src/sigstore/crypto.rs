@@ -1,7 +1,7 @@
 //! Public keys and signature checks over ring, selected by the X.509 / PKIX algorithm
 //! identifiers that Sigstore material carries.
 
-use der::{Decode as _, Encode as _};
+use der::Decode as _;
 use ring::signature as rs;
 use spki::SubjectPublicKeyInfoOwned;
 
@@ -35,13 +35,13 @@ pub(crate) enum KeyKind {
 pub(crate) struct Key {
     pub kind: KeyKind,
     raw: Vec<u8>,
-    pub spki_der: Vec<u8>,
 }
 
 impl Key {
     /// From a DER SubjectPublicKeyInfo.
     pub(crate) fn from_spki_der(der: &[u8]) -> Result<Self, String> {
-        let spki = SubjectPublicKeyInfoOwned::from_der(der).map_err(|e| format!("not a DER SubjectPublicKeyInfo: {e}"))?;
+        let spki = SubjectPublicKeyInfoOwned::from_der(der)
+            .map_err(|e| format!("not a DER SubjectPublicKeyInfo: {e}"))?;
         Self::from_spki(&spki)
     }
 
@@ -67,22 +67,18 @@ impl Key {
             OID_RSA | OID_RSA_PSS => KeyKind::Rsa,
             other => return Err(format!("unsupported: public key algorithm {other}")),
         };
-        let spki_der = spki.to_der().map_err(|e| format!("re-encoding the key: {e}"))?;
-        Ok(Key { kind, raw, spki_der })
+        Ok(Key { kind, raw })
     }
 
     /// From a PKCS#1 RSAPublicKey (trusted roots use this for `PKCS1_RSA_*` keys).
     pub(crate) fn from_pkcs1_rsa(der: &[u8]) -> Result<Self, String> {
-        der_util::tlv(der).filter(|(t, rest)| t.tag == 0x30 && rest.is_empty()).ok_or("not a DER RSAPublicKey")?;
-        Ok(Key { kind: KeyKind::Rsa, raw: der.to_vec(), spki_der: Vec::new() })
-    }
-
-    /// From PEM (`PUBLIC KEY`) or DER SPKI bytes.
-    pub(crate) fn from_pem_or_der(bytes: &[u8]) -> Result<Self, String> {
-        if let Some(der) = der_util::pem_blocks(bytes, "PUBLIC KEY").into_iter().next() {
-            return Self::from_spki_der(&der);
-        }
-        Self::from_spki_der(bytes)
+        der_util::tlv(der)
+            .filter(|(t, rest)| t.tag == 0x30 && rest.is_empty())
+            .ok_or("not a DER RSAPublicKey")?;
+        Ok(Key {
+            kind: KeyKind::Rsa,
+            raw: der.to_vec(),
+        })
     }
 
     /// The digest this key signs with when nothing else says: SHA-384 for P-384,
@@ -105,7 +101,13 @@ impl Key {
 
     /// Verifies `sig` over `msg`. ECDSA signatures are DER; RSA is PKCS#1 v1.5, or PSS
     /// when `pss`.
-    pub(crate) fn verify(&self, hash: HashAlg, pss: bool, msg: &[u8], sig: &[u8]) -> Result<(), String> {
+    pub(crate) fn verify(
+        &self,
+        hash: HashAlg,
+        pss: bool,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), String> {
         let alg: &dyn rs::VerificationAlgorithm = match (self.kind, hash, pss) {
             (KeyKind::EcdsaP256, HashAlg::Sha256, _) => &rs::ECDSA_P256_SHA256_ASN1,
             (KeyKind::EcdsaP256, HashAlg::Sha384, _) => &rs::ECDSA_P256_SHA384_ASN1,
@@ -126,7 +128,12 @@ impl Key {
     }
 
     /// Verifies a signature whose algorithm is named by an X.509 AlgorithmIdentifier OID.
-    pub(crate) fn verify_x509(&self, sig_alg_oid: &str, msg: &[u8], sig: &[u8]) -> Result<(), String> {
+    pub(crate) fn verify_x509(
+        &self,
+        sig_alg_oid: &str,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), String> {
         let (hash, pss) = match sig_alg_oid {
             "1.2.840.10045.4.3.2" | "1.2.840.113549.1.1.11" => (HashAlg::Sha256, false),
             "1.2.840.10045.4.3.3" | "1.2.840.113549.1.1.12" => (HashAlg::Sha384, false),
@@ -143,7 +150,10 @@ impl Key {
             _ => self.kind == KeyKind::Rsa,
         };
         if !expect_kind {
-            return Err(format!("signature algorithm {sig_alg_oid} does not fit a {} key", self.name()));
+            return Err(format!(
+                "signature algorithm {sig_alg_oid} does not fit a {} key",
+                self.name()
+            ));
         }
         self.verify(hash, pss, msg, sig)
     }

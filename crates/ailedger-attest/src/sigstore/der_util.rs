@@ -103,6 +103,9 @@ pub(crate) fn pem_blocks(text: &[u8], label: &str) -> Vec<Vec<u8>> {
 pub(crate) fn fmt_time(t: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(t)
         .ok()
-        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| format!("@{t}"))
 }

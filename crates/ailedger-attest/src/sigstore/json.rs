@@ -18,14 +18,22 @@ pub(crate) fn field<'a>(v: &'a Value, path: &str, key: &str) -> Option<&'a Value
 }
 
 pub(crate) fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 pub(crate) fn req<'a>(v: &'a Value, path: &str, key: &str) -> Result<&'a Value, SigstoreError> {
     field(v, path, key).ok_or_else(|| bad(&join(path, key), "missing"))
 }
 
-pub(crate) fn opt_str<'a>(v: &'a Value, path: &str, key: &str) -> Result<Option<&'a str>, SigstoreError> {
+pub(crate) fn opt_str<'a>(
+    v: &'a Value,
+    path: &str,
+    key: &str,
+) -> Result<Option<&'a str>, SigstoreError> {
     match field(v, path, key) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -40,7 +48,9 @@ pub(crate) fn req_str<'a>(v: &'a Value, path: &str, key: &str) -> Result<&'a str
 pub(crate) fn opt_b64(v: &Value, path: &str, key: &str) -> Result<Option<Vec<u8>>, SigstoreError> {
     match opt_str(v, path, key)? {
         None => Ok(None),
-        Some(s) => der_util::b64(s).map(Some).ok_or_else(|| bad(&join(path, key), "invalid base64")),
+        Some(s) => der_util::b64(s)
+            .map(Some)
+            .ok_or_else(|| bad(&join(path, key), "invalid base64")),
     }
 }
 
@@ -52,7 +62,10 @@ pub(crate) fn req_b64(v: &Value, path: &str, key: &str) -> Result<Vec<u8>, Sigst
 pub(crate) fn opt_i64(v: &Value, path: &str, key: &str) -> Result<Option<i64>, SigstoreError> {
     match field(v, path, key) {
         None => Ok(None),
-        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| bad(&join(path, key), "not a 64-bit integer")),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| bad(&join(path, key), "not a 64-bit integer")),
         Some(Value::String(s)) => s
             .parse::<i64>()
             .map(Some)
@@ -65,7 +78,11 @@ pub(crate) fn req_i64(v: &Value, path: &str, key: &str) -> Result<i64, SigstoreE
     opt_i64(v, path, key)?.ok_or_else(|| bad(&join(path, key), "missing"))
 }
 
-pub(crate) fn opt_arr<'a>(v: &'a Value, path: &str, key: &str) -> Result<&'a [Value], SigstoreError> {
+pub(crate) fn opt_arr<'a>(
+    v: &'a Value,
+    path: &str,
+    key: &str,
+) -> Result<&'a [Value], SigstoreError> {
     match field(v, path, key) {
         None => Ok(&[]),
         Some(Value::Array(a)) => Ok(a),

@@ -13,11 +13,13 @@ mod cert;
 mod crypto;
 mod der_util;
 mod json;
-mod trusted_root;
 mod tlog;
+mod trusted_root;
 mod tsa;
 
-pub use bundle::{Bundle, BundleVersion, Content, DsseContent, InclusionProof, Material, TlogEntry};
+pub use bundle::{
+    Bundle, BundleVersion, Content, DsseContent, InclusionProof, Material, TlogEntry,
+};
 pub use cert::{CertInfo, verify_chain};
 pub use tlog::TlogInfo;
 pub use trusted_root::{CertAuthority, LogKey, TrustedRoot, Window};
@@ -86,13 +88,17 @@ pub enum Matcher {
 impl Matcher {
     /// A regex matcher anchored at both ends.
     pub fn regex(pattern: &str) -> Result<Self, regex::Error> {
-        Ok(Matcher::Regex(regex::Regex::new(&format!("^(?:{pattern})$"))?))
+        Ok(Matcher::Regex(regex::Regex::new(&format!(
+            "^(?:{pattern})$"
+        ))?))
     }
 
     pub fn matches(&self, s: &str) -> bool {
         match self {
             Matcher::Exact(e) => e == s,
-            Matcher::Regex(r) => r.find(s).is_some_and(|m| m.start() == 0 && m.end() == s.len()),
+            Matcher::Regex(r) => r
+                .find(s)
+                .is_some_and(|m| m.start() == 0 && m.end() == s.len()),
         }
     }
 
@@ -116,7 +122,10 @@ pub struct IdentityPolicy {
 pub enum ArtifactInput<'a> {
     Bytes(&'a [u8]),
     /// A digest computed elsewhere; `algorithm` is `sha256` or `SHA2_256`.
-    Digest { algorithm: &'a str, digest: &'a [u8] },
+    Digest {
+        algorithm: &'a str,
+        digest: &'a [u8],
+    },
 }
 
 /// What to verify against.
@@ -136,7 +145,13 @@ pub struct VerifyOptions<'a> {
 impl<'a> VerifyOptions<'a> {
     /// Options with no identity constraint, no keys, no artifact, tlog required.
     pub fn new(trusted_root: &'a TrustedRoot) -> Self {
-        VerifyOptions { trusted_root, identities: &[], keys: &[], artifact: None, require_tlog: true }
+        VerifyOptions {
+            trusted_root,
+            identities: &[],
+            keys: &[],
+            artifact: None,
+            require_tlog: true,
+        }
     }
 }
 
@@ -145,7 +160,10 @@ impl<'a> VerifyOptions<'a> {
 pub enum Signer {
     Certificate(CertInfo),
     /// A caller-given key; `keyid` is its securesystemslib key id.
-    Key { keyid: String, hint: Option<String> },
+    Key {
+        keyid: String,
+        hint: Option<String>,
+    },
 }
 
 /// Where [`Verified::signed_at`] comes from.
@@ -184,20 +202,28 @@ pub fn verify(bundle: &Bundle, opts: &VerifyOptions<'_>) -> Result<Verified, Sig
     let (signature, message, pae_sha256, artifact_sha256, message_digest) = match &bundle.content {
         Content::MessageSignature { digest, signature } => {
             let Some(artifact) = opts.artifact else {
-                return Err(SigstoreError::Artifact("a message-signature bundle needs the artifact (bytes or digest)".into()));
+                return Err(SigstoreError::Artifact(
+                    "a message-signature bundle needs the artifact (bytes or digest)".into(),
+                ));
             };
             if let Some((alg, _)) = digest
                 && alg != "SHA2_256"
             {
-                return Err(SigstoreError::Unsupported(format!("messageSignature.messageDigest.algorithm {alg}")));
+                return Err(SigstoreError::Unsupported(format!(
+                    "messageSignature.messageDigest.algorithm {alg}"
+                )));
             }
             let (sha, bytes) = match artifact {
                 ArtifactInput::Bytes(b) => (crypto::sha256(b), Some(b)),
                 ArtifactInput::Digest { algorithm, digest } => {
                     if !matches!(algorithm, "sha256" | "SHA2_256" | "sha2-256") {
-                        return Err(SigstoreError::Unsupported(format!("artifact digest algorithm {algorithm}")));
+                        return Err(SigstoreError::Unsupported(format!(
+                            "artifact digest algorithm {algorithm}"
+                        )));
                     }
-                    let d: [u8; 32] = digest.try_into().map_err(|_| SigstoreError::Artifact("a SHA-256 digest is 32 bytes".into()))?;
+                    let d: [u8; 32] = digest.try_into().map_err(|_| {
+                        SigstoreError::Artifact("a SHA-256 digest is 32 bytes".into())
+                    })?;
                     (d, None)
                 }
             };
@@ -210,13 +236,22 @@ pub fn verify(bundle: &Bundle, opts: &VerifyOptions<'_>) -> Result<Verified, Sig
                     hex::encode(d)
                 )));
             }
-            (signature.as_slice(), bytes.map(<[u8]>::to_vec), None, Some(sha), Some(("SHA2_256".to_string(), sha.to_vec())))
+            (
+                signature.as_slice(),
+                bytes.map(<[u8]>::to_vec),
+                None,
+                Some(sha),
+                Some(("SHA2_256".to_string(), sha.to_vec())),
+            )
         }
         Content::Dsse(env) => {
             let [(_, sig)] = env.signatures.as_slice() else {
                 return Err(SigstoreError::Field {
                     field: "dsseEnvelope.signatures".into(),
-                    reason: format!("a Sigstore DSSE envelope has exactly one signature, this one has {}", env.signatures.len()),
+                    reason: format!(
+                        "a Sigstore DSSE envelope has exactly one signature, this one has {}",
+                        env.signatures.len()
+                    ),
                 });
             };
             let pae = crate::dsse::pae(&env.payload_type, &env.payload);
@@ -228,22 +263,33 @@ pub fn verify(bundle: &Bundle, opts: &VerifyOptions<'_>) -> Result<Verified, Sig
     // The signer's material.
     let (leaf, key_signer) = match &bundle.material {
         Material::Certificates(certs) => {
-            let leaf = Cert::parse(&certs[0]).map_err(|e| SigstoreError::Certificate(format!("leaf: {e}")))?;
+            let leaf = Cert::parse(&certs[0])
+                .map_err(|e| SigstoreError::Certificate(format!("leaf: {e}")))?;
             (Some((leaf, &certs[1..])), None)
         }
         Material::PublicKey { hint } => {
             let Some(message) = message.as_deref() else {
-                return Err(SigstoreError::Unsupported("a public-key bundle verified from a digest only (prehashed signature check)".into()));
+                return Err(SigstoreError::Unsupported(
+                    "a public-key bundle verified from a digest only (prehashed signature check)"
+                        .into(),
+                ));
             };
             if opts.keys.is_empty() {
-                return Err(SigstoreError::Key("the bundle names a public key (hint) but no keys were given".into()));
+                return Err(SigstoreError::Key(
+                    "the bundle names a public key (hint) but no keys were given".into(),
+                ));
             }
-            let found = opts.keys.iter().find(|k| k.verify(message, signature).is_ok());
+            let found = opts
+                .keys
+                .iter()
+                .find(|k| k.verify(message, signature).is_ok());
             let Some(k) = found else {
                 return Err(SigstoreError::Signature(format!(
                     "does not verify with any of the {} given key(s){}",
                     opts.keys.len(),
-                    hint.as_ref().map(|h| format!(" (bundle key hint {h:?})")).unwrap_or_default()
+                    hint.as_ref()
+                        .map(|h| format!(" (bundle key hint {h:?})"))
+                        .unwrap_or_default()
                 )));
             };
             (None, Some((k, hint.clone())))
@@ -257,7 +303,10 @@ pub fn verify(bundle: &Bundle, opts: &VerifyOptions<'_>) -> Result<Verified, Sig
 
     // Transparency log entries.
     if opts.require_tlog && bundle.tlog_entries.is_empty() {
-        return Err(SigstoreError::Tlog { index: 0, reason: "the bundle has no transparency log entry".into() });
+        return Err(SigstoreError::Tlog {
+            index: 0,
+            reason: "the bundle has no transparency log entry".into(),
+        });
     }
     let expect = tlog::Expect {
         content: &bundle.content,
@@ -268,14 +317,16 @@ pub fn verify(bundle: &Bundle, opts: &VerifyOptions<'_>) -> Result<Verified, Sig
     };
     let mut tlog_entries = Vec::new();
     for (i, e) in bundle.tlog_entries.iter().enumerate() {
-        let info = tlog::verify_entry(i, e, bundle.version, root, &expect).map_err(|reason| SigstoreError::Tlog { index: i, reason })?;
+        let info = tlog::verify_entry(i, e, bundle.version, root, &expect)
+            .map_err(|reason| SigstoreError::Tlog { index: i, reason })?;
         tlog_entries.push(info);
     }
 
     // RFC 3161 timestamps.
     let mut timestamps = Vec::new();
     for (i, ts) in bundle.rfc3161_timestamps.iter().enumerate() {
-        let info = tsa::verify_timestamp(ts, signature, root).map_err(|reason| SigstoreError::Timestamp { index: i, reason })?;
+        let info = tsa::verify_timestamp(ts, signature, root)
+            .map_err(|reason| SigstoreError::Timestamp { index: i, reason })?;
         timestamps.push(info);
     }
 
@@ -283,11 +334,21 @@ pub fn verify(bundle: &Bundle, opts: &VerifyOptions<'_>) -> Result<Verified, Sig
     let mut times: Vec<(i64, TimeSource)> = Vec::new();
     for t in &tlog_entries {
         if let Some(it) = t.integrated_time {
-            times.push((it, TimeSource::TlogIntegratedTime { log_index: t.log_index }));
+            times.push((
+                it,
+                TimeSource::TlogIntegratedTime {
+                    log_index: t.log_index,
+                },
+            ));
         }
     }
     for t in &timestamps {
-        times.push((t.time, TimeSource::Timestamp { tsa_uri: t.tsa_uri.clone() }));
+        times.push((
+            t.time,
+            TimeSource::Timestamp {
+                tsa_uri: t.tsa_uri.clone(),
+            },
+        ));
     }
     times.sort_by_key(|(t, _)| *t);
 
@@ -303,7 +364,9 @@ pub fn verify(bundle: &Bundle, opts: &VerifyOptions<'_>) -> Result<Verified, Sig
         let info = leaf.info(&[&issuer]).map_err(SigstoreError::Certificate)?;
         check_identity(&info, opts.identities)?;
         // The signature itself.
-        let key = leaf.key().map_err(|e| SigstoreError::Certificate(format!("leaf key: {e}")))?;
+        let key = leaf
+            .key()
+            .map_err(|e| SigstoreError::Certificate(format!("leaf key: {e}")))?;
         match &message {
             Some(m) => key.verify(key.default_hash(), false, m, signature),
             None => Err(format!("unsupported: prehashed {} verification from a digest only; give the artifact bytes", key.name())),
@@ -313,9 +376,14 @@ pub fn verify(bundle: &Bundle, opts: &VerifyOptions<'_>) -> Result<Verified, Sig
     } else if let Some((k, hint)) = key_signer {
         if !opts.identities.is_empty() {
             // A key has no certificate identity: the policy cannot be met by a key bundle.
-            return Err(SigstoreError::Identity("the bundle is signed by a public key, not a certificate identity".into()));
+            return Err(SigstoreError::Identity(
+                "the bundle is signed by a public key, not a certificate identity".into(),
+            ));
         }
-        Signer::Key { keyid: k.keyid(), hint }
+        Signer::Key {
+            keyid: k.keyid(),
+            hint,
+        }
     } else {
         return Err(SigstoreError::Key("no signer".into()));
     };
@@ -327,7 +395,10 @@ pub fn verify(bundle: &Bundle, opts: &VerifyOptions<'_>) -> Result<Verified, Sig
             signatures: env
                 .signatures
                 .iter()
-                .map(|(keyid, sig)| crate::dsse::Signature { keyid: keyid.clone(), sig: sig.clone() })
+                .map(|(keyid, sig)| crate::dsse::Signature {
+                    keyid: keyid.clone(),
+                    sig: sig.clone(),
+                })
                 .collect(),
         }),
         Content::MessageSignature { .. } => None,
@@ -351,15 +422,27 @@ pub fn verify(bundle: &Bundle, opts: &VerifyOptions<'_>) -> Result<Verified, Sig
 
 /// The leaf chains to a Fulcio CA of the trusted root at every verified time; returns the
 /// leaf's issuer (for the SCT's issuer key hash).
-fn verify_fulcio(leaf: &Cert, bundled_chain: &[Vec<u8>], root: &TrustedRoot, times: &[(i64, TimeSource)]) -> Result<Cert, SigstoreError> {
+fn verify_fulcio(
+    leaf: &Cert,
+    bundled_chain: &[Vec<u8>],
+    root: &TrustedRoot,
+    times: &[(i64, TimeSource)],
+) -> Result<Cert, SigstoreError> {
     use SigstoreError::Certificate as E;
     cert::check_leaf(leaf).map_err(E)?;
     cert::code_signing(leaf).map_err(E)?;
     // A bundle must not carry a root: trust comes from the trusted root only.
-    let anchors: Vec<&[u8]> = root.certificate_authorities.iter().filter_map(|ca| ca.chain.last().map(Vec::as_slice)).collect();
+    let anchors: Vec<&[u8]> = root
+        .certificate_authorities
+        .iter()
+        .filter_map(|ca| ca.chain.last().map(Vec::as_slice))
+        .collect();
     for (i, der) in bundled_chain.iter().enumerate() {
-        let c = Cert::parse(der).map_err(|e| E(format!("x509CertificateChain.certificates[{}]: {e}", i + 1)))?;
-        if anchors.contains(&der.as_slice()) || c.cert.tbs_certificate.subject == c.cert.tbs_certificate.issuer {
+        let c = Cert::parse(der)
+            .map_err(|e| E(format!("x509CertificateChain.certificates[{}]: {e}", i + 1)))?;
+        if anchors.contains(&der.as_slice())
+            || c.cert.tbs_certificate.subject == c.cert.tbs_certificate.issuer
+        {
             return Err(E(format!(
                 "x509CertificateChain.certificates[{}] is a root certificate ({:?}); a bundle must not carry its trust anchor",
                 i + 1,
@@ -376,8 +459,14 @@ fn verify_fulcio(leaf: &Cert, bundled_chain: &[Vec<u8>], root: &TrustedRoot, tim
                 errors.push(format!("CA {} not valid at {}", ca.uri, fmt_time(*t)));
                 continue;
             }
-            let chain: Vec<Cert> = ca.chain.iter().filter_map(|c| Cert::parse(c).ok()).collect();
-            let Some((anchor, inter)) = chain.split_last() else { continue };
+            let chain: Vec<Cert> = ca
+                .chain
+                .iter()
+                .filter_map(|c| Cert::parse(c).ok())
+                .collect();
+            let Some((anchor, inter)) = chain.split_last() else {
+                continue;
+            };
             match cert::build_path(leaf, inter, std::slice::from_ref(anchor), *t) {
                 Ok(path) => {
                     ok = path.first().map(|c| (*c).clone());
@@ -392,7 +481,11 @@ fn verify_fulcio(leaf: &Cert, bundled_chain: &[Vec<u8>], root: &TrustedRoot, tim
                 return Err(E(format!(
                     "no Fulcio CA of the trusted root issued it valid at signing time {}: {}",
                     fmt_time(*t),
-                    if errors.is_empty() { "the trusted root has no certificate authority".into() } else { errors.join("; ") }
+                    if errors.is_empty() {
+                        "the trusted root has no certificate authority".into()
+                    } else {
+                        errors.join("; ")
+                    }
                 )));
             }
         }
@@ -410,7 +503,10 @@ fn check_identity(info: &CertInfo, policies: &[IdentityPolicy]) -> Result<(), Si
             return Ok(());
         }
     }
-    let wanted: Vec<String> = policies.iter().map(|p| format!("SAN {} issuer {}", p.san.describe(), p.issuer.describe())).collect();
+    let wanted: Vec<String> = policies
+        .iter()
+        .map(|p| format!("SAN {} issuer {}", p.san.describe(), p.issuer.describe()))
+        .collect();
     Err(SigstoreError::Identity(format!(
         "certificate identity SAN {:?} issuer {:?} matches no policy (wanted {})",
         info.sans.join(", "),
@@ -424,7 +520,7 @@ fn check_identity(info: &CertInfo, policies: &[IdentityPolicy]) -> Result<(), Si
 pub fn fuzz_parse(data: &[u8]) {
     let _ = TrustedRoot::from_json(data);
     if let Ok(b) = Bundle::parse(data)
-        && let Ok(root) = TrustedRoot::from_json(PRODUCTION_ROOT)
+        && let Ok(root) = TrustedRoot::production()
     {
         let mut opts = VerifyOptions::new(&root);
         opts.artifact = Some(ArtifactInput::Bytes(b"hello, world!\n"));
@@ -432,6 +528,6 @@ pub fn fuzz_parse(data: &[u8]) {
     }
 }
 
-/// Placeholder for the production trusted root used by [`fuzz_parse`]: empty unless
-/// compiled in below.
-const PRODUCTION_ROOT: &[u8] = b"{}";
+/// The Sigstore public-good trusted root pinned with this crate (see `docs/sigstore.md`
+/// for its origin). Deployments should load a current one from Sigstore's TUF repository.
+pub const PRODUCTION_ROOT: &[u8] = include_bytes!("production_trusted_root.json");

@@ -53,13 +53,21 @@ impl TrustedRoot {
         if bytes.len() > super::MAX_BUNDLE_BYTES {
             return Err(SigstoreError::TooLarge { size: bytes.len() });
         }
-        let v: Value = serde_json::from_slice(bytes).map_err(|e| err("trusted root", format!("invalid JSON: {e}")))?;
+        let v: Value = serde_json::from_slice(bytes)
+            .map_err(|e| err("trusted root", format!("invalid JSON: {e}")))?;
         if !v.is_object() {
             return Err(err("trusted root", "expected a JSON object"));
         }
-        let media_type = json::opt_str(&v, "", "mediaType")?.unwrap_or_default().to_string();
-        if !media_type.is_empty() && !media_type.starts_with("application/vnd.dev.sigstore.trustedroot") {
-            return Err(err("mediaType", format!("not a Sigstore trusted root: {media_type:?}")));
+        let media_type = json::opt_str(&v, "", "mediaType")?
+            .unwrap_or_default()
+            .to_string();
+        if !media_type.is_empty()
+            && !media_type.starts_with("application/vnd.dev.sigstore.trustedroot")
+        {
+            return Err(err(
+                "mediaType",
+                format!("not a Sigstore trusted root: {media_type:?}"),
+            ));
         }
         let logs = |key: &str| -> Result<Vec<LogKey>, SigstoreError> {
             let mut out = Vec::new();
@@ -76,8 +84,15 @@ impl TrustedRoot {
                 let chain_v = json::req(c, &p, "certChain")?;
                 let cp = format!("{p}.certChain");
                 let mut chain = Vec::new();
-                for (j, cert) in json::opt_arr(chain_v, &cp, "certificates")?.iter().enumerate() {
-                    chain.push(json::req_b64(cert, &format!("{cp}.certificates[{j}]"), "rawBytes")?);
+                for (j, cert) in json::opt_arr(chain_v, &cp, "certificates")?
+                    .iter()
+                    .enumerate()
+                {
+                    chain.push(json::req_b64(
+                        cert,
+                        &format!("{cp}.certificates[{j}]"),
+                        "rawBytes",
+                    )?);
                 }
                 if chain.is_empty() {
                     return Err(err(&format!("{cp}.certificates"), "empty"));
@@ -99,6 +114,11 @@ impl TrustedRoot {
         })
     }
 
+    /// The pinned public-good root ([`super::PRODUCTION_ROOT`]).
+    pub fn production() -> Result<Self, SigstoreError> {
+        Self::from_json(super::PRODUCTION_ROOT)
+    }
+
     pub(crate) fn tlog(&self, log_id: &[u8]) -> Option<&LogKey> {
         self.tlogs.iter().find(|l| l.log_id == log_id)
     }
@@ -106,7 +126,10 @@ impl TrustedRoot {
 
 fn window(v: &Value, path: &str) -> Result<Window, SigstoreError> {
     match json::field(v, path, "validFor") {
-        None => Ok(Window { start: None, end: None }),
+        None => Ok(Window {
+            start: None,
+            end: None,
+        }),
         Some(w) => {
             let p = json::join(path, "validFor");
             Ok(Window {
@@ -130,7 +153,9 @@ fn parse_log(l: &Value, p: &str) -> Result<LogKey, SigstoreError> {
     .map_err(|e| err(&format!("{pkp}.rawBytes"), e))?;
     let log_id = json::req_b64(json::req(l, p, "logId")?, &format!("{p}.logId"), "keyId")?;
     Ok(LogKey {
-        base_url: json::opt_str(l, p, "baseUrl")?.unwrap_or_default().to_string(),
+        base_url: json::opt_str(l, p, "baseUrl")?
+            .unwrap_or_default()
+            .to_string(),
         log_id,
         key,
         valid: window(pk, &pkp)?,
