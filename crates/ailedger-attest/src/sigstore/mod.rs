@@ -450,44 +450,60 @@ fn verify_fulcio(
             )));
         }
     }
-    let mut issuer = None;
+    // Every certificate of a trusted CA's chain is trusted as the trusted root lists it:
+    // the leaf must be signed by the chain's first certificate, and the leaf and the
+    // whole CA chain must be valid at every verified signing time. The path's signature
+    // is checked once; validity once per time.
+    let mut issuer: Option<Cert> = None;
     for (t, _) in times {
         let mut errors = Vec::new();
-        let mut ok = None;
+        let mut ok = false;
         for ca in &root.certificate_authorities {
             if !ca.valid.contains(*t) {
                 errors.push(format!("CA {} not valid at {}", ca.uri, fmt_time(*t)));
                 continue;
             }
-            let chain: Vec<Cert> = ca
-                .chain
-                .iter()
-                .filter_map(|c| Cert::parse(c).ok())
-                .collect();
-            let Some((anchor, inter)) = chain.split_last() else {
+            let Some(first) = ca.chain.first() else {
                 continue;
             };
-            match cert::build_path(leaf, inter, std::slice::from_ref(anchor), *t) {
-                Ok(path) => {
-                    ok = path.first().map(|c| (*c).clone());
+            if let Some(i) = &issuer
+                && i.der != *first
+            {
+                continue;
+            }
+            let r = (|| -> Result<Cert, String> {
+                let chain: Vec<Cert> = ca
+                    .chain
+                    .iter()
+                    .map(|c| Cert::parse(c))
+                    .collect::<Result<_, _>>()?;
+                for c in chain.iter().skip(1) {
+                    cert::valid_at(c, *t, "CA certificate")?;
+                }
+                let path = cert::build_path(leaf, &[], &chain[..1], *t)?;
+                path.first()
+                    .map(|c| (*c).clone())
+                    .ok_or_else(|| "empty path".to_string())
+            })();
+            match r {
+                Ok(c) => {
+                    issuer = Some(c);
+                    ok = true;
                     break;
                 }
                 Err(e) => errors.push(format!("CA {}: {e}", ca.uri)),
             }
         }
-        match ok {
-            Some(c) => issuer = Some(c),
-            None => {
-                return Err(E(format!(
-                    "no Fulcio CA of the trusted root issued it valid at signing time {}: {}",
-                    fmt_time(*t),
-                    if errors.is_empty() {
-                        "the trusted root has no certificate authority".into()
-                    } else {
-                        errors.join("; ")
-                    }
-                )));
-            }
+        if !ok {
+            return Err(E(format!(
+                "no Fulcio CA of the trusted root issued it valid at signing time {}: {}",
+                fmt_time(*t),
+                if errors.is_empty() {
+                    "the trusted root has no certificate authority".into()
+                } else {
+                    errors.join("; ")
+                }
+            )));
         }
     }
     issuer.ok_or_else(|| E("no signing time".into()))
