@@ -41,7 +41,7 @@ pub struct ResourceDescriptor {
 }
 
 /// A parsed statement. `predicate` is `null` when the statement has none.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Statement {
     pub statement_type: String,
     pub subjects: Vec<ResourceDescriptor>,
