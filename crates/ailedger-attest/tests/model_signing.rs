@@ -201,7 +201,7 @@ fn a_flipped_byte_names_the_file() {
                     else {
                         unreachable!()
                     };
-                    assert_eq!(differ, &[name.clone()], "{}", v.sig);
+                    assert_eq!(differ, std::slice::from_ref(name), "{}", v.sig);
                     assert!(missing.is_empty() && extra.is_empty(), "{}", v.sig);
                     assert!(e.to_string().contains(&format!("`{name}`")), "{e}");
                 }
@@ -212,7 +212,7 @@ fn a_flipped_byte_names_the_file() {
         let gone = fewer.remove(0).0;
         let e = check_resources(&sig, &fewer).unwrap_err();
         assert!(
-            matches!(&e, ModelSigError::Mismatch { missing, .. } if missing == &[gone.clone()]),
+            matches!(&e, ModelSigError::Mismatch { missing, .. } if missing == std::slice::from_ref(&gone)),
             "{}: {e}",
             v.sig
         );
@@ -299,7 +299,8 @@ fn root_digest_is_checked() {
 fn malformed_signatures_name_the_field() {
     let raw = std::fs::read(fixtures().join("tiny-model.sig")).unwrap();
     let bundle: serde_json::Value = serde_json::from_slice(&raw).unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "/dsseEnvelope/signatures/0/sig",
             Box::new(|b| b["dsseEnvelope"]["signatures"][0]["sig"] = "@@not base64@@".into()),
@@ -364,7 +365,7 @@ fn manifest_digest_matches_ailedger_manifest_text() {
         .iter()
         .map(|(n, d)| format!("{}  {n}\n", hex::encode(d)))
         .collect();
-    lines.sort_by(|a, b| a[66..].as_bytes().cmp(b[66..].as_bytes()));
+    lines.sort_by(|a, b| a.as_bytes()[66..].cmp(&b.as_bytes()[66..]));
     let want = Sha256::digest(lines.concat().as_bytes());
     assert_eq!(manifest_digest(&sig).unwrap().0[..], want[..]);
     for s in [
