@@ -23,6 +23,8 @@ use std::cmp::Ordering;
 use base64::Engine as _;
 use serde_json::Value;
 
+use crate::keys::{KeyAlgorithm, PublicKey};
+
 /// The predicate of model-signing 1.x signatures.
 pub const PREDICATE_V1: &str = "https://model_signing/signature/v1.0";
 /// The predicate of model-signing 0.2 signatures (one subject per file).
@@ -702,14 +704,7 @@ pub fn manifest_digest(sig: &ModelSignature) -> Option<ailedger_core::Sha256Dige
 
 /// The DSSE v1 PAE of an in-toto payload, as model-signing signs it.
 pub fn pae(payload: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "DSSEv1 {} {PAYLOAD_TYPE} {} ",
-        PAYLOAD_TYPE.len(),
-        payload.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(payload);
-    out
+    crate::dsse::pae(PAYLOAD_TYPE, payload)
 }
 
 /// The PAE model-signing signed before 1.0: a Python f-string that formatted the
@@ -753,4 +748,138 @@ pub fn python_bytes_repr(b: &[u8]) -> String {
     }
     s.push(quote as char);
     s
+}
+
+/// What to verify a model signature with.
+#[derive(Debug)]
+pub enum ModelVerifier<'a> {
+    /// Key mode: the signer's public key (model-signing supports ECDSA P-256/P-384/P-521).
+    Key(&'a PublicKey),
+    /// Certificate mode: the signing certificate (first of the bundle's chain) must chain
+    /// to one of these CA certificates (DER), with the bundle's other certificates as
+    /// intermediates, at the time the signing certificate became valid (as model-signing
+    /// checks it); no Fulcio, SCT or transparency log.
+    Certificate { anchors: &'a [Vec<u8>] },
+}
+
+/// Who signed, as verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSigner {
+    Key {
+        /// model-signing's key hint: SHA-256 (hex) of the key's SubjectPublicKeyInfo PEM.
+        key_hint: String,
+        /// The securesystemslib key id of the same key.
+        keyid: String,
+        algorithm: String,
+    },
+}
+
+/// A model signature whose signer was verified; the files are still to be compared
+/// ([`check_resources`]).
+#[derive(Debug, Clone)]
+pub struct VerifiedModelSignature {
+    pub sig: ModelSignature,
+    pub signer: ModelSigner,
+    /// The signature is over model-signing's pre-1.0 PAE ([`pae_compat`]).
+    pub compat_pae: bool,
+}
+
+/// model-signing's key hint: SHA-256 (hex) of the key as PEM `PUBLIC KEY` (base64 in
+/// 64-column lines, final newline), as Python's `cryptography` writes it.
+pub fn key_hint(key: &PublicKey) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(key.spki_der());
+    let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str("-----END PUBLIC KEY-----\n");
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, pem.as_bytes()))
+}
+
+/// Verifies who signed a model signature file, and parses it. Like model-signing, only
+/// the envelope's first signature is checked; a signature over the pre-1.0 PAE is
+/// accepted and reported ([`VerifiedModelSignature::compat_pae`]).
+pub fn verify_signature(
+    sig_bytes: &[u8],
+    how: &ModelVerifier<'_>,
+) -> Result<VerifiedModelSignature, ModelSigError> {
+    let (file, sig) = parse(sig_bytes)?;
+    let first = file
+        .signatures
+        .first()
+        .ok_or_else(|| malformed("/dsseEnvelope/signatures", "no signature"))?;
+    match how {
+        ModelVerifier::Key(key) => {
+            let hint = key_hint(key);
+            match &file.material {
+                Material::PublicKey {
+                    hint: Some(declared),
+                    ..
+                } if !declared.eq_ignore_ascii_case(&hint) => {
+                    return Err(ModelSigError::KeyMismatch {
+                        hint: declared.clone(),
+                        actual: hint,
+                    });
+                }
+                Material::PublicKey { .. } => {}
+                _ => {
+                    return Err(malformed(
+                        "/verificationMaterial",
+                        "a key-mode signature carries publicKey; this one carries a certificate",
+                    ));
+                }
+            }
+            let compat_pae = verify_pae(key, &file.payload, first, false)?;
+            Ok(VerifiedModelSignature {
+                sig,
+                signer: ModelSigner::Key {
+                    key_hint: hint,
+                    keyid: key.keyid(),
+                    algorithm: key.algorithm().to_string(),
+                },
+                compat_pae,
+            })
+        }
+        ModelVerifier::Certificate { .. } => Err(ModelSigError::Unsupported {
+            at: "/verificationMaterial/x509CertificateChain".into(),
+            what: "certificate mode (not yet)".into(),
+        }),
+    }
+}
+
+/// Verifies `sig` over the PAE of `payload`, then over the pre-1.0 compat PAE;
+/// returns whether the compat one verified. `compat_sha256`: the v0.2 certificate
+/// signer hashed the compat PAE with SHA-256 whatever the curve.
+fn verify_pae(
+    key: &PublicKey,
+    payload: &[u8],
+    sig: &[u8],
+    compat_sha256: bool,
+) -> Result<bool, ModelSigError> {
+    let first = match key.verify(&pae(payload), sig) {
+        Ok(_) => return Ok(false),
+        Err(e) => e,
+    };
+    let compat = pae_compat(payload);
+    if key.verify(&compat, sig).is_ok() {
+        return Ok(true);
+    }
+    if compat_sha256 && key.algorithm() == KeyAlgorithm::EcdsaP384 {
+        let point = spki::SubjectPublicKeyInfoRef::try_from(key.spki_der())
+            .ok()
+            .and_then(|s| s.subject_public_key.as_bytes().map(<[u8]>::to_vec));
+        if let Some(point) = point {
+            let k = ring::signature::UnparsedPublicKey::new(
+                &ring::signature::ECDSA_P384_SHA256_ASN1,
+                point,
+            );
+            if k.verify(&compat, sig).is_ok() {
+                return Ok(true);
+            }
+        }
+    }
+    Err(ModelSigError::BadSignature(format!(
+        "{first} over the DSSE PAE, nor over model-signing's pre-1.0 PAE"
+    )))
 }

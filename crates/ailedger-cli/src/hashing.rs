@@ -280,7 +280,12 @@ impl Opened {
         })
     }
 
-    fn hash_range(&self, start: u64, end: u64, progress: &ProgressBar) -> anyhow::Result<Sha256Digest> {
+    fn hash_range(
+        &self,
+        start: u64,
+        end: u64,
+        progress: &ProgressBar,
+    ) -> anyhow::Result<Sha256Digest> {
         let fail = |e: std::io::Error| UserError(format!("{}: {e}", self.path.display()));
         let mut h = ring::digest::Context::new(&ring::digest::SHA256);
         if let Some(map) = &self.map {
@@ -358,8 +363,10 @@ mod tests {
             std::fs::write(&path, &bytes).unwrap();
             files.push((format!("d/f{size}"), path, bytes));
         }
-        let list: Vec<(String, PathBuf)> =
-            files.iter().map(|(n, p, _)| (n.clone(), p.clone())).collect();
+        let list: Vec<(String, PathBuf)> = files
+            .iter()
+            .map(|(n, p, _)| (n.clone(), p.clone()))
+            .collect();
         let mut got = hash_resources(&list, Some(4096)).unwrap();
         got.sort_by(|a, b| a.0.cmp(&b.0));
         let mut want = Vec::new();
@@ -373,7 +380,12 @@ mod tests {
         let got: Vec<(String, Vec<u8>)> = got.into_iter().map(|(n, d)| (n, d.0.to_vec())).collect();
         assert_eq!(got, want);
         assert!(!got.iter().any(|(n, _)| n.starts_with("d/f0:")));
-        assert_eq!(got.iter().filter(|(n, _)| n.starts_with(&format!("d/f{}:", min + 4097))).count(), 258);
+        assert_eq!(
+            got.iter()
+                .filter(|(n, _)| n.starts_with(&format!("d/f{}:", min + 4097)))
+                .count(),
+            258
+        );
         let whole = hash_resources(&list, None).unwrap();
         assert_eq!(whole.len(), 4);
     }

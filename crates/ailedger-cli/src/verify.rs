@@ -143,12 +143,17 @@ impl VerifyModelArgs {
             println!("  root       {alg}:{}", hex::encode(d));
         }
         if verified.compat_pae {
-            println!("  note       signed with model-signing's pre-1.0 PAE (accepted for compatibility)");
+            println!(
+                "  note       signed with model-signing's pre-1.0 PAE (accepted for compatibility)"
+            );
         }
         Ok(())
     }
 
-    fn verify_signer(&self, sig_bytes: &[u8]) -> anyhow::Result<model_signing::VerifiedModelSignature> {
+    fn verify_signer(
+        &self,
+        sig_bytes: &[u8],
+    ) -> anyhow::Result<model_signing::VerifiedModelSignature> {
         let sig = &self.signature;
         if let Some(p) = &self.public_key {
             let key = ailedger_attest::keys::PublicKey::parse(&read("--public-key", p)?)
@@ -192,7 +197,7 @@ impl VerifyModelArgs {
         let mut ignore: Vec<String> = sig.ignore_paths.clone();
         ignore.extend(GIT_PATHS.iter().map(|s| s.to_string()));
         let canon_root = root.canonicalize().ok();
-        let mut relative = |p: &Path| -> Option<String> {
+        let relative = |p: &Path| -> Option<String> {
             let canon = p.canonicalize().ok()?;
             let rel = canon.strip_prefix(canon_root.as_ref()?).ok()?;
             rel.to_str().map(str::to_owned)
@@ -284,4 +289,23 @@ fn signer_text(s: &ModelSigner) -> String {
                 .join(" ")
         })
         .unwrap_or_default()
+}
+
+fn signer_json(s: &ModelSigner) -> serde_json::Value {
+    match s {
+        ModelSigner::Key {
+            key_hint,
+            keyid,
+            algorithm,
+        } => json!({"mode": "key", "key_hint": key_hint, "keyid": keyid, "algorithm": algorithm}),
+    }
+}
+
+impl VerifyModelArgs {
+    fn verify_sigstore(
+        &self,
+        _sig_bytes: &[u8],
+    ) -> anyhow::Result<model_signing::VerifiedModelSignature> {
+        Err(UserError("--identity: Sigstore mode is not available yet".into()).into())
+    }
 }
