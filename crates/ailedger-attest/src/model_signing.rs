@@ -760,6 +760,12 @@ pub enum ModelVerifier<'a> {
     /// intermediates, at the time the signing certificate became valid (as model-signing
     /// checks it); no Fulcio, SCT or transparency log.
     Certificate { anchors: &'a [Vec<u8>] },
+    /// Sigstore mode: full offline Sigstore verification (Fulcio chain at signing time,
+    /// SCT, transparency log) against `root`, with the certificate identity `identity`.
+    Sigstore {
+        root: &'a crate::sigstore::TrustedRoot,
+        identity: &'a crate::sigstore::IdentityPolicy,
+    },
 }
 
 /// Who signed, as verified.
@@ -771,6 +777,29 @@ pub enum ModelSigner {
         /// The securesystemslib key id of the same key.
         keyid: String,
         algorithm: String,
+    },
+    /// A certificate (not Fulcio) chaining to the given CAs.
+    Certificate {
+        /// The leaf's subject DN (RFC 4514).
+        subject: String,
+        /// The leaf's URI and e-mail SANs.
+        sans: Vec<String>,
+        /// SHA-256 (hex) of the leaf certificate.
+        fingerprint_sha256: String,
+        /// Subjects from the leaf's issuer up to the trust anchor.
+        chain: Vec<String>,
+        not_before: i64,
+        not_after: i64,
+    },
+    /// A Sigstore (Fulcio) certificate identity.
+    Sigstore {
+        san: String,
+        issuer: String,
+        fingerprint_sha256: String,
+        /// The verified signing time (Unix seconds), from the log or a timestamp.
+        signed_at: Option<i64>,
+        /// Indexes of the transparency-log entries that verified.
+        log_indexes: Vec<i64>,
     },
 }
 
@@ -841,10 +870,129 @@ pub fn verify_signature(
                 compat_pae,
             })
         }
-        ModelVerifier::Certificate { .. } => Err(ModelSigError::Unsupported {
-            at: "/verificationMaterial/x509CertificateChain".into(),
-            what: "certificate mode (not yet)".into(),
-        }),
+        ModelVerifier::Certificate { anchors } => {
+            let Material::CertificateChain(chain) = &file.material else {
+                return Err(malformed(
+                    "/verificationMaterial",
+                    "a certificate-mode signature carries x509CertificateChain",
+                ));
+            };
+            let (leaf, rest) = chain
+                .split_first()
+                .ok_or_else(|| ModelSigError::Certificate("no certificate".into()))?;
+            let leaf_info = LeafCert::parse(leaf)?;
+            // As model-signing: the chain must hold when the leaf became valid.
+            let info = crate::sigstore::verify_chain(leaf, rest, anchors, leaf_info.not_before)
+                .map_err(|e| ModelSigError::Certificate(e.to_string()))?;
+            leaf_info.may_sign()?;
+            let key = PublicKey::from_spki_der(&leaf_info.spki_der)
+                .map_err(|e| ModelSigError::Certificate(format!("leaf public key: {e}")))?;
+            let compat_pae = verify_pae(&key, &file.payload, first, true)?;
+            Ok(VerifiedModelSignature {
+                sig,
+                signer: ModelSigner::Certificate {
+                    subject: info.subject,
+                    sans: info.sans,
+                    fingerprint_sha256: info.fingerprint_sha256,
+                    chain: info.chain_subjects,
+                    not_before: info.not_before,
+                    not_after: info.not_after,
+                },
+                compat_pae,
+            })
+        }
+        ModelVerifier::Sigstore { root, identity } => {
+            let bundle = crate::sigstore::Bundle::from_value(&file.bundle)
+                .map_err(|e| ModelSigError::Sigstore(e.to_string()))?;
+            let policy = std::slice::from_ref(*identity);
+            let mut opts = crate::sigstore::VerifyOptions::new(root);
+            opts.identities = policy;
+            let v = crate::sigstore::verify(&bundle, &opts)
+                .map_err(|e| ModelSigError::Sigstore(e.to_string()))?;
+            // The payload verified must be the one parsed.
+            let env = v.dsse.as_ref().ok_or_else(|| {
+                ModelSigError::Sigstore("the bundle verified without a DSSE envelope".into())
+            })?;
+            if env.payload != file.payload || env.payload_type != PAYLOAD_TYPE {
+                return Err(ModelSigError::Sigstore(
+                    "the verified DSSE payload is not the one parsed".into(),
+                ));
+            }
+            let crate::sigstore::Signer::Certificate(info) = &v.signer else {
+                return Err(ModelSigError::Sigstore(
+                    "the bundle is signed by a key, not a Sigstore certificate".into(),
+                ));
+            };
+            Ok(VerifiedModelSignature {
+                sig,
+                signer: ModelSigner::Sigstore {
+                    san: info.san.clone().unwrap_or_default(),
+                    issuer: info.issuer.clone().unwrap_or_default(),
+                    fingerprint_sha256: info.fingerprint_sha256.clone(),
+                    signed_at: v.signed_at,
+                    log_indexes: v.tlog_entries.iter().map(|t| t.log_index).collect(),
+                },
+                compat_pae: false,
+            })
+        }
+    }
+}
+
+/// What certificate mode needs of the signing certificate beyond its chain.
+struct LeafCert {
+    not_before: i64,
+    spki_der: Vec<u8>,
+    /// keyUsage digitalSignature: `None` when the extension is absent.
+    digital_signature: Option<bool>,
+    code_signing: bool,
+}
+
+impl LeafCert {
+    fn parse(der: &[u8]) -> Result<Self, ModelSigError> {
+        use der::{Decode as _, Encode as _};
+        let bad = |e: String| ModelSigError::Certificate(format!("certificates/0: {e}"));
+        let cert = x509_cert::Certificate::from_der(der).map_err(|e| bad(e.to_string()))?;
+        let tbs = &cert.tbs_certificate;
+        let not_before =
+            i64::try_from(tbs.validity.not_before.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
+        let spki_der = tbs
+            .subject_public_key_info
+            .to_der()
+            .map_err(|e| bad(e.to_string()))?;
+        let mut digital_signature = None;
+        let mut code_signing = false;
+        for ext in tbs.extensions.iter().flatten() {
+            let id = ext.extn_id.to_string();
+            if id == "2.5.29.15" {
+                let ku = x509_cert::ext::pkix::KeyUsage::from_der(ext.extn_value.as_bytes())
+                    .map_err(|e| bad(format!("keyUsage: {e}")))?;
+                digital_signature =
+                    Some(ku.0.contains(x509_cert::ext::pkix::KeyUsages::DigitalSignature));
+            } else if id == "2.5.29.37" {
+                let eku =
+                    x509_cert::ext::pkix::ExtendedKeyUsage::from_der(ext.extn_value.as_bytes())
+                        .map_err(|e| bad(format!("extendedKeyUsage: {e}")))?;
+                code_signing = eku.0.iter().any(|o| o.to_string() == "1.3.6.1.5.5.7.3.3");
+            }
+        }
+        Ok(Self {
+            not_before,
+            spki_der,
+            digital_signature,
+            code_signing,
+        })
+    }
+
+    /// model-signing's rule: keyUsage digitalSignature, or else extendedKeyUsage codeSigning.
+    fn may_sign(&self) -> Result<(), ModelSigError> {
+        if self.digital_signature == Some(true) || self.code_signing {
+            Ok(())
+        } else {
+            Err(ModelSigError::Certificate(
+                "certificates/0: neither keyUsage digitalSignature nor extendedKeyUsage codeSigning"
+                    .into(),
+            ))
+        }
     }
 }
 

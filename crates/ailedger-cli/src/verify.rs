@@ -65,7 +65,8 @@ pub struct VerifyModelArgs {
     /// Sigstore mode: the OIDC issuer that vouched for the identity.
     #[arg(long, value_name = "ISSUER", requires = "identity")]
     pub identity_provider: Option<String>,
-    /// Sigstore mode: the trusted root (trusted_root.json) to verify against.
+    /// Sigstore mode: the trusted root (trusted_root.json) to verify against; by default
+    /// the Sigstore public-good root built into ailedger.
     #[arg(long, value_name = "FILE", requires = "identity")]
     pub trusted_root: Option<PathBuf>,
     /// A path (relative to the model, or a path inside it) to leave out besides those the
@@ -298,14 +299,65 @@ fn signer_json(s: &ModelSigner) -> serde_json::Value {
             keyid,
             algorithm,
         } => json!({"mode": "key", "key_hint": key_hint, "keyid": keyid, "algorithm": algorithm}),
+        ModelSigner::Certificate {
+            subject,
+            sans,
+            fingerprint_sha256,
+            chain,
+            ..
+        } => json!({
+            "mode": "certificate",
+            "subject": subject,
+            "sans": sans.join(","),
+            "chain": chain.join(" <- "),
+            "fingerprint_sha256": fingerprint_sha256,
+        }),
+        ModelSigner::Sigstore {
+            san,
+            issuer,
+            signed_at,
+            log_indexes,
+            ..
+        } => json!({
+            "mode": "sigstore",
+            "identity": san,
+            "issuer": issuer,
+            "signed_at": signed_at,
+            "log_indexes": log_indexes,
+        }),
     }
 }
 
 impl VerifyModelArgs {
     fn verify_sigstore(
         &self,
-        _sig_bytes: &[u8],
+        sig_bytes: &[u8],
     ) -> anyhow::Result<model_signing::VerifiedModelSignature> {
-        Err(UserError("--identity: Sigstore mode is not available yet".into()).into())
+        use ailedger_attest::sigstore::{IdentityPolicy, Matcher, TrustedRoot};
+        let (Some(san), Some(issuer)) = (&self.identity, &self.identity_provider) else {
+            return Err(UserError(
+                "give --public-key, --certificate-chain, or --identity with --identity-provider"
+                    .into(),
+            )
+            .into());
+        };
+        let root = match &self.trusted_root {
+            Some(p) => TrustedRoot::from_json(&read("--trusted-root", p)?)
+                .map_err(|e| UserError(format!("--trusted-root {}: {e}", p.display())))?,
+            None => TrustedRoot::production()
+                .map_err(|e| UserError(format!("the built-in Sigstore trusted root: {e}")))?,
+        };
+        let identity = IdentityPolicy {
+            san: Matcher::Exact(san.clone()),
+            issuer: Matcher::Exact(issuer.clone()),
+        };
+        model_signing::verify_signature(
+            sig_bytes,
+            &ModelVerifier::Sigstore {
+                root: &root,
+                identity: &identity,
+            },
+        )
+        .map_err(|e| judged(&self.signature, e))
     }
 }
