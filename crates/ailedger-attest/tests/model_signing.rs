@@ -394,3 +394,249 @@ fn compat_pae_is_python_repr() {
         b"DSSEv1 28 application/vnd.in-toto+json 2 {}".to_vec()
     );
 }
+
+// ---- who signed -------------------------------------------------------------------
+
+use ailedger_attest::keys::PublicKey;
+use ailedger_attest::model_signing::{ModelSigner, ModelVerifier, verify_signature};
+use ailedger_attest::sigstore::{IdentityPolicy, Matcher, TrustedRoot};
+
+fn read(rel: &str) -> Vec<u8> {
+    std::fs::read(fixtures().join(rel)).unwrap()
+}
+
+fn pem_certs(rel: &str) -> Vec<Vec<u8>> {
+    use base64::Engine as _;
+    let text = String::from_utf8(read(rel)).unwrap();
+    text.split("-----BEGIN CERTIFICATE-----")
+        .skip(1)
+        .map(|b| {
+            let body: String = b
+                .split("-----END CERTIFICATE-----")
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .unwrap()
+        })
+        .collect()
+}
+
+const GOLDEN_KEY: &str = "upstream-golden/keys/certificate/signing-key-pub.pem";
+
+fn anchors() -> Vec<Vec<u8>> {
+    let mut a = pem_certs("upstream-golden/keys/certificate/ca-cert.pem");
+    a.extend(pem_certs(
+        "upstream-golden/keys/certificate/int-ca-cert.pem",
+    ));
+    a
+}
+
+fn sigstore_root() -> TrustedRoot {
+    TrustedRoot::from_json(
+        &std::fs::read(fixtures().join("../sigstore/production_trusted_root.json")).unwrap(),
+    )
+    .unwrap()
+}
+
+fn ibm_identity() -> IdentityPolicy {
+    IdentityPolicy {
+        san: Matcher::Exact("stefanb@us.ibm.com".into()),
+        issuer: Matcher::Exact("https://sigstore.verify.ibm.com/oauth2".into()),
+    }
+}
+
+/// Each vector verifies in its mode, reporting who signed and which PAE: key mode with
+/// the key whose hint the bundle names (both elliptic-key vectors use upstream's
+/// signing-key-pub.pem; v0.3.1 has no hint, only the PEM in rawBytes), certificate mode
+/// against upstream's CAs (v0.2.0 signs the pre-1.0 PAE, hashed with SHA-256 on a P-384
+/// key), Sigstore mode with the public-good root and the signer's identity.
+#[test]
+fn every_vector_verifies_in_its_mode() {
+    let tiny_key = PublicKey::parse(&read("ec_p256_public.pem")).unwrap();
+    let golden_key = PublicKey::parse(&read(GOLDEN_KEY)).unwrap();
+    let anchors = anchors();
+    let root = sigstore_root();
+    let identity = ibm_identity();
+    for v in VECTORS {
+        let how = match v.sig {
+            s if s.starts_with("upstream-golden/v1.1.0-elliptic")
+                || s.starts_with("upstream-golden/v0.3.1-elliptic") =>
+            {
+                ModelVerifier::Key(&golden_key)
+            }
+            s if s.contains("certificate") => ModelVerifier::Certificate { anchors: &anchors },
+            s if s.contains("sigstore") => ModelVerifier::Sigstore {
+                root: &root,
+                identity: &identity,
+            },
+            _ => ModelVerifier::Key(&tiny_key),
+        };
+        let got = verify_signature(&read(v.sig), &how).unwrap_or_else(|e| panic!("{}: {e}", v.sig));
+        assert_eq!(got.sig, load(v).1, "{}", v.sig);
+        assert_eq!(got.compat_pae, v.sig.contains("v0.2.0"), "{}", v.sig);
+        match (&how, &got.signer) {
+            (
+                ModelVerifier::Key(k),
+                ModelSigner::Key {
+                    key_hint, keyid, ..
+                },
+            ) => {
+                assert_eq!(keyid, &k.keyid());
+                if let model_signing::Material::PublicKey { hint: Some(h), .. } = load(v).0.material
+                {
+                    assert_eq!(&h, key_hint, "{}", v.sig);
+                }
+            }
+            (ModelVerifier::Certificate { .. }, ModelSigner::Certificate { subject, .. }) => {
+                assert_eq!(subject, "CN=intermediate-ca", "{}", v.sig);
+            }
+            (
+                ModelVerifier::Sigstore { .. },
+                ModelSigner::Sigstore {
+                    san,
+                    issuer,
+                    signed_at,
+                    ..
+                },
+            ) => {
+                assert_eq!(san, "stefanb@us.ibm.com");
+                assert_eq!(issuer, "https://sigstore.verify.ibm.com/oauth2");
+                assert_eq!(*signed_at, Some(1_760_062_340));
+            }
+            (_, s) => panic!("{}: signer {s:?}", v.sig),
+        }
+    }
+}
+
+/// The hint of the fixture key is what model-signing wrote (SHA-256 of its PEM).
+#[test]
+fn key_hint_is_sha256_of_pem() {
+    let key = PublicKey::parse(&read("ec_p256_public.pem")).unwrap();
+    assert_eq!(
+        model_signing::key_hint(&key),
+        "804a2a1ea09ac3c7cd09b3db6b165586daa261be9ad73e7056814e9caa32570b"
+    );
+    // The fixture PEM is byte-for-byte what Python's cryptography writes.
+    assert_eq!(
+        model_signing::key_hint(&key),
+        hex::encode(Sha256::digest(read("ec_p256_public.pem")))
+    );
+}
+
+/// Rewrites the DSSE payload of a bundle (the signature is kept).
+fn with_payload(sig: &[u8], edit: impl Fn(String) -> String) -> Vec<u8> {
+    use base64::Engine as _;
+    let e = base64::engine::general_purpose::STANDARD;
+    let mut b: serde_json::Value = serde_json::from_slice(sig).unwrap();
+    let p = e
+        .decode(b["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let p = edit(String::from_utf8(p).unwrap());
+    b["dsseEnvelope"]["payload"] = e.encode(p).into();
+    serde_json::to_vec(&b).unwrap()
+}
+
+/// Refusals: a wrong key (hint mismatch, or no hint and a bad signature), a tampered
+/// payload in every mode, a certificate with no path to the given CAs, the wrong
+/// Sigstore identity, and a mode that does not fit the bundle.
+#[test]
+fn wrong_signers_and_tampering_are_refused() {
+    let tiny_key = PublicKey::parse(&read("ec_p256_public.pem")).unwrap();
+    let golden_key = PublicKey::parse(&read(GOLDEN_KEY)).unwrap();
+    let anchors = anchors();
+    let root = sigstore_root();
+    let identity = ibm_identity();
+    // Wrong key: the hint names another key.
+    let e =
+        verify_signature(&read("tiny-model.sig"), &ModelVerifier::Key(&golden_key)).unwrap_err();
+    assert!(matches!(e, ModelSigError::KeyMismatch { .. }), "{e}");
+    // No hint (v0.3.1): the signature itself refuses the wrong key.
+    let e = verify_signature(
+        &read("upstream-golden/v0.3.1-elliptic-key/model.sig"),
+        &ModelVerifier::Key(&tiny_key),
+    )
+    .unwrap_err();
+    assert!(matches!(e, ModelSigError::BadSignature(_)), "{e}");
+    assert!(
+        e.to_string().starts_with("/dsseEnvelope/signatures/0/sig"),
+        "{e}"
+    );
+    // A tampered payload (root digest kept consistent: the model name changes).
+    let rename = |p: String| p.replace("\"tiny-model\"", "\"tiny-modeL\"");
+    let e = verify_signature(
+        &with_payload(&read("tiny-model.sig"), rename),
+        &ModelVerifier::Key(&tiny_key),
+    )
+    .unwrap_err();
+    assert!(matches!(e, ModelSigError::BadSignature(_)), "{e}");
+    let rename = |p: String| p.replace("\"v1.1.0-certificate\"", "\"v1.1.0-certificatE\"");
+    let e = verify_signature(
+        &with_payload(
+            &read("upstream-golden/v1.1.0-certificate/model.sig"),
+            rename,
+        ),
+        &ModelVerifier::Certificate { anchors: &anchors },
+    )
+    .unwrap_err();
+    assert!(matches!(e, ModelSigError::BadSignature(_)), "{e}");
+    let rename = |p: String| p.replace("\"v1.1.0-sigstore\"", "\"v1.1.0-sigstorE\"");
+    let e = verify_signature(
+        &with_payload(&read("upstream-golden/v1.1.0-sigstore/model.sig"), rename),
+        &ModelVerifier::Sigstore {
+            root: &root,
+            identity: &identity,
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(e, ModelSigError::Sigstore(_)), "{e}");
+    // v0.2.0's subjects carry the digests directly: changing one breaks the signature.
+    let flip = |p: String| p.replace("f6310066c7", "f6310066c8");
+    let e = verify_signature(
+        &with_payload(&read("upstream-golden/v0.2.0-certificate/model.sig"), flip),
+        &ModelVerifier::Certificate { anchors: &anchors },
+    )
+    .unwrap_err();
+    assert!(matches!(e, ModelSigError::BadSignature(_)), "{e}");
+    // Only the root CA's sibling: no path (the Fulcio roots are unrelated CAs).
+    let fulcio: Vec<Vec<u8>> = root
+        .certificate_authorities
+        .iter()
+        .filter_map(|c| c.chain.last().cloned())
+        .collect();
+    let e = verify_signature(
+        &read("upstream-golden/v1.1.0-certificate/model.sig"),
+        &ModelVerifier::Certificate { anchors: &fulcio },
+    )
+    .unwrap_err();
+    assert!(matches!(e, ModelSigError::Certificate(_)), "{e}");
+    // Another identity.
+    let other = IdentityPolicy {
+        san: Matcher::Exact("someone@example.com".into()),
+        issuer: Matcher::Exact("https://sigstore.verify.ibm.com/oauth2".into()),
+    };
+    let e = verify_signature(
+        &read("upstream-golden/v1.1.0-sigstore/model.sig"),
+        &ModelVerifier::Sigstore {
+            root: &root,
+            identity: &other,
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("identity"), "{e}");
+    // Modes that do not fit: a key for a certificate bundle, CAs for a key bundle.
+    let e = verify_signature(
+        &read("upstream-golden/v1.1.0-certificate/model.sig"),
+        &ModelVerifier::Key(&golden_key),
+    )
+    .unwrap_err();
+    assert!(e.to_string().starts_with("/verificationMaterial"), "{e}");
+    let e = verify_signature(
+        &read("tiny-model.sig"),
+        &ModelVerifier::Certificate { anchors: &anchors },
+    )
+    .unwrap_err();
+    assert!(e.to_string().starts_with("/verificationMaterial"), "{e}");
+}
