@@ -449,6 +449,7 @@ pub fn fuzz_parse(data: &[u8]) {
         .filter_map(|der| PublicKey::from_spki_der(&der).ok())
         .collect();
     let _ = PublicKey::parse(data);
+    let _ = crate::statement::parse(data);
     if let Ok(env) = Envelope::parse(data) {
         let _ = env.pae();
         let checks = env.verify(&keys);
@@ -456,6 +457,12 @@ pub fn fuzz_parse(data: &[u8]) {
             let _ = c.to_string();
         }
         let _ = env.to_json();
+        if let Ok(st) = crate::statement::parse(&env.payload) {
+            let _ = crate::statement::to_json(&st);
+            if let Some(Ok(p)) = crate::slsa::parse(&st.predicate_type, &st.predicate) {
+                let _ = p.source;
+            }
+        }
     }
     if let Ok(lines) = parse_jsonl(data) {
         for v in lines.iter().take(16) {

@@ -288,6 +288,11 @@ impl PublicKey {
         &self.spki_der
     }
 
+    /// The SubjectPublicKeyInfo as PEM (`PUBLIC KEY`, 64-column lines).
+    pub fn to_pem(&self) -> String {
+        pem_encode("PUBLIC KEY", &self.spki_der)
+    }
+
     /// The securesystemslib key id: SHA-256 (lowercase hex) of the canonical JSON
     /// `{"keytype":…,"keyval":{"public":…},"scheme":…}` (OLPC canonical JSON: sorted
     /// keys, no whitespace, only `\` and `"` escaped). For a key read from PEM or DER
