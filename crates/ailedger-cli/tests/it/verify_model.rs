@@ -235,7 +235,11 @@ fn every_vector_verifies_and_a_flipped_byte_names_the_file() {
                 // model.sig is the signature, not a model file (a byte flipped in it may
                 // fall in unsigned material such as an unused chain certificate).
                 if rel != "model.sig" {
-                    assert!(out.status.success(), "{}: {rel} is not signed: {err}", case.sig);
+                    assert!(
+                        out.status.success(),
+                        "{}: {rel} is not signed: {err}",
+                        case.sig
+                    );
                 }
                 continue;
             }
@@ -268,7 +272,10 @@ fn extra_missing_wrong_key_and_bad_input() {
     let out = run(&a);
     assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("not in the signature: `tokenizer/extra.txt`"), "{err}");
+    assert!(
+        err.contains("not in the signature: `tokenizer/extra.txt`"),
+        "{err}"
+    );
     std::fs::remove_file(model.join("tokenizer/extra.txt")).unwrap();
     std::fs::remove_file(model.join("config.json")).unwrap();
     let out = run(&a);
@@ -300,7 +307,10 @@ fn extra_missing_wrong_key_and_bad_input() {
         let out = run(&bad.iter().map(String::as_str).collect::<Vec<_>>());
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{err}");
-        assert!(err.contains(want) && err.trim_end().lines().count() == 1, "{err}");
+        assert!(
+            err.contains(want) && err.trim_end().lines().count() == 1,
+            "{err}"
+        );
     }
     // No mode given: a usage error.
     let out = run(&a[..5]);
@@ -338,7 +348,9 @@ fn interop_signature_made_today_by_model_signing() {
     std::fs::write(model.join("a/b"), b"nested").unwrap();
     std::fs::write(model.join("a-b"), b"dash").unwrap();
     std::fs::write(model.join("config.json"), b"{\"layers\": 2}").unwrap();
-    let weights: Vec<u8> = (0u32..300_000).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+    let weights: Vec<u8> = (0u32..300_000)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
     std::fs::write(model.join("weights.bin"), &weights).unwrap();
     let key = tmp.path().join("key.pem");
     let pubkey = tmp.path().join("key.pub");
@@ -351,8 +363,15 @@ fn interop_signature_made_today_by_model_signing() {
         key = key.to_str().unwrap(),
         pubkey = pubkey.to_str().unwrap(),
     );
-    let out = Command::new(&python).args(["-c", &script]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(&python)
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let files_sig = tmp.path().join("files.sig");
     let out = Command::new(&python)
         .args(["-m", "model_signing", "sign", "key"])
@@ -363,7 +382,11 @@ fn interop_signature_made_today_by_model_signing() {
         .arg(&files_sig)
         .output()
         .unwrap();
-    assert!(out.status.success(), "model_signing sign key: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "model_signing sign key: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Shards through the Python API (the CLI signs by files).
     let shards_sig = tmp.path().join("shards.sig");
     let script = format!(
@@ -374,8 +397,15 @@ fn interop_signature_made_today_by_model_signing() {
         model = model.to_str().unwrap(),
         sig = shards_sig.to_str().unwrap(),
     );
-    let out = Command::new(&python).args(["-c", &script]).output().unwrap();
-    assert!(out.status.success(), "model_signing shards: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(&python)
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "model_signing shards: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for (sig, resources) in [(&files_sig, 4), (&shards_sig, 3 + 5)] {
         let args: Vec<String> = [
             "verify",
