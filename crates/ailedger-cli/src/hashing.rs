@@ -164,18 +164,7 @@ pub fn manifest_of(root: &Path) -> anyhow::Result<Manifest> {
         .iter()
         .map(|(_, p)| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
         .sum();
-    let progress = if std::io::stderr().is_terminal() {
-        let pb = ProgressBar::new(total);
-        pb.set_style(
-            ProgressStyle::with_template(
-                "hashing {bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        pb
-    } else {
-        ProgressBar::hidden()
-    };
+    let progress = progress_bar(total);
     let hashed: Vec<ManifestFile> = files
         .par_iter()
         .map(|(rel, path)| {
@@ -191,11 +180,215 @@ pub fn manifest_of(root: &Path) -> anyhow::Result<Manifest> {
     Manifest::new(hashed).map_err(|e| UserError(format!("{}: {e}", root.display())).into())
 }
 
+/// A progress bar over `total` bytes on a terminal, hidden otherwise.
+fn progress_bar(total: u64) -> ProgressBar {
+    if std::io::stderr().is_terminal() {
+        let pb = ProgressBar::new(total);
+        pb.set_style(
+            ProgressStyle::with_template(
+                "hashing {bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        pb
+    } else {
+        ProgressBar::hidden()
+    }
+}
+
+/// Hashes `files` (name, path) for an OpenSSF model signature: each whole file when
+/// `shard_size` is `None`, else every non-empty file cut into `shard_size`-byte shards
+/// named `name:start:end`. Files (or shards) are hashed in parallel, large files through
+/// one memory map each. Returns (resource name, SHA-256), in no particular order.
+pub fn hash_resources(
+    files: &[(String, PathBuf)],
+    shard_size: Option<u64>,
+) -> anyhow::Result<Vec<(String, Sha256Digest)>> {
+    let sizes = files
+        .iter()
+        .map(|(_, p)| {
+            std::fs::metadata(p)
+                .map(|m| m.len())
+                .map_err(|e| UserError(format!("{}: {e}", p.display())).into())
+        })
+        .collect::<anyhow::Result<Vec<u64>>>()?;
+    let progress = progress_bar(sizes.iter().sum());
+    let out = match shard_size {
+        None => files
+            .par_iter()
+            .map(|(name, path)| Ok((name.clone(), hash_file(path, &progress)?.0)))
+            .collect::<anyhow::Result<Vec<_>>>()?,
+        Some(shard) => {
+            let shards: Vec<(usize, u64, u64)> = sizes
+                .iter()
+                .enumerate()
+                .flat_map(|(i, &len)| {
+                    ailedger_attest::model_signing::shard_ranges(len, shard)
+                        .into_iter()
+                        .map(move |(s, e)| (i, s, e))
+                })
+                .collect();
+            let opened = files
+                .par_iter()
+                .zip(&sizes)
+                .map(|((_, path), &len)| Opened::new(path, len))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let hashed = shards
+                .par_iter()
+                .map(|&(i, start, end)| {
+                    let d = opened[i].hash_range(start, end, &progress)?;
+                    Ok((format!("{}:{start}:{end}", files[i].0), d))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            for o in &opened {
+                o.unchanged()?;
+            }
+            hashed
+        }
+    };
+    progress.finish_and_clear();
+    Ok(out)
+}
+
+/// A file opened for hashing byte ranges: mapped when large, read with `pread`
+/// otherwise; remembers its size and time to detect a change while hashed.
+struct Opened {
+    path: PathBuf,
+    file: File,
+    map: Option<memmap2::Mmap>,
+    before: std::fs::Metadata,
+}
+
+impl Opened {
+    fn new(path: &Path, len: u64) -> anyhow::Result<Self> {
+        let fail = |e: std::io::Error| UserError(format!("{}: {e}", path.display()));
+        let file = File::open(path).map_err(fail)?;
+        let before = file.metadata().map_err(fail)?;
+        if before.len() != len {
+            return Err(changed(path));
+        }
+        let map = if len >= MAP_MIN && before.is_file() {
+            Some(map_file(&file).map_err(fail)?)
+        } else {
+            None
+        };
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+            map,
+            before,
+        })
+    }
+
+    fn hash_range(
+        &self,
+        start: u64,
+        end: u64,
+        progress: &ProgressBar,
+    ) -> anyhow::Result<Sha256Digest> {
+        let fail = |e: std::io::Error| UserError(format!("{}: {e}", self.path.display()));
+        let mut h = ring::digest::Context::new(&ring::digest::SHA256);
+        if let Some(map) = &self.map {
+            let (s, e) = (
+                usize::try_from(start).map_err(|_| changed(&self.path))?,
+                usize::try_from(end).map_err(|_| changed(&self.path))?,
+            );
+            let bytes = map.get(s..e).ok_or_else(|| changed(&self.path))?;
+            for chunk in bytes.chunks(MAP_STEP) {
+                h.update(chunk);
+                progress.inc(chunk.len() as u64);
+            }
+        } else {
+            use std::os::unix::fs::FileExt as _;
+            let mut buf = vec![0u8; BUF];
+            let mut at = start;
+            while at < end {
+                let want = usize::try_from((end - at).min(BUF as u64)).unwrap_or(BUF);
+                let n = match self.file.read_at(&mut buf[..want], at) {
+                    Ok(0) => return Err(changed(&self.path)),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(fail(e).into()),
+                };
+                h.update(&buf[..n]);
+                progress.inc(n as u64);
+                at += n as u64;
+            }
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(h.finish().as_ref());
+        Ok(Sha256Digest(out))
+    }
+
+    /// Refuses a file whose size or modification time changed since it was opened.
+    fn unchanged(&self) -> anyhow::Result<()> {
+        let after = self
+            .file
+            .metadata()
+            .map_err(|e| UserError(format!("{}: {e}", self.path.display())))?;
+        if after.len() != self.before.len() || after.modified().ok() != self.before.modified().ok()
+        {
+            return Err(changed(&self.path));
+        }
+        Ok(())
+    }
+}
+
+fn changed(path: &Path) -> anyhow::Error {
+    UserError(format!(
+        "{}: the file changed while it was being hashed",
+        path.display()
+    ))
+    .into()
+}
+
 #[cfg(test)]
 mod tests {
     use sha2::Digest as _;
 
     use super::*;
+
+    /// Shards on both sides of the memory-map threshold hash to what `sha2` says of the
+    /// same byte ranges, named `name:start:end`; an empty file has no shard.
+    #[test]
+    fn shards_hash_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let min = usize::try_from(MAP_MIN).unwrap();
+        let mut files = Vec::new();
+        for size in [0, 5, 4096, min + 4097] {
+            let bytes: Vec<u8> = (0..size)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .collect();
+            let path = dir.path().join(format!("f{size}"));
+            std::fs::write(&path, &bytes).unwrap();
+            files.push((format!("d/f{size}"), path, bytes));
+        }
+        let list: Vec<(String, PathBuf)> = files
+            .iter()
+            .map(|(n, p, _)| (n.clone(), p.clone()))
+            .collect();
+        let mut got = hash_resources(&list, Some(4096)).unwrap();
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut want = Vec::new();
+        for (name, _, bytes) in &files {
+            for (s, e) in ailedger_attest::model_signing::shard_ranges(bytes.len() as u64, 4096) {
+                let d = sha2::Sha256::digest(&bytes[s as usize..e as usize]);
+                want.push((format!("{name}:{s}:{e}"), d.to_vec()));
+            }
+        }
+        want.sort_by(|a, b| a.0.cmp(&b.0));
+        let got: Vec<(String, Vec<u8>)> = got.into_iter().map(|(n, d)| (n, d.0.to_vec())).collect();
+        assert_eq!(got, want);
+        assert!(!got.iter().any(|(n, _)| n.starts_with("d/f0:")));
+        assert_eq!(
+            got.iter()
+                .filter(|(n, _)| n.starts_with(&format!("d/f{}:", min + 4097)))
+                .count(),
+            258
+        );
+        let whole = hash_resources(&list, None).unwrap();
+        assert_eq!(whole.len(), 4);
+    }
 
     /// Files on both sides of the memory-map threshold hash to what an independent
     /// SHA-256 (the `sha2` crate, over the bytes read whole) says, with their sizes.

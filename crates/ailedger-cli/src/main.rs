@@ -19,6 +19,7 @@ mod policy;
 mod serve;
 mod tls;
 mod token;
+mod verify;
 
 use ailedger_server::paths;
 use std::process::ExitCode;
@@ -64,7 +65,7 @@ ailedger deploy chatbot --env prod --uses model:llama-ft@3\n  \
 ailedger impact pkg:pypi/torch@2.4.1                 # who is exposed\n  \
 ailedger impact pkg:pypi/torch@2.4.1 --as-of 2026-11-01T00:00:00Z\n\n\
 Exit codes: 0 success, 2 bad input or unknown ref, 3 server unreachable or failing, \
-4 `ailedger log` verification failed.";
+4 `ailedger log` or `ailedger verify` verification failed.";
 
 #[derive(Debug, Parser)]
 #[command(name = "ailedger", version, about = ABOUT, long_about = LONG_ABOUT, after_help = EXAMPLES)]
@@ -166,6 +167,8 @@ enum Command {
     Login(token::LoginArgs),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    #[command(subcommand)]
+    Verify(verify::VerifyCommand),
 }
 
 /// What every client subcommand gets.
@@ -190,6 +193,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             | Command::Manifest(_)
             | Command::Inspect(_)
             | Command::Login(_)
+            | Command::Verify(_)
     );
     let token = if needs_token {
         credentials::token_for(&cli.global.server)?
@@ -225,6 +229,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(c) => c.run(&ctx).await,
         Command::Login(a) => a.run(&cli.global.server, &ca_certs).await,
         Command::Policy(c) => c.run(&ctx).await,
+        Command::Verify(c) => c.run(ctx.format),
     }
 }
 

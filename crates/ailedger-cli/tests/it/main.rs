@@ -17,6 +17,7 @@ use sha2::Digest as _;
 mod log;
 mod secrets;
 mod tls;
+mod verify_model;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ailedger");
 
