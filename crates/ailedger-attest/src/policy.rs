@@ -19,11 +19,6 @@ pub const POLICY_VERSION: u32 = 1;
 /// referred to (`sigstore.trusted_root = "production"`).
 pub const PRODUCTION_ROOT: &str = "production";
 
-/// The Sigstore public-good trusted root pinned in this build (see
-/// `crates/ailedger-attest/data/SOURCES.md`).
-pub const PRODUCTION_TRUSTED_ROOT_JSON: &str =
-    include_str!("../data/sigstore-production-trusted-root.json");
-
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PolicyError {
     #[error("policy: {0}")]

@@ -17,7 +17,10 @@ use crate::{Ctx, Format, client::UserError, output};
 /// Ingest supply-chain documents as they are: CycloneDX 1.2–1.7 (JSON or XML), SPDX 2.2/2.3
 /// and 3.0, requirements.txt / pip freeze (with their -r includes), poetry.lock, uv.lock,
 /// Pipfile.lock, package-lock.json, Cargo.lock, and MCP client configs (Claude Desktop,
-/// Cursor, VS Code, Claude Code, opencode). The format is detected from the content. Each
+/// Cursor, VS Code, Claude Code, opencode), and signed provenance: in-toto DSSE envelopes
+/// and statements (SLSA provenance, test results, any predicate), `.intoto.jsonl` files,
+/// Sigstore bundles v0.1–v0.3 and OpenSSF model signatures, each verified offline and
+/// judged by the trust policy (`ailedger policy`). The format is detected from the content. Each
 /// document becomes one ledger entry; its bytes stay retrievable by digest (MCP configs
 /// and lockfiles with their secrets replaced by `<redacted>`; the submitted file's own
 /// digest is kept as an alias). The same bytes ingested again are recognised and record
@@ -33,6 +36,10 @@ pub struct IngestArgs {
     /// given on the command line (refused by default, exit code 2).
     #[arg(long)]
     pub allow_includes_outside: bool,
+    /// Refuse an attestation unless it is verified by a signer the trust policy trusts
+    /// (unsigned and untrusted ones are otherwise recorded as unverified claims).
+    #[arg(long)]
+    pub require_verified: bool,
 }
 
 impl IngestArgs {
@@ -52,7 +59,7 @@ impl IngestArgs {
             }
             let root =
                 root.unwrap_or_else(|| key.parent().map(Path::to_path_buf).unwrap_or_default());
-            match ingest_one(ctx, &path).await {
+            match ingest_one(ctx, &path, self.require_verified).await {
                 Ok(v) => {
                     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
                     for inc in v.includes.iter().rev() {
@@ -108,7 +115,7 @@ fn confined(doc: &Path, inc: &str, target: &Path, root: &Path) -> anyhow::Result
     .into())
 }
 
-async fn ingest_one(ctx: &Ctx, path: &Path) -> anyhow::Result<IngestView> {
+async fn ingest_one(ctx: &Ctx, path: &Path, require_verified: bool) -> anyhow::Result<IngestView> {
     let bytes = std::fs::read(path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
     let name = path
         .file_name()
@@ -116,7 +123,17 @@ async fn ingest_one(ctx: &Ctx, path: &Path) -> anyhow::Result<IngestView> {
         .unwrap_or("document")
         .to_owned();
     ctx.client
-        .post_bytes(paths::DOCUMENTS, &[("name", &name)], bytes)
+        .post_bytes(
+            paths::DOCUMENTS,
+            &[
+                ("name", &name),
+                (
+                    "require_verified",
+                    if require_verified { "true" } else { "false" },
+                ),
+            ],
+            bytes,
+        )
         .await
         .map_err(|e| match e.downcast::<UserError>() {
             Ok(u) => UserError(format!(
@@ -151,6 +168,9 @@ fn print_summary(path: &Path, v: &IngestView) {
         v.warnings.len(),
         v.findings.len()
     );
+    if let Some(a) = &v.attestation {
+        output::attestation_lines(a, "  ");
+    }
     for w in &v.warnings {
         println!("  warning: {w}");
     }

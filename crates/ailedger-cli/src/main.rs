@@ -130,7 +130,7 @@ enum Command {
     /// Start an edge between known artifacts: <from> <edge> <to>, from consumer to consumed.
     ///
     /// Edge types: depends-on, built-from, derived-from, trained-on, uses-tool, runs, contains,
-    /// deploys, describes, attests.
+    /// deploys, describes, attests, built-by.
     ///
     /// Example: ailedger link model:llama-ft@3 derived-from model:llama@3.1
     Link(cmd::LinkArgs),

@@ -60,7 +60,15 @@ pub fn traversal(format: Format, v: &TraversalView) -> anyhow::Result<()> {
     if v.hits.is_empty() {
         return Ok(());
     }
-    let mut t = table(&["DEPTH", "KIND", "ARTIFACT", "FINDINGS", "SINCE", "PATH"]);
+    let mut t = table(&[
+        "DEPTH",
+        "KIND",
+        "ARTIFACT",
+        "FINDINGS",
+        "PROVENANCE",
+        "SINCE",
+        "PATH",
+    ]);
     for h in &v.hits {
         let name = match (&h.label, h.path.first()) {
             (Some(l), _) => l.clone(),
@@ -76,6 +84,7 @@ pub fn traversal(format: Format, v: &TraversalView) -> anyhow::Result<()> {
             h.kind.clone(),
             name,
             findings,
+            h.verification.clone().unwrap_or_else(|| "-".into()),
             format!("#{}", h.since_seq),
             path(h),
         ]);
@@ -125,7 +134,7 @@ pub fn artifact(format: Format, v: &ArtifactView) -> anyhow::Result<()> {
     let shown: Vec<String> = v
         .attrs
         .iter()
-        .filter(|(k, _)| k.as_str() != "manifest")
+        .filter(|(k, _)| !matches!(k.as_str(), "manifest" | "attestation"))
         .map(|(k, val)| {
             format!(
                 "{k}={}",
@@ -139,6 +148,38 @@ pub fn artifact(format: Format, v: &ArtifactView) -> anyhow::Result<()> {
         .collect();
     if !shown.is_empty() {
         println!("  attrs:   {}", shown.join(" "));
+    }
+    if let Some(a) = v.attrs.get("attestation") {
+        println!("  judgement:");
+        attestation_lines(a, "    ");
+    }
+    if !v.attestations.is_empty() {
+        println!("  attestations:");
+        for a in &v.attestations {
+            println!(
+                "    {} {} (entry {}{}): {}",
+                a.outcome,
+                a.predicate_type.as_deref().unwrap_or(&a.format),
+                a.seq,
+                a.policy_seq
+                    .map(|s| format!(", policy of entry {s}"))
+                    .unwrap_or_else(|| ", no policy set".into()),
+                a.reason
+            );
+            for s in &a.signers {
+                println!("      signer: {}", signer_line(s));
+            }
+            if let Some(level) = a.slsa_level {
+                println!(
+                    "      SLSA build L{level}{}",
+                    a.builder
+                        .as_deref()
+                        .map(|b| format!(", builder {b}"))
+                        .unwrap_or_default()
+                );
+            }
+            println!("      document: {}", a.id);
+        }
     }
     if !v.edges.is_empty() {
         let with_paths = v.edges.iter().any(|e| !e.paths.is_empty());
@@ -186,4 +227,95 @@ pub fn tokens(format: Format, v: &ailedger_server::TokensView) -> anyhow::Result
     }
     println!("{t}");
     Ok(())
+}
+
+/// One signer of a judgement, as a line.
+fn signer_line(s: &serde_json::Value) -> String {
+    let text = |k: &str| s.get(k).and_then(|v| v.as_str()).unwrap_or("");
+    let who = match (text("identity"), text("key_id")) {
+        ("", "") => "?".to_owned(),
+        ("", key) => format!("key {key}"),
+        (id, _) if text("issuer").is_empty() => id.to_owned(),
+        (id, _) => format!("{id} ({})", text("issuer")),
+    };
+    let trusted = match text("trusted_as") {
+        "" => String::new(),
+        n => format!(", trusted as {n}"),
+    };
+    let at = match text("signed_at") {
+        "" => String::new(),
+        t => format!(", signed {t}"),
+    };
+    format!("{} {}: {who}{trusted}{at}", text("method"), text("outcome"))
+}
+
+/// An attestation's judgement (`IngestView::attestation`, `attrs.attestation`), as lines.
+pub fn attestation_lines(a: &serde_json::Value, indent: &str) {
+    let text =
+        |v: &serde_json::Value, k: &str| v.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+    let policy = match a
+        .get("policy")
+        .and_then(|p| p.get("seq"))
+        .and_then(|s| s.as_u64())
+    {
+        Some(seq) => format!("policy of entry {seq}"),
+        None => "no policy set".into(),
+    };
+    println!(
+        "{indent}{}: {} ({policy})",
+        text(a, "outcome"),
+        text(a, "reason")
+    );
+    let items = a
+        .get("items")
+        .and_then(|i| i.as_array())
+        .cloned()
+        .unwrap_or_default();
+    for (i, item) in items.iter().enumerate() {
+        let at = if items.len() > 1 {
+            format!("[{}] ", i + 1)
+        } else {
+            String::new()
+        };
+        if items.len() > 1 {
+            println!(
+                "{indent}{at}{}: {}",
+                text(item, "outcome"),
+                text(item, "reason")
+            );
+        }
+        for s in item
+            .get("signers")
+            .and_then(|s| s.as_array())
+            .into_iter()
+            .flatten()
+        {
+            println!(
+                "{indent}{at}signer {}: {}",
+                signer_line(s),
+                text(s, "reason")
+            );
+        }
+        if let Some(slsa) = item.get("slsa") {
+            println!(
+                "{indent}{at}SLSA build L{} ({}), builder {}{}",
+                slsa.get("level").and_then(|l| l.as_u64()).unwrap_or(0),
+                text(slsa, "reason"),
+                text(slsa, "builder"),
+                match (
+                    text(slsa, "source_repo").as_str(),
+                    text(slsa, "source_commit").as_str()
+                ) {
+                    ("", _) => String::new(),
+                    (r, "") => format!(", source {r}"),
+                    (r, c) => format!(", source {r}@{c}"),
+                }
+            );
+        }
+        if let Some(subjects) = item.get("subjects").and_then(|s| s.as_array()) {
+            for s in subjects {
+                println!("{indent}{at}subject {}", s.as_str().unwrap_or("?"));
+            }
+        }
+    }
 }

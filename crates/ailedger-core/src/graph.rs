@@ -175,6 +175,14 @@ impl GraphSink for GraphIndex {
                 self.severity.remove(&n);
             }
         }
+        match meta.verification {
+            Some(v) => {
+                self.verification.insert(n, v);
+            }
+            None => {
+                self.verification.remove(&n);
+            }
+        }
     }
     fn edge(&mut self, row: EdgeRow) -> Result<(), EdgeRow> {
         if self.apply_edge_row(&row) {
@@ -193,6 +201,8 @@ pub struct GraphIndex {
     labels: rustc_hash::FxHashMap<u32, Box<str>>,
     /// The highest severity among an artifact's inspection findings, where it has any.
     severity: rustc_hash::FxHashMap<u32, Severity>,
+    /// How an attestation was judged when it was ingested.
+    verification: rustc_hash::FxHashMap<u32, Verification>,
     /// The paths of `contains` edges that have them, by (from, to) node: a model's
     /// file names. (A digest-identified model's files and their paths never change.)
     paths: rustc_hash::FxHashMap<(u32, u32), Box<[Box<str>]>>,
@@ -209,6 +219,35 @@ pub struct NodeMeta {
     pub label: Option<String>,
     /// The highest severity among its inspection findings.
     pub severity: Option<Severity>,
+    /// For an attestation: how the trust policy judged it (`attrs.verification`).
+    pub verification: Option<Verification>,
+}
+
+/// How the trust policy judged an attestation (see `ailedger_attest::judge`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verification {
+    Verified,
+    Unverified,
+    Failed,
+}
+
+impl Verification {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verification::Verified => "verified",
+            Verification::Unverified => "unverified",
+            Verification::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "verified" => Some(Verification::Verified),
+            "unverified" => Some(Verification::Unverified),
+            "failed" => Some(Verification::Failed),
+            _ => None,
+        }
+    }
 }
 
 impl NodeMeta {
@@ -230,9 +269,15 @@ impl NodeMeta {
                     .filter_map(|f| f.get("severity")?.as_str()?.parse::<Severity>().ok())
                     .max()
             });
+        let verification = (kind == ArtifactKind::Attestation)
+            .then(|| attrs.filter(|a| a.contains("\"verification\"")))
+            .flatten()
+            .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
+            .and_then(|v| Verification::parse(v.get("verification")?.as_str()?));
         Self {
             label: label_for(id, kind, name, version),
             severity,
+            verification,
         }
     }
 }
@@ -259,6 +304,7 @@ impl GraphIndex {
             kinds: Vec::with_capacity(nodes),
             labels: Default::default(),
             severity: Default::default(),
+            verification: Default::default(),
             paths: Default::default(),
             graph: Graph::with_capacity(nodes, edges),
             head: 0,
@@ -305,6 +351,39 @@ impl GraphIndex {
             .get_index_of(id)
             .and_then(|i| self.severity.get(&(i as u32)))
             .copied()
+    }
+
+    /// How an artifact's provenance stands at seq `at` (default: now): for an
+    /// attestation, how it was judged; for anything else, the best judgement among the
+    /// attestations that attest it (verified, else failed, else unverified); `None`
+    /// when nothing attests it.
+    pub fn verification_of(&self, id: &str, at: Option<u64>) -> Option<Verification> {
+        let n = self.ids.get_index_of(id)?;
+        if let Some(v) = self.verification.get(&(n as u32)) {
+            return Some(*v);
+        }
+        let at = at.unwrap_or(OPEN - 1);
+        let mut best: Option<Verification> = None;
+        for e in self
+            .graph
+            .edges_directed(NodeIndex::new(n), Direction::Incoming)
+        {
+            if e.weight().kind != EdgeKind::Attests || !e.weight().active_at(at) {
+                continue;
+            }
+            let Some(v) = self.verification.get(&(e.source().index() as u32)) else {
+                continue;
+            };
+            let rank = |v: Verification| match v {
+                Verification::Verified => 0,
+                Verification::Failed => 1,
+                Verification::Unverified => 2,
+            };
+            if best.is_none_or(|b| rank(*v) < rank(b)) {
+                best = Some(*v);
+            }
+        }
+        best
     }
 
     /// The readable label of an artifact whose id is a digest.

@@ -90,6 +90,8 @@ names_enum!(
         Describes => "describes",
         /// An attestation attests its subject.
         Attests => "attests",
+        /// An artifact was built by a builder (SLSA provenance `builder.id`).
+        BuiltBy => "built-by",
     }
 );
 

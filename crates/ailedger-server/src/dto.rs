@@ -37,7 +37,7 @@ pub struct EdgeInput {
     /// The consumer.
     pub from: String,
     /// One of: depends-on, built-from, derived-from, trained-on, uses-tool, runs,
-    /// contains, deploys, describes, attests.
+    /// contains, deploys, describes, attests, built-by.
     #[schema(example = "depends-on")]
     pub edge: String,
     /// What it consumes.
@@ -138,6 +138,36 @@ pub struct ArtifactView {
     pub last_seq: u64,
     /// Every edge from or to it, active or ended.
     pub edges: Vec<EdgeView>,
+    /// The attestations that attest it (active `attests` edges), newest first: who
+    /// signed, what was verified, under which policy, and the SLSA level.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestations: Vec<AttestationView>,
+}
+
+/// One attestation of an artifact, as judged when it was ingested.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AttestationView {
+    /// The attestation artifact (`sha256:` of the document; `GET /v1/documents/{digest}`).
+    pub id: String,
+    /// The entry that ingested it.
+    pub seq: u64,
+    pub format: String,
+    /// verified, unverified or failed.
+    pub outcome: String,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicate_type: Option<String>,
+    /// Each signer: method, key id or certificate identity and issuer, outcome, reason.
+    #[schema(value_type = Vec<Object>)]
+    pub signers: Vec<Value>,
+    /// The `policy` entry that judged it (`None`: the built-in empty policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_seq: Option<u64>,
+    /// The SLSA build level the policy granted, for provenance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slsa_level: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub builder: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -165,6 +195,11 @@ pub struct HitView {
     /// The highest severity among this artifact's inspection findings, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
+    /// Its provenance: `verified`, `unverified` or `failed` — for an attestation, how
+    /// the trust policy judged it; for anything else, the best judgement among the
+    /// attestations that attest it. Absent when nothing attests it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<String>,
     /// The entry since which this path has existed (the latest start of its edges).
     pub since_seq: u64,
 }

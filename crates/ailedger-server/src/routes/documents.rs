@@ -33,6 +33,9 @@ pub const MAX_DOCUMENT: usize = 512 * 1024 * 1024;
 pub(crate) struct IngestQuery {
     /// The name the document was submitted under (a file name), recorded in the entry.
     name: Option<String>,
+    /// Refuse an attestation unless it is verified by a signer the policy trusts.
+    #[serde(default)]
+    require_verified: bool,
 }
 
 /// What ingesting one document did.
@@ -62,6 +65,11 @@ pub struct IngestView {
     pub findings: Vec<Finding>,
     /// `-r`/`-c` includes of a requirements file, for the client to ingest too.
     pub includes: Vec<String>,
+    /// For a signed (or unsigned) attestation: how the trust policy judged it — the
+    /// outcome (verified, unverified, failed) and why, each signer, the SLSA level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object)]
+    pub attestation: Option<serde_json::Value>,
 }
 
 async fn salt(state: &AppState) -> Result<[u8; 32], ApiError> {
@@ -174,7 +182,27 @@ pub(crate) async fn ingest(
             warnings: vec![],
             findings: vec![],
             includes: vec![],
+            attestation: None,
         }));
+    }
+    // Signed provenance (DSSE envelopes, Sigstore bundles, in-toto statements, model
+    // signatures) is judged under the trust policy; everything else is parsed below.
+    let sniffed = body.clone();
+    let attestation = tokio::task::spawn_blocking(move || ailedger_attest::judge::detect(&sniffed))
+        .await
+        .map_err(|e| ApiError::Internal(format!("attestation reader: {e}")))?;
+    if let Some(parsed) = attestation {
+        let parsed = parsed.map_err(|e| ApiError::Invalid(format!("{label}: {e}")))?;
+        return crate::verify::ingest_attestation(
+            &state,
+            actor,
+            q.name,
+            q.require_verified,
+            body,
+            parsed,
+        )
+        .await
+        .map(Json);
     }
     let started = std::time::Instant::now();
     let opts = Options::new(salt(&state).await?);
@@ -284,6 +312,7 @@ pub(crate) async fn ingest(
         warnings,
         findings,
         includes: doc.includes,
+        attestation: None,
     }))
 }
 

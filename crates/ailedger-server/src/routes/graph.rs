@@ -1,13 +1,15 @@
 //! The read endpoints over artifacts and the graph index: an artifact with its edges,
 //! ref resolution, and the two traversals (impact and deps), now or as of a past time.
 
-use ailedger_core::{ArtifactKind, entry::parse_time};
+use ailedger_core::{ArtifactKind, EdgeKind, entry::parse_time};
 use axum::{Json, extract::State};
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::ApiQuery;
 use crate::{
-    ApiError, AppState, ArtifactView, EdgeView, HitView, ResolveView, Step, TraversalView,
+    ApiError, AppState, ArtifactView, AttestationView, EdgeView, HitView, ResolveView, Step,
+    TraversalView,
     build::{Local, resolve_ref},
     paths,
 };
@@ -34,6 +36,16 @@ pub(crate) async fn artifact(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("unknown ref {}", q.ref_)))?;
     let edges = state.store.edges_of(&id).await?;
+    let mut attestations = Vec::new();
+    for e in edges
+        .iter()
+        .filter(|e| e.edge == EdgeKind::Attests && *e.to == *id && e.until.is_none())
+    {
+        if let Some(a) = state.store.artifact(&e.from).await? {
+            attestations.extend(attestation_view(&a, &id));
+        }
+    }
+    attestations.sort_by_key(|a| std::cmp::Reverse(a.seq));
     Ok(Json(ArtifactView {
         id: rec.id,
         kind: rec.kind.to_string(),
@@ -54,7 +66,46 @@ pub(crate) async fn artifact(
                 paths: e.paths,
             })
             .collect(),
+        attestations,
     }))
+}
+
+/// What an attestation artifact's judgement says about `subject`.
+fn attestation_view(a: &ailedger_store::ArtifactRecord, subject: &str) -> Option<AttestationView> {
+    let j = a.attrs.get("attestation")?;
+    let items = j.get("items")?.as_array()?;
+    // The item about this subject (a JSON Lines file holds several).
+    let item = items
+        .iter()
+        .find(|i| {
+            i.get("subjects")
+                .and_then(Value::as_array)
+                .is_some_and(|s| s.iter().any(|s| s.as_str() == Some(subject)))
+        })
+        .or_else(|| items.first())?;
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    Some(AttestationView {
+        id: a.id.clone(),
+        seq: a.first_seq,
+        format: text(j, "format").unwrap_or_default(),
+        outcome: text(item, "outcome").unwrap_or_default(),
+        reason: text(item, "reason").unwrap_or_default(),
+        predicate_type: text(item, "predicate_type"),
+        signers: item
+            .get("signers")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+        policy_seq: j
+            .get("policy")
+            .and_then(|p| p.get("seq"))
+            .and_then(Value::as_u64),
+        slsa_level: item
+            .get("slsa")
+            .and_then(|s| s.get("level"))
+            .and_then(Value::as_u64),
+        builder: item.get("slsa").and_then(|s| text(s, "builder")),
+    })
 }
 
 /// The artifact id a ref names.
@@ -159,6 +210,9 @@ async fn traverse(
                     .collect()
             },
             severity: index.severity_of(h.id).map(|s| s.to_string()),
+            verification: index
+                .verification_of(h.id, at)
+                .map(|v| v.as_str().to_owned()),
             since_seq: h.since,
         })
         .collect();
