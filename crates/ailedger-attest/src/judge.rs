@@ -484,9 +484,15 @@ fn refs_of(d: &ResourceDescriptor) -> (Option<String>, Option<String>) {
     (sha, purl)
 }
 
-/// The source artifact of a git material or source: `source:<repo>@<commit>`.
+/// The source artifact of a git material or source: `source:<repo>@<commit>`, the
+/// repository without its `git+` scheme prefix or `@ref` suffix (so a material and the
+/// provenance's source name one artifact).
 fn source_ref(repo: &str, commit: Option<&str>) -> Option<String> {
-    let repo = repo.split_once('@').map_or(repo, |(r, _)| r);
+    let repo = repo.strip_prefix("git+").unwrap_or(repo);
+    let repo = match repo.rsplit_once('@') {
+        Some((r, _)) if r.contains("://") => r,
+        _ => repo,
+    };
     Ref::named(ArtifactKind::Source, repo, commit)
         .ok()
         .map(|r| r.to_string())
@@ -1480,4 +1486,24 @@ pub fn edge_facts(
         .collect();
     EdgeFact::sort_and_merge(&mut out);
     out
+}
+
+/// What a SLSA verification summary says, given the judgements of an artifact's
+/// attestations (`outcome`, SLSA level where provenance): PASSED when at least one
+/// attestation is verified and none failed, with the highest SLSA build level a
+/// verified provenance reached (`SLSA_BUILD_LEVEL_<n>`).
+pub fn vsa_verdict(judged: &[(Outcome, Option<u8>)]) -> (bool, Vec<String>) {
+    let failed = judged.iter().any(|(o, _)| *o == Outcome::Failed);
+    let verified = judged.iter().any(|(o, _)| *o == Outcome::Verified);
+    let level = judged
+        .iter()
+        .filter(|(o, _)| *o == Outcome::Verified)
+        .filter_map(|(_, l)| *l)
+        .max();
+    let passed = verified && !failed;
+    let levels = match (passed, level) {
+        (true, Some(l)) => vec![format!("SLSA_BUILD_LEVEL_{l}")],
+        _ => vec![],
+    };
+    (passed, levels)
 }

@@ -6,8 +6,8 @@
 use std::{net::SocketAddr, path::Path};
 
 use ailedger_server::{
-    ArtifactInput, BatchItem, BatchRequest, DeployRequest, EdgeInput, LinkRequest, RegisterRequest,
-    TraversalView, WriteResponse, paths,
+    ArtifactInput, ArtifactView, BatchItem, BatchRequest, DeployRequest, EdgeInput, IngestView,
+    LinkRequest, PolicyRequest, RegisterRequest, TraversalView, WriteResponse, paths,
 };
 use clap::Args;
 use serde_json::{Map, json};
@@ -488,6 +488,80 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The model whose provenance the demo signs.
+const SIGNED_MODEL: &str = "model:support-bot@3";
+
+/// A trust policy trusting a fresh key for models, and the demo's training builder as
+/// a hosted one (SLSA Build L2); then SLSA provenance for the fine-tuned model, signed
+/// with that key and ingested: the ledger verifies it on the way in.
+async fn sign_provenance(client: &Client) -> anyhow::Result<IngestView> {
+    use ailedger_attest::{judge::IN_TOTO_PAYLOAD, sign, statement};
+    let (key, _) = sign::SigningKey::generate_ed25519()?;
+    let policy = format!(
+        r#"version = 1
+
+[[keys]]
+name = "ml-training-ci"
+public_key = """
+{}"""
+scope = {{ kinds = ["model"] }}
+
+[[builders]]
+id_regex = 'https://ci\.example\.com/ml-trainer@.*'
+signers = ["ml-training-ci"]
+"#,
+        key.public_key().to_pem()
+    );
+    let _: WriteResponse = client
+        .put(
+            paths::POLICY,
+            &PolicyRequest {
+                format: Some("toml".into()),
+                text: policy,
+                files: Default::default(),
+            },
+        )
+        .await?;
+    let mut digests = Vec::new();
+    for r in [
+        SIGNED_MODEL,
+        "model:llama-3.1-8b-instruct@3.1",
+        "dataset:support-tickets@2026-10",
+    ] {
+        let view: ArtifactView = client.get(paths::ARTIFACTS, &[("ref", r)]).await?;
+        digests.push(view.id.trim_start_matches("sha256:").to_owned());
+    }
+    let [model, base, tickets] = [&digests[0], &digests[1], &digests[2]];
+    let statement = json!({
+        "_type": statement::STATEMENT_V1,
+        "subject": [{"name": SIGNED_MODEL, "digest": {"sha256": model}}],
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": {
+            "buildDefinition": {
+                "buildType": "https://ci.example.com/ml-trainer/finetune/v1",
+                "externalParameters": {"repository": "https://git.example.com/ml/support-bot", "ref": "refs/tags/v3"},
+                "resolvedDependencies": [
+                    {"uri": "git+https://git.example.com/ml/support-bot@refs/tags/v3", "digest": {"gitCommit": "3f2a9c4e1b7d8f60a5e2c9b4d1f0e7a6c3b2a190"}},
+                    {"name": "llama-3.1-8b-instruct", "digest": {"sha256": base}},
+                    {"name": "support-tickets", "digest": {"sha256": tickets}}
+                ]
+            },
+            "runDetails": {
+                "builder": {"id": "https://ci.example.com/ml-trainer@v2"},
+                "metadata": {"invocationId": "https://ci.example.com/runs/4711"}
+            }
+        }
+    });
+    let envelope = sign::sign_envelope(IN_TOTO_PAYLOAD, &serde_json::to_vec(&statement)?, &key)?;
+    client
+        .post_bytes(
+            paths::DOCUMENTS,
+            &[("name", "support-bot-3.provenance.intoto.json")],
+            envelope.to_json(),
+        )
+        .await
+}
+
 impl DemoArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         if !self.listen.ip().is_loopback() {
@@ -528,6 +602,7 @@ impl DemoArgs {
         let url = format!("http://{addr}");
         let client = Client::new(&url, Some(&token), &[])?;
         populate(&client, scratch.path()).await?;
+        let signed = sign_provenance(&client).await?;
         println!(
             "ailedger demo: a fresh ledger at {} served on {url}\n",
             db.display()
@@ -537,6 +612,13 @@ impl DemoArgs {
         );
         let v: TraversalView = client.get(paths::IMPACT, &[("ref", COMPROMISED)]).await?;
         output::traversal(Format::Table, &v)?;
+        println!(
+            "\nSigned provenance: {SIGNED_MODEL} was built by a trusted CI from its base model, dataset and source (entry {}):",
+            signed.seq
+        );
+        if let Some(a) = &signed.attestation {
+            output::attestation_lines(a, "  ");
+        }
         if self.exit {
             let _ = stop_tx.send(());
             server.await??;
@@ -547,7 +629,8 @@ impl DemoArgs {
         println!("  export AILEDGER_TOKEN={token}   # the demo's admin token");
         println!("  ailedger deps deployment:prod/support-bot");
         println!("  ailedger impact pkg:pypi/requests@2.32.3");
-        println!("  ailedger show model:support-bot@3");
+        println!("  ailedger show model:support-bot@3     # its signed provenance, verified");
+        println!("  ailedger impact dataset:support-tickets@2026-10");
         println!("  ailedger entries");
         println!("  curl {url}/openapi.json");
         println!("\nPress Ctrl-C to stop; the demo database is deleted on exit.");

@@ -6,6 +6,7 @@
 // The binary is the one place that prints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod attest;
 mod client;
 mod cmd;
 mod credentials;
@@ -167,6 +168,7 @@ enum Command {
     Login(token::LoginArgs),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    Attest(attest::AttestArgs),
     #[command(subcommand)]
     Verify(verify::VerifyCommand),
 }
@@ -229,6 +231,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(c) => c.run(&ctx).await,
         Command::Login(a) => a.run(&cli.global.server, &ca_certs).await,
         Command::Policy(c) => c.run(&ctx).await,
+        Command::Attest(a) => a.run(&ctx).await,
         Command::Verify(c) => c.run(ctx.format),
     }
 }

@@ -290,11 +290,12 @@ pub fn attestation_lines(a: &serde_json::Value, indent: &str) {
             .into_iter()
             .flatten()
         {
-            println!(
-                "{indent}{at}signer {}: {}",
-                signer_line(s),
-                text(s, "reason")
-            );
+            let reason = text(s, "reason");
+            if reason == text(a, "reason") || reason == text(item, "reason") {
+                println!("{indent}{at}signer {}", signer_line(s));
+            } else {
+                println!("{indent}{at}signer {}: {reason}", signer_line(s));
+            }
         }
         if let Some(slsa) = item.get("slsa") {
             println!(
