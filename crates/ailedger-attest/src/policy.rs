@@ -374,7 +374,15 @@ pub fn anchored(pattern: &str) -> Result<regex::Regex, String> {
 }
 
 fn parse_toml(text: &str) -> Result<PolicyFile, PolicyError> {
-    toml::from_str(text).map_err(|e| PolicyError::Syntax(format!("TOML: {}", e.message())))
+    toml::from_str(text).map_err(|e| {
+        // The line at fault, quoted (the message alone does not name the key).
+        let at = e.span().map(|span| {
+            let line_no = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            let line = text.lines().nth(line_no - 1).unwrap_or("").trim();
+            format!(" line {line_no} ({line})")
+        });
+        PolicyError::Syntax(format!("TOML{}: {}", at.unwrap_or_default(), e.message()))
+    })
 }
 
 fn parse_yaml(text: &str) -> Result<PolicyFile, PolicyError> {
