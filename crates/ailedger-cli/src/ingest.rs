@@ -76,15 +76,22 @@ impl IngestArgs {
                 }
                 // The server being down ends the run; a bad document does not stop the others.
                 Err(e) if e.downcast_ref::<UserError>().is_none() => return Err(e),
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    failed.push(path.display().to_string());
-                }
+                Err(e) => failed.push((path.display().to_string(), e)),
             }
         }
         if ctx.format == Format::Json {
             output::json(&views)?;
         }
+        // One document that failed alone: its error is the one line.
+        if views.is_empty() && failed.len() == 1 {
+            if let Some((_, e)) = failed.pop() {
+                return Err(e);
+            }
+        }
+        for (_, e) in &failed {
+            eprintln!("error: {e:#}");
+        }
+        let failed: Vec<String> = failed.into_iter().map(|(p, _)| p).collect();
         if failed.is_empty() {
             Ok(())
         } else {

@@ -14,6 +14,7 @@ use std::{
 use serde_json::Value;
 use sha2::Digest as _;
 
+mod attest;
 mod log;
 mod secrets;
 mod tls;
@@ -442,6 +443,13 @@ fn demo_runs_and_reports_the_blast_radius() {
         assert!(text.contains(d), "{d} missing: {text}");
     }
     assert!(!text.contains("deployment:prod/support-bot"), "{text}");
+    // The demo signs provenance for the fine-tuned model, and the ledger verifies it.
+    assert!(
+        text.contains("Signed provenance: model:support-bot@3")
+            && text.contains("verified: signatures[0]: verified by key")
+            && text.contains("SLSA build L2"),
+        "{text}"
+    );
 }
 
 /// Two servers on one PostgreSQL database, each taking writes, answer the same
