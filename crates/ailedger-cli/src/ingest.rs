@@ -83,10 +83,11 @@ impl IngestArgs {
             output::json(&views)?;
         }
         // One document that failed alone: its error is the one line.
-        if views.is_empty() && failed.len() == 1 {
-            if let Some((_, e)) = failed.pop() {
-                return Err(e);
-            }
+        if views.is_empty()
+            && failed.len() == 1
+            && let Some((_, e)) = failed.pop()
+        {
+            return Err(e);
         }
         for (_, e) in &failed {
             eprintln!("error: {e:#}");
