@@ -256,3 +256,88 @@ fn provenance_from_the_cli() {
         );
     }
 }
+
+/// An OpenSSF model signature ingested links to the model registered from the same
+/// files (by ailedger's manifest digest), verified by the policy's key; a shard-
+/// serialised one is recorded unlinked, with a warning.
+#[test]
+fn model_signature_links_to_the_registered_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = serve(s(&tmp.path().join("l.db")));
+    let url = &server.url;
+    let model = tmp.path().join("tiny-model");
+    std::fs::create_dir_all(model.join("tokenizer")).unwrap();
+    for f in [
+        "README.md",
+        "config.json",
+        "model.safetensors",
+        "tokenizer/tokenizer.json",
+    ] {
+        std::fs::copy(
+            attest_fixture(&format!("model_signing/tiny-model/{f}")),
+            model.join(f),
+        )
+        .unwrap();
+    }
+    let reg = json(
+        url,
+        &[
+            "register",
+            "model",
+            s(&model),
+            "--name",
+            "tiny-model",
+            "--version",
+            "1",
+        ],
+    );
+    let model_id = reg["entries"][0]["artifacts"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let policy = tmp.path().join("p.yaml");
+    std::fs::write(
+        &policy,
+        format!(
+            "version: 1\nkeys:\n  - name: model-signer\n    public_key: |\n{}    scope: {{kinds: [model]}}\n",
+            std::fs::read_to_string(attest_fixture("model_signing/ec_p256_public.pem"))
+                .unwrap()
+                .lines()
+                .map(|l| format!("      {l}\n"))
+                .collect::<String>()
+        ),
+    )
+    .unwrap();
+    ok(url, &["policy", "set", s(&policy)]);
+    let v = json(
+        url,
+        &["ingest", s(&attest_fixture("model_signing/tiny-model.sig"))],
+    );
+    assert_eq!(v[0]["attestation"]["outcome"], "verified", "{v}");
+    assert_eq!(
+        v[0]["attestation"]["items"][0]["subjects"][0],
+        model_id.as_str()
+    );
+    let shown = json(url, &["show", "model:tiny-model@1"]);
+    assert_eq!(shown["attestations"][0]["outcome"], "verified", "{shown}");
+    assert_eq!(
+        shown["attestations"][0]["signers"][0]["trusted_as"],
+        "model-signer"
+    );
+    let v = json(
+        url,
+        &[
+            "ingest",
+            s(&attest_fixture("model_signing/order-model.shards.sig")),
+        ],
+    );
+    assert_eq!(v[0]["attestation"]["outcome"], "verified", "{v}");
+    assert_eq!(v[0]["edges"], 0);
+    assert!(
+        v[0]["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("shard-serialised"),
+        "{v}"
+    );
+}
