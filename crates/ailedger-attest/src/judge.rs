@@ -486,6 +486,9 @@ fn refs_of(d: &ResourceDescriptor) -> (Option<String>, Option<String>) {
 
 /// The source artifact of a git material or source: `source:<repo>@<commit>`.
 fn source_ref(repo: &str, commit: Option<&str>) -> Option<String> {
+    // A material's `git+https://…@ref` and provenance's source (`https://…`) name one
+    // repository: one source artifact, without the `git+` and the `@ref`.
+    let repo = repo.strip_prefix("git+").unwrap_or(repo);
     let repo = repo.split_once('@').map_or(repo, |(r, _)| r);
     Ref::named(ArtifactKind::Source, repo, commit)
         .ok()
@@ -1480,4 +1483,24 @@ pub fn edge_facts(
         .collect();
     EdgeFact::sort_and_merge(&mut out);
     out
+}
+
+/// Body of the `attest_judge` fuzz target: reads `data` as signed provenance, names
+/// its lookup keys, judges it under the built-in empty policy with nothing known, and
+/// asks whether it would be admitted. Must never panic.
+pub fn fuzz_detect(data: &[u8]) {
+    let Some(Ok(parsed)) = detect(data) else {
+        return;
+    };
+    let _ = parsed.lookup_keys();
+    let Ok(policy) = TrustPolicy::empty() else {
+        return;
+    };
+    let facts = judge(&parsed, &policy, &HashMap::new());
+    let _ = facts.judgement.admit(&policy, false);
+    let _ = facts.judgement.admit(&policy, true);
+    let _ = edge_facts(
+        &facts.edges,
+        "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+    );
 }
