@@ -928,9 +928,18 @@ fn judge_item(
             ids.push(id);
         }
     }
-    if item.model.is_some() && subjects.is_empty() {
+    if let Some(m) = &item.model
+        && subjects.is_empty()
+    {
+        let why = if m.method != model_signing::Serialization::Files {
+            "a shard-serialised model signature names no file digests"
+        } else if m.hash_type != "sha256" {
+            "a model signature with other digests than SHA-256 gives no manifest"
+        } else {
+            "a single-file model signature (or one whose names are not manifest paths) gives no manifest"
+        };
         b.warnings.push(format!(
-            "{prefix}a shard-serialised model signature names no file digests, so it is not linked to a model; verify it with `ailedger verify model`"
+            "{prefix}{why}, so it is not linked to a model; verify it with `ailedger verify model`"
         ));
     }
     let (mut signers, unsigned) = verify_signers(item, policy);

@@ -924,7 +924,10 @@ fn model_rows() -> Vec<Case> {
             model(Verified, None),
         )
         .policy(&[golden_key()])
-        .with(|w| w.trusted = vec!["golden"]),
+        .with(|w| {
+            w.trusted = vec!["golden"];
+            w.warning = Some("a single-file model signature");
+        }),
         Case::file(
             "model_signing/upstream-golden/v1.1.0-certificate/model.sig",
             model(Unverified, Some(golden("v1.1.0-certificate"))),
