@@ -931,9 +931,18 @@ fn judge_item(
             ids.push(id);
         }
     }
-    if item.model.is_some() && subjects.is_empty() {
+    if let Some(m) = &item.model
+        && subjects.is_empty()
+    {
+        let why = if m.method != model_signing::Serialization::Files {
+            "a shard-serialised model signature names no file digests"
+        } else if m.hash_type != "sha256" {
+            "a model signature with other digests than SHA-256 gives no manifest"
+        } else {
+            "a single-file model signature (or one whose names are not manifest paths) gives no manifest"
+        };
         b.warnings.push(format!(
-            "{prefix}a shard-serialised model signature names no file digests, so it is not linked to a model; verify it with `ailedger verify model`"
+            "{prefix}{why}, so it is not linked to a model; verify it with `ailedger verify model`"
         ));
     }
     let (mut signers, unsigned) = verify_signers(item, policy);
@@ -1506,4 +1515,24 @@ pub fn vsa_verdict(judged: &[(Outcome, Option<u8>)]) -> (bool, Vec<String>) {
         _ => vec![],
     };
     (passed, levels)
+}
+
+/// Body of the `attest_judge` fuzz target: reads `data` as signed provenance, names
+/// its lookup keys, judges it under the built-in empty policy with nothing known, and
+/// asks whether it would be admitted. Must never panic.
+pub fn fuzz_detect(data: &[u8]) {
+    let Some(Ok(parsed)) = detect(data) else {
+        return;
+    };
+    let _ = parsed.lookup_keys();
+    let Ok(policy) = TrustPolicy::empty() else {
+        return;
+    };
+    let facts = judge(&parsed, &policy, &HashMap::new());
+    let _ = facts.judgement.admit(&policy, false);
+    let _ = facts.judgement.admit(&policy, true);
+    let _ = edge_facts(
+        &facts.edges,
+        "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+    );
 }
