@@ -96,7 +96,16 @@ impl TrustPolicy {
                     format!("names the file {name:?}, which was not given with the policy"),
                 )
             })?;
-            TrustedRoot::from_json(text.as_bytes())
+            TrustedRoot::from_json(text.as_bytes()).and_then(|r| {
+                if r.certificate_authorities.is_empty() && r.tlogs.is_empty() {
+                    Err(sigstore::SigstoreError::Field {
+                        field: name.clone(),
+                        reason: "names no certificate authority and no transparency log".into(),
+                    })
+                } else {
+                    Ok(r)
+                }
+            })
         }
         .map_err(|e| policy_field("sigstore.trusted_root", e))?;
         let keys = file

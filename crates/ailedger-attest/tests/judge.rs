@@ -1263,6 +1263,15 @@ fn policy_files_are_checked() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("sigstore.trusted_root"), "{e}");
+    // A root that trusts nothing would fail every bundle: refused when set.
+    let empty = PolicyFiles::from([("root.json".to_owned(), "{}".to_owned())]);
+    let e = TrustPolicy::compile(named, None, &empty, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("sigstore.trusted_root") && e.contains("no certificate authority"),
+        "{e}"
+    );
     assert!(TrustPolicy::compile(named, None, &stray, None).is_ok());
     let e = TrustPolicy::compile(
         "version = 1\n[[keys]]\nname = \"k\"\npublic_key = \"not a key\"\n",
