@@ -540,13 +540,21 @@ impl Item {
     /// digest of its files), or a message signature's digest.
     fn subjects(&self) -> Vec<ResourceDescriptor> {
         if let Some(m) = &self.model {
-            return match model_signing::manifest_digest(m) {
-                Some(d) => vec![ResourceDescriptor {
+            return match (model_signing::manifest_digest(m), m.resources.as_slice()) {
+                (Some(d), _) => vec![ResourceDescriptor {
                     name: Some(m.model_name.clone()),
                     digest: BTreeMap::from([("sha256".to_owned(), d.hex())]),
                     ..ResourceDescriptor::default()
                 }],
-                None => vec![],
+                // A single-file model (resource `.`): the file, by its own digest.
+                (None, [one]) if one.name == "." && one.algorithm == "sha256" => {
+                    vec![ResourceDescriptor {
+                        name: Some(m.model_name.clone()),
+                        digest: BTreeMap::from([("sha256".to_owned(), hex::encode(&one.digest))]),
+                        ..ResourceDescriptor::default()
+                    }]
+                }
+                (None, _) => vec![],
             };
         }
         if let Some(st) = &self.statement {
@@ -885,10 +893,11 @@ fn judge_item(
     prefix: &str,
 ) -> ItemJudgement {
     let subjects = item.subjects();
-    let guess = if item.model.is_some() {
-        Some(ArtifactKind::Model)
-    } else {
-        None
+    // A model signature names a model (by its manifest), or one file of one.
+    let guess = match &item.model {
+        Some(m) if model_signing::manifest_digest(m).is_some() => Some(ArtifactKind::Model),
+        Some(_) => Some(ArtifactKind::File),
+        None => None,
     };
     // Subjects: their ids, contexts, and any digest that contradicts the ledger.
     let mut ids = Vec::new();
@@ -948,7 +957,7 @@ fn judge_item(
         } else if m.hash_type != "sha256" {
             "a model signature with other digests than SHA-256 gives no manifest"
         } else {
-            "a single-file model signature (or one whose names are not manifest paths) gives no manifest"
+            "a model signature whose names are not manifest paths gives no manifest"
         };
         b.warnings.push(format!(
             "{prefix}{why}, so it is not linked to a model; verify it with `ailedger verify model`"

@@ -921,13 +921,19 @@ fn model_rows() -> Vec<Case> {
         .label("model key only"),
         Case::file(
             "model_signing/upstream-golden/v0.3.1-elliptic-key/model.sig",
-            model(Verified, None),
+            // A single-file model (resource `.`): linked to the file by its own digest.
+            model(
+                Verified,
+                Some(format!(
+                    "sha256:{}",
+                    hex::encode(Sha256::digest(read(
+                        "model_signing/upstream-golden/v0.3.1-elliptic-key/signme-1"
+                    )))
+                )),
+            ),
         )
         .policy(&[golden_key()])
-        .with(|w| {
-            w.trusted = vec!["golden"];
-            w.warning = Some("a single-file model signature");
-        }),
+        .with(|w| w.trusted = vec!["golden"]),
         Case::file(
             "model_signing/upstream-golden/v1.1.0-certificate/model.sig",
             model(Unverified, Some(golden("v1.1.0-certificate"))),
