@@ -385,16 +385,25 @@ fn wrong_artifact_fails() {
     opts.artifact = Some(ArtifactInput::Bytes(b"not a.txt"));
     let err = verify(&bundle, &opts).unwrap_err();
     assert!(matches!(err, SigstoreError::Artifact(_)), "{err}");
-    // The right digest is accepted as far as the digest goes; the signature check then
-    // needs the bytes (prehashed ECDSA is not implemented).
+    // The right digest verifies (prehashed ECDSA), with the same result as the bytes.
     let a = read("sigstore/conformance/a.txt");
     let d = sha2::Sha256::digest(&a);
     opts.artifact = Some(ArtifactInput::Digest {
         algorithm: "sha256",
         digest: &d,
     });
-    let err = verify(&bundle, &opts).unwrap_err();
-    assert!(err.is_unsupported(), "{err}");
+    let by_digest = verify(&bundle, &opts).unwrap();
+    opts.artifact = Some(ArtifactInput::Bytes(&a));
+    assert_eq!(verify(&bundle, &opts).unwrap(), by_digest);
+    assert_eq!(
+        by_digest.message_digest,
+        Some(("SHA2_256".to_string(), d.to_vec()))
+    );
+    opts.artifact = Some(ArtifactInput::Digest {
+        algorithm: "sha512",
+        digest: &d,
+    });
+    assert!(verify(&bundle, &opts).unwrap_err().is_unsupported());
     let wrong = sha2::Sha256::digest(b"x");
     opts.artifact = Some(ArtifactInput::Digest {
         algorithm: "sha256",
@@ -403,6 +412,44 @@ fn wrong_artifact_fails() {
     assert!(matches!(
         verify(&bundle, &opts),
         Err(SigstoreError::Artifact(_))
+    ));
+}
+
+#[test]
+fn managed_key_bundle_verifies_from_digest_and_rejects_a_bad_signature() {
+    let dir = "sigstore/conformance/managed-key-happy-path/";
+    let root = production();
+    let bundle = Bundle::parse(&read(&format!("{dir}bundle.sigstore.json"))).unwrap();
+    let keys = vec![PublicKey::parse(&read(&format!("{dir}key.pub"))).unwrap()];
+    let a = read("sigstore/conformance/a.txt");
+    let d = sha2::Sha256::digest(&a);
+    let mut opts = VerifyOptions::new(&root);
+    opts.keys = &keys;
+    opts.artifact = Some(ArtifactInput::Digest {
+        algorithm: "SHA2_256",
+        digest: &d,
+    });
+    let v = verify(&bundle, &opts).unwrap();
+    assert!(matches!(v.signer, Signer::Key { .. }));
+    assert!(matches!(
+        v.time_source,
+        Some(TimeSource::Timestamp { .. }) | Some(TimeSource::TlogIntegratedTime { .. })
+    ));
+    // Without its log entry and timestamp, a flipped signature byte is caught by the
+    // prehashed signature check itself.
+    let mut b2 = bundle.clone();
+    b2.tlog_entries.clear();
+    b2.rfc3161_timestamps.clear();
+    opts.require_tlog = false;
+    verify(&b2, &opts).unwrap();
+    if let ailedger_attest::sigstore::Content::MessageSignature { signature, .. } = &mut b2.content
+    {
+        let n = signature.len();
+        signature[n - 3] ^= 1;
+    }
+    assert!(matches!(
+        verify(&b2, &opts),
+        Err(SigstoreError::Signature(_))
     ));
 }
 

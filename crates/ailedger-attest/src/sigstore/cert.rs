@@ -313,6 +313,10 @@ pub(crate) fn build_path<'c>(
     ))
 }
 
+pub(crate) fn valid_at(c: &Cert, at: i64, what: &str) -> Result<(), String> {
+    c.valid_at(at, what)
+}
+
 /// Checks the leaf's own constraints for signing: digitalSignature key usage if the
 /// extension is present, no unknown critical extension.
 pub(crate) fn check_leaf(leaf: &Cert) -> Result<(), String> {

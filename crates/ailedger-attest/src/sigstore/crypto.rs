@@ -127,6 +127,31 @@ impl Key {
             .map_err(|_| format!("{} signature does not verify", self.name()))
     }
 
+    /// Verifies a DER ECDSA signature over an already-computed digest (RustCrypto's
+    /// prehash verification; ring has none). Other key types cannot.
+    pub(crate) fn verify_prehash(&self, digest: &[u8], sig: &[u8]) -> Result<(), String> {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
+        let bad = || format!("{} signature does not verify", self.name());
+        match self.kind {
+            KeyKind::EcdsaP256 => {
+                let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&self.raw)
+                    .map_err(|_| "invalid P-256 point".to_string())?;
+                let sig = p256::ecdsa::Signature::from_der(sig).map_err(|_| bad())?;
+                vk.verify_prehash(digest, &sig).map_err(|_| bad())
+            }
+            KeyKind::EcdsaP384 => {
+                let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(&self.raw)
+                    .map_err(|_| "invalid P-384 point".to_string())?;
+                let sig = p384::ecdsa::Signature::from_der(sig).map_err(|_| bad())?;
+                vk.verify_prehash(digest, &sig).map_err(|_| bad())
+            }
+            _ => Err(format!(
+                "unsupported: verifying a {} signature from a digest only; give the artifact bytes",
+                self.name()
+            )),
+        }
+    }
+
     /// Verifies a signature whose algorithm is named by an X.509 AlgorithmIdentifier OID.
     pub(crate) fn verify_x509(
         &self,

@@ -263,17 +263,16 @@ pub fn verify(bundle: &Bundle, opts: &VerifyOptions<'_>) -> Result<Verified, Sig
     // The signer's material.
     let (leaf, key_signer) = match &bundle.material {
         Material::Certificates(certs) => {
-            let leaf = Cert::parse(&certs[0])
-                .map_err(|e| SigstoreError::Certificate(format!("leaf: {e}")))?;
-            (Some((leaf, &certs[1..])), None)
-        }
-        Material::PublicKey { hint } => {
-            let Some(message) = message.as_deref() else {
-                return Err(SigstoreError::Unsupported(
-                    "a public-key bundle verified from a digest only (prehashed signature check)"
-                        .into(),
+            let Some((first, rest)) = certs.split_first() else {
+                return Err(SigstoreError::Certificate(
+                    "the bundle has no certificate".into(),
                 ));
             };
+            let leaf =
+                Cert::parse(first).map_err(|e| SigstoreError::Certificate(format!("leaf: {e}")))?;
+            (Some((leaf, rest)), None)
+        }
+        Material::PublicKey { hint } => {
             if opts.keys.is_empty() {
                 return Err(SigstoreError::Key(
                     "the bundle names a public key (hint) but no keys were given".into(),
@@ -282,7 +281,12 @@ pub fn verify(bundle: &Bundle, opts: &VerifyOptions<'_>) -> Result<Verified, Sig
             let found = opts
                 .keys
                 .iter()
-                .find(|k| k.verify(message, signature).is_ok());
+                .find(|k| match (message.as_deref(), artifact_sha256) {
+                    (Some(m), _) => k.verify(m, signature).is_ok(),
+                    (None, Some(d)) => crypto::Key::from_spki_der(k.spki_der())
+                        .is_ok_and(|key| key.verify_prehash(&d, signature).is_ok()),
+                    (None, None) => false,
+                });
             let Some(k) = found else {
                 return Err(SigstoreError::Signature(format!(
                     "does not verify with any of the {} given key(s){}",
@@ -367,11 +371,18 @@ pub fn verify(bundle: &Bundle, opts: &VerifyOptions<'_>) -> Result<Verified, Sig
         let key = leaf
             .key()
             .map_err(|e| SigstoreError::Certificate(format!("leaf key: {e}")))?;
-        match &message {
-            Some(m) => key.verify(key.default_hash(), false, m, signature),
-            None => Err(format!("unsupported: prehashed {} verification from a digest only; give the artifact bytes", key.name())),
+        match (&message, artifact_sha256) {
+            (Some(m), _) => key.verify(key.default_hash(), false, m, signature),
+            (None, Some(d)) => key.verify_prehash(&d, signature),
+            (None, None) => Err("nothing to verify the signature over".into()),
         }
-        .map_err(|e| if e.starts_with("unsupported:") { SigstoreError::Unsupported(e.trim_start_matches("unsupported: ").into()) } else { SigstoreError::Signature(e) })?;
+        .map_err(|e| {
+            if e.starts_with("unsupported:") {
+                SigstoreError::Unsupported(e.trim_start_matches("unsupported: ").into())
+            } else {
+                SigstoreError::Signature(e)
+            }
+        })?;
         Signer::Certificate(info)
     } else if let Some((k, hint)) = key_signer {
         if !opts.identities.is_empty() {
@@ -450,44 +461,60 @@ fn verify_fulcio(
             )));
         }
     }
-    let mut issuer = None;
+    // Every certificate of a trusted CA's chain is trusted as the trusted root lists it:
+    // the leaf must be signed by the chain's first certificate, and the leaf and the
+    // whole CA chain must be valid at every verified signing time. The path's signature
+    // is checked once; validity once per time.
+    let mut issuer: Option<Cert> = None;
     for (t, _) in times {
         let mut errors = Vec::new();
-        let mut ok = None;
+        let mut ok = false;
         for ca in &root.certificate_authorities {
             if !ca.valid.contains(*t) {
                 errors.push(format!("CA {} not valid at {}", ca.uri, fmt_time(*t)));
                 continue;
             }
-            let chain: Vec<Cert> = ca
-                .chain
-                .iter()
-                .filter_map(|c| Cert::parse(c).ok())
-                .collect();
-            let Some((anchor, inter)) = chain.split_last() else {
+            let Some(first) = ca.chain.first() else {
                 continue;
             };
-            match cert::build_path(leaf, inter, std::slice::from_ref(anchor), *t) {
-                Ok(path) => {
-                    ok = path.first().map(|c| (*c).clone());
+            if let Some(i) = &issuer
+                && i.der != *first
+            {
+                continue;
+            }
+            let r = (|| -> Result<Cert, String> {
+                let chain: Vec<Cert> = ca
+                    .chain
+                    .iter()
+                    .map(|c| Cert::parse(c))
+                    .collect::<Result<_, _>>()?;
+                for c in chain.iter().skip(1) {
+                    cert::valid_at(c, *t, "CA certificate")?;
+                }
+                let path = cert::build_path(leaf, &[], &chain[..1], *t)?;
+                path.first()
+                    .map(|c| (*c).clone())
+                    .ok_or_else(|| "empty path".to_string())
+            })();
+            match r {
+                Ok(c) => {
+                    issuer = Some(c);
+                    ok = true;
                     break;
                 }
                 Err(e) => errors.push(format!("CA {}: {e}", ca.uri)),
             }
         }
-        match ok {
-            Some(c) => issuer = Some(c),
-            None => {
-                return Err(E(format!(
-                    "no Fulcio CA of the trusted root issued it valid at signing time {}: {}",
-                    fmt_time(*t),
-                    if errors.is_empty() {
-                        "the trusted root has no certificate authority".into()
-                    } else {
-                        errors.join("; ")
-                    }
-                )));
-            }
+        if !ok {
+            return Err(E(format!(
+                "no Fulcio CA of the trusted root issued it valid at signing time {}: {}",
+                fmt_time(*t),
+                if errors.is_empty() {
+                    "the trusted root has no certificate authority".into()
+                } else {
+                    errors.join("; ")
+                }
+            )));
         }
     }
     issuer.ok_or_else(|| E("no signing time".into()))

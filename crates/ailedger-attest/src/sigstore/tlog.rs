@@ -379,7 +379,7 @@ fn match_body(body: &Value, kind: &str, ver: &str, x: &Expect<'_>) -> Result<(),
             }
             Ok(())
         }
-        (k, v, Content::MessageSignature { .. }) if k == "hashedrekord" => {
+        ("hashedrekord", v, Content::MessageSignature { .. }) => {
             Err(format!("unsupported: hashedrekord {v}"))
         }
         ("dsse" | "intoto" | "hashedrekord", _, _) => Err(format!(
