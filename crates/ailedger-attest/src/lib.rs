@@ -10,6 +10,7 @@
 pub mod dsse;
 pub mod keys;
 pub mod model_signing;
+pub mod policy;
 pub mod sign;
 pub mod sigstore;
 pub mod slsa;

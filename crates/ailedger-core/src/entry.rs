@@ -66,6 +66,24 @@ pub enum EntryData {
     Token { token: crate::token::TokenGrant },
     /// The named token stops working.
     TokenRevoke { name: String },
+    /// A trust policy comes into force (admin only): it judges every signed document
+    /// ingested after it, and each verification result names this entry's seq.
+    Policy { policy: PolicyRecord },
+}
+
+/// A trust policy as submitted: its text (TOML or YAML) and the files it refers to
+/// (Sigstore trusted roots), so the ledger alone says what judged each document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyRecord {
+    /// `sha256:<hex>` of `text`.
+    pub digest: crate::Sha256Digest,
+    /// `toml` or `yaml`.
+    pub format: String,
+    pub text: String,
+    /// Files the policy names, by the name it uses, with their contents.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub files: std::collections::BTreeMap<String, String>,
 }
 
 /// Which document an entry ingested.
@@ -93,6 +111,7 @@ impl EntryData {
             EntryData::Document { .. } => "document",
             EntryData::Token { .. } => "token",
             EntryData::TokenRevoke { .. } => "token-revoke",
+            EntryData::Policy { .. } => "policy",
         }
     }
 
@@ -125,6 +144,8 @@ impl EntryData {
             ],
             EntryData::Token { token } => vec![Op::Token(token)],
             EntryData::TokenRevoke { name } => vec![Op::RevokeToken(name)],
+            // Read from the ledger itself (the latest `policy` entry); nothing derived.
+            EntryData::Policy { .. } => vec![],
         }
     }
 
@@ -146,7 +167,9 @@ impl EntryData {
                 .flat_map(|e| [e.from.as_str(), e.to.as_str()])
                 .collect(),
             EntryData::Deploy { uses, .. } => uses.iter().map(String::as_str).collect(),
-            EntryData::Token { .. } | EntryData::TokenRevoke { .. } => vec![],
+            EntryData::Token { .. } | EntryData::TokenRevoke { .. } | EntryData::Policy { .. } => {
+                vec![]
+            }
         };
         out.sort_unstable();
         out.dedup();
@@ -329,6 +352,9 @@ fn body_size_hint(data: &EntryData) -> usize {
         EntryData::Link { edges } | EntryData::Unlink { edges } => 120 * edges.len(),
         EntryData::Deploy { uses, .. } => 200 + 60 * uses.len(),
         EntryData::Token { .. } | EntryData::TokenRevoke { .. } => 200,
+        EntryData::Policy { policy } => {
+            200 + policy.text.len() + policy.files.values().map(String::len).sum::<usize>()
+        }
     }
 }
 
@@ -429,6 +455,12 @@ fn write_data(
             key("type", f, out);
             canonical::write_str("token-revoke", out);
         }
+        EntryData::Policy { policy } => {
+            key("policy", f, out);
+            write_policy(policy, out);
+            key("type", f, out);
+            canonical::write_str("policy", out);
+        }
     }
     out.push(b'}');
     Ok(())
@@ -510,6 +542,34 @@ fn write_token(t: &crate::token::TokenGrant, out: &mut Vec<u8>) {
     canonical::write_str(name, out);
     out.extend_from_slice(b",\"scope\":");
     canonical::write_str(scope.as_str(), out);
+    out.push(b'}');
+}
+
+fn write_policy(p: &PolicyRecord, out: &mut Vec<u8>) {
+    let PolicyRecord {
+        digest,
+        format,
+        text,
+        files,
+    } = p;
+    out.extend_from_slice(b"{\"digest\":");
+    canonical::write_str(&digest.to_string(), out);
+    if !files.is_empty() {
+        out.extend_from_slice(b",\"files\":{");
+        for (i, (name, content)) in files.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            canonical::write_str(name, out);
+            out.push(b':');
+            canonical::write_str(content, out);
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b",\"format\":");
+    canonical::write_str(format, out);
+    out.extend_from_slice(b",\"text\":");
+    canonical::write_str(text, out);
     out.push(b'}');
 }
 
@@ -753,6 +813,21 @@ pub fn validate(data: &EntryData) -> Result<(), Error> {
             return Ok(());
         }
         EntryData::TokenRevoke { name } => return crate::token::check_name(name),
+        EntryData::Policy { policy } => {
+            if crate::Sha256Digest::of(policy.text.as_bytes()) != policy.digest {
+                return Err(Error::Entry(format!(
+                    "policy digest {} is not the digest of its text",
+                    policy.digest
+                )));
+            }
+            if !matches!(policy.format.as_str(), "toml" | "yaml") {
+                return Err(Error::Entry(format!(
+                    "policy format {:?} is neither toml nor yaml",
+                    policy.format
+                )));
+            }
+            return Ok(());
+        }
         _ => {}
     }
     let facts: Vec<&ArtifactFact> = match data {
@@ -767,7 +842,10 @@ pub fn validate(data: &EntryData) -> Result<(), Error> {
         | EntryData::Document { edges, .. }
         | EntryData::Link { edges }
         | EntryData::Unlink { edges } => edges,
-        EntryData::Deploy { .. } | EntryData::Token { .. } | EntryData::TokenRevoke { .. } => &[],
+        EntryData::Deploy { .. }
+        | EntryData::Token { .. }
+        | EntryData::TokenRevoke { .. }
+        | EntryData::Policy { .. } => &[],
     };
     // Every id once (edge endpoints repeat), in a stable order so the first bad one is named.
     let mut ids: Vec<&str> = Vec::new();
@@ -998,6 +1076,16 @@ mod tests {
             },
             EntryData::TokenRevoke {
                 name: "ci-bot@example".into(),
+            },
+            EntryData::Policy {
+                policy: PolicyRecord {
+                    digest: crate::Sha256Digest::of("version = 1\n\u{e9}\"".as_bytes()),
+                    format: "toml".into(),
+                    text: "version = 1\n\u{e9}\"".into(),
+                    files: [("root.json".to_owned(), "{\"a\": [1]}\n".to_owned())]
+                        .into_iter()
+                        .collect(),
+                },
             },
         ];
         for (data, seq) in shapes

@@ -19,7 +19,9 @@ pub mod reference;
 pub mod token;
 
 pub use digest::Sha256Digest;
-pub use entry::{ArtifactFact, DocumentInfo, EdgeFact, Entry, EntryData, EntryHead, Op};
+pub use entry::{
+    ArtifactFact, DocumentInfo, EdgeFact, Entry, EntryData, EntryHead, Op, PolicyRecord,
+};
 pub use finding::{Finding, Location, Severity};
 pub use graph::{GraphIndex, Hit};
 pub use kind::{ArtifactKind, EdgeKind};

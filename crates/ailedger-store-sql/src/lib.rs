@@ -320,6 +320,9 @@ where
     async fn entries(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>> {
         self.entries_in(after, limit).await
     }
+    async fn latest_policy(&self, at: Option<u64>) -> Result<Option<StoredEntry>> {
+        self.latest_policy_in(at).await
+    }
     async fn seq_at(&self, time_us: i64) -> Result<u64> {
         self.seq_at_in(time_us).await
     }

@@ -152,19 +152,22 @@ where
         .fetch_all(&self.pool)
         .await
         .map_err(db_err::<D>)?;
-        rows.iter()
-            .map(|r| {
-                let seq = to_u64(r.get::<i64, _>(0));
-                Ok(StoredEntry {
-                    seq,
-                    time_us: r.get(1),
-                    actor: r.get(2),
-                    kind: r.get(3),
-                    body: r.get(4),
-                    leaf_hash: hash32(r.get::<&[u8], _>(5), seq)?,
-                })
-            })
-            .collect()
+        rows.iter().map(Self::entry_row).collect()
+    }
+
+    pub(crate) async fn latest_policy_in(&self, at: Option<u64>) -> Result<Option<StoredEntry>> {
+        // Served by the partial index of migration 7 (the kind is a literal for that).
+        sqlx::query(
+            "SELECT seq, time_us, actor, kind, body, leaf_hash FROM entries \
+             WHERE kind = 'policy' AND seq <= $1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(at.map_or(i64::MAX, to_i64))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err::<D>)?
+        .as_ref()
+        .map(Self::entry_row)
+        .transpose()
     }
 
     pub(crate) async fn seq_at_in(&self, time_us: i64) -> Result<u64> {
@@ -370,6 +373,18 @@ where
             edges,
             documents,
             tokens,
+        })
+    }
+
+    fn entry_row(r: &DB::Row) -> Result<StoredEntry> {
+        let seq = to_u64(r.get::<i64, _>(0));
+        Ok(StoredEntry {
+            seq,
+            time_us: r.get(1),
+            actor: r.get(2),
+            kind: r.get(3),
+            body: r.get(4),
+            leaf_hash: hash32(r.get::<&[u8], _>(5), seq)?,
         })
     }
 

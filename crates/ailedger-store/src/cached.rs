@@ -179,7 +179,9 @@ impl<B: Bulk> CachedWriter<B> {
                     srcs.insert(&deployment.id);
                     ids.extend(uses.iter().map(String::as_str));
                 }
-                EntryData::Token { .. } | EntryData::TokenRevoke { .. } => {}
+                EntryData::Token { .. }
+                | EntryData::TokenRevoke { .. }
+                | EntryData::Policy { .. } => {}
             }
         }
         self.load_artifacts(&ids.into_iter().collect::<Vec<_>>())

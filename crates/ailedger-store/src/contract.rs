@@ -46,6 +46,7 @@ macro_rules! contract_tests {
             log_consistency_across_appends,
             log_checkpoints_are_kept,
             contains_edges_keep_their_paths,
+            latest_policy_is_the_one_in_force,
         );
     };
     (@each $make:path, $($name:ident),+ $(,)?) => {
@@ -1036,4 +1037,57 @@ pub async fn contains_edges_keep_their_paths(fx: &dyn Fixture) {
         .collect();
     assert_eq!(got, ["a.bin", "w/é \"q\".bin"], "full build");
     assert!(index.edge_paths("model:base@1", &b.id).is_empty());
+}
+
+/// The trust policy in force at a seq is the last `policy` entry at or before it.
+pub async fn latest_policy_is_the_one_in_force(fx: &dyn Fixture) {
+    let store = fx.store();
+    assert!(store.latest_policy(None).await.unwrap().is_none());
+    let policy = |text: &str| {
+        entry(EntryData::Policy {
+            policy: ailedger_core::PolicyRecord {
+                digest: ailedger_core::Sha256Digest::of(text.as_bytes()),
+                format: "toml".into(),
+                text: text.into(),
+                files: Default::default(),
+            },
+        })
+    };
+    let first = store.append(vec![policy("version = 1\n")]).await.unwrap()[0].seq;
+    seed(store.as_ref()).await;
+    let second = store
+        .append(vec![policy("version = 1\nunsigned = \"refuse\"\n")])
+        .await
+        .unwrap()[0]
+        .seq;
+    store
+        .append(vec![register(vec![pkg("late", "1")], vec![])])
+        .await
+        .unwrap();
+    let at = |seq: Option<u64>| {
+        let store = store.clone();
+        async move {
+            store
+                .latest_policy(seq)
+                .await
+                .unwrap()
+                .map(|e| (e.seq, e.kind))
+        }
+    };
+    assert_eq!(at(None).await, Some((second, "policy".to_string())));
+    assert_eq!(
+        at(Some(second - 1)).await,
+        Some((first, "policy".to_string()))
+    );
+    assert_eq!(at(Some(first)).await, Some((first, "policy".to_string())));
+    assert_eq!(at(Some(first - 1)).await, None);
+    // A policy whose digest is not its text's records nothing.
+    let head = store.head().await.unwrap();
+    let mut bad = policy("version = 1\n");
+    if let EntryData::Policy { policy } = &mut bad.data {
+        policy.text.push(' ');
+    }
+    let e = store.append(vec![bad]).await.unwrap_err();
+    assert!(e.to_string().contains("not the digest of its text"), "{e}");
+    assert_eq!(store.head().await.unwrap(), head);
 }

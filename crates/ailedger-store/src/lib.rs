@@ -342,6 +342,9 @@ pub trait Store: log::LogStore + Send + Sync + Debug {
     async fn counts(&self) -> Result<Counts>;
     /// Up to `limit` entries with seq greater than `after`, in seq order.
     async fn entries(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>>;
+    /// The latest `policy` entry at or before seq `at` (the head when `None`): the trust
+    /// policy in force there.
+    async fn latest_policy(&self, at: Option<u64>) -> Result<Option<StoredEntry>>;
     /// The last seq written at or before `time_us` (0 when none).
     async fn seq_at(&self, time_us: i64) -> Result<u64>;
     /// The artifact id an alias (a canonical ref string) names.
@@ -484,7 +487,7 @@ pub fn items(data: &EntryData) -> usize {
         } => artifacts.len() + edges.len(),
         EntryData::Link { edges } | EntryData::Unlink { edges } => edges.len(),
         EntryData::Deploy { uses, .. } => uses.len() + 1,
-        EntryData::Token { .. } | EntryData::TokenRevoke { .. } => 1,
+        EntryData::Token { .. } | EntryData::TokenRevoke { .. } | EntryData::Policy { .. } => 1,
     }
 }
 
