@@ -8,19 +8,19 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const ENVELOPE: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/attest/python-in-toto/slsa-provenance-v1.ed25519.dsse.json"
+    "/../../tests/fixtures/attest/python-in-toto/slsa-provenance-v1.ed25519.dsse.json"
 ));
 const KEY: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/attest/python-in-toto/slsa-provenance-v1.ed25519.pub.pem"
+    "/../../tests/fixtures/attest/python-in-toto/slsa-provenance-v1.ed25519.pub.pem"
 ));
 const EC_ENVELOPE: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/attest/python-in-toto/test-result-v0.1.ecdsa-p256.dsse.json"
+    "/../../tests/fixtures/attest/python-in-toto/test-result-v0.1.ecdsa-p256.dsse.json"
 ));
 const EC_KEY: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/attest/python-in-toto/test-result-v0.1.ecdsa-p256.pub.pem"
+    "/../../tests/fixtures/attest/python-in-toto/test-result-v0.1.ecdsa-p256.pub.pem"
 ));
 
 fn verify_envelope(c: &mut Criterion) {

@@ -15,7 +15,7 @@ fn read(rel: &str) -> Vec<u8> {
     std::fs::read(format!(
         concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/attest/{}"
+            "/../../tests/fixtures/attest/{}"
         ),
         rel
     ))

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 fn fixture(rel: &str) -> Vec<u8> {
     let p = Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/attest"
+        "/../../tests/fixtures/attest"
     ))
     .join(rel);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))

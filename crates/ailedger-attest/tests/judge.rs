@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 fn fixtures() -> PathBuf {
     Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/attest"
+        "/../../tests/fixtures/attest"
     ))
     .to_path_buf()
 }

@@ -1,4 +1,4 @@
-//! OpenSSF model signatures over the fixtures in shared/fixtures/attest/model_signing:
+//! OpenSSF model signatures over the fixtures in tests/fixtures/attest/model_signing:
 //! signatures made by PyPI `model-signing` 1.1.1 here and upstream's golden vectors
 //! (v0.2.0 to v1.1.0). Each model directory is hashed independently here (the `sha2`
 //! crate, a plain directory walk) and compared with what the signature lists.
@@ -16,7 +16,7 @@ use sha2::{Digest as _, Sha256};
 fn fixtures() -> PathBuf {
     Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/attest/model_signing"
+        "/../../tests/fixtures/attest/model_signing"
     ))
     .to_owned()
 }

@@ -11,7 +11,7 @@ use ailedger_attest::{
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 const CERTS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/attest/model_signing/upstream-golden/keys/certificate/"
+    "/../../tests/fixtures/attest/model_signing/upstream-golden/keys/certificate/"
 );
 
 fn doc_example() -> String {

@@ -18,7 +18,7 @@ const GHA_ISSUER: &str = "https://token.actions.githubusercontent.com";
 fn fixture(rel: &str) -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/attest/"
+        "/../../tests/fixtures/attest/"
     ))
     .join(rel)
 }

@@ -19,7 +19,7 @@ const GAPS: &[(&str, &str)] = &[];
 fn fixtures() -> PathBuf {
     Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/attest/sigstore"
+        "/../../tests/fixtures/attest/sigstore"
     ))
     .to_path_buf()
 }

@@ -8,7 +8,7 @@ use super::*;
 
 fn attest_fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/attest")
+        .join("../../tests/fixtures/attest")
         .join(rel)
 }
 

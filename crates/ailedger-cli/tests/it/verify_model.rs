@@ -1,5 +1,5 @@
 //! `ailedger verify model` over every OpenSSF model-signing vector in
-//! shared/fixtures/attest/model_signing (key, certificate and Sigstore modes, files and
+//! tests/fixtures/attest/model_signing (key, certificate and Sigstore modes, files and
 //! shards), each model copied to a temporary directory: it verifies, and a single
 //! flipped byte in any signed file fails with exit code 4 and one line naming the file.
 //! Then, with AILEDGER_TEST_PYTHON set, a signature made today by PyPI `model-signing`.
@@ -16,7 +16,7 @@ use super::BIN;
 fn fixtures() -> PathBuf {
     Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/attest/model_signing"
+        "/../../tests/fixtures/attest/model_signing"
     ))
     .to_owned()
 }

@@ -24,7 +24,7 @@ use super::{App, pg_store};
 
 const FIX: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/attest"
+    "/../../tests/fixtures/attest"
 );
 const ED_ENV: &str = "python-in-toto/slsa-provenance-v1.ed25519.dsse.json";
 const EC_ENV: &str = "python-in-toto/test-result-v0.1.ecdsa-p256.dsse.json";
