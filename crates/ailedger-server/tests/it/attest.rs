@@ -22,10 +22,7 @@ use tower::ServiceExt;
 
 use super::{App, pg_store};
 
-const FIX: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../tests/fixtures/attest"
-);
+const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/attest");
 const ED_ENV: &str = "python-in-toto/slsa-provenance-v1.ed25519.dsse.json";
 const EC_ENV: &str = "python-in-toto/test-result-v0.1.ecdsa-p256.dsse.json";
 const SUBJECT: &str = "sha256:a1f259d4365ed4320c377ce26f5c8c56dcdc9a89e7b641bfd8eabfbbeac86654";
