@@ -304,9 +304,10 @@ impl LinkArgs {
     }
 }
 
-/// Set what a deployment consumes now; edges to anything it no longer lists end.
+/// Set what a deployment consumes now; edges to anything it no longer lists end. The
+/// owner and contact are kept across later deploys unless given again.
 ///
-/// Example: ailedger deploy chatbot --env prod --uses model:llama-ft@3 --uses pkg:pypi/vllm@0.6.3
+/// Example: ailedger deploy chatbot --env prod --owner ml-platform --contact ml-oncall@example.com --uses model:llama-ft@3 --uses pkg:pypi/vllm@0.6.3
 #[derive(Debug, Args)]
 pub struct DeployArgs {
     /// The deployment's name (its ref becomes deployment:<env>/<name>).
@@ -317,6 +318,13 @@ pub struct DeployArgs {
     /// Refs of what it uses; repeatable. Give none to record that it uses nothing.
     #[arg(long = "uses", value_name = "REF")]
     pub uses: Vec<String>,
+    /// Who answers for it (a team). Kept across later deploys unless given again.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// How to reach the owner: an https:// or mailto: URL, or an e-mail address. Kept
+    /// across later deploys unless given again.
+    #[arg(long, value_name = "URL|EMAIL")]
+    pub contact: Option<String>,
 }
 
 impl DeployArgs {
@@ -328,6 +336,8 @@ impl DeployArgs {
             name: self.name,
             env: self.env,
             uses: self.uses,
+            owner: self.owner,
+            contact: self.contact,
             attrs: Map::new(),
         };
         let resp: WriteResponse = ctx.client.post(paths::DEPLOYMENTS, &req).await?;

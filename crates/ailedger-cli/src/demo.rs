@@ -473,6 +473,13 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
         ),
     ];
     for (name, env, uses) in deployments {
+        // Each team owns its service in every environment.
+        let owner = match name {
+            "support-bot" => "customer-ai",
+            "semantic-search" => "search",
+            "defect-inspector" => "factory-vision",
+            _ => "developer-tools",
+        };
         post(
             client,
             paths::DEPLOYMENTS,
@@ -480,6 +487,8 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
                 name: name.into(),
                 env: env.into(),
                 uses,
+                owner: Some(owner.into()),
+                contact: Some(format!("{owner}-oncall@example.com")),
                 attrs: Map::new(),
             },
         )

@@ -6,6 +6,7 @@
 //! databases or HTTP. Everything here takes values and returns values.
 
 pub mod canonical;
+pub mod deployment;
 pub mod digest;
 pub mod entry;
 pub mod finding;

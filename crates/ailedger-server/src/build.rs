@@ -200,6 +200,16 @@ pub(crate) async fn build_deploy(
     let id = format!("deployment:{}/{}", req.env, req.name);
     let mut attrs = req.attrs.clone();
     attrs.insert("env".into(), req.env.clone().into());
+    if let Some(owner) = &req.owner {
+        ailedger_core::deployment::check_owner(owner)?;
+        attrs.insert("owner".into(), owner.clone().into());
+    }
+    if let Some(contact) = &req.contact {
+        attrs.insert(
+            "contact".into(),
+            ailedger_core::deployment::contact(contact)?.into(),
+        );
+    }
     let mut uses = Vec::with_capacity(req.uses.len());
     for u in &req.uses {
         uses.push(resolve_ref(state, local, u).await?);

@@ -74,6 +74,15 @@ pub struct DeployRequest {
     pub env: String,
     /// Refs of everything the deployment consumes; edges to anything not listed end.
     pub uses: Vec<String>,
+    /// Who answers for it (a team); kept across later deploys unless given again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "ml-platform")]
+    pub owner: Option<String>,
+    /// How to reach the owner: an https:// or mailto: URL or an e-mail address (stored
+    /// with any secret in the URL removed); kept across later deploys unless given again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "ml-oncall@example.com")]
+    pub contact: Option<String>,
     #[serde(default)]
     pub attrs: Map<String, Value>,
 }

@@ -980,3 +980,72 @@ fn tokens_from_the_cli() {
         "{listed}"
     );
 }
+
+/// A deployment's owner and contact are recorded, kept across later deploys unless
+/// given again, checked, and a contact URL's secret never reaches the ledger.
+#[test]
+fn deployment_owner_and_contact_are_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = serve(tmp.path().join("l.db").to_str().unwrap());
+    let url = &server.url;
+    ok(url, &["register", "package", "pkg:pypi/requests@2.32.3"]);
+    let show = |url: &str| json(url, &["show", "deployment:prod/api"])["attrs"].clone();
+    ok(
+        url,
+        &[
+            "deploy",
+            "api",
+            "--env",
+            "prod",
+            "--owner",
+            "search",
+            "--contact",
+            "search-oncall@example.com",
+            "--uses",
+            "pkg:pypi/requests@2.32.3",
+        ],
+    );
+    assert_eq!(show(url)["owner"], "search");
+    // A later deploy without them keeps both.
+    ok(url, &["deploy", "api", "--env", "prod"]);
+    let attrs = show(url);
+    assert_eq!(
+        (attrs["owner"].as_str(), attrs["contact"].as_str()),
+        (Some("search"), Some("search-oncall@example.com"))
+    );
+    // Given again, they change; a webhook URL's secret segment is removed.
+    let hook = "https://hooks.example.com/services/T0123ABCD/B0456EFGH/q8ZkLwX3vN7pR2sT9yU4bC1d";
+    ok(
+        url,
+        &[
+            "deploy",
+            "api",
+            "--env",
+            "prod",
+            "--owner",
+            "platform",
+            "--contact",
+            hook,
+        ],
+    );
+    let attrs = show(url);
+    assert_eq!(attrs["owner"], "platform");
+    assert!(
+        attrs["contact"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://hooks.example.com/")
+    );
+    assert!(
+        !attrs.to_string().contains("q8ZkLwX3vN7pR2sT9yU4bC1d"),
+        "{attrs}"
+    );
+    // Bad ones: exit 2, one line naming the field, nothing recorded.
+    let before = head(url);
+    for (flag, value) in [("--contact", "oncall"), ("--owner", " padded ")] {
+        let (code, line) = fails(url, &["deploy", "api", "--env", "prod", flag, value]);
+        assert_eq!(code, 2, "{line}");
+        assert!(line.contains(&flag[2..]), "{line}");
+    }
+    assert_eq!(head(url), before);
+}
