@@ -85,7 +85,7 @@ pub fn traversal(format: Format, v: &TraversalView) -> anyhow::Result<()> {
             name,
             findings,
             h.verification.clone().unwrap_or_else(|| "-".into()),
-            format!("#{}", h.since_seq),
+            seq_time(h.since_seq, h.since.as_deref()),
             path(h),
         ]);
     }
@@ -130,7 +130,11 @@ pub fn artifact(format: Format, v: &ArtifactView) -> anyhow::Result<()> {
         println!("  version: {ver}");
     }
     println!("  aliases: {}", v.aliases.join(", "));
-    println!("  seen:    entries {}..{}", v.first_seq, v.last_seq);
+    println!(
+        "  seen:    entries {} .. {}",
+        seq_time(v.first_seq, v.first.as_deref()),
+        seq_time(v.last_seq, v.last.as_deref())
+    );
     let shown: Vec<String> = v
         .attrs
         .iter()
@@ -193,9 +197,9 @@ pub fn artifact(format: Format, v: &ArtifactView) -> anyhow::Result<()> {
                 e.from.clone(),
                 e.edge.clone(),
                 e.to.clone(),
-                e.since_seq.to_string(),
+                seq_time(e.since_seq, e.since.as_deref()),
                 e.until_seq
-                    .map(|u| u.to_string())
+                    .map(|u| seq_time(u, e.until.as_deref()))
                     .unwrap_or_else(|| "-".into()),
             ];
             if with_paths {
@@ -218,9 +222,9 @@ pub fn tokens(format: Format, v: &ailedger_server::TokensView) -> anyhow::Result
             tok.name.clone(),
             tok.scope.clone(),
             tok.expires.clone().unwrap_or_else(|| "-".into()),
-            format!("#{}", tok.created_seq),
+            seq_time(tok.created_seq, tok.created.as_deref()),
             tok.revoked_seq
-                .map(|s| format!("#{s}"))
+                .map(|s| seq_time(s, tok.revoked.as_deref()))
                 .unwrap_or_else(|| "-".into()),
             if tok.active { "yes" } else { "no" }.into(),
         ]);
@@ -318,5 +322,19 @@ pub fn attestation_lines(a: &serde_json::Value, indent: &str) {
                 println!("{indent}{at}subject {}", s.as_str().unwrap_or("?"));
             }
         }
+    }
+}
+
+/// A seq with its time, for tables: `#58 2026-12-06T05:22:06Z` (whole seconds, UTC).
+fn seq_time(seq: u64, time: Option<&str>) -> String {
+    match time {
+        Some(t) => {
+            let t = match (t.find('.'), t.ends_with('Z')) {
+                (Some(dot), true) => format!("{}Z", &t[..dot]),
+                _ => t.to_owned(),
+            };
+            format!("#{seq} {t}")
+        }
+        None => format!("#{seq}"),
     }
 }

@@ -127,7 +127,13 @@ pub struct EdgeView {
     pub edge: String,
     pub to: String,
     pub since_seq: u64,
+    /// When `since_seq` was written (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
     pub until_seq: Option<u64>,
+    /// When `until_seq` was written (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
     /// A `contains` edge's paths: where `to` sits within `from`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<String>,
@@ -145,6 +151,11 @@ pub struct ArtifactView {
     pub attrs: Map<String, Value>,
     pub first_seq: u64,
     pub last_seq: u64,
+    /// When `first_seq` and `last_seq` were written (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<String>,
     /// Every edge from or to it, active or ended.
     pub edges: Vec<EdgeView>,
     /// The attestations that attest it (active `attests` edges), newest first: who
@@ -211,6 +222,9 @@ pub struct HitView {
     pub verification: Option<String>,
     /// The entry since which this path has existed (the latest start of its edges).
     pub since_seq: u64,
+    /// When that entry was written (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
 }
 
 /// The answer to `impact` or `deps`.
@@ -435,8 +449,14 @@ pub struct TokenView {
     pub expires: Option<String>,
     /// The entry that granted it.
     pub created_seq: u64,
+    /// When it was granted (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
     /// The entry that revoked it.
     pub revoked_seq: Option<u64>,
+    /// When it was revoked (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<String>,
     /// Neither revoked nor expired.
     pub active: bool,
 }

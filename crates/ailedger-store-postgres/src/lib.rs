@@ -134,6 +134,9 @@ impl Store for PgStore {
     async fn seq_at(&self, time_us: i64) -> Result<u64> {
         self.0.seq_at(time_us).await
     }
+    async fn seq_times(&self, seqs: &[u64]) -> Result<Vec<(u64, i64)>> {
+        self.0.seq_times(seqs).await
+    }
     async fn resolve(&self, alias: &str) -> Result<Option<String>> {
         self.0.resolve(alias).await
     }

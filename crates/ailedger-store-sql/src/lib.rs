@@ -326,6 +326,9 @@ where
     async fn seq_at(&self, time_us: i64) -> Result<u64> {
         self.seq_at_in(time_us).await
     }
+    async fn seq_times(&self, seqs: &[u64]) -> Result<Vec<(u64, i64)>> {
+        self.seq_times_in(seqs).await
+    }
     async fn resolve(&self, alias: &str) -> Result<Option<String>> {
         self.resolve_in(alias).await
     }

@@ -179,6 +179,32 @@ where
         Ok(row.get::<Option<i64>, _>(0).map(to_u64).unwrap_or(0))
     }
 
+    pub(crate) async fn seq_times_in(&self, seqs: &[u64]) -> Result<Vec<(u64, i64)>> {
+        let mut seqs: Vec<i64> = seqs.iter().map(|s| to_i64(*s)).collect();
+        seqs.sort_unstable();
+        seqs.dedup();
+        let mut out = Vec::with_capacity(seqs.len());
+        // The seqs are integers formatted here, never text from a request.
+        for chunk in seqs.chunks(1000) {
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let rows = sqlx::query(&format!(
+                "SELECT seq, time_us FROM entries WHERE seq IN ({list}) ORDER BY seq"
+            ))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err::<D>)?;
+            out.extend(
+                rows.iter()
+                    .map(|r| (to_u64(r.get::<i64, _>(0)), r.get::<i64, _>(1))),
+            );
+        }
+        Ok(out)
+    }
+
     pub(crate) async fn resolve_in(&self, alias: &str) -> Result<Option<String>> {
         let row = sqlx::query("SELECT artifact FROM aliases WHERE alias = $1")
             .bind(alias)

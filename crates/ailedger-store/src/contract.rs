@@ -47,6 +47,7 @@ macro_rules! contract_tests {
             log_checkpoints_are_kept,
             contains_edges_keep_their_paths,
             latest_policy_is_the_one_in_force,
+            seq_times_answer_each_seq,
         );
     };
     (@each $make:path, $($name:ident),+ $(,)?) => {
@@ -1090,4 +1091,18 @@ pub async fn latest_policy_is_the_one_in_force(fx: &dyn Fixture) {
     let e = store.append(vec![bad]).await.unwrap_err();
     assert!(e.to_string().contains("not the digest of its text"), "{e}");
     assert_eq!(store.head().await.unwrap(), head);
+}
+
+/// Each seq's time, as recorded in its entry; unknown seqs are left out.
+pub async fn seq_times_answer_each_seq(fx: &dyn Fixture) {
+    let store = fx.store();
+    seed(store.as_ref()).await;
+    let head = store.head().await.unwrap();
+    let entries = store.entries(0, 10_000).await.unwrap();
+    let mut asked: Vec<u64> = (1..=head).rev().collect();
+    asked.extend([head, head + 5, 0]);
+    let times = store.seq_times(&asked).await.unwrap();
+    let want: Vec<(u64, i64)> = entries.iter().map(|e| (e.seq, e.time_us)).collect();
+    assert_eq!(times, want);
+    assert!(store.seq_times(&[]).await.unwrap().is_empty());
 }

@@ -347,6 +347,8 @@ pub trait Store: log::LogStore + Send + Sync + Debug {
     async fn latest_policy(&self, at: Option<u64>) -> Result<Option<StoredEntry>>;
     /// The last seq written at or before `time_us` (0 when none).
     async fn seq_at(&self, time_us: i64) -> Result<u64>;
+    /// The time (µs since the epoch) of each of these seqs that exists, in seq order.
+    async fn seq_times(&self, seqs: &[u64]) -> Result<Vec<(u64, i64)>>;
     /// The artifact id an alias (a canonical ref string) names.
     async fn resolve(&self, alias: &str) -> Result<Option<String>>;
     /// Aliases starting with `prefix` (for unversioned named refs), at most `limit`.

@@ -36,6 +36,14 @@ pub(crate) async fn artifact(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("unknown ref {}", q.ref_)))?;
     let edges = state.store.edges_of(&id).await?;
+    let times = seq_times(
+        &state,
+        edges
+            .iter()
+            .flat_map(|e| std::iter::once(e.since).chain(e.until))
+            .chain([rec.first_seq, rec.last_seq]),
+    )
+    .await?;
     let mut attestations = Vec::new();
     for e in edges
         .iter()
@@ -55,6 +63,8 @@ pub(crate) async fn artifact(
         attrs: rec.attrs,
         first_seq: rec.first_seq,
         last_seq: rec.last_seq,
+        first: times.get(&rec.first_seq).cloned(),
+        last: times.get(&rec.last_seq).cloned(),
         edges: edges
             .into_iter()
             .map(|e| EdgeView {
@@ -62,12 +72,31 @@ pub(crate) async fn artifact(
                 edge: e.edge.to_string(),
                 to: e.to.to_string(),
                 since_seq: e.since,
+                since: times.get(&e.since).cloned(),
                 until_seq: e.until,
+                until: e.until.and_then(|u| times.get(&u).cloned()),
                 paths: e.paths,
             })
             .collect(),
         attestations,
     }))
+}
+
+/// The time of each seq (RFC 3339, UTC), in one query per thousand seqs.
+async fn seq_times(
+    state: &AppState,
+    seqs: impl Iterator<Item = u64>,
+) -> Result<std::collections::HashMap<u64, String>, ApiError> {
+    let mut seqs: Vec<u64> = seqs.collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    Ok(state
+        .store
+        .seq_times(&seqs)
+        .await?
+        .into_iter()
+        .map(|(seq, t)| (seq, ailedger_core::entry::format_time(t)))
+        .collect())
 }
 
 /// What an attestation artifact's judgement says about `subject`.
@@ -163,62 +192,71 @@ async fn traverse(
     if !state.read_index().contains(&id) {
         state.sync_index().await?;
     }
-    let index = state.read_index();
-    let at_seq = at.unwrap_or(index.head());
-    let hits = if impact {
-        index.impact(&id, at)
-    } else {
-        index.deps(&id, at)
+    let (at_seq, kind, deployments, mut hits, label) = {
+        let index = state.read_index();
+        let at_seq = at.unwrap_or(index.head());
+        let hits = if impact {
+            index.impact(&id, at)
+        } else {
+            index.deps(&id, at)
+        }
+        .ok_or_else(|| ApiError::NotFound(format!("unknown ref {}", q.ref_)))?;
+        let kind = index
+            .kind_of(&id)
+            .map(|k| k.to_string())
+            .unwrap_or_default();
+        let deployments = hits
+            .iter()
+            .filter(|h| h.kind == ArtifactKind::Deployment)
+            .map(|h| h.id.to_owned())
+            .collect();
+        let hits: Vec<HitView> = hits
+            .into_iter()
+            .map(|h| HitView {
+                id: h.id.to_owned(),
+                label: index.label_of(h.id).map(str::to_owned),
+                kind: h.kind.to_string(),
+                depth: h.depth,
+                path: {
+                    // Each step leads from the previous artifact (first: the hit) to `to`;
+                    // an impact path follows edges forwards, a deps path backwards.
+                    let mut at = h.id;
+                    h.path
+                        .into_iter()
+                        .map(|(e, to)| {
+                            let (from, into) = if impact { (at, to) } else { (to, at) };
+                            at = to;
+                            Step {
+                                edge: e.to_string(),
+                                to: to.to_owned(),
+                                label: index.label_of(to).map(str::to_owned),
+                                paths: index
+                                    .edge_paths(from, into)
+                                    .iter()
+                                    .map(|p| p.to_string())
+                                    .collect(),
+                            }
+                        })
+                        .collect()
+                },
+                severity: index.severity_of(h.id).map(|s| s.to_string()),
+                verification: index
+                    .verification_of(h.id, at)
+                    .map(|v| v.as_str().to_owned()),
+                since_seq: h.since,
+                since: None,
+            })
+            .collect();
+        let label = index.label_of(&id).map(str::to_owned);
+        (at_seq, kind, deployments, hits, label)
+    };
+    let times = seq_times(state, hits.iter().map(|h| h.since_seq)).await?;
+    for h in &mut hits {
+        h.since = times.get(&h.since_seq).cloned();
     }
-    .ok_or_else(|| ApiError::NotFound(format!("unknown ref {}", q.ref_)))?;
-    let kind = index
-        .kind_of(&id)
-        .map(|k| k.to_string())
-        .unwrap_or_default();
-    let deployments = hits
-        .iter()
-        .filter(|h| h.kind == ArtifactKind::Deployment)
-        .map(|h| h.id.to_owned())
-        .collect();
-    let hits: Vec<HitView> = hits
-        .into_iter()
-        .map(|h| HitView {
-            id: h.id.to_owned(),
-            label: index.label_of(h.id).map(str::to_owned),
-            kind: h.kind.to_string(),
-            depth: h.depth,
-            path: {
-                // Each step leads from the previous artifact (first: the hit) to `to`;
-                // an impact path follows edges forwards, a deps path backwards.
-                let mut at = h.id;
-                h.path
-                    .into_iter()
-                    .map(|(e, to)| {
-                        let (from, into) = if impact { (at, to) } else { (to, at) };
-                        at = to;
-                        Step {
-                            edge: e.to_string(),
-                            to: to.to_owned(),
-                            label: index.label_of(to).map(str::to_owned),
-                            paths: index
-                                .edge_paths(from, into)
-                                .iter()
-                                .map(|p| p.to_string())
-                                .collect(),
-                        }
-                    })
-                    .collect()
-            },
-            severity: index.severity_of(h.id).map(|s| s.to_string()),
-            verification: index
-                .verification_of(h.id, at)
-                .map(|v| v.as_str().to_owned()),
-            since_seq: h.since,
-        })
-        .collect();
     Ok(TraversalView {
         ref_: q.ref_,
-        label: index.label_of(&id).map(str::to_owned),
+        label,
         id,
         kind,
         direction: if impact { "impact" } else { "deps" }.into(),

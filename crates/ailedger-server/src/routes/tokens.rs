@@ -85,17 +85,28 @@ pub(crate) async fn create(
     responses((status = 200, body = TokensView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<TokensView>, ApiError> {
     let now = ailedger_store::now_us();
-    let tokens = state
+    let records = state.store.tokens().await?;
+    let seqs: Vec<u64> = records
+        .iter()
+        .flat_map(|t| std::iter::once(t.created_seq).chain(t.revoked_seq))
+        .collect();
+    let times: std::collections::HashMap<u64, String> = state
         .store
-        .tokens()
+        .seq_times(&seqs)
         .await?
+        .into_iter()
+        .map(|(s, t)| (s, format_time(t)))
+        .collect();
+    let tokens = records
         .into_iter()
         .map(|t| TokenView {
             active: t.is_active(now),
             name: t.name,
             scope: t.scope.to_string(),
             expires: t.expires_us.map(format_time),
+            created: times.get(&t.created_seq).cloned(),
             created_seq: t.created_seq,
+            revoked: t.revoked_seq.and_then(|s| times.get(&s).cloned()),
             revoked_seq: t.revoked_seq,
         })
         .collect();
