@@ -6,7 +6,8 @@
 //! leading, trailing and repeated `|` are ignored, each constraint is a comparator
 //! (`>=`, `<=`, `!=`, `<`, `>`, or `=`; none means `=`) followed by a version, and
 //! `%XX` escapes in versions are decoded. `*` stands for every version and must be
-//! alone.
+//! alone. A `!` inside a version (a PEP 440 epoch, `1!2.0`) is accepted unencoded;
+//! the canonical form encodes it (`1%212.0`), as the spec asks of comparator characters.
 //!
 //! Validation follows the spec, with one liberty: **unsorted constraints are
 //! accepted and sorted by version** (nothing records that they were unsorted; the
@@ -339,7 +340,9 @@ fn parse_constraint(input: &str, scheme: Scheme, raw: &str) -> Result<Constraint
     if encoded.is_empty() {
         return Err(bad("no version after the comparator".to_owned()));
     }
-    if let Some(c) = encoded.chars().find(|c| matches!(c, '<' | '>' | '=' | '!')) {
+    // A PEP 440 epoch ("1!2.0") is tolerated unencoded: only a leading "!=" is a
+    // comparator.
+    if let Some(c) = encoded.chars().find(|c| matches!(c, '<' | '>' | '=')) {
         return Err(bad(format!(
             "unexpected {c:?} in the version (one comparator per constraint; percent-encode a literal {c:?})"
         )));
