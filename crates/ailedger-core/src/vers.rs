@@ -2,7 +2,7 @@
 //! specified by the package-url project's "vers" document.
 //!
 //! Parsing follows the spec's procedure: spaces and tabs are removed, the URI scheme
-//! must be `vers`, the versioning scheme is one of [`Scheme`] (case-insensitive),
+//! must be `vers` (any case is accepted; the canonical form is lowercase), the versioning scheme is one of [`Scheme`] (case-insensitive),
 //! leading, trailing and repeated `|` are ignored, each constraint is a comparator
 //! (`>=`, `<=`, `!=`, `<`, `>`, or `=`; none means `=`) followed by a version, and
 //! `%XX` escapes in versions are decoded. `*` stands for every version and must be
