@@ -14,10 +14,13 @@ pub mod graph;
 pub mod identity;
 pub mod kind;
 pub mod manifest;
+pub mod osv_range;
 pub mod purl;
 pub mod redact;
 pub mod reference;
 pub mod token;
+pub mod vers;
+pub mod version;
 
 pub use digest::Sha256Digest;
 pub use entry::{
