@@ -409,3 +409,26 @@ impl FromStr for VersRange {
         VersRange::parse(s)
     }
 }
+
+/// Body of the `vers` fuzz target: a `vers:` range and, when one parses, its canonical
+/// form and containment of a version taken from the same bytes. Must never panic, and
+/// the canonical form must read back as the same range.
+pub fn fuzz_vers(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (range, version) = text.split_once('\n').unwrap_or((&text, "1.0.0"));
+    if let Ok(r) = VersRange::parse(range) {
+        let shown = r.to_string();
+        match VersRange::parse(&shown) {
+            Ok(again) if again.to_string() == shown => {}
+            other => panic!("{range:?} → {shown:?} does not read back: {other:?}"),
+        }
+        let _ = r.contains(version);
+    }
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
+        if let Ok(r) = crate::osv_range::OsvRange::from_json(&v) {
+            for scheme in [Scheme::Pypi, Scheme::Npm, Scheme::Generic] {
+                let _ = crate::osv_range::affected(scheme, std::slice::from_ref(&r), &[], "1.0.0");
+            }
+        }
+    }
+}

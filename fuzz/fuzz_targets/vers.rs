@@ -1,0 +1,5 @@
+//! Fuzzes `vers:` range parsing (and canonical round trips) and OSV range reading. The
+//! body lives in `ailedger_core::vers::fuzz_vers` so the tests run it too.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ailedger_core::vers::fuzz_vers(data));
