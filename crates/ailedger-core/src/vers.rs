@@ -424,11 +424,11 @@ pub fn fuzz_vers(data: &[u8]) {
         }
         let _ = r.contains(version);
     }
-    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
-        if let Ok(r) = crate::osv_range::OsvRange::from_json(&v) {
-            for scheme in [Scheme::Pypi, Scheme::Npm, Scheme::Generic] {
-                let _ = crate::osv_range::affected(scheme, std::slice::from_ref(&r), &[], "1.0.0");
-            }
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data)
+        && let Ok(r) = crate::osv_range::OsvRange::from_json(&v)
+    {
+        for scheme in [Scheme::Pypi, Scheme::Npm, Scheme::Generic] {
+            let _ = crate::osv_range::affected(scheme, std::slice::from_ref(&r), &[], "1.0.0");
         }
     }
 }
