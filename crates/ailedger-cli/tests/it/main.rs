@@ -57,11 +57,22 @@ fn token_of(url: &str) -> Option<String> {
 /// `ailedger serve` on `db` with a fresh loopback port and `--init-admin-token`; a
 /// second server on a database that has its admin token already shares it.
 fn serve(db: &str) -> Server {
+    // A port found free may be taken by another test's server before ours binds it:
+    // then ours exits at once, and it is started again on another port.
+    for _ in 0..5 {
+        if let Some(server) = try_serve(db) {
+            return server;
+        }
+    }
+    panic!("server on {db} did not start on any of 5 ports");
+}
+
+fn try_serve(db: &str) -> Option<Server> {
     let port = free_port();
     let token_file =
         std::env::temp_dir().join(format!("ailedger-e2e-{}-{port}.token", std::process::id()));
     let _ = std::fs::remove_file(&token_file);
-    let child = Command::new(BIN)
+    let mut child = Command::new(BIN)
         .args([
             "serve",
             "--db",
@@ -82,8 +93,11 @@ fn serve(db: &str) -> Server {
         .spawn()
         .unwrap();
     let url = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if child.try_wait().unwrap().is_some() {
+            return None;
+        }
         assert!(Instant::now() < deadline, "server on {db} did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -102,6 +116,10 @@ fn serve(db: &str) -> Server {
                 let _ = std::fs::remove_file(&token_file);
                 break t.trim().to_owned();
             }
+            // Another test's server answered on this port; ours could not bind it.
+            if child.try_wait().unwrap().is_some() {
+                return None;
+            }
             assert!(
                 Instant::now() < deadline,
                 "no admin token from the server on {db}"
@@ -109,11 +127,14 @@ fn serve(db: &str) -> Server {
             std::thread::sleep(Duration::from_millis(50));
         },
     };
+    if child.try_wait().unwrap().is_some() {
+        return None;
+    }
     TOKENS
         .lock()
         .unwrap()
         .push((url.clone(), db.to_owned(), token));
-    Server { child, url }
+    Some(Server { child, url })
 }
 
 fn cli(url: &str, args: &[&str]) -> Output {
