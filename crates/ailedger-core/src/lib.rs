@@ -14,6 +14,7 @@ pub mod graph;
 pub mod identity;
 pub mod kind;
 pub mod manifest;
+pub mod osv;
 pub mod osv_range;
 pub mod purl;
 pub mod redact;

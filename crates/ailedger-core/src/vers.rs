@@ -424,11 +424,17 @@ pub fn fuzz_vers(data: &[u8]) {
         }
         let _ = r.contains(version);
     }
-    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data)
-        && let Ok(r) = crate::osv_range::OsvRange::from_json(&v)
-    {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    if let Ok(r) = crate::osv_range::OsvRange::from_json(&v) {
         for scheme in [Scheme::Pypi, Scheme::Npm, Scheme::Generic] {
             let _ = crate::osv_range::affected(scheme, std::slice::from_ref(&r), &[], "1.0.0");
+        }
+    }
+    if let Ok((record, _)) = crate::osv::OsvRecord::from_json(&v) {
+        for a in &record.affected {
+            let _ = record.affects(&format!("{}@1.0.0", a.purl));
         }
     }
 }

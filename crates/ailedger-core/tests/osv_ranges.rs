@@ -545,7 +545,11 @@ fn fuzz_vers_never_panics_on_fixtures_and_mutations() {
         }
     }
     for f in &files {
-        let v: Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
+        let bytes = std::fs::read(f).unwrap();
+        if bytes.len() < 4096 {
+            inputs.push(bytes.clone());
+        }
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
         for a in v["affected"].as_array().into_iter().flatten() {
             for r in a["ranges"].as_array().into_iter().flatten() {
                 inputs.push(serde_json::to_vec(r).unwrap());
@@ -566,4 +570,80 @@ fn fuzz_vers_never_panics_on_fixtures_and_mutations() {
         }
     }
     assert!(n > 500, "{n}");
+}
+
+/// Every fixture record read as an `OsvRecord`: its package as ailedger names it (a
+/// purl, scoped npm names and PEP 503 PyPI names included), and `affects` on purls
+/// with versions agreeing with the range cases — a withdrawn record affects nothing,
+/// another package nothing.
+#[test]
+fn records_match_purls() {
+    use ailedger_core::osv::{OsvRecord, package_purl};
+    let mut paths = Vec::new();
+    records(Path::new(DIR), &mut paths);
+    for path in paths {
+        let value: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let (record, skipped) = OsvRecord::from_json(&value).unwrap();
+        assert!(skipped.is_empty(), "{skipped:?}");
+        let case = CASES.iter().find(|c| c.id == record.id).unwrap();
+        assert_eq!(record.withdrawn.is_some(), case.withdrawn, "{}", record.id);
+        let [a] = record.affected.as_slice() else {
+            panic!("{}: one package", record.id)
+        };
+        assert_eq!(a.name, case.package);
+        let (purl, _) = package_purl(&a.ecosystem, &a.name).unwrap();
+        assert_eq!(a.purl, purl);
+        if a.ecosystem == "npm" && case.package.starts_with('@') {
+            assert_eq!(
+                purl,
+                format!("pkg:npm/%40{}", &case.package[1..]),
+                "{}",
+                record.id
+            );
+        }
+        for v in case.inside {
+            let hit = record.affects(&format!("{purl}@{v}")).unwrap();
+            assert_eq!(hit, !case.withdrawn, "{}: {purl}@{v}", record.id);
+        }
+        for v in case.outside {
+            assert!(
+                !record.affects(&format!("{purl}@{v}")).unwrap(),
+                "{}: {v}",
+                record.id
+            );
+        }
+        // Another package, and a purl without a version, are never affected.
+        let other = if a.ecosystem == "npm" {
+            "pkg:npm/left-pad@1.0.0"
+        } else {
+            "pkg:pypi/requests@2.32.3"
+        };
+        assert!(!record.affects(other).unwrap());
+        assert!(!record.affects(&purl).unwrap());
+    }
+    // PyPI names are matched in their PEP 503 form, whatever the purl's spelling.
+    let (record, _) = OsvRecord::from_json(&json!({
+        "id": "MAL-TEST-1",
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "Ultra_Lytics"},
+                      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "8.3.41"}, {"fixed": "8.3.43"}]}]},
+                     {"package": {"ecosystem": "Go", "name": "example.com/x"}, "versions": ["1.0.0"]}]
+    }))
+    .map(|(r, skipped)| {
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
+        assert!(skipped[0].contains("\"Go\" is not supported"), "{skipped:?}");
+        (r, ())
+    })
+    .unwrap();
+    assert_eq!(record.affected[0].purl, "pkg:pypi/ultra-lytics");
+    assert!(record.affects("pkg:pypi/Ultra.Lytics@8.3.42").unwrap());
+    assert!(!record.affects("pkg:pypi/ultra-lytics@8.3.43").unwrap());
+    // A record without an id, or with a malformed range, is refused naming the place.
+    let e = OsvRecord::from_json(&json!({"affected": []}))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("/id"), "{e}");
+    let e = OsvRecord::from_json(&json!({"id": "X", "affected": [{"package": {"ecosystem": "npm", "name": "a"}, "ranges": [{"type": "SEMVER", "events": []}]}]}))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("X: /affected/0/ranges/0"), "{e}");
 }
