@@ -143,7 +143,7 @@ impl TrustPolicy {
             .iter()
             .enumerate()
             .map(|(i, a)| {
-                let ders = pem_certificates(&a.certificates);
+                let ders = crate::keys::pem_certificates(a.certificates.as_bytes());
                 if ders.is_empty() {
                     return Err(policy_field(
                         format!("certificate_authorities[{i}].certificates"),
@@ -169,25 +169,6 @@ impl TrustPolicy {
             root,
         })
     }
-}
-
-/// The DER of every PEM `CERTIFICATE` block in `text`.
-fn pem_certificates(text: &str) -> Vec<Vec<u8>> {
-    use base64::Engine as _;
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
-        let body = &rest[start + "-----BEGIN CERTIFICATE-----".len()..];
-        let Some(end) = body.find("-----END CERTIFICATE-----") else {
-            break;
-        };
-        let b64: String = body[..end].chars().filter(|c| !c.is_whitespace()).collect();
-        if let Ok(der) = base64::engine::general_purpose::STANDARD.decode(b64) {
-            out.push(der);
-        }
-        rest = &body[end..];
-    }
-    out
 }
 
 /// A verification outcome.

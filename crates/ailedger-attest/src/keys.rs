@@ -436,6 +436,15 @@ pub(crate) fn pem_decode(text: &[u8], label: &str) -> Result<Vec<u8>, KeyError> 
 
 /// Encodes DER as PEM the way OpenSSL and pyca/cryptography do: 64-column base64
 /// lines, every line (including the END line) ending in `\n`.
+/// The DER of every PEM `CERTIFICATE` block in `text` (malformed blocks skipped).
+pub fn pem_certificates(text: &[u8]) -> Vec<Vec<u8>> {
+    use rustls_pki_types::{CertificateDer, pem::PemObject as _};
+    CertificateDer::pem_slice_iter(text)
+        .filter_map(Result::ok)
+        .map(|c| c.to_vec())
+        .collect()
+}
+
 pub(crate) fn pem_encode(label: &str, der: &[u8]) -> String {
     let b64 = STANDARD.encode(der);
     let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 64);

@@ -20,7 +20,6 @@
 
 use std::cmp::Ordering;
 
-use base64::Engine as _;
 use serde_json::Value;
 
 use crate::keys::{KeyAlgorithm, PublicKey};
@@ -195,10 +194,7 @@ fn b64(at: &str, v: &Value) -> Result<Vec<u8>, ModelSigError> {
     let s = v
         .as_str()
         .ok_or_else(|| malformed(at, "expected a base64 string"))?;
-    base64::engine::general_purpose::STANDARD
-        .decode(s)
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(s))
-        .map_err(|e| malformed(at, format!("invalid base64 ({e})")))
+    crate::dsse::decode_base64(s).map_err(|e| malformed(at, e))
 }
 
 fn str_at<'a>(v: &'a Value, key: &str, at: &str) -> Result<&'a str, ModelSigError> {
@@ -816,14 +812,10 @@ pub struct VerifiedModelSignature {
 /// model-signing's key hint: SHA-256 (hex) of the key as PEM `PUBLIC KEY` (base64 in
 /// 64-column lines, final newline), as Python's `cryptography` writes it.
 pub fn key_hint(key: &PublicKey) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(key.spki_der());
-    let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        pem.push_str(&String::from_utf8_lossy(line));
-        pem.push('\n');
-    }
-    pem.push_str("-----END PUBLIC KEY-----\n");
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, pem.as_bytes()))
+    hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        key.to_pem().as_bytes(),
+    ))
 }
 
 /// Verifies who signed a model signature file, and parses it. Like model-signing, only

@@ -351,9 +351,12 @@ fn one_of(
 ) -> Result<(), PolicyError> {
     match (exact, regex) {
         (Some(_), None) => Ok(()),
-        (None, Some(r)) => anchored(r)
-            .map(|_| ())
-            .map_err(|e| field(format!("{at}.{name}_regex"), e)),
+        (None, Some(r)) => crate::sigstore::Matcher::regex(r).map(|_| ()).map_err(|e| {
+            field(
+                format!("{at}.{name}_regex"),
+                format!("invalid regular expression: {e}"),
+            )
+        }),
         (Some(_), Some(_)) => Err(field(
             format!("{at}.{name}"),
             format!("give {name} or {name}_regex, not both"),
@@ -363,14 +366,6 @@ fn one_of(
             format!("missing: give {name} or {name}_regex"),
         )),
     }
-}
-
-/// A regex anchored at both ends, bounded in size.
-pub fn anchored(pattern: &str) -> Result<regex::Regex, String> {
-    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
-        .size_limit(1 << 20)
-        .build()
-        .map_err(|e| format!("invalid regular expression: {e}"))
 }
 
 fn parse_toml(text: &str) -> Result<PolicyFile, PolicyError> {

@@ -165,7 +165,8 @@ impl VerifyModelArgs {
         if !self.certificate_chain.is_empty() {
             let mut anchors = Vec::new();
             for p in &self.certificate_chain {
-                let found = pem_certificates(&read("--certificate-chain", p)?);
+                let found =
+                    ailedger_attest::keys::pem_certificates(&read("--certificate-chain", p)?);
                 if found.is_empty() {
                     return Err(UserError(format!(
                         "--certificate-chain {}: no PEM certificate (BEGIN CERTIFICATE) in it",
@@ -266,15 +267,6 @@ impl VerifyModelArgs {
         out.sort();
         Ok(out)
     }
-}
-
-/// The DER certificates of the PEM `CERTIFICATE` blocks in `text`.
-fn pem_certificates(text: &[u8]) -> Vec<Vec<u8>> {
-    use rustls::pki_types::{CertificateDer, pem::PemObject as _};
-    CertificateDer::pem_slice_iter(text)
-        .filter_map(Result::ok)
-        .map(|c| c.to_vec())
-        .collect()
 }
 
 fn signer_text(s: &ModelSigner) -> String {

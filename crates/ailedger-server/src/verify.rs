@@ -9,7 +9,7 @@ use ailedger_attest::{
     policy::{PolicyFiles, PolicyFormat},
 };
 use ailedger_core::{ArtifactFact, ArtifactKind, DocumentInfo, EntryData, Sha256Digest};
-use ailedger_store::{Blob, NewEntry};
+use ailedger_store::Blob;
 use axum::body::Bytes;
 
 use crate::{ApiError, AppState, IngestView};
@@ -139,24 +139,17 @@ pub(crate) async fn ingest_attestation(
         edges,
         warnings: facts.warnings.clone(),
     };
-    let _writing = state.writing_guard();
-    let (mut appended, changes) = state
-        .store
-        .append_indexed(
-            vec![NewEntry { actor, data }],
-            Some(Blob {
-                digest,
-                format: format.clone(),
-                bytes: Vec::from(body),
-            }),
-        )
-        .await?;
-    let appended = appended
-        .pop()
-        .ok_or_else(|| ApiError::Internal("append returned nothing".into()))?;
-    state
-        .sync_own_write(appended.seq, appended.seq, changes)
-        .await?;
+    let appended = crate::routes::documents::record(
+        state,
+        actor,
+        data,
+        Blob {
+            digest,
+            format: format.clone(),
+            bytes: Vec::from(body),
+        },
+    )
+    .await?;
     tracing::info!(
         seq = appended.seq,
         outcome = %facts.judgement.outcome,

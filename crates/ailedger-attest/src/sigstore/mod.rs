@@ -88,9 +88,11 @@ pub enum Matcher {
 impl Matcher {
     /// A regex matcher anchored at both ends.
     pub fn regex(pattern: &str) -> Result<Self, regex::Error> {
-        Ok(Matcher::Regex(regex::Regex::new(&format!(
-            "^(?:{pattern})$"
-        ))?))
+        Ok(Matcher::Regex(
+            regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+                .size_limit(1 << 20)
+                .build()?,
+        ))
     }
 
     pub fn matches(&self, s: &str) -> bool {

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::bundle::{BundleVersion, Content, TlogEntry};
+use super::bundle::{BundleVersion, Content, DsseContent, TlogEntry};
 use super::crypto::{self, HashAlg};
 use super::der_util::{self, fmt_time};
 use super::trusted_root::{LogKey, TrustedRoot};
@@ -219,6 +219,30 @@ fn s<'a>(v: &'a Value, ptr: &str) -> Result<&'a str, String> {
         .ok_or_else(|| format!("{ptr} missing"))
 }
 
+/// The logged `payloadHash` (at `ptr`) is SHA-256 of the envelope's payload.
+fn payload_hash_matches(v: &Value, ptr: &str, env: &DsseContent) -> Result<(), String> {
+    let alg = s(v, &format!("{ptr}/algorithm"))?;
+    if alg != "sha256" {
+        return Err(format!("unsupported: payload hash algorithm {alg}"));
+    }
+    if hex_at(v, &format!("{ptr}/value"))? != crypto::sha256(&env.payload) {
+        return Err("payloadHash is not SHA-256 of the envelope's payload".into());
+    }
+    Ok(())
+}
+
+/// As many signatures logged as the envelope carries.
+fn signature_count_matches(logged: &[Value], env: &DsseContent) -> Result<(), String> {
+    if logged.len() != env.signatures.len() {
+        return Err(format!(
+            "{} signatures logged, the envelope has {}",
+            logged.len(),
+            env.signatures.len()
+        ));
+    }
+    Ok(())
+}
+
 fn b64_at(v: &Value, ptr: &str) -> Result<Vec<u8>, String> {
     der_util::b64(s(v, ptr)?).ok_or_else(|| format!("{ptr}: invalid base64"))
 }
@@ -312,24 +336,12 @@ fn match_body(body: &Value, kind: &str, ver: &str, x: &Expect<'_>) -> Result<(),
             same_signer(&signer, x, "verifier")
         }
         ("dsse", "0.0.1", Content::Dsse(env)) => {
-            let alg = s(body, "/spec/payloadHash/algorithm")?;
-            if alg != "sha256" {
-                return Err(format!("unsupported: payload hash algorithm {alg}"));
-            }
-            if hex_at(body, "/spec/payloadHash/value")? != crypto::sha256(&env.payload) {
-                return Err("payloadHash is not SHA-256 of the envelope's payload".into());
-            }
+            payload_hash_matches(body, "/spec/payloadHash", env)?;
             let sigs = body
                 .pointer("/spec/signatures")
                 .and_then(Value::as_array)
                 .ok_or("/spec/signatures missing")?;
-            if sigs.len() != env.signatures.len() {
-                return Err(format!(
-                    "{} signatures logged, the envelope has {}",
-                    sigs.len(),
-                    env.signatures.len()
-                ));
-            }
+            signature_count_matches(sigs, env)?;
             for (j, sv) in sigs.iter().enumerate() {
                 let sig = b64_at(sv, "/signature")?;
                 if !env.signatures.iter().any(|(_, es)| *es == sig) {
@@ -343,13 +355,7 @@ fn match_body(body: &Value, kind: &str, ver: &str, x: &Expect<'_>) -> Result<(),
             let c = body
                 .pointer("/spec/content")
                 .ok_or("/spec/content missing")?;
-            let alg = s(c, "/payloadHash/algorithm")?;
-            if alg != "sha256" {
-                return Err(format!("unsupported: payload hash algorithm {alg}"));
-            }
-            if hex_at(c, "/payloadHash/value")? != crypto::sha256(&env.payload) {
-                return Err("payloadHash is not SHA-256 of the envelope's payload".into());
-            }
+            payload_hash_matches(c, "/payloadHash", env)?;
             let e = c.get("envelope").ok_or("/spec/content/envelope missing")?;
             if s(e, "/payloadType")? != env.payload_type {
                 return Err("payloadType differs from the envelope's".into());
@@ -358,13 +364,7 @@ fn match_body(body: &Value, kind: &str, ver: &str, x: &Expect<'_>) -> Result<(),
                 .get("signatures")
                 .and_then(Value::as_array)
                 .ok_or("envelope signatures missing")?;
-            if sigs.len() != env.signatures.len() {
-                return Err(format!(
-                    "{} signatures logged, the envelope has {}",
-                    sigs.len(),
-                    env.signatures.len()
-                ));
-            }
+            signature_count_matches(sigs, env)?;
             for (j, sv) in sigs.iter().enumerate() {
                 // intoto 0.0.2 stores each signature base64-encoded twice.
                 let once = b64_at(sv, "/sig")?;

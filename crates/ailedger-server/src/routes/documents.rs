@@ -274,29 +274,20 @@ pub(crate) async fn ingest(
         warnings: warnings.clone(),
     };
     let parsed_at = started.elapsed();
-    let _writing = state.writing_guard();
-    let (mut appended, changes) = state
-        .store
-        .append_indexed(
-            vec![NewEntry { actor, data }],
-            Some(Blob {
-                digest,
-                format: format.clone(),
-                bytes: stored,
-            }),
-        )
-        .await?;
-    let appended = appended
-        .pop()
-        .ok_or_else(|| ApiError::Internal("append returned nothing".into()))?;
-    let appended_at = started.elapsed();
-    state
-        .sync_own_write(appended.seq, appended.seq, changes)
-        .await?;
+    let appended = record(
+        &state,
+        actor,
+        data,
+        Blob {
+            digest,
+            format: format.clone(),
+            bytes: stored,
+        },
+    )
+    .await?;
     tracing::debug!(
         parse_inspect_ms = parsed_at.as_millis() as u64,
-        append_ms = (appended_at - parsed_at).as_millis() as u64,
-        sync_ms = (started.elapsed() - appended_at).as_millis() as u64,
+        append_and_sync_ms = (started.elapsed() - parsed_at).as_millis() as u64,
         "ingest"
     );
     Ok(Json(IngestView {
@@ -314,6 +305,28 @@ pub(crate) async fn ingest(
         includes: doc.includes,
         attestation: None,
     }))
+}
+
+/// Appends a `document` entry with its stored bytes in one transaction, and brings the
+/// graph index up to it before answering (read-your-writes).
+pub(crate) async fn record(
+    state: &AppState,
+    actor: String,
+    data: EntryData,
+    blob: Blob,
+) -> Result<ailedger_store::Appended, ApiError> {
+    let _writing = state.writing_guard();
+    let (mut appended, changes) = state
+        .store
+        .append_indexed(vec![NewEntry { actor, data }], Some(blob))
+        .await?;
+    let appended = appended
+        .pop()
+        .ok_or_else(|| ApiError::Internal("append returned nothing".into()))?;
+    state
+        .sync_own_write(appended.seq, appended.seq, changes)
+        .await?;
+    Ok(appended)
 }
 
 /// The raw bytes of an ingested document.

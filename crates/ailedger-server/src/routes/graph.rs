@@ -6,7 +6,7 @@ use axum::{Json, extract::State};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::ApiQuery;
+use super::{ApiQuery, seq_times};
 use crate::{
     ApiError, AppState, ArtifactView, AttestationView, EdgeView, HitView, ResolveView, Step,
     TraversalView,
@@ -80,23 +80,6 @@ pub(crate) async fn artifact(
             .collect(),
         attestations,
     }))
-}
-
-/// The time of each seq (RFC 3339, UTC), in one query per thousand seqs.
-async fn seq_times(
-    state: &AppState,
-    seqs: impl Iterator<Item = u64>,
-) -> Result<std::collections::HashMap<u64, String>, ApiError> {
-    let mut seqs: Vec<u64> = seqs.collect();
-    seqs.sort_unstable();
-    seqs.dedup();
-    Ok(state
-        .store
-        .seq_times(&seqs)
-        .await?
-        .into_iter()
-        .map(|(seq, t)| (seq, ailedger_core::entry::format_time(t)))
-        .collect())
 }
 
 /// What an attestation artifact's judgement says about `subject`.

@@ -143,3 +143,18 @@ pub(crate) async fn write(
             .collect(),
     }))
 }
+
+/// The time of each seq (RFC 3339, UTC), in one query per thousand seqs.
+pub(crate) async fn seq_times(
+    state: &AppState,
+    seqs: impl Iterator<Item = u64>,
+) -> Result<std::collections::HashMap<u64, String>, ApiError> {
+    let seqs: Vec<u64> = seqs.collect();
+    Ok(state
+        .store
+        .seq_times(&seqs)
+        .await?
+        .into_iter()
+        .map(|(seq, t)| (seq, format_time(t)))
+        .collect())
+}

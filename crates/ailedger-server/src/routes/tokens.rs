@@ -90,13 +90,7 @@ pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<TokensVie
         .iter()
         .flat_map(|t| std::iter::once(t.created_seq).chain(t.revoked_seq))
         .collect();
-    let times: std::collections::HashMap<u64, String> = state
-        .store
-        .seq_times(&seqs)
-        .await?
-        .into_iter()
-        .map(|(s, t)| (s, format_time(t)))
-        .collect();
+    let times = super::seq_times(&state, seqs.into_iter()).await?;
     let tokens = records
         .into_iter()
         .map(|t| TokenView {

@@ -10,17 +10,11 @@ use std::sync::Arc;
 use ailedger_core::token::Scope;
 use ailedger_server::{AppState, auth::create_token, paths, router};
 use ailedger_store::Store;
-use axum::{
-    Router,
-    body::Body,
-    http::{Request, StatusCode},
-};
+use axum::http::StatusCode;
 use base64::Engine as _;
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-use super::{App, pg_store};
+use super::{App, call_as, pg_store};
 
 const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/attest");
 const ED_ENV: &str = "python-in-toto/slsa-provenance-v1.ed25519.dsse.json";
@@ -62,36 +56,6 @@ async fn app_on(store: Arc<dyn Store>, backend: &str) -> App {
         state,
         token,
     }
-}
-
-async fn call_as(
-    router: &Router,
-    token: &str,
-    method: &str,
-    uri: &str,
-    body: Option<Vec<u8>>,
-) -> (StatusCode, String, Value) {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("authorization", format!("Bearer {token}"));
-    if body.is_some() {
-        req = req.header("content-type", "application/json");
-    }
-    let req = req.body(body.map(Body::from).unwrap_or_default()).unwrap();
-    let resp = router.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let ctype = resp
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        ctype,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
 }
 
 impl App {

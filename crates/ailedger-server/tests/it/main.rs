@@ -77,6 +77,38 @@ async fn app() -> App {
     }
 }
 
+/// A request with a bearer token (JSON when there is a body): status, content type and
+/// the answer as JSON (`null` when it is not).
+pub(crate) async fn call_as(
+    router: &Router,
+    token: &str,
+    method: &str,
+    uri: &str,
+    body: Option<Vec<u8>>,
+) -> (StatusCode, String, Value) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"));
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    let req = req.body(body.map(Body::from).unwrap_or_default()).unwrap();
+    let resp = router.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let ctype = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        ctype,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
 impl App {
     async fn call(
         &self,
@@ -84,26 +116,14 @@ impl App {
         uri: &str,
         body: Option<&str>,
     ) -> (StatusCode, String, Value) {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("authorization", format!("Bearer {}", self.token));
-        if body.is_some() {
-            req = req.header("content-type", "application/json");
-        }
-        let req = req
-            .body(body.map(|b| Body::from(b.to_owned())).unwrap_or_default())
-            .unwrap();
-        let resp = self.router.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let ctype = resp
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (status, ctype, json)
+        call_as(
+            &self.router,
+            &self.token,
+            method,
+            uri,
+            body.map(|b| b.as_bytes().to_vec()),
+        )
+        .await
     }
 
     async fn ok(&self, method: &str, uri: &str, body: Value) -> Value {
