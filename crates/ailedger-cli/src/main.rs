@@ -47,7 +47,7 @@ const ABOUT: &str = "A tamper-evident ledger of your AI supply chain: models, da
 MCP tool servers and the deployments that use them.";
 
 const LONG_ABOUT: &str = "A tamper-evident ledger of your AI supply chain: models, datasets, packages, \
-MCP tool servers and the deployments that use them.\n\n\
+MCP tool servers, signed provenance and the deployments that use them.\n\n\
 Build pipelines register what they build and consume; when something upstream turns out to be \
 compromised, `ailedger impact` answers which deployments transitively consumed it, since when, \
 and through which path.\n\n\
@@ -141,7 +141,8 @@ enum Command {
     Unlink(cmd::LinkArgs),
     Deploy(cmd::DeployArgs),
     /// Blast radius: every artifact and deployment that transitively consumes <REF>, nearest
-    /// first, each with one shortest path back to it and its highest finding severity.
+    /// first, each with one shortest path back to it, its highest finding severity and its
+    /// provenance (verified, unverified or failed attestations).
     ///
     /// Example: ailedger impact pkg:pypi/ultralytics@8.3.41 --as-of 2026-11-20T00:00:00Z
     Impact(cmd::TraversalArgs),
