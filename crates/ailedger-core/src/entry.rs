@@ -69,6 +69,18 @@ pub enum EntryData {
     /// A trust policy comes into force (admin only): it judges every signed document
     /// ingested after it, and each verification result names this entry's seq.
     Policy { policy: PolicyRecord },
+    /// An incident opens or moves on (see [`crate::incident`]).
+    Incident {
+        incident: crate::incident::IncidentEvent,
+    },
+    /// A blocklist or quarantine decision.
+    Containment {
+        containment: crate::incident::Containment,
+    },
+    /// OSV records imported (or re-imported when they changed).
+    Advisory {
+        advisories: Vec<crate::incident::Advisory>,
+    },
 }
 
 /// A trust policy as submitted: its text (TOML or YAML) and the files it refers to
@@ -112,6 +124,9 @@ impl EntryData {
             EntryData::Token { .. } => "token",
             EntryData::TokenRevoke { .. } => "token-revoke",
             EntryData::Policy { .. } => "policy",
+            EntryData::Incident { .. } => "incident",
+            EntryData::Containment { .. } => "containment",
+            EntryData::Advisory { .. } => "advisory",
         }
     }
 
@@ -146,6 +161,10 @@ impl EntryData {
             EntryData::TokenRevoke { name } => vec![Op::RevokeToken(name)],
             // Read from the ledger itself (the latest `policy` entry); nothing derived.
             EntryData::Policy { .. } => vec![],
+            // Folded by `incident::Book` from the entries themselves; nothing derived.
+            EntryData::Incident { .. }
+            | EntryData::Containment { .. }
+            | EntryData::Advisory { .. } => vec![],
         }
     }
 
@@ -167,9 +186,12 @@ impl EntryData {
                 .flat_map(|e| [e.from.as_str(), e.to.as_str()])
                 .collect(),
             EntryData::Deploy { uses, .. } => uses.iter().map(String::as_str).collect(),
-            EntryData::Token { .. } | EntryData::TokenRevoke { .. } | EntryData::Policy { .. } => {
-                vec![]
-            }
+            EntryData::Token { .. }
+            | EntryData::TokenRevoke { .. }
+            | EntryData::Policy { .. }
+            | EntryData::Incident { .. }
+            | EntryData::Containment { .. }
+            | EntryData::Advisory { .. } => vec![],
         };
         out.sort_unstable();
         out.dedup();
@@ -355,6 +377,8 @@ fn body_size_hint(data: &EntryData) -> usize {
         EntryData::Policy { policy } => {
             200 + policy.text.len() + policy.files.values().map(String::len).sum::<usize>()
         }
+        EntryData::Incident { .. } | EntryData::Containment { .. } => 400,
+        EntryData::Advisory { advisories } => 600 * advisories.len(),
     }
 }
 
@@ -461,9 +485,36 @@ fn write_data(
             key("type", f, out);
             canonical::write_str("policy", out);
         }
+        // Small, rare entries: written through a JSON tree of their serde form, which
+        // `from_body`'s re-encoding check holds to the same bytes.
+        EntryData::Incident { incident } => {
+            key("incident", f, out);
+            canonical::write_value(&to_value(incident)?, out)?;
+            key("type", f, out);
+            canonical::write_str("incident", out);
+        }
+        EntryData::Containment { containment } => {
+            key("containment", f, out);
+            canonical::write_value(&to_value(containment)?, out)?;
+            key("type", f, out);
+            canonical::write_str("containment", out);
+        }
+        EntryData::Advisory { advisories } => {
+            key("advisories", f, out);
+            write_list(advisories, out, |a, out| {
+                canonical::write_value(&to_value(a)?, out)?;
+                piece(out)
+            })?;
+            key("type", f, out);
+            canonical::write_str("advisory", out);
+        }
     }
     out.push(b'}');
     Ok(())
+}
+
+fn to_value<T: Serialize>(v: &T) -> Result<Value, Error> {
+    serde_json::to_value(v).map_err(|e| Error::Entry(e.to_string()))
 }
 
 fn write_artifact(a: &ArtifactFact, out: &mut Vec<u8>) -> Result<(), Error> {
@@ -813,6 +864,13 @@ pub fn validate(data: &EntryData) -> Result<(), Error> {
             return Ok(());
         }
         EntryData::TokenRevoke { name } => return crate::token::check_name(name),
+        EntryData::Incident { incident } => return incident.validate(),
+        EntryData::Containment { containment } => return containment.validate(),
+        EntryData::Advisory { advisories } => {
+            return advisories
+                .iter()
+                .try_for_each(crate::incident::Advisory::validate);
+        }
         EntryData::Policy { policy } => {
             if crate::Sha256Digest::of(policy.text.as_bytes()) != policy.digest {
                 return Err(Error::Entry(format!(
@@ -846,6 +904,9 @@ pub fn validate(data: &EntryData) -> Result<(), Error> {
         | EntryData::Token { .. }
         | EntryData::TokenRevoke { .. }
         | EntryData::Policy { .. } => &[],
+        EntryData::Incident { .. } | EntryData::Containment { .. } | EntryData::Advisory { .. } => {
+            &[]
+        }
     };
     // Every id once (edge endpoints repeat), in a stable order so the first bad one is named.
     let mut ids: Vec<&str> = Vec::new();

@@ -12,6 +12,7 @@ pub mod entry;
 pub mod finding;
 pub mod graph;
 pub mod identity;
+pub mod incident;
 pub mod kind;
 pub mod manifest;
 pub mod osv;

@@ -320,6 +320,9 @@ where
     async fn entries(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>> {
         self.entries_in(after, limit).await
     }
+    async fn book_entries(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>> {
+        self.book_entries_in(after, limit).await
+    }
     async fn latest_policy(&self, at: Option<u64>) -> Result<Option<StoredEntry>> {
         self.latest_policy_in(at).await
     }

@@ -155,6 +155,22 @@ where
         rows.iter().map(Self::entry_row).collect()
     }
 
+    pub(crate) async fn book_entries_in(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>> {
+        // Served by the partial index of migration 8 (the kinds are literals for that;
+        // they are `ailedger_core::incident::KINDS`).
+        let rows = sqlx::query(
+            "SELECT seq, time_us, actor, kind, body, leaf_hash FROM entries \
+             WHERE kind IN ('incident', 'containment', 'advisory') AND seq > $1 \
+             ORDER BY seq LIMIT $2",
+        )
+        .bind(to_i64(after))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err::<D>)?;
+        rows.iter().map(Self::entry_row).collect()
+    }
+
     pub(crate) async fn latest_policy_in(&self, at: Option<u64>) -> Result<Option<StoredEntry>> {
         // Served by the partial index of migration 7 (the kind is a literal for that).
         sqlx::query(

@@ -195,6 +195,9 @@ impl Store for SqliteStore {
     async fn entries(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>> {
         self.0.entries(after, limit).await
     }
+    async fn book_entries(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>> {
+        self.0.book_entries(after, limit).await
+    }
     async fn latest_policy(&self, at: Option<u64>) -> Result<Option<StoredEntry>> {
         self.0.latest_policy(at).await
     }

@@ -181,7 +181,10 @@ impl<B: Bulk> CachedWriter<B> {
                 }
                 EntryData::Token { .. }
                 | EntryData::TokenRevoke { .. }
-                | EntryData::Policy { .. } => {}
+                | EntryData::Policy { .. }
+                | EntryData::Incident { .. }
+                | EntryData::Containment { .. }
+                | EntryData::Advisory { .. } => {}
             }
         }
         self.load_artifacts(&ids.into_iter().collect::<Vec<_>>())

@@ -47,6 +47,7 @@ macro_rules! contract_tests {
             log_checkpoints_are_kept,
             contains_edges_keep_their_paths,
             latest_policy_is_the_one_in_force,
+            book_entries_are_the_incident_kinds,
             seq_times_answer_each_seq,
         );
     };
@@ -1038,6 +1039,92 @@ pub async fn contains_edges_keep_their_paths(fx: &dyn Fixture) {
         .collect();
     assert_eq!(got, ["a.bin", "w/é \"q\".bin"], "full build");
     assert!(index.edge_paths("model:base@1", &b.id).is_empty());
+}
+
+/// Incidents, containment decisions and advisories are read back by kind, in seq
+/// order, and one that breaks an entry rule records nothing.
+pub async fn book_entries_are_the_incident_kinds(fx: &dyn Fixture) {
+    use ailedger_core::incident::{Advisory, Containment, IncidentEvent, Target};
+    let store = fx.store();
+    let open = |reason: &str| {
+        entry(EntryData::Incident {
+            incident: IncidentEvent::Open {
+                target: Target::Package {
+                    purl: "pkg:pypi/ultralytics".into(),
+                    range: Some("vers:pypi/>=8.3.41|<=8.3.42".into()),
+                },
+                reason: reason.into(),
+                severity: ailedger_core::Severity::Critical,
+                evidence: vec![],
+                advisory: None,
+            },
+        })
+    };
+    let first = store.append(vec![open("trojaned wheels")]).await.unwrap()[0].seq;
+    seed(store.as_ref()).await;
+    let block = entry(EntryData::Containment {
+        containment: Containment::Block {
+            target: Target::Artifact {
+                id: format!("sha256:{}", "ab".repeat(32)),
+            },
+            reason: "backdoored checkpoint".into(),
+            incident: Some(first),
+        },
+    });
+    let advisory = entry(EntryData::Advisory {
+        advisories: vec![Advisory {
+            id: "MAL-2026-1".into(),
+            digest: ailedger_core::Sha256Digest::of(b"{}"),
+            modified: None,
+            withdrawn: None,
+            summary: None,
+            aliases: vec![],
+            affected: vec![],
+        }],
+    });
+    let seqs: Vec<u64> = store
+        .append(vec![block, advisory])
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.seq)
+        .collect();
+    let read = |after: u64, limit: u32| {
+        let store = store.clone();
+        async move {
+            store
+                .book_entries(after, limit)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.seq, e.kind))
+                .collect::<Vec<_>>()
+        }
+    };
+    let all = read(0, 100).await;
+    assert_eq!(
+        all,
+        vec![
+            (first, "incident".to_string()),
+            (seqs[0], "containment".to_string()),
+            (seqs[1], "advisory".to_string()),
+        ]
+    );
+    assert_eq!(read(first, 100).await, all[1..].to_vec());
+    assert_eq!(read(0, 1).await, all[..1].to_vec());
+    // Each body decodes back to what was written.
+    let back = store.book_entries(0, 100).await.unwrap();
+    assert!(matches!(
+        back[0].decode().unwrap().data,
+        EntryData::Incident {
+            incident: IncidentEvent::Open { .. }
+        }
+    ));
+    // An empty reason breaks the entry rules: nothing is recorded.
+    let head = store.head().await.unwrap();
+    assert!(store.append(vec![open(" ")]).await.is_err());
+    assert_eq!(store.head().await.unwrap(), head);
+    assert_eq!(read(0, 100).await, all);
 }
 
 /// The trust policy in force at a seq is the last `policy` entry at or before it.

@@ -345,6 +345,9 @@ pub trait Store: log::LogStore + Send + Sync + Debug {
     /// The latest `policy` entry at or before seq `at` (the head when `None`): the trust
     /// policy in force there.
     async fn latest_policy(&self, at: Option<u64>) -> Result<Option<StoredEntry>>;
+    /// The `incident`, `containment` and `advisory` entries after `after`, in seq
+    /// order (what `ailedger_core::incident::Book` folds).
+    async fn book_entries(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>>;
     /// The last seq written at or before `time_us` (0 when none).
     async fn seq_at(&self, time_us: i64) -> Result<u64>;
     /// The time (µs since the epoch) of each of these seqs that exists, in seq order.
@@ -489,7 +492,12 @@ pub fn items(data: &EntryData) -> usize {
         } => artifacts.len() + edges.len(),
         EntryData::Link { edges } | EntryData::Unlink { edges } => edges.len(),
         EntryData::Deploy { uses, .. } => uses.len() + 1,
-        EntryData::Token { .. } | EntryData::TokenRevoke { .. } | EntryData::Policy { .. } => 1,
+        EntryData::Token { .. }
+        | EntryData::TokenRevoke { .. }
+        | EntryData::Policy { .. }
+        | EntryData::Incident { .. }
+        | EntryData::Containment { .. } => 1,
+        EntryData::Advisory { advisories } => advisories.len(),
     }
 }
 
