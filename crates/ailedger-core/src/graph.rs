@@ -15,6 +15,9 @@ use petgraph::{
 
 use crate::{ArtifactKind, EdgeKind, Severity};
 
+mod exposure;
+pub use exposure::{DeployState, Exposed, Exposure};
+
 /// Seq used for "still active".
 const OPEN: u64 = u64::MAX;
 
@@ -183,6 +186,9 @@ impl GraphSink for GraphIndex {
                 self.verification.remove(&n);
             }
         }
+        if let Some(d) = meta.deployment {
+            self.deployments.insert(n, d);
+        }
     }
     fn edge(&mut self, row: EdgeRow) -> Result<(), EdgeRow> {
         if self.apply_edge_row(&row) {
@@ -203,6 +209,8 @@ pub struct GraphIndex {
     severity: rustc_hash::FxHashMap<u32, Severity>,
     /// How an attestation was judged when it was ingested.
     verification: rustc_hash::FxHashMap<u32, Verification>,
+    /// Deployments' environments, owners and contacts.
+    deployments: rustc_hash::FxHashMap<u32, DeploymentMeta>,
     /// The paths of `contains` edges that have them, by (from, to) node: a model's
     /// file names. (A digest-identified model's files and their paths never change.)
     paths: rustc_hash::FxHashMap<(u32, u32), Box<[Box<str>]>>,
@@ -221,6 +229,19 @@ pub struct NodeMeta {
     pub severity: Option<Severity>,
     /// For an attestation: how the trust policy judged it (`attrs.verification`).
     pub verification: Option<Verification>,
+    /// For a deployment: its environment, owner and contact.
+    pub deployment: Option<DeploymentMeta>,
+}
+
+/// What a blast-radius report says about a deployment besides its id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DeploymentMeta {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
 }
 
 /// How the trust policy judged an attestation (see `ailedger_attest::judge`).
@@ -274,10 +295,22 @@ impl NodeMeta {
             .flatten()
             .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
             .and_then(|v| Verification::parse(v.get("verification")?.as_str()?));
+        let deployment = (kind == ArtifactKind::Deployment)
+            .then(|| attrs.and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok()))
+            .flatten()
+            .map(|v| {
+                let text = |k: &str| v.get(k).and_then(|s| s.as_str()).map(str::to_owned);
+                DeploymentMeta {
+                    env: text("env"),
+                    owner: text("owner"),
+                    contact: text("contact"),
+                }
+            });
         Self {
             label: label_for(id, kind, name, version),
             severity,
             verification,
+            deployment,
         }
     }
 }
@@ -305,6 +338,7 @@ impl GraphIndex {
             labels: Default::default(),
             severity: Default::default(),
             verification: Default::default(),
+            deployments: Default::default(),
             paths: Default::default(),
             graph: Graph::with_capacity(nodes, edges),
             head: 0,
@@ -384,6 +418,13 @@ impl GraphIndex {
             }
         }
         best
+    }
+
+    /// A deployment's environment, owner and contact.
+    pub fn deployment_of(&self, id: &str) -> Option<&DeploymentMeta> {
+        self.ids
+            .get_index_of(id)
+            .and_then(|i| self.deployments.get(&(i as u32)))
     }
 
     /// The readable label of an artifact whose id is a digest.

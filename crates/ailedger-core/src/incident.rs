@@ -142,7 +142,9 @@ impl IncidentEvent {
                 nonempty("reason", reason)?;
                 for e in evidence {
                     if e.url.is_none() && e.digest.is_none() {
-                        return Err(Error::Entry("evidence names neither a URL nor a file".into()));
+                        return Err(Error::Entry(
+                            "evidence names neither a URL nor a file".into(),
+                        ));
                     }
                 }
                 Ok(())
@@ -179,9 +181,10 @@ impl Containment {
 
 fn check_scheme(base: &Purl, scheme: Scheme, input: &str) -> Result<(), Error> {
     match Scheme::from_purl_type(base.ty()) {
-        Some(s) if s == scheme
-            || scheme == Scheme::Generic
-            || (scheme == Scheme::Semver && s.is_semver_family()) =>
+        Some(s)
+            if s == scheme
+                || scheme == Scheme::Generic
+                || (scheme == Scheme::Semver && s.is_semver_family()) =>
         {
             Ok(())
         }
@@ -361,8 +364,8 @@ impl Advisory {
     /// (ecosystems ailedger does not order) and the record's digest.
     pub fn from_osv(v: &Value) -> Result<(Advisory, Vec<String>), crate::osv_range::OsvError> {
         let (record, skipped) = OsvRecord::from_json(v)?;
-        let canonical =
-            crate::canonical::to_canonical_json(v).map_err(|e| crate::osv_range::OsvError::Json(e.to_string()))?;
+        let canonical = crate::canonical::to_canonical_json(v)
+            .map_err(|e| crate::osv_range::OsvError::Json(e.to_string()))?;
         let digest = crate::Sha256Digest::of(&canonical);
         let list = v.get("affected").and_then(Value::as_array);
         let affected = record
@@ -835,14 +838,26 @@ impl Matcher {
         out
     }
 
-    /// Whether anything is matched by package (so callers know to scan purl ids).
-    pub fn package_prefixes(&self) -> impl Iterator<Item = &str> {
-        self.by_package.keys().map(String::as_str)
-    }
-
-    /// The ids matched exactly.
-    pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.by_id.keys().map(String::as_str)
+    /// Every artifact of the index that something covers, with what covers it, in
+    /// index order: ids matched exactly, and purl ids of a covered package (one pass
+    /// over the ids; only a covered package's ids are parsed).
+    pub fn matched_in<'a>(&self, index: &'a crate::GraphIndex) -> Vec<(&'a str, Vec<Cover>)> {
+        let mut out = Vec::new();
+        for id in index.ids() {
+            let exact = self.by_id.contains_key(id);
+            let package = !self.by_package.is_empty()
+                && id.starts_with("pkg:")
+                && id
+                    .find('@')
+                    .is_some_and(|at| self.by_package.contains_key(&id[..at]));
+            if exact || package {
+                let covers = self.covers([id]);
+                if !covers.is_empty() {
+                    out.push((id, covers));
+                }
+            }
+        }
+        out
     }
 }
 

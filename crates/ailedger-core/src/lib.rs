@@ -5,6 +5,7 @@
 //! **Architecture invariant:** this crate does no I/O, no async and knows nothing of
 //! databases or HTTP. Everything here takes values and returns values.
 
+pub mod blast;
 pub mod canonical;
 pub mod deployment;
 pub mod digest;
