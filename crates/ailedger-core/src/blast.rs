@@ -443,6 +443,26 @@ fn affected(index: &GraphIndex, e: &Exposed<'_>) -> Affected {
     }
 }
 
+/// A deployment's last known-good configuration with respect to `live` (everything
+/// live incidents and blocks cover): `Err` names why there is none to roll back to.
+pub fn known_good_of(
+    index: &GraphIndex,
+    deployment: &str,
+    live: &Exposure<'_>,
+) -> Result<KnownGood, String> {
+    let Some(e) = live.of(deployment) else {
+        return Err(format!(
+            "{deployment} consumes nothing a live incident or the blocklist covers: nothing to roll back"
+        ));
+    };
+    known_good(index, &e, live, live.at()).ok_or_else(|| {
+        format!(
+            "{deployment} ran no configuration before its exposure (seq {}) that nothing live covers: roll forward instead",
+            e.first()
+        )
+    })
+}
+
 /// The most recent configuration the deployment ran that began before its first
 /// exposure and of which nothing is covered by a live incident or block now.
 fn known_good(

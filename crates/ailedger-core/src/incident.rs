@@ -549,6 +549,8 @@ pub struct Book {
     /// Quarantined artifacts, with the seq and reason that put them there.
     pub quarantined: BTreeMap<String, (u64, String)>,
     pub advisories: HashMap<String, AdvisoryState>,
+    /// The seq of the last `advisory` entry folded in (0: none).
+    pub advisories_seq: u64,
     head: u64,
 }
 
@@ -695,6 +697,7 @@ impl Book {
                 }
             },
             EntryData::Advisory { advisories } => {
+                self.advisories_seq = entry.seq;
                 for a in advisories {
                     let incident = self.advisories.get(&a.id).and_then(|s| s.incident);
                     self.advisories.insert(
@@ -730,6 +733,23 @@ impl Book {
         m
     }
 
+    /// Every advisory that is not withdrawn, sorted by id, and a matcher whose
+    /// [`Cover::Record`]s are positions in that list: what a newly registered package
+    /// is checked against.
+    pub fn advisory_matcher(&self) -> (Vec<String>, Matcher) {
+        let mut ids: Vec<&AdvisoryState> = self
+            .advisories
+            .values()
+            .filter(|a| a.record.withdrawn.is_none())
+            .collect();
+        ids.sort_by(|a, b| a.record.id.cmp(&b.record.id));
+        let records: Vec<&Advisory> = ids.iter().map(|a| &a.record).collect();
+        (
+            records.iter().map(|a| a.id.clone()).collect(),
+            Matcher::for_advisories(&records),
+        )
+    }
+
     /// A matcher for one incident only (its report), whatever its state.
     pub fn matcher_for(&self, incident: u64) -> Option<Matcher> {
         let i = self.incidents.get(&incident)?;
@@ -745,6 +765,8 @@ impl Book {
 pub enum Cover {
     Incident(u64),
     Block(u64),
+    /// A record being imported, by its position in [`Matcher::for_advisories`].
+    Record(u64),
 }
 
 #[derive(Debug, Clone)]
@@ -779,22 +801,8 @@ impl Matcher {
                     .push((cover, versions));
             }
             Target::Advisory { id } => {
-                let Some(a) = book.advisories.get(id) else {
-                    return;
-                };
-                if a.record.withdrawn.is_some() {
-                    return;
-                }
-                for p in &a.record.affected {
-                    for d in &p.integrity {
-                        self.by_id.entry(d.clone()).or_default().push(cover);
-                    }
-                }
-                for p in a.record.packages() {
-                    self.by_package
-                        .entry(p.purl.clone())
-                        .or_default()
-                        .push((cover, Versions::Osv(p)));
+                if let Some(a) = book.advisories.get(id) {
+                    self.add_advisory(cover, &a.record);
                 }
             }
         }
@@ -802,6 +810,33 @@ impl Matcher {
 
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty() && self.by_package.is_empty()
+    }
+
+    /// A matcher for records being imported (withdrawn ones cover nothing); each
+    /// cover is a [`Cover::Record`] naming the record's position.
+    pub fn for_advisories(records: &[&Advisory]) -> Matcher {
+        let mut m = Matcher::default();
+        for (i, a) in records.iter().enumerate() {
+            m.add_advisory(Cover::Record(i as u64), a);
+        }
+        m
+    }
+
+    fn add_advisory(&mut self, cover: Cover, a: &Advisory) {
+        if a.withdrawn.is_some() {
+            return;
+        }
+        for p in &a.affected {
+            for d in &p.integrity {
+                self.by_id.entry(d.clone()).or_default().push(cover);
+            }
+        }
+        for p in a.packages() {
+            self.by_package
+                .entry(p.purl.clone())
+                .or_default()
+                .push((cover, Versions::Osv(p)));
+        }
     }
 
     /// What covers the artifact with this id (or one of these aliases). A purl id is

@@ -19,6 +19,7 @@ mod hashes;
 mod json;
 mod mcp;
 mod npm;
+mod osv;
 mod python;
 mod schema;
 mod spdx2;
@@ -336,3 +337,5 @@ pub fn fuzz_parse(data: &[u8]) {
         }
     }
 }
+
+pub use osv::validate_osv;

@@ -214,6 +214,14 @@ pub(crate) async fn build_deploy(
     for u in &req.uses {
         uses.push(resolve_ref(state, local, u).await?);
     }
+    if req.rollback_to_known_good {
+        if !uses.is_empty() {
+            return Err(ApiError::Invalid(
+                "uses: give no uses with rollback_to_known_good (the known-good configuration is deployed)".into(),
+            ));
+        }
+        uses = crate::routes::incidents::known_good_uses(state, &id).await?;
+    }
     uses.sort();
     uses.dedup();
     if uses.contains(&id) {

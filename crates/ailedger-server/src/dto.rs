@@ -85,6 +85,11 @@ pub struct DeployRequest {
     pub contact: Option<String>,
     #[serde(default)]
     pub attrs: Map<String, Value>,
+    /// Deploy the last known-good configuration instead of `uses` (which must be
+    /// empty): the most recent one it ran before its exposure to anything a live
+    /// incident or the blocklist covers, of which nothing is covered now.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rollback_to_known_good: bool,
 }
 
 /// Many writes in one transaction: all are recorded, or none.
@@ -107,6 +112,10 @@ pub enum BatchItem {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WriteResponse {
     pub entries: Vec<WrittenEntry>,
+    /// What the write made consume something a live incident or the blocklist covers:
+    /// the write is recorded, and each flag says what it touched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<crate::routes::incidents::Flag>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

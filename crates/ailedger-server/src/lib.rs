@@ -58,7 +58,18 @@ pub const MAX_ENTRIES_PAGE: u32 = 1000;
         routes::tokens::revoke,
         routes::tokens::whoami,
         routes::policy::put,
-        routes::policy::get
+        routes::policy::get,
+        routes::incidents::open,
+        routes::incidents::list,
+        routes::incidents::show,
+        routes::incidents::ack,
+        routes::incidents::resolve,
+        routes::incidents::report,
+        routes::incidents::block,
+        routes::incidents::blocklist,
+        routes::incidents::unblock,
+        routes::advisories::import,
+        routes::advisories::known
     ),
     components(schemas(
         ArtifactInput,

@@ -44,6 +44,15 @@ pub const TOKENS: &str = "/v1/tokens";
 pub const TOKEN: &str = "/v1/tokens/{name}";
 pub const WHOAMI: &str = "/v1/whoami";
 pub const POLICY: &str = "/v1/policy";
+pub const INCIDENTS: &str = "/v1/incidents";
+pub const INCIDENT: &str = "/v1/incidents/{id}";
+pub const INCIDENT_ACK: &str = "/v1/incidents/{id}/ack";
+pub const INCIDENT_RESOLVE: &str = "/v1/incidents/{id}/resolve";
+pub const INCIDENT_REPORT: &str = "/v1/incidents/{id}/report";
+pub const BLOCKLIST: &str = "/v1/blocklist";
+pub const BLOCK: &str = "/v1/blocklist/{id}";
+pub const ADVISORIES: &str = "/v1/advisories";
+pub const ADVISORIES_KNOWN: &str = "/v1/advisories/known";
 
 /// Every route: its path, the methods it answers and what each method needs (the
 /// authorisation layer reads it; see `auth`). Paths outside `/v1/` (`/openapi.json`,
@@ -68,6 +77,15 @@ pub const ROUTES: &[(&str, &[(&str, Access)])] = &[
     (TOKEN, &[("DELETE", Admin)]),
     (WHOAMI, &[("GET", Token)]),
     (POLICY, &[("GET", Read), ("PUT", Admin)]),
+    (INCIDENTS, &[("GET", Read), ("POST", Admin)]),
+    (INCIDENT, &[("GET", Read)]),
+    (INCIDENT_ACK, &[("POST", Admin)]),
+    (INCIDENT_RESOLVE, &[("POST", Admin)]),
+    (INCIDENT_REPORT, &[("GET", Read)]),
+    (BLOCKLIST, &[("GET", Read), ("POST", Admin)]),
+    (BLOCK, &[("DELETE", Admin)]),
+    (ADVISORIES, &[("POST", Admin)]),
+    (ADVISORIES_KNOWN, &[("POST", Admin)]),
     (LOG_KEY, &[("GET", Read)]),
     (LOG_CHECKPOINT, &[("GET", Read)]),
     (LOG_CHECKPOINTS, &[("GET", Read)]),

@@ -25,7 +25,15 @@ pub struct AppState {
     pub log: log::LogState,
     /// Who may do what: public reads, allowed host names, failed-login counts.
     pub auth: Arc<crate::auth::AuthConfig>,
+    /// Incidents, blocks, quarantine and advisories, folded from the ledger's entries
+    /// (`routes::incidents::book` brings it up to the store before each use).
+    pub(crate) book: Arc<tokio::sync::Mutex<ailedger_core::incident::Book>>,
+    /// The matcher of every imported advisory, for the book's last advisory seq.
+    pub(crate) advisory_matcher: Arc<std::sync::Mutex<Option<(u64, AdvisoryMatcher)>>>,
 }
+
+/// Advisory ids and a matcher whose record covers index them.
+pub(crate) type AdvisoryMatcher = Arc<(Vec<String>, ailedger_core::incident::Matcher)>;
 
 impl AppState {
     /// Builds the graph index from the store and wraps both.
@@ -42,6 +50,8 @@ impl AppState {
             backend: backend.to_owned(),
             log: log::LogState::default(),
             auth: Arc::default(),
+            book: Arc::default(),
+            advisory_matcher: Arc::default(),
         })
     }
 

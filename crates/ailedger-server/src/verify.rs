@@ -139,7 +139,7 @@ pub(crate) async fn ingest_attestation(
         edges,
         warnings: facts.warnings.clone(),
     };
-    let appended = crate::routes::documents::record(
+    let (appended, flags) = crate::routes::documents::record(
         state,
         actor,
         data,
@@ -170,5 +170,6 @@ pub(crate) async fn ingest_attestation(
         findings: vec![],
         includes: vec![],
         attestation: serde_json::to_value(&facts.judgement).ok(),
+        flags,
     })
 }

@@ -70,6 +70,10 @@ pub struct IngestView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Object)]
     pub attestation: Option<serde_json::Value>,
+    /// What the document made consume something a live incident or the blocklist
+    /// covers (the document is recorded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<super::incidents::Flag>,
 }
 
 async fn salt(state: &AppState) -> Result<[u8; 32], ApiError> {
@@ -183,6 +187,7 @@ pub(crate) async fn ingest(
             findings: vec![],
             includes: vec![],
             attestation: None,
+            flags: vec![],
         }));
     }
     // Signed provenance (DSSE envelopes, Sigstore bundles, in-toto statements, model
@@ -274,7 +279,7 @@ pub(crate) async fn ingest(
         warnings: warnings.clone(),
     };
     let parsed_at = started.elapsed();
-    let appended = record(
+    let (appended, flags) = record(
         &state,
         actor,
         data,
@@ -304,6 +309,7 @@ pub(crate) async fn ingest(
         findings,
         includes: doc.includes,
         attestation: None,
+        flags,
     }))
 }
 
@@ -314,11 +320,22 @@ pub(crate) async fn record(
     actor: String,
     data: EntryData,
     blob: Blob,
-) -> Result<ailedger_store::Appended, ApiError> {
+) -> Result<(ailedger_store::Appended, Vec<super::incidents::Flag>), ApiError> {
+    let touches = if super::incidents::watching(state).await? {
+        super::incidents::touches(&data)
+    } else {
+        vec![]
+    };
     let _writing = state.writing_guard();
     let (mut appended, changes) = state
         .store
-        .append_indexed(vec![NewEntry { actor, data }], Some(blob))
+        .append_indexed(
+            vec![NewEntry {
+                actor: actor.clone(),
+                data,
+            }],
+            Some(blob),
+        )
         .await?;
     let appended = appended
         .pop()
@@ -326,7 +343,9 @@ pub(crate) async fn record(
     state
         .sync_own_write(appended.seq, appended.seq, changes)
         .await?;
-    Ok(appended)
+    drop(_writing);
+    let flags = super::incidents::flag(state, &actor, touches).await?;
+    Ok((appended, flags))
 }
 
 /// The raw bytes of an ingested document.

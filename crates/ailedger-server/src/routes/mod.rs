@@ -1,9 +1,11 @@
 //! The router: one module per area of the API. [`table`] lists every route; the
 //! router is built from it, so a new feature adds a module and rows here.
 
+pub(crate) mod advisories;
 pub(crate) mod documents;
 pub(crate) mod entries;
 pub(crate) mod graph;
+pub(crate) mod incidents;
 pub(crate) mod policy;
 pub(crate) mod tokens;
 pub(crate) mod write;
@@ -50,6 +52,21 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (paths::TOKEN, delete(tokens::revoke)),
         (paths::WHOAMI, get(tokens::whoami)),
         (paths::POLICY, put(policy::put).get(policy::get)),
+        (paths::INCIDENTS, post(incidents::open).get(incidents::list)),
+        (paths::INCIDENT, get(incidents::show)),
+        (paths::INCIDENT_ACK, post(incidents::ack)),
+        (paths::INCIDENT_RESOLVE, post(incidents::resolve)),
+        (paths::INCIDENT_REPORT, get(incidents::report)),
+        (
+            paths::BLOCKLIST,
+            post(incidents::block).get(incidents::blocklist),
+        ),
+        (paths::BLOCK, delete(incidents::unblock)),
+        (
+            paths::ADVISORIES,
+            post(advisories::import).layer(DefaultBodyLimit::max(advisories::MAX_BODY)),
+        ),
+        (paths::ADVISORIES_KNOWN, post(advisories::known)),
     ];
     routes.extend(log::routes());
     routes
@@ -93,6 +110,11 @@ pub(crate) async fn write(
     data: Vec<EntryData>,
 ) -> Result<Json<WriteResponse>, ApiError> {
     let actor = caller.name.clone();
+    let touches: Vec<_> = if incidents::watching(state).await? {
+        data.iter().flat_map(incidents::touches).collect()
+    } else {
+        vec![]
+    };
     let meta: Vec<(String, Vec<String>)> = data
         .iter()
         .map(|d| (d.kind().to_owned(), declared_ids(d)))
@@ -123,9 +145,12 @@ pub(crate) async fn write(
         sync_ms = (started.elapsed() - appended_at).as_millis() as u64,
         "write"
     );
+    drop(_writing);
+    let flags = incidents::flag(state, &actor, touches).await?;
     // The entries of one write share their time: format it once.
     let mut time: Option<(i64, String)> = None;
     Ok(Json(WriteResponse {
+        flags,
         entries: appended
             .into_iter()
             .zip(meta)

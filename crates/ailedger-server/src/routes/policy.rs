@@ -69,6 +69,7 @@ pub(crate) async fn put(
         .ok_or_else(|| ApiError::Internal("append returned no entry".into()))?;
     tracing::info!(seq = a.seq, %digest, by = %caller.name, "trust policy set");
     Ok(Json(WriteResponse {
+        flags: vec![],
         entries: vec![WrittenEntry {
             seq: a.seq,
             time: format_time(a.time_us),

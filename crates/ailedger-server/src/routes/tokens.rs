@@ -128,6 +128,7 @@ pub(crate) async fn revoke(
         .ok_or_else(|| ApiError::Internal("append returned no entry".into()))?;
     tracing::info!(token = %name, by = %caller.name, "token revoked");
     Ok(Json(WriteResponse {
+        flags: vec![],
         entries: vec![WrittenEntry {
             seq: a.seq,
             time: format_time(a.time_us),
