@@ -325,6 +325,11 @@ pub struct DeployArgs {
     /// across later deploys unless given again.
     #[arg(long, value_name = "URL|EMAIL")]
     pub contact: Option<String>,
+    /// Deploy the last known-good configuration instead of --uses: the most recent one
+    /// it ran before its exposure to anything a live incident or the blocklist covers,
+    /// of which nothing is covered now (the rollback target an incident report names).
+    #[arg(long, conflicts_with = "uses")]
+    pub rollback_to_known_good: bool,
 }
 
 impl DeployArgs {
@@ -339,6 +344,7 @@ impl DeployArgs {
             owner: self.owner,
             contact: self.contact,
             attrs: Map::new(),
+            rollback_to_known_good: self.rollback_to_known_good,
         };
         let resp: WriteResponse = ctx.client.post(paths::DEPLOYMENTS, &req).await?;
         output::written(ctx.format, &resp)

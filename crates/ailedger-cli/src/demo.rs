@@ -490,6 +490,7 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
                 owner: Some(owner.into()),
                 contact: Some(format!("{owner}-oncall@example.com")),
                 attrs: Map::new(),
+                rollback_to_known_good: false,
             },
         )
         .await?;

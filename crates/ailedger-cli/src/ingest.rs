@@ -182,6 +182,7 @@ fn print_summary(path: &Path, v: &IngestView) {
     for w in &v.warnings {
         println!("  warning: {w}");
     }
+    output::flags(&v.flags);
     for f in &v.findings {
         println!("  {} {} {}", f.severity, f.code, f.message);
     }

@@ -12,6 +12,7 @@ mod cmd;
 mod credentials;
 mod demo;
 mod hashing;
+mod incident;
 mod ingest;
 mod inspect;
 mod log;
@@ -172,6 +173,13 @@ enum Command {
     Attest(attest::AttestArgs),
     #[command(subcommand)]
     Verify(verify::VerifyCommand),
+    Compromise(incident::CompromiseArgs),
+    #[command(subcommand)]
+    Incident(incident::IncidentCommand),
+    #[command(subcommand)]
+    Blocklist(incident::BlocklistCommand),
+    #[command(subcommand)]
+    Osv(incident::OsvCommand),
 }
 
 /// What every client subcommand gets.
@@ -234,6 +242,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Policy(c) => c.run(&ctx).await,
         Command::Attest(a) => a.run(&ctx).await,
         Command::Verify(c) => c.run(ctx.format),
+        Command::Compromise(a) => a.run(&ctx).await,
+        Command::Incident(c) => c.run(&ctx).await,
+        Command::Blocklist(c) => c.run(&ctx).await,
+        Command::Osv(c) => c.run(&ctx).await,
     }
 }
 

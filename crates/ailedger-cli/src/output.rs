@@ -115,7 +115,15 @@ pub fn written(format: Format, v: &WriteResponse) -> anyhow::Result<()> {
             println!("  note: {n}");
         }
     }
+    flags(&v.flags);
     Ok(())
+}
+
+/// Write-time flags, on stderr: the write is recorded, and this is what it touched.
+pub fn flags(flags: &[ailedger_server::Flag]) {
+    for f in flags {
+        eprintln!("warning: {}", f.message);
+    }
 }
 
 pub fn artifact(format: Format, v: &ArtifactView) -> anyhow::Result<()> {

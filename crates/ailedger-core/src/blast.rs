@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     ArtifactKind, EdgeKind, GraphIndex,
@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// A seq and, once filled in, its time (RFC 3339 UTC, seconds).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Moment {
     pub seq: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -40,7 +40,7 @@ impl Moment {
 }
 
 /// One step of a path: the edge taken and the artifact it leads to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PathStep {
     pub edge: EdgeKind,
     pub id: String,
@@ -49,7 +49,7 @@ pub struct PathStep {
 }
 
 /// One stretch of exposure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     pub from: Moment,
     /// `None`: still exposed.
@@ -57,7 +57,7 @@ pub struct Window {
 }
 
 /// The configuration to roll back to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KnownGood {
     /// When the deployment started running it.
     pub since: Moment,
@@ -70,7 +70,7 @@ pub struct KnownGood {
 }
 
 /// An affected artifact (a deployment, or an intermediate one).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Affected {
     pub id: String,
     pub kind: ArtifactKind,
@@ -98,7 +98,7 @@ pub struct Affected {
 }
 
 /// A compromised artifact the incident matched in the ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Compromised {
     pub id: String,
     pub kind: ArtifactKind,
@@ -107,7 +107,7 @@ pub struct Compromised {
 }
 
 /// The report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// The incident, if the report is one's.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,7 +126,7 @@ pub struct Report {
 }
 
 /// A signed checkpoint a report is tied to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checkpoint {
     pub tree_size: u64,
     pub root_hash: String,

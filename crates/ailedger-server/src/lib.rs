@@ -22,7 +22,15 @@ pub use dto::*;
 pub use error::{ApiError, CORRUPT_PROBLEM, Problem};
 pub(crate) use routes::ApiQuery;
 pub use routes::{
+    advisories::{
+        ImportRequest, ImportView, KnownRecord, KnownRequest, KnownView, MAX_KNOWN, MAX_RECORDS,
+        RecordResult,
+    },
     documents::{IngestView, MAX_DOCUMENT},
+    incidents::{
+        BlockRequest, BlockView, BlocklistView, CompromiseRequest, EvidenceInput, ExposureView,
+        Flag, IncidentView, IncidentsView, StepView, TransitionRequest,
+    },
     router, table,
 };
 pub use state::AppState;

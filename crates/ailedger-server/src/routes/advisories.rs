@@ -24,11 +24,11 @@ use super::{
 use crate::{ApiError, AppState, auth::Caller, paths};
 
 /// Most records one import request may carry.
-pub(crate) const MAX_RECORDS: usize = 5000;
+pub const MAX_RECORDS: usize = 5000;
 /// Largest import request body.
 pub(crate) const MAX_BODY: usize = 128 * 1024 * 1024;
 /// Most `(id, digest)` pairs one `known` request may carry.
-pub(crate) const MAX_KNOWN: usize = 50_000;
+pub const MAX_KNOWN: usize = 50_000;
 
 /// Checks a record against the OSV schema.
 pub(crate) fn check_schema(record: &Value) -> Result<(), String> {
