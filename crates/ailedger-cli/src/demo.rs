@@ -6,8 +6,9 @@
 use std::{net::SocketAddr, path::Path};
 
 use ailedger_server::{
-    ArtifactInput, ArtifactView, BatchItem, BatchRequest, DeployRequest, EdgeInput, IngestView,
-    LinkRequest, PolicyRequest, RegisterRequest, TraversalView, WriteResponse, paths,
+    ArtifactInput, ArtifactView, BatchItem, BatchRequest, CompromiseRequest, DeployRequest,
+    EdgeInput, IncidentView, IngestView, LinkRequest, PolicyRequest, RegisterRequest,
+    WriteResponse, paths,
 };
 use clap::Args;
 use serde_json::{Map, json};
@@ -194,6 +195,12 @@ const PACKAGES: &[(&str, &str, &[&str])] = &[
 /// malicious release on PyPI (December 2024) that shipped a cryptominer.
 pub const COMPROMISED: &str = "pkg:pypi/ultralytics@8.3.41";
 
+/// The release before it, which the demo's earlier configurations ran.
+const ULTRALYTICS_GOOD: &str = "pkg:pypi/ultralytics@8.3.40";
+
+/// The incident the demo opens: both malicious releases, as a range.
+pub const INCIDENT_TARGET: &str = "pkg:pypi/ultralytics@vers:pypi/>=8.3.41|<=8.3.42";
+
 fn purl(name: &str) -> String {
     let version = PACKAGES
         .iter()
@@ -315,6 +322,48 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
     )
     .await?;
 
+    // The release before the compromised one, and the training environments: the
+    // first resolved ultralytics 8.3.40, the second 8.3.41.
+    post(
+        client,
+        paths::ARTIFACTS,
+        &RegisterRequest {
+            artifacts: vec![
+                ArtifactInput {
+                    kind: "package".into(),
+                    ref_: Some(ULTRALYTICS_GOOD.into()),
+                    name: None,
+                    version: None,
+                    aliases: vec![],
+                    attrs: Map::from_iter([("ecosystem".to_string(), json!("pypi"))]),
+                },
+                named(
+                    "environment",
+                    "vision-train",
+                    "1",
+                    json!({"lockfile": "uv.lock"}),
+                ),
+                named(
+                    "environment",
+                    "vision-train",
+                    "2",
+                    json!({"lockfile": "uv.lock"}),
+                ),
+            ],
+            edges: ["torch", "numpy", "opencv-python", "pillow"]
+                .iter()
+                .map(|d| edge(ULTRALYTICS_GOOD, "depends-on", &purl(d)))
+                .chain([
+                    edge("environment:vision-train@1", "depends-on", ULTRALYTICS_GOOD),
+                    edge("environment:vision-train@2", "depends-on", COMPROMISED),
+                    edge("environment:vision-train@2", "depends-on", &purl("torch")),
+                    edge("environment:vision-train@1", "depends-on", &purl("torch")),
+                ])
+                .collect(),
+        },
+    )
+    .await?;
+
     // Models, hashed from their files like `ailedger register model` does.
     let models = [
         (
@@ -343,14 +392,20 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
         ),
         (
             "defect-detector",
+            "11",
+            "DetectionModel",
+            "s3://models/defect-detector/11",
+        ),
+        (
+            "defect-detector",
             "12",
             "DetectionModel",
             "s3://models/defect-detector/12",
         ),
     ];
     for (name, version, arch, source) in models {
-        let dir = scratch.join("models").join(name);
-        write_model(&dir, name, arch)?;
+        let dir = scratch.join("models").join(format!("{name}-{version}"));
+        write_model(&dir, &format!("{name}-{version}"), arch)?;
         post(
             client,
             paths::ARTIFACTS,
@@ -391,11 +446,27 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
             "depends-on",
             &purl("sentence-transformers"),
         ),
-        edge("model:yolov8n@8.0", "depends-on", &purl("ultralytics")),
+        edge("model:yolov8n@8.0", "depends-on", ULTRALYTICS_GOOD),
+        edge(
+            "model:defect-detector@11",
+            "derived-from",
+            "model:yolov8n@8.0",
+        ),
+        edge(
+            "model:defect-detector@11",
+            "built-from",
+            "environment:vision-train@1",
+        ),
         edge(
             "model:defect-detector@12",
             "derived-from",
             "model:yolov8n@8.0",
+        ),
+        // Fine-tuned in the training environment that had picked up the bad release.
+        edge(
+            "model:defect-detector@12",
+            "built-from",
+            "environment:vision-train@2",
         ),
         edge(
             "model:defect-detector@12",
@@ -427,6 +498,24 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
     })
     .await?;
 
+    // Earlier configurations: the defect inspector ran model 11 (trained before the bad
+    // release) until model 12 shipped; a batch job ran the bad release itself for a
+    // while, then pinned the older one.
+    let earlier: [(&str, &str, Vec<String>); 3] = [
+        (
+            "defect-inspector",
+            "prod",
+            vec!["model:defect-detector@11".into(), purl("fastapi")],
+        ),
+        (
+            "defect-inspector",
+            "staging",
+            vec!["model:defect-detector@11".into(), ULTRALYTICS_GOOD.into()],
+        ),
+        ("vision-batch", "staging", vec![COMPROMISED.into()]),
+    ];
+    let later: [(&str, &str, Vec<String>); 1] =
+        [("vision-batch", "staging", vec![ULTRALYTICS_GOOD.into()])];
     // Deployments in two environments.
     let deployments: [(&str, &str, Vec<String>); 6] = [
         (
@@ -472,12 +561,12 @@ pub async fn populate(client: &Client, scratch: &Path) -> anyhow::Result<()> {
             vec!["mcp-config:ide-assistant@1".into(), purl("openai")],
         ),
     ];
-    for (name, env, uses) in deployments {
+    for (name, env, uses) in earlier.into_iter().chain(deployments).chain(later) {
         // Each team owns its service in every environment.
         let owner = match name {
             "support-bot" => "customer-ai",
             "semantic-search" => "search",
-            "defect-inspector" => "factory-vision",
+            "defect-inspector" | "vision-batch" => "factory-vision",
             _ => "developer-tools",
         };
         post(
@@ -618,10 +707,50 @@ impl DemoArgs {
             db.display()
         );
         println!(
-            "Incident: {COMPROMISED} was a malicious release (a cryptominer). Who is exposed?\n"
+            "Incident: ultralytics 8.3.41 and 8.3.42 on PyPI were malicious releases (a cryptominer).\n\
+             $ ailedger compromise '{INCIDENT_TARGET}' --severity critical --reason ...\n"
         );
-        let v: TraversalView = client.get(paths::IMPACT, &[("ref", COMPROMISED)]).await?;
-        output::traversal(Format::Table, &v)?;
+        let incident: IncidentView = client
+            .post(
+                paths::INCIDENTS,
+                &CompromiseRequest {
+                    target: Some(INCIDENT_TARGET.into()),
+                    osv: None,
+                    reason:
+                        "malicious releases on PyPI: the 8.3.41 and 8.3.42 wheels ran a cryptominer"
+                            .into(),
+                    severity: Some("critical".into()),
+                    evidence: vec![],
+                    advisory: None,
+                    block: true,
+                },
+            )
+            .await?;
+        let report: ailedger_core::blast::Report = client
+            .get(
+                &paths::fill(paths::INCIDENT_REPORT, &incident.id.to_string()),
+                &[],
+            )
+            .await?;
+        print!("{}", report.table());
+        println!(
+            "\nA new consumer is flagged as it is written:\n$ ailedger deploy notebook --env dev --uses {COMPROMISED}"
+        );
+        let flagged = post(
+            &client,
+            paths::DEPLOYMENTS,
+            &DeployRequest {
+                name: "notebook".into(),
+                env: "dev".into(),
+                uses: vec![COMPROMISED.into()],
+                owner: Some("research".into()),
+                contact: None,
+                attrs: Map::new(),
+                rollback_to_known_good: false,
+            },
+        )
+        .await?;
+        output::written(Format::Table, &flagged)?;
         println!(
             "\nSigned provenance: {SIGNED_MODEL} was built by a trusted CI from its base model, dataset and source (entry {}):",
             signed.seq
@@ -637,6 +766,9 @@ impl DemoArgs {
         println!("\nExplore (in another shell; the client talks to {url}):");
         println!("  export AILEDGER_URL={url}");
         println!("  export AILEDGER_TOKEN={token}   # the demo's admin token");
+        println!("  ailedger incident show {}", incident.id);
+        println!("  ailedger incident report {} --markdown", incident.id);
+        println!("  ailedger deploy defect-inspector --env prod --rollback-to-known-good");
         println!("  ailedger deps deployment:prod/support-bot");
         println!("  ailedger impact pkg:pypi/requests@2.32.3");
         println!("  ailedger show model:support-bot@3     # its signed provenance, verified");

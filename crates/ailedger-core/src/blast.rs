@@ -63,10 +63,21 @@ pub struct KnownGood {
     pub since: Moment,
     /// When it stopped running it.
     pub until: Option<Moment>,
-    /// What it deployed then: artifact ids, with readable labels where they have them.
+    /// What it deployed then: artifact ids…
     pub uses: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub labels: Vec<String>,
+    /// …and each one's readable label, where its id is a digest (same order).
+    pub labels: Vec<Option<String>>,
+}
+
+impl KnownGood {
+    /// Each artifact by its label, or its id where it has none.
+    pub fn names(&self) -> Vec<&str> {
+        self.uses
+            .iter()
+            .zip(&self.labels)
+            .map(|(u, l)| l.as_deref().unwrap_or(u))
+            .collect()
+    }
 }
 
 /// An affected artifact (a deployment, or an intermediate one).
@@ -91,8 +102,9 @@ pub struct Affected {
     pub exposed_until: Option<Moment>,
     pub still_exposed: bool,
     pub windows: Vec<Window>,
-    /// Deployments only: the most recent configuration before the exposure that
-    /// nothing live covers now (`None`: there is none; roll forward instead).
+    /// Deployments only: the most recent configuration before its latest exposure of
+    /// which nothing is covered by a live incident or block now (`None`: there is
+    /// none; roll forward instead).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub known_good: Option<KnownGood>,
 }
@@ -116,8 +128,7 @@ pub struct Report {
     pub target: String,
     /// The ledger state it was computed at: the same seq gives the same report.
     pub at: Moment,
-    /// The signed checkpoint covering `at`, where the log has one: `(tree size, root
-    /// hash)`.
+    /// The Merkle tree size (= `at`) and root hash of the ledger at `at`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<Checkpoint>,
     pub compromised: Vec<Compromised>,
@@ -125,7 +136,8 @@ pub struct Report {
     pub intermediates: Vec<Affected>,
 }
 
-/// A signed checkpoint a report is tied to.
+/// The ledger state a report is tied to: the Merkle tree of the entries up to `at`
+/// (`ailedger log verify` proves a signed checkpoint consistent with it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checkpoint {
     pub tree_size: u64,
@@ -291,7 +303,7 @@ impl Report {
         out.push_str(&format!("\nComputed at ledger seq {}", self.at.display()));
         if let Some(c) = &self.checkpoint {
             out.push_str(&format!(
-                " (signed checkpoint: tree size {}, root {})",
+                " (Merkle tree size {}, root {})",
                 c.tree_size, c.root_hash
             ));
         }
@@ -398,7 +410,7 @@ impl Report {
                 path_text(a),
                 a.known_good
                     .as_ref()
-                    .map(|k| k.uses.join(" "))
+                    .map(|k| k.names().join(" "))
                     .unwrap_or_default(),
             ];
             let row: Vec<String> = fields.iter().map(|f| q(f)).collect();
@@ -450,7 +462,7 @@ pub fn known_good_of(
     deployment: &str,
     live: &Exposure<'_>,
 ) -> Result<KnownGood, String> {
-    let Some(e) = live.of(deployment) else {
+    let Some(e) = live.of(deployment).filter(|e| e.until().is_none()) else {
         return Err(format!(
             "{deployment} consumes nothing a live incident or the blocklist covers: nothing to roll back"
         ));
@@ -458,12 +470,12 @@ pub fn known_good_of(
     known_good(index, &e, live, live.at()).ok_or_else(|| {
         format!(
             "{deployment} ran no configuration before its exposure (seq {}) that nothing live covers: roll forward instead",
-            e.first()
+            e.spans.last().map_or(0, |s| s.0)
         )
     })
 }
 
-/// The most recent configuration the deployment ran that began before its first
+/// The most recent configuration the deployment ran that began before its latest
 /// exposure and of which nothing is covered by a live incident or block now.
 fn known_good(
     index: &GraphIndex,
@@ -471,7 +483,7 @@ fn known_good(
     live: &Exposure<'_>,
     at: u64,
 ) -> Option<KnownGood> {
-    let first = e.first();
+    let first = e.spans.last().map_or(0, |s| s.0);
     index
         .deploy_history(e.id, Some(at))
         .into_iter()
@@ -484,7 +496,7 @@ fn known_good(
             labels: s
                 .uses
                 .iter()
-                .filter_map(|u| index.label_of(u).map(str::to_owned))
+                .map(|u| index.label_of(u).map(str::to_owned))
                 .collect(),
             uses: s.uses.iter().map(|u| (*u).to_owned()).collect(),
         })
@@ -511,14 +523,7 @@ fn path_text(a: &Affected) -> String {
 
 fn known_good_text(a: &Affected) -> String {
     match &a.known_good {
-        Some(k) => {
-            let names = if k.labels.len() == k.uses.len() {
-                k.labels.join(" ")
-            } else {
-                k.uses.join(" ")
-            };
-            format!("{names} (ran from {})", k.since.display())
-        }
+        Some(k) => format!("{} (ran from {})", k.names().join(" "), k.since.display()),
         None if a.kind == ArtifactKind::Deployment => "none".into(),
         None => String::new(),
     }
