@@ -15,6 +15,7 @@ use serde_json::Value;
 use sha2::Digest as _;
 
 mod attest;
+mod incidents;
 mod log;
 mod secrets;
 mod tls;
@@ -453,17 +454,43 @@ fn demo_runs_and_reports_the_blast_radius() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
+    // The demo opens an incident and prints its report: times, owners, windows and
+    // the last known-good.
     assert!(
-        text.contains("Blast radius of pkg:pypi/ultralytics@8.3.41"),
+        text.contains("Incident #")
+            && text.contains("pkg:pypi/ultralytics@vers:pypi/>=8.3.41|<=8.3.42"),
         "{text}"
     );
-    for d in [
-        "deployment:prod/defect-inspector",
-        "deployment:staging/defect-inspector",
-    ] {
-        assert!(text.contains(d), "{d} missing: {text}");
-    }
+    let row = |id: &str| {
+        text.lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id} missing: {text}"))
+            .to_owned()
+    };
+    let prod = row("deployment:prod/defect-inspector");
+    assert!(
+        prod.contains("factory-vision") && prod.contains("still exposed"),
+        "{prod}"
+    );
+    assert!(
+        prod.contains("model:defect-detector@11"),
+        "known-good: {prod}"
+    );
+    let batch = row("deployment:staging/vision-batch");
+    assert!(!batch.contains("still exposed"), "{batch}");
+    assert_eq!(
+        batch.matches("Z ").count() + batch.matches("Z\t").count(),
+        2,
+        "two times: {batch}"
+    );
+    row("deployment:staging/defect-inspector");
     assert!(!text.contains("deployment:prod/support-bot"), "{text}");
+    // A later consumer is flagged as it is written.
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("warning: deployment:dev/notebook now consumes pkg:pypi/ultralytics@8.3.41, compromised in incident #"),
+        "{err}"
+    );
     // The demo signs provenance for the fine-tuned model, and the ledger verifies it.
     assert!(
         text.contains("Signed provenance: model:support-bot@3")
