@@ -142,7 +142,9 @@ impl IncidentEvent {
                 nonempty("reason", reason)?;
                 for e in evidence {
                     if e.url.is_none() && e.digest.is_none() {
-                        return Err(Error::Entry("evidence names neither a URL nor a file".into()));
+                        return Err(Error::Entry(
+                            "evidence names neither a URL nor a file".into(),
+                        ));
                     }
                 }
                 Ok(())
@@ -179,9 +181,10 @@ impl Containment {
 
 fn check_scheme(base: &Purl, scheme: Scheme, input: &str) -> Result<(), Error> {
     match Scheme::from_purl_type(base.ty()) {
-        Some(s) if s == scheme
-            || scheme == Scheme::Generic
-            || (scheme == Scheme::Semver && s.is_semver_family()) =>
+        Some(s)
+            if s == scheme
+                || scheme == Scheme::Generic
+                || (scheme == Scheme::Semver && s.is_semver_family()) =>
         {
             Ok(())
         }
@@ -361,8 +364,8 @@ impl Advisory {
     /// (ecosystems ailedger does not order) and the record's digest.
     pub fn from_osv(v: &Value) -> Result<(Advisory, Vec<String>), crate::osv_range::OsvError> {
         let (record, skipped) = OsvRecord::from_json(v)?;
-        let canonical =
-            crate::canonical::to_canonical_json(v).map_err(|e| crate::osv_range::OsvError::Json(e.to_string()))?;
+        let canonical = crate::canonical::to_canonical_json(v)
+            .map_err(|e| crate::osv_range::OsvError::Json(e.to_string()))?;
         let digest = crate::Sha256Digest::of(&canonical);
         let list = v.get("affected").and_then(Value::as_array);
         let affected = record
