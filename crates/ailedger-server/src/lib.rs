@@ -15,6 +15,7 @@ pub mod paths;
 mod routes;
 mod state;
 mod verify;
+pub mod webhooks;
 
 use utoipa::OpenApi;
 
@@ -58,7 +59,11 @@ pub const MAX_ENTRIES_PAGE: u32 = 1000;
         routes::tokens::revoke,
         routes::tokens::whoami,
         routes::policy::put,
-        routes::policy::get
+        routes::policy::get,
+        routes::webhooks::create,
+        routes::webhooks::list,
+        routes::webhooks::remove,
+        routes::webhooks::deliveries
     ),
     components(schemas(
         ArtifactInput,
@@ -85,7 +90,13 @@ pub const MAX_ENTRIES_PAGE: u32 = 1000;
         TokenCreated,
         TokenView,
         TokensView,
-        WhoamiView
+        WhoamiView,
+        WebhookRequest,
+        WebhookCreated,
+        WebhookView,
+        WebhooksView,
+        DeliveryView,
+        DeliveriesView
     ))
 )]
 struct ApiDoc;

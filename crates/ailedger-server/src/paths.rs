@@ -44,6 +44,9 @@ pub const TOKENS: &str = "/v1/tokens";
 pub const TOKEN: &str = "/v1/tokens/{name}";
 pub const WHOAMI: &str = "/v1/whoami";
 pub const POLICY: &str = "/v1/policy";
+pub const WEBHOOKS: &str = "/v1/webhooks";
+pub const WEBHOOK: &str = "/v1/webhooks/{id}";
+pub const WEBHOOK_DELIVERIES: &str = "/v1/webhooks/{id}/deliveries";
 
 /// Every route: its path, the methods it answers and what each method needs (the
 /// authorisation layer reads it; see `auth`). Paths outside `/v1/` (`/openapi.json`,
@@ -68,6 +71,9 @@ pub const ROUTES: &[(&str, &[(&str, Access)])] = &[
     (TOKEN, &[("DELETE", Admin)]),
     (WHOAMI, &[("GET", Token)]),
     (POLICY, &[("GET", Read), ("PUT", Admin)]),
+    (WEBHOOKS, &[("GET", Admin), ("POST", Admin)]),
+    (WEBHOOK, &[("DELETE", Admin)]),
+    (WEBHOOK_DELIVERIES, &[("GET", Admin)]),
     (LOG_KEY, &[("GET", Read)]),
     (LOG_CHECKPOINT, &[("GET", Read)]),
     (LOG_CHECKPOINTS, &[("GET", Read)]),

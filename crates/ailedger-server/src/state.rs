@@ -25,6 +25,8 @@ pub struct AppState {
     pub log: log::LogState,
     /// Who may do what: public reads, allowed host names, failed-login counts.
     pub auth: Arc<crate::auth::AuthConfig>,
+    /// How webhooks are delivered (and which URLs subscriptions may name).
+    pub webhooks: Arc<crate::webhooks::WebhookConfig>,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             backend: backend.to_owned(),
             log: log::LogState::default(),
             auth: Arc::default(),
+            webhooks: Arc::default(),
         })
     }
 
@@ -50,6 +53,17 @@ impl AppState {
     pub fn with_auth(mut self, auth: crate::auth::AuthConfig) -> Self {
         self.auth = Arc::new(auth);
         self
+    }
+
+    /// The same state with these webhook delivery settings.
+    pub fn with_webhooks(mut self, config: crate::webhooks::WebhookConfig) -> Self {
+        self.webhooks = Arc::new(config);
+        self
+    }
+
+    /// Starts the webhook dispatcher and delivery worker (see [`crate::webhooks`]).
+    pub fn spawn_webhooks(&self) -> Result<[tokio::task::JoinHandle<()>; 2], ApiError> {
+        crate::webhooks::spawn(self.store.clone(), self.webhooks.clone())
     }
 
     pub(crate) fn read_index(&self) -> RwLockReadGuard<'_, GraphIndex> {

@@ -6,6 +6,7 @@ pub(crate) mod entries;
 pub(crate) mod graph;
 pub(crate) mod policy;
 pub(crate) mod tokens;
+pub(crate) mod webhooks;
 pub(crate) mod write;
 
 use ailedger_core::{EntryData, entry::format_time};
@@ -50,6 +51,9 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (paths::TOKEN, delete(tokens::revoke)),
         (paths::WHOAMI, get(tokens::whoami)),
         (paths::POLICY, put(policy::put).get(policy::get)),
+        (paths::WEBHOOKS, post(webhooks::create).get(webhooks::list)),
+        (paths::WEBHOOK, delete(webhooks::remove)),
+        (paths::WEBHOOK_DELIVERIES, get(webhooks::deliveries)),
     ];
     routes.extend(log::routes());
     routes
