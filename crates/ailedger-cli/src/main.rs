@@ -21,6 +21,7 @@ mod serve;
 mod tls;
 mod token;
 mod verify;
+mod webhook;
 
 use ailedger_server::paths;
 use std::process::ExitCode;
@@ -172,6 +173,8 @@ enum Command {
     Attest(attest::AttestArgs),
     #[command(subcommand)]
     Verify(verify::VerifyCommand),
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
 }
 
 /// What every client subcommand gets.
@@ -234,6 +237,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Policy(c) => c.run(&ctx).await,
         Command::Attest(a) => a.run(&ctx).await,
         Command::Verify(c) => c.run(ctx.format),
+        Command::Webhook(c) => c.run(&ctx).await,
     }
 }
 

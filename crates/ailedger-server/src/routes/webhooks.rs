@@ -4,7 +4,7 @@
 //! `crate::webhooks`).
 
 use ailedger_core::{entry::format_time, event};
-use ailedger_store::webhook::{DeliveryState, NewWebhook};
+use ailedger_store::webhook::{DeliveryState, NewWebhook, WebhookRecord};
 use axum::{
     Json,
     extract::{Path, State},
@@ -67,33 +67,38 @@ pub(crate) async fn create(
 pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<WebhooksView>, ApiError> {
     let mut webhooks = Vec::new();
     for hook in state.store.webhooks(false).await? {
-        let stats = state.store.webhook_stats(hook.id).await?;
-        webhooks.push(WebhookView {
-            id: hook.id,
-            url: hook.url,
-            events: hook.events,
-            after_seq: hook.after_seq,
-            created: format_time(hook.created_us),
-            created_by: hook.created_by,
-            removed: hook.removed_us.map(format_time),
-            pending: stats.pending,
-            delivered: stats.delivered,
-            failed: stats.failed,
-            last_error: stats.last_error,
-        });
+        webhooks.push(view(&state, hook).await?);
     }
     Ok(Json(WebhooksView { webhooks }))
 }
 
+/// A subscription as listed: never its secret, with its delivery counts.
+async fn view(state: &AppState, hook: WebhookRecord) -> Result<WebhookView, ApiError> {
+    let stats = state.store.webhook_stats(hook.id).await?;
+    Ok(WebhookView {
+        id: hook.id,
+        url: hook.url,
+        events: hook.events,
+        after_seq: hook.after_seq,
+        created: format_time(hook.created_us),
+        created_by: hook.created_by,
+        removed: hook.removed_us.map(format_time),
+        pending: stats.pending,
+        delivered: stats.delivered,
+        failed: stats.failed,
+        last_error: stats.last_error,
+    })
+}
+
 /// Remove a subscription (admin): nothing more is queued for it, and its pending
-/// deliveries fail.
+/// deliveries fail. Answers with the subscription as it now stands.
 #[utoipa::path(delete, path = paths::WEBHOOK, params(("id" = u64, Path, description = "the subscription's id")),
-    responses((status = 204), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = WebhookView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn remove(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<axum::http::StatusCode, ApiError> {
+) -> Result<Json<WebhookView>, ApiError> {
     let id = parse_id(&id)?;
     if !state
         .store
@@ -103,7 +108,12 @@ pub(crate) async fn remove(
         return Err(ApiError::NotFound(format!("no active webhook {id}")));
     }
     tracing::info!(webhook = id, by = %caller.name, "webhook removed");
-    Ok(axum::http::StatusCode::NO_CONTENT)
+    let hook = state
+        .store
+        .webhook(id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("webhook {id} gone after its removal")))?;
+    Ok(Json(view(&state, hook).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
