@@ -315,10 +315,12 @@ async fn an_incident_is_delivered_signed_after_two_failures() {
     assert_eq!(d["deliveries"], json!([]));
 
     // A removed subscription gets nothing more.
-    let (status, _) = app
+    let (status, removed) = app
         .call("DELETE", &format!("/v1/webhooks/{id}"), None)
         .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(status, StatusCode::OK, "{removed}");
+    assert!(removed["removed"].is_string(), "{removed}");
+    assert_eq!(removed["delivered"], 1);
     app.append(open_incident("pkg:pypi/ultralytics@8.3.42"))
         .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
