@@ -162,10 +162,7 @@ impl Retry {
             return None;
         }
         let doublings = attempts.saturating_sub(1).min(63);
-        let delay = self
-            .base_ms
-            .checked_mul(1u64 << doublings)
-            .unwrap_or(u64::MAX);
+        let delay = self.base_ms.saturating_mul(1u64 << doublings);
         Some(delay.min(self.cap_ms))
     }
 }

@@ -120,6 +120,8 @@ pub fn spawn(
         // A receiver's redirect is not followed: the admin chose the URL, not the
         // receiver (and a redirect could point anywhere).
         .redirect(reqwest::redirect::Policy::none())
+        // Straight to the URL the admin chose, whatever proxy the environment names.
+        .no_proxy()
         .user_agent(concat!("ailedger-webhooks/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| ApiError::Internal(format!("webhook HTTP client: {e}")))?;
