@@ -22,6 +22,7 @@ mod serve;
 mod tls;
 mod token;
 mod verify;
+mod webhook;
 
 use ailedger_server::paths;
 use std::process::ExitCode;
@@ -180,6 +181,8 @@ enum Command {
     Blocklist(incident::BlocklistCommand),
     #[command(subcommand)]
     Osv(incident::OsvCommand),
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
 }
 
 /// What every client subcommand gets.
@@ -246,6 +249,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Incident(c) => c.run(&ctx).await,
         Command::Blocklist(c) => c.run(&ctx).await,
         Command::Osv(c) => c.run(&ctx).await,
+        Command::Webhook(c) => c.run(&ctx).await,
     }
 }
 

@@ -346,3 +346,68 @@ fn seq_time(seq: u64, time: Option<&str>) -> String {
         None => format!("#{seq}"),
     }
 }
+
+/// Subscriptions as a table (or JSON): never a secret.
+pub fn webhooks(format: Format, hooks: &[ailedger_server::WebhookView]) -> anyhow::Result<()> {
+    if format == Format::Json {
+        return json(&serde_json::json!({ "webhooks": hooks }));
+    }
+    let mut t = table(&[
+        "ID",
+        "URL",
+        "EVENTS",
+        "PENDING",
+        "DELIVERED",
+        "FAILED",
+        "LAST ERROR",
+    ]);
+    for h in hooks {
+        t.add_row(vec![
+            h.id.to_string(),
+            h.url.clone(),
+            h.events.join(","),
+            h.pending.to_string(),
+            h.delivered.to_string(),
+            h.failed.to_string(),
+            h.last_error.clone().unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}
+
+/// A subscription's deliveries, newest first.
+pub fn deliveries(format: Format, v: &ailedger_server::DeliveriesView) -> anyhow::Result<()> {
+    if format == Format::Json {
+        return json(v);
+    }
+    let mut t = table(&[
+        "ID",
+        "EVENT",
+        "SEQ",
+        "STATE",
+        "ATTEMPTS",
+        "LAST STATUS",
+        "LAST ERROR",
+        "NEXT / DELIVERED",
+    ]);
+    for d in &v.deliveries {
+        t.add_row(vec![
+            d.id.to_string(),
+            d.event.clone(),
+            d.seq.to_string(),
+            d.state.clone(),
+            d.attempts.to_string(),
+            d.last_status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into()),
+            d.last_error.clone().unwrap_or_else(|| "-".into()),
+            d.delivered
+                .clone()
+                .or_else(|| d.next_attempt.clone())
+                .unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}

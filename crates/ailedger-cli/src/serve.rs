@@ -77,6 +77,71 @@ pub struct ServeArgs {
     pub insecure_behind_proxy: bool,
     #[command(flatten)]
     pub log: crate::log::LogKeyArgs,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+}
+
+/// How webhook deliveries are made (see docs/webhooks.md).
+#[derive(Debug, Args)]
+pub struct WebhookArgs {
+    /// Seconds a webhook receiver has to accept the connection (TCP and TLS).
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub webhook_connect_timeout: f64,
+    /// Seconds a webhook attempt may take in all, the answer included.
+    #[arg(long, value_name = "SECS", default_value_t = 15.0)]
+    pub webhook_timeout: f64,
+    /// Seconds before the first retry of a failed delivery; each later retry waits
+    /// twice as long, up to --webhook-backoff-max.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub webhook_backoff: f64,
+    /// Longest wait between two attempts, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 3600.0)]
+    pub webhook_backoff_max: f64,
+    /// Attempts of one delivery before it is given up as failed.
+    #[arg(long, value_name = "N", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub webhook_max_attempts: u32,
+    /// Deliveries in flight at once (each subscription has one at a time).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub webhook_concurrency: u32,
+    /// Accept webhook URLs with plain http:// to hosts other than loopback. Bodies
+    /// (and their signatures) would cross the network in clear.
+    #[arg(long)]
+    pub webhook_allow_http: bool,
+}
+
+impl WebhookArgs {
+    /// The delivery settings these flags give.
+    pub fn config(&self) -> Result<ailedger_server::webhooks::WebhookConfig, UserError> {
+        let secs = |flag: &str, v: f64| -> Result<Duration, UserError> {
+            if v.is_finite() && v > 0.0 && v <= 86_400.0 {
+                Ok(Duration::from_secs_f64(v))
+            } else {
+                Err(UserError(format!(
+                    "--{flag} {v}: expected seconds, more than 0 and at most 86400"
+                )))
+            }
+        };
+        let backoff = secs("webhook-backoff", self.webhook_backoff)?;
+        let backoff_max = secs("webhook-backoff-max", self.webhook_backoff_max)?;
+        if backoff_max < backoff {
+            return Err(UserError(format!(
+                "--webhook-backoff-max {}: less than --webhook-backoff {}",
+                self.webhook_backoff_max, self.webhook_backoff
+            )));
+        }
+        Ok(ailedger_server::webhooks::WebhookConfig {
+            retry: ailedger_core::event::Retry {
+                base_ms: backoff.as_millis() as u64,
+                cap_ms: backoff_max.as_millis() as u64,
+                max_attempts: self.webhook_max_attempts,
+            },
+            connect_timeout: secs("webhook-connect-timeout", self.webhook_connect_timeout)?,
+            timeout: secs("webhook-timeout", self.webhook_timeout)?,
+            concurrency: self.webhook_concurrency as usize,
+            allow_http: self.webhook_allow_http,
+            ..Default::default()
+        })
+    }
 }
 
 /// Opens the store a `--db` value names; returns it and the backend's name.
@@ -122,6 +187,10 @@ where
 {
     let _tailer = state.spawn_tailer(Duration::from_millis(250));
     let _signer = ailedger_server::log::spawn_signer(&state, Duration::from_secs(1));
+    // Events of the ledger's incident and containment entries, to subscribers.
+    let _webhooks = state
+        .spawn_webhooks()
+        .map_err(|e| anyhow::anyhow!("starting webhook delivery: {e}"))?;
     let _schemas = ailedger_server::warm_up_parsers();
     // The client address is what failed authentications are counted by.
     axum::serve(
@@ -230,6 +299,7 @@ impl ServeArgs {
             (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
             _ => None,
         };
+        let webhooks = self.webhooks.config()?;
         init_tracing();
         // The key first: a key file others can read stops the server before it listens.
         let log = self.log.log_state(&self.db)?;
@@ -250,10 +320,12 @@ impl ServeArgs {
         } else {
             None
         };
-        state = state.with_auth(ailedger_server::auth::AuthConfig::new(
-            self.public_read,
-            allowed_hosts,
-        ));
+        state = state
+            .with_auth(ailedger_server::auth::AuthConfig::new(
+                self.public_read,
+                allowed_hosts,
+            ))
+            .with_webhooks(webhooks);
         if let Some(file) = &self.init_admin_token {
             init_admin_token(state.store.as_ref(), file).await?;
         }

@@ -10,6 +10,7 @@ pub mod canonical;
 pub mod deployment;
 pub mod digest;
 pub mod entry;
+pub mod event;
 pub mod finding;
 pub mod graph;
 pub mod identity;

@@ -482,3 +482,85 @@ pub struct WhoamiView {
     pub name: String,
     pub scope: String,
 }
+
+/// Subscribes a URL to ledger events.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookRequest {
+    /// Where events are POSTed: `https://`, or `http://` to a loopback host (elsewhere
+    /// only when the server runs with `--webhook-allow-http`).
+    #[schema(example = "https://hooks.example/ailedger")]
+    pub url: String,
+    /// Event types (`incident.open`, `containment.block`, …) or patterns:
+    /// `incident.*`, `containment.*`, `*`.
+    #[schema(example = json!(["incident.open", "incident.exposed"]))]
+    pub events: Vec<String>,
+}
+
+/// A subscription just added, with its secret.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct WebhookCreated {
+    pub id: u64,
+    pub url: String,
+    pub events: Vec<String>,
+    /// The HMAC-SHA256 key of the `X-Ailedger-Signature-256` header. Shown only now.
+    pub secret: String,
+    /// It gets the events of entries after this seq (the ledger's head when it was
+    /// added).
+    pub after_seq: u64,
+    pub created: String,
+}
+
+/// A subscription (never its secret) and how its deliveries stand.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct WebhookView {
+    pub id: u64,
+    pub url: String,
+    pub events: Vec<String>,
+    pub after_seq: u64,
+    pub created: String,
+    pub created_by: String,
+    /// Set on a removed subscription.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<String>,
+    pub pending: u64,
+    pub delivered: u64,
+    pub failed: u64,
+    /// The error of the most recent failed attempt still on record.
+    pub last_error: Option<String>,
+}
+
+/// Every active subscription.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct WebhooksView {
+    pub webhooks: Vec<WebhookView>,
+}
+
+/// One event queued for one subscription.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct DeliveryView {
+    /// Also sent as `X-Ailedger-Delivery`.
+    pub id: u64,
+    /// The event type.
+    pub event: String,
+    /// The entry that is the event.
+    pub seq: u64,
+    /// pending, delivered or failed.
+    pub state: String,
+    pub attempts: u32,
+    /// When a pending delivery is tried next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt: Option<String>,
+    /// The HTTP status of the last attempt, if one came back.
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub created: String,
+    pub delivered: Option<String>,
+}
+
+/// A subscription's most recent deliveries, newest first.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct DeliveriesView {
+    pub webhook: u64,
+    pub deliveries: Vec<DeliveryView>,
+}

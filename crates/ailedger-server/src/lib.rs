@@ -15,6 +15,7 @@ pub mod paths;
 mod routes;
 mod state;
 mod verify;
+pub mod webhooks;
 
 use utoipa::OpenApi;
 
@@ -77,7 +78,11 @@ pub const MAX_ENTRIES_PAGE: u32 = 1000;
         routes::incidents::blocklist,
         routes::incidents::unblock,
         routes::advisories::import,
-        routes::advisories::known
+        routes::advisories::known,
+        routes::webhooks::create,
+        routes::webhooks::list,
+        routes::webhooks::remove,
+        routes::webhooks::deliveries
     ),
     components(schemas(
         ArtifactInput,
@@ -104,7 +109,13 @@ pub const MAX_ENTRIES_PAGE: u32 = 1000;
         TokenCreated,
         TokenView,
         TokensView,
-        WhoamiView
+        WhoamiView,
+        WebhookRequest,
+        WebhookCreated,
+        WebhookView,
+        WebhooksView,
+        DeliveryView,
+        DeliveriesView
     ))
 )]
 struct ApiDoc;

@@ -53,6 +53,9 @@ pub const BLOCKLIST: &str = "/v1/blocklist";
 pub const BLOCK: &str = "/v1/blocklist/{id}";
 pub const ADVISORIES: &str = "/v1/advisories";
 pub const ADVISORIES_KNOWN: &str = "/v1/advisories/known";
+pub const WEBHOOKS: &str = "/v1/webhooks";
+pub const WEBHOOK: &str = "/v1/webhooks/{id}";
+pub const WEBHOOK_DELIVERIES: &str = "/v1/webhooks/{id}/deliveries";
 
 /// Every route: its path, the methods it answers and what each method needs (the
 /// authorisation layer reads it; see `auth`). Paths outside `/v1/` (`/openapi.json`,
@@ -86,6 +89,9 @@ pub const ROUTES: &[(&str, &[(&str, Access)])] = &[
     (BLOCK, &[("DELETE", Admin)]),
     (ADVISORIES, &[("POST", Admin)]),
     (ADVISORIES_KNOWN, &[("POST", Admin)]),
+    (WEBHOOKS, &[("GET", Admin), ("POST", Admin)]),
+    (WEBHOOK, &[("DELETE", Admin)]),
+    (WEBHOOK_DELIVERIES, &[("GET", Admin)]),
     (LOG_KEY, &[("GET", Read)]),
     (LOG_CHECKPOINT, &[("GET", Read)]),
     (LOG_CHECKPOINTS, &[("GET", Read)]),

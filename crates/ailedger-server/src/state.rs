@@ -30,6 +30,8 @@ pub struct AppState {
     pub(crate) book: Arc<tokio::sync::Mutex<ailedger_core::incident::Book>>,
     /// The matcher of every imported advisory, for the book's last advisory seq.
     pub(crate) advisory_matcher: Arc<std::sync::Mutex<Option<(u64, AdvisoryMatcher)>>>,
+    /// How webhooks are delivered (and which URLs subscriptions may name).
+    pub webhooks: Arc<crate::webhooks::WebhookConfig>,
 }
 
 /// Advisory ids and a matcher whose record covers index them.
@@ -52,6 +54,7 @@ impl AppState {
             auth: Arc::default(),
             book: Arc::default(),
             advisory_matcher: Arc::default(),
+            webhooks: Arc::default(),
         })
     }
 
@@ -60,6 +63,17 @@ impl AppState {
     pub fn with_auth(mut self, auth: crate::auth::AuthConfig) -> Self {
         self.auth = Arc::new(auth);
         self
+    }
+
+    /// The same state with these webhook delivery settings.
+    pub fn with_webhooks(mut self, config: crate::webhooks::WebhookConfig) -> Self {
+        self.webhooks = Arc::new(config);
+        self
+    }
+
+    /// Starts the webhook dispatcher and delivery worker (see [`crate::webhooks`]).
+    pub fn spawn_webhooks(&self) -> Result<[tokio::task::JoinHandle<()>; 2], ApiError> {
+        crate::webhooks::spawn(self.store.clone(), self.webhooks.clone())
     }
 
     pub(crate) fn read_index(&self) -> RwLockReadGuard<'_, GraphIndex> {

@@ -14,6 +14,9 @@ use ailedger_store::{
     Appended, ArtifactRecord, Blob, Counts, DerivedDump, NewEntry, Result, Store, StoreError,
     StoredEntry,
     log::{LogStore, SavedCheckpoint},
+    webhook::{
+        Attempt, DeliveryRecord, DueDelivery, NewDelivery, NewWebhook, WebhookRecord, WebhookStats,
+    },
 };
 use ailedger_store_sql::{Dialect, SqlStore, migrate_err};
 use sqlx::{
@@ -166,6 +169,47 @@ impl Store for PgStore {
     }
     async fn replay(&self, entries: Vec<Entry>) -> Result<()> {
         self.0.replay(entries).await
+    }
+    async fn add_webhook(&self, hook: NewWebhook) -> Result<WebhookRecord> {
+        self.0.add_webhook(hook).await
+    }
+    async fn webhooks(&self, removed: bool) -> Result<Vec<WebhookRecord>> {
+        self.0.webhooks(removed).await
+    }
+    async fn webhook(&self, id: u64) -> Result<Option<WebhookRecord>> {
+        self.0.webhook(id).await
+    }
+    async fn remove_webhook(&self, id: u64, now_us: i64) -> Result<bool> {
+        self.0.remove_webhook(id, now_us).await
+    }
+    async fn webhook_stats(&self, id: u64) -> Result<WebhookStats> {
+        self.0.webhook_stats(id).await
+    }
+    async fn webhook_cursor(&self) -> Result<u64> {
+        self.0.webhook_cursor().await
+    }
+    async fn enqueue_deliveries(
+        &self,
+        from: u64,
+        to: u64,
+        deliveries: Vec<NewDelivery>,
+        now_us: i64,
+    ) -> Result<bool> {
+        self.0
+            .enqueue_deliveries(from, to, deliveries, now_us)
+            .await
+    }
+    async fn due_deliveries(&self, now_us: i64, limit: u32) -> Result<Vec<DueDelivery>> {
+        self.0.due_deliveries(now_us, limit).await
+    }
+    async fn claim_delivery(&self, id: u64, due_us: i64, lease_until_us: i64) -> Result<bool> {
+        self.0.claim_delivery(id, due_us, lease_until_us).await
+    }
+    async fn record_attempt(&self, id: u64, attempt: Attempt) -> Result<()> {
+        self.0.record_attempt(id, attempt).await
+    }
+    async fn deliveries(&self, webhook_id: u64, limit: u32) -> Result<Vec<DeliveryRecord>> {
+        self.0.deliveries(webhook_id, limit).await
     }
 }
 

@@ -24,6 +24,7 @@
 
 mod log;
 mod read;
+mod webhook;
 mod write;
 
 use std::{fmt::Debug, future::Future};
@@ -37,6 +38,9 @@ use ailedger_store::{
     Appended, ArtifactRecord, BackendErrorKind, Blob, Counts, DerivedDump, NewEntry, Result, Store,
     StoreError, StoredEntry, TokenRecord,
     log::{FrontierCache, LogStore, SavedCheckpoint},
+    webhook::{
+        Attempt, DeliveryRecord, DueDelivery, NewDelivery, NewWebhook, WebhookRecord, WebhookStats,
+    },
 };
 use async_trait::async_trait;
 use sqlx::{
@@ -358,6 +362,46 @@ where
     }
     async fn replay(&self, entries: Vec<Entry>) -> Result<()> {
         self.replay_in(entries).await
+    }
+    async fn add_webhook(&self, hook: NewWebhook) -> Result<WebhookRecord> {
+        self.add_webhook_in(hook).await
+    }
+    async fn webhooks(&self, removed: bool) -> Result<Vec<WebhookRecord>> {
+        self.webhooks_in(removed).await
+    }
+    async fn webhook(&self, id: u64) -> Result<Option<WebhookRecord>> {
+        self.webhook_in(id).await
+    }
+    async fn remove_webhook(&self, id: u64, now_us: i64) -> Result<bool> {
+        self.remove_webhook_in(id, now_us).await
+    }
+    async fn webhook_stats(&self, id: u64) -> Result<WebhookStats> {
+        self.webhook_stats_in(id).await
+    }
+    async fn webhook_cursor(&self) -> Result<u64> {
+        self.webhook_cursor_in().await
+    }
+    async fn enqueue_deliveries(
+        &self,
+        from: u64,
+        to: u64,
+        deliveries: Vec<NewDelivery>,
+        now_us: i64,
+    ) -> Result<bool> {
+        self.enqueue_deliveries_in(from, to, deliveries, now_us)
+            .await
+    }
+    async fn due_deliveries(&self, now_us: i64, limit: u32) -> Result<Vec<DueDelivery>> {
+        self.due_deliveries_in(now_us, limit).await
+    }
+    async fn claim_delivery(&self, id: u64, due_us: i64, lease_until_us: i64) -> Result<bool> {
+        self.claim_delivery_in(id, due_us, lease_until_us).await
+    }
+    async fn record_attempt(&self, id: u64, attempt: Attempt) -> Result<()> {
+        self.record_attempt_in(id, attempt).await
+    }
+    async fn deliveries(&self, webhook_id: u64, limit: u32) -> Result<Vec<DeliveryRecord>> {
+        self.deliveries_in(webhook_id, limit).await
     }
 }
 

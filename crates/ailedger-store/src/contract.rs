@@ -49,6 +49,9 @@ macro_rules! contract_tests {
             latest_policy_is_the_one_in_force,
             book_entries_are_the_incident_kinds,
             seq_times_answer_each_seq,
+            webhooks_are_added_listed_and_removed,
+            deliveries_are_queued_once_with_the_cursor,
+            deliveries_are_claimed_once_and_retried,
         );
     };
     (@each $make:path, $($name:ident),+ $(,)?) => {
@@ -1192,4 +1195,267 @@ pub async fn seq_times_answer_each_seq(fx: &dyn Fixture) {
     let want: Vec<(u64, i64)> = entries.iter().map(|e| (e.seq, e.time_us)).collect();
     assert_eq!(times, want);
     assert!(store.seq_times(&[]).await.unwrap().is_empty());
+}
+
+fn hook(url: &str, events: &[&str]) -> crate::webhook::NewWebhook {
+    crate::webhook::NewWebhook {
+        url: url.into(),
+        events: events.iter().map(|e| e.to_string()).collect(),
+        secret: format!("secret-of-{url}"),
+        created_by: "admin@test".into(),
+        created_us: 1_000,
+    }
+}
+
+fn delivery(webhook_id: u64, seq: u64) -> crate::webhook::NewDelivery {
+    crate::webhook::NewDelivery {
+        webhook_id,
+        event_type: "incident.open".into(),
+        seq,
+        payload: format!("{{\"seq\":{seq}}}"),
+    }
+}
+
+/// Subscriptions keep their filter, secret and the head they were added at; a removed
+/// one is listed only on request, and removing it twice says so.
+pub async fn webhooks_are_added_listed_and_removed(fx: &dyn Fixture) {
+    let store = fx.store();
+    assert!(store.webhooks(true).await.unwrap().is_empty());
+    let a = store
+        .add_webhook(hook("https://a.example/hook", &["incident.*"]))
+        .await
+        .unwrap();
+    assert_eq!(a.after_seq, 0);
+    seed(store.as_ref()).await;
+    let head = store.head().await.unwrap();
+    let b = store
+        .add_webhook(hook(
+            "http://127.0.0.1:9/b",
+            &["incident.open", "containment.block"],
+        ))
+        .await
+        .unwrap();
+    assert_ne!(a.id, b.id);
+    assert_eq!(b.after_seq, head);
+    assert_eq!(b.events, ["incident.open", "containment.block"]);
+    assert_eq!(b.secret, "secret-of-http://127.0.0.1:9/b");
+    assert_eq!((b.created_us, b.created_by.as_str()), (1_000, "admin@test"));
+    assert_eq!(b.removed_us, None);
+    // Another server on the database sees them.
+    let other = fx.another().await;
+    assert_eq!(other.webhooks(false).await.unwrap(), [a.clone(), b.clone()]);
+    assert_eq!(other.webhook(b.id).await.unwrap(), Some(b.clone()));
+    assert_eq!(store.webhook(b.id + 100).await.unwrap(), None);
+    assert_eq!(
+        store.webhook_stats(a.id).await.unwrap(),
+        crate::webhook::WebhookStats::default()
+    );
+
+    assert!(store.remove_webhook(a.id, 2_000).await.unwrap());
+    assert!(!other.remove_webhook(a.id, 3_000).await.unwrap());
+    assert!(!store.remove_webhook(b.id + 100, 3_000).await.unwrap());
+    assert_eq!(store.webhooks(false).await.unwrap(), std::slice::from_ref(&b));
+    let all = store.webhooks(true).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].removed_us, Some(2_000));
+    assert_eq!(
+        store.webhook(a.id).await.unwrap().unwrap().removed_us,
+        Some(2_000)
+    );
+    // Nothing of this is in the ledger.
+    assert_eq!(store.head().await.unwrap(), head);
+}
+
+/// Deliveries are queued in the transaction that moves the cursor, only from where the
+/// cursor is: a dispatcher that lost the race (another server's) queues nothing, and
+/// one event is queued once per subscription.
+pub async fn deliveries_are_queued_once_with_the_cursor(fx: &dyn Fixture) {
+    let store = fx.store();
+    let other = fx.another().await;
+    let a = store.add_webhook(hook("https://a/", &["*"])).await.unwrap();
+    let b = store.add_webhook(hook("https://b/", &["*"])).await.unwrap();
+    assert_eq!(store.webhook_cursor().await.unwrap(), 0);
+    assert!(
+        store
+            .enqueue_deliveries(0, 5, vec![delivery(a.id, 3), delivery(b.id, 3)], 10)
+            .await
+            .unwrap()
+    );
+    assert_eq!(other.webhook_cursor().await.unwrap(), 5);
+    // From a stale cursor: refused, nothing queued.
+    assert!(
+        !other
+            .enqueue_deliveries(0, 9, vec![delivery(a.id, 7)], 10)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.webhook_cursor().await.unwrap(), 5);
+    // The same event again: not queued twice.
+    assert!(
+        store
+            .enqueue_deliveries(5, 8, vec![delivery(a.id, 3), delivery(a.id, 8)], 10)
+            .await
+            .unwrap()
+    );
+    let queued = store.deliveries(a.id, 100).await.unwrap();
+    assert_eq!(
+        queued.iter().map(|d| d.seq).collect::<Vec<_>>(),
+        [8, 3],
+        "newest first"
+    );
+    assert_eq!(store.deliveries(b.id, 100).await.unwrap().len(), 1);
+    let d = &queued[1];
+    assert_eq!(d.state, crate::webhook::DeliveryState::Pending);
+    assert_eq!((d.attempts, d.next_attempt_us, d.created_us), (0, 10, 10));
+    assert_eq!(d.payload, "{\"seq\":3}");
+    assert_eq!(d.event_type, "incident.open");
+    assert_eq!((d.last_status, d.last_error.as_deref()), (None, None));
+    assert_eq!(store.deliveries(a.id, 1).await.unwrap().len(), 1);
+
+    // Two servers racing from the same cursor: exactly one queues.
+    let (x, y) = tokio::join!(
+        store.enqueue_deliveries(8, 12, vec![delivery(a.id, 12)], 20),
+        other.enqueue_deliveries(8, 12, vec![delivery(b.id, 12)], 20),
+    );
+    assert!(x.unwrap() ^ y.unwrap());
+    assert_eq!(store.webhook_cursor().await.unwrap(), 12);
+    let twelves = store.deliveries(a.id, 100).await.unwrap().len()
+        + store.deliveries(b.id, 100).await.unwrap().len();
+    assert_eq!(twelves, 4, "one of the two racing batches, not both");
+    // Moving the cursor with nothing to queue.
+    assert!(store.enqueue_deliveries(12, 13, vec![], 20).await.unwrap());
+    assert_eq!(store.webhook_cursor().await.unwrap(), 13);
+}
+
+/// A due delivery is taken by one worker only, goes back to the queue with a later
+/// time after a failed attempt, and ends delivered or failed; a removed subscription's
+/// pending deliveries fail and are no longer due.
+pub async fn deliveries_are_claimed_once_and_retried(fx: &dyn Fixture) {
+    use crate::webhook::{Attempt, AttemptOutcome, DeliveryState};
+    let store = fx.store();
+    let other = fx.another().await;
+    let a = store.add_webhook(hook("https://a/", &["*"])).await.unwrap();
+    let b = store.add_webhook(hook("https://b/", &["*"])).await.unwrap();
+    let batch = vec![delivery(a.id, 1), delivery(a.id, 2), delivery(b.id, 1)];
+    assert!(store.enqueue_deliveries(0, 2, batch, 100).await.unwrap());
+    assert!(store.due_deliveries(99, 10).await.unwrap().is_empty());
+    let due = store.due_deliveries(100, 10).await.unwrap();
+    assert_eq!(due.len(), 3);
+    assert_eq!(store.due_deliveries(100, 2).await.unwrap().len(), 2);
+    let first = due
+        .iter()
+        .find(|d| d.delivery.webhook_id == a.id && d.delivery.seq == 1)
+        .unwrap();
+    assert_eq!(first.url, "https://a/");
+    assert_eq!(first.secret, "secret-of-https://a/");
+    let id = first.delivery.id;
+    // Two workers take it at once: one gets it.
+    let (x, y) = tokio::join!(
+        store.claim_delivery(id, 100, 5_000),
+        other.claim_delivery(id, 100, 5_000),
+    );
+    assert!(x.unwrap() ^ y.unwrap());
+    // Taken: not due until the lease ends (when a dead worker's delivery is retried).
+    assert!(
+        !store
+            .due_deliveries(200, 10)
+            .await
+            .unwrap()
+            .iter()
+            .any(|d| d.delivery.id == id)
+    );
+    assert!(
+        store
+            .due_deliveries(5_000, 10)
+            .await
+            .unwrap()
+            .iter()
+            .any(|d| d.delivery.id == id)
+    );
+    // A failed attempt: back in the queue at the retry time.
+    store
+        .record_attempt(
+            id,
+            Attempt {
+                at_us: 300,
+                status: Some(503),
+                error: Some("HTTP 503".into()),
+                outcome: AttemptOutcome::Retry { at_us: 1_300 },
+            },
+        )
+        .await
+        .unwrap();
+    let d = store.deliveries(a.id, 10).await.unwrap().pop().unwrap();
+    assert_eq!(d.id, id);
+    assert_eq!(
+        (d.attempts, d.next_attempt_us, d.state, d.last_status),
+        (1, 1_300, DeliveryState::Pending, Some(503))
+    );
+    assert_eq!(
+        store
+            .webhook_stats(a.id)
+            .await
+            .unwrap()
+            .last_error
+            .as_deref(),
+        Some("HTTP 503")
+    );
+    assert!(store.claim_delivery(id, 1_300, 9_000).await.unwrap());
+    store
+        .record_attempt(
+            id,
+            Attempt {
+                at_us: 1_400,
+                status: Some(204),
+                error: None,
+                outcome: AttemptOutcome::Delivered,
+            },
+        )
+        .await
+        .unwrap();
+    let d = store.deliveries(a.id, 10).await.unwrap().pop().unwrap();
+    assert_eq!(
+        (d.attempts, d.state, d.last_status, d.delivered_us),
+        (2, DeliveryState::Delivered, Some(204), Some(1_400))
+    );
+    assert_eq!(d.last_error, None);
+    // Delivered: never due again, and a late attempt report changes nothing.
+    assert!(!store.claim_delivery(id, 1_400, 9_000).await.unwrap());
+    store
+        .record_attempt(
+            id,
+            Attempt {
+                at_us: 1_500,
+                status: None,
+                error: Some("late".into()),
+                outcome: AttemptOutcome::Failed,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.deliveries(a.id, 10).await.unwrap().pop().unwrap(), d);
+    // Out of attempts: failed.
+    let second = store.deliveries(a.id, 10).await.unwrap()[0].clone();
+    assert!(store.claim_delivery(second.id, 100, 9_000).await.unwrap());
+    store
+        .record_attempt(
+            second.id,
+            Attempt {
+                at_us: 1_600,
+                status: None,
+                error: Some("connection refused".into()),
+                outcome: AttemptOutcome::Failed,
+            },
+        )
+        .await
+        .unwrap();
+    let stats = store.webhook_stats(a.id).await.unwrap();
+    assert_eq!((stats.pending, stats.delivered, stats.failed), (0, 1, 1));
+    assert_eq!(stats.last_error.as_deref(), Some("connection refused"));
+    // Removing b fails its pending delivery, which is then not due.
+    assert!(store.remove_webhook(b.id, 2_000).await.unwrap());
+    assert!(store.due_deliveries(i64::MAX, 10).await.unwrap().is_empty());
+    let stats = other.webhook_stats(b.id).await.unwrap();
+    assert_eq!((stats.pending, stats.delivered, stats.failed), (0, 0, 1));
+    assert_eq!(stats.last_error.as_deref(), Some("webhook removed"));
 }

@@ -16,6 +16,7 @@ pub mod cached;
 pub mod contract;
 pub mod log;
 pub mod replay;
+pub mod webhook;
 
 use std::{collections::HashMap, fmt::Debug};
 
@@ -370,6 +371,46 @@ pub trait Store: log::LogStore + Send + Sync + Debug {
     async fn tokens(&self) -> Result<Vec<TokenRecord>>;
     /// Writes already-sequenced entries (a replay): each must continue the sequence.
     async fn replay(&self, entries: Vec<Entry>) -> Result<()>;
+
+    // Webhooks (see [`webhook`]): subscriptions and their delivery queue, kept beside
+    // the ledger, never in it.
+
+    /// Adds a subscription; it gets the events of entries after the head at this time.
+    async fn add_webhook(&self, hook: webhook::NewWebhook) -> Result<webhook::WebhookRecord>;
+    /// Every subscription by id, removed ones too when `removed`.
+    async fn webhooks(&self, removed: bool) -> Result<Vec<webhook::WebhookRecord>>;
+    /// One subscription, removed or not.
+    async fn webhook(&self, id: u64) -> Result<Option<webhook::WebhookRecord>>;
+    /// Removes a subscription at `now_us`; its pending deliveries fail. False when there
+    /// is no such subscription, or it was removed already.
+    async fn remove_webhook(&self, id: u64, now_us: i64) -> Result<bool>;
+    /// A subscription's deliveries counted by state, and its most recent error.
+    async fn webhook_stats(&self, id: u64) -> Result<webhook::WebhookStats>;
+    /// The seq up to which the ledger's events have been queued (0 at first).
+    async fn webhook_cursor(&self) -> Result<u64>;
+    /// In one transaction: queues `deliveries` (each at most once per subscription and
+    /// seq) and moves the cursor from `from` to `to`, only if the cursor is still at
+    /// `from`. False, with nothing queued, when it is not (another server moved it).
+    async fn enqueue_deliveries(
+        &self,
+        from: u64,
+        to: u64,
+        deliveries: Vec<webhook::NewDelivery>,
+        now_us: i64,
+    ) -> Result<bool>;
+    /// Pending deliveries of subscriptions not removed whose next attempt is due at
+    /// `now_us`, the earliest first, at most `limit`.
+    async fn due_deliveries(&self, now_us: i64, limit: u32) -> Result<Vec<webhook::DueDelivery>>;
+    /// Takes a due delivery for one attempt: moves its next attempt from `due_us` to
+    /// `lease_until_us` (when it is tried again should this process die meanwhile), only
+    /// if it is still pending at `due_us`. False when another worker took it.
+    async fn claim_delivery(&self, id: u64, due_us: i64, lease_until_us: i64) -> Result<bool>;
+    /// Records an attempt of a pending delivery (a delivery no longer pending, e.g. of
+    /// a subscription removed meanwhile, is left as it is).
+    async fn record_attempt(&self, id: u64, attempt: webhook::Attempt) -> Result<()>;
+    /// A subscription's most recent deliveries, newest first, at most `limit`.
+    async fn deliveries(&self, webhook_id: u64, limit: u32)
+    -> Result<Vec<webhook::DeliveryRecord>>;
 }
 
 /// Primitive row operations a backend offers inside one write transaction.

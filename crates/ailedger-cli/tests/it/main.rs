@@ -20,6 +20,7 @@ mod log;
 mod secrets;
 mod tls;
 mod verify_model;
+mod webhooks;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ailedger");
 
@@ -58,17 +59,22 @@ fn token_of(url: &str) -> Option<String> {
 /// `ailedger serve` on `db` with a fresh loopback port and `--init-admin-token`; a
 /// second server on a database that has its admin token already shares it.
 fn serve(db: &str) -> Server {
+    serve_with(db, &[])
+}
+
+/// [`serve`] with more `serve` flags.
+fn serve_with(db: &str, extra: &[&str]) -> Server {
     // A port found free may be taken by another test's server before ours binds it:
     // then ours exits at once, and it is started again on another port.
     for _ in 0..5 {
-        if let Some(server) = try_serve(db) {
+        if let Some(server) = try_serve(db, extra) {
             return server;
         }
     }
     panic!("server on {db} did not start on any of 5 ports");
 }
 
-fn try_serve(db: &str) -> Option<Server> {
+fn try_serve(db: &str, extra: &[&str]) -> Option<Server> {
     let port = free_port();
     let token_file =
         std::env::temp_dir().join(format!("ailedger-e2e-{}-{port}.token", std::process::id()));
@@ -81,6 +87,7 @@ fn try_serve(db: &str) -> Option<Server> {
             "--listen",
             &format!("127.0.0.1:{port}"),
         ])
+        .args(extra)
         .arg("--init-admin-token")
         .arg(&token_file)
         .env("AILEDGER_LOG", "warn")

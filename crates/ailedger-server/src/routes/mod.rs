@@ -8,6 +8,7 @@ pub(crate) mod graph;
 pub(crate) mod incidents;
 pub(crate) mod policy;
 pub(crate) mod tokens;
+pub(crate) mod webhooks;
 pub(crate) mod write;
 
 use ailedger_core::{EntryData, entry::format_time};
@@ -67,6 +68,9 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
             post(advisories::import).layer(DefaultBodyLimit::max(advisories::MAX_BODY)),
         ),
         (paths::ADVISORIES_KNOWN, post(advisories::known)),
+        (paths::WEBHOOKS, post(webhooks::create).get(webhooks::list)),
+        (paths::WEBHOOK, delete(webhooks::remove)),
+        (paths::WEBHOOK_DELIVERIES, get(webhooks::deliveries)),
     ];
     routes.extend(log::routes());
     routes

@@ -47,6 +47,7 @@ async fn pg_store(
     Some((Arc::new(store), url, schema))
 }
 mod secrets;
+mod webhooks;
 
 struct App {
     _dir: tempfile::TempDir,
