@@ -48,6 +48,7 @@ macro_rules! contract_tests {
             contains_edges_keep_their_paths,
             latest_policy_is_the_one_in_force,
             seq_times_answer_each_seq,
+            artifacts_in_bulk_match_one_by_one,
         );
     };
     (@each $make:path, $($name:ident),+ $(,)?) => {
@@ -1105,4 +1106,35 @@ pub async fn seq_times_answer_each_seq(fx: &dyn Fixture) {
     let want: Vec<(u64, i64)> = entries.iter().map(|e| (e.seq, e.time_us)).collect();
     assert_eq!(times, want);
     assert!(store.seq_times(&[]).await.unwrap().is_empty());
+}
+
+/// `artifacts(ids)` gives what `artifact(id)` gives for each known id, aliases included,
+/// in the order asked, over more ids than one statement takes; unknown ids are left out.
+pub async fn artifacts_in_bulk_match_one_by_one(fx: &dyn Fixture) {
+    let store = fx.store();
+    seed(store.as_ref()).await;
+    let many: Vec<ArtifactFact> = (0..2_500)
+        .map(|i| {
+            let mut p = pkg(&format!("bulk{i}"), "1.0");
+            p.aliases = vec![format!("sha256:{i:064x}")];
+            p.attrs.insert("n".into(), serde_json::Value::from(i));
+            p
+        })
+        .collect();
+    store.append(vec![register(many, vec![])]).await.unwrap();
+    let mut ids: Vec<String> = (0..2_500)
+        .rev()
+        .map(|i| format!("pkg:pypi/bulk{i}@1.0"))
+        .collect();
+    ids.insert(1_200, "pkg:pypi/nobody@0".into());
+    ids.extend(["model:ft@1".to_owned(), "deployment:prod/chat".to_owned()]);
+    let got = store.artifacts(&ids).await.unwrap();
+    assert_eq!(got.len(), 2_502);
+    let mut one_by_one = Vec::new();
+    for id in &ids {
+        one_by_one.extend(store.artifact(id).await.unwrap());
+    }
+    assert_eq!(got, one_by_one);
+    assert_eq!(got[0].aliases.len(), 2, "{:?}", got[0].aliases);
+    assert!(store.artifacts(&[]).await.unwrap().is_empty());
 }
