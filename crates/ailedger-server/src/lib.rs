@@ -58,7 +58,8 @@ pub const MAX_ENTRIES_PAGE: u32 = 1000;
         routes::tokens::revoke,
         routes::tokens::whoami,
         routes::policy::put,
-        routes::policy::get
+        routes::policy::get,
+        routes::check::check
     ),
     components(schemas(
         ArtifactInput,

@@ -44,6 +44,7 @@ pub const TOKENS: &str = "/v1/tokens";
 pub const TOKEN: &str = "/v1/tokens/{name}";
 pub const WHOAMI: &str = "/v1/whoami";
 pub const POLICY: &str = "/v1/policy";
+pub const CHECK: &str = "/v1/check";
 
 /// Every route: its path, the methods it answers and what each method needs (the
 /// authorisation layer reads it; see `auth`). Paths outside `/v1/` (`/openapi.json`,
@@ -68,6 +69,7 @@ pub const ROUTES: &[(&str, &[(&str, Access)])] = &[
     (TOKEN, &[("DELETE", Admin)]),
     (WHOAMI, &[("GET", Token)]),
     (POLICY, &[("GET", Read), ("PUT", Admin)]),
+    (CHECK, &[("POST", Read)]),
     (LOG_KEY, &[("GET", Read)]),
     (LOG_CHECKPOINT, &[("GET", Read)]),
     (LOG_CHECKPOINTS, &[("GET", Read)]),

@@ -1,6 +1,7 @@
 //! The router: one module per area of the API. [`table`] lists every route; the
 //! router is built from it, so a new feature adds a module and rows here.
 
+pub(crate) mod check;
 pub(crate) mod documents;
 pub(crate) mod entries;
 pub(crate) mod graph;
@@ -50,6 +51,7 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (paths::TOKEN, delete(tokens::revoke)),
         (paths::WHOAMI, get(tokens::whoami)),
         (paths::POLICY, put(policy::put).get(policy::get)),
+        (paths::CHECK, post(check::check)),
     ];
     routes.extend(log::routes());
     routes

@@ -20,6 +20,7 @@ use tower::ServiceExt;
 mod attest;
 mod audit;
 mod auth;
+mod check;
 
 /// A PostgreSQL store in a schema of its own (`<prefix>_<pid>_<nanos>`) with the URL
 /// and schema (for a second server on it), or `None`, said loudly, when
