@@ -54,7 +54,10 @@ fn entries() -> Vec<NewEntry> {
                 format!("bench-{m}-{p}"),
                 json!({"findings": [{"code": "AIL-PKG-001", "severity": "low", "message": "x"}]}),
             );
-            pkg.aliases = vec![format!("sha256:{:064x}", 0x1000_0000_u64 + (m * 10_000 + p) as u64)];
+            pkg.aliases = vec![format!(
+                "sha256:{:064x}",
+                0x1000_0000_u64 + (m * 10_000 + p) as u64
+            )];
             artifacts.push(pkg);
             edges.push(EdgeFact::new(&model, EdgeKind::DependsOn, &purl));
             if p % 10 == 0 {
@@ -140,7 +143,11 @@ async fn main() {
         report = serde_json::from_slice(&bytes).unwrap();
     }
     times.sort();
-    assert_eq!(report["components"], 1 + MODELS * (1 + PACKAGES_PER_MODEL), "{report}");
+    assert_eq!(
+        report["components"],
+        1 + MODELS * (1 + PACKAGES_PER_MODEL),
+        "{report}"
+    );
     println!(
         "check of a deployment with {} components, {} failures: best {:.1} ms, median {:.1} ms ({RUNS} runs)",
         report["components"],
