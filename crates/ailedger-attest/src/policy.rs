@@ -216,6 +216,10 @@ pub struct PolicyFile {
     pub certificate_authorities: Vec<CertificateAuthorityRule>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub builders: Vec<BuilderRule>,
+    /// The CI/CD gate (`ailedger check`): what every component of a release must
+    /// satisfy. Absent: every knob is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<crate::gate::GateRules>,
 }
 
 impl PolicyFile {
@@ -230,6 +234,7 @@ impl PolicyFile {
             identities: vec![],
             certificate_authorities: vec![],
             builders: vec![],
+            gate: None,
         }
     }
 
@@ -317,6 +322,10 @@ impl PolicyFile {
                 &r.issuer,
                 &r.issuer_regex,
             )?;
+        }
+        if let Some(gate) = &self.gate {
+            gate.check()
+                .map_err(|(at, reason)| field(format!("gate.{at}"), reason))?;
         }
         for (i, b) in self.builders.iter().enumerate() {
             one_of(&format!("builders[{i}]"), "id", &b.id, &b.id_regex)?;

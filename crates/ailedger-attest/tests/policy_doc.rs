@@ -78,3 +78,70 @@ fn the_schema_and_the_reader_refuse_the_same_faults() {
         assert!(e.contains(field), "{text}: {e}");
     }
 }
+
+/// The gate example in docs/policy-gate.md: valid against the schema, read as a policy
+/// file with every knob set, compiled; and its code table is the gate's codes.
+#[test]
+fn the_documented_gate_example_is_a_valid_policy() {
+    use ailedger_attest::gate::Code;
+    let doc = std::fs::read_to_string(format!("{ROOT}/docs/policy-gate.md")).unwrap();
+    let start = doc.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let text = &doc[start..end];
+    let value: serde_json::Value = toml::from_str(text).unwrap();
+    let errors: Vec<String> = schema()
+        .iter_errors(&value)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let (file, _) = PolicyFile::parse(text, None).unwrap();
+    let gate = file.gate.clone().unwrap();
+    // Every knob is shown: the example's section, serialised, has every key the
+    // schema lists for `gate`.
+    let shown = serde_json::to_value(&gate).unwrap();
+    let schema_text =
+        std::fs::read_to_string(format!("{ROOT}/schemas/trust-policy.schema.json")).unwrap();
+    let schema_value: serde_json::Value = serde_json::from_str(&schema_text).unwrap();
+    let knobs = schema_value["properties"]["gate"]["properties"]
+        .as_object()
+        .unwrap();
+    for k in knobs.keys() {
+        assert!(shown.get(k).is_some(), "the example does not show {k}");
+        assert!(doc.contains(&format!("`{k}")), "the knob table lacks {k}");
+    }
+    TrustPolicy::compile(text, None, &PolicyFiles::new(), None).unwrap();
+    for c in Code::ALL {
+        let row = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", c.as_str())))
+            .unwrap_or_else(|| panic!("no row for {}", c.as_str()));
+        assert!(row.contains(&format!("`{}`", c.knob())), "{row}");
+        assert!(row.contains(c.title()), "{row}");
+    }
+}
+
+#[test]
+fn the_schema_and_the_reader_refuse_the_same_gate_faults() {
+    let schema = schema();
+    for (gate, field) in [
+        ("min_slsa_level = { model = 4 }", "min_slsa_level"),
+        ("min_slsa_level = { robot = 2 }", "robot"),
+        ("deny_formats = [\"zip\"]", "deny_formats"),
+        ("allowed_sources = [\"*\"]", "allowed_sources"),
+        ("allowed_sources = [\"pkg:*/x\"]", "allowed_sources"),
+        ("max_model_age_days = 0", "max_model_age_days"),
+        ("deny_findings_at = \"severe\"", "severe"),
+        ("require_verified = [\"robot\"]", "robot"),
+        ("deny_architectures = [\"\"]", "deny_architectures"),
+        ("require_evaluation = [\"\"]", "require_evaluation"),
+        ("no_such_knob = true", "no_such_knob"),
+    ] {
+        let text = format!("version = 1\n[gate]\n{gate}\n");
+        let value: serde_json::Value = toml::from_str(&text).unwrap();
+        assert!(!schema.is_valid(&value), "schema accepts {gate}");
+        let e = PolicyFile::parse(&text, Some(PolicyFormat::Toml))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(field), "{gate}: {e}");
+    }
+}

@@ -107,6 +107,21 @@ fn hashed_request(
     if let Some(s) = source {
         attrs.insert("source".into(), json!(s));
     }
+    // A model directory's config.json names its architectures (for the policy gate).
+    if kind == ArtifactKind::Model && root.is_dir() {
+        let config = root.join("config.json");
+        if let Ok(meta) = std::fs::metadata(&config)
+            && meta.is_file()
+            && meta.len() <= ailedger_inspect::model_config::MAX_CONFIG as u64
+        {
+            let bytes = std::fs::read(&config)
+                .map_err(|e| UserError(format!("{}: {e}", config.display())))?;
+            let archs = ailedger_inspect::model_config::architectures(&bytes);
+            if !archs.is_empty() {
+                attrs.insert("architectures".into(), json!(archs));
+            }
+        }
+    }
     // The same inspection `ailedger inspect` runs; its findings become facts on the artifact.
     let findings = crate::inspect::findings_for_registration(root)?;
     if !findings.is_empty() {

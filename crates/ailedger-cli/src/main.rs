@@ -7,6 +7,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod attest;
+mod check;
 mod client;
 mod cmd;
 mod credentials;
@@ -66,8 +67,10 @@ ailedger register package pkg:pypi/torch@2.4.1 --sha256 <hex>\n  \
 ailedger link model:llama-ft@3 depends-on pkg:pypi/torch@2.4.1\n  \
 ailedger deploy chatbot --env prod --uses model:llama-ft@3\n  \
 ailedger impact pkg:pypi/torch@2.4.1                 # who is exposed\n  \
-ailedger impact pkg:pypi/torch@2.4.1 --as-of 2026-11-01T00:00:00Z\n\n\
-Exit codes: 0 success, 2 bad input or unknown ref, 3 server unreachable or failing, \
+ailedger impact pkg:pypi/torch@2.4.1 --as-of 2026-11-01T00:00:00Z\n  \
+ailedger check deployment:prod/chatbot --policy gate.toml   # the CI/CD policy gate\n\n\
+Exit codes: 0 success, 1 `ailedger check` failed the gate (or `inspect` found findings), \
+2 bad input or unknown ref, 3 server unreachable or failing, \
 4 `ailedger log` or `ailedger verify` verification failed.";
 
 #[derive(Debug, Parser)]
@@ -120,7 +123,7 @@ fn read_ca_cert(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, cli
 pub enum Format {
     Table,
     Json,
-    /// SARIF 2.1.0 (`inspect` only).
+    /// SARIF 2.1.0 (`inspect` and `check` only).
     Sarif,
 }
 
@@ -183,6 +186,7 @@ enum Command {
     Osv(incident::OsvCommand),
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
+    Check(check::CheckArgs),
 }
 
 /// What every client subcommand gets.
@@ -193,10 +197,13 @@ pub struct Ctx {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    if cli.global.format == Format::Sarif && !matches!(cli.command, Command::Inspect(_)) {
-        return Err(
-            client::UserError("--format sarif is only for `ailedger inspect`".into()).into(),
-        );
+    if cli.global.format == Format::Sarif
+        && !matches!(cli.command, Command::Inspect(_) | Command::Check(_))
+    {
+        return Err(client::UserError(
+            "--format sarif is only for `ailedger inspect` and `ailedger check`".into(),
+        )
+        .into());
     }
     // Serving, the demo and offline commands need no token; a client command reads one
     // from AILEDGER_TOKEN or the credentials file (`ailedger login`).
@@ -250,6 +257,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Blocklist(c) => c.run(&ctx).await,
         Command::Osv(c) => c.run(&ctx).await,
         Command::Webhook(c) => c.run(&ctx).await,
+        Command::Check(a) => a.run(&ctx).await,
     }
 }
 

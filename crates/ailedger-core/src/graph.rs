@@ -427,6 +427,27 @@ impl GraphIndex {
             .and_then(|i| self.deployments.get(&(i as u32)))
     }
 
+    /// The artifacts with an edge of kind `edge` into `id` active at seq `at` (default:
+    /// now), in node order: what attests it (`attests`), which documents describe it
+    /// (`describes`).
+    pub fn sources_of(&self, id: &str, edge: EdgeKind, at: Option<u64>) -> Vec<&str> {
+        let Some(n) = self.node(id) else {
+            return vec![];
+        };
+        let at = at.unwrap_or(OPEN - 1);
+        let mut out: Vec<u32> = self
+            .graph
+            .edges_directed(n, Direction::Incoming)
+            .filter(|e| e.weight().kind == edge && e.weight().active_at(at))
+            .map(|e| e.source().index() as u32)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out.into_iter()
+            .filter_map(|i| self.ids.get_index(i as usize).map(|s| &**s))
+            .collect()
+    }
+
     /// The readable label of an artifact whose id is a digest.
     pub fn label_of(&self, id: &str) -> Option<&str> {
         self.ids
@@ -842,5 +863,44 @@ mod tests {
             let hits = g.impact("file:w@1", None).unwrap();
             assert_eq!(hits[0].id, "model:base@1");
         }
+    }
+
+    /// `sources_of` gives the artifacts with an edge of one kind into an artifact, as of
+    /// a seq: what deploys, attests or describes it.
+    #[test]
+    fn sources_of_an_edge_kind_as_of_a_seq() {
+        let mut g = index();
+        g.add_artifact("attestation:a@1", ArtifactKind::Attestation);
+        assert!(g.apply_edge_row(&row(
+            "attestation:a@1",
+            EdgeKind::Attests,
+            "model:base@1",
+            7,
+            Some(9)
+        )));
+        assert_eq!(
+            g.sources_of("model:base@1", EdgeKind::Attests, Some(8)),
+            ["attestation:a@1"]
+        );
+        assert!(
+            g.sources_of("model:base@1", EdgeKind::Attests, None)
+                .is_empty()
+        );
+        assert!(
+            g.sources_of("model:base@1", EdgeKind::Attests, Some(6))
+                .is_empty()
+        );
+        assert_eq!(
+            g.sources_of("model:base@1", EdgeKind::Deploys, None),
+            ["deployment:dev/chat"]
+        );
+        assert_eq!(
+            g.sources_of("model:ft@1", EdgeKind::Deploys, Some(5)),
+            ["deployment:prod/chat"]
+        );
+        assert!(
+            g.sources_of("model:none", EdgeKind::Attests, None)
+                .is_empty()
+        );
     }
 }

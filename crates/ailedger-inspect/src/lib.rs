@@ -6,6 +6,7 @@ mod gguf;
 mod json_dup;
 mod keras;
 mod mcp;
+pub mod model_config;
 mod onnx;
 mod packages;
 mod pickle;

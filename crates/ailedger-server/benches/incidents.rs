@@ -59,7 +59,10 @@ async fn ledger(store: &SqliteStore) {
     ];
     let mut edges = Vec::new();
     for e in 0..ENVIRONMENTS {
-        for (v, pkg) in [("bad", "pkg:pypi/trojan@1.0.0"), ("good", "pkg:pypi/trojan@0.9.0")] {
+        for (v, pkg) in [
+            ("bad", "pkg:pypi/trojan@1.0.0"),
+            ("good", "pkg:pypi/trojan@0.9.0"),
+        ] {
             let id = format!("environment:env-{e}@{v}");
             artifacts.push(ArtifactFact {
                 id: id.clone(),
@@ -105,7 +108,12 @@ async fn call(router: &axum::Router, token: &str, method: &str, uri: &str, body:
         .unwrap();
     let resp = router.clone().oneshot(req).await.unwrap();
     assert!(resp.status().is_success(), "{uri}: {}", resp.status());
-    resp.into_body().collect().await.unwrap().to_bytes().to_vec()
+    resp.into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec()
 }
 
 #[tokio::main]
@@ -116,7 +124,11 @@ async fn main() {
     let store = Arc::new(SqliteStore::open(&dir.path().join("l.db")).await.unwrap());
     let t = Instant::now();
     ledger(&store).await;
-    eprintln!("ledger of {} entries built in {:.1?}", store.head().await.unwrap(), t.elapsed());
+    eprintln!(
+        "ledger of {} entries built in {:.1?}",
+        store.head().await.unwrap(),
+        t.elapsed()
+    );
     let state = AppState::new(store.clone(), "sqlite").await.unwrap();
     let token = ailedger_server::auth::create_token(
         state.store.as_ref(),

@@ -564,3 +564,27 @@ pub struct DeliveriesView {
     pub webhook: u64,
     pub deliveries: Vec<DeliveryView>,
 }
+
+/// A policy-gate check (`POST /v1/check`).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRequest {
+    /// The release: any ref, typically `deployment:<name>` or a model.
+    #[serde(rename = "ref")]
+    pub ref_: String,
+    /// A policy file whose `gate` section to apply; without it, the gate section of
+    /// the policy in force.
+    #[serde(default)]
+    pub policy: Option<CheckPolicy>,
+}
+
+/// A policy file given with a check (read, not put in force).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckPolicy {
+    /// `toml` or `yaml`; without it, TOML and then YAML are tried.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// The policy text (schemas/trust-policy.schema.json).
+    pub text: String,
+}

@@ -82,7 +82,8 @@ pub const MAX_ENTRIES_PAGE: u32 = 1000;
         routes::webhooks::create,
         routes::webhooks::list,
         routes::webhooks::remove,
-        routes::webhooks::deliveries
+        routes::webhooks::deliveries,
+        routes::check::check
     ),
     components(schemas(
         ArtifactInput,

@@ -56,6 +56,7 @@ pub const ADVISORIES_KNOWN: &str = "/v1/advisories/known";
 pub const WEBHOOKS: &str = "/v1/webhooks";
 pub const WEBHOOK: &str = "/v1/webhooks/{id}";
 pub const WEBHOOK_DELIVERIES: &str = "/v1/webhooks/{id}/deliveries";
+pub const CHECK: &str = "/v1/check";
 
 /// Every route: its path, the methods it answers and what each method needs (the
 /// authorisation layer reads it; see `auth`). Paths outside `/v1/` (`/openapi.json`,
@@ -92,6 +93,7 @@ pub const ROUTES: &[(&str, &[(&str, Access)])] = &[
     (WEBHOOKS, &[("GET", Admin), ("POST", Admin)]),
     (WEBHOOK, &[("DELETE", Admin)]),
     (WEBHOOK_DELIVERIES, &[("GET", Admin)]),
+    (CHECK, &[("POST", Read)]),
     (LOG_KEY, &[("GET", Read)]),
     (LOG_CHECKPOINT, &[("GET", Read)]),
     (LOG_CHECKPOINTS, &[("GET", Read)]),

@@ -152,6 +152,9 @@ impl Store for PgStore {
     async fn artifact(&self, id: &str) -> Result<Option<ArtifactRecord>> {
         self.0.artifact(id).await
     }
+    async fn artifacts(&self, ids: &[String]) -> Result<Vec<ArtifactRecord>> {
+        self.0.artifacts(ids).await
+    }
     async fn edges_of(&self, id: &str) -> Result<Vec<EdgeRow>> {
         self.0.edges_of(id).await
     }

@@ -118,6 +118,8 @@ struct Statements {
     upsert_artifacts: String,
     insert_aliases: String,
     insert_edges: String,
+    read_artifacts: String,
+    read_aliases_of: String,
 }
 
 impl Statements {
@@ -145,6 +147,13 @@ impl Statements {
                 "INSERT INTO edges (src, kind, dst, since_seq, until_seq, paths) \
                  SELECT j.value->>0, j.value->>1, j.value->>2, CAST(j.value->>3 AS BIGINT), \
                  CAST(j.value->>4 AS BIGINT), j.value->>5 FROM {rows}"
+            ),
+            read_artifacts: format!(
+                "SELECT id, kind, name, version, attrs, first_seq, last_seq, merged_into \
+                 FROM artifacts WHERE id IN ({texts})"
+            ),
+            read_aliases_of: format!(
+                "SELECT artifact, alias FROM aliases WHERE artifact IN ({texts}) ORDER BY artifact, alias"
             ),
         }
     }
@@ -344,6 +353,9 @@ where
     }
     async fn artifact(&self, id: &str) -> Result<Option<ArtifactRecord>> {
         self.artifact_in(id).await
+    }
+    async fn artifacts(&self, ids: &[String]) -> Result<Vec<ArtifactRecord>> {
+        self.artifacts_in(ids).await
     }
     async fn edges_of(&self, id: &str) -> Result<Vec<EdgeRow>> {
         self.edges_of_in(id).await

@@ -274,6 +274,36 @@ where
         Ok(Some(Self::artifact_row(&r, aliases)?))
     }
 
+    pub(crate) async fn artifacts_in(&self, ids: &[String]) -> Result<Vec<ArtifactRecord>> {
+        // Ids per statement: one bound JSON array each, small enough for any database.
+        const CHUNK: usize = 1000;
+        let mut found: HashMap<String, ArtifactRecord> = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let param = serde_json::to_string(chunk)
+                .map_err(|e| StoreError::other(format!("encoding ids: {e}")))?;
+            let mut aliases: HashMap<String, Vec<String>> = HashMap::new();
+            for r in sqlx::query(&self.sql.read_aliases_of)
+                .bind(param.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err::<D>)?
+            {
+                aliases.entry(r.get(0)).or_default().push(r.get(1));
+            }
+            for r in sqlx::query(&self.sql.read_artifacts)
+                .bind(param.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err::<D>)?
+            {
+                let id: String = r.get(0);
+                let a = aliases.remove(&id).unwrap_or_default();
+                found.insert(id, Self::artifact_row(&r, a)?);
+            }
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
     pub(crate) async fn edges_of_in(&self, id: &str) -> Result<Vec<EdgeRow>> {
         let rows = sqlx::query(
             "SELECT src, kind, dst, since_seq, until_seq, paths FROM edges WHERE src = $1 \

@@ -48,6 +48,7 @@ macro_rules! contract_tests {
             contains_edges_keep_their_paths,
             latest_policy_is_the_one_in_force,
             book_entries_are_the_incident_kinds,
+            artifacts_in_bulk_match_one_by_one,
             seq_times_answer_each_seq,
             webhooks_are_added_listed_and_removed,
             deliveries_are_queued_once_with_the_cursor,
@@ -1254,7 +1255,10 @@ pub async fn webhooks_are_added_listed_and_removed(fx: &dyn Fixture) {
     assert!(store.remove_webhook(a.id, 2_000).await.unwrap());
     assert!(!other.remove_webhook(a.id, 3_000).await.unwrap());
     assert!(!store.remove_webhook(b.id + 100, 3_000).await.unwrap());
-    assert_eq!(store.webhooks(false).await.unwrap(), std::slice::from_ref(&b));
+    assert_eq!(
+        store.webhooks(false).await.unwrap(),
+        std::slice::from_ref(&b)
+    );
     let all = store.webhooks(true).await.unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].removed_us, Some(2_000));
@@ -1458,4 +1462,35 @@ pub async fn deliveries_are_claimed_once_and_retried(fx: &dyn Fixture) {
     let stats = other.webhook_stats(b.id).await.unwrap();
     assert_eq!((stats.pending, stats.delivered, stats.failed), (0, 0, 1));
     assert_eq!(stats.last_error.as_deref(), Some("webhook removed"));
+}
+
+/// `artifacts(ids)` gives what `artifact(id)` gives for each known id, aliases included,
+/// in the order asked, over more ids than one statement takes; unknown ids are left out.
+pub async fn artifacts_in_bulk_match_one_by_one(fx: &dyn Fixture) {
+    let store = fx.store();
+    seed(store.as_ref()).await;
+    let many: Vec<ArtifactFact> = (0..2_500)
+        .map(|i| {
+            let mut p = pkg(&format!("bulk{i}"), "1.0");
+            p.aliases = vec![format!("sha256:{i:064x}")];
+            p.attrs.insert("n".into(), serde_json::Value::from(i));
+            p
+        })
+        .collect();
+    store.append(vec![register(many, vec![])]).await.unwrap();
+    let mut ids: Vec<String> = (0..2_500)
+        .rev()
+        .map(|i| format!("pkg:pypi/bulk{i}@1.0"))
+        .collect();
+    ids.insert(1_200, "pkg:pypi/nobody@0".into());
+    ids.extend(["model:ft@1".to_owned(), "deployment:prod/chat".to_owned()]);
+    let got = store.artifacts(&ids).await.unwrap();
+    assert_eq!(got.len(), 2_502);
+    let mut one_by_one = Vec::new();
+    for id in &ids {
+        one_by_one.extend(store.artifact(id).await.unwrap());
+    }
+    assert_eq!(got, one_by_one);
+    assert_eq!(got[0].aliases.len(), 2, "{:?}", got[0].aliases);
+    assert!(store.artifacts(&[]).await.unwrap().is_empty());
 }

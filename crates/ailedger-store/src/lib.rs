@@ -358,6 +358,9 @@ pub trait Store: log::LogStore + Send + Sync + Debug {
     /// Aliases starting with `prefix` (for unversioned named refs), at most `limit`.
     async fn aliases_with_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<(String, String)>>;
     async fn artifact(&self, id: &str) -> Result<Option<ArtifactRecord>>;
+    /// The artifacts of these ids, in the order given; unknown ids are left out. One
+    /// query (plus one for aliases) per thousand ids.
+    async fn artifacts(&self, ids: &[String]) -> Result<Vec<ArtifactRecord>>;
     /// Every edge row (active or ended) from or to `id`.
     async fn edges_of(&self, id: &str) -> Result<Vec<EdgeRow>>;
     /// Feeds the index everything that changed after `after` up to the current head,

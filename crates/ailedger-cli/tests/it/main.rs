@@ -15,6 +15,7 @@ use serde_json::Value;
 use sha2::Digest as _;
 
 mod attest;
+mod check;
 mod incidents;
 mod log;
 mod secrets;

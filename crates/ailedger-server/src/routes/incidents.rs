@@ -1014,16 +1014,12 @@ async fn open_for_advisories(
     Ok(())
 }
 
-/// The incidents and blocks that cover each of these artifacts now, for the policy
-/// gate: `(incidents, blocks)`.
-#[expect(
-    dead_code,
-    reason = "the policy gate's input; wired when the gate lands"
-)]
+/// The live incidents and active blocks that cover each of these artifacts now, and
+/// whether it is quarantined, for the policy gate (only ids with any are in the map).
 pub(crate) async fn covering(
     state: &AppState,
     ids: &[&str],
-) -> Result<HashMap<String, (Vec<u64>, Vec<u64>, bool)>, ApiError> {
+) -> Result<HashMap<String, ailedger_attest::gate::Containment>, ApiError> {
     let book = book(state).await?;
     let matcher = book.matcher();
     let mut out = HashMap::new();
@@ -1045,7 +1041,14 @@ pub(crate) async fn covering(
                 Cover::Record(_) => {}
             }
         }
-        out.insert((*id).to_owned(), (incidents, blocks, quarantined));
+        out.insert(
+            (*id).to_owned(),
+            ailedger_attest::gate::Containment {
+                incidents,
+                blocked: blocks,
+                quarantined,
+            },
+        );
     }
     Ok(out)
 }

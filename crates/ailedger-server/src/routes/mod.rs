@@ -2,6 +2,7 @@
 //! router is built from it, so a new feature adds a module and rows here.
 
 pub(crate) mod advisories;
+pub(crate) mod check;
 pub(crate) mod documents;
 pub(crate) mod entries;
 pub(crate) mod graph;
@@ -71,6 +72,7 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (paths::WEBHOOKS, post(webhooks::create).get(webhooks::list)),
         (paths::WEBHOOK, delete(webhooks::remove)),
         (paths::WEBHOOK_DELIVERIES, get(webhooks::deliveries)),
+        (paths::CHECK, post(check::check)),
     ];
     routes.extend(log::routes());
     routes

@@ -695,3 +695,66 @@ async fn osv_import_matches_fixtures_retracts_withdrawn_and_is_incremental() {
         .2;
     assert_eq!(v["advisory"], "MAL-2025-847");
 }
+
+/// The policy gate reads incidents, the blocklist and quarantine from the ledger: a
+/// release consuming something in an open incident fails `deny_open_incidents`, a
+/// blocklisted component fails whatever the policy, and both pass once lifted.
+#[tokio::test]
+async fn the_gate_fails_on_open_incidents_and_blocks() {
+    let app = seeded().await;
+    let check = |policy: &str| json!({"ref": "deployment:prod/chat", "policy": {"format": "toml", "text": policy}});
+    let deny = "version = 1\n[gate]\ndeny_open_incidents = true\n";
+    let codes = |v: &Value| -> Vec<(String, String)> {
+        v["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_owned(),
+                    f["artifact"]["id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let v = app.ok("POST", "/v1/check", check(deny)).await;
+    assert_eq!(v["passed"], true, "{v}");
+    let id = open(&app, json!({"target": "pkg:pypi/urllib3", "reason": "x"})).await;
+    let v = app.ok("POST", "/v1/check", check(deny)).await;
+    assert_eq!(v["passed"], false);
+    assert_eq!(
+        codes(&v),
+        [(
+            "AIL-GATE-003".to_owned(),
+            "pkg:pypi/urllib3@2.2.2".to_owned()
+        )]
+    );
+    app.ok("POST", &format!("/v1/incidents/{id}/resolve"), json!({}))
+        .await;
+    assert_eq!(
+        app.ok("POST", "/v1/check", check(deny)).await["passed"],
+        true
+    );
+    // A block fails the gate even with no knob on.
+    let b = app
+        .ok(
+            "POST",
+            "/v1/blocklist",
+            json!({"target": "pkg:pypi/requests@2.32.3", "reason": "x"}),
+        )
+        .await;
+    let v = app.ok("POST", "/v1/check", check("version = 1\n")).await;
+    assert_eq!(
+        codes(&v),
+        [(
+            "AIL-GATE-001".to_owned(),
+            "pkg:pypi/requests@2.32.3".to_owned()
+        )]
+    );
+    app.ok("DELETE", &format!("/v1/blocklist/{}", b["id"]), Value::Null)
+        .await;
+    assert_eq!(
+        app.ok("POST", "/v1/check", check("version = 1\n")).await["passed"],
+        true
+    );
+}

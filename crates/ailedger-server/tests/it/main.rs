@@ -20,6 +20,7 @@ use tower::ServiceExt;
 mod attest;
 mod audit;
 mod auth;
+mod check;
 mod incidents;
 
 /// A PostgreSQL store in a schema of its own (`<prefix>_<pid>_<nanos>`) with the URL
