@@ -84,6 +84,10 @@ pub struct GateRules {
     /// attestation vouches for, fail.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deny_insecure_data_sources: bool,
+    /// Newly registered models and packages are quarantined until these checks on
+    /// them pass (the server records the quarantine and the release as entries).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quarantine: bool,
 }
 
 impl GateRules {

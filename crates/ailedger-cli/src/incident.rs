@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use ailedger_core::blast::Report;
 use ailedger_server::{
     BlockRequest, BlockView, BlocklistView, CompromiseRequest, EvidenceInput, ImportRequest,
-    ImportView, IncidentView, IncidentsView, KnownRecord, KnownRequest, KnownView,
-    TransitionRequest, paths,
+    ImportView, IncidentView, IncidentsView, KnownRecord, KnownRequest, KnownView, QuarantineView,
+    ReleaseRequest, TransitionRequest, paths,
 };
 use base64::Engine;
 use clap::{Args, Subcommand};
@@ -125,6 +125,59 @@ pub struct BlockArgs {
     /// The incident it belongs to.
     #[arg(long)]
     pub incident: Option<u64>,
+}
+
+/// Quarantine: with `quarantine = true` in the gate section of the policy in force,
+/// newly registered models and packages that fail the policy's checks on themselves
+/// are held (and fail `ailedger check`) until a later write makes them pass or an
+/// admin releases them.
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// Quarantined artifacts, with the checks they failed.
+    List,
+    /// Release one (admin): refused, naming what still fails, unless the checks pass
+    /// now or --force is given (say why with --note).
+    Release(ReleaseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    #[arg(value_name = "REF")]
+    pub target: String,
+    #[arg(long)]
+    pub note: Option<String>,
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl QuarantineCommand {
+    pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
+        let v: QuarantineView = match self {
+            QuarantineCommand::List => ctx.client.get(paths::QUARANTINE, &[]).await?,
+            QuarantineCommand::Release(a) => {
+                ctx.client
+                    .post(
+                        paths::QUARANTINE_RELEASE,
+                        &ReleaseRequest {
+                            ref_: a.target,
+                            note: a.note,
+                            force: a.force,
+                        },
+                    )
+                    .await?
+            }
+        };
+        if ctx.format == Format::Json {
+            return output::json(&v);
+        }
+        if v.quarantined.is_empty() {
+            println!("nothing is quarantined");
+        }
+        for q in &v.quarantined {
+            println!("{}  (#{}: {})", q.artifact, q.seq, q.reason);
+        }
+        Ok(())
+    }
 }
 
 /// OSV advisories.

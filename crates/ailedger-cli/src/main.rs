@@ -185,6 +185,8 @@ enum Command {
     #[command(subcommand)]
     Osv(incident::OsvCommand),
     #[command(subcommand)]
+    Quarantine(incident::QuarantineCommand),
+    #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
     Check(check::CheckArgs),
 }
@@ -256,6 +258,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Incident(c) => c.run(&ctx).await,
         Command::Blocklist(c) => c.run(&ctx).await,
         Command::Osv(c) => c.run(&ctx).await,
+        Command::Quarantine(c) => c.run(&ctx).await,
         Command::Webhook(c) => c.run(&ctx).await,
         Command::Check(a) => a.run(&ctx).await,
     }

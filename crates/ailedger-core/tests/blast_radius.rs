@@ -2,6 +2,9 @@
 //! paths as they ran, intermediate artifacts, owners and the last known-good
 //! configuration; and what incidents and blocks cover.
 
+// Tests unwrap: a failure should be loud, not handled.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use ailedger_core::{

@@ -30,7 +30,8 @@ pub use routes::{
     documents::{IngestView, MAX_DOCUMENT},
     incidents::{
         BlockRequest, BlockView, BlocklistView, CompromiseRequest, EvidenceInput, ExposureView,
-        Flag, IncidentView, IncidentsView, StepView, TransitionRequest,
+        Flag, IncidentView, IncidentsView, QuarantineView, QuarantinedView, ReleaseRequest,
+        StepView, TransitionRequest,
     },
     router, table,
 };
@@ -79,6 +80,8 @@ pub const MAX_ENTRIES_PAGE: u32 = 1000;
         routes::incidents::unblock,
         routes::advisories::import,
         routes::advisories::known,
+        routes::incidents::quarantined,
+        routes::incidents::release,
         routes::webhooks::create,
         routes::webhooks::list,
         routes::webhooks::remove,

@@ -53,6 +53,8 @@ pub const BLOCKLIST: &str = "/v1/blocklist";
 pub const BLOCK: &str = "/v1/blocklist/{id}";
 pub const ADVISORIES: &str = "/v1/advisories";
 pub const ADVISORIES_KNOWN: &str = "/v1/advisories/known";
+pub const QUARANTINE: &str = "/v1/quarantine";
+pub const QUARANTINE_RELEASE: &str = "/v1/quarantine/release";
 pub const WEBHOOKS: &str = "/v1/webhooks";
 pub const WEBHOOK: &str = "/v1/webhooks/{id}";
 pub const WEBHOOK_DELIVERIES: &str = "/v1/webhooks/{id}/deliveries";
@@ -90,6 +92,8 @@ pub const ROUTES: &[(&str, &[(&str, Access)])] = &[
     (BLOCK, &[("DELETE", Admin)]),
     (ADVISORIES, &[("POST", Admin)]),
     (ADVISORIES_KNOWN, &[("POST", Admin)]),
+    (QUARANTINE, &[("GET", Read)]),
+    (QUARANTINE_RELEASE, &[("POST", Admin)]),
     (WEBHOOKS, &[("GET", Admin), ("POST", Admin)]),
     (WEBHOOK, &[("DELETE", Admin)]),
     (WEBHOOK_DELIVERIES, &[("GET", Admin)]),

@@ -311,6 +311,18 @@ fn bad_targets_and_records_are_named_on_one_line() {
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
         assert!(err.contains(needle), "{args:?}: {err}");
     }
+    // Nothing is quarantined in the demo; releasing something not held names it.
+    assert!(
+        d.ok(&["quarantine", "list"])
+            .contains("nothing is quarantined")
+    );
+    let out = d.run(&["quarantine", "release", "pkg:pypi/requests@2.32.3"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("pkg:pypi/requests@2.32.3 is not quarantined"),
+        "{err}"
+    );
     // A directory with one good record, one that violates the schema and one that is
     // not JSON: the bad ones are named, the good one is applied, exit code 2.
     let dir = tempfile::tempdir().unwrap();

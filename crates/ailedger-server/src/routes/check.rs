@@ -100,32 +100,18 @@ struct Indexed {
     describers: Vec<DescribingDocument>,
 }
 
-/// Check a release against the policy gate: the subject and everything it
-/// transitively consumes, under the `gate` section of the given policy or of the
-/// policy in force. `passed: false` with `failures` (code, knob, artifact, message,
-/// recommendation) when it fails; see docs/policy-gate.md.
-#[utoipa::path(post, path = paths::CHECK, request_body = CheckRequest,
-    responses((status = 200, body = Object, description = "The gate's report (docs/policy-gate.md)"),
-        (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
-pub(crate) async fn check(
-    State(state): State<AppState>,
-    ApiJson(req): ApiJson<CheckRequest>,
-) -> Result<Json<Report>, ApiError> {
-    let (rules, policy) = rules_for(&state, req.policy).await?;
-    let id = resolve_ref(&state, &Local::new(), &req.ref_).await?;
-    if !state.read_index().contains(&id) {
-        state.sync_index().await?;
-    }
-    let (at_seq, indexed) = {
+/// The gate's view of these artifacts (all in the index): records, attestations,
+/// describing documents, containment and, when ages matter, first-registered times.
+pub(crate) async fn components(
+    state: &AppState,
+    ids: &[String],
+    rules: Option<&GateRules>,
+) -> Result<Vec<Component>, ApiError> {
+    let indexed: Vec<Indexed> = {
         let index = state.read_index();
-        let at_seq = index.head();
-        let hits = index
-            .deps(&id, None)
-            .ok_or_else(|| ApiError::NotFound(format!("unknown ref {}", req.ref_)))?;
-        let ids = std::iter::once(id.as_str()).chain(hits.iter().map(|h| h.id));
-        let indexed: Vec<Indexed> = ids
+        ids.iter()
             .map(|c| Indexed {
-                id: c.to_owned(),
+                id: c.clone(),
                 attesters: index
                     .sources_of(c, EdgeKind::Attests, None)
                     .into_iter()
@@ -142,8 +128,7 @@ pub(crate) async fn check(
                     })
                     .collect(),
             })
-            .collect();
-        (at_seq, indexed)
+            .collect()
     };
     // Every record at once: the components and their attestations.
     let mut wanted: Vec<String> = indexed.iter().map(|c| c.id.clone()).collect();
@@ -163,9 +148,7 @@ pub(crate) async fn check(
         .into_iter()
         .map(|r| (r.id.clone(), r))
         .collect();
-    let ages_matter = rules
-        .as_ref()
-        .is_some_and(|r| r.max_model_age_days.is_some());
+    let ages_matter = rules.is_some_and(|r| r.max_model_age_days.is_some());
     let times: HashMap<u64, i64> = if ages_matter {
         let seqs: Vec<u64> = indexed
             .iter()
@@ -177,7 +160,7 @@ pub(crate) async fn check(
         HashMap::new()
     };
     let ids: Vec<&str> = indexed.iter().map(|c| c.id.as_str()).collect();
-    let mut containment = containment_of(&state, &ids).await?;
+    let mut containment = containment_of(state, &ids).await?;
     // Attestations first (their records may be shared), then each component's own
     // record, moved out.
     let attestations: Vec<Vec<AttestationFacts>> = indexed
@@ -208,6 +191,82 @@ pub(crate) async fn check(
             described_by: c.describers,
         });
     }
+    Ok(components)
+}
+
+/// The gate section of the policy in force, when it turns quarantine on.
+pub(crate) async fn quarantine_rules(
+    state: &AppState,
+) -> Result<Option<(GateRules, PolicyUsed)>, ApiError> {
+    let (rules, used) = rules_for(state, None).await?;
+    Ok(rules.filter(|r| r.quarantine).map(|r| (r, used)))
+}
+
+/// Each artifact checked on its own (not what it consumes) under `rules`, apart from
+/// its quarantine: the failures that keep it quarantined (empty: it passes).
+pub(crate) async fn held_back(
+    state: &AppState,
+    ids: &[String],
+    rules: &GateRules,
+    policy: &PolicyUsed,
+) -> Result<Vec<(String, Vec<gate::Failure>)>, ApiError> {
+    let components = components(state, ids, Some(rules)).await?;
+    let at_seq = state.read_index().head();
+    let now_us = ailedger_store::now_us();
+    let rules = rules.clone();
+    let policy = policy.clone();
+    tokio::task::spawn_blocking(move || {
+        components
+            .iter()
+            .map(|c| {
+                let report = gate::check(&GateInput {
+                    subject: &c.id,
+                    components: std::slice::from_ref(c),
+                    rules: Some(&rules),
+                    policy: policy.clone(),
+                    at_seq,
+                    now_us,
+                });
+                let failures = report
+                    .failures
+                    .into_iter()
+                    .filter(|f| f.code != gate::Code::Quarantined)
+                    .collect();
+                (c.id.clone(), failures)
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("gate task: {e}")))
+}
+
+/// Check a release against the policy gate: the subject and everything it
+/// transitively consumes, under the `gate` section of the given policy or of the
+/// policy in force. `passed: false` with `failures` (code, knob, artifact, message,
+/// recommendation) when it fails; see docs/policy-gate.md.
+#[utoipa::path(post, path = paths::CHECK, request_body = CheckRequest,
+    responses((status = 200, body = Object, description = "The gate's report (docs/policy-gate.md)"),
+        (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn check(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<CheckRequest>,
+) -> Result<Json<Report>, ApiError> {
+    let (rules, policy) = rules_for(&state, req.policy).await?;
+    let id = resolve_ref(&state, &Local::new(), &req.ref_).await?;
+    if !state.read_index().contains(&id) {
+        state.sync_index().await?;
+    }
+    let (at_seq, ids) = {
+        let index = state.read_index();
+        let hits = index
+            .deps(&id, None)
+            .ok_or_else(|| ApiError::NotFound(format!("unknown ref {}", req.ref_)))?;
+        let ids: Vec<String> = std::iter::once(id.clone())
+            .chain(hits.iter().map(|h| h.id.to_owned()))
+            .collect();
+        (index.head(), ids)
+    };
+    let components = components(&state, &ids, rules.as_ref()).await?;
     let now_us = ailedger_store::now_us();
     let report = tokio::task::spawn_blocking(move || {
         gate::check(&GateInput {

@@ -326,6 +326,7 @@ pub(crate) async fn record(
     } else {
         vec![]
     };
+    let candidates = super::incidents::quarantine_candidates(state, &data);
     let _writing = state.writing_guard();
     let (mut appended, changes) = state
         .store
@@ -344,7 +345,9 @@ pub(crate) async fn record(
         .sync_own_write(appended.seq, appended.seq, changes)
         .await?;
     drop(_writing);
-    let flags = super::incidents::flag(state, &actor, touches).await?;
+    let touched: Vec<String> = touches.iter().map(|(_, to)| to.clone()).collect();
+    let mut flags = super::incidents::flag(state, &actor, touches).await?;
+    flags.extend(super::incidents::quarantine_after(state, &actor, candidates, touched).await?);
     Ok((appended, flags))
 }
 

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use ailedger_core::{
-    EntryData, Severity,
+    ArtifactKind, EntryData, Severity,
     blast::Report,
     entry::format_time,
     incident::{Block, Book, Containment, Cover, Evidence, IncidentEvent, State, Step, Target},
@@ -215,6 +215,8 @@ pub struct BlocklistView {
 /// is recorded, and the flag says what it touched.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct Flag {
+    /// `incident`, `block` or `quarantine`.
+    pub kind: String,
     /// The incident that covers it (an `exposed` event is recorded on it)…
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incident: Option<u64>,
@@ -825,6 +827,7 @@ pub(crate) async fn known_good_uses(state: &AppState, id: &str) -> Result<Vec<St
 pub(crate) async fn watching(state: &AppState) -> Result<bool, ApiError> {
     let book = book(state).await?;
     Ok(book.advisories_seq > 0
+        || !book.quarantined.is_empty()
         || book.incidents.values().any(|i| i.state.is_live())
         || book.blocks.values().any(|b| b.lifted.is_none()))
 }
@@ -922,6 +925,12 @@ pub(crate) async fn flag(
             Cover::Record(_) => continue,
         };
         flags.push(Flag {
+            kind: if incident.is_some() {
+                "incident"
+            } else {
+                "block"
+            }
+            .into(),
             incident,
             block,
             consumer,
@@ -1014,6 +1023,100 @@ async fn open_for_advisories(
     Ok(())
 }
 
+/// What a write declares that quarantine applies to: new models and packages (not yet
+/// in the index before the write).
+pub(crate) fn quarantine_candidates(state: &AppState, data: &EntryData) -> Vec<String> {
+    let artifacts = match data {
+        EntryData::Register { artifacts, .. } | EntryData::Document { artifacts, .. } => artifacts,
+        _ => return vec![],
+    };
+    let index = state.read_index();
+    artifacts
+        .iter()
+        .filter(|a| matches!(a.kind, ArtifactKind::Model | ArtifactKind::Package))
+        .filter(|a| !index.contains(&a.id))
+        .map(|a| a.id.clone())
+        .collect()
+}
+
+/// After a write, with `quarantine` on in the policy in force: the new models and
+/// packages that fail the gate's checks on themselves are quarantined (one
+/// `containment` entry each), and quarantined artifacts the write touched (an
+/// attestation of one, say) that now pass are released.
+pub(crate) async fn quarantine_after(
+    state: &AppState,
+    actor: &str,
+    new: Vec<String>,
+    touched: Vec<String>,
+) -> Result<Vec<Flag>, ApiError> {
+    if new.is_empty() && touched.is_empty() {
+        return Ok(vec![]);
+    }
+    let Some((rules, policy)) = super::check::quarantine_rules(state).await? else {
+        return Ok(vec![]);
+    };
+    let mut ids = new;
+    {
+        let book = book(state).await?;
+        ids.extend(
+            touched
+                .into_iter()
+                .filter(|t| book.quarantined.contains_key(t)),
+        );
+    }
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    // The gate reads the book itself (containment): it is not held meanwhile.
+    let verdicts = super::check::held_back(state, &ids, &rules, &policy).await?;
+    let mut book = book(state).await?;
+    let mut entries = Vec::new();
+    let mut flags = Vec::new();
+    for (id, failures) in verdicts {
+        let held = book.quarantined.contains_key(&id);
+        if failures.is_empty() {
+            if held {
+                entries.push(EntryData::Containment {
+                    containment: Containment::Release {
+                        artifact: id.clone(),
+                        note: Some("the policy's checks pass".into()),
+                    },
+                });
+            }
+            continue;
+        }
+        if held {
+            continue;
+        }
+        let reason = failures
+            .iter()
+            .map(|f| format!("{} {}", f.code.as_str(), f.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        flags.push(Flag {
+            kind: "quarantine".into(),
+            incident: None,
+            block: None,
+            consumer: id.clone(),
+            via: id.clone(),
+            compromised: id.clone(),
+            message: format!("{id} is quarantined until the policy's checks pass: {reason}"),
+        });
+        entries.push(EntryData::Containment {
+            containment: Containment::Quarantine {
+                artifact: id,
+                reason,
+            },
+        });
+    }
+    if !entries.is_empty() {
+        append_entries(state, &mut book, actor, entries, None).await?;
+    }
+    Ok(flags)
+}
+
 /// The live incidents and active blocks that cover each of these artifacts now, and
 /// whether it is quarantined, for the policy gate (only ids with any are in the map).
 pub(crate) async fn covering(
@@ -1051,4 +1154,110 @@ pub(crate) async fn covering(
         );
     }
     Ok(out)
+}
+
+// ---- quarantine ----
+
+/// A quarantined artifact.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QuarantinedView {
+    pub artifact: String,
+    /// The entry that quarantined it.
+    pub seq: u64,
+    /// The checks it failed.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QuarantineView {
+    pub quarantined: Vec<QuarantinedView>,
+}
+
+/// Release a quarantined artifact.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseRequest {
+    #[serde(rename = "ref")]
+    pub ref_: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Release it although the policy's checks still fail (the note should say why).
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// Quarantined artifacts (newly registered models and packages held until the
+/// policy's checks on them pass).
+#[utoipa::path(get, path = paths::QUARANTINE,
+    responses((status = 200, body = QuarantineView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn quarantined(
+    AxumState(state): AxumState<AppState>,
+) -> Result<Json<QuarantineView>, ApiError> {
+    let book = book(&state).await?;
+    Ok(Json(QuarantineView {
+        quarantined: book
+            .quarantined
+            .iter()
+            .map(|(artifact, (seq, reason))| QuarantinedView {
+                artifact: artifact.clone(),
+                seq: *seq,
+                reason: reason.clone(),
+            })
+            .collect(),
+    }))
+}
+
+/// Release a quarantined artifact (admin): when the policy's checks on it pass now, or
+/// with `force`. Still failing, it stays, and the answer names what fails and what
+/// would make it pass.
+#[utoipa::path(post, path = paths::QUARANTINE_RELEASE, request_body = ReleaseRequest,
+    responses((status = 200, body = QuarantineView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn release(
+    AxumState(state): AxumState<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<ReleaseRequest>,
+) -> Result<Json<QuarantineView>, ApiError> {
+    let id = build::resolve_ref(&state, &build::Local::new(), &req.ref_).await?;
+    if !book(&state).await?.quarantined.contains_key(&id) {
+        return Err(ApiError::Conflict(format!("{id} is not quarantined")));
+    }
+    if !req.force
+        && let Some((rules, policy)) = super::check::quarantine_rules(&state).await?
+    {
+        let verdicts =
+            super::check::held_back(&state, std::slice::from_ref(&id), &rules, &policy).await?;
+        if let Some((_, failures)) = verdicts.first()
+            && !failures.is_empty()
+        {
+            let why: Vec<String> = failures
+                .iter()
+                .map(|f| format!("{} {} ({})", f.code.as_str(), f.message, f.recommendation))
+                .collect();
+            return Err(ApiError::Conflict(format!(
+                "{id} still fails the policy's checks: {}",
+                why.join("; ")
+            )));
+        }
+    }
+    let mut book = book(&state).await?;
+    if !book.quarantined.contains_key(&id) {
+        return Err(ApiError::Conflict(format!("{id} is not quarantined")));
+    }
+    let note = match (req.force, req.note) {
+        (true, Some(n)) => Some(format!("forced: {n}")),
+        (true, None) => Some("forced".into()),
+        (false, n) => n,
+    };
+    append_entries(
+        &state,
+        &mut book,
+        &caller.name,
+        vec![EntryData::Containment {
+            containment: Containment::Release { artifact: id, note },
+        }],
+        None,
+    )
+    .await?;
+    drop(book);
+    quarantined(AxumState(state)).await
 }

@@ -69,6 +69,8 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
             post(advisories::import).layer(DefaultBodyLimit::max(advisories::MAX_BODY)),
         ),
         (paths::ADVISORIES_KNOWN, post(advisories::known)),
+        (paths::QUARANTINE, get(incidents::quarantined)),
+        (paths::QUARANTINE_RELEASE, post(incidents::release)),
         (paths::WEBHOOKS, post(webhooks::create).get(webhooks::list)),
         (paths::WEBHOOK, delete(webhooks::remove)),
         (paths::WEBHOOK_DELIVERIES, get(webhooks::deliveries)),
@@ -121,6 +123,10 @@ pub(crate) async fn write(
     } else {
         vec![]
     };
+    let candidates: Vec<String> = data
+        .iter()
+        .flat_map(|d| incidents::quarantine_candidates(state, d))
+        .collect();
     let meta: Vec<(String, Vec<String>)> = data
         .iter()
         .map(|d| (d.kind().to_owned(), declared_ids(d)))
@@ -152,7 +158,9 @@ pub(crate) async fn write(
         "write"
     );
     drop(_writing);
-    let flags = incidents::flag(state, &actor, touches).await?;
+    let touched: Vec<String> = touches.iter().map(|(_, to)| to.clone()).collect();
+    let mut flags = incidents::flag(state, &actor, touches).await?;
+    flags.extend(incidents::quarantine_after(state, &actor, candidates, touched).await?);
     // The entries of one write share their time: format it once.
     let mut time: Option<(i64, String)> = None;
     Ok(Json(WriteResponse {

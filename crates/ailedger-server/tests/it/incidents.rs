@@ -758,3 +758,102 @@ async fn the_gate_fails_on_open_incidents_and_blocks() {
         true
     );
 }
+
+/// With `quarantine` on in the policy in force, a new package that fails the gate's
+/// checks on itself is quarantined (and fails every check of what uses it); release is
+/// refused while it still fails, automatic once a write makes it pass, and forced by
+/// an admin with a note. A new package that passes is not held.
+#[tokio::test]
+async fn quarantine_holds_new_packages_until_the_checks_pass() {
+    let app = super::app().await;
+    app.ok(
+        "PUT",
+        "/v1/policy",
+        json!({"text": "version = 1\n[gate]\nquarantine = true\ndeny_findings_at = \"high\"\n"}),
+    )
+    .await;
+    let finding = json!([{"code": "AIL-PKG-001", "severity": "critical", "message": "typosquat of requests"}]);
+    let w = app
+        .ok("POST", "/v1/artifacts", json!({"artifacts": [
+            {"kind": "package", "ref": "pkg:pypi/reqeusts@1.0.0", "attrs": {"findings": finding}},
+            {"kind": "package", "ref": "pkg:pypi/requests@2.32.3"}
+        ]}))
+        .await;
+    let flags = w["flags"].as_array().unwrap();
+    assert_eq!(flags.len(), 1, "{w}");
+    assert_eq!(flags[0]["kind"], "quarantine");
+    assert_eq!(flags[0]["consumer"], "pkg:pypi/reqeusts@1.0.0");
+    assert!(
+        flags[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("AIL-GATE-009"),
+        "{w}"
+    );
+    let q = app.call("GET", "/v1/quarantine", None).await.2;
+    assert_eq!(q["quarantined"][0]["artifact"], "pkg:pypi/reqeusts@1.0.0");
+    // A release that uses it fails the gate, with no knob needed for that.
+    app.ok(
+        "POST",
+        "/v1/deployments",
+        json!({"name": "app", "env": "prod", "uses": ["pkg:pypi/reqeusts@1.0.0"]}),
+    )
+    .await;
+    let v = app
+        .ok("POST", "/v1/check", json!({"ref": "deployment:prod/app", "policy": {"format": "toml", "text": "version = 1\n"}}))
+        .await;
+    assert_eq!(v["failures"][0]["code"], "AIL-GATE-002", "{v}");
+    // Release is refused while it still fails, naming what would make it pass.
+    let (s, _, p) = app
+        .call(
+            "POST",
+            "/v1/quarantine/release",
+            Some(&json!({"ref": "pkg:pypi/reqeusts@1.0.0"}).to_string()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("AIL-GATE-009"),
+        "{p}"
+    );
+    // A write that clears the finding releases it.
+    app.ok(
+        "POST",
+        "/v1/artifacts",
+        json!({"artifacts": [
+            {"kind": "package", "ref": "pkg:pypi/reqeusts@1.0.0", "attrs": {"findings": []}}
+        ]}),
+    )
+    .await;
+    let q = app.call("GET", "/v1/quarantine", None).await.2;
+    assert_eq!(q["quarantined"], json!([]), "{q}");
+    // Forced release, with the note recorded.
+    app.ok(
+        "POST",
+        "/v1/artifacts",
+        json!({"artifacts": [
+            {"kind": "package", "ref": "pkg:pypi/evil@0.1.0", "attrs": {"findings": finding}}
+        ]}),
+    )
+    .await;
+    let v = app
+        .ok("POST", "/v1/quarantine/release", json!({"ref": "pkg:pypi/evil@0.1.0", "force": true, "note": "false positive, reviewed"}))
+        .await;
+    assert_eq!(v["quarantined"], json!([]));
+    let (s, _, _) = app
+        .call(
+            "POST",
+            "/v1/quarantine/release",
+            Some(&json!({"ref": "pkg:pypi/evil@0.1.0"}).to_string()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let entries = app.call("GET", "/v1/entries?limit=1000", None).await.2;
+    let releases: Vec<&Value> = entries["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "containment")
+        .collect();
+    assert_eq!(releases.len(), 4, "two quarantines, two releases");
+}
