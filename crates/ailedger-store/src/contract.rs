@@ -1196,6 +1196,28 @@ pub async fn seq_times_answer_each_seq(fx: &dyn Fixture) {
     let want: Vec<(u64, i64)> = entries.iter().map(|e| (e.seq, e.time_us)).collect();
     assert_eq!(times, want);
     assert!(store.seq_times(&[]).await.unwrap().is_empty());
+    // Many seqs close together are read as ranges: the same answer, only the asked.
+    let many: Vec<_> = (0..12_000)
+        .map(|i| register(vec![pkg(&format!("many{i}"), "1")], vec![]))
+        .collect();
+    store.append(many).await.unwrap();
+    let head = store.head().await.unwrap();
+    let mut entries = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.entries(after, 5_000).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        entries.extend(page);
+    }
+    let asked: Vec<u64> = (1..=head + 3).filter(|s| s % 3 != 1).collect();
+    assert!(asked.len() >= 5_000);
+    let want: Vec<(u64, i64)> = entries
+        .iter()
+        .filter(|e| e.seq % 3 != 1)
+        .map(|e| (e.seq, e.time_us))
+        .collect();
+    assert_eq!(store.seq_times(&asked).await.unwrap(), want);
 }
 
 fn hook(url: &str, events: &[&str]) -> crate::webhook::NewWebhook {

@@ -574,6 +574,10 @@ async fn osv_import_matches_fixtures_retracts_withdrawn_and_is_incremental() {
     // ailedger does not order.
     let mut records: Vec<Value> = fx.values().cloned().collect();
     records.push(json!({"id": "MAL-2026-0", "modified": "yesterday"}));
+    records.push(
+        json!({"id": "GHSA-test-unknown", "modified": "2026-01-01T00:00:00Z",
+        "affected": [{"package": {"ecosystem": "PyPi2", "name": "x"}, "versions": ["1.0"]}]}),
+    );
     records.push(json!({"id": "GHSA-test-maven", "modified": "2026-01-01T00:00:00Z",
         "affected": [{"package": {"ecosystem": "Maven", "name": "org.example:lib"}, "versions": ["1.0"]}]}));
     let r = import(&app, records.clone()).await;
