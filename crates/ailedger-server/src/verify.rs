@@ -27,19 +27,13 @@ pub(crate) fn compile(
 
 /// The trust policy in force now (the built-in empty one when none was set).
 pub(crate) async fn policy_in_force(state: &AppState) -> Result<TrustPolicy, ApiError> {
-    let Some(stored) = state.store.latest_policy(None).await? else {
+    let Some(p) = crate::routes::policy::in_force(state, None).await? else {
         return TrustPolicy::empty()
             .map_err(|e| ApiError::Internal(format!("the built-in policy: {e}")));
     };
-    let entry = stored.decode()?;
-    let EntryData::Policy { policy } = entry.data else {
-        return Err(ApiError::Internal(format!(
-            "entry {} is not a policy",
-            entry.seq
-        )));
-    };
+    let (seq, policy) = (p.seq, p.record);
     let reference = PolicyRef {
-        seq: entry.seq,
+        seq,
         digest: policy.digest,
     };
     TrustPolicy::compile(
@@ -49,7 +43,7 @@ pub(crate) async fn policy_in_force(state: &AppState) -> Result<TrustPolicy, Api
         Some(reference),
     )
     .map(|(p, _)| p)
-    .map_err(|e| ApiError::Internal(format!("the policy of entry {}: {e}", entry.seq)))
+    .map_err(|e| ApiError::Internal(format!("the policy of entry {seq}: {e}")))
 }
 
 /// What the ledger knows of each ref a document names.

@@ -12,7 +12,7 @@ use ailedger_attest::{
     },
     policy::{PolicyFile, PolicyFormat},
 };
-use ailedger_core::{EdgeKind, EntryData, Sha256Digest};
+use ailedger_core::{EdgeKind, Sha256Digest};
 use axum::{Json, extract::State};
 
 use super::ApiJson;
@@ -64,7 +64,7 @@ async fn rules_for(
             },
         ));
     }
-    let Some(stored) = state.store.latest_policy(None).await? else {
+    let Some(p) = super::policy::in_force(state, None).await? else {
         return Ok((
             None,
             PolicyUsed {
@@ -74,21 +74,14 @@ async fn rules_for(
             },
         ));
     };
-    let entry = stored.decode()?;
-    let EntryData::Policy { policy } = entry.data else {
-        return Err(ApiError::Internal(format!(
-            "entry {} is not a policy",
-            entry.seq
-        )));
-    };
-    let (file, _) = PolicyFile::parse(&policy.text, PolicyFormat::from_name(&policy.format))
-        .map_err(|e| ApiError::Internal(format!("the policy of entry {}: {e}", entry.seq)))?;
+    let (file, _) = PolicyFile::parse(&p.record.text, PolicyFormat::from_name(&p.record.format))
+        .map_err(|e| ApiError::Internal(format!("the policy of entry {}: {e}", p.seq)))?;
     Ok((
         file.gate,
         PolicyUsed {
             source: "ledger".into(),
-            digest: Some(policy.digest.to_string()),
-            seq: Some(entry.seq),
+            digest: Some(p.record.digest.to_string()),
+            seq: Some(p.seq),
         },
     ))
 }

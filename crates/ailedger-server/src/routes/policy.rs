@@ -23,6 +23,38 @@ pub(crate) struct PolicyQuery {
     at: Option<u64>,
 }
 
+/// A policy entry: who put which policy in force when.
+pub(crate) struct InForce {
+    pub(crate) seq: u64,
+    pub(crate) time_us: i64,
+    pub(crate) actor: String,
+    pub(crate) record: PolicyRecord,
+}
+
+/// The policy in force at `at` (default: now): the latest `policy` entry at or before
+/// it, or `None` when no policy was ever set.
+pub(crate) async fn in_force(
+    state: &AppState,
+    at: Option<u64>,
+) -> Result<Option<InForce>, ApiError> {
+    let Some(stored) = state.store.latest_policy(at).await? else {
+        return Ok(None);
+    };
+    let entry = stored.decode()?;
+    let EntryData::Policy { policy } = entry.data else {
+        return Err(ApiError::Internal(format!(
+            "entry {} is not a policy",
+            entry.seq
+        )));
+    };
+    Ok(Some(InForce {
+        seq: entry.seq,
+        time_us: entry.time_us,
+        actor: entry.actor,
+        record: policy,
+    }))
+}
+
 /// Checks a submitted policy as the verifier will read it, and makes its record.
 pub(crate) fn record_of(req: PolicyRequest) -> Result<PolicyRecord, ApiError> {
     let size = req.text.len() + req.files.values().map(String::len).sum::<usize>();
@@ -89,7 +121,7 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PolicyQuery>,
 ) -> Result<Json<PolicyView>, ApiError> {
-    let Some(stored) = state.store.latest_policy(q.at).await? else {
+    let Some(p) = in_force(&state, q.at).await? else {
         return Ok(Json(PolicyView {
             seq: None,
             time: None,
@@ -102,19 +134,13 @@ pub(crate) async fn get(
                 .map_err(|e| ApiError::Internal(e.to_string()))?,
         }));
     };
-    let entry = stored.decode()?;
-    let EntryData::Policy { policy } = entry.data else {
-        return Err(ApiError::Internal(format!(
-            "entry {} is not a policy",
-            entry.seq
-        )));
-    };
-    let (file, _) = PolicyFile::parse(&policy.text, PolicyFormat::from_name(&policy.format))
-        .map_err(|e| ApiError::Internal(format!("policy at seq {}: {e}", entry.seq)))?;
+    let (file, _) = PolicyFile::parse(&p.record.text, PolicyFormat::from_name(&p.record.format))
+        .map_err(|e| ApiError::Internal(format!("policy at seq {}: {e}", p.seq)))?;
+    let policy = p.record;
     Ok(Json(PolicyView {
-        seq: Some(entry.seq),
-        time: Some(format_time(entry.time_us)),
-        actor: Some(entry.actor),
+        seq: Some(p.seq),
+        time: Some(format_time(p.time_us)),
+        actor: Some(p.actor),
         digest: Some(policy.digest.to_string()),
         format: Some(policy.format),
         text: Some(policy.text),
