@@ -1,7 +1,8 @@
 //! `ailedger demo`: a server on a fresh database filled with a realistic AI supply
 //! chain through the public API (models hashed from files on disk, real PyPI package
 //! names and versions, MCP configs and their servers, deployments in two
-//! environments), then the blast radius of one compromised package.
+//! environments with earlier configurations), then an incident for a compromised
+//! package with its blast-radius report, and a later consumer flagged as it is written.
 
 use std::{net::SocketAddr, path::Path};
 
@@ -15,10 +16,11 @@ use serde_json::{Map, json};
 
 use crate::{Format, client::Client, cmd, output, serve};
 
-/// Start a server on a fresh database holding a realistic AI supply chain, show the blast
-/// radius of a compromised package, and keep serving for exploring.
+/// Start a server on a fresh database holding a realistic AI supply chain, open an
+/// incident for a compromised package and print its blast-radius report (owners, paths,
+/// exposure windows, last known-good), and keep serving for exploring.
 ///
-/// Example: ailedger demo            (then, in another shell: ailedger impact pkg:pypi/ultralytics@8.3.41)
+/// Example: ailedger demo            (then, in another shell: ailedger incident list)
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Address to listen on (loopback only: the demo serves plain HTTP).

@@ -52,8 +52,10 @@ MCP tool servers and the deployments that use them.";
 const LONG_ABOUT: &str = "A tamper-evident ledger of your AI supply chain: models, datasets, packages, \
 MCP tool servers, signed provenance and the deployments that use them.\n\n\
 Build pipelines register what they build and consume; when something upstream turns out to be \
-compromised, `ailedger impact` answers which deployments transitively consumed it, since when, \
-and through which path.\n\n\
+compromised, `ailedger compromise` opens an incident and reports which deployments transitively \
+consumed it, through which path, from when until when, who owns them and what to roll back to \
+(`ailedger impact` asks the same of any artifact); later consumers are flagged as they are \
+written, and `ailedger check` keeps releases that contain it from shipping.\n\n\
 `ailedger serve` runs the server (SQLite file by default, or PostgreSQL); the other subcommands \
 are its client (--server, or AILEDGER_URL).";
 
