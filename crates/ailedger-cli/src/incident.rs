@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ailedger_core::blast::Report;
+use ailedger_core::{blast::Report, entry::to_seconds};
 use ailedger_server::{
     BlockRequest, BlockView, BlocklistView, CompromiseRequest, EvidenceInput, ImportRequest,
     ImportView, IncidentView, IncidentsView, KnownRecord, KnownRequest, KnownView, QuarantineView,
@@ -174,7 +174,13 @@ impl QuarantineCommand {
             println!("nothing is quarantined");
         }
         for q in &v.quarantined {
-            println!("{}  (#{}: {})", q.artifact, q.seq, q.reason);
+            println!(
+                "{}  (#{} {}: {})",
+                q.artifact,
+                q.seq,
+                to_seconds(&q.time),
+                q.reason
+            );
         }
         Ok(())
     }
@@ -270,8 +276,13 @@ async fn report(ctx: &Ctx, id: u64, at: Option<u64>) -> anyhow::Result<Report> {
 
 fn print_incident(v: &IncidentView, full: bool) {
     println!(
-        "#{:<6} {:<12} {:<8} {}  ({})",
-        v.id, v.state, v.severity, v.describe, v.reason
+        "#{:<6} {} {:<12} {:<8} {}  ({})",
+        v.id,
+        to_seconds(&v.opened),
+        v.state,
+        v.severity,
+        v.describe,
+        v.reason
     );
     if !full {
         return;
@@ -297,7 +308,7 @@ fn print_incident(v: &IncidentView, full: bool) {
         println!(
             "  #{} {} {:<8} by {}{}",
             s.seq,
-            s.time,
+            to_seconds(&s.time),
             s.action,
             s.actor,
             s.note
@@ -309,7 +320,10 @@ fn print_incident(v: &IncidentView, full: bool) {
     for e in &v.exposures {
         println!(
             "  #{} {} flagged: {} started consuming {}",
-            e.seq, e.time, e.consumer, e.via
+            e.seq,
+            to_seconds(&e.time),
+            e.consumer,
+            e.via
         );
     }
     if !v.blocks.is_empty() {

@@ -336,13 +336,7 @@ pub fn attestation_lines(a: &serde_json::Value, indent: &str) {
 /// A seq with its time, for tables: `#58 2026-12-06T05:22:06Z` (whole seconds, UTC).
 fn seq_time(seq: u64, time: Option<&str>) -> String {
     match time {
-        Some(t) => {
-            let t = match (t.find('.'), t.ends_with('Z')) {
-                (Some(dot), true) => format!("{}Z", &t[..dot]),
-                _ => t.to_owned(),
-            };
-            format!("#{seq} {t}")
-        }
+        Some(t) => format!("#{seq} {}", ailedger_core::entry::to_seconds(t)),
         None => format!("#{seq}"),
     }
 }

@@ -218,14 +218,7 @@ impl Report {
 
     /// Fills in each seq's time (RFC 3339; shown to the second).
     pub fn fill_times(&mut self, times: &HashMap<u64, String>) {
-        let fill = |m: &mut Moment| {
-            m.time = times
-                .get(&m.seq)
-                .map(|t| match (t.find('.'), t.ends_with('Z')) {
-                    (Some(dot), true) => format!("{}Z", &t[..dot]),
-                    _ => t.clone(),
-                })
-        };
+        let fill = |m: &mut Moment| m.time = times.get(&m.seq).map(|t| crate::entry::to_seconds(t));
         fill(&mut self.at);
         for a in self.deployments.iter_mut().chain(&mut self.intermediates) {
             fill(&mut a.first_exposed);

@@ -645,6 +645,15 @@ fn write_document(d: &DocumentInfo, out: &mut Vec<u8>) -> Result<(), Error> {
     Ok(())
 }
 
+/// An RFC 3339 UTC time (as [`format_time`] writes it) to the second, as tables and
+/// reports show it: `2026-12-06T05:22:06Z`. Other text is given back as it is.
+pub fn to_seconds(t: &str) -> String {
+    match (t.find('.'), t.ends_with('Z')) {
+        (Some(dot), true) => format!("{}Z", &t[..dot]),
+        _ => t.to_owned(),
+    }
+}
+
 /// Formats microseconds since the epoch as RFC 3339 UTC with six fractional digits.
 ///
 /// Every entry body holds one, so times from 1970 to 9999 are formatted by hand

@@ -1162,8 +1162,9 @@ pub(crate) async fn covering(
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct QuarantinedView {
     pub artifact: String,
-    /// The entry that quarantined it.
+    /// The entry that quarantined it, and its time.
     pub seq: u64,
+    pub time: String,
     /// The checks it failed.
     pub reason: String,
 }
@@ -1193,15 +1194,21 @@ pub struct ReleaseRequest {
 pub(crate) async fn quarantined(
     AxumState(state): AxumState<AppState>,
 ) -> Result<Json<QuarantineView>, ApiError> {
-    let book = book(&state).await?;
+    let held: Vec<(String, u64, String)> = book(&state)
+        .await?
+        .quarantined
+        .iter()
+        .map(|(artifact, (seq, reason))| (artifact.clone(), *seq, reason.clone()))
+        .collect();
+    let times = super::seq_times(&state, held.iter().map(|h| h.1)).await?;
     Ok(Json(QuarantineView {
-        quarantined: book
-            .quarantined
-            .iter()
-            .map(|(artifact, (seq, reason))| QuarantinedView {
-                artifact: artifact.clone(),
-                seq: *seq,
-                reason: reason.clone(),
+        quarantined: held
+            .into_iter()
+            .map(|(artifact, seq, reason)| QuarantinedView {
+                time: times.get(&seq).cloned().unwrap_or_default(),
+                artifact,
+                seq,
+                reason,
             })
             .collect(),
     }))
