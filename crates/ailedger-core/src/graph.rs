@@ -427,6 +427,42 @@ impl GraphIndex {
             .and_then(|i| self.deployments.get(&(i as u32)))
     }
 
+    /// Every edge among `ids` active at seq `at` (default: now): `(from, kind, to,
+    /// paths)`, sorted, each once.
+    pub fn edges_among<'a>(
+        &'a self,
+        ids: &[&str],
+        at: Option<u64>,
+    ) -> Vec<(&'a str, EdgeKind, &'a str, &'a [Box<str>])> {
+        let at = at.unwrap_or(OPEN - 1);
+        let set: rustc_hash::FxHashSet<u32> = ids
+            .iter()
+            .filter_map(|id| self.ids.get_index_of(*id).map(|i| i as u32))
+            .collect();
+        let mut out = Vec::new();
+        for &n in &set {
+            for e in self
+                .graph
+                .edges_directed(NodeIndex::new(n as usize), Direction::Outgoing)
+            {
+                let t = e.target().index() as u32;
+                if !e.weight().active_at(at) || !set.contains(&t) {
+                    continue;
+                }
+                let paths = self.paths.get(&(n, t)).map_or(&[][..], |p| &**p);
+                out.push((
+                    &*self.ids[n as usize],
+                    e.weight().kind,
+                    &*self.ids[t as usize],
+                    paths,
+                ));
+            }
+        }
+        out.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        out.dedup_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2));
+        out
+    }
+
     /// The artifacts with an edge of kind `edge` into `id` active at seq `at` (default:
     /// now), in node order: what attests it (`attests`), which documents describe it
     /// (`describes`).

@@ -5,6 +5,7 @@ pub(crate) mod advisories;
 pub(crate) mod check;
 pub(crate) mod documents;
 pub(crate) mod entries;
+pub(crate) mod export;
 pub(crate) mod graph;
 pub(crate) mod incidents;
 pub(crate) mod policy;

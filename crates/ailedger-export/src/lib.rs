@@ -1,0 +1,13 @@
+//! Exports of a ledger subgraph — an artifact or deployment and everything it
+//! transitively consumes, as of one ledger state — as supply-chain documents.
+//!
+//! The server gathers a [`Subgraph`] (from the graph index, the store and the incident
+//! book); the writers here turn it into documents. Pure: no I/O, and deterministic — the
+//! same subgraph gives byte-identical output.
+//!
+//! **Invariant:** a writer reads only its [`Subgraph`]; everything a document states
+//! comes from the ledger state named in [`LedgerState`].
+
+pub mod model;
+
+pub use model::{Artifact, Attestation, Edge, IncidentVex, LedgerState, Subgraph};

@@ -1,0 +1,90 @@
+//! What an export is made from.
+
+use ailedger_core::{ArtifactKind, EdgeKind, Severity};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The ledger state an export was computed at: the same state gives the same document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerState {
+    /// The seq the subgraph is as of (the ledger's head, or `--as-of`).
+    pub seq: u64,
+    /// That entry's time, RFC 3339 UTC.
+    pub time: String,
+    /// The Merkle tree size (= `seq`) and root hash (hex) of the ledger at `seq`, when
+    /// the log has them.
+    pub root_hash: Option<String>,
+}
+
+/// One artifact of the subgraph, as the ledger records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// The canonical id (a digest, a purl, `<kind>:<name>[@<version>]`).
+    pub id: String,
+    pub kind: ArtifactKind,
+    pub name: Option<String>,
+    pub version: Option<String>,
+    /// Other refs that resolve to it (purls, digests, named refs), sorted.
+    pub aliases: Vec<String>,
+    /// Everything registered or ingested about it (licences, supplier, hashes, model
+    /// card, manifest, findings, verification, env/owner for deployments…).
+    pub attrs: Map<String, Value>,
+    /// The seq of the entry that first recorded it.
+    pub first_seq: u64,
+}
+
+/// An edge among the subgraph's artifacts, active at the export's seq: `from`
+/// consumes `to`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Edge {
+    pub from: String,
+    pub kind: EdgeKind,
+    pub to: String,
+    /// For `contains` edges: where `to` sits in `from` (a model's file names).
+    pub paths: Vec<String>,
+}
+
+/// An attestation of one of the subgraph's artifacts (also in `artifacts`, by its id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attestation {
+    /// The attestation artifact's id (`sha256:` of the envelope or bundle as ingested).
+    pub id: String,
+    /// What it attests.
+    pub subjects: Vec<String>,
+    /// `verified`, `unverified` or `failed`, as judged when ingested.
+    pub verification: Option<String>,
+    /// The in-toto predicate type, when it has one.
+    pub predicate_type: Option<String>,
+}
+
+/// A live incident covering artifacts of the subgraph, for VEX.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentVex {
+    /// The incident's id (the seq that opened it).
+    pub id: u64,
+    /// `open` or `acknowledged` (as of the export's seq).
+    pub state: String,
+    pub severity: Severity,
+    pub reason: String,
+    /// The advisory id (`GHSA-…`, `MAL-…`), if any.
+    pub advisory: Option<String>,
+    /// When it was opened, RFC 3339 UTC.
+    pub opened: String,
+    /// The subgraph's artifacts it covers (the compromised ones, not their consumers).
+    pub affects: Vec<String>,
+}
+
+/// An artifact and everything it transitively consumes, as of one ledger state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subgraph {
+    /// The exported artifact's id (`metadata.component` of a CycloneDX BOM).
+    pub root: String,
+    /// The root first, then everything it transitively consumes, nearest first, each
+    /// once; attestations of them included.
+    pub artifacts: Vec<Artifact>,
+    /// Every edge among `artifacts` active at `ledger.seq`, sorted.
+    pub edges: Vec<Edge>,
+    pub attestations: Vec<Attestation>,
+    pub incidents: Vec<IncidentVex>,
+    pub ledger: LedgerState,
+}

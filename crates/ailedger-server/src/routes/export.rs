@@ -1,0 +1,197 @@
+//! Exports (`/v1/export/…`, read): a ledger subgraph — an artifact or deployment and
+//! everything it transitively consumes, as of a seq — gathered here from the index, the
+//! store and the incident book into an `ailedger_export::Subgraph`, which the writers of
+//! `ailedger-export` turn into documents.
+
+use std::collections::{BTreeSet, HashMap};
+
+use ailedger_core::{EdgeKind, entry::format_time, incident::Cover};
+use ailedger_export::{Artifact, Attestation, Edge, IncidentVex, LedgerState, Subgraph};
+
+use crate::{
+    ApiError, AppState,
+    build::{Local, resolve_ref},
+};
+
+/// The subgraph of `input` (any ref) as of seq `at` (default: now).
+#[expect(
+    dead_code,
+    reason = "the export endpoints are being built on their own branches"
+)]
+pub(crate) async fn gather(
+    state: &AppState,
+    input: &str,
+    at: Option<u64>,
+) -> Result<Subgraph, ApiError> {
+    let root = resolve_ref(state, &Local::new(), input).await?;
+    if !state.read_index().contains(&root) {
+        state.sync_index().await?;
+    }
+    let head = state.read_index().head();
+    let at = match at {
+        Some(a) if a > head => {
+            return Err(ApiError::Invalid(format!(
+                "as of seq {a}: the ledger's head is {head}"
+            )));
+        }
+        Some(a) => a,
+        None => head,
+    };
+    // The root, what it consumes, and what attests any of them.
+    let (ids, edges, attesters) = {
+        let index = state.read_index();
+        let hits = index
+            .deps(&root, Some(at))
+            .ok_or_else(|| ApiError::NotFound(format!("unknown ref {input}")))?;
+        let mut ids: Vec<String> = std::iter::once(root.clone())
+            .chain(hits.iter().map(|h| h.id.to_owned()))
+            .collect();
+        let mut attesters: BTreeSet<(String, String)> = BTreeSet::new();
+        for id in &ids {
+            for a in index.sources_of(id, EdgeKind::Attests, Some(at)) {
+                attesters.insert((a.to_owned(), id.clone()));
+            }
+        }
+        for (a, _) in &attesters {
+            if !ids.contains(a) {
+                ids.push(a.clone());
+            }
+        }
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let edges: Vec<Edge> = index
+            .edges_among(&refs, Some(at))
+            .into_iter()
+            .map(|(from, kind, to, paths)| Edge {
+                from: from.to_owned(),
+                kind,
+                to: to.to_owned(),
+                paths: paths.iter().map(|p| p.to_string()).collect(),
+            })
+            .collect();
+        (ids, edges, attesters)
+    };
+    let mut records: HashMap<String, ailedger_store::ArtifactRecord> = state
+        .store
+        .artifacts(&ids)
+        .await?
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
+    let mut artifacts = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let r = records
+            .remove(id)
+            .ok_or_else(|| ApiError::Internal(format!("{id} is in the index but has no record")))?;
+        let mut aliases = r.aliases;
+        aliases.retain(|a| a != id);
+        aliases.sort();
+        artifacts.push(Artifact {
+            id: r.id,
+            kind: r.kind,
+            name: r.name,
+            version: r.version,
+            aliases,
+            attrs: r.attrs,
+            first_seq: r.first_seq,
+        });
+    }
+    let mut attestations: Vec<Attestation> = Vec::new();
+    for (a, subject) in attesters {
+        match attestations.last_mut() {
+            Some(last) if last.id == a => last.subjects.push(subject),
+            _ => {
+                let attrs = artifacts.iter().find(|x| x.id == a).map(|x| &x.attrs);
+                let text = |pointer: &str| {
+                    attrs.and_then(|m| {
+                        serde_json::Value::Object(m.clone())
+                            .pointer(pointer)
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                    })
+                };
+                attestations.push(Attestation {
+                    id: a,
+                    subjects: vec![subject],
+                    verification: text("/verification"),
+                    predicate_type: text("/attestation/items/0/predicate_type"),
+                });
+            }
+        }
+    }
+    let incidents = incidents_at(state, &ids, at).await?;
+    let time = state
+        .store
+        .seq_times(&[at])
+        .await?
+        .first()
+        .map(|(_, t)| format_time(*t))
+        .unwrap_or_default();
+    let root_hash = if at > 0 {
+        state
+            .store
+            .root_at(at)
+            .await
+            .ok()
+            .map(|r| ailedger_core::Sha256Digest(r).hex())
+    } else {
+        None
+    };
+    Ok(Subgraph {
+        root,
+        artifacts,
+        edges,
+        attestations,
+        incidents,
+        ledger: LedgerState {
+            seq: at,
+            time,
+            root_hash,
+        },
+    })
+}
+
+/// The incidents live at seq `at` that cover any of `ids`, with what they cover.
+async fn incidents_at(
+    state: &AppState,
+    ids: &[String],
+    at: u64,
+) -> Result<Vec<IncidentVex>, ApiError> {
+    let book = super::incidents::book(state).await?;
+    let mut out = Vec::new();
+    for i in book.incidents.values().filter(|i| i.id <= at) {
+        // Its state as of `at`: the last step at or before it.
+        let state_at = i
+            .steps
+            .iter()
+            .filter(|s| s.seq <= at)
+            .fold("open", |s, step| match step.action {
+                "ack" => "acknowledged",
+                "resolve" => "resolved",
+                "retract" => "retracted",
+                _ => s,
+            });
+        if !matches!(state_at, "open" | "acknowledged") {
+            continue;
+        }
+        let Some(m) = book.matcher_for(i.id) else {
+            continue;
+        };
+        let affects: Vec<String> = ids
+            .iter()
+            .filter(|id| m.covers([id.as_str()]).contains(&Cover::Incident(i.id)))
+            .cloned()
+            .collect();
+        if affects.is_empty() {
+            continue;
+        }
+        out.push(IncidentVex {
+            id: i.id,
+            state: state_at.into(),
+            severity: i.severity,
+            reason: i.reason.clone(),
+            advisory: i.advisory.clone(),
+            opened: format_time(i.opened_us),
+            affects,
+        });
+    }
+    Ok(out)
+}
