@@ -9,5 +9,6 @@
 //! comes from the ledger state named in [`LedgerState`].
 
 pub mod model;
+pub mod spdx;
 
 pub use model::{Artifact, Attestation, Edge, IncidentVex, LedgerState, Subgraph};

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use ailedger_core::{ArtifactKind, EdgeKind, Purl, Sha256Digest};
+use ailedger_core::{ArtifactKind, EdgeKind, Purl, Ref, Sha256Digest};
 use serde_json::{Map, Value};
 
 use crate::{
@@ -14,6 +14,15 @@ use crate::{
     hashes,
     json::{at, type_name},
 };
+
+/// The `referenceType` of an `OTHER` external reference that gives a package's
+/// ailedger kind (ailedger's SPDX export writes it for every kind but `package`).
+const KIND_REF: &str = "ailedger-kind";
+/// The `referenceType` of an `OTHER` external reference that gives an alias (a ref that
+/// neither a purl nor the SHA-256 checksum carries).
+const ALIAS_REF: &str = "ailedger-alias";
+/// The prefix of a relationship comment naming the ailedger edge kind it stands for.
+const EDGE_COMMENT: &str = "ailedger edge: ";
 
 const PURPOSES: &[&str] = &[
     "APPLICATION",
@@ -234,9 +243,22 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
                 field("relationshipType")?,
                 field("relatedSpdxElement")?,
             );
-            let Some((edge, flip)) = mapping(ty) else {
-                *unmapped.entry(ty.to_owned()).or_default() += 1;
-                continue;
+            // ailedger's own exports name an edge kind SPDX 2.3 has no type for in the
+            // comment (`ailedger edge: <kind>`); the type gives the direction (`OTHER`:
+            // the element consumes the related one).
+            let marked = r
+                .get("comment")
+                .and_then(Value::as_str)
+                .and_then(|c| c.strip_prefix(EDGE_COMMENT))
+                .and_then(|k| k.parse::<EdgeKind>().ok());
+            let (edge, flip) = match (mapping(ty), marked) {
+                (Some((_, flip)), Some(kind)) => (kind, flip),
+                (None, Some(kind)) if ty == "OTHER" => (kind, false),
+                (Some(m), None) => m,
+                _ => {
+                    *unmapped.entry(ty.to_owned()).or_default() += 1;
+                    continue;
+                }
             };
             let (Some(a), Some(b)) = (
                 resolve(ctx, a, &|| at(&ptr(), "spdxElementId"))?,
@@ -245,7 +267,7 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
                 continue;
             };
             let (from, to) = if flip { (b, a) } else { (a, b) };
-            if edge == EdgeKind::Describes && from != doc {
+            if edge == EdgeKind::Describes && from != doc && marked.is_none() {
                 ctx.warn(
                     &ptr(),
                     "DESCRIBES between two non-document elements; no edge recorded",
@@ -340,6 +362,8 @@ fn package(p: &mut Value, ptr: &str, ctx: &mut Ctx<'_>) -> Result<(String, usize
     }
     let mut purls = Vec::new();
     let mut other_refs = Vec::new();
+    let mut kind = ArtifactKind::Package;
+    let mut extra_aliases = Vec::new();
     if let Some(Value::Array(refs)) = obj.get("externalRefs") {
         for (i, r) in refs.iter().enumerate() {
             let ty = r.get("referenceType").and_then(Value::as_str).unwrap_or("");
@@ -355,25 +379,49 @@ fn package(p: &mut Value, ptr: &str, ctx: &mut Ctx<'_>) -> Result<(String, usize
                         format!("invalid purl not used: {e}"),
                     ),
                 }
+            } else if ty == KIND_REF {
+                match loc.parse::<ArtifactKind>() {
+                    Ok(k) => kind = k,
+                    Err(e) => ctx.warn(
+                        &format!("{ptr}/externalRefs/{i}/referenceLocator"),
+                        format!("not used: {e}"),
+                    ),
+                }
+            } else if ty == ALIAS_REF {
+                match loc.parse::<Ref>() {
+                    Ok(r) => extra_aliases.push(r.to_string()),
+                    Err(e) => ctx.warn(
+                        &format!("{ptr}/externalRefs/{i}/referenceLocator"),
+                        format!("alias not used: {e}"),
+                    ),
+                }
             } else {
                 other_refs.push(r.clone());
             }
         }
     }
     let mut aliases = Vec::new();
-    let id = if let Some(first) = purls.first() {
+    // A purl names a package; an artifact of another kind with a purl keeps its kind
+    // and the purl becomes an alias (as in CycloneDX).
+    let id = if let Some(first) = purls.first().filter(|_| kind == ArtifactKind::Package) {
         aliases.extend(purls.iter().skip(1).cloned());
         if let Some(d) = sha {
             aliases.push(d.to_string());
         }
         first.clone()
     } else if let Some(d) = sha {
+        aliases.extend(purls.iter().cloned());
         d.to_string()
     } else {
-        named_ref(ArtifactKind::Package, &name, version.as_deref())
-            .map_err(|e| ctx.err(&at(ptr, "name"), e))?
+        aliases.extend(purls.iter().cloned());
+        named_ref(kind, &name, version.as_deref()).map_err(|e| ctx.err(&at(ptr, "name"), e))?
     };
-    let mut f = fact(id, ArtifactKind::Package, Some(name), version);
+    for a in extra_aliases {
+        if a != id && !aliases.contains(&a) {
+            aliases.push(a);
+        }
+    }
+    let mut f = fact(id, kind, Some(name), version);
     f.aliases = aliases;
     if !hash_map.is_empty() {
         f.attrs.insert("hashes".into(), Value::Object(hash_map));
