@@ -113,6 +113,13 @@ impl Client {
         Ok(bytes.0)
     }
 
+    /// A document answer (an export) as text, with query parameters.
+    pub async fn get_document(&self, path: &str, query: &[(&str, &str)]) -> anyhow::Result<String> {
+        let req = self.http.get(format!("{}{path}", self.base)).query(query);
+        let body: TextBody = self.send_raw(req).await?;
+        Ok(body.0)
+    }
+
     async fn send_raw(&self, req: reqwest::RequestBuilder) -> anyhow::Result<TextBody> {
         let resp = req.send().await.map_err(|e| self.unreachable(&e, ""))?;
         let status = resp.status();

@@ -12,6 +12,7 @@ mod client;
 mod cmd;
 mod credentials;
 mod demo;
+mod export_spdx;
 mod hashing;
 mod incident;
 mod ingest;
@@ -191,6 +192,15 @@ enum Command {
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
     Check(check::CheckArgs),
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+/// Export <REF> and everything it transitively consumes, as of the ledger's head or
+/// --as-of, as a supply-chain document.
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    Spdx(export_spdx::SpdxArgs),
 }
 
 /// What every client subcommand gets.
@@ -263,6 +273,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Quarantine(c) => c.run(&ctx).await,
         Command::Webhook(c) => c.run(&ctx).await,
         Command::Check(a) => a.run(&ctx).await,
+        Command::Export(ExportCommand::Spdx(a)) => export_spdx::run(a, &ctx).await,
     }
 }
 

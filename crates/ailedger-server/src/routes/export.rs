@@ -5,19 +5,73 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use ailedger_core::{EdgeKind, entry::format_time, incident::Cover};
+use ailedger_core::{
+    EdgeKind,
+    entry::{format_time, parse_time},
+    incident::Cover,
+};
 use ailedger_export::{Artifact, Attestation, Edge, IncidentVex, LedgerState, Subgraph};
+
+use axum::{
+    extract::State,
+    http::header,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
 
 use crate::{
     ApiError, AppState,
     build::{Local, resolve_ref},
+    paths,
+    routes::ApiQuery,
 };
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportQuery {
+    /// The exported artifact: any ref (`sha256:<hex>`, a purl, `<kind>:<name>[@<version>]`,
+    /// e.g. `deployment:prod/support-bot`).
+    #[serde(rename = "ref")]
+    ref_: String,
+    /// Export the ledger as it was at this RFC 3339 time (default: its head).
+    as_of: Option<String>,
+}
+
+/// The seq an `as_of` time names (`None`: the head).
+async fn seq_of(state: &AppState, as_of: Option<&str>) -> Result<Option<u64>, ApiError> {
+    match as_of {
+        Some(t) => {
+            let us = parse_time(t).map_err(|e| ApiError::Invalid(format!("as_of: {e}")))?;
+            Ok(Some(state.store.seq_at(us).await?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// SPDX 2.3 JSON of the artifact and everything it transitively consumes, as of the
+/// ledger's head or `as_of`; deterministic for one ledger state.
+#[utoipa::path(get, path = paths::EXPORT_SPDX, params(ExportQuery),
+    responses((status = 200, description = "an SPDX 2.3 JSON document", content_type = "application/spdx+json"),
+        (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn spdx(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let at = seq_of(&state, q.as_of.as_deref()).await?;
+    let sub = gather(&state, &q.ref_, at).await?;
+    if let Some(root) = sub.artifacts.first()
+        && root.first_seq > sub.ledger.seq
+    {
+        return Err(ApiError::NotFound(format!(
+            "{} was first recorded at seq {}, after the export's seq {}",
+            q.ref_, root.first_seq, sub.ledger.seq
+        )));
+    }
+    let bytes = ailedger_export::spdx::to_json(&sub);
+    Ok(([(header::CONTENT_TYPE, "application/spdx+json")], bytes).into_response())
+}
+
 /// The subgraph of `input` (any ref) as of seq `at` (default: now).
-#[expect(
-    dead_code,
-    reason = "the export endpoints are being built on their own branches"
-)]
 pub(crate) async fn gather(
     state: &AppState,
     input: &str,
