@@ -15,9 +15,9 @@ use serde_json::Value;
 use super::{BIN, free_port};
 
 /// `ailedger demo` kept serving: its URL and admin token.
-struct Demo {
+pub(crate) struct Demo {
     child: std::process::Child,
-    url: String,
+    pub(crate) url: String,
     token: String,
 }
 
@@ -28,7 +28,7 @@ impl Drop for Demo {
     }
 }
 
-fn demo() -> Demo {
+pub(crate) fn demo() -> Demo {
     for _ in 0..5 {
         let port = free_port();
         let mut child = Command::new(BIN)
@@ -64,7 +64,7 @@ fn demo() -> Demo {
 }
 
 impl Demo {
-    fn run(&self, args: &[&str]) -> std::process::Output {
+    pub(crate) fn run(&self, args: &[&str]) -> std::process::Output {
         Command::new(BIN)
             .args(args)
             .env("AILEDGER_URL", &self.url)
@@ -78,7 +78,7 @@ impl Demo {
     }
 
     #[track_caller]
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
             out.status.success(),

@@ -16,6 +16,7 @@ use sha2::Digest as _;
 
 mod attest;
 mod check;
+mod export_spdx;
 mod incidents;
 mod log;
 mod secrets;
