@@ -7,7 +7,8 @@
 //!
 //! - a package's ailedger kind, when it is not `package`, as an external reference
 //!   `OTHER`/`ailedger-kind` (locator: the kind);
-//! - aliases that neither a purl nor the SHA-256 checksum carries, as `OTHER`/`ailedger-alias`;
+//! - aliases that neither a purl, the SHA-256 checksum nor the name and version (the
+//!   alias they imply) carry, as `OTHER`/`ailedger-alias`;
 //! - an edge kind SPDX 2.3 has no relationship type for, as the closest type with the
 //!   comment `ailedger edge: <kind>` (see [`relationship`]).
 //!
@@ -16,7 +17,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use ailedger_core::{ArtifactKind, EdgeKind, Ref, Sha256Digest};
+use ailedger_core::{ArtifactKind, EdgeKind, Ref, Sha256Digest, identity};
 use serde_json::{Map, Value, json};
 
 use crate::{Artifact, Subgraph};
@@ -389,9 +390,14 @@ fn package(a: &Artifact, spdxid: String, annotations: Vec<Value>) -> Value {
             "referenceLocator": a.kind.as_str(),
         }));
     }
+    // The alias the written name and version imply is implied again when read back.
+    let implied = identity::implied_alias(a.kind, &a.id, Some(&name), version.as_deref())
+        .ok()
+        .flatten();
     for alias in &a.aliases {
         if !alias.starts_with("pkg:")
             && Some(alias) != sha.as_ref()
+            && Some(alias) != implied.as_ref()
             && !alias.chars().any(char::is_whitespace)
         {
             refs.push(json!({

@@ -456,3 +456,94 @@ fn a_bom_without_a_graph_hangs_its_components_off_the_subject() {
         ]
     );
 }
+
+/// What ailedger's SPDX export writes where SPDX 2.3 has no word: a kind
+/// (`OTHER`/`ailedger-kind`), aliases (`OTHER`/`ailedger-alias`) and edge kinds
+/// (`ailedger edge: <kind>` comments). Unreadable ones warn and are not used.
+#[test]
+fn spdx_kinds_aliases_and_marked_edges_read_back() {
+    let sha = "ab".repeat(32);
+    let doc = format!(
+        r#"{{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","name":"x",
+        "packages":[
+          {{"SPDXID":"SPDXRef-m","name":"bot","versionInfo":"3",
+            "checksums":[{{"algorithm":"SHA256","checksumValue":"{sha}"}}],
+            "externalRefs":[
+              {{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:huggingface/acme/bot@3"}},
+              {{"referenceCategory":"OTHER","referenceType":"ailedger-kind","referenceLocator":"model"}},
+              {{"referenceCategory":"OTHER","referenceType":"ailedger-alias","referenceLocator":"model:bot-old@3"}}]}},
+          {{"SPDXID":"SPDXRef-d","name":"tickets",
+            "externalRefs":[{{"referenceCategory":"OTHER","referenceType":"ailedger-kind","referenceLocator":"dataset"}}]}},
+          {{"SPDXID":"SPDXRef-p","name":"torch","versionInfo":"2",
+            "externalRefs":[
+              {{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:pypi/torch@2"}},
+              {{"referenceCategory":"OTHER","referenceType":"ailedger-kind","referenceLocator":"gizmo"}},
+              {{"referenceCategory":"OTHER","referenceType":"ailedger-alias","referenceLocator":"not a ref"}}]}}],
+        "relationships":[
+          {{"spdxElementId":"SPDXRef-m","relationshipType":"GENERATED_FROM","relatedSpdxElement":"SPDXRef-d","comment":"ailedger edge: trained-on"}},
+          {{"spdxElementId":"SPDXRef-m","relationshipType":"GENERATED_FROM","relatedSpdxElement":"SPDXRef-p"}},
+          {{"spdxElementId":"SPDXRef-p","relationshipType":"BUILD_TOOL_OF","relatedSpdxElement":"SPDXRef-m","comment":"ailedger edge: built-by"}},
+          {{"spdxElementId":"SPDXRef-d","relationshipType":"OTHER","relatedSpdxElement":"SPDXRef-p","comment":"ailedger edge: uses-tool"}},
+          {{"spdxElementId":"SPDXRef-d","relationshipType":"OTHER","relatedSpdxElement":"SPDXRef-m"}}]}}"#
+    );
+    let doc = parse_ok(doc.as_bytes());
+    let by_name = |n: &str| {
+        doc.artifacts
+            .iter()
+            .find(|a| a.name.as_deref() == Some(n))
+            .unwrap_or_else(|| panic!("no {n}"))
+    };
+    let m = by_name("bot");
+    assert_eq!(m.kind.as_str(), "model");
+    // A model with a purl keeps its kind: the id is its digest, the purl an alias.
+    assert_eq!(m.id, format!("sha256:{sha}"));
+    assert_eq!(
+        m.aliases,
+        [
+            "model:bot-old@3",
+            "model:bot@3",
+            "pkg:huggingface/acme/bot@3"
+        ]
+    );
+    let d = by_name("tickets");
+    assert_eq!(
+        (d.kind.as_str(), d.id.as_str()),
+        ("dataset", "dataset:tickets")
+    );
+    let p = by_name("torch");
+    assert_eq!(
+        (p.kind.as_str(), p.id.as_str()),
+        ("package", "pkg:pypi/torch@2")
+    );
+    let edges: Vec<(&str, &str, &str)> = doc
+        .edges
+        .iter()
+        .filter(|e| e.from != doc.document.id)
+        .map(|e| (e.from.as_str(), e.edge.as_str(), e.to.as_str()))
+        .collect();
+    let m = m.id.as_str();
+    assert_eq!(
+        edges,
+        [
+            (m, "trained-on", "dataset:tickets"),
+            (m, "built-from", "pkg:pypi/torch@2"),
+            (m, "built-by", "pkg:pypi/torch@2"),
+            ("dataset:tickets", "uses-tool", "pkg:pypi/torch@2"),
+        ]
+    );
+    let warnings: Vec<String> = doc
+        .warnings
+        .iter()
+        .map(|w| format!("{}: {}", w.pointer, w.message))
+        .collect();
+    let all = warnings.join("\n");
+    assert!(
+        all.contains("/packages/2/externalRefs/1/referenceLocator") && all.contains("\"gizmo\""),
+        "{all}"
+    );
+    assert!(
+        all.contains("/packages/2/externalRefs/2/referenceLocator: alias not used"),
+        "{all}"
+    );
+    assert!(all.contains("OTHER ×1"), "{all}");
+}
