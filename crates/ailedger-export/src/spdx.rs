@@ -281,12 +281,16 @@ fn algorithm(name: &str) -> Option<&'static str> {
 
 /// Checksums from the id, the aliases and `attrs.hashes`, one per algorithm, sorted;
 /// the SHA-256 one is the id's when the id is a digest, else the first digest alias.
-/// Returns them and the SHA-256 ref they carry.
+/// Returns them and the SHA-256 ref they carry. An artifact whose id is a named ref
+/// gets no SHA-256 checksum: read back, it would be the id (its digests are written as
+/// aliases).
 fn checksums(a: &Artifact) -> (Vec<Value>, Option<String>) {
     let mut by_alg: BTreeMap<&'static str, String> = BTreeMap::new();
+    let named = !a.id.starts_with("sha256:") && !a.id.starts_with("pkg:");
     let sha = std::iter::once(&a.id)
         .chain(&a.aliases)
         .find(|r| r.starts_with("sha256:"))
+        .filter(|_| !named)
         .cloned();
     if let Some(hex) = sha.as_deref().and_then(|s| s.strip_prefix("sha256:")) {
         by_alg.insert("SHA256", hex.to_owned());
@@ -297,6 +301,9 @@ fn checksums(a: &Artifact) -> (Vec<Value>, Option<String>) {
                 by_alg.entry(alg).or_insert_with(|| v.to_ascii_lowercase());
             }
         }
+    }
+    if named {
+        by_alg.remove("SHA256");
     }
     let sha = sha.or_else(|| by_alg.get("SHA256").map(|h| format!("sha256:{h}")));
     let list = by_alg

@@ -104,6 +104,18 @@ pub fn sample() -> Subgraph {
     );
     dp.attrs.insert("env".into(), json!("prod"));
     let a = art(&att, ArtifactKind::Attestation, None, None);
+    // Known by name, with a digest alias and a SHA-256 hash: neither may become its id.
+    let mut lp = art(
+        "package:leftpad@1",
+        ArtifactKind::Package,
+        Some("leftpad"),
+        Some("1"),
+    );
+    lp.aliases = vec![sha('8')];
+    lp.attrs.insert(
+        "hashes".into(),
+        json!({"SHA-256": "8".repeat(64), "MD5": "5".repeat(32)}),
+    );
     let mut edges = vec![
         edge(dep, EdgeKind::Deploys, &model),
         edge(dep, EdgeKind::DependsOn, &cfg),
@@ -114,6 +126,7 @@ pub fn sample() -> Subgraph {
         edge(&model, EdgeKind::BuiltBy, builder),
         edge(&cfg, EdgeKind::UsesTool, server),
         edge(server, EdgeKind::Runs, npm),
+        edge(npm, EdgeKind::DependsOn, "package:leftpad@1"),
         edge(&att, EdgeKind::Attests, &model),
     ];
     edges[4].paths = vec!["model.safetensors".into()];
@@ -136,6 +149,7 @@ pub fn sample() -> Subgraph {
             ),
             art(server, ArtifactKind::McpServer, Some("files"), None),
             n,
+            lp,
             a,
         ],
         edges,
