@@ -67,7 +67,10 @@ pub(crate) async fn spdx(
             q.ref_, root.first_seq, sub.ledger.seq
         )));
     }
-    let bytes = ailedger_export::spdx::to_json(&sub);
+    // Writing a large subgraph is CPU work: off the async runtime.
+    let bytes = tokio::task::spawn_blocking(move || ailedger_export::spdx::to_json(&sub))
+        .await
+        .map_err(|e| ApiError::Internal(format!("SPDX writer: {e}")))?;
     Ok(([(header::CONTENT_TYPE, "application/spdx+json")], bytes).into_response())
 }
 
