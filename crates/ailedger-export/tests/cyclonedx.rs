@@ -11,7 +11,7 @@ use ailedger_export::{
     cyclonedx::{self, SpecVersion},
 };
 use jsonschema::{Registry, Validator};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 const BASE: &str = "http://cyclonedx.org/schema/";
 
@@ -352,14 +352,26 @@ fn reads_back_through_the_parser() {
         let bytes = cyclonedx::to_json(&sub, spec);
         let doc = ailedger_formats::parse(&bytes, &ailedger_formats::Options::default()).unwrap();
         assert!(doc.warnings.is_empty(), "{:#?}", doc.warnings);
-        // Every exported artifact comes back under its id (MCP servers as services are
-        // read as deployments: see docs/export.md).
-        let ids: BTreeSet<&str> = doc.artifacts.iter().map(|a| a.id.as_str()).collect();
+        // Every exported artifact comes back under its id, with its kind and aliases
+        // (attestations are references, not components).
+        let got: BTreeSet<(&str, ArtifactKind)> = doc
+            .artifacts
+            .iter()
+            .map(|a| (a.id.as_str(), a.kind))
+            .collect();
+        let want: BTreeSet<(&str, ArtifactKind)> = sub
+            .artifacts
+            .iter()
+            .filter(|a| a.kind != ArtifactKind::Attestation)
+            .map(|a| (a.id.as_str(), a.kind))
+            .collect();
+        assert_eq!(got, want);
         for a in &sub.artifacts {
-            if a.kind == ArtifactKind::Attestation || a.kind == ArtifactKind::McpServer {
-                continue;
+            if let Some(back) = doc.artifacts.iter().find(|b| b.id == a.id) {
+                for al in &a.aliases {
+                    assert!(back.aliases.contains(al), "{}: alias {al} lost", a.id);
+                }
             }
-            assert!(ids.contains(a.id.as_str()), "{} missing from {ids:?}", a.id);
         }
         let edges: BTreeSet<(&str, EdgeKind, &str)> = doc
             .edges
@@ -375,5 +387,4 @@ fn reads_back_through_the_parser() {
             assert!(edges.contains(&(from, kind, to)), "{from} {kind} {to}");
         }
     }
-    let _ = Map::<String, Value>::new();
 }

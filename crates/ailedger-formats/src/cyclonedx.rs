@@ -446,6 +446,8 @@ impl Cdx<'_, '_> {
                 ));
             }
         };
+        // An ailedger export says which ledger kind a component had.
+        let (kind, ledger_aliases) = ledger_identity(obj, kind);
         let name = req_str(self.ctx, obj, ptr, "name")?.to_owned();
         let group = opt_str(self.ctx, obj, ptr, "group")?
             .filter(|g| !g.is_empty())
@@ -511,6 +513,7 @@ impl Cdx<'_, '_> {
             self.identity(kind, &full_name, version.as_deref(), purl, sha256, ptr)?;
         let mut f = fact(id, kind, Some(full_name), version);
         f.aliases = aliases;
+        f.aliases.extend(ledger_aliases);
         f.attrs = attrs;
         let id = self.ctx.add_at(f)?;
         if let Some(r) = bom_ref {
@@ -622,9 +625,11 @@ impl Cdx<'_, '_> {
             Some(g) => format!("{g}/{name}"),
             None => name,
         };
-        let id = named_ref(ArtifactKind::Deployment, &full_name, version.as_deref())
+        let (kind, ledger_aliases) = ledger_identity(obj, ArtifactKind::Deployment);
+        let id = named_ref(kind, &full_name, version.as_deref())
             .map_err(|e| self.ctx.err(&at(ptr, "name"), e))?;
-        let mut f = fact(id, ArtifactKind::Deployment, Some(full_name), version);
+        let mut f = fact(id, kind, Some(full_name), version);
+        f.aliases = ledger_aliases;
         f.attrs.insert("type".into(), Value::from("service"));
         let bom_ref = obj
             .get("bom-ref")
@@ -715,6 +720,45 @@ impl Cdx<'_, '_> {
         };
         Ok((id, aliases))
     }
+}
+
+/// The ledger kind and aliases an ailedger export recorded as `ailedger:kind` and
+/// `ailedger:alias` properties (see docs/export.md), so that an export reads back as the
+/// artifacts it was made from. Without them (any other writer): `kind` and no aliases.
+/// A kind that is not a ledger kind, or one a component cannot have (attestations are
+/// not exported as components), and an alias that is not a canonical ref, are ignored.
+fn ledger_identity(obj: &Map<String, Value>, kind: ArtifactKind) -> (ArtifactKind, Vec<String>) {
+    let Some(Value::Array(props)) = obj.get("properties") else {
+        return (kind, Vec::new());
+    };
+    let mut out = kind;
+    let mut aliases = Vec::new();
+    for p in props {
+        let (Some(name), Some(value)) = (
+            p.get("name").and_then(Value::as_str),
+            p.get("value").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        match name {
+            "ailedger:kind" => {
+                if let Ok(k) = value.parse::<ArtifactKind>()
+                    && !matches!(k, ArtifactKind::Attestation)
+                {
+                    out = k;
+                }
+            }
+            "ailedger:alias" => {
+                if let Ok(r) = value.parse::<ailedger_core::Ref>()
+                    && r.to_string() == value
+                {
+                    aliases.push(value.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    (out, aliases)
 }
 
 /// Checks one `dependencies` entry's shape.
