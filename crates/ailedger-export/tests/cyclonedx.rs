@@ -139,7 +139,13 @@ fn subgraph() -> Subgraph {
             json!({"license": "proprietary"}),
         ),
         torch,
-        art(FILE, ArtifactKind::File, "model.safetensors", None, json!({})),
+        art(
+            FILE,
+            ArtifactKind::File,
+            "model.safetensors",
+            None,
+            json!({}),
+        ),
         art(
             "mcp-config:tools@1",
             ArtifactKind::McpConfig,
@@ -179,13 +185,25 @@ fn subgraph() -> Subgraph {
     let mut edges = vec![
         edge("deployment:prod/bot", EdgeKind::Deploys, "model:bot@3"),
         edge("deployment:prod/bot", EdgeKind::DependsOn, TORCH),
-        edge("deployment:prod/bot", EdgeKind::Deploys, "mcp-config:tools@1"),
+        edge(
+            "deployment:prod/bot",
+            EdgeKind::Deploys,
+            "mcp-config:tools@1",
+        ),
         edge("model:bot@3", EdgeKind::DerivedFrom, "model:llama@3.1"),
         edge("model:bot@3", EdgeKind::TrainedOn, "dataset:tickets@1"),
         edge("model:bot@3", EdgeKind::Contains, FILE),
         edge("model:llama@3.1", EdgeKind::DependsOn, TORCH),
-        edge("mcp-config:tools@1", EdgeKind::UsesTool, "mcp-server:fetch@1"),
-        edge("mcp-config:tools@1", EdgeKind::UsesTool, "mcp-server:remote@2"),
+        edge(
+            "mcp-config:tools@1",
+            EdgeKind::UsesTool,
+            "mcp-server:fetch@1",
+        ),
+        edge(
+            "mcp-config:tools@1",
+            EdgeKind::UsesTool,
+            "mcp-server:remote@2",
+        ),
         edge(
             "mcp-server:fetch@1",
             EdgeKind::Runs,
@@ -250,7 +268,9 @@ fn says_what_the_brief_lists() {
     assert_eq!(meta["component"]["type"], "application");
     let props = meta["properties"].as_array().unwrap();
     assert!(props.contains(&json!({"name": "ailedger:ledger.seq", "value": "42"})));
-    assert!(props.contains(&json!({"name": "ailedger:ledger.root_hash", "value": "ee".repeat(32)})));
+    assert!(
+        props.contains(&json!({"name": "ailedger:ledger.root_hash", "value": "ee".repeat(32)}))
+    );
     let comp = |r: &str| -> Value {
         doc["components"]
             .as_array()
@@ -267,7 +287,10 @@ fn says_what_the_brief_lists() {
         bot["modelCard"]["modelParameters"]["datasets"],
         json!([{"ref": "dataset:tickets@1"}])
     );
-    assert_eq!(bot["modelCard"]["modelParameters"]["task"], "text-generation");
+    assert_eq!(
+        bot["modelCard"]["modelParameters"]["task"],
+        "text-generation"
+    );
     assert_eq!(
         bot["modelCard"]["considerations"]["useCases"],
         json!(["support"])
@@ -282,10 +305,7 @@ fn says_what_the_brief_lists() {
     assert_eq!(ext["hashes"][0]["content"], "a".repeat(64));
     assert!(ext["comment"].as_str().unwrap().contains("verified"));
     assert_eq!(comp("dataset:tickets@1")["type"], "data");
-    assert_eq!(
-        comp("model:llama@3.1")["supplier"],
-        json!({"name": "Meta"})
-    );
+    assert_eq!(comp("model:llama@3.1")["supplier"], json!({"name": "Meta"}));
     // Packages: purl, hashes, licences, supplier, findings, kept attributes.
     let torch = comp(TORCH);
     assert_eq!(torch["purl"], TORCH);
@@ -303,10 +323,19 @@ fn says_what_the_brief_lists() {
     assert_eq!(services.len(), 2);
     assert_eq!(services[0]["bom-ref"], "mcp-server:fetch@1");
     assert_eq!(services[0]["trustZone"], "local");
-    assert_eq!(services[1]["endpoints"], json!(["https://mcp.example.com/mcp"]));
+    assert_eq!(
+        services[1]["endpoints"],
+        json!(["https://mcp.example.com/mcp"])
+    );
     assert_eq!(services[1]["trustZone"], "remote");
     // Attestations are not components.
-    assert!(doc["components"].as_array().unwrap().iter().all(|c| c["bom-ref"] != ATT));
+    assert!(
+        doc["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["bom-ref"] != ATT)
+    );
     // VEX.
     let v = &doc["vulnerabilities"][0];
     assert_eq!(v["id"], "GHSA-xxxx-yyyy-zzzz");
@@ -383,6 +412,18 @@ fn reads_back_through_the_parser() {
             ("model:bot@3", EdgeKind::TrainedOn, "dataset:tickets@1"),
             ("model:llama@3.1", EdgeKind::DependsOn, TORCH),
             ("deployment:prod/bot", EdgeKind::DependsOn, TORCH),
+            ("deployment:prod/bot", EdgeKind::Deploys, "model:bot@3"),
+            ("model:bot@3", EdgeKind::Contains, FILE),
+            (
+                "mcp-config:tools@1",
+                EdgeKind::UsesTool,
+                "mcp-server:fetch@1",
+            ),
+            (
+                "mcp-server:fetch@1",
+                EdgeKind::Runs,
+                "pkg:pypi/mcp-server-fetch@1",
+            ),
         ] {
             assert!(edges.contains(&(from, kind, to)), "{from} {kind} {to}");
         }

@@ -86,7 +86,8 @@ pub const MAX_ENTRIES_PAGE: u32 = 1000;
         routes::webhooks::list,
         routes::webhooks::remove,
         routes::webhooks::deliveries,
-        routes::check::check
+        routes::check::check,
+        routes::export::cyclonedx
     ),
     components(schemas(
         ArtifactInput,

@@ -329,10 +329,7 @@ fn attestation_ref(a: &crate::Attestation) -> Value {
     r.insert("comment".into(), Value::from(comment));
     r.insert("type".into(), Value::from("attestation"));
     if let Some(hex) = a.id.strip_prefix("sha256:") {
-        r.insert(
-            "hashes".into(),
-            json!([{"alg": "SHA-256", "content": hex}]),
-        );
+        r.insert("hashes".into(), json!([{"alg": "SHA-256", "content": hex}]));
     }
     Value::Object(r)
 }
@@ -501,11 +498,16 @@ impl Ctx<'_> {
             };
             p.push(prop(&format!("ailedger:attr.{k}"), value));
         }
-        // Properties an ingested document gave the component come back as they were.
+        // Properties an ingested document gave the component come back as they were,
+        // except `ailedger:` ones (an earlier export's), which are stated afresh above.
         if let Some(Value::Array(ps)) = a.attrs.get("properties") {
             p.extend(
                 ps.iter()
-                    .filter(|x| x.get("name").and_then(Value::as_str).is_some())
+                    .filter(|x| {
+                        x.get("name")
+                            .and_then(Value::as_str)
+                            .is_some_and(|n| !n.starts_with("ailedger:"))
+                    })
                     .cloned(),
             );
         }
@@ -702,4 +704,3 @@ fn vulnerabilities(sub: &Subgraph, by_id: &BTreeMap<&str, &Artifact>) -> Vec<Val
         })
         .collect()
 }
-

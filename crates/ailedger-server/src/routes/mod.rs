@@ -76,6 +76,7 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (paths::WEBHOOK, delete(webhooks::remove)),
         (paths::WEBHOOK_DELIVERIES, get(webhooks::deliveries)),
         (paths::CHECK, post(check::check)),
+        (paths::EXPORT_CYCLONEDX, get(export::cyclonedx)),
     ];
     routes.extend(log::routes());
     routes

@@ -21,6 +21,7 @@ mod attest;
 mod audit;
 mod auth;
 mod check;
+mod export;
 mod incidents;
 
 /// A PostgreSQL store in a schema of its own (`<prefix>_<pid>_<nanos>`) with the URL
