@@ -12,6 +12,7 @@ mod client;
 mod cmd;
 mod credentials;
 mod demo;
+mod export;
 mod hashing;
 mod incident;
 mod ingest;
@@ -191,6 +192,8 @@ enum Command {
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
     Check(check::CheckArgs),
+    #[command(subcommand)]
+    Export(export::ExportCommand),
 }
 
 /// What every client subcommand gets.
@@ -263,6 +266,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Quarantine(c) => c.run(&ctx).await,
         Command::Webhook(c) => c.run(&ctx).await,
         Command::Check(a) => a.run(&ctx).await,
+        Command::Export(c) => c.run(&ctx).await,
     }
 }
 

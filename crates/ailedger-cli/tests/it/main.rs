@@ -16,6 +16,7 @@ use sha2::Digest as _;
 
 mod attest;
 mod check;
+mod export;
 mod incidents;
 mod log;
 mod secrets;

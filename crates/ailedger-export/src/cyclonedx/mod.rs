@@ -383,10 +383,7 @@ impl Ctx<'_> {
     fn service(&self, a: &Artifact) -> Value {
         let mut s = Map::new();
         s.insert("bom-ref".into(), Value::from(a.id.clone()));
-        s.insert(
-            "name".into(),
-            Value::from(a.name.clone().unwrap_or_else(|| a.id.clone())),
-        );
+        s.insert("name".into(), Value::from(name_of(a)));
         if let Some(v) = &a.version {
             s.insert("version".into(), Value::from(v.clone()));
         }
@@ -459,6 +456,11 @@ impl Ctx<'_> {
             prop("ailedger:kind", a.kind.as_str()),
             prop("ailedger:first_seq", a.first_seq.to_string()),
         ];
+        if let Some(n) = &a.name
+            && *n != name_of(a)
+        {
+            p.push(prop("ailedger:name", n.clone()));
+        }
         for al in &a.aliases {
             p.push(prop("ailedger:alias", al.clone()));
         }
@@ -520,7 +522,7 @@ impl Ctx<'_> {
 fn identity(a: &Artifact) -> Map<String, Value> {
     let mut c = Map::new();
     c.insert("type".into(), Value::from(component_type(a)));
-    let full = a.name.clone().unwrap_or_else(|| a.id.clone());
+    let full = name_of(a);
     let (group, name) = match a.attrs.get("group").and_then(Value::as_str) {
         Some(g) if !g.is_empty() && full.starts_with(&format!("{g}/")) => (
             Some(g.to_owned()),
@@ -548,6 +550,32 @@ fn identity(a: &Artifact) -> Map<String, Value> {
         c.insert("purl".into(), Value::from(p));
     }
     c
+}
+
+/// The name written for an artifact. An artifact known by a named ref
+/// (`<kind>:<name>[@<version>]`) whose ref its ledger name does not spell (a deployment
+/// `support-bot` in env `prod` is `deployment:prod/support-bot`) is written with the
+/// ref's name, so that a reader derives the same ref; its ledger name is then an
+/// `ailedger:name` property.
+fn name_of(a: &Artifact) -> String {
+    let ledger = a.name.clone().unwrap_or_else(|| a.id.clone());
+    if ailedger_core::identity::is_identified(&a.id) {
+        return ledger;
+    }
+    let Some(rest) =
+        a.id.strip_prefix(a.kind.as_str())
+            .and_then(|r| r.strip_prefix(':'))
+    else {
+        return ledger;
+    };
+    match &a.version {
+        Some(v) => rest
+            .strip_suffix(v.as_str())
+            .and_then(|r| r.strip_suffix('@'))
+            .map(str::to_owned)
+            .unwrap_or(ledger),
+        None => rest.to_owned(),
+    }
 }
 
 fn component_type(a: &Artifact) -> &'static str {
