@@ -369,7 +369,10 @@ impl Ctx<'_> {
             c.insert("externalReferences".into(), r);
         }
         if a.kind == ArtifactKind::Model {
-            c.insert("modelCard".into(), self.model_card(a));
+            let card = self.model_card(a);
+            if card.as_object().is_some_and(|m| !m.is_empty()) {
+                c.insert("modelCard".into(), card);
+            }
         }
         if a.kind == ArtifactKind::Dataset
             && let Some(d @ Value::Array(_)) = a.attrs.get("data")
