@@ -3,6 +3,8 @@
 //! byte-identical when written twice, and reads back through ailedger's own parser to
 //! the same artifacts and consuming edges.
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 
 use ailedger_core::{ArtifactKind, EdgeKind, Severity};
