@@ -223,6 +223,36 @@ async fn deterministic_and_as_of() {
     let as_of = export(&app, &format!("{q}&as_of={before}")).await;
     assert_eq!(a, as_of, "the as_of export changed after a later write");
 
+    // An open incident on torch is a VEX vulnerability, in triage; acknowledged, it is
+    // exploitable; the earlier state's export has none.
+    let opened = app
+        .ok(
+            "POST",
+            "/v1/incidents",
+            json!({"target": "pkg:pypi/torch", "reason": "malicious release", "severity": "critical"}),
+        )
+        .await["id"]
+        .as_u64()
+        .unwrap();
+    let vex = check(&export(&app, q).await, "1.6");
+    let v = &vex["vulnerabilities"][0];
+    assert_eq!(v["id"], format!("AILEDGER-INCIDENT-{opened}"), "{v}");
+    assert_eq!(v["analysis"]["state"], "in_triage");
+    assert_eq!(v["ratings"][0]["severity"], "critical");
+    assert_eq!(v["affects"], json!([{"ref": "pkg:pypi/torch@2.4.0"}]));
+    app.ok(
+        "POST",
+        &format!("/v1/incidents/{opened}/ack"),
+        json!({"note": "on it"}),
+    )
+    .await;
+    let vex = check(&export(&app, q).await, "1.6");
+    assert_eq!(
+        vex["vulnerabilities"][0]["analysis"]["state"],
+        "exploitable"
+    );
+    assert_eq!(export(&app, &format!("{q}&as_of={before}")).await, a);
+
     // Bad parameters name the field; reads need a token.
     let (s, _, v) = app
         .call(
@@ -244,5 +274,5 @@ async fn deterministic_and_as_of() {
         .secret;
     let (s, _, body) = get_raw(&app, &reader, &format!("{}?{q}", paths::EXPORT_CYCLONEDX)).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(body, later);
+    assert_eq!(body, export(&app, q).await);
 }
