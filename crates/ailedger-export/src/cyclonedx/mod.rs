@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ailedger_core::{ArtifactKind, EdgeKind, Severity, Sha256Digest};
 use serde_json::{Map, Value, json};
+use sha2::{Digest as _, Sha256};
 
 use crate::{Artifact, Subgraph};
 
@@ -105,16 +106,14 @@ const PACKAGE_TYPES: &[&str] = &[
     "cryptographic-asset",
 ];
 
-/// The BOM of `sub` as CycloneDX JSON, pretty-printed, with a trailing newline.
-pub fn to_json(sub: &Subgraph, spec: SpecVersion) -> Vec<u8> {
-    let bom = bom(sub, spec);
-    let mut out = serde_json::to_vec_pretty(&bom).unwrap_or_default();
-    out.push(b'\n');
-    out
+/// The BOM of `sub` as a JSON value (parsed back from [`to_json`]).
+pub fn bom(sub: &Subgraph, spec: SpecVersion) -> Value {
+    serde_json::from_slice(&to_json(sub, spec)).unwrap_or(Value::Null)
 }
 
-/// The BOM of `sub` as a JSON value.
-pub fn bom(sub: &Subgraph, spec: SpecVersion) -> Value {
+/// The BOM of `sub` as CycloneDX JSON, pretty-printed (two-space indent), with a
+/// trailing newline.
+pub fn to_json(sub: &Subgraph, spec: SpecVersion) -> Vec<u8> {
     let by_id: BTreeMap<&str, &Artifact> =
         sub.artifacts.iter().map(|a| (a.id.as_str(), a)).collect();
     let attesting: BTreeSet<&str> = sub.attestations.iter().map(|a| a.id.as_str()).collect();
@@ -204,36 +203,9 @@ pub fn bom(sub: &Subgraph, spec: SpecVersion) -> Value {
     };
 
     let root = by_id.get(sub.root.as_str()).copied();
-    let mut components = Vec::new();
-    let mut services = Vec::new();
-    for (id, a) in &by_id {
-        if *id == sub.root || (attesting.contains(id) && a.kind == ArtifactKind::Attestation) {
-            continue;
-        }
-        if a.kind == ArtifactKind::McpServer {
-            services.push(ctx.service(a));
-        } else {
-            components.push(ctx.component(a));
-        }
-    }
-
-    // Dependencies: one entry per artifact written (root, components, services).
-    let mut dependencies = Vec::new();
-    for (id, a) in &by_id {
-        if attesting.contains(id) && a.kind == ArtifactKind::Attestation && *id != sub.root {
-            continue;
-        }
-        let mut d = Map::new();
-        d.insert("ref".into(), Value::from(*id));
-        let on: Vec<Value> = depends
-            .get(id)
-            .map(|s| s.iter().map(|t| Value::from(*t)).collect())
-            .unwrap_or_default();
-        if !on.is_empty() {
-            d.insert("dependsOn".into(), Value::Array(on));
-        }
-        dependencies.push(Value::Object(d));
-    }
+    let written = |id: &str, a: &Artifact| {
+        !(attesting.contains(id) && a.kind == ArtifactKind::Attestation && id != sub.root)
+    };
 
     let mut metadata = Map::new();
     if !sub.ledger.time.is_empty() {
@@ -256,24 +228,67 @@ pub fn bom(sub: &Subgraph, spec: SpecVersion) -> Value {
     }
     metadata.insert("properties".into(), Value::Array(props));
 
-    let mut bom = Map::new();
-    bom.insert("bomFormat".into(), Value::from("CycloneDX"));
-    bom.insert("specVersion".into(), Value::from(spec.as_str()));
-    bom.insert("serialNumber".into(), Value::Null);
-    bom.insert("version".into(), Value::from(1));
-    bom.insert("metadata".into(), Value::Object(metadata));
-    bom.insert("components".into(), Value::Array(components));
-    if !services.is_empty() {
-        bom.insert("services".into(), Value::Array(services));
+    // Written element by element (a component is built, written and dropped before the
+    // next), so the whole BOM is never held as a tree.
+    let mut out = Vec::with_capacity(by_id.len() * 1024);
+    out.extend_from_slice(b"{\n  \"bomFormat\": \"CycloneDX\",\n  \"specVersion\": \"");
+    out.extend_from_slice(spec.as_str().as_bytes());
+    out.extend_from_slice(b"\",\n  \"serialNumber\": \"");
+    let serial_at = out.len();
+    out.extend_from_slice(SERIAL_PLACEHOLDER.as_bytes());
+    out.extend_from_slice(b"\",\n  \"version\": 1,\n  \"metadata\": ");
+    push_value(&mut out, &Value::Object(metadata), 2);
+    out.extend_from_slice(b",\n  \"components\": ");
+    push_array(
+        &mut out,
+        by_id
+            .iter()
+            .filter(|(id, a)| {
+                **id != sub.root && written(id, a) && a.kind != ArtifactKind::McpServer
+            })
+            .map(|(_, a)| ctx.component(a)),
+    );
+    if by_id
+        .values()
+        .any(|a| a.kind == ArtifactKind::McpServer && a.id != sub.root)
+    {
+        out.extend_from_slice(b",\n  \"services\": ");
+        push_array(
+            &mut out,
+            by_id
+                .iter()
+                .filter(|(id, a)| **id != sub.root && a.kind == ArtifactKind::McpServer)
+                .map(|(_, a)| ctx.service(a)),
+        );
     }
-    bom.insert("dependencies".into(), Value::Array(dependencies));
+    // Dependencies: one entry per artifact written (root, components, services).
+    out.extend_from_slice(b",\n  \"dependencies\": ");
+    push_array(
+        &mut out,
+        by_id
+            .iter()
+            .filter(|(id, a)| written(id, a))
+            .map(|(id, _)| {
+                let mut d = Map::new();
+                d.insert("ref".into(), Value::from(*id));
+                if let Some(on) = depends.get(id).filter(|s| !s.is_empty()) {
+                    let on: Vec<Value> = on.iter().map(|t| Value::from(*t)).collect();
+                    d.insert("dependsOn".into(), Value::Array(on));
+                }
+                Value::Object(d)
+            }),
+    );
     let vulns = vulnerabilities(sub, &by_id);
     if !vulns.is_empty() {
-        bom.insert("vulnerabilities".into(), Value::Array(vulns));
+        out.extend_from_slice(b",\n  \"vulnerabilities\": ");
+        push_array(&mut out, vulns.into_iter());
     }
+    out.extend_from_slice(b"\n}\n");
+
     // The serial number: a hash of everything else and of the ledger state.
-    let mut hasher_input = serde_json::to_vec(&bom).unwrap_or_default();
-    hasher_input.extend_from_slice(
+    let mut h = Sha256::new();
+    h.update(&out);
+    h.update(
         format!(
             "\nseq={} root={}",
             sub.ledger.seq,
@@ -281,11 +296,39 @@ pub fn bom(sub: &Subgraph, spec: SpecVersion) -> Value {
         )
         .as_bytes(),
     );
-    bom.insert(
-        "serialNumber".into(),
-        Value::from(serial(&Sha256Digest::of(&hasher_input))),
-    );
-    Value::Object(bom)
+    let serial = serial(&Sha256Digest(h.finalize().into()));
+    if let Some(slot) = out.get_mut(serial_at..serial_at + SERIAL_PLACEHOLDER.len())
+        && serial.len() == slot.len()
+    {
+        slot.copy_from_slice(serial.as_bytes());
+    }
+    out
+}
+
+/// Where the serial number goes while the rest is written: as long as every serial.
+const SERIAL_PLACEHOLDER: &str = "urn:uuid:00000000-0000-0000-0000-000000000000";
+
+/// `v` pretty-printed (two-space indent) at nesting `indent`.
+fn push_value(out: &mut Vec<u8>, v: &Value, indent: usize) {
+    let text = serde_json::to_vec_pretty(v).unwrap_or_default();
+    // JSON strings hold no raw newline: every newline is between tokens.
+    for b in text {
+        out.push(b);
+        if b == b'\n' {
+            out.extend(std::iter::repeat_n(b' ', indent));
+        }
+    }
+}
+
+/// A top-level array of `items`, each written as soon as it is made.
+fn push_array(out: &mut Vec<u8>, items: impl Iterator<Item = Value>) {
+    let mut first = true;
+    for item in items {
+        out.extend_from_slice(if first { b"[\n    " } else { b",\n    " });
+        first = false;
+        push_value(out, &item, 4);
+    }
+    out.extend_from_slice(if first { b"[]" } else { b"\n  ]" });
 }
 
 /// `urn:uuid:` from the first 16 bytes of a SHA-256, with the RFC 4122 variant and a
