@@ -113,11 +113,24 @@ impl Client {
         Ok(bytes.0)
     }
 
-    /// A document answer (an export) as text, with query parameters.
-    pub async fn get_document(&self, path: &str, query: &[(&str, &str)]) -> anyhow::Result<String> {
+    /// A document answer (an export), as bytes.
+    pub async fn get_bytes(&self, path: &str, query: &[(&str, &str)]) -> anyhow::Result<Vec<u8>> {
         let req = self.http.get(format!("{}{path}", self.base)).query(query);
-        let body: TextBody = self.send_raw(req).await?;
-        Ok(body.0)
+        let resp = req.send().await.map_err(|e| {
+            self.unreachable(
+                &e,
+                "; start one with `ailedger serve` or point --server/AILEDGER_URL at one",
+            )
+        })?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Unavailable(format!("reading the answer: {e}")))?;
+        if status.is_success() {
+            return Ok(bytes.to_vec());
+        }
+        Err(problem_error(status, &bytes))
     }
 
     async fn send_raw(&self, req: reqwest::RequestBuilder) -> anyhow::Result<TextBody> {

@@ -39,11 +39,11 @@ pub async fn run(args: SpdxArgs, ctx: &Ctx) -> anyhow::Result<()> {
     if let Some(t) = &args.as_of {
         q.push(("as_of", t));
     }
-    let doc = ctx.client.get_document(paths::EXPORT_SPDX, &q).await?;
+    let doc = ctx.client.get_bytes(paths::EXPORT_SPDX, &q).await?;
     match &args.output {
-        Some(out) => std::fs::write(out, doc.as_bytes())
+        Some(out) => std::fs::write(out, &doc)
             .map_err(|e| UserError(format!("{}: {e}", out.display())))?,
-        None => print!("{doc}"),
+        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &doc)?,
     }
     Ok(())
 }

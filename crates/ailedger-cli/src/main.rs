@@ -12,6 +12,7 @@ mod client;
 mod cmd;
 mod credentials;
 mod demo;
+mod export;
 mod export_spdx;
 mod hashing;
 mod incident;
@@ -193,14 +194,7 @@ enum Command {
     Webhook(webhook::WebhookCommand),
     Check(check::CheckArgs),
     #[command(subcommand)]
-    Export(ExportCommand),
-}
-
-/// Export <REF> and everything it transitively consumes, as of the ledger's head or
-/// --as-of, as a supply-chain document.
-#[derive(Debug, Subcommand)]
-enum ExportCommand {
-    Spdx(export_spdx::SpdxArgs),
+    Export(export::ExportCommand),
 }
 
 /// What every client subcommand gets.
@@ -273,7 +267,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Quarantine(c) => c.run(&ctx).await,
         Command::Webhook(c) => c.run(&ctx).await,
         Command::Check(a) => a.run(&ctx).await,
-        Command::Export(ExportCommand::Spdx(a)) => export_spdx::run(a, &ctx).await,
+        Command::Export(c) => c.run(&ctx).await,
     }
 }
 

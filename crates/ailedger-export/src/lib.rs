@@ -8,7 +8,15 @@
 //! **Invariant:** a writer reads only its [`Subgraph`]; everything a document states
 //! comes from the ledger state named in [`LedgerState`].
 
+pub mod cyclonedx;
 pub mod model;
 pub mod spdx;
 
 pub use model::{Artifact, Attestation, Edge, IncidentVex, LedgerState, Subgraph};
+
+/// What an export request can get wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("unsupported CycloneDX spec version {0:?} (expected 1.6 or 1.7)")]
+    SpecVersion(String),
+}

@@ -82,6 +82,9 @@ struct Cdx<'c, 'o> {
     at: String,
     /// Model (index) → dataset refs, resolved once every bom-ref is known.
     trained_on: Vec<(usize, String, String)>,
+    /// (consumer index, bom-ref it lists) → the ledger edge kind an ailedger export
+    /// recorded for it (`ailedger:edge`); other `dependsOn` entries are `depends-on`.
+    edge_kinds: HashMap<(usize, String), EdgeKind, foldhash::fast::RandomState>,
     components: usize,
 }
 
@@ -165,6 +168,7 @@ impl<'c, 'o> Cdx<'c, 'o> {
             refs: HashMap::default(),
             at: String::new(),
             trained_on: Vec::new(),
+            edge_kinds: HashMap::default(),
             components: 0,
         }
     }
@@ -408,7 +412,12 @@ impl Cdx<'_, '_> {
         for (key, i, r) in targets {
             let to = self.resolve(&r, || format!("/dependencies/{index}/{key}/{i}"))?;
             if let (Some(f), Some(to)) = (from_id, to) {
-                self.ctx.edge_at(f, EdgeKind::DependsOn, to)?;
+                let kind = self
+                    .edge_kinds
+                    .get(&(f, r))
+                    .copied()
+                    .unwrap_or(EdgeKind::DependsOn);
+                self.ctx.edge_at(f, kind, to)?;
             }
         }
         Ok(())
@@ -446,6 +455,8 @@ impl Cdx<'_, '_> {
                 ));
             }
         };
+        // An ailedger export says which ledger kind a component had.
+        let (kind, ledger_aliases, ledger_edges) = ledger_identity(obj, kind);
         let name = req_str(self.ctx, obj, ptr, "name")?.to_owned();
         let group = opt_str(self.ctx, obj, ptr, "group")?
             .filter(|g| !g.is_empty())
@@ -511,10 +522,14 @@ impl Cdx<'_, '_> {
             self.identity(kind, &full_name, version.as_deref(), purl, sha256, ptr)?;
         let mut f = fact(id, kind, Some(full_name), version);
         f.aliases = aliases;
+        f.aliases.extend(ledger_aliases);
         f.attrs = attrs;
         let id = self.ctx.add_at(f)?;
         if let Some(r) = bom_ref {
             self.set_target(&r, id);
+        }
+        for (k, to) in ledger_edges {
+            self.edge_kinds.insert((id, to), k);
         }
 
         for (r, p) in dataset_refs {
@@ -622,9 +637,11 @@ impl Cdx<'_, '_> {
             Some(g) => format!("{g}/{name}"),
             None => name,
         };
-        let id = named_ref(ArtifactKind::Deployment, &full_name, version.as_deref())
+        let (kind, ledger_aliases, ledger_edges) = ledger_identity(obj, ArtifactKind::Deployment);
+        let id = named_ref(kind, &full_name, version.as_deref())
             .map_err(|e| self.ctx.err(&at(ptr, "name"), e))?;
-        let mut f = fact(id, ArtifactKind::Deployment, Some(full_name), version);
+        let mut f = fact(id, kind, Some(full_name), version);
+        f.aliases = ledger_aliases;
         f.attrs.insert("type".into(), Value::from("service"));
         let bom_ref = obj
             .get("bom-ref")
@@ -634,6 +651,9 @@ impl Cdx<'_, '_> {
         let id = self.ctx.add_at(f)?;
         if let Some(r) = bom_ref {
             self.set_target(&r, id);
+        }
+        for (k, to) in ledger_edges {
+            self.edge_kinds.insert((id, to), k);
         }
         if let Some(Value::Array(ss)) = obj.get_mut("services") {
             for (i, child) in ss.iter_mut().enumerate() {
@@ -715,6 +735,69 @@ impl Cdx<'_, '_> {
         };
         Ok((id, aliases))
     }
+}
+
+/// What an ailedger export recorded of a component in `ailedger:` properties (see
+/// docs/export.md), so that an export reads back as the artifacts and edges it was made
+/// from: the ledger kind (`ailedger:kind`), aliases (`ailedger:alias`) and the kinds of
+/// the edges its `dependsOn` flattens (`ailedger:edge`, `"<kind> <bom-ref>"`). Without
+/// them (any other writer): `kind`, no aliases, every `dependsOn` a `depends-on`. A kind
+/// that is not a ledger kind or is `attestation` (never exported as a component), an
+/// alias that is not a canonical ref, and an edge kind other than those the export
+/// flattens, are ignored.
+fn ledger_identity(
+    obj: &Map<String, Value>,
+    kind: ArtifactKind,
+) -> (ArtifactKind, Vec<String>, Vec<(EdgeKind, String)>) {
+    let Some(Value::Array(props)) = obj.get("properties") else {
+        return (kind, Vec::new(), Vec::new());
+    };
+    let mut out = kind;
+    let mut aliases = Vec::new();
+    let mut edges = Vec::new();
+    for p in props {
+        let (Some(name), Some(value)) = (
+            p.get("name").and_then(Value::as_str),
+            p.get("value").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        match name {
+            "ailedger:kind" => {
+                if let Ok(k) = value.parse::<ArtifactKind>()
+                    && !matches!(k, ArtifactKind::Attestation)
+                {
+                    out = k;
+                }
+            }
+            "ailedger:alias" => {
+                if let Ok(r) = value.parse::<ailedger_core::Ref>()
+                    && r.to_string() == value
+                {
+                    aliases.push(value.to_owned());
+                }
+            }
+            "ailedger:edge" => {
+                if let Some((k, to)) = value.split_once(' ')
+                    && let Ok(k) = k.parse::<EdgeKind>()
+                    && matches!(
+                        k,
+                        EdgeKind::Contains
+                            | EdgeKind::Runs
+                            | EdgeKind::UsesTool
+                            | EdgeKind::Deploys
+                            | EdgeKind::BuiltFrom
+                            | EdgeKind::BuiltBy
+                            | EdgeKind::TrainedOn
+                    )
+                {
+                    edges.push((k, to.to_owned()));
+                }
+            }
+            _ => {}
+        }
+    }
+    (out, aliases, edges)
 }
 
 /// Checks one `dependencies` entry's shape.

@@ -87,7 +87,8 @@ pub const MAX_ENTRIES_PAGE: u32 = 1000;
         routes::webhooks::remove,
         routes::webhooks::deliveries,
         routes::check::check,
-        routes::export::spdx
+        routes::export::spdx,
+        routes::export::cyclonedx
     ),
     components(schemas(
         ArtifactInput,

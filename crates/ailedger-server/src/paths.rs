@@ -60,6 +60,7 @@ pub const WEBHOOK: &str = "/v1/webhooks/{id}";
 pub const WEBHOOK_DELIVERIES: &str = "/v1/webhooks/{id}/deliveries";
 pub const CHECK: &str = "/v1/check";
 pub const EXPORT_SPDX: &str = "/v1/export/spdx";
+pub const EXPORT_CYCLONEDX: &str = "/v1/export/cyclonedx";
 
 /// Every route: its path, the methods it answers and what each method needs (the
 /// authorisation layer reads it; see `auth`). Paths outside `/v1/` (`/openapi.json`,
@@ -100,6 +101,7 @@ pub const ROUTES: &[(&str, &[(&str, Access)])] = &[
     (WEBHOOK_DELIVERIES, &[("GET", Admin)]),
     (CHECK, &[("POST", Read)]),
     (EXPORT_SPDX, &[("GET", Read)]),
+    (EXPORT_CYCLONEDX, &[("GET", Read)]),
     (LOG_KEY, &[("GET", Read)]),
     (LOG_CHECKPOINT, &[("GET", Read)]),
     (LOG_CHECKPOINTS, &[("GET", Read)]),

@@ -15,10 +15,10 @@ use serde_json::Value;
 use super::{BIN, free_port};
 
 /// `ailedger demo` kept serving: its URL and admin token.
-pub(crate) struct Demo {
+pub(super) struct Demo {
     child: std::process::Child,
-    pub(crate) url: String,
-    token: String,
+    pub(super) url: String,
+    pub(super) token: String,
 }
 
 impl Drop for Demo {
@@ -28,7 +28,7 @@ impl Drop for Demo {
     }
 }
 
-pub(crate) fn demo() -> Demo {
+pub(super) fn demo() -> Demo {
     for _ in 0..5 {
         let port = free_port();
         let mut child = Command::new(BIN)
@@ -64,7 +64,7 @@ pub(crate) fn demo() -> Demo {
 }
 
 impl Demo {
-    pub(crate) fn run(&self, args: &[&str]) -> std::process::Output {
+    pub(super) fn run(&self, args: &[&str]) -> std::process::Output {
         Command::new(BIN)
             .args(args)
             .env("AILEDGER_URL", &self.url)
@@ -78,7 +78,7 @@ impl Demo {
     }
 
     #[track_caller]
-    pub(crate) fn ok(&self, args: &[&str]) -> String {
+    pub(super) fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
             out.status.success(),
@@ -89,7 +89,7 @@ impl Demo {
     }
 
     #[track_caller]
-    fn json(&self, args: &[&str]) -> Value {
+    pub(super) fn json(&self, args: &[&str]) -> Value {
         let mut a = args.to_vec();
         a.extend(["--format", "json"]);
         serde_json::from_str(&self.ok(&a)).unwrap()

@@ -17,6 +17,7 @@ use sha2::Digest as _;
 mod attest;
 mod check;
 mod export_spdx;
+mod export;
 mod incidents;
 mod log;
 mod secrets;

@@ -10,7 +10,10 @@ use ailedger_core::{
     entry::{format_time, parse_time},
     incident::Cover,
 };
-use ailedger_export::{Artifact, Attestation, Edge, IncidentVex, LedgerState, Subgraph};
+use ailedger_export::{
+    Artifact, Attestation, Edge, IncidentVex, LedgerState, Subgraph,
+    cyclonedx::{self, SpecVersion},
+};
 
 use axum::{
     extract::State,
@@ -59,14 +62,6 @@ pub(crate) async fn spdx(
 ) -> Result<Response, ApiError> {
     let at = seq_of(&state, q.as_of.as_deref()).await?;
     let sub = gather(&state, &q.ref_, at).await?;
-    if let Some(root) = sub.artifacts.first()
-        && root.first_seq > sub.ledger.seq
-    {
-        return Err(ApiError::NotFound(format!(
-            "{} was first recorded at seq {}, after the export's seq {}",
-            q.ref_, root.first_seq, sub.ledger.seq
-        )));
-    }
     // Writing a large subgraph is CPU work: off the async runtime.
     let bytes = tokio::task::spawn_blocking(move || ailedger_export::spdx::to_json(&sub))
         .await
@@ -74,7 +69,60 @@ pub(crate) async fn spdx(
     Ok(([(header::CONTENT_TYPE, "application/spdx+json")], bytes).into_response())
 }
 
-/// The subgraph of `input` (any ref) as of seq `at` (default: now).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CycloneDxQuery {
+    /// The exported artifact: any ref (`deployment:prod/support-bot`, a purl, a digest).
+    #[serde(rename = "ref")]
+    ref_: String,
+    /// `1.6` (default) or `1.7`.
+    spec_version: Option<String>,
+    /// Export the ledger as it was at this RFC 3339 time (default: its head).
+    as_of: Option<String>,
+    /// `json` (default). `xml` is not written yet and is refused.
+    format: Option<String>,
+}
+
+/// A CycloneDX BOM of an artifact and everything it transitively consumes, as of the
+/// ledger's head or `as_of`; deterministic (the same ledger state gives the same bytes).
+#[utoipa::path(get, path = paths::EXPORT_CYCLONEDX, params(CycloneDxQuery),
+    responses((status = 200, description = "The BOM", content_type = "application/vnd.cyclonedx+json"),
+        (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn cyclonedx(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<CycloneDxQuery>,
+) -> Result<Response, ApiError> {
+    let spec: SpecVersion = match q.spec_version.as_deref() {
+        None => SpecVersion::V1_6,
+        Some(v) => v
+            .parse()
+            .map_err(|e| ApiError::Invalid(format!("spec_version: {e}")))?,
+    };
+    match q.format.as_deref() {
+        None | Some("json") => {}
+        Some("xml") => {
+            return Err(ApiError::Invalid(
+                "format: xml is not written yet; use json".into(),
+            ));
+        }
+        Some(other) => {
+            return Err(ApiError::Invalid(format!(
+                "format: {other:?} is not json or xml"
+            )));
+        }
+    }
+    let at = seq_of(&state, q.as_of.as_deref()).await?;
+    let sub = gather(&state, &q.ref_, at).await?;
+    // Writing a large subgraph is CPU work: off the async runtime.
+    let body = tokio::task::spawn_blocking(move || cyclonedx::to_json(&sub, spec))
+        .await
+        .map_err(|e| ApiError::Internal(format!("CycloneDX writer: {e}")))?;
+    let content_type = format!("application/vnd.cyclonedx+json; version={}", spec.as_str());
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+/// The subgraph of `input` (any ref) as of seq `at` (default: now); not found when the
+/// artifact was first recorded after `at`.
 pub(crate) async fn gather(
     state: &AppState,
     input: &str,
@@ -134,6 +182,14 @@ pub(crate) async fn gather(
         .into_iter()
         .map(|r| (r.id.clone(), r))
         .collect();
+    if let Some(r) = records.get(&root)
+        && r.first_seq > at
+    {
+        return Err(ApiError::NotFound(format!(
+            "{input} was first recorded at seq {}, after the export's seq {at}",
+            r.first_seq
+        )));
+    }
     let mut artifacts = Vec::with_capacity(ids.len());
     for id in &ids {
         let r = records

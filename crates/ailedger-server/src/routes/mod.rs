@@ -77,6 +77,7 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (paths::WEBHOOK_DELIVERIES, get(webhooks::deliveries)),
         (paths::CHECK, post(check::check)),
         (paths::EXPORT_SPDX, get(export::spdx)),
+        (paths::EXPORT_CYCLONEDX, get(export::cyclonedx)),
     ];
     routes.extend(log::routes());
     routes

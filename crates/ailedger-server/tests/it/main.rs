@@ -22,6 +22,7 @@ mod audit;
 mod auth;
 mod check;
 mod export_spdx;
+mod export;
 mod incidents;
 
 /// A PostgreSQL store in a schema of its own (`<prefix>_<pid>_<nanos>`) with the URL

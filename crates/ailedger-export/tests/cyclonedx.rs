@@ -1,0 +1,433 @@
+//! The CycloneDX writer over a subgraph with every kind of artifact and edge the export
+//! maps: the BOM validates against the official 1.6 and 1.7 schemas with zero errors, is
+//! byte-identical when written twice, and reads back through ailedger's own parser to
+//! the same artifacts and consuming edges.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+
+use ailedger_core::{ArtifactKind, EdgeKind, Severity};
+use ailedger_export::{
+    Artifact, Attestation, Edge, IncidentVex, LedgerState, Subgraph,
+    cyclonedx::{self, SpecVersion},
+};
+use jsonschema::{Registry, Validator};
+use serde_json::{Value, json};
+
+const BASE: &str = "http://cyclonedx.org/schema/";
+
+fn validator(spec: SpecVersion) -> Validator {
+    let text = match spec {
+        SpecVersion::V1_6 => include_str!("../../../schemas/cyclonedx/bom-1.6.schema.json"),
+        SpecVersion::V1_7 => include_str!("../../../schemas/cyclonedx/bom-1.7.schema.json"),
+    };
+    let mut registry = Registry::new();
+    for (name, text) in [
+        (
+            "spdx.SNAPSHOT.schema.json",
+            include_str!("../../../schemas/cyclonedx/spdx.SNAPSHOT.schema.json"),
+        ),
+        (
+            "jsf-0.82.SNAPSHOT.schema.json",
+            include_str!("../../../schemas/cyclonedx/jsf-0.82.SNAPSHOT.schema.json"),
+        ),
+        (
+            "cryptography-defs.SNAPSHOT.schema.json",
+            include_str!("../../../schemas/cyclonedx/cryptography-defs.SNAPSHOT.schema.json"),
+        ),
+    ] {
+        let v: Value = serde_json::from_str(text).unwrap();
+        registry = registry.add(format!("{BASE}{name}"), v).unwrap();
+    }
+    let registry = registry.prepare().unwrap();
+    let schema: Value = serde_json::from_str(text).unwrap();
+    jsonschema::options()
+        .should_validate_formats(true)
+        .with_registry(&registry)
+        .build(&schema)
+        .unwrap()
+}
+
+fn schema_errors(spec: SpecVersion, doc: &Value) -> Vec<String> {
+    validator(spec)
+        .iter_errors(doc)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+fn art(id: &str, kind: ArtifactKind, name: &str, version: Option<&str>, attrs: Value) -> Artifact {
+    let Value::Object(attrs) = attrs else {
+        panic!("attrs must be an object")
+    };
+    Artifact {
+        id: id.into(),
+        kind,
+        name: Some(name.into()),
+        version: version.map(Into::into),
+        aliases: Vec::new(),
+        attrs,
+        first_seq: 3,
+    }
+}
+
+fn edge(from: &str, kind: EdgeKind, to: &str) -> Edge {
+    Edge {
+        from: from.into(),
+        kind,
+        to: to.into(),
+        paths: Vec::new(),
+    }
+}
+
+const ATT: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const TORCH: &str = "pkg:pypi/torch@2.4.0";
+const FILE: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+/// A deployment running a fine-tuned model (trained on a dataset, derived from a base
+/// model, depending on a package with licences/supplier/hashes/findings), an MCP config
+/// using an MCP server that runs a package, a model file, an attestation of the model and
+/// an open incident on the package.
+fn subgraph() -> Subgraph {
+    let mut base = art(
+        "model:llama@3.1",
+        ArtifactKind::Model,
+        "llama",
+        Some("3.1"),
+        json!({"license": "llama3.1", "supplier": "Organization: Meta"}),
+    );
+    base.aliases = vec!["pkg:huggingface/meta/llama@3.1".into()];
+    let mut torch = art(
+        TORCH,
+        ArtifactKind::Package,
+        "torch",
+        Some("2.4.0"),
+        json!({
+            "type": "library",
+            "hashes": {"SHA-256": "cc".repeat(32), "SHA-512": "dd".repeat(64)},
+            "licenses": [{"license": {"id": "BSD-3-Clause"}}],
+            "supplier": {"name": "PyTorch Foundation"},
+            "description": "tensors",
+            "findings": [{"code": "AIL-PKG-001", "severity": "low", "message": "old"}],
+            "manifest": {"x": 1},
+        }),
+    );
+    torch.aliases = vec!["package:torch@2.4.0".into()];
+    let artifacts = vec![
+        art(
+            "deployment:prod/bot",
+            ArtifactKind::Deployment,
+            "prod/bot",
+            None,
+            json!({"env": "prod", "owner": "team-ai"}),
+        ),
+        art(
+            "model:bot@3",
+            ArtifactKind::Model,
+            "bot",
+            Some("3"),
+            json!({
+                "task": "text-generation",
+                "modelCard": {"considerations": {"useCases": ["support"]}},
+                "verification": "verified",
+            }),
+        ),
+        base,
+        art(
+            "dataset:tickets@1",
+            ArtifactKind::Dataset,
+            "tickets",
+            Some("1"),
+            json!({"license": "proprietary"}),
+        ),
+        torch,
+        art(
+            FILE,
+            ArtifactKind::File,
+            "model.safetensors",
+            None,
+            json!({}),
+        ),
+        art(
+            "mcp-config:tools@1",
+            ArtifactKind::McpConfig,
+            "tools",
+            Some("1"),
+            json!({"client": "vscode"}),
+        ),
+        art(
+            "mcp-server:fetch@1",
+            ArtifactKind::McpServer,
+            "fetch",
+            Some("1"),
+            json!({"transport": "stdio", "command": "uvx", "args": ["mcp-server-fetch==1"]}),
+        ),
+        art(
+            "mcp-server:remote@2",
+            ArtifactKind::McpServer,
+            "remote",
+            Some("2"),
+            json!({"transport": "http", "url": "https://mcp.example.com/mcp"}),
+        ),
+        art(
+            "pkg:pypi/mcp-server-fetch@1",
+            ArtifactKind::Package,
+            "mcp-server-fetch",
+            Some("1"),
+            json!({}),
+        ),
+        art(
+            ATT,
+            ArtifactKind::Attestation,
+            "attestation",
+            None,
+            json!({"verification": "verified"}),
+        ),
+    ];
+    let mut edges = vec![
+        edge("deployment:prod/bot", EdgeKind::Deploys, "model:bot@3"),
+        edge("deployment:prod/bot", EdgeKind::DependsOn, TORCH),
+        edge(
+            "deployment:prod/bot",
+            EdgeKind::Deploys,
+            "mcp-config:tools@1",
+        ),
+        edge("model:bot@3", EdgeKind::DerivedFrom, "model:llama@3.1"),
+        edge("model:bot@3", EdgeKind::TrainedOn, "dataset:tickets@1"),
+        edge("model:bot@3", EdgeKind::Contains, FILE),
+        edge("model:llama@3.1", EdgeKind::DependsOn, TORCH),
+        edge(
+            "mcp-config:tools@1",
+            EdgeKind::UsesTool,
+            "mcp-server:fetch@1",
+        ),
+        edge(
+            "mcp-config:tools@1",
+            EdgeKind::UsesTool,
+            "mcp-server:remote@2",
+        ),
+        edge(
+            "mcp-server:fetch@1",
+            EdgeKind::Runs,
+            "pkg:pypi/mcp-server-fetch@1",
+        ),
+        edge(ATT, EdgeKind::Attests, "model:bot@3"),
+    ];
+    edges.sort();
+    Subgraph {
+        root: "deployment:prod/bot".into(),
+        artifacts,
+        edges,
+        attestations: vec![Attestation {
+            id: ATT.into(),
+            subjects: vec!["model:bot@3".into()],
+            verification: Some("verified".into()),
+            predicate_type: Some("https://slsa.dev/provenance/v1".into()),
+        }],
+        incidents: vec![IncidentVex {
+            id: 40,
+            state: "open".into(),
+            severity: Severity::High,
+            reason: "malicious release".into(),
+            advisory: Some("GHSA-xxxx-yyyy-zzzz".into()),
+            opened: "2026-12-01T10:00:00Z".into(),
+            affects: vec![TORCH.into()],
+        }],
+        ledger: LedgerState {
+            seq: 42,
+            time: "2026-12-02T10:00:00Z".into(),
+            root_hash: Some("ee".repeat(32)),
+        },
+    }
+}
+
+#[test]
+fn validates_against_the_official_schemas() {
+    let sub = subgraph();
+    for spec in [SpecVersion::V1_6, SpecVersion::V1_7] {
+        let bytes = cyclonedx::to_json(&sub, spec);
+        let doc: Value = serde_json::from_slice(&bytes).unwrap();
+        let errors = schema_errors(spec, &doc);
+        assert!(errors.is_empty(), "{}: {errors:#?}", spec.as_str());
+        assert_eq!(doc["specVersion"], spec.as_str());
+    }
+}
+
+#[test]
+fn the_schema_check_can_fail() {
+    // The validator is not vacuous: a BOM with a bad component type is refused.
+    let mut doc = cyclonedx::bom(&subgraph(), SpecVersion::V1_6);
+    doc["components"][0]["type"] = json!("spaceship");
+    assert!(!schema_errors(SpecVersion::V1_6, &doc).is_empty());
+}
+
+#[test]
+fn says_what_the_brief_lists() {
+    let doc = cyclonedx::bom(&subgraph(), SpecVersion::V1_6);
+    let meta = &doc["metadata"];
+    assert_eq!(meta["timestamp"], "2026-12-02T10:00:00Z");
+    assert_eq!(meta["component"]["bom-ref"], "deployment:prod/bot");
+    assert_eq!(meta["component"]["type"], "application");
+    let props = meta["properties"].as_array().unwrap();
+    assert!(props.contains(&json!({"name": "ailedger:ledger.seq", "value": "42"})));
+    assert!(
+        props.contains(&json!({"name": "ailedger:ledger.root_hash", "value": "ee".repeat(32)}))
+    );
+    let comp = |r: &str| -> Value {
+        doc["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["bom-ref"] == r)
+            .cloned()
+            .unwrap_or_else(|| panic!("no component {r}"))
+    };
+    // Models, their card, datasets, lineage, attestation.
+    let bot = comp("model:bot@3");
+    assert_eq!(bot["type"], "machine-learning-model");
+    assert_eq!(
+        bot["modelCard"]["modelParameters"]["datasets"],
+        json!([{"ref": "dataset:tickets@1"}])
+    );
+    assert_eq!(
+        bot["modelCard"]["modelParameters"]["task"],
+        "text-generation"
+    );
+    assert_eq!(
+        bot["modelCard"]["considerations"]["useCases"],
+        json!(["support"])
+    );
+    assert_eq!(bot["pedigree"]["ancestors"][0]["name"], "llama");
+    assert_eq!(
+        bot["pedigree"]["ancestors"][0]["purl"],
+        "pkg:huggingface/meta/llama@3.1"
+    );
+    let ext = &bot["externalReferences"][0];
+    assert_eq!(ext["type"], "attestation");
+    assert_eq!(ext["hashes"][0]["content"], "a".repeat(64));
+    assert!(ext["comment"].as_str().unwrap().contains("verified"));
+    assert_eq!(comp("dataset:tickets@1")["type"], "data");
+    assert_eq!(comp("model:llama@3.1")["supplier"], json!({"name": "Meta"}));
+    // Packages: purl, hashes, licences, supplier, findings, kept attributes.
+    let torch = comp(TORCH);
+    assert_eq!(torch["purl"], TORCH);
+    assert_eq!(torch["hashes"].as_array().unwrap().len(), 2);
+    assert_eq!(torch["licenses"][0]["license"]["id"], "BSD-3-Clause");
+    assert_eq!(torch["supplier"]["name"], "PyTorch Foundation");
+    assert_eq!(torch["description"], "tensors");
+    let tprops = torch["properties"].as_array().unwrap();
+    assert!(tprops.contains(&json!({"name": "ailedger:finding", "value": "AIL-PKG-001 low: old"})));
+    assert!(tprops.contains(&json!({"name": "ailedger:alias", "value": "package:torch@2.4.0"})));
+    assert!(tprops.contains(&json!({"name": "ailedger:attr.manifest", "value": "{\"x\":1}"})));
+    // The MCP config is a component; MCP servers are services.
+    assert_eq!(comp("mcp-config:tools@1")["type"], "file");
+    let services = doc["services"].as_array().unwrap();
+    assert_eq!(services.len(), 2);
+    assert_eq!(services[0]["bom-ref"], "mcp-server:fetch@1");
+    assert_eq!(services[0]["trustZone"], "local");
+    assert_eq!(
+        services[1]["endpoints"],
+        json!(["https://mcp.example.com/mcp"])
+    );
+    assert_eq!(services[1]["trustZone"], "remote");
+    // Attestations are not components.
+    assert!(
+        doc["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["bom-ref"] != ATT)
+    );
+    // VEX.
+    let v = &doc["vulnerabilities"][0];
+    assert_eq!(v["id"], "GHSA-xxxx-yyyy-zzzz");
+    assert_eq!(v["analysis"]["state"], "in_triage");
+    assert_eq!(v["ratings"][0]["severity"], "high");
+    assert_eq!(v["affects"], json!([{"ref": TORCH}]));
+    // The edge kinds the dependency graph flattens are kept.
+    let dprops = meta["component"]["properties"].as_array().unwrap();
+    assert!(dprops.contains(&json!({"name": "ailedger:edge", "value": "deploys model:bot@3"})));
+    let serial = doc["serialNumber"].as_str().unwrap();
+    assert!(serial.starts_with("urn:uuid:"), "{serial}");
+}
+
+#[test]
+fn deterministic_and_tied_to_the_ledger_state() {
+    let sub = subgraph();
+    let a = cyclonedx::to_json(&sub, SpecVersion::V1_7);
+    let b = cyclonedx::to_json(&sub.clone(), SpecVersion::V1_7);
+    assert_eq!(a, b);
+    // The input order of artifacts does not matter.
+    let mut shuffled = sub.clone();
+    shuffled.artifacts.reverse();
+    assert_eq!(a, cyclonedx::to_json(&shuffled, SpecVersion::V1_7));
+    // Another ledger state gives another serial number.
+    let mut later = sub.clone();
+    later.ledger.root_hash = Some("ff".repeat(32));
+    let serial = |bytes: &[u8]| {
+        serde_json::from_slice::<Value>(bytes).unwrap()["serialNumber"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_ne!(
+        serial(&a),
+        serial(&cyclonedx::to_json(&later, SpecVersion::V1_7))
+    );
+}
+
+#[test]
+fn reads_back_through_the_parser() {
+    let sub = subgraph();
+    for spec in [SpecVersion::V1_6, SpecVersion::V1_7] {
+        let bytes = cyclonedx::to_json(&sub, spec);
+        let doc = ailedger_formats::parse(&bytes, &ailedger_formats::Options::default()).unwrap();
+        assert!(doc.warnings.is_empty(), "{:#?}", doc.warnings);
+        // Every exported artifact comes back under its id, with its kind and aliases
+        // (attestations are references, not components).
+        let got: BTreeSet<(&str, ArtifactKind)> = doc
+            .artifacts
+            .iter()
+            .map(|a| (a.id.as_str(), a.kind))
+            .collect();
+        let want: BTreeSet<(&str, ArtifactKind)> = sub
+            .artifacts
+            .iter()
+            .filter(|a| a.kind != ArtifactKind::Attestation)
+            .map(|a| (a.id.as_str(), a.kind))
+            .collect();
+        assert_eq!(got, want);
+        for a in &sub.artifacts {
+            if let Some(back) = doc.artifacts.iter().find(|b| b.id == a.id) {
+                for al in &a.aliases {
+                    assert!(back.aliases.contains(al), "{}: alias {al} lost", a.id);
+                }
+            }
+        }
+        let edges: BTreeSet<(&str, EdgeKind, &str)> = doc
+            .edges
+            .iter()
+            .map(|e| (e.from.as_str(), e.edge, e.to.as_str()))
+            .collect();
+        for (from, kind, to) in [
+            ("model:bot@3", EdgeKind::DerivedFrom, "model:llama@3.1"),
+            ("model:bot@3", EdgeKind::TrainedOn, "dataset:tickets@1"),
+            ("model:llama@3.1", EdgeKind::DependsOn, TORCH),
+            ("deployment:prod/bot", EdgeKind::DependsOn, TORCH),
+            ("deployment:prod/bot", EdgeKind::Deploys, "model:bot@3"),
+            ("model:bot@3", EdgeKind::Contains, FILE),
+            (
+                "mcp-config:tools@1",
+                EdgeKind::UsesTool,
+                "mcp-server:fetch@1",
+            ),
+            (
+                "mcp-server:fetch@1",
+                EdgeKind::Runs,
+                "pkg:pypi/mcp-server-fetch@1",
+            ),
+        ] {
+            assert!(edges.contains(&(from, kind, to)), "{from} {kind} {to}");
+        }
+    }
+}
