@@ -41,8 +41,9 @@ pub async fn run(args: SpdxArgs, ctx: &Ctx) -> anyhow::Result<()> {
     }
     let doc = ctx.client.get_bytes(paths::EXPORT_SPDX, &q).await?;
     match &args.output {
-        Some(out) => std::fs::write(out, &doc)
-            .map_err(|e| UserError(format!("{}: {e}", out.display())))?,
+        Some(out) => {
+            std::fs::write(out, &doc).map_err(|e| UserError(format!("{}: {e}", out.display())))?
+        }
         None => std::io::Write::write_all(&mut std::io::stdout().lock(), &doc)?,
     }
     Ok(())

@@ -16,8 +16,8 @@ use sha2::Digest as _;
 
 mod attest;
 mod check;
-mod export_spdx;
 mod export;
+mod export_spdx;
 mod incidents;
 mod log;
 mod secrets;

@@ -21,8 +21,8 @@ mod attest;
 mod audit;
 mod auth;
 mod check;
-mod export_spdx;
 mod export;
+mod export_spdx;
 mod incidents;
 
 /// A PostgreSQL store in a schema of its own (`<prefix>_<pid>_<nanos>`) with the URL
