@@ -116,21 +116,7 @@ impl Client {
     /// A document answer (an export), as bytes.
     pub async fn get_bytes(&self, path: &str, query: &[(&str, &str)]) -> anyhow::Result<Vec<u8>> {
         let req = self.http.get(format!("{}{path}", self.base)).query(query);
-        let resp = req.send().await.map_err(|e| {
-            self.unreachable(
-                &e,
-                "; start one with `ailedger serve` or point --server/AILEDGER_URL at one",
-            )
-        })?;
-        let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| Unavailable(format!("reading the answer: {e}")))?;
-        if status.is_success() {
-            return Ok(bytes.to_vec());
-        }
-        Err(problem_error(status, &bytes))
+        self.answer(req).await
     }
 
     async fn send_raw(&self, req: reqwest::RequestBuilder) -> anyhow::Result<TextBody> {
@@ -186,6 +172,14 @@ impl Client {
     }
 
     async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> anyhow::Result<T> {
+        let bytes = self.answer(req).await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Unavailable(format!("unexpected answer from {}: {e}", self.base)).into())
+    }
+
+    /// Sends a request: the answer's bytes when it succeeded, else its problem as the
+    /// error (a user error for a 4xx, unavailable otherwise).
+    async fn answer(&self, req: reqwest::RequestBuilder) -> anyhow::Result<Vec<u8>> {
         let resp = req.send().await.map_err(|e| {
             self.unreachable(
                 &e,
@@ -198,9 +192,7 @@ impl Client {
             .await
             .map_err(|e| Unavailable(format!("reading the answer: {e}")))?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| {
-                Unavailable(format!("unexpected answer from {}: {e}", self.base)).into()
-            });
+            return Ok(bytes.to_vec());
         }
         Err(problem_error(status, &bytes))
     }
