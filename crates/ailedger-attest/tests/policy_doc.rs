@@ -145,3 +145,25 @@ fn the_schema_and_the_reader_refuse_the_same_gate_faults() {
         assert!(e.contains(field), "{gate}: {e}");
     }
 }
+
+/// The policy fuzz body never panics on the documented example, its truncations and
+/// byte flips, nor on a YAML form.
+#[test]
+fn fuzz_policy_never_panics_on_the_example_and_mutations() {
+    let doc = std::fs::read_to_string(format!("{ROOT}/docs/policy-gate.md")).unwrap();
+    let start = doc.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let text = doc[start..end].as_bytes();
+    ailedger_attest::gate::fuzz_policy(text);
+    ailedger_attest::gate::fuzz_policy(
+        b"version: 1\ngate:\n  deny_open_incidents: true\n  deny_formats: [pickle]\n",
+    );
+    for cut in (0..text.len()).step_by(7) {
+        ailedger_attest::gate::fuzz_policy(&text[..cut]);
+    }
+    for i in (0..text.len()).step_by(5) {
+        let mut m = text.to_vec();
+        m[i] ^= 0x21;
+        ailedger_attest::gate::fuzz_policy(&m);
+    }
+}
