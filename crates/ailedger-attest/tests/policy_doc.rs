@@ -153,7 +153,7 @@ fn fuzz_policy_never_panics_on_the_example_and_mutations() {
     let doc = std::fs::read_to_string(format!("{ROOT}/docs/policy-gate.md")).unwrap();
     let start = doc.find("```toml\n").expect("a toml block") + "```toml\n".len();
     let end = start + doc[start..].find("```").unwrap();
-    let text = doc[start..end].as_bytes();
+    let text = &doc.as_bytes()[start..end];
     ailedger_attest::gate::fuzz_policy(text);
     ailedger_attest::gate::fuzz_policy(
         b"version: 1\ngate:\n  deny_open_incidents: true\n  deny_formats: [pickle]\n",

@@ -253,21 +253,7 @@ pub(crate) async fn import(
                     ),
                 },
             )),
-            (None, None, false) => Some((
-                "opened",
-                None,
-                IncidentEvent::Open {
-                    target: Target::Advisory { id: a.id.clone() },
-                    reason: a
-                        .summary
-                        .clone()
-                        .filter(|s| !s.trim().is_empty())
-                        .unwrap_or_else(|| format!("OSV {}", a.id)),
-                    severity: severity_of(a),
-                    evidence: vec![],
-                    advisory: Some(a.id.clone()),
-                },
-            )),
+            (None, None, false) => Some(("opened", None, open_event(a))),
             (None, None, true) => None,
         };
         if let Some((action, incident, e)) = event {
@@ -306,11 +292,22 @@ pub(crate) async fn import(
     Ok(Json(ImportView { results }))
 }
 
-/// Malicious-package records (`MAL-…`) are critical; other advisories high.
-fn severity_of(a: &Advisory) -> Severity {
-    if a.id.starts_with("MAL-") {
-        Severity::Critical
-    } else {
-        Severity::High
+/// The incident an advisory opens when it matches something: its summary as the
+/// reason; critical for malicious-package records (`MAL-…`), high for others.
+pub(crate) fn open_event(a: &Advisory) -> IncidentEvent {
+    IncidentEvent::Open {
+        target: Target::Advisory { id: a.id.clone() },
+        reason: a
+            .summary
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| format!("OSV {}", a.id)),
+        severity: if a.id.starts_with("MAL-") {
+            Severity::Critical
+        } else {
+            Severity::High
+        },
+        evidence: vec![],
+        advisory: Some(a.id.clone()),
     }
 }

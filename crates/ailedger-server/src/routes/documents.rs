@@ -321,12 +321,7 @@ pub(crate) async fn record(
     data: EntryData,
     blob: Blob,
 ) -> Result<(ailedger_store::Appended, Vec<super::incidents::Flag>), ApiError> {
-    let touches = if super::incidents::watching(state).await? {
-        super::incidents::touches(&data)
-    } else {
-        vec![]
-    };
-    let candidates = super::incidents::quarantine_candidates(state, &data);
+    let watch = super::incidents::Watch::before(state, std::slice::from_ref(&data)).await?;
     let _writing = state.writing_guard();
     let (mut appended, changes) = state
         .store
@@ -345,9 +340,7 @@ pub(crate) async fn record(
         .sync_own_write(appended.seq, appended.seq, changes)
         .await?;
     drop(_writing);
-    let touched: Vec<String> = touches.iter().map(|(_, to)| to.clone()).collect();
-    let mut flags = super::incidents::flag(state, &actor, touches).await?;
-    flags.extend(super::incidents::quarantine_after(state, &actor, candidates, touched).await?);
+    let flags = watch.after(state, &actor).await?;
     Ok((appended, flags))
 }
 

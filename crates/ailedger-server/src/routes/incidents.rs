@@ -775,7 +775,7 @@ fn block_view(b: &Block) -> Result<BlockView, ApiError> {
 
 /// What a write makes consume what: `(consumer, consumed)` for each edge it starts and
 /// each artifact a deployment uses; `(None, id)` for each artifact it registers.
-pub(crate) fn touches(data: &EntryData) -> Vec<(Option<String>, String)> {
+fn touches(data: &EntryData) -> Vec<(Option<String>, String)> {
     match data {
         EntryData::Register { artifacts, edges }
         | EntryData::Document {
@@ -822,9 +822,44 @@ pub(crate) async fn known_good_uses(state: &AppState, id: &str) -> Result<Vec<St
     .map_err(ApiError::Conflict)
 }
 
+/// What a write must remember, before it is appended, to be flagged after it: what it
+/// makes consume what (when anything is watched) and the new models and packages
+/// quarantine may hold.
+pub(crate) struct Watch {
+    touches: Vec<(Option<String>, String)>,
+    candidates: Vec<String>,
+}
+
+impl Watch {
+    /// Taken before the write's entries are appended (the index does not have them yet).
+    pub(crate) async fn before(state: &AppState, data: &[EntryData]) -> Result<Self, ApiError> {
+        let touches = if watching(state).await? {
+            data.iter().flat_map(touches).collect()
+        } else {
+            vec![]
+        };
+        let candidates = data
+            .iter()
+            .flat_map(|d| quarantine_candidates(state, d))
+            .collect();
+        Ok(Watch {
+            touches,
+            candidates,
+        })
+    }
+
+    /// After the write is in the index: its flags (incidents, blocks, quarantine).
+    pub(crate) async fn after(self, state: &AppState, actor: &str) -> Result<Vec<Flag>, ApiError> {
+        let touched: Vec<String> = self.touches.iter().map(|(_, to)| to.clone()).collect();
+        let mut flags = flag(state, actor, self.touches).await?;
+        flags.extend(quarantine_after(state, actor, self.candidates, touched).await?);
+        Ok(flags)
+    }
+}
+
 /// Whether writes need their touches collected: something is live, or advisories
 /// are imported (a write may register a package one affects).
-pub(crate) async fn watching(state: &AppState) -> Result<bool, ApiError> {
+async fn watching(state: &AppState) -> Result<bool, ApiError> {
     let book = book(state).await?;
     Ok(book.advisories_seq > 0
         || !book.quarantined.is_empty()
@@ -838,7 +873,7 @@ const MAX_FLAGS: usize = 1000;
 /// After a write is in the index: the flags for what it made consume something a live
 /// incident or block covers, with an `exposed` event recorded on each incident for
 /// each new consumer. Costs nothing while nothing is live.
-pub(crate) async fn flag(
+async fn flag(
     state: &AppState,
     actor: &str,
     touches: Vec<(Option<String>, String)>,
@@ -999,22 +1034,7 @@ async fn open_for_advisories(
             continue;
         }
         events.push(EntryData::Incident {
-            incident: IncidentEvent::Open {
-                target: Target::Advisory { id: id.to_owned() },
-                reason: a
-                    .record
-                    .summary
-                    .clone()
-                    .filter(|s| !s.trim().is_empty())
-                    .unwrap_or_else(|| format!("OSV {id}")),
-                severity: if id.starts_with("MAL-") {
-                    Severity::Critical
-                } else {
-                    Severity::High
-                },
-                evidence: vec![],
-                advisory: Some(id.to_owned()),
-            },
+            incident: super::advisories::open_event(&a.record),
         });
     }
     if !events.is_empty() {
@@ -1025,7 +1045,7 @@ async fn open_for_advisories(
 
 /// What a write declares that quarantine applies to: new models and packages (not yet
 /// in the index before the write).
-pub(crate) fn quarantine_candidates(state: &AppState, data: &EntryData) -> Vec<String> {
+fn quarantine_candidates(state: &AppState, data: &EntryData) -> Vec<String> {
     let artifacts = match data {
         EntryData::Register { artifacts, .. } | EntryData::Document { artifacts, .. } => artifacts,
         _ => return vec![],
@@ -1043,7 +1063,7 @@ pub(crate) fn quarantine_candidates(state: &AppState, data: &EntryData) -> Vec<S
 /// packages that fail the gate's checks on themselves are quarantined (one
 /// `containment` entry each), and quarantined artifacts the write touched (an
 /// attestation of one, say) that now pass are released.
-pub(crate) async fn quarantine_after(
+async fn quarantine_after(
     state: &AppState,
     actor: &str,
     new: Vec<String>,

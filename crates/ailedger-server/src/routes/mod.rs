@@ -121,15 +121,7 @@ pub(crate) async fn write(
     data: Vec<EntryData>,
 ) -> Result<Json<WriteResponse>, ApiError> {
     let actor = caller.name.clone();
-    let touches: Vec<_> = if incidents::watching(state).await? {
-        data.iter().flat_map(incidents::touches).collect()
-    } else {
-        vec![]
-    };
-    let candidates: Vec<String> = data
-        .iter()
-        .flat_map(|d| incidents::quarantine_candidates(state, d))
-        .collect();
+    let watch = incidents::Watch::before(state, &data).await?;
     let meta: Vec<(String, Vec<String>)> = data
         .iter()
         .map(|d| (d.kind().to_owned(), declared_ids(d)))
@@ -161,9 +153,7 @@ pub(crate) async fn write(
         "write"
     );
     drop(_writing);
-    let touched: Vec<String> = touches.iter().map(|(_, to)| to.clone()).collect();
-    let mut flags = incidents::flag(state, &actor, touches).await?;
-    flags.extend(incidents::quarantine_after(state, &actor, candidates, touched).await?);
+    let flags = watch.after(state, &actor).await?;
     // The entries of one write share their time: format it once.
     let mut time: Option<(i64, String)> = None;
     Ok(Json(WriteResponse {

@@ -9,10 +9,8 @@ use std::collections::BTreeMap;
 
 use ailedger_core::{entry::format_time, token::Scope};
 use ailedger_server::{auth::create_token, paths};
-use axum::{body::Body, http::Request, http::StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 use super::{App, app, call_as};
 
@@ -23,27 +21,7 @@ const FIX: &str = concat!(
 
 /// A GET with a bearer token: status, content type and the raw body.
 async fn get_raw(app: &App, token: &str, uri: &str) -> (StatusCode, String, Vec<u8>) {
-    let req = Request::builder()
-        .method("GET")
-        .uri(uri)
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap();
-    let resp = app.router.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let ctype = resp
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let bytes = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, ctype, bytes)
+    super::request_as(&app.router, token, "GET", uri, None).await
 }
 
 async fn ingest(app: &App, body: Vec<u8>) {

@@ -3,13 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use axum::{
-    body::Body,
-    http::{Request, StatusCode},
-};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 use super::{App, app, seeded};
 
@@ -17,26 +12,7 @@ const SPDX_2_3: &str = include_str!("../../../../schemas/spdx/spdx-2.3.schema.js
 
 /// The raw answer: status, content type, bytes.
 async fn raw(app: &App, uri: &str) -> (StatusCode, String, Vec<u8>) {
-    let req = Request::builder()
-        .uri(uri)
-        .header("authorization", format!("Bearer {}", app.token))
-        .body(Body::empty())
-        .unwrap();
-    let resp = app.router.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let ctype = resp
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let bytes = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, ctype, bytes)
+    super::request_as(&app.router, &app.token, "GET", uri, None).await
 }
 
 fn enc(s: &str) -> String {

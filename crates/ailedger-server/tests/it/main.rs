@@ -83,14 +83,14 @@ async fn app() -> App {
 }
 
 /// A request with a bearer token (JSON when there is a body): status, content type and
-/// the answer as JSON (`null` when it is not).
-pub(crate) async fn call_as(
+/// the raw answer.
+pub(crate) async fn request_as(
     router: &Router,
     token: &str,
     method: &str,
     uri: &str,
     body: Option<Vec<u8>>,
-) -> (StatusCode, String, Value) {
+) -> (StatusCode, String, Vec<u8>) {
     let mut req = Request::builder()
         .method(method)
         .uri(uri)
@@ -106,7 +106,25 @@ pub(crate) async fn call_as(
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let bytes = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, ctype, bytes)
+}
+
+/// [`request_as`] with the answer as JSON (`null` when it is not).
+pub(crate) async fn call_as(
+    router: &Router,
+    token: &str,
+    method: &str,
+    uri: &str,
+    body: Option<Vec<u8>>,
+) -> (StatusCode, String, Value) {
+    let (status, ctype, bytes) = request_as(router, token, method, uri, body).await;
     (
         status,
         ctype,
