@@ -12,11 +12,13 @@ pub mod cyclonedx;
 pub mod model;
 pub mod spdx;
 
-pub use model::{Artifact, Attestation, Edge, IncidentVex, LedgerState, Subgraph};
+pub use model::{Artifact, Attestation, Edge, Held, IncidentVex, LedgerState, Records, Subgraph};
 
 /// What an export request can get wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("unsupported CycloneDX spec version {0:?} (expected 1.6 or 1.7)")]
     SpecVersion(String),
+    #[error("unsupported export format {0:?} (expected json or xml)")]
+    Format(String),
 }

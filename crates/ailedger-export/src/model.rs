@@ -74,13 +74,40 @@ pub struct IncidentVex {
     pub affects: Vec<String>,
 }
 
+/// Where a writer reads the full records of a subgraph's artifacts, a batch at a time,
+/// so that a large export never holds every record at once.
+pub trait Records {
+    /// The records of `ids` (those that exist; in any order). An error ends the export.
+    fn fetch(&mut self, ids: &[&str]) -> std::io::Result<Vec<Artifact>>;
+}
+
+/// The records a [`Subgraph`] holds itself (its `artifacts` are full records).
+#[derive(Debug)]
+pub struct Held<'a>(std::collections::HashMap<&'a str, &'a Artifact>);
+
+impl<'a> Held<'a> {
+    pub fn new(sub: &'a Subgraph) -> Self {
+        Held(sub.artifacts.iter().map(|a| (a.id.as_str(), a)).collect())
+    }
+}
+
+impl Records for Held<'_> {
+    fn fetch(&mut self, ids: &[&str]) -> std::io::Result<Vec<Artifact>> {
+        Ok(ids
+            .iter()
+            .filter_map(|id| self.0.get(id).map(|a| (*a).clone()))
+            .collect())
+    }
+}
+
 /// An artifact and everything it transitively consumes, as of one ledger state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Subgraph {
     /// The exported artifact's id (`metadata.component` of a CycloneDX BOM).
     pub root: String,
     /// The root first, then everything it transitively consumes, nearest first, each
-    /// once; attestations of them included.
+    /// once; attestations of them included. Either full records, or skeletons (`id` and
+    /// `kind`; the rest empty) whose records a writer reads through a [`Records`].
     pub artifacts: Vec<Artifact>,
     /// Every edge among `artifacts` active at `ledger.seq`, sorted.
     pub edges: Vec<Edge>,

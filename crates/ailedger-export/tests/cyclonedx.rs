@@ -431,3 +431,93 @@ fn reads_back_through_the_parser() {
         }
     }
 }
+
+/// Records that the writer reads a batch at a time, as the server's store does: what it
+/// asked for is remembered, and it fails when told to.
+struct Batches<'a> {
+    held: ailedger_export::Held<'a>,
+    asked: Vec<usize>,
+    fail_after: Option<usize>,
+}
+
+impl ailedger_export::Records for Batches<'_> {
+    fn fetch(&mut self, ids: &[&str]) -> std::io::Result<Vec<Artifact>> {
+        if self.fail_after.is_some_and(|n| self.asked.len() >= n) {
+            return Err(std::io::Error::other("the store went away"));
+        }
+        self.asked.push(ids.len());
+        self.held.fetch(ids)
+    }
+}
+
+fn skeleton(sub: &Subgraph) -> Subgraph {
+    let mut s = sub.clone();
+    for a in &mut s.artifacts {
+        *a = Artifact {
+            id: a.id.clone(),
+            kind: a.kind,
+            name: None,
+            version: None,
+            aliases: Vec::new(),
+            attrs: serde_json::Map::new(),
+            first_seq: 0,
+        };
+    }
+    s
+}
+
+/// A streamed export of a skeleton (ids and kinds), its records read in batches, is the
+/// same document as one written from held records; a failing read fails the export.
+#[test]
+fn streamed_from_batches_is_the_same_document() {
+    // Enough packages for several batches.
+    let mut sub = subgraph();
+    for i in 0..1_200 {
+        let id = format!("pkg:pypi/filler-{i:04}@1.0");
+        sub.artifacts.push(art(
+            &id,
+            ArtifactKind::Package,
+            &format!("filler-{i:04}"),
+            Some("1.0"),
+            json!({"licenses": [{"license": {"id": "MIT"}}]}),
+        ));
+        sub.edges
+            .push(edge(&sub.root.clone(), EdgeKind::DependsOn, &id));
+    }
+    for spec in [SpecVersion::V1_6, SpecVersion::V1_7] {
+        let whole = cyclonedx::to_json(&sub, spec);
+        let skel = skeleton(&sub);
+        let mut records = Batches {
+            held: ailedger_export::Held::new(&sub),
+            asked: Vec::new(),
+            fail_after: None,
+        };
+        let mut out = Vec::new();
+        cyclonedx::write_to(&skel, spec, cyclonedx::Format::Json, &mut records, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(whole).unwrap()
+        );
+        assert!(records.asked.len() >= 3, "{:?}", records.asked);
+        assert!(
+            records.asked.iter().all(|n| *n <= 1_024),
+            "{:?}",
+            records.asked
+        );
+
+        let mut failing = Batches {
+            held: ailedger_export::Held::new(&sub),
+            asked: Vec::new(),
+            fail_after: Some(2),
+        };
+        let err = cyclonedx::write_to(
+            &skel,
+            spec,
+            cyclonedx::Format::Json,
+            &mut failing,
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("went away"), "{err}");
+    }
+}

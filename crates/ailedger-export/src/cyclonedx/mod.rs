@@ -17,13 +17,14 @@
 //! ref), and the serial number is derived from the content and the ledger state, so the
 //! same subgraph gives byte-identical output.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{self, Write};
 
 use ailedger_core::{ArtifactKind, EdgeKind, Severity, Sha256Digest};
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 
-use crate::{Artifact, Subgraph};
+use crate::{Artifact, Held, Records, Subgraph};
 
 /// The CycloneDX spec versions written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +49,34 @@ impl std::str::FromStr for SpecVersion {
             "1.6" => Ok(SpecVersion::V1_6),
             "1.7" => Ok(SpecVersion::V1_7),
             other => Err(crate::Error::SpecVersion(other.to_owned())),
+        }
+    }
+}
+
+/// The encodings written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Xml,
+}
+
+impl Format {
+    /// The media type, without its `version` parameter.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/vnd.cyclonedx+json",
+            Format::Xml => "application/vnd.cyclonedx+xml",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Self, crate::Error> {
+        match s {
+            "json" => Ok(Format::Json),
+            "xml" => Ok(Format::Xml),
+            other => Err(crate::Error::Format(other.to_owned())),
         }
     }
 }
@@ -111,9 +140,60 @@ pub fn bom(sub: &Subgraph, spec: SpecVersion) -> Value {
     serde_json::from_slice(&to_json(sub, spec)).unwrap_or(Value::Null)
 }
 
-/// The BOM of `sub` as CycloneDX JSON, pretty-printed (two-space indent), with a
-/// trailing newline.
+/// The BOM of `sub` (whose artifacts are full records) as CycloneDX JSON, pretty-printed
+/// (two-space indent), with a trailing newline.
 pub fn to_json(sub: &Subgraph, spec: SpecVersion) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing to a `Vec` from held records cannot fail.
+    let _ = write(sub, spec, &mut Held::new(sub), &mut JsonSink::new(&mut out));
+    out
+}
+
+/// Writes the BOM of `sub` in `format` to `out`, element by element, reading the
+/// artifacts' records from `records` a batch at a time (`sub.artifacts` may be
+/// skeletons): neither the document nor every record is held at once.
+pub fn write_to(
+    sub: &Subgraph,
+    spec: SpecVersion,
+    format: Format,
+    records: &mut dyn Records,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Json => write(sub, spec, records, &mut JsonSink::new(out)),
+        Format::Xml => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the XML writer is not written yet",
+        )),
+    }
+}
+
+/// How many records a writer reads at once.
+const BATCH: usize = 512;
+
+/// Where the BOM's elements go, one at a time: JSON or XML.
+pub(crate) trait Sink {
+    /// The document's start, up to and with its serial number.
+    fn begin(&mut self, spec: SpecVersion, serial: &str) -> io::Result<()>;
+    fn metadata(&mut self, metadata: &Value) -> io::Result<()>;
+    /// Opens a top-level array: `components`, `services`, `dependencies`,
+    /// `vulnerabilities`.
+    fn open(&mut self, section: &'static str) -> io::Result<()>;
+    /// One element of the open array.
+    fn item(&mut self, v: &Value) -> io::Result<()>;
+    fn close(&mut self) -> io::Result<()>;
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// Writes the BOM of `sub` to `sink`, element by element, reading the artifacts' records
+/// from `records` a batch at a time: neither the document nor every record is held at
+/// once.
+pub(crate) fn write(
+    sub: &Subgraph,
+    spec: SpecVersion,
+    records: &mut dyn Records,
+    sink: &mut dyn Sink,
+) -> io::Result<()> {
     let by_id: BTreeMap<&str, &Artifact> =
         sub.artifacts.iter().map(|a| (a.id.as_str(), a)).collect();
     let attesting: BTreeSet<&str> = sub.attestations.iter().map(|a| a.id.as_str()).collect();
@@ -195,18 +275,16 @@ pub fn to_json(sub: &Subgraph, spec: SpecVersion) -> Vec<u8> {
     }
 
     let ctx = Ctx {
-        by_id: &by_id,
         datasets: &datasets,
         ancestors: &ancestors,
         other_edges: &other_edges,
         attest_refs: &attest_refs,
     };
-
-    let root = by_id.get(sub.root.as_str()).copied();
     let written = |id: &str, a: &Artifact| {
         !(attesting.contains(id) && a.kind == ArtifactKind::Attestation && id != sub.root)
     };
 
+    sink.begin(spec, &serial(&shape_digest(sub, spec)))?;
     let mut metadata = Map::new();
     if !sub.ledger.time.is_empty() {
         metadata.insert("timestamp".into(), Value::from(sub.ledger.time.clone()));
@@ -219,116 +297,180 @@ pub fn to_json(sub: &Subgraph, spec: SpecVersion) -> Vec<u8> {
             "version": env!("CARGO_PKG_VERSION"),
         }]}),
     );
-    if let Some(r) = root {
-        metadata.insert("component".into(), ctx.component(r));
+    if by_id.contains_key(sub.root.as_str()) {
+        ctx.each_record(&[sub.root.as_str()], records, |a, got| {
+            metadata.insert("component".into(), ctx.component(a, got));
+            Ok(())
+        })?;
     }
     let mut props = vec![prop("ailedger:ledger.seq", sub.ledger.seq.to_string())];
     if let Some(h) = &sub.ledger.root_hash {
         props.push(prop("ailedger:ledger.root_hash", h.clone()));
     }
     metadata.insert("properties".into(), Value::Array(props));
+    sink.metadata(&Value::Object(metadata))?;
 
-    // Written element by element (a component is built, written and dropped before the
-    // next), so the whole BOM is never held as a tree.
-    let mut out = Vec::with_capacity(by_id.len() * 1024);
-    out.extend_from_slice(b"{\n  \"bomFormat\": \"CycloneDX\",\n  \"specVersion\": \"");
-    out.extend_from_slice(spec.as_str().as_bytes());
-    out.extend_from_slice(b"\",\n  \"serialNumber\": \"");
-    let serial_at = out.len();
-    out.extend_from_slice(SERIAL_PLACEHOLDER.as_bytes());
-    out.extend_from_slice(b"\",\n  \"version\": 1,\n  \"metadata\": ");
-    push_value(&mut out, &Value::Object(metadata), 2);
-    out.extend_from_slice(b",\n  \"components\": ");
-    push_array(
-        &mut out,
-        by_id
-            .iter()
-            .filter(|(id, a)| {
-                **id != sub.root && written(id, a) && a.kind != ArtifactKind::McpServer
-            })
-            .map(|(_, a)| ctx.component(a)),
-    );
-    if by_id
-        .values()
-        .any(|a| a.kind == ArtifactKind::McpServer && a.id != sub.root)
-    {
-        out.extend_from_slice(b",\n  \"services\": ");
-        push_array(
-            &mut out,
-            by_id
-                .iter()
-                .filter(|(id, a)| **id != sub.root && a.kind == ArtifactKind::McpServer)
-                .map(|(_, a)| ctx.service(a)),
-        );
+    let components: Vec<&str> = by_id
+        .iter()
+        .filter(|(id, a)| **id != sub.root && written(id, a) && a.kind != ArtifactKind::McpServer)
+        .map(|(id, _)| *id)
+        .collect();
+    sink.open("components")?;
+    ctx.each_record(&components, records, |a, got| {
+        sink.item(&ctx.component(a, got))
+    })?;
+    sink.close()?;
+    let services: Vec<&str> = by_id
+        .iter()
+        .filter(|(id, a)| **id != sub.root && a.kind == ArtifactKind::McpServer)
+        .map(|(id, _)| *id)
+        .collect();
+    if !services.is_empty() {
+        sink.open("services")?;
+        ctx.each_record(&services, records, |a, _| sink.item(&ctx.service(a)))?;
+        sink.close()?;
     }
     // Dependencies: one entry per artifact written (root, components, services).
-    out.extend_from_slice(b",\n  \"dependencies\": ");
-    push_array(
-        &mut out,
-        by_id
-            .iter()
-            .filter(|(id, a)| written(id, a))
-            .map(|(id, _)| {
-                let mut d = Map::new();
-                d.insert("ref".into(), Value::from(*id));
-                if let Some(on) = depends.get(id).filter(|s| !s.is_empty()) {
-                    let on: Vec<Value> = on.iter().map(|t| Value::from(*t)).collect();
-                    d.insert("dependsOn".into(), Value::Array(on));
-                }
-                Value::Object(d)
-            }),
-    );
+    sink.open("dependencies")?;
+    for (id, _) in by_id.iter().filter(|(id, a)| written(id, a)) {
+        let mut d = Map::new();
+        d.insert("ref".into(), Value::from(*id));
+        if let Some(on) = depends.get(id).filter(|s| !s.is_empty()) {
+            let on: Vec<Value> = on.iter().map(|t| Value::from(*t)).collect();
+            d.insert("dependsOn".into(), Value::Array(on));
+        }
+        sink.item(&Value::Object(d))?;
+    }
+    sink.close()?;
     let vulns = vulnerabilities(sub, &by_id);
     if !vulns.is_empty() {
-        out.extend_from_slice(b",\n  \"vulnerabilities\": ");
-        push_array(&mut out, vulns.into_iter());
+        sink.open("vulnerabilities")?;
+        for v in &vulns {
+            sink.item(v)?;
+        }
+        sink.close()?;
     }
-    out.extend_from_slice(b"\n}\n");
-
-    // The serial number: a hash of everything else and of the ledger state.
-    let mut h = Sha256::new();
-    h.update(&out);
-    h.update(
-        format!(
-            "\nseq={} root={}",
-            sub.ledger.seq,
-            sub.ledger.root_hash.as_deref().unwrap_or("")
-        )
-        .as_bytes(),
-    );
-    let serial = serial(&Sha256Digest(h.finalize().into()));
-    if let Some(slot) = out.get_mut(serial_at..serial_at + SERIAL_PLACEHOLDER.len())
-        && serial.len() == slot.len()
-    {
-        slot.copy_from_slice(serial.as_bytes());
-    }
-    out
+    sink.finish()
 }
 
-/// Where the serial number goes while the rest is written: as long as every serial.
-const SERIAL_PLACEHOLDER: &str = "urn:uuid:00000000-0000-0000-0000-000000000000";
-
-/// `v` pretty-printed (two-space indent) at nesting `indent`.
-fn push_value(out: &mut Vec<u8>, v: &Value, indent: usize) {
-    let text = serde_json::to_vec_pretty(v).unwrap_or_default();
-    // JSON strings hold no raw newline: every newline is between tokens.
-    for b in text {
-        out.push(b);
-        if b == b'\n' {
-            out.extend(std::iter::repeat_n(b' ', indent));
+/// What the serial number is derived from: the writer's version, the spec version, the
+/// ledger state (seq and Merkle root, which commit to every record) and the subgraph's
+/// shape (its artifacts, edges, attestations and incidents, in a canonical order). Known
+/// before any record is read, so the serial can lead a streamed document.
+fn shape_digest(sub: &Subgraph, spec: SpecVersion) -> Sha256Digest {
+    let mut h = Sha256::new();
+    let mut field = |s: &str| {
+        h.update((s.len() as u64).to_be_bytes());
+        h.update(s.as_bytes());
+    };
+    field(concat!("ailedger-export ", env!("CARGO_PKG_VERSION")));
+    field(spec.as_str());
+    field(&sub.ledger.seq.to_string());
+    field(sub.ledger.root_hash.as_deref().unwrap_or(""));
+    field(&sub.root);
+    let mut ids: Vec<(&str, &str)> = sub
+        .artifacts
+        .iter()
+        .map(|a| (a.id.as_str(), a.kind.as_str()))
+        .collect();
+    ids.sort_unstable();
+    for (id, kind) in ids {
+        field(id);
+        field(kind);
+    }
+    let mut edges: Vec<&crate::Edge> = sub.edges.iter().collect();
+    edges.sort_unstable();
+    for e in edges {
+        field(&e.from);
+        field(e.kind.as_str());
+        field(&e.to);
+        for p in &e.paths {
+            field(p);
         }
     }
+    let mut atts: Vec<String> = sub
+        .attestations
+        .iter()
+        .map(|a| serde_json::to_string(a).unwrap_or_default())
+        .collect();
+    atts.sort_unstable();
+    let mut incidents: Vec<String> = sub
+        .incidents
+        .iter()
+        .map(|i| serde_json::to_string(i).unwrap_or_default())
+        .collect();
+    incidents.sort_unstable();
+    for x in atts.iter().chain(&incidents) {
+        field(x);
+    }
+    Sha256Digest(h.finalize().into())
 }
 
-/// A top-level array of `items`, each written as soon as it is made.
-fn push_array(out: &mut Vec<u8>, items: impl Iterator<Item = Value>) {
-    let mut first = true;
-    for item in items {
-        out.extend_from_slice(if first { b"[\n    " } else { b",\n    " });
-        first = false;
-        push_value(out, &item, 4);
+/// CycloneDX JSON, pretty-printed with a two-space indent, as an array's elements come.
+pub(crate) struct JsonSink<W: Write> {
+    out: W,
+    /// Whether the open array has no element yet.
+    empty: bool,
+}
+
+impl<W: Write> JsonSink<W> {
+    pub(crate) fn new(out: W) -> Self {
+        JsonSink { out, empty: true }
     }
-    out.extend_from_slice(if first { b"[]" } else { b"\n  ]" });
+}
+
+impl<W: Write> Sink for JsonSink<W> {
+    fn begin(&mut self, spec: SpecVersion, serial: &str) -> io::Result<()> {
+        write!(
+            self.out,
+            "{{\n  \"bomFormat\": \"CycloneDX\",\n  \"specVersion\": \"{}\",\n  \"serialNumber\": \"{serial}\",\n  \"version\": 1",
+            spec.as_str()
+        )
+    }
+
+    fn metadata(&mut self, metadata: &Value) -> io::Result<()> {
+        self.out.write_all(b",\n  \"metadata\": ")?;
+        push_value(&mut self.out, metadata, 2)
+    }
+
+    fn open(&mut self, section: &'static str) -> io::Result<()> {
+        self.empty = true;
+        write!(self.out, ",\n  \"{section}\": ")
+    }
+
+    fn item(&mut self, v: &Value) -> io::Result<()> {
+        self.out
+            .write_all(if self.empty { b"[\n    " } else { b",\n    " })?;
+        self.empty = false;
+        push_value(&mut self.out, v, 4)
+    }
+
+    fn close(&mut self) -> io::Result<()> {
+        self.out
+            .write_all(if self.empty { b"[]" } else { b"\n  ]" })
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.write_all(b"\n}\n")?;
+        self.out.flush()
+    }
+}
+
+/// `v` pretty-printed (two-space indent) at nesting `indent`.
+fn push_value(out: &mut impl Write, v: &Value, indent: usize) -> io::Result<()> {
+    let text = serde_json::to_vec_pretty(v).map_err(io::Error::other)?;
+    // JSON strings hold no raw newline: every newline is between tokens.
+    let pad = vec![b' '; indent];
+    let mut lines = text.split(|b| *b == b'\n');
+    if let Some(first) = lines.next() {
+        out.write_all(first)?;
+    }
+    for line in lines {
+        out.write_all(b"\n")?;
+        out.write_all(&pad)?;
+        out.write_all(line)?;
+    }
+    Ok(())
 }
 
 /// `urn:uuid:` from the first 16 bytes of a SHA-256, with the RFC 4122 variant and a
@@ -378,7 +520,6 @@ fn attestation_ref(a: &crate::Attestation) -> Value {
 }
 
 struct Ctx<'a> {
-    by_id: &'a BTreeMap<&'a str, &'a Artifact>,
     datasets: &'a BTreeMap<&'a str, BTreeSet<&'a str>>,
     ancestors: &'a BTreeMap<&'a str, BTreeSet<&'a str>>,
     other_edges: &'a BTreeMap<&'a str, BTreeSet<String>>,
@@ -386,7 +527,40 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn component(&self, a: &Artifact) -> Value {
+    /// Reads the records of `ids` a batch at a time, with those of their pedigree
+    /// ancestors, and calls `each` on each in order with the batch's records.
+    fn each_record(
+        &self,
+        ids: &[&str],
+        records: &mut dyn Records,
+        mut each: impl FnMut(&Artifact, &HashMap<String, Artifact>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        for chunk in ids.chunks(BATCH) {
+            let mut want: Vec<&str> = chunk.to_vec();
+            for id in chunk {
+                if let Some(anc) = self.ancestors.get(id) {
+                    want.extend(anc.iter().copied());
+                }
+            }
+            want.sort_unstable();
+            want.dedup();
+            let got: HashMap<String, Artifact> = records
+                .fetch(&want)?
+                .into_iter()
+                .map(|a| (a.id.clone(), a))
+                .collect();
+            for id in chunk {
+                let a = got.get(*id).ok_or_else(|| {
+                    io::Error::other(format!("{id} is in the subgraph but has no record"))
+                })?;
+                each(a, &got)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A component; `got` holds the records of its pedigree ancestors.
+    fn component(&self, a: &Artifact, got: &HashMap<String, Artifact>) -> Value {
         let mut c = identity(a);
         c.insert("bom-ref".into(), Value::from(a.id.clone()));
         if let Some(s) = supplier(&a.attrs) {
@@ -403,7 +577,7 @@ impl Ctx<'_> {
         if let Some(anc) = self.ancestors.get(a.id.as_str()) {
             let list: Vec<Value> = anc
                 .iter()
-                .filter_map(|id| self.by_id.get(id))
+                .filter_map(|id| got.get(*id))
                 .map(|x| Value::Object(identity(x)))
                 .collect();
             c.insert("pedigree".into(), json!({ "ancestors": list }));

@@ -61,7 +61,7 @@ pub(crate) async fn spdx(
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let at = seq_of(&state, q.as_of.as_deref()).await?;
-    let sub = gather(&state, &q.ref_, at).await?;
+    let sub = gather(&state, &q.ref_, at, Records::Held).await?;
     // Writing a large subgraph is CPU work: off the async runtime.
     let bytes = tokio::task::spawn_blocking(move || ailedger_export::spdx::to_json(&sub))
         .await
@@ -98,27 +98,137 @@ pub(crate) async fn cyclonedx(
             .parse()
             .map_err(|e| ApiError::Invalid(format!("spec_version: {e}")))?,
     };
-    match q.format.as_deref() {
-        None | Some("json") => {}
-        Some("xml") => {
-            return Err(ApiError::Invalid(
-                "format: xml is not written yet; use json".into(),
-            ));
-        }
-        Some(other) => {
-            return Err(ApiError::Invalid(format!(
-                "format: {other:?} is not json or xml"
-            )));
-        }
+    let format: cyclonedx::Format = match q.format.as_deref() {
+        None => cyclonedx::Format::Json,
+        Some(f) => f
+            .parse()
+            .map_err(|e| ApiError::Invalid(format!("format: {e}")))?,
+    };
+    if format == cyclonedx::Format::Xml {
+        return Err(ApiError::Invalid(
+            "format: xml is not written yet; use json".into(),
+        ));
     }
     let at = seq_of(&state, q.as_of.as_deref()).await?;
-    let sub = gather(&state, &q.ref_, at).await?;
-    // Writing a large subgraph is CPU work: off the async runtime.
-    let body = tokio::task::spawn_blocking(move || cyclonedx::to_json(&sub, spec))
-        .await
-        .map_err(|e| ApiError::Internal(format!("CycloneDX writer: {e}")))?;
-    let content_type = format!("application/vnd.cyclonedx+json; version={}", spec.as_str());
+    let sub = gather(&state, &q.ref_, at, Records::Streamed).await?;
+    let content_type = format!("{}; version={}", format.media_type(), spec.as_str());
+    // The BOM is written on a blocking thread (CPU work, and the records are read a
+    // batch at a time as it goes) into a bounded channel that the body drains: neither
+    // the document nor every record is held at once.
+    let (mut out, body) = streamed_body();
+    let mut records = StoreRecords {
+        store: state.store.clone(),
+        runtime: tokio::runtime::Handle::current(),
+    };
+    tokio::task::spawn_blocking(move || {
+        let written = cyclonedx::write_to(&sub, spec, format, &mut records, &mut out);
+        out.end(written);
+    });
     Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+/// How much of a streamed export is buffered before it is handed to the body.
+const CHUNK: usize = 64 * 1024;
+
+/// A streamed answer's body, and the writer that feeds it (through a channel of a few
+/// chunks, so a slow reader slows the writer instead of filling memory).
+fn streamed_body() -> (ChannelWriter, axum::body::Body) {
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    (
+        ChannelWriter {
+            buf: Vec::with_capacity(CHUNK),
+            tx,
+        },
+        axum::body::Body::from_stream(stream),
+    )
+}
+
+/// Writes into a streamed body from a blocking thread.
+struct ChannelWriter {
+    buf: Vec<u8>,
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
+}
+
+impl ChannelWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
+        })
+    }
+
+    /// Ends the body: cleanly when the writer succeeded; otherwise with an error, which
+    /// aborts the answer, so a client never takes a truncated document for a whole one.
+    fn end(mut self, written: std::io::Result<()>) {
+        let result = written.and_then(|()| self.send());
+        if let Err(e) = result {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                tracing::error!("export failed while streaming: {e}");
+            }
+            let _ = self.tx.blocking_send(Err(e));
+        }
+    }
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Reads artifact records from the store for a writer on a blocking thread.
+struct StoreRecords {
+    store: std::sync::Arc<dyn ailedger_store::Store>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl ailedger_export::Records for StoreRecords {
+    fn fetch(&mut self, ids: &[&str]) -> std::io::Result<Vec<Artifact>> {
+        let ids: Vec<String> = ids.iter().map(|s| (*s).to_owned()).collect();
+        let records = self
+            .runtime
+            .block_on(self.store.artifacts(&ids))
+            .map_err(std::io::Error::other)?;
+        Ok(records.into_iter().map(artifact).collect())
+    }
+}
+
+/// The export's view of a stored record.
+fn artifact(r: ailedger_store::ArtifactRecord) -> Artifact {
+    let mut aliases = r.aliases;
+    aliases.retain(|a| *a != r.id);
+    aliases.sort();
+    Artifact {
+        id: r.id,
+        kind: r.kind,
+        name: r.name,
+        version: r.version,
+        aliases,
+        attrs: r.attrs,
+        first_seq: r.first_seq,
+    }
+}
+
+/// Whether a gathered subgraph holds every record or only what the writer needs to
+/// stream (ids and kinds; the records read as it writes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Records {
+    Held,
+    Streamed,
 }
 
 /// The subgraph of `input` (any ref) as of seq `at` (default: now); not found when the
@@ -127,6 +237,7 @@ pub(crate) async fn gather(
     state: &AppState,
     input: &str,
     at: Option<u64>,
+    held: Records,
 ) -> Result<Subgraph, ApiError> {
     let root = resolve_ref(state, &Local::new(), input).await?;
     if !state.read_index().contains(&root) {
@@ -143,7 +254,7 @@ pub(crate) async fn gather(
         None => head,
     };
     // The root, what it consumes, and what attests any of them.
-    let (ids, edges, attesters) = {
+    let (ids, edges, attesters, kinds) = {
         let index = state.read_index();
         let hits = index
             .deps(&root, Some(at))
@@ -163,6 +274,10 @@ pub(crate) async fn gather(
             }
         }
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let kinds: HashMap<String, ailedger_core::ArtifactKind> = ids
+            .iter()
+            .filter_map(|id| index.kind_of(id).map(|k| (id.clone(), k)))
+            .collect();
         let edges: Vec<Edge> = index
             .edges_among(&refs, Some(at))
             .into_iter()
@@ -173,47 +288,59 @@ pub(crate) async fn gather(
                 paths: paths.iter().map(|p| p.to_string()).collect(),
             })
             .collect();
-        (ids, edges, attesters)
+        (ids, edges, attesters, kinds)
     };
-    let mut records: HashMap<String, ailedger_store::ArtifactRecord> = state
-        .store
-        .artifacts(&ids)
-        .await?
-        .into_iter()
-        .map(|r| (r.id.clone(), r))
-        .collect();
-    if let Some(r) = records.get(&root)
-        && r.first_seq > at
-    {
+    let root_record =
+        state.store.artifact(&root).await?.ok_or_else(|| {
+            ApiError::Internal(format!("{root} is in the index but has no record"))
+        })?;
+    if root_record.first_seq > at {
         return Err(ApiError::NotFound(format!(
             "{input} was first recorded at seq {}, after the export's seq {at}",
-            r.first_seq
+            root_record.first_seq
         )));
+    }
+    // Full records (held), or skeletons with the attestations' records (whose
+    // verification and predicate type the writers need up front).
+    let wanted: Vec<String> = match held {
+        Records::Held => ids.clone(),
+        Records::Streamed => attesters.iter().map(|(a, _)| a.clone()).collect(),
+    };
+    let mut records: HashMap<String, Artifact> = HashMap::new();
+    for batch in wanted.chunks(1_000) {
+        for r in state.store.artifacts(batch).await? {
+            records.insert(r.id.clone(), artifact(r));
+        }
     }
     let mut artifacts = Vec::with_capacity(ids.len());
     for id in &ids {
-        let r = records
-            .remove(id)
-            .ok_or_else(|| ApiError::Internal(format!("{id} is in the index but has no record")))?;
-        let mut aliases = r.aliases;
-        aliases.retain(|a| a != id);
-        aliases.sort();
-        artifacts.push(Artifact {
-            id: r.id,
-            kind: r.kind,
-            name: r.name,
-            version: r.version,
-            aliases,
-            attrs: r.attrs,
-            first_seq: r.first_seq,
-        });
+        let a = match (held, records.get(id)) {
+            (Records::Held, None) => {
+                return Err(ApiError::Internal(format!(
+                    "{id} is in the index but has no record"
+                )));
+            }
+            (_, Some(a)) => a.clone(),
+            (Records::Streamed, None) => Artifact {
+                id: id.clone(),
+                kind: kinds.get(id.as_str()).copied().ok_or_else(|| {
+                    ApiError::Internal(format!("{id} is in the index without a kind"))
+                })?,
+                name: None,
+                version: None,
+                aliases: Vec::new(),
+                attrs: serde_json::Map::new(),
+                first_seq: 0,
+            },
+        };
+        artifacts.push(a);
     }
     let mut attestations: Vec<Attestation> = Vec::new();
     for (a, subject) in attesters {
         match attestations.last_mut() {
             Some(last) if last.id == a => last.subjects.push(subject),
             _ => {
-                let attrs = artifacts.iter().find(|x| x.id == a).map(|x| &x.attrs);
+                let attrs = records.get(&a).map(|x| &x.attrs);
                 let text = |pointer: &str| {
                     attrs.and_then(|m| {
                         serde_json::Value::Object(m.clone())
