@@ -179,6 +179,41 @@ impl Client {
 
     /// Sends a request: the answer's bytes when it succeeded, else its problem as the
     /// error (a user error for a 4xx, unavailable otherwise).
+    /// A document answer (an export), written to `out` as it arrives: a large export is
+    /// never held whole. An answer that breaks off is an error (the server ends a
+    /// failed stream that way), so what `out` got is then not a whole document.
+    pub async fn get_to(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        out: &mut (dyn std::io::Write + Send),
+    ) -> anyhow::Result<()> {
+        let req = self.http.get(format!("{}{path}", self.base)).query(query);
+        let mut resp = req.send().await.map_err(|e| {
+            self.unreachable(
+                &e,
+                "; start one with `ailedger serve` or point --server/AILEDGER_URL at one",
+            )
+        })?;
+        let status = resp.status();
+        if !status.is_success() {
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| Unavailable(format!("reading the answer: {e}")))?;
+            return Err(problem_error(status, &bytes));
+        }
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| Unavailable(format!("the answer broke off: {}", root_cause(&e))))?
+        {
+            out.write_all(&chunk)?;
+        }
+        out.flush()?;
+        Ok(())
+    }
+
     async fn answer(&self, req: reqwest::RequestBuilder) -> anyhow::Result<Vec<u8>> {
         let resp = req.send().await.map_err(|e| {
             self.unreachable(

@@ -87,22 +87,22 @@ impl CycloneDxArgs {
         if let Some(t) = &self.as_of {
             query.push(("as_of", t));
         }
+        let Some(key) = key else {
+            return stream_to(ctx, paths::EXPORT_CYCLONEDX, &query, self.output.as_deref()).await;
+        };
         let bom = ctx
             .client
             .get_bytes(paths::EXPORT_CYCLONEDX, &query)
             .await?;
-        let out = match key {
-            Some(key) => sign_bom(&bom, &key).map_err(|e| {
-                user(format!(
-                    "{}: {e}",
-                    self.sign
-                        .as_deref()
-                        .unwrap_or_else(|| "key".as_ref())
-                        .display()
-                ))
-            })?,
-            None => bom,
-        };
+        let out = sign_bom(&bom, &key).map_err(|e| {
+            user(format!(
+                "{}: {e}",
+                self.sign
+                    .as_deref()
+                    .unwrap_or_else(|| "key".as_ref())
+                    .display()
+            ))
+        })?;
         match &self.output {
             Some(path) => {
                 std::fs::write(path, &out).map_err(|e| user(format!("{}: {e}", path.display())))
@@ -114,6 +114,35 @@ impl CycloneDxArgs {
             }
         }
     }
+}
+
+/// Writes the document an export route answers to `output` (or stdout) as it arrives.
+/// A file is written under a temporary name beside it and renamed when whole, so a
+/// failed export leaves no truncated file.
+pub(crate) async fn stream_to(
+    ctx: &Ctx,
+    path: &str,
+    query: &[(&str, &str)],
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let Some(file) = output else {
+        let mut stdout = std::io::BufWriter::new(std::io::stdout());
+        return ctx.client.get_to(path, query, &mut stdout).await;
+    };
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| user(format!("{}: {e}", file.display())))?;
+    let mut w = std::io::BufWriter::new(tmp);
+    ctx.client.get_to(path, query, &mut w).await?;
+    let tmp = w
+        .into_inner()
+        .map_err(|e| user(format!("{}: {}", file.display(), e.error())))?;
+    tmp.persist(file)
+        .map_err(|e| user(format!("{}: {}", file.display(), e.error)))?;
+    Ok(())
 }
 
 /// The DSSE envelope of an in-toto Statement v1 about the BOM (subject: its serial
