@@ -19,4 +19,8 @@ pub use model::{Artifact, Attestation, Edge, IncidentVex, LedgerState, Subgraph}
 pub enum Error {
     #[error("unsupported CycloneDX spec version {0:?} (expected 1.6 or 1.7)")]
     SpecVersion(String),
+    #[error("not a CycloneDX JSON BOM: {0}")]
+    NotABom(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
 }
