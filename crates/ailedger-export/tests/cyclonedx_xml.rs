@@ -10,12 +10,16 @@
 //!   aliases and edges as the JSON export read back;
 //! - writing twice is byte-identical, and the streaming writer fed element by element
 //!   writes the same bytes as `from_json`.
+//!
+//! The JSON fixtures are also converted whole (`xml::from_json` of the upstream BOM, not
+//! of an export): valid against the XSD, and every value the XSD has a place for is in
+//! the XML.
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -27,7 +31,7 @@ use ailedger_export::{
         xml::{self, XmlWriter},
     },
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 const SPECS: [SpecVersion; 2] = [SpecVersion::V1_6, SpecVersion::V1_7];
 
@@ -146,6 +150,149 @@ fn cases() -> Vec<(String, Subgraph)> {
     // Not vacuous: the fixtures were found.
     assert!(out.len() >= 20, "{} cases", out.len());
     out
+}
+
+/// The JSON fixtures themselves, as 1.6 (1.7 for the 1.7 ones): official and real-world
+/// BOMs far richer than an export (full model cards, data flows, VEX), converted whole.
+fn upstream() -> Vec<(String, SpecVersion, Value)> {
+    let mut out = Vec::new();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy();
+            n.ends_with(".json") && !n.contains("invalid")
+        })
+        .collect();
+    paths.sort();
+    for p in paths {
+        let label = p.file_name().unwrap().to_string_lossy().into_owned();
+        let mut bom: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        let spec = if bom["specVersion"] == "1.7" {
+            SpecVersion::V1_7
+        } else {
+            SpecVersion::V1_6
+        };
+        bom["specVersion"] = json!(spec.as_str());
+        out.push((label, spec, bom));
+    }
+    assert!(out.len() >= 20, "{} upstream BOMs", out.len());
+    out
+}
+
+/// Keys the XML writer drops (docs/export.md lists them); `$schema`, `bomFormat` and
+/// `specVersion` are the XML's namespace.
+const DROPPED: &[&str] = &[
+    "$schema",
+    "bomFormat",
+    "specVersion",
+    "cryptoProperties",
+    "declarations",
+    "definitions",
+    "formulation",
+    "compositions",
+    "annotations",
+    "signature",
+    "evidence",
+    "releaseNotes",
+    "patentAssertions",
+    "patches",
+];
+
+/// Every scalar of `v` (by path) that the XML does not carry, but under [`DROPPED`] keys
+/// and, in a 1.6 licence list, expressions after the first (1.6 allows one).
+fn missing(v: &Value, path: &str, v16: bool, xml: &HashSet<&str>, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if !DROPPED.contains(&k.as_str()) {
+                    missing(x, &format!("{path}/{k}"), v16, xml, out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            let mut exprs = 0;
+            for (i, x) in items.iter().enumerate() {
+                if path.ends_with("/licenses") && x.get("expression").is_some() {
+                    exprs += 1;
+                    if v16 && exprs > 1 {
+                        continue;
+                    }
+                }
+                missing(x, &format!("{path}/{i}"), v16, xml, out);
+            }
+        }
+        Value::Null => {}
+        scalar => {
+            let s = match scalar {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let escaped = s
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+                .replace('\'', "&apos;")
+                .replace('\r', "&#13;");
+            let attr = escaped.replace('\t', "&#9;").replace('\n', "&#10;");
+            // (A blank value is an empty element, not a text node.)
+            if !s.trim().is_empty()
+                && !xml.contains(escaped.as_str())
+                && !xml.contains(attr.as_str())
+            {
+                out.push(format!("{path} = {s:?}"));
+            }
+        }
+    }
+}
+
+/// Every text node and attribute value of the writer's XML, as written (escaped).
+fn xml_values(xml: &str) -> HashSet<&str> {
+    let mut out = HashSet::new();
+    let mut rest = xml;
+    while let Some(lt) = rest.find('<') {
+        let text = &rest[..lt];
+        if !text.trim().is_empty() {
+            out.insert(text);
+        }
+        let gt = rest[lt..].find('>').unwrap() + lt;
+        let mut tag = &rest[lt..gt];
+        while let Some(q) = tag.find("=\"") {
+            let end = tag[q + 2..].find('"').unwrap() + q + 2;
+            out.insert(&tag[q + 2..end]);
+            tag = &tag[end + 1..];
+        }
+        rest = &rest[gt + 1..];
+    }
+    out
+}
+
+#[test]
+fn upstream_boms_keep_every_value_the_xsd_has_a_place_for() {
+    for (label, spec, bom) in upstream() {
+        let x = String::from_utf8(xml::from_json(&bom).unwrap()).unwrap();
+        let mut lost = Vec::new();
+        missing(
+            &bom,
+            "",
+            spec == SpecVersion::V1_6,
+            &xml_values(&x),
+            &mut lost,
+        );
+        assert!(lost.is_empty(), "{label}: {lost:#?}");
+        // Not vacuous: a value the writer drops is reported.
+        let mut probe = bom.clone();
+        probe["metadata"]["nonsense"] = json!("zzz-not-in-the-xsd");
+        let x = String::from_utf8(xml::from_json(&probe).unwrap()).unwrap();
+        let mut lost = Vec::new();
+        missing(&probe, "", true, &xml_values(&x), &mut lost);
+        assert_eq!(
+            lost,
+            ["/metadata/nonsense = \"zzz-not-in-the-xsd\""],
+            "{label}"
+        );
+    }
 }
 
 fn xml_of(sub: &Subgraph, spec: SpecVersion) -> Vec<u8> {
@@ -379,6 +526,7 @@ fn validates_against_the_official_xsd() {
     };
     let dir = tempfile::tempdir().unwrap();
     let cases = cases();
+    let upstream = upstream();
     for spec in SPECS {
         let mut files = Vec::new();
         for (i, (label, sub)) in cases.iter().enumerate() {
@@ -387,6 +535,13 @@ fn validates_against_the_official_xsd() {
                 .join(format!("{i:02}-{label}.{}.xml", spec.as_str()));
             std::fs::write(&p, xml_of(sub, spec)).unwrap();
             files.push(p);
+        }
+        for (label, s, bom) in &upstream {
+            if *s == spec {
+                let p = dir.path().join(format!("upstream-{label}.xml"));
+                std::fs::write(&p, xml::from_json(bom).unwrap()).unwrap();
+                files.push(p);
+            }
         }
         let (ok, out) = python_validate(&python, spec, &files);
         assert!(ok, "{}: {out}", spec.as_str());
