@@ -21,4 +21,8 @@ pub enum Error {
     SpecVersion(String),
     #[error("unsupported export format {0:?} (expected json or xml)")]
     Format(String),
+    #[error("not a CycloneDX JSON BOM: {0}")]
+    NotABom(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
 }

@@ -32,7 +32,8 @@ fn list_items(name: &str) -> Option<&'static [&'static str]> {
         "lifecycles" => &["lifecycle"],
         "vulnerabilities" => &["vulnerability"],
         "affects" => &["target"],
-        "datasets" => &["dataset"],
+        // A model card's datasets: inline `dataset`s or `ref`s to data components.
+        "datasets" => &["dataset", "ref"],
         "formulation" => &["formula"],
         "compositions" => &["composition"],
         _ => return None,
@@ -245,6 +246,11 @@ fn convert(n: Node<'_, '_>, depth: usize, limits: &Limits, at_root: bool) -> Res
                     ("licenses", "license") => {
                         let mut m = Map::new();
                         m.insert("license".into(), convert(k, depth + 1, limits, false)?);
+                        Value::Object(m)
+                    }
+                    ("datasets", "ref") => {
+                        let mut m = Map::new();
+                        m.insert("ref".into(), Value::from(text_of(k)));
                         Value::Object(m)
                     }
                     ("licenses", "expression") => {

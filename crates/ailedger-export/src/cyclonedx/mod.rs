@@ -26,6 +26,8 @@ use sha2::{Digest as _, Sha256};
 
 use crate::{Artifact, Held, Records, Subgraph};
 
+pub mod xml;
+
 /// The CycloneDX spec versions written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpecVersion {

@@ -344,6 +344,49 @@ fn cyclonedx_xml_matches_the_json_mapping() {
     assert_eq!(count_edges(&doc, "describes"), 1);
 }
 
+/// A model card's `<datasets>` holds `<ref>`s to data components (and inline
+/// `<dataset>`s): each is a trained-on edge, as in JSON (`{"ref": …}`).
+#[test]
+fn cyclonedx_xml_model_card_dataset_refs_are_trained_on_edges() {
+    let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1">
+  <components>
+    <component type="machine-learning-model" bom-ref="m">
+      <name>bot</name>
+      <version>3</version>
+      <modelCard>
+        <modelParameters>
+          <datasets>
+            <ref>d1</ref>
+            <ref>d2</ref>
+            <dataset><type>dataset</type><name>inline</name></dataset>
+          </datasets>
+        </modelParameters>
+      </modelCard>
+    </component>
+    <component type="data" bom-ref="d1"><name>tickets</name><version>1</version></component>
+    <component type="data" bom-ref="d2"><name>chats</name><version>2</version></component>
+  </components>
+</bom>
+"#;
+    let doc = parse_ok(xml.as_bytes());
+    let trained: Vec<(&str, &str)> = doc
+        .edges
+        .iter()
+        .filter(|e| e.edge.as_str() == "trained-on")
+        .map(|e| (e.from.as_str(), e.to.as_str()))
+        .collect();
+    assert!(
+        trained.contains(&("model:bot@3", "dataset:tickets@1")),
+        "{trained:?}"
+    );
+    assert!(
+        trained.contains(&("model:bot@3", "dataset:chats@2")),
+        "{trained:?}"
+    );
+    assert_eq!(trained.len(), 3, "{trained:?}");
+}
+
 #[test]
 fn spdx_relationships_are_normalised_to_consumer_to_consumed() {
     let doc = parse_ok(&read(&format!(
