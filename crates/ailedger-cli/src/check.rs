@@ -60,7 +60,7 @@ impl CheckArgs {
         match ctx.format {
             Format::Json => output::json(&report)?,
             Format::Sarif => output::json(&report.to_sarif())?,
-            Format::Table => print_table(&report),
+            Format::Table | Format::Xml => print_table(&report),
         }
         if report.passed {
             Ok(())

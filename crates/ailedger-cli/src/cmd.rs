@@ -418,7 +418,7 @@ impl RefArgs {
             .await?;
         match ctx.format {
             Format::Json => output::json(&v),
-            Format::Table | Format::Sarif => {
+            Format::Table | Format::Sarif | Format::Xml => {
                 println!("{}", v.id);
                 Ok(())
             }
@@ -484,7 +484,7 @@ impl ManifestArgs {
             Format::Json => output::json(
                 &json!({"digest": m.digest().to_string(), "files": m.files(), "size": m.total_size()}),
             ),
-            Format::Table | Format::Sarif => {
+            Format::Table | Format::Sarif | Format::Xml => {
                 print!("{}", m.text());
                 println!("manifest {}", m.digest());
                 Ok(())

@@ -32,7 +32,8 @@ impl ExportCommand {
     }
 }
 
-/// A CycloneDX JSON BOM of <REF> and everything it transitively consumes: components
+/// A CycloneDX BOM (JSON, or XML with --format xml) of <REF> and everything it
+/// transitively consumes: components
 /// with purls, hashes, licences and suppliers; models with their model cards, datasets
 /// and lineage; MCP servers as services; attestations; open incidents as VEX; the ledger
 /// seq and root hash it was computed at. The same ledger state gives the same bytes.
@@ -43,6 +44,7 @@ impl ExportCommand {
 /// other attestation.
 ///
 /// Example: ailedger export cyclonedx deployment:prod/support-bot --spec-version 1.7 -o bom.json
+///          ailedger export cyclonedx deployment:prod/support-bot --format xml -o bom.xml
 #[derive(Debug, Args)]
 pub struct CycloneDxArgs {
     /// The exported artifact: any ref (`deployment:prod/support-bot`, a purl, a digest).
@@ -80,9 +82,16 @@ impl CycloneDxArgs {
             }
             None => None,
         };
+        let xml = ctx.format == crate::Format::Xml;
+        if xml && key.is_some() {
+            return Err(user(
+                "--sign signs a JSON BOM (the in-toto predicate is JSON); drop --format xml",
+            ));
+        }
         let mut query = vec![
             ("ref", self.ref_.as_str()),
             ("spec_version", self.spec_version.as_str()),
+            ("format", if xml { "xml" } else { "json" }),
         ];
         if let Some(t) = &self.as_of {
             query.push(("as_of", t));

@@ -90,7 +90,7 @@ impl InspectArgs {
         match format {
             Format::Json => output::json(&reports)?,
             Format::Sarif => output::json(&ailedger_inspect::sarif::to_sarif(&reports))?,
-            Format::Table => {
+            Format::Table | Format::Xml => {
                 print!("{}", ailedger_inspect::render_table(&reports));
                 for r in reports.iter().filter(|r| r.error.is_some()) {
                     eprintln!("error: {}: {}", r.path, r.error.as_deref().unwrap_or(""));

@@ -349,7 +349,7 @@ async fn checkpoint(ctx: &Ctx, args: &StateArgs) -> anyhow::Result<()> {
             "{}",
             json!({"origin": cp.origin, "size": cp.size, "root": hex::encode(cp.root), "note": note, "previous_size": seen})
         ),
-        Format::Table | Format::Sarif => {
+        Format::Table | Format::Sarif | Format::Xml => {
             print!("{note}");
             eprintln!(
                 "verified: signed by {}; {}",
@@ -395,7 +395,7 @@ async fn prove(ctx: &Ctx, args: &ProveArgs) -> anyhow::Result<()> {
         .map_err(|e| failed(format!("seq {}: entry body: {e}", args.seq)))?;
     match ctx.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&proof)?),
-        Format::Table | Format::Sarif => {
+        Format::Table | Format::Sarif | Format::Xml => {
             println!(
                 "seq {} is in checkpoint {} of {} (root {})",
                 proof.seq,
@@ -631,7 +631,7 @@ async fn verify(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<()> {
                 "seconds": started.elapsed().as_secs_f64(),
             })
         ),
-        Format::Table | Format::Sarif => {
+        Format::Table | Format::Sarif | Format::Xml => {
             println!(
                 "verified {} entries against {} signed checkpoints of {}",
                 summary.size, summary.checkpoints_verified, latest.origin

@@ -129,6 +129,8 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0 (`inspect` and `check` only).
     Sarif,
+    /// CycloneDX XML (`export cyclonedx` only).
+    Xml,
 }
 
 #[derive(Debug, Subcommand)]
@@ -210,6 +212,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     {
         return Err(client::UserError(
             "--format sarif is only for `ailedger inspect` and `ailedger check`".into(),
+        )
+        .into());
+    }
+    if cli.global.format == Format::Xml
+        && !matches!(
+            cli.command,
+            Command::Export(export::ExportCommand::Cyclonedx(_))
+        )
+    {
+        return Err(client::UserError(
+            "--format xml is only for `ailedger export cyclonedx`".into(),
         )
         .into());
     }

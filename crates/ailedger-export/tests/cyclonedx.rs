@@ -10,8 +10,11 @@ use std::collections::BTreeSet;
 mod common;
 
 use ailedger_core::{ArtifactKind, EdgeKind};
-use ailedger_export::cyclonedx::{self, SpecVersion};
-use common::{ATT, FILE, TORCH, subgraph};
+use ailedger_export::{
+    Artifact, Subgraph,
+    cyclonedx::{self, SpecVersion},
+};
+use common::{ATT, FILE, TORCH, art, edge, subgraph};
 use jsonschema::{Registry, Validator};
 use serde_json::{Value, json};
 
@@ -334,5 +337,20 @@ fn streamed_from_batches_is_the_same_document() {
         )
         .unwrap_err();
         assert!(err.to_string().contains("went away"), "{err}");
+
+        // XML: streamed from the skeleton, the same bytes as the whole JSON BOM
+        // converted.
+        let mut xml = Vec::new();
+        let mut records = Batches {
+            held: ailedger_export::Held::new(&sub),
+            asked: Vec::new(),
+            fail_after: None,
+        };
+        cyclonedx::write_to(&skel, spec, cyclonedx::Format::Xml, &mut records, &mut xml).unwrap();
+        let converted = cyclonedx::xml::from_json(&cyclonedx::bom(&sub, spec)).unwrap();
+        assert_eq!(
+            String::from_utf8(xml).unwrap(),
+            String::from_utf8(converted).unwrap()
+        );
     }
 }

@@ -68,6 +68,11 @@ fn shape(bom: &Value) -> (BTreeMap<String, Value>, Value) {
 /// cyclonedx-python-lib's JSON validator over `files`, when `AILEDGER_TEST_PYTHON` names
 /// a Python with tools/cyclonedx/requirements.txt installed (`.ci/run` sets it).
 fn python_validates(spec: &str, files: &[&Path]) {
+    python_validates_as(&[spec], files);
+}
+
+/// The same, with the validator's arguments before the files (`--xml 1.6`).
+fn python_validates_as(args: &[&str], files: &[&Path]) {
     let Some(python) = std::env::var_os("AILEDGER_TEST_PYTHON") else {
         eprintln!(
             "SKIPPED: AILEDGER_TEST_PYTHON is not set; cyclonedx-python-lib did not validate the exports (.ci/run sets it)"
@@ -77,7 +82,7 @@ fn python_validates(spec: &str, files: &[&Path]) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/cyclonedx/validate.py");
     let out = Command::new(python)
         .arg(script)
-        .arg(spec)
+        .args(args)
         .args(files)
         .output()
         .unwrap();
@@ -197,6 +202,64 @@ fn export_of_the_demo_deployment() {
         v[0]["attestation"]["items"][0]["predicate_type"], "https://cyclonedx.org/bom",
         "{v}"
     );
+
+    // XML (1.6 and 1.7): valid against the official XSD, and read back into a fresh
+    // ledger it gives the same components, kinds, aliases, edge kinds and dependencies.
+    for spec in ["1.6", "1.7"] {
+        let xml = tmp.path().join(format!("bom-{spec}.xml"));
+        demo.ok(&[
+            "--format",
+            "xml",
+            "export",
+            "cyclonedx",
+            ROOT,
+            "--spec-version",
+            spec,
+            "-o",
+            s(&xml),
+        ]);
+        let text = std::fs::read_to_string(&xml).unwrap();
+        assert!(
+            text.contains(&format!("xmlns=\"http://cyclonedx.org/schema/bom/{spec}\"")),
+            "{}",
+            &text[..text.len().min(300)]
+        );
+        python_validates_as(&["--xml", spec], &[&xml]);
+        let db = tmp.path().join(format!("xml-{spec}.db"));
+        let copy = serve(s(&db));
+        ok(&copy.url, &["ingest", s(&xml)]);
+        let back = tmp.path().join(format!("back-xml-{spec}.json"));
+        ok(&copy.url, &["export", "cyclonedx", ROOT, "-o", s(&back)]);
+        let (x, y) = (shape(&bom), shape(&check(&std::fs::read(&back).unwrap())));
+        assert_eq!(
+            x.0.keys().collect::<Vec<_>>(),
+            y.0.keys().collect::<Vec<_>>()
+        );
+        for (id, v) in &x.0 {
+            assert_eq!(Some(v), y.0.get(id), "{spec}: {id}");
+        }
+        assert_eq!(x.1, y.1, "{spec}: dependencies");
+    }
+    // XML is not signed, and is only for this export: one line, exit 2.
+    for args in [
+        &[
+            "--format",
+            "xml",
+            "export",
+            "cyclonedx",
+            ROOT,
+            "--sign",
+            s(&key),
+        ][..],
+        &["--format", "xml", "export", "spdx", ROOT][..],
+        &["--format", "xml", "incident", "list"][..],
+    ] {
+        let out = demo.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains("xml"), "{err}");
+    }
 
     // A bad ref: one line, exit 2.
     let out = demo.run(&["export", "cyclonedx", "model:nope@1"]);

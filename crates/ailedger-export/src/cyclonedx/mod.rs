@@ -163,10 +163,67 @@ pub fn write_to(
 ) -> io::Result<()> {
     match format {
         Format::Json => write(sub, spec, records, &mut JsonSink::new(out)),
-        Format::Xml => Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "the XML writer is not written yet",
-        )),
+        Format::Xml => write(
+            sub,
+            spec,
+            records,
+            &mut XmlSink {
+                out: Some(out),
+                xml: None,
+            },
+        ),
+    }
+}
+
+/// The BOM of `sub` (whose artifacts are full records) as CycloneDX XML.
+pub fn to_xml(sub: &Subgraph, spec: SpecVersion) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing to a `Vec` from held records cannot fail.
+    let _ = write_to(sub, spec, Format::Xml, &mut Held::new(sub), &mut out);
+    out
+}
+
+/// The [`xml::XmlWriter`] as a [`Sink`]: made when the document begins.
+struct XmlSink<W: Write> {
+    out: Option<W>,
+    xml: Option<xml::XmlWriter<W>>,
+}
+
+impl<W: Write> XmlSink<W> {
+    fn xml(&mut self) -> io::Result<&mut xml::XmlWriter<W>> {
+        self.xml
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the XML document has not begun"))
+    }
+}
+
+impl<W: Write> Sink for XmlSink<W> {
+    fn begin(&mut self, spec: SpecVersion, serial: &str) -> io::Result<()> {
+        let out = self
+            .out
+            .take()
+            .ok_or_else(|| io::Error::other("the XML document began twice"))?;
+        self.xml = Some(xml::XmlWriter::begin(out, spec, serial)?);
+        Ok(())
+    }
+    fn metadata(&mut self, metadata: &Value) -> io::Result<()> {
+        self.xml()?.metadata(metadata)
+    }
+    fn open(&mut self, section: &'static str) -> io::Result<()> {
+        self.xml()?.open(section)
+    }
+    fn item(&mut self, v: &Value) -> io::Result<()> {
+        self.xml()?.item(v)
+    }
+    fn close(&mut self) -> io::Result<()> {
+        self.xml()?.close()
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        let xml = self
+            .xml
+            .take()
+            .ok_or_else(|| io::Error::other("the XML document has not begun"))?;
+        xml.finish()?.flush()
     }
 }
 

@@ -79,7 +79,7 @@ pub(crate) struct CycloneDxQuery {
     spec_version: Option<String>,
     /// Export the ledger as it was at this RFC 3339 time (default: its head).
     as_of: Option<String>,
-    /// `json` (default). `xml` is not written yet and is refused.
+    /// `json` (default) or `xml`.
     format: Option<String>,
 }
 
@@ -104,11 +104,6 @@ pub(crate) async fn cyclonedx(
             .parse()
             .map_err(|e| ApiError::Invalid(format!("format: {e}")))?,
     };
-    if format == cyclonedx::Format::Xml {
-        return Err(ApiError::Invalid(
-            "format: xml is not written yet; use json".into(),
-        ));
-    }
     let at = seq_of(&state, q.as_of.as_deref()).await?;
     let sub = gather(&state, &q.ref_, at, Records::Streamed).await?;
     let content_type = format!("{}; version={}", format.media_type(), spec.as_str());
