@@ -85,6 +85,7 @@ const PACKAGE_STATED: &[&str] = &[
     "license",
     "licenseDeclared",
     "licenseConcluded",
+    "extractedLicenses",
     "supplier",
     "originator",
     "downloadLocation",
@@ -106,6 +107,16 @@ const PACKAGE_STATED: &[&str] = &[
     "omniborId",
     "properties",
     "findings",
+];
+
+/// The fields of an `hasExtractedLicensingInfos` entry SPDX 2.3 has.
+const EXTRACTED_FIELDS: &[&str] = &[
+    "licenseId",
+    "extractedText",
+    "name",
+    "comment",
+    "seeAlsos",
+    "crossRefs",
 ];
 
 /// Attributes a file states in its fields or its other annotations.
@@ -226,23 +237,8 @@ pub fn write_to(sub: &Subgraph, records: &mut dyn Records, out: &mut dyn Write) 
 
     if !w.licences.is_empty() {
         json.open("hasExtractedLicensingInfos")?;
-        for (id, (name, text)) in &w.licences {
-            let mut l = Map::new();
-            l.insert("licenseId".into(), Value::from(id.as_str()));
-            l.insert(
-                "extractedText".into(),
-                Value::from(text.as_deref().unwrap_or(name)),
-            );
-            l.insert("name".into(), Value::from(name.as_str()));
-            l.insert(
-                "comment".into(),
-                Value::from(if text.is_some() {
-                    "ailedger: a licence recorded by name and text, without an SPDX id"
-                } else {
-                    "ailedger: a licence recorded by name only, without an SPDX id; its text is not recorded"
-                }),
-            );
-            json.item(&Value::Object(l))?;
+        for l in w.licences.values() {
+            json.item(l)?;
         }
         json.close()?;
     }
@@ -371,8 +367,9 @@ struct Writer<'s> {
     paths: HashMap<&'s str, &'s str>,
     /// The incidents' and attestations' annotations, by artifact, taken as it is written.
     notes: HashMap<&'s str, Vec<Value>>,
-    /// Licences known by name only: `LicenseRef-…` id → name and text, if recorded.
-    licences: BTreeMap<String, (String, Option<String>)>,
+    /// The `hasExtractedLicensingInfos` of the licences packages name by `LicenseRef-`,
+    /// by id.
+    licences: BTreeMap<String, Value>,
 }
 
 impl<'s> Writer<'s> {
@@ -518,10 +515,45 @@ impl<'s> Writer<'s> {
     /// `hasExtractedLicensingInfos`).
     fn licence_ref(&mut self, name: &str, text: Option<&str>) -> String {
         let id = licence_ref_id(name);
-        self.licences
-            .entry(id.clone())
-            .or_insert_with(|| (name.to_owned(), text.map(str::to_owned)));
+        self.licences.entry(id.clone()).or_insert_with(|| {
+            json!({
+                "licenseId": id,
+                "extractedText": text.unwrap_or(name),
+                "name": name,
+                "comment": if text.is_some() {
+                    "ailedger: a licence recorded by name and text, without an SPDX id"
+                } else {
+                    "ailedger: a licence recorded by name only, without an SPDX id; its text is not recorded"
+                },
+            })
+        });
         id
+    }
+
+    /// A licence expression kept from an SPDX document, with the definitions of the
+    /// `LicenseRef-`s it names that the document had (`extractedLicenses`).
+    fn kept(&mut self, attrs: &Map<String, Value>, k: &str) -> Option<String> {
+        let expr = text(attrs, k)?;
+        if let Some(Value::Array(defs)) = attrs.get("extractedLicenses") {
+            for tok in expr.split([' ', '(', ')']) {
+                let def = defs
+                    .iter()
+                    .find(|d| d.get("licenseId").and_then(Value::as_str) == Some(tok));
+                if let Some(Value::Object(d)) = def {
+                    let known: Map<String, Value> = d
+                        .iter()
+                        .filter(|(k, _)| EXTRACTED_FIELDS.contains(&k.as_str()))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    if known.get("extractedText").is_some_and(Value::is_string) {
+                        self.licences
+                            .entry(tok.to_owned())
+                            .or_insert(Value::Object(known));
+                    }
+                }
+            }
+        }
+        Some(expr.to_owned())
     }
 
     /// A licence as recorded: an SPDX expression as it is, anything else (`Apache 2.0`)
@@ -538,8 +570,8 @@ impl<'s> Writer<'s> {
     /// the ids, expressions and names (as `LicenseRef-`s) of CycloneDX `licenses`
     /// (ANDed), else `license` as registered.
     fn license_declared(&mut self, attrs: &Map<String, Value>) -> Option<String> {
-        if let Some(l) = text(attrs, "licenseDeclared") {
-            return Some(l.to_owned());
+        if let Some(l) = self.kept(attrs, "licenseDeclared") {
+            return Some(l);
         }
         if let Some(Value::Array(ls)) = attrs.get("licenses") {
             let mut parts = Vec::new();
@@ -666,9 +698,10 @@ impl<'s> Writer<'s> {
         if let Some(v) = text(&a.attrs, "sourceInfo") {
             p.insert("sourceInfo".into(), Value::from(v));
         }
+        let concluded = self.kept(&a.attrs, "licenseConcluded");
         p.insert(
             "licenseConcluded".into(),
-            Value::from(text(&a.attrs, "licenseConcluded").unwrap_or("NOASSERTION")),
+            Value::from(concluded.unwrap_or_else(|| "NOASSERTION".into())),
         );
         let declared = self.license_declared(&a.attrs);
         p.insert(

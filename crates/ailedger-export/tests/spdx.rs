@@ -696,3 +696,55 @@ fn streamed_from_batches_is_the_same_document() {
     .unwrap_err();
     assert!(err.to_string().contains("package:leftpad@1"), "{err}");
 }
+
+/// A `LicenseRef-` read back from an export keeps its definition: exported again, the
+/// document defines it again (no dangling `LicenseRef-`).
+#[test]
+fn licence_refs_survive_a_round_trip() {
+    let sub = sample();
+    let first = spdx::document(&sub);
+    let parsed =
+        ailedger_formats::parse(&spdx::to_json(&sub), &ailedger_formats::Options::default())
+            .unwrap();
+    let npm = parsed
+        .artifacts
+        .iter()
+        .find(|a| a.id == "pkg:npm/%40modelcontextprotocol/server-filesystem@1.0.0")
+        .unwrap();
+    let tools = spdx::licence_ref_id("Acme Tools Licence");
+    let mut a = art(
+        &npm.id,
+        npm.kind,
+        npm.name.as_deref(),
+        npm.version.as_deref(),
+    );
+    a.attrs = npm.attrs.clone();
+    let again = Subgraph {
+        root: a.id.clone(),
+        artifacts: vec![a],
+        edges: vec![],
+        attestations: vec![],
+        incidents: vec![],
+        ledger: sub.ledger.clone(),
+    };
+    let doc = spdx::document(&again);
+    assert_eq!(schema_errors(&doc), Vec::<String>::new());
+    assert_eq!(
+        doc["packages"][0]["licenseDeclared"],
+        format!("{tools} AND MIT")
+    );
+    assert_eq!(
+        doc["hasExtractedLicensingInfos"],
+        json!([first["hasExtractedLicensingInfos"][0]])
+    );
+    assert_eq!(doc["hasExtractedLicensingInfos"][0]["licenseId"], tools);
+    // Not repeated among the other attributes.
+    assert!(!doc.to_string().contains("extractedLicenses"), "{doc}");
+    // Without the definition, nothing is invented.
+    let mut bare = again.clone();
+    bare.artifacts[0].attrs.remove("extractedLicenses");
+    assert_eq!(
+        spdx::document(&bare).get("hasExtractedLicensingInfos"),
+        None
+    );
+}
