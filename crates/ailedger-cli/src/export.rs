@@ -71,17 +71,7 @@ fn user(e: impl std::fmt::Display) -> anyhow::Error {
 impl CycloneDxArgs {
     pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
         // Read the key first: a bad key should not cost an export.
-        let key = match &self.sign {
-            Some(path) => {
-                let pem = std::fs::read_to_string(path)
-                    .map_err(|e| user(format!("{}: {e}", path.display())))?;
-                Some(
-                    SigningKey::from_pem(&pem)
-                        .map_err(|e| user(format!("{}: {e}", path.display())))?,
-                )
-            }
-            None => None,
-        };
+        let key = self.sign.as_deref().map(read_key).transpose()?;
         let xml = ctx.format == crate::Format::Xml;
         if xml && key.is_some() {
             return Err(user(
@@ -96,31 +86,64 @@ impl CycloneDxArgs {
         if let Some(t) = &self.as_of {
             query.push(("as_of", t));
         }
-        let Some(key) = key else {
-            return stream_to(ctx, paths::EXPORT_CYCLONEDX, &query, self.output.as_deref()).await;
-        };
-        let bom = ctx
-            .client
-            .get_bytes(paths::EXPORT_CYCLONEDX, &query)
-            .await?;
-        let out = sign_bom(&bom, &key).map_err(|e| {
-            user(format!(
-                "{}: {e}",
-                self.sign
-                    .as_deref()
-                    .unwrap_or_else(|| "key".as_ref())
-                    .display()
-            ))
-        })?;
-        match &self.output {
-            Some(path) => {
-                std::fs::write(path, &out).map_err(|e| user(format!("{}: {e}", path.display())))
+        match (key, self.sign.as_deref()) {
+            (Some(key), Some(key_path)) => {
+                let signer = Signer {
+                    key: &key,
+                    key_path,
+                    predicate_type: CYCLONEDX_PREDICATE,
+                    name_field: "serialNumber",
+                };
+                signed_export(
+                    ctx,
+                    paths::EXPORT_CYCLONEDX,
+                    &query,
+                    &signer,
+                    self.output.as_deref(),
+                )
+                .await
             }
-            None => {
-                use std::io::Write as _;
-                std::io::stdout().write_all(&out)?;
-                Ok(())
-            }
+            _ => stream_to(ctx, paths::EXPORT_CYCLONEDX, &query, self.output.as_deref()).await,
+        }
+    }
+}
+
+/// Reads the signing key of `--sign` (Ed25519 or ECDSA P-256 PEM).
+pub(crate) fn read_key(path: &std::path::Path) -> anyhow::Result<SigningKey> {
+    let pem =
+        std::fs::read_to_string(path).map_err(|e| user(format!("{}: {e}", path.display())))?;
+    SigningKey::from_pem(&pem).map_err(|e| user(format!("{}: {e}", path.display())))
+}
+
+/// How `--sign` wraps a document: the key, and the statement's predicate type and the
+/// document's field that names it (the statement's subject name).
+pub(crate) struct Signer<'a> {
+    pub key: &'a SigningKey,
+    pub key_path: &'a std::path::Path,
+    pub predicate_type: &'a str,
+    pub name_field: &'a str,
+}
+
+/// Fetches the document an export route answers, signs it (see [`sign_document`]) and
+/// writes the envelope to `output` (or stdout).
+pub(crate) async fn signed_export(
+    ctx: &Ctx,
+    path: &str,
+    query: &[(&str, &str)],
+    signer: &Signer<'_>,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let doc = ctx.client.get_bytes(path, query).await?;
+    let out = sign_document(&doc, signer)
+        .map_err(|e| user(format!("{}: {e}", signer.key_path.display())))?;
+    match output {
+        Some(path) => {
+            std::fs::write(path, &out).map_err(|e| user(format!("{}: {e}", path.display())))
+        }
+        None => {
+            use std::io::Write as _;
+            std::io::stdout().write_all(&out)?;
+            Ok(())
         }
     }
 }
@@ -154,13 +177,14 @@ pub(crate) async fn stream_to(
     Ok(())
 }
 
-/// The DSSE envelope of an in-toto Statement v1 about the BOM (subject: its serial
-/// number, digest: the SHA-256 of its bytes) with the BOM as predicate.
-fn sign_bom(bom: &[u8], key: &SigningKey) -> Result<Vec<u8>, String> {
-    let predicate: serde_json::Value =
-        serde_json::from_slice(bom).map_err(|e| format!("the server's BOM is not JSON: {e}"))?;
+/// The DSSE envelope of an in-toto Statement v1 about a document (subject: the name
+/// its `name_field` gives, digest: the SHA-256 of its bytes) with the document as
+/// predicate.
+fn sign_document(doc: &[u8], signer: &Signer<'_>) -> Result<Vec<u8>, String> {
+    let predicate: serde_json::Value = serde_json::from_slice(doc)
+        .map_err(|e| format!("the server's document is not JSON: {e}"))?;
     let name = predicate
-        .get("serialNumber")
+        .get(signer.name_field)
         .and_then(|s| s.as_str())
         .map(str::to_owned);
     let statement = Statement {
@@ -169,15 +193,15 @@ fn sign_bom(bom: &[u8], key: &SigningKey) -> Result<Vec<u8>, String> {
             name,
             digest: BTreeMap::from([(
                 "sha256".to_owned(),
-                ailedger_core::Sha256Digest::of(bom).hex(),
+                ailedger_core::Sha256Digest::of(doc).hex(),
             )]),
             ..ResourceDescriptor::default()
         }],
-        predicate_type: CYCLONEDX_PREDICATE.into(),
+        predicate_type: signer.predicate_type.into(),
         predicate,
     };
     let payload = statement::to_json(&statement);
     let envelope =
-        sign::sign_envelope(IN_TOTO_PAYLOAD, &payload, key).map_err(|e| e.to_string())?;
+        sign::sign_envelope(IN_TOTO_PAYLOAD, &payload, signer.key).map_err(|e| e.to_string())?;
     Ok(envelope.to_json())
 }

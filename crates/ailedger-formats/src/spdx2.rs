@@ -132,6 +132,15 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         Ok(())
     };
 
+    // Licences a package's licence fields name by `LicenseRef-`: kept with the package
+    // (`extractedLicenses`), so that an export of it can define them again.
+    let extracted: HashMap<String, Value> = match obj.get("hasExtractedLicensingInfos") {
+        Some(Value::Array(ls)) => ls
+            .iter()
+            .filter_map(|l| Some((l.get("licenseId")?.as_str()?.to_owned(), l.clone())))
+            .collect(),
+        _ => HashMap::new(),
+    };
     if let Some(ps) = obj.get_mut("packages") {
         let Value::Array(ps) = ps else {
             return Err(ctx.err(
@@ -142,7 +151,7 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         ctx.check_count("/packages", "packages", ps.len())?;
         for (i, p) in ps.iter_mut().enumerate() {
             let ptr = format!("/packages/{i}");
-            let (spdxid, id) = package(p, &ptr, ctx)?;
+            let (spdxid, id) = package(p, &ptr, &extracted, ctx)?;
             insert(
                 ctx,
                 &mut elems,
@@ -326,7 +335,12 @@ fn checksums(
 }
 
 /// Maps one package; returns its SPDXID and artifact index.
-fn package(p: &mut Value, ptr: &str, ctx: &mut Ctx<'_>) -> Result<(String, usize), Error> {
+fn package(
+    p: &mut Value,
+    ptr: &str,
+    extracted: &HashMap<String, Value>,
+    ctx: &mut Ctx<'_>,
+) -> Result<(String, usize), Error> {
     let Some(obj) = p.as_object_mut() else {
         return Err(ctx.err(
             ptr,
@@ -431,6 +445,25 @@ fn package(p: &mut Value, ptr: &str, ctx: &mut Ctx<'_>) -> Result<(String, usize
             .insert("externalRefs".into(), Value::Array(other_refs));
     }
     take_attrs(obj, PACKAGE_ATTRS, &mut f.attrs);
+    if !extracted.is_empty() {
+        let mut used: Vec<Value> = Vec::new();
+        for k in ["licenseDeclared", "licenseConcluded"] {
+            let Some(expr) = f.attrs.get(k).and_then(Value::as_str) else {
+                continue;
+            };
+            for tok in expr.split([' ', '(', ')']) {
+                if let Some(l) = extracted.get(tok)
+                    && !used.contains(l)
+                {
+                    used.push(l.clone());
+                }
+            }
+        }
+        if !used.is_empty() {
+            f.attrs
+                .insert("extractedLicenses".into(), Value::Array(used));
+        }
+    }
     Ok((spdxid, ctx.add_at(f)?))
 }
 

@@ -1,7 +1,8 @@
 //! `ailedger export spdx` over the demo supply chain served by `ailedger demo`: the
 //! document is schema-valid SPDX 2.3, the same ledger state gives the same bytes, and a
-//! fresh ledger that ingests it exports the same artifacts, aliases and edges. Bad
-//! input exits 2 with one line.
+//! fresh ledger that ingests it exports the same artifacts, aliases and edges; `--sign`
+//! gives a DSSE envelope of an in-toto statement that `ailedger ingest` verifies under a
+//! policy trusting the key. Bad input exits 2 with one line.
 
 use std::collections::BTreeSet;
 
@@ -101,6 +102,60 @@ fn export_spdx_of_the_demo_deployment() {
         ra.symmetric_difference(&rb).collect::<Vec<_>>(),
         Vec::<&String>::new()
     );
+
+    // Signed: an in-toto statement (SPDX predicate) about the document's bytes, verified
+    // on ingest under a policy trusting the key; not under one that does not.
+    let untrusting = serve(dir.path().join("untrusting.db").to_str().unwrap());
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/attest/python-in-toto");
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "version = 1\n[[keys]]\nname = \"release\"\npublic_key = '''\n{}'''\n",
+            std::fs::read_to_string(fixtures.join("slsa-provenance-v1.ed25519.pub.pem")).unwrap()
+        ),
+    )
+    .unwrap();
+    ok(&copy.url, &["policy", "set", policy.to_str().unwrap()]);
+    let signed = dir.path().join("support-bot.spdx.intoto.json");
+    let key = fixtures.join("TEST_ONLY_slsa-provenance-v1.ed25519.priv.pem");
+    let key_arg = key.to_str().unwrap();
+    demo.ok(&[
+        "export",
+        "spdx",
+        root,
+        "--sign",
+        key_arg,
+        "-o",
+        signed.to_str().unwrap(),
+    ]);
+    let envelope = std::fs::read(&signed).unwrap();
+    let env = ailedger_attest::dsse::Envelope::parse(&envelope).unwrap();
+    assert_eq!(env.payload_type, "application/vnd.in-toto+json");
+    let statement: Value = serde_json::from_slice(&env.payload).unwrap();
+    assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(statement["predicateType"], "https://spdx.dev/Document");
+    assert_eq!(statement["predicate"], doc, "the predicate is the document");
+    assert_eq!(
+        statement["subject"],
+        serde_json::json!([{
+            "name": doc["documentNamespace"],
+            "digest": {"sha256": ailedger_core::Sha256Digest::of(&bytes).hex()},
+        }])
+    );
+    let v = super::json(&copy.url, &["ingest", signed.to_str().unwrap()]);
+    assert_eq!(v[0]["attestation"]["outcome"], "verified", "{v}");
+    assert_eq!(
+        v[0]["attestation"]["items"][0]["predicate_type"], "https://spdx.dev/Document",
+        "{v}"
+    );
+    let v = super::json(&untrusting.url, &["ingest", signed.to_str().unwrap()]);
+    assert_ne!(v[0]["attestation"]["outcome"], "verified", "{v}");
+    // A key that is not a key: exit 2 naming it, before any export.
+    let out = demo.run(&["export", "spdx", root, "--sign", file_arg]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(file_arg));
 
     // Bad input: exit 2, one line naming it.
     for (args, says) in [

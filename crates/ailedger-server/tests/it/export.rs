@@ -1,4 +1,5 @@
-//! `GET /v1/export/cyclonedx` over real ledgers (SQLite files): real-world BOMs
+//! `GET /v1/export/cyclonedx` over real ledgers (SQLite files, and PostgreSQL with
+//! `AILEDGER_TEST_POSTGRES_URL`): real-world BOMs
 //! (juice-shop, keycloak) ingested, exported as CycloneDX 1.6 and 1.7, checked against
 //! the official schemas by the formats crate (zero deviations), ingested into a fresh
 //! ledger and exported again (same components, kinds, aliases and dependency graph);
@@ -12,7 +13,7 @@ use ailedger_server::{auth::create_token, paths};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::{App, app, call_as};
+use super::{App, Backend, app, call_as};
 
 const FIX: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -102,7 +103,14 @@ fn shape(bom: &Value) -> (BTreeMap<String, Value>, Value, Value) {
 }
 
 async fn round_trip(fixture: &str, root: &str, min_components: usize) {
-    let source = app().await;
+    round_trip_on(Backend::Sqlite, fixture, root, min_components).await;
+}
+
+async fn round_trip_on(backend: Backend, fixture: &str, root: &str, min_components: usize) {
+    let what = format!("the CycloneDX round trip of {fixture} on {backend:?}");
+    let Some(source) = backend.app(&what).await else {
+        return;
+    };
     ingest(&source, std::fs::read(format!("{FIX}/{fixture}")).unwrap()).await;
     let q = format!("ref={root}");
     let first = export(&source, &q).await;
@@ -113,7 +121,9 @@ async fn round_trip(fixture: &str, root: &str, min_components: usize) {
     check(&v17, "1.7");
 
     // Into a fresh ledger, and out again.
-    let copy = app().await;
+    let Some(copy) = backend.app(&what).await else {
+        return;
+    };
     ingest(&copy, first.clone()).await;
     let again = export(&copy, &q).await;
     let bom2 = check(&again, "1.6");
@@ -148,8 +158,32 @@ async fn keycloak_validates_and_round_trips() {
 }
 
 #[tokio::test]
+async fn keycloak_round_trips_on_postgres() {
+    round_trip_on(
+        Backend::Postgres,
+        "examples-keycloak-10.0.2-1.2.json",
+        "pkg:maven/org.keycloak.testsuite/integration-arquillian-servers-auth-server-undertow@10.0.2%3Ftype%3Djar",
+        160,
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn deterministic_and_as_of() {
-    let app = app().await;
+    deterministic_and_as_of_on(app().await).await;
+}
+
+#[tokio::test]
+async fn deterministic_and_as_of_on_postgres() {
+    if let Some(app) = Backend::Postgres
+        .app("the CycloneDX as_of export on PostgreSQL")
+        .await
+    {
+        deterministic_and_as_of_on(app).await;
+    }
+}
+
+async fn deterministic_and_as_of_on(app: App) {
     app.ok("POST", paths::ARTIFACTS, json!({"artifacts": [
         {"kind": "package", "ref": "pkg:pypi/torch@2.4.0", "attrs": {"license": "BSD-3-Clause"}},
         {"kind": "dataset", "name": "tickets", "version": "1"},

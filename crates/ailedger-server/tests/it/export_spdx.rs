@@ -1,12 +1,13 @@
 //! `GET /v1/export/spdx`: SPDX 2.3 JSON of a subgraph, schema-valid, deterministic, as of
-//! any time, and read back by a fresh ledger as the same artifacts, aliases and edges.
+//! any time, and read back by a fresh ledger as the same artifacts, aliases and edges
+//! (round trip and as_of also on PostgreSQL with `AILEDGER_TEST_POSTGRES_URL`).
 
 use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::{App, app, seeded};
+use super::{App, Backend, seed, seeded};
 
 const SPDX_2_3: &str = include_str!("../../../../schemas/spdx/spdx-2.3.schema.json");
 
@@ -100,7 +101,20 @@ async fn exports_a_deployment_as_spdx_2_3() {
 
 #[tokio::test]
 async fn exports_as_of_a_time() {
-    let app = seeded().await;
+    as_of_a_time(seeded().await).await;
+}
+
+#[tokio::test]
+async fn exports_as_of_a_time_on_postgres() {
+    if let Some(app) = Backend::Postgres
+        .app("the SPDX as_of export on PostgreSQL")
+        .await
+    {
+        as_of_a_time(seed(app).await).await;
+    }
+}
+
+async fn as_of_a_time(app: App) {
     // As of the write before the deployment's: the model and its packages only.
     let before = app.head().await - 1;
     let times = app.state.store.seq_times(&[before]).await.unwrap();
@@ -215,12 +229,20 @@ async fn ingest(app: &App, bytes: Vec<u8>, name: &str) -> Value {
 /// name the same artifacts (ids, kinds, aliases) and edges, and both are schema-valid.
 /// Returns how many elements the export has.
 async fn round_trip(fixture: &str, root: Option<&str>) -> usize {
+    round_trip_on(Backend::Sqlite, fixture, root)
+        .await
+        .unwrap_or_default()
+}
+
+/// [`round_trip`] on `backend` (`None` when it is not there to run on).
+async fn round_trip_on(backend: Backend, fixture: &str, root: Option<&str>) -> Option<usize> {
     let path = format!(
         "{}/../../tests/fixtures/{fixture}",
         env!("CARGO_MANIFEST_DIR")
     );
     let bytes = std::fs::read(&path).unwrap();
-    let source = app().await;
+    let what = format!("the SPDX round trip of {fixture} on {backend:?}");
+    let source = backend.app(&what).await?;
     let digest = ingest(&source, bytes, "source.json").await["digest"]
         .as_str()
         .unwrap()
@@ -229,7 +251,7 @@ async fn round_trip(fixture: &str, root: Option<&str>) -> usize {
     let first = export(&source, root).await;
     let first_doc: Value = serde_json::from_slice(&first).unwrap();
     assert_eq!(schema_errors(&first_doc), Vec::<String>::new(), "{fixture}");
-    let copy = app().await;
+    let copy = backend.app(&what).await?;
     let v = ingest(&copy, first.clone(), "export.spdx.json").await;
     assert_eq!(v["warnings"], json!([]), "{fixture}");
     let second: Value = serde_json::from_slice(&export(&copy, root).await).unwrap();
@@ -245,7 +267,7 @@ async fn round_trip(fixture: &str, root: Option<&str>) -> usize {
         Vec::<&String>::new(),
         "{fixture}: relationships"
     );
-    ea.len()
+    Some(ea.len())
 }
 
 #[tokio::test]
@@ -288,6 +310,29 @@ async fn round_trip_spdx_documents() {
         ),
     ] {
         let n = round_trip(f, None).await;
+        assert!(n >= min, "{f}: {n}");
+    }
+}
+
+#[tokio::test]
+async fn round_trips_on_postgres() {
+    for (f, root, min) in [
+        (
+            "cyclonedx/examples-mlbom-model-card-with-dataset-1.7.json",
+            None,
+            5,
+        ),
+        (
+            "cyclonedx/examples-keycloak-10.0.2-1.2.json",
+            Some("pkg:maven/org.keycloak/keycloak-testsuite-utils@10.0.2?type=jar"),
+            30,
+        ),
+        ("spdx/spdxspec-SPDXJSONExample-v2.3.spdx.json", None, 5),
+        ("spdx/protobom-curl.spdx.json", None, 70),
+    ] {
+        let Some(n) = round_trip_on(Backend::Postgres, f, root).await else {
+            return;
+        };
         assert!(n >= min, "{f}: {n}");
     }
 }

@@ -63,7 +63,15 @@ struct App {
 async fn app() -> App {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("l.db")).await.unwrap());
-    let state = AppState::new(store, "sqlite").await.unwrap();
+    app_with(dir, store, "sqlite").await
+}
+
+async fn app_with(
+    dir: tempfile::TempDir,
+    store: Arc<dyn ailedger_store::Store>,
+    backend: &str,
+) -> App {
+    let state = AppState::new(store, backend).await.unwrap();
     let token = ailedger_server::auth::create_token(
         state.store.as_ref(),
         "setup",
@@ -79,6 +87,27 @@ async fn app() -> App {
         router: router(state.clone()),
         state,
         token,
+    }
+}
+
+/// The stores a test can run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// A fresh ledger on this backend (PostgreSQL: in a schema of its own), or `None`,
+    /// said loudly, on PostgreSQL when `AILEDGER_TEST_POSTGRES_URL` is not set.
+    async fn app(self, what: &str) -> Option<App> {
+        match self {
+            Backend::Sqlite => Some(app().await),
+            Backend::Postgres => {
+                let (store, _, _) = pg_store("app", what).await?;
+                Some(app_with(tempfile::tempdir().unwrap(), store, "postgres").await)
+            }
+        }
     }
 }
 
@@ -161,7 +190,10 @@ impl App {
 }
 
 async fn seeded() -> App {
-    let app = app().await;
+    seed(app().await).await
+}
+
+async fn seed(app: App) -> App {
     app.ok("POST", "/v1/artifacts", json!({"artifacts": [
         {"kind": "package", "ref": "pkg:pypi/Requests@2.32.3", "aliases": [format!("sha256:{}", "ab".repeat(32))]},
         {"kind": "package", "ref": "pkg:pypi/urllib3@2.2.2"},
