@@ -9,6 +9,7 @@
 //! comes from the ledger state named in [`LedgerState`].
 
 pub mod cyclonedx;
+mod json;
 pub mod model;
 pub mod spdx;
 

@@ -30,7 +30,7 @@ use std::io::{self, Write};
 use ailedger_core::{ArtifactKind, EdgeKind, Ref, Sha256Digest, identity};
 use serde_json::{Map, Value, json};
 
-use crate::{Artifact, Held, Records, Subgraph};
+use crate::{Artifact, Held, Records, Subgraph, json::JsonOut};
 
 /// The `referenceType` of an `OTHER` external reference giving an artifact's kind.
 pub const KIND_REF: &str = "ailedger-kind";
@@ -169,11 +169,7 @@ pub fn document(sub: &Subgraph) -> Value {
 /// in the subgraph's order to write the packages, and those of the files again after.
 pub fn write_to(sub: &Subgraph, records: &mut dyn Records, out: &mut dyn Write) -> io::Result<()> {
     let mut w = Writer::new(sub);
-    let mut json = JsonOut {
-        out,
-        first: true,
-        empty: true,
-    };
+    let mut json = JsonOut::new(out);
     json.field("spdxVersion", &Value::from("SPDX-2.3"))?;
     json.field("dataLicense", &Value::from("CC0-1.0"))?;
     json.field("SPDXID", &Value::from(DOC_ID))?;
@@ -288,73 +284,6 @@ fn ledger_comment(sub: &Subgraph) -> String {
     }
     state.push_str(&format!("; root artifact {}.", sub.root));
     state
-}
-
-/// Pretty-printed JSON (two-space indent, as `serde_json` writes it) of a document whose
-/// top-level fields and arrays' elements come one at a time.
-struct JsonOut<'w> {
-    out: &'w mut dyn Write,
-    /// Whether no field is written yet.
-    first: bool,
-    /// Whether the open array has no element yet.
-    empty: bool,
-}
-
-impl JsonOut<'_> {
-    fn key(&mut self, key: &str) -> io::Result<()> {
-        self.out
-            .write_all(if self.first { b"{\n  " } else { b",\n  " })?;
-        self.first = false;
-        push_value(self.out, &Value::from(key), 0)?;
-        self.out.write_all(b": ")
-    }
-
-    fn field(&mut self, key: &str, v: &Value) -> io::Result<()> {
-        self.key(key)?;
-        push_value(self.out, v, 2)
-    }
-
-    /// Opens a top-level array.
-    fn open(&mut self, key: &str) -> io::Result<()> {
-        self.empty = true;
-        self.key(key)
-    }
-
-    /// One element of the open array.
-    fn item(&mut self, v: &Value) -> io::Result<()> {
-        self.out
-            .write_all(if self.empty { b"[\n    " } else { b",\n    " })?;
-        self.empty = false;
-        push_value(self.out, v, 4)
-    }
-
-    fn close(&mut self) -> io::Result<()> {
-        self.out
-            .write_all(if self.empty { b"[]" } else { b"\n  ]" })
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        self.out
-            .write_all(if self.first { b"{}\n" } else { b"\n}\n" })?;
-        self.out.flush()
-    }
-}
-
-/// `v` pretty-printed (two-space indent) at nesting `indent`.
-fn push_value(out: &mut dyn Write, v: &Value, indent: usize) -> io::Result<()> {
-    let text = serde_json::to_vec_pretty(v).map_err(io::Error::other)?;
-    // JSON strings hold no raw newline: every newline is between tokens.
-    let pad = vec![b' '; indent];
-    let mut lines = text.split(|b| *b == b'\n');
-    if let Some(first) = lines.next() {
-        out.write_all(first)?;
-    }
-    for line in lines {
-        out.write_all(b"\n")?;
-        out.write_all(&pad)?;
-        out.write_all(line)?;
-    }
-    Ok(())
 }
 
 /// What the writer knows before it reads any record, and the licences it has met.

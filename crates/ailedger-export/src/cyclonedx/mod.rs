@@ -24,7 +24,7 @@ use ailedger_core::{ArtifactKind, EdgeKind, Severity, Sha256Digest};
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 
-use crate::{Artifact, Held, Records, Subgraph};
+use crate::{Artifact, Held, Records, Subgraph, json::JsonOut};
 
 pub mod xml;
 
@@ -466,70 +466,41 @@ fn shape_digest(sub: &Subgraph, spec: SpecVersion) -> Sha256Digest {
 }
 
 /// CycloneDX JSON, pretty-printed with a two-space indent, as an array's elements come.
-pub(crate) struct JsonSink<W: Write> {
-    out: W,
-    /// Whether the open array has no element yet.
-    empty: bool,
-}
+pub(crate) struct JsonSink<'w>(JsonOut<'w>);
 
-impl<W: Write> JsonSink<W> {
-    pub(crate) fn new(out: W) -> Self {
-        JsonSink { out, empty: true }
+impl<'w> JsonSink<'w> {
+    pub(crate) fn new(out: &'w mut dyn Write) -> Self {
+        JsonSink(JsonOut::new(out))
     }
 }
 
-impl<W: Write> Sink for JsonSink<W> {
+impl Sink for JsonSink<'_> {
     fn begin(&mut self, spec: SpecVersion, serial: &str) -> io::Result<()> {
-        write!(
-            self.out,
-            "{{\n  \"bomFormat\": \"CycloneDX\",\n  \"specVersion\": \"{}\",\n  \"serialNumber\": \"{serial}\",\n  \"version\": 1",
-            spec.as_str()
-        )
+        self.0.field("bomFormat", &Value::from("CycloneDX"))?;
+        self.0.field("specVersion", &Value::from(spec.as_str()))?;
+        self.0.field("serialNumber", &Value::from(serial))?;
+        self.0.field("version", &Value::from(1))
     }
 
     fn metadata(&mut self, metadata: &Value) -> io::Result<()> {
-        self.out.write_all(b",\n  \"metadata\": ")?;
-        push_value(&mut self.out, metadata, 2)
+        self.0.field("metadata", metadata)
     }
 
     fn open(&mut self, section: &'static str) -> io::Result<()> {
-        self.empty = true;
-        write!(self.out, ",\n  \"{section}\": ")
+        self.0.open(section)
     }
 
     fn item(&mut self, v: &Value) -> io::Result<()> {
-        self.out
-            .write_all(if self.empty { b"[\n    " } else { b",\n    " })?;
-        self.empty = false;
-        push_value(&mut self.out, v, 4)
+        self.0.item(v)
     }
 
     fn close(&mut self) -> io::Result<()> {
-        self.out
-            .write_all(if self.empty { b"[]" } else { b"\n  ]" })
+        self.0.close()
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.out.write_all(b"\n}\n")?;
-        self.out.flush()
+        self.0.finish()
     }
-}
-
-/// `v` pretty-printed (two-space indent) at nesting `indent`.
-fn push_value(out: &mut impl Write, v: &Value, indent: usize) -> io::Result<()> {
-    let text = serde_json::to_vec_pretty(v).map_err(io::Error::other)?;
-    // JSON strings hold no raw newline: every newline is between tokens.
-    let pad = vec![b' '; indent];
-    let mut lines = text.split(|b| *b == b'\n');
-    if let Some(first) = lines.next() {
-        out.write_all(first)?;
-    }
-    for line in lines {
-        out.write_all(b"\n")?;
-        out.write_all(&pad)?;
-        out.write_all(line)?;
-    }
-    Ok(())
 }
 
 /// `urn:uuid:` from the first 16 bytes of a SHA-256, with the RFC 4122 variant and a

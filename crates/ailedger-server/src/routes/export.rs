@@ -61,7 +61,7 @@ pub(crate) async fn spdx(
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let at = seq_of(&state, q.as_of.as_deref()).await?;
-    let sub = gather(&state, &q.ref_, at, Records::Streamed).await?;
+    let sub = gather(&state, &q.ref_, at).await?;
     // Written on a blocking thread, the records read a batch at a time, into the
     // streamed body (as the CycloneDX export is).
     let (mut out, body) = streamed_body();
@@ -112,7 +112,7 @@ pub(crate) async fn cyclonedx(
             .map_err(|e| ApiError::Invalid(format!("format: {e}")))?,
     };
     let at = seq_of(&state, q.as_of.as_deref()).await?;
-    let sub = gather(&state, &q.ref_, at, Records::Streamed).await?;
+    let sub = gather(&state, &q.ref_, at).await?;
     let content_type = format!("{}; version={}", format.media_type(), spec.as_str());
     // The BOM is written on a blocking thread (CPU work, and the records are read a
     // batch at a time as it goes) into a bounded channel that the body drains: neither
@@ -225,23 +225,13 @@ fn artifact(r: ailedger_store::ArtifactRecord) -> Artifact {
     }
 }
 
-/// Whether a gathered subgraph holds every record or only what the writer needs to
-/// stream (ids and kinds; the records read as it writes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Records {
-    // Both export routes stream now; kept for a caller that needs whole records.
-    #[allow(dead_code)]
-    Held,
-    Streamed,
-}
-
-/// The subgraph of `input` (any ref) as of seq `at` (default: now); not found when the
-/// artifact was first recorded after `at`.
+/// The subgraph of `input` (any ref) as of seq `at` (default: now), as skeletons (ids
+/// and kinds) whose records the writers read through [`StoreRecords`]; not found when
+/// the artifact was first recorded after `at`.
 pub(crate) async fn gather(
     state: &AppState,
     input: &str,
     at: Option<u64>,
-    held: Records,
 ) -> Result<Subgraph, ApiError> {
     let root = resolve_ref(state, &Local::new(), input).await?;
     if !state.read_index().contains(&root) {
@@ -304,12 +294,9 @@ pub(crate) async fn gather(
             root_record.first_seq
         )));
     }
-    // Full records (held), or skeletons with the attestations' records (whose
-    // verification and predicate type the writers need up front).
-    let wanted: Vec<String> = match held {
-        Records::Held => ids.clone(),
-        Records::Streamed => attesters.iter().map(|(a, _)| a.clone()).collect(),
-    };
+    // Skeletons (the writers read the records as they go), with the attestations'
+    // records, whose verification and predicate type the writers need up front.
+    let wanted: Vec<String> = attesters.iter().map(|(a, _)| a.clone()).collect();
     let mut records: HashMap<String, Artifact> = HashMap::new();
     for batch in wanted.chunks(1_000) {
         for r in state.store.artifacts(batch).await? {
@@ -318,14 +305,9 @@ pub(crate) async fn gather(
     }
     let mut artifacts = Vec::with_capacity(ids.len());
     for id in &ids {
-        let a = match (held, records.get(id)) {
-            (Records::Held, None) => {
-                return Err(ApiError::Internal(format!(
-                    "{id} is in the index but has no record"
-                )));
-            }
-            (_, Some(a)) => a.clone(),
-            (Records::Streamed, None) => Artifact {
+        let a = match records.get(id) {
+            Some(a) => a.clone(),
+            None => Artifact {
                 id: id.clone(),
                 kind: kinds.get(id.as_str()).copied().ok_or_else(|| {
                     ApiError::Internal(format!("{id} is in the index without a kind"))
