@@ -247,6 +247,22 @@ fn reads_back_through_the_parser() {
         ] {
             assert!(edges.contains(&(from, kind, to)), "{from} {kind} {to}");
         }
+        // Where the file sits in the model comes back with the contains edge.
+        let contains = doc
+            .edges
+            .iter()
+            .find(|e| e.edge == EdgeKind::Contains)
+            .unwrap();
+        assert_eq!(
+            contains.paths,
+            ["model.safetensors", "shards/copy of model.safetensors"]
+        );
+        assert!(
+            doc.edges
+                .iter()
+                .filter(|e| e.edge != EdgeKind::Contains)
+                .all(|e| e.paths.is_empty())
+        );
     }
 }
 

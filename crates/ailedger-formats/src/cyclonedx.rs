@@ -85,6 +85,9 @@ struct Cdx<'c, 'o> {
     /// (consumer index, bom-ref it lists) → the ledger edge kind an ailedger export
     /// recorded for it (`ailedger:edge`); other `dependsOn` entries are `depends-on`.
     edge_kinds: HashMap<(usize, String), EdgeKind, foldhash::fast::RandomState>,
+    /// (consumer index, bom-ref) → where the consumed artifact sits in the consumer, as
+    /// an ailedger export recorded it (`ailedger:edge.paths`).
+    edge_paths: HashMap<(usize, String), Vec<String>, foldhash::fast::RandomState>,
     components: usize,
 }
 
@@ -169,6 +172,7 @@ impl<'c, 'o> Cdx<'c, 'o> {
             at: String::new(),
             trained_on: Vec::new(),
             edge_kinds: HashMap::default(),
+            edge_paths: HashMap::default(),
             components: 0,
         }
     }
@@ -412,12 +416,18 @@ impl Cdx<'_, '_> {
         for (key, i, r) in targets {
             let to = self.resolve(&r, || format!("/dependencies/{index}/{key}/{i}"))?;
             if let (Some(f), Some(to)) = (from_id, to) {
+                let key = (f, r);
                 let kind = self
                     .edge_kinds
-                    .get(&(f, r))
+                    .get(&key)
                     .copied()
                     .unwrap_or(EdgeKind::DependsOn);
-                self.ctx.edge_at(f, kind, to)?;
+                match (kind, self.edge_paths.remove(&key)) {
+                    (EdgeKind::Contains, Some(paths)) => {
+                        self.ctx.edge_with_paths_at(f, kind, to, paths)?;
+                    }
+                    _ => self.ctx.edge_at(f, kind, to)?,
+                }
             }
         }
         Ok(())
@@ -456,7 +466,7 @@ impl Cdx<'_, '_> {
             }
         };
         // An ailedger export says which ledger kind a component had.
-        let (kind, ledger_aliases, ledger_edges) = ledger_identity(obj, kind);
+        let (kind, ledger_aliases, ledger_edges, ledger_paths) = ledger_identity(obj, kind);
         let name = req_str(self.ctx, obj, ptr, "name")?.to_owned();
         let group = opt_str(self.ctx, obj, ptr, "group")?
             .filter(|g| !g.is_empty())
@@ -530,6 +540,9 @@ impl Cdx<'_, '_> {
         }
         for (k, to) in ledger_edges {
             self.edge_kinds.insert((id, to), k);
+        }
+        for (to, paths) in ledger_paths {
+            self.edge_paths.insert((id, to), paths);
         }
 
         for (r, p) in dataset_refs {
@@ -637,7 +650,8 @@ impl Cdx<'_, '_> {
             Some(g) => format!("{g}/{name}"),
             None => name,
         };
-        let (kind, ledger_aliases, ledger_edges) = ledger_identity(obj, ArtifactKind::Deployment);
+        let (kind, ledger_aliases, ledger_edges, ledger_paths) =
+            ledger_identity(obj, ArtifactKind::Deployment);
         let id = named_ref(kind, &full_name, version.as_deref())
             .map_err(|e| self.ctx.err(&at(ptr, "name"), e))?;
         let mut f = fact(id, kind, Some(full_name), version);
@@ -654,6 +668,9 @@ impl Cdx<'_, '_> {
         }
         for (k, to) in ledger_edges {
             self.edge_kinds.insert((id, to), k);
+        }
+        for (to, paths) in ledger_paths {
+            self.edge_paths.insert((id, to), paths);
         }
         if let Some(Value::Array(ss)) = obj.get_mut("services") {
             for (i, child) in ss.iter_mut().enumerate() {
@@ -740,21 +757,30 @@ impl Cdx<'_, '_> {
 /// What an ailedger export recorded of a component in `ailedger:` properties (see
 /// docs/export.md), so that an export reads back as the artifacts and edges it was made
 /// from: the ledger kind (`ailedger:kind`), aliases (`ailedger:alias`) and the kinds of
-/// the edges its `dependsOn` flattens (`ailedger:edge`, `"<kind> <bom-ref>"`). Without
+/// the edges its `dependsOn` flattens (`ailedger:edge`, `"<kind> <bom-ref>"`), and where
+/// a contained artifact sits (`ailedger:edge.paths`, `{"to": <bom-ref>, "paths": […]}`,
+/// read for `contains` edges). Without
 /// them (any other writer): `kind`, no aliases, every `dependsOn` a `depends-on`. A kind
 /// that is not a ledger kind or is `attestation` (never exported as a component), an
 /// alias that is not a canonical ref, and an edge kind other than those the export
 /// flattens, are ignored.
+#[allow(clippy::type_complexity)]
 fn ledger_identity(
     obj: &Map<String, Value>,
     kind: ArtifactKind,
-) -> (ArtifactKind, Vec<String>, Vec<(EdgeKind, String)>) {
+) -> (
+    ArtifactKind,
+    Vec<String>,
+    Vec<(EdgeKind, String)>,
+    Vec<(String, Vec<String>)>,
+) {
     let Some(Value::Array(props)) = obj.get("properties") else {
-        return (kind, Vec::new(), Vec::new());
+        return (kind, Vec::new(), Vec::new(), Vec::new());
     };
     let mut out = kind;
     let mut aliases = Vec::new();
     let mut edges = Vec::new();
+    let mut paths = Vec::new();
     for p in props {
         let (Some(name), Some(value)) = (
             p.get("name").and_then(Value::as_str),
@@ -794,10 +820,26 @@ fn ledger_identity(
                     edges.push((k, to.to_owned()));
                 }
             }
+            "ailedger:edge.paths" => {
+                if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(value)
+                    && let Some(Value::String(to)) = m.get("to")
+                    && let Some(Value::Array(ps)) = m.get("paths")
+                {
+                    let ps: Vec<String> = ps
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                    if !ps.is_empty() {
+                        paths.push((to.clone(), ps));
+                    }
+                }
+            }
             _ => {}
         }
     }
-    (out, aliases, edges)
+    (out, aliases, edges, paths)
 }
 
 /// Checks one `dependencies` entry's shape.

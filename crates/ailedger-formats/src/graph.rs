@@ -2,7 +2,7 @@
 //! self-loops, warnings — and assembles the [`Document`]. Every parser goes through
 //! this, so the "one artifact per identity" rule is enforced in one place.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use ailedger_core::{ArtifactFact, ArtifactKind, EdgeFact, EdgeKind, Ref, Sha256Digest, identity};
 use indexmap::IndexMap;
@@ -25,6 +25,8 @@ pub(crate) struct Ctx<'o> {
     arts: IndexMap<String, ArtifactFact, foldhash::fast::RandomState>,
     edges: Vec<(u32, EdgeKind, u32)>,
     edge_set: HashSet<(u32, EdgeKind, u32), foldhash::fast::RandomState>,
+    /// Where a contained artifact sits, for the `contains` edges a document states it of.
+    edge_paths: HashMap<(u32, EdgeKind, u32), Vec<String>, foldhash::fast::RandomState>,
     warnings: Vec<Warning>,
     suppressed: usize,
     pub includes: Vec<String>,
@@ -91,6 +93,7 @@ impl<'o> Ctx<'o> {
             arts,
             edges: Vec::new(),
             edge_set: HashSet::default(),
+            edge_paths: HashMap::default(),
             warnings: Vec::new(),
             suppressed: 0,
             includes: Vec::new(),
@@ -243,6 +246,29 @@ impl<'o> Ctx<'o> {
         Ok(())
     }
 
+    /// Records an edge with where `t` sits in `f` (a `contains` edge's paths).
+    pub fn edge_with_paths_at(
+        &mut self,
+        f: usize,
+        edge: EdgeKind,
+        t: usize,
+        mut paths: Vec<String>,
+    ) -> Result<(), Error> {
+        self.edge_at(f, edge, t)?;
+        if f != t && !paths.is_empty() {
+            let key = (
+                u32::try_from(f).unwrap_or(u32::MAX),
+                edge,
+                u32::try_from(t).unwrap_or(u32::MAX),
+            );
+            let kept = self.edge_paths.entry(key).or_default();
+            kept.append(&mut paths);
+            kept.sort();
+            kept.dedup();
+        }
+        Ok(())
+    }
+
     pub fn finish(mut self, format: Format) -> Result<Document, Error> {
         if self.suppressed > 0 {
             let n = self.suppressed;
@@ -256,11 +282,13 @@ impl<'o> Ctx<'o> {
             .edges
             .iter()
             .filter_map(|&(f, e, t)| {
-                Some(EdgeFact::new(
+                let mut edge = EdgeFact::new(
                     ids.get(f as usize)?.clone(),
                     e,
                     ids.get(t as usize)?.clone(),
-                ))
+                );
+                edge.paths = self.edge_paths.remove(&(f, e, t)).unwrap_or_default();
+                Some(edge)
             })
             .collect();
         let mut it = self.arts.into_values();

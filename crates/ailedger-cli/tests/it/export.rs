@@ -53,7 +53,12 @@ fn shape(bom: &Value) -> (BTreeMap<String, Value>, Value) {
             .filter(|p| {
                 matches!(
                     p["name"].as_str(),
-                    Some("ailedger:kind" | "ailedger:alias" | "ailedger:edge")
+                    Some(
+                        "ailedger:kind"
+                            | "ailedger:alias"
+                            | "ailedger:edge"
+                            | "ailedger:edge.paths"
+                    )
                 )
             })
             .collect();
@@ -148,6 +153,20 @@ fn export_of_the_demo_deployment() {
         "machine-learning-model"
     );
     assert_eq!(bom["services"][0]["bom-ref"], "mcp-server:fetch@2025.4.7");
+    // Where the model's files sit: one `ailedger:edge.paths` per contained file.
+    let paths: Vec<Value> = bot["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == "ailedger:edge.paths")
+        .map(|p| serde_json::from_str(p["value"].as_str().unwrap()).unwrap())
+        .collect();
+    assert!(!paths.is_empty(), "{bot:#}");
+    assert!(
+        paths
+            .iter()
+            .all(|p| p["paths"].as_array().is_some_and(|a| !a.is_empty()))
+    );
 
     // Deterministic: to stdout, the same bytes again.
     let again = demo.run(&["export", "cyclonedx", ROOT]);

@@ -262,6 +262,7 @@ pub(crate) fn write(
     let mut other_edges: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     let mut datasets: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     let mut ancestors: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut contained: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
     for e in &sub.edges {
         if !by_id.contains_key(e.from.as_str()) || !by_id.contains_key(e.to.as_str()) {
             continue;
@@ -283,6 +284,14 @@ pub(crate) fn write(
                     .entry(&e.from)
                     .or_default()
                     .insert(format!("{kind} {}", e.to));
+                if kind == EdgeKind::Contains && !e.paths.is_empty() {
+                    let mut paths = e.paths.clone();
+                    paths.sort();
+                    contained.entry(&e.from).or_default().push(prop(
+                        "ailedger:edge.paths",
+                        json!({"to": e.to, "paths": paths}).to_string(),
+                    ));
+                }
             }
         }
     }
@@ -333,7 +342,11 @@ pub(crate) fn write(
         }
     }
 
+    for props in contained.values_mut() {
+        props.sort_by(|a, b| a["value"].as_str().cmp(&b["value"].as_str()));
+    }
     let ctx = Ctx {
+        contained: &contained,
         datasets: &datasets,
         ancestors: &ancestors,
         other_edges: &other_edges,
@@ -550,6 +563,8 @@ fn attestation_ref(a: &crate::Attestation) -> Value {
 }
 
 struct Ctx<'a> {
+    /// `ailedger:edge.paths` properties by container.
+    contained: &'a BTreeMap<&'a str, Vec<Value>>,
     datasets: &'a BTreeMap<&'a str, BTreeSet<&'a str>>,
     ancestors: &'a BTreeMap<&'a str, BTreeSet<&'a str>>,
     other_edges: &'a BTreeMap<&'a str, BTreeSet<String>>,
@@ -718,6 +733,9 @@ impl Ctx<'_> {
             for e in es {
                 p.push(prop("ailedger:edge", e.clone()));
             }
+        }
+        if let Some(ps) = self.contained.get(a.id.as_str()) {
+            p.extend(ps.iter().cloned());
         }
         if let Some(Value::String(v)) = a.attrs.get("verification") {
             p.push(prop("ailedger:verification", v.clone()));

@@ -141,7 +141,14 @@ pub fn subgraph() -> Subgraph {
             json!({"verification": "verified"}),
         ),
     ];
+    // One file's bytes at two places in the model.
+    let mut contains = edge("model:bot@3", EdgeKind::Contains, FILE);
+    contains.paths = vec![
+        "model.safetensors".into(),
+        "shards/copy of model.safetensors".into(),
+    ];
     let mut edges = vec![
+        contains,
         edge("deployment:prod/bot", EdgeKind::Deploys, "model:bot@3"),
         edge("deployment:prod/bot", EdgeKind::DependsOn, TORCH),
         edge(
@@ -151,7 +158,6 @@ pub fn subgraph() -> Subgraph {
         ),
         edge("model:bot@3", EdgeKind::DerivedFrom, "model:llama@3.1"),
         edge("model:bot@3", EdgeKind::TrainedOn, "dataset:tickets@1"),
-        edge("model:bot@3", EdgeKind::Contains, FILE),
         edge("model:llama@3.1", EdgeKind::DependsOn, TORCH),
         edge(
             "mcp-config:tools@1",
