@@ -96,7 +96,8 @@ struct Global {
         default_value = "http://127.0.0.1:8080"
     )]
     server: String,
-    /// Output: a readable table, or JSON as the API returns it.
+    /// Output: a readable table, or JSON as the API returns it (SARIF for `inspect` and
+    /// `check`; XML for `export cyclonedx`).
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// A CA certificate (PEM) to trust for an https:// server, besides the platform's
