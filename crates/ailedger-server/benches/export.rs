@@ -1,5 +1,6 @@
-//! Benchmark of the CycloneDX export through the router on a SQLite file:
-//! `GET /v1/export/cyclonedx` of a deployment with N transitive components (N/1,000
+//! Benchmark of the exports through the router on a SQLite file:
+//! `GET /v1/export/cyclonedx` (or, with `AILEDGER_BENCH_FORMAT=spdx`, `/v1/export/spdx`)
+//! of a deployment with N transitive components (N/1,000
 //! models, each depending on 1,000 packages with a SHA-512 hash, a licence, a supplier,
 //! a sha256 alias and a finding). N is `AILEDGER_BENCH_COMPONENTS` (default 10,000).
 //! Prints the best and median of the runs after one warm-up, the BOM's size, and the
@@ -94,10 +95,10 @@ fn entries(models: usize) -> Vec<NewEntry> {
 
 const REF_KEY: &[u8] = b"\n      \"bom-ref\": ";
 
-fn count_refs(text: &[u8]) -> usize {
-    text.windows(REF_KEY.len())
-        .filter(|w| *w == REF_KEY)
-        .count()
+const SPDXID_KEY: &[u8] = b"\n      \"SPDXID\": ";
+
+fn count_refs(text: &[u8], key: &[u8]) -> usize {
+    text.windows(key.len()).filter(|w| *w == key).count()
 }
 
 /// The process's peak resident set (`VmHWM`), in MB.
@@ -146,7 +147,13 @@ async fn main() {
     .secret;
     let app = router(state);
     let baseline = peak_rss_mb();
-    let uri = format!("{}?ref=deployment:prod/bench", paths::EXPORT_CYCLONEDX);
+    let spdx = std::env::var("AILEDGER_BENCH_FORMAT").as_deref() == Ok("spdx");
+    let (route, key, label) = if spdx {
+        (paths::EXPORT_SPDX, SPDXID_KEY, "SPDX 2.3")
+    } else {
+        (paths::EXPORT_CYCLONEDX, REF_KEY, "CycloneDX")
+    };
+    let uri = format!("{route}?ref=deployment:prod/bench");
     let mut times = Vec::new();
     let mut size = 0;
     let mut count = 0;
@@ -168,8 +175,8 @@ async fn main() {
             bytes += chunk.len();
             // Each component's bom-ref (and the metadata component's) at its indent.
             tail.extend_from_slice(&chunk);
-            refs += count_refs(&tail);
-            let keep = tail.len().saturating_sub(REF_KEY.len() - 1);
+            refs += count_refs(&tail, key);
+            let keep = tail.len().saturating_sub(key.len() - 1);
             tail.drain(..keep);
         }
         let took = started.elapsed();
@@ -177,12 +184,13 @@ async fn main() {
             times.push(took);
         }
         size = bytes;
-        count = refs - 1;
+        // CycloneDX: the metadata component's bom-ref too; SPDX: the root is a package.
+        count = if spdx { refs } else { refs - 1 };
     }
     times.sort();
-    assert_eq!(count, models * (1 + PACKAGES_PER_MODEL));
+    assert_eq!(count, models * (1 + PACKAGES_PER_MODEL) + usize::from(spdx));
     println!(
-        "CycloneDX export of a deployment with {count} components ({:.1} MB): best {:.0} ms, median {:.0} ms ({runs} runs); peak RSS {:.0} MB (the server with its index loaded, before the exports: {baseline:.0} MB)",
+        "{label} export of a deployment with {count} components ({:.1} MB): best {:.0} ms, median {:.0} ms ({runs} runs); peak RSS {:.0} MB (the server with its index loaded, before the exports: {baseline:.0} MB)",
         size as f64 / 1e6,
         times[0].as_secs_f64() * 1e3,
         times[runs / 2].as_secs_f64() * 1e3,
