@@ -39,7 +39,10 @@ pub(crate) async fn resolve_ref(
             [one] => return Ok((*one).clone()),
             [] => {}
             many => {
-                let versions: Vec<&str> = found.iter().map(|(a, _)| &a[prefix.len()..]).collect();
+                let versions: Vec<&str> = found
+                    .iter()
+                    .filter_map(|(a, _)| a.strip_prefix(prefix.as_str()))
+                    .collect();
                 return Err(ApiError::Conflict(format!(
                     "{input} is ambiguous: {} versions known ({}{}); say which with @<version>",
                     many.len(),

@@ -277,7 +277,13 @@ where
         .fetch_all(&self.pool)
         .await
         .map_err(db_err::<D>)?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        // The range means "starts with" in byte order (PostgreSQL's column compares in
+        // "C" since migration 10); checked again here whatever the database does.
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+            .filter(|(alias, _)| alias.starts_with(prefix))
+            .collect())
     }
 
     pub(crate) async fn artifact_in(&self, id: &str) -> Result<Option<ArtifactRecord>> {
