@@ -137,10 +137,13 @@ pub(crate) async fn build_register(
         ));
     }
     let mut artifacts: Vec<ArtifactFact> = Vec::with_capacity(req.artifacts.len());
+    // Where each id is in `artifacts`: a repeated declaration is found by lookup, not by
+    // a scan of the earlier ones (which made a large request quadratic).
+    let mut at: HashMap<String, usize> = HashMap::with_capacity(req.artifacts.len());
     for (i, a) in req.artifacts.iter().enumerate() {
         let fact = artifact_fact(a, i)?;
         // Declaring one artifact twice in an entry merges the declarations.
-        if let Some(prev) = artifacts.iter_mut().find(|p| p.id == fact.id) {
+        if let Some(prev) = at.get(&fact.id).and_then(|&j| artifacts.get_mut(j)) {
             prev.attrs.extend(fact.attrs);
             prev.aliases.extend(fact.aliases);
             prev.aliases.sort();
@@ -153,6 +156,7 @@ pub(crate) async fn build_register(
                 .entry(alias.clone())
                 .or_insert_with(|| fact.id.clone());
         }
+        at.insert(fact.id.clone(), artifacts.len());
         artifacts.push(fact);
     }
     let mut edges = Vec::with_capacity(req.edges.len());
