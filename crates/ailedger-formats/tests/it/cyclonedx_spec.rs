@@ -114,3 +114,41 @@ fn the_specification_corpus_is_read_as_its_authors_intend() {
         "invalid XML: {inv_xml_caught} of {inv_xml}"
     );
 }
+
+/// A scanner's vulnerability that takes the bom-ref of the component it affects: the
+/// document is accepted, the component keeps the ref (the dependency on it is recorded)
+/// and the vulnerability's bom-ref is a warning at its pointer. Two components sharing
+/// a bom-ref are still refused.
+#[test]
+fn a_vulnerability_sharing_a_components_bom_ref_is_a_warning() {
+    let doc = |second: &str| {
+        format!(
+            r#"{{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,
+            "metadata":{{"component":{{"type":"application","name":"app","bom-ref":"app"}}}},
+            "components":[{{"type":"library","name":"lodash","version":"4.17.20",
+              "purl":"pkg:npm/lodash@4.17.20","bom-ref":"pkg:npm/lodash@4.17.20"}}],
+            "dependencies":[{{"ref":"app","dependsOn":["pkg:npm/lodash@4.17.20"]}}],
+            {second}}}"#
+        )
+    };
+    let vuln = r#""vulnerabilities":[{"id":"CVE-2021-23337","bom-ref":"pkg:npm/lodash@4.17.20",
+        "affects":[{"ref":"pkg:npm/lodash@4.17.20"}]}]"#;
+    let d = crate::parse_ok(doc(vuln).as_bytes());
+    assert_eq!(crate::count_edges(&d, "depends-on"), 1, "{:?}", d.edges);
+    assert!(d.artifacts.iter().any(|a| a.id == "pkg:npm/lodash@4.17.20"));
+    let w: Vec<_> = d
+        .warnings
+        .iter()
+        .filter(|w| w.pointer == "/vulnerabilities/0/bom-ref")
+        .collect();
+    assert_eq!(w.len(), 1, "{:?}", d.warnings);
+    assert!(
+        w[0].message.contains("/components/0/bom-ref"),
+        "{}",
+        w[0].message
+    );
+    // Negative: a service that repeats the component's bom-ref is refused.
+    let svc = r#""services":[{"name":"s","bom-ref":"pkg:npm/lodash@4.17.20"}]"#;
+    let e = parse(doc(svc).as_bytes(), &Options::default()).unwrap_err();
+    assert!(e.to_string().contains("duplicate bom-ref"), "{e}");
+}
