@@ -89,6 +89,10 @@ struct Cdx<'c, 'o> {
     /// an ailedger export recorded it (`ailedger:edge.paths`).
     edge_paths: HashMap<(usize, String), Vec<String>, foldhash::fast::RandomState>,
     components: usize,
+    /// Warnings about bom-refs, given out at the start of [`Cdx::tail`] so that the
+    /// tree and stream readers, which collect bom-refs at different times, report them
+    /// in the same place among the others.
+    ref_warnings: Vec<(String, String)>,
 }
 
 /// Reads the spec version, or refuses the document.
@@ -174,6 +178,7 @@ impl<'c, 'o> Cdx<'c, 'o> {
             edge_kinds: HashMap::default(),
             edge_paths: HashMap::default(),
             components: 0,
+            ref_warnings: Vec::new(),
         }
     }
 }
@@ -214,19 +219,44 @@ impl Cdx<'_, '_> {
         Ok(())
     }
 
-    /// Records the bom-ref `r` found at `ptr`, or refuses a duplicate.
+    /// Records the bom-ref `r` found at `ptr`, or refuses a duplicate, except where
+    /// real documents repeat a bom-ref without ambiguity (docs/formats.md):
+    /// - a vulnerability that takes the bom-ref of something else (scanners give a
+    ///   vulnerability the bom-ref of the component it affects): the other keeps it,
+    ///   with a warning at the vulnerability's;
+    /// - formulation objects (workflows, tasks, workspaces, triggers…) that repeat one:
+    ///   a task names the workspace of its workflow by repeating it; the first keeps it
+    ///   (ailedger records none of these objects).
     fn collect_ref(&mut self, r: &str, ptr: &str) -> Result<(), Error> {
         if let Some(&(_, a, b)) = self.refs.get(r) {
-            let first = self.at_of(a, b);
+            let first = self.at_of(a, b).to_owned();
+            if is_vulnerability_ref(ptr) {
+                self.ref_warnings
+                    .push((ptr.to_owned(), shared_ref(r, &first)));
+                return Ok(());
+            }
+            if is_vulnerability_ref(&first) {
+                self.ref_warnings.push((first, shared_ref(r, ptr)));
+                self.insert_ref(r, ptr);
+                return Ok(());
+            }
+            if is_formulation_object_ref(ptr) && is_formulation_object_ref(&first) {
+                return Ok(());
+            }
             return Err(self
                 .ctx
                 .err(ptr, format!("duplicate bom-ref {r:?} (first at {first})")));
         }
+        self.insert_ref(r, ptr);
+        Ok(())
+    }
+
+    /// Records `r` as the bom-ref at `ptr` (not yet known to name an artifact).
+    fn insert_ref(&mut self, r: &str, ptr: &str) {
         let a = u32::try_from(self.at.len()).unwrap_or(u32::MAX);
         self.at.push_str(ptr);
         let b = u32::try_from(self.at.len()).unwrap_or(u32::MAX);
         self.refs.insert(r.to_owned(), (Target::Other, a, b));
-        Ok(())
     }
 
     /// The metadata: its component is the document's subject.
@@ -276,6 +306,9 @@ impl Cdx<'_, '_> {
             metadata,
             mut top,
         } = head;
+        for (ptr, msg) in std::mem::take(&mut self.ref_warnings) {
+            self.ctx.warn(&ptr, msg);
+        }
         if let Some(ss) = obj.get_mut("services") {
             let Value::Array(ss) = ss else {
                 return Err(self.ctx.err(
@@ -840,6 +873,27 @@ fn ledger_identity(
         }
     }
     (out, aliases, edges, paths)
+}
+
+/// Whether `ptr` is the bom-ref of a vulnerability (`/vulnerabilities/<i>/bom-ref`).
+fn is_vulnerability_ref(ptr: &str) -> bool {
+    ptr.strip_prefix("/vulnerabilities/")
+        .and_then(|rest| rest.strip_suffix("/bom-ref"))
+        .is_some_and(|i| !i.is_empty() && i.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// Whether `ptr` is the bom-ref of a formulation object other than a component or
+/// service (a formula, workflow, task, step, workspace, trigger…).
+fn is_formulation_object_ref(ptr: &str) -> bool {
+    ptr.starts_with("/formulation/") && !ptr.contains("/components/") && !ptr.contains("/services/")
+}
+
+/// The warning for a vulnerability whose bom-ref `r` is also the one at `other`.
+fn shared_ref(r: &str, other: &str) -> String {
+    format!(
+        "the vulnerability's bom-ref {r:?} is also the bom-ref at {other}, which keeps it; \
+         refs to {r:?} name that"
+    )
 }
 
 /// Checks one `dependencies` entry's shape.

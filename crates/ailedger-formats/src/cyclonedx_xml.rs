@@ -36,12 +36,26 @@ fn list_items(name: &str) -> Option<&'static [&'static str]> {
         "datasets" => &["dataset", "ref"],
         "formulation" => &["formula"],
         "compositions" => &["composition"],
+        // 1.7: the patents an assertion names, by their bom-refs (references, not
+        // definitions).
+        "patentRefs" => &["bom-ref"],
+        // The issues a patch or release resolves.
+        "resolves" => &["issue"],
         _ => return None,
     })
 }
 
+/// The child elements of `n` that belong to CycloneDX: elements of other XML namespaces
+/// (which the XSDs allow almost anywhere, `xs:any namespace="##other"`) are left out,
+/// as are their attributes (see [`convert`]). Elements of no namespace are kept.
 fn elements<'a, 'i>(n: Node<'a, 'i>) -> impl Iterator<Item = Node<'a, 'i>> {
-    n.children().filter(Node::is_element)
+    n.children()
+        .filter(|k| k.is_element() && k.tag_name().namespace().is_none_or(is_cdx_namespace))
+}
+
+/// Whether `ns` is a CycloneDX BOM namespace (`http://cyclonedx.org/schema/bom/<v>`).
+fn is_cdx_namespace(ns: &str) -> bool {
+    ns.starts_with(NS_PREFIX)
 }
 
 /// The spec version named by a `<bom>` root's namespace, e.g. `1.6`.
@@ -266,7 +280,9 @@ fn convert(n: Node<'_, '_>, depth: usize, limits: &Limits, at_root: bool) -> Res
     }
     let attrs: Vec<_> = n.attributes().filter(|a| a.namespace().is_none()).collect();
     let mut kids = elements(n).peekable();
-    if kids.peek().is_none() && attrs.is_empty() {
+    // A property is an object even without attributes (its name is required: a
+    // nameless one must reach the schema check as an object without a name).
+    if kids.peek().is_none() && attrs.is_empty() && name != "property" {
         return Ok(Value::from(text_of(n)));
     }
     let mut obj = Map::new();

@@ -300,9 +300,28 @@ fn parse_xml_tree(text: &str, bytes: &[u8], opts: &Options) -> Result<Document, 
         encoding: Encoding::Xml,
     };
     cyclonedx::spec_version(&v, &format.to_string())?;
+    let deviations = schema::xml_deviations(&version_of(&format), &v);
     let mut ctx = Ctx::new(opts, format.to_string(), bytes, ArtifactKind::Sbom);
     cyclonedx::parse(v, &mut ctx)?;
+    ctx.warn_all(deviations);
     ctx.finish(format)
+}
+
+/// The spec version of a CycloneDX format (empty for any other).
+fn version_of(format: &Format) -> String {
+    match format {
+        Format::CycloneDx { version, .. } => version.clone(),
+        _ => String::new(),
+    }
+}
+
+/// The schema deviations of CycloneDX XML `text` (see [`schema::xml_deviations`]),
+/// from a conversion of its own.
+fn xml_schema_check(text: &str, opts: &Options) -> Vec<crate::Warning> {
+    match cyclonedx_xml::to_json(text, &opts.limits) {
+        Ok((v, version)) => schema::xml_deviations(&version, &v),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// CycloneDX XML converted a top-level element at a time on the second core and mapped
@@ -398,7 +417,18 @@ pub(crate) fn parse_detected(bytes: &[u8], opts: &Options) -> Result<Document, E
                 column: 0,
                 message: "not UTF-8".into(),
             })?;
-            if let Some((ctx, format)) = stream_cyclonedx_xml(text, bytes, opts) {
+            // The stream converts one top-level element at a time; the schema check
+            // needs the document whole and converts it again, beside the stream.
+            let streamed = std::thread::scope(|s| {
+                let check = s.spawn(|| xml_schema_check(text, opts));
+                let streamed = stream_cyclonedx_xml(text, bytes, opts);
+                match streamed {
+                    Some(parsed) => check.join().ok().map(|d| (parsed, d)),
+                    None => None,
+                }
+            });
+            if let Some(((mut ctx, format), deviations)) = streamed {
+                ctx.warn_all(deviations);
                 return ctx.finish(format);
             }
             parse_xml_tree(text, bytes, opts)
@@ -437,7 +467,10 @@ pub(crate) fn check_stream_against_tree(bytes: &[u8], opts: &Options) {
         && let Ok(text) = std::str::from_utf8(b)
         && let Some((ctx, format)) = stream_cyclonedx_xml(text, bytes, opts)
     {
-        match (ctx.finish(format), parse_xml_tree(text, bytes, opts)) {
+        match (
+            ctx.finish(format),
+            parse_xml_tree(text, bytes, opts).map(but_schema),
+        ) {
             (Ok(s), Ok(t)) if s == t => {}
             (s, t) => panic!("streamed and whole XML conversions differ: {s:?} vs {t:?}"),
         }
@@ -497,6 +530,17 @@ mod tests {
 
     fn fixtures() -> Vec<(String, Vec<u8>)> {
         let mut out = fixture_files("json");
+        // Two documents that deviate from their schema (a malformed `date-time`).
+        for rel in [
+            "1.2/invalid-metadata-timestamp-1.2.json",
+            "1.6/invalid-metadata-timestamp-1.6.json",
+        ] {
+            let p = format!(
+                "{}/../../tests/fixtures/cyclonedx-spec/{rel}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            out.push((p.clone(), std::fs::read(&p).unwrap()));
+        }
         out.push((
             "generated".into(),
             ailedger_formats_bench_bom(300).into_bytes(),
@@ -628,7 +672,8 @@ mod tests {
             whole += usize::from(tree.is_ok());
             match stream_cyclonedx_xml(text, bytes, &opts).map(|(c, f)| c.finish(f)) {
                 Some(s) => {
-                    assert_eq!(s.unwrap(), tree.unwrap(), "{name}");
+                    // The stream's caller adds the schema deviations.
+                    assert_eq!(s.unwrap(), but_schema(tree.unwrap()), "{name}");
                     streamed += 1;
                 }
                 None => assert!(tree.is_err(), "{name}: valid but not streamed"),
@@ -751,7 +796,7 @@ mod tests {
             r#"{{{head},"components":[{comp}],"dependencies":[{{"ref":"a","dependsOn":["zz"]}}]}}"#
         )));
         assert!(!streams(&format!(
-            r#"{{{head},"components":[{comp}],"vulnerabilities":[{{"bom-ref":"a"}}]}}"#
+            r#"{{{head},"components":[{comp}],"services":[{{"bom-ref":"a","name":"s"}}]}}"#
         )));
         // Each of those still gets the tree reader's answer through `parse`.
         let e = crate::parse(

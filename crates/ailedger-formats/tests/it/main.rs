@@ -3,6 +3,7 @@
 //! (`tests/data`), crafted faults, limits and robustness.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod cyclonedx_spec;
 mod documents;
 mod lockfiles;
 mod mcp;

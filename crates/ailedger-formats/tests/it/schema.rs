@@ -26,19 +26,9 @@ fn spec_valid_cyclonedx_fixtures_match_their_schema() {
         }
         let doc = parse_ok(&std::fs::read(&p).unwrap());
         let pointers = schema_pointers(&doc);
-        // The JSF 0.82 schema that CycloneDX references rejects every simple signature
-        // (its `algorithm` is a `oneOf` of an enum and a plain string, which "ES256"
-        // matches both of); the reference validator reports the same.
-        let want_only_signatures = name.contains("signature") || name.contains("attestation");
-        if want_only_signatures {
-            assert!(!pointers.is_empty(), "{name}");
-            assert!(
-                pointers.iter().all(|p| p.ends_with("/signature")),
-                "{name}: {pointers:?}"
-            );
-        } else {
-            assert!(pointers.is_empty(), "{name}: {:?}", doc.warnings);
-        }
+        // Signatures too: JSF's `algorithm` is a `oneOf` of an enum and a `uri` string,
+        // which "ES256" matches once only when formats are checked.
+        assert!(pointers.is_empty(), "{name}: {:?}", doc.warnings);
         checked += 1;
     }
     assert!(checked >= 10, "{checked}");
