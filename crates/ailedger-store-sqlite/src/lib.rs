@@ -70,9 +70,11 @@ fn db_err(e: sqlx::Error) -> StoreError {
 #[derive(Debug)]
 pub struct SqliteStore(SqlStore<Sqlite>);
 
-/// Options of a writable ledger file: WAL, `synchronous=NORMAL` (a commit survives a
-/// process crash; a power cut may lose the last commits but never corrupts the file),
-/// a 64 MiB page cache and in-memory statement journals.
+/// Options of a writable ledger file: WAL, `synchronous=FULL` (the WAL is synced
+/// before a commit returns, so an acknowledged write survives a power cut, and the
+/// checkpoint signer, which signs only sizes it reads as committed, never signs a size
+/// a power cut could roll back: docs/security.md, "Crash consistency"), a 64 MiB page
+/// cache and in-memory statement journals.
 ///
 /// Foreign keys are not enforced: the single applier (`ailedger_store::apply`) refuses
 /// any entry naming an unknown artifact before a row is written, and the replay test
@@ -82,7 +84,7 @@ pub struct SqliteStore(SqlStore<Sqlite>);
 fn writable(opts: SqliteConnectOptions) -> SqliteConnectOptions {
     opts.create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(SqliteSynchronous::Full)
         .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(false)
         .pragma("cache_size", "-65536")
