@@ -6,6 +6,7 @@
 mod documents;
 mod lockfiles;
 mod mcp;
+mod repairs;
 mod robustness;
 mod schema;
 mod spdx3;
