@@ -40,6 +40,11 @@ pub struct IngestArgs {
     /// (unsigned and untrusted ones are otherwise recorded as unverified claims).
     #[arg(long)]
     pub require_verified: bool,
+    /// Refuse a document with any local fault (a hash that is not hex, a relationship
+    /// naming no element, a package without a name…) instead of recording it repaired
+    /// with a warning at the fault's pointer (exit code 2; nothing is recorded).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 impl IngestArgs {
@@ -59,7 +64,7 @@ impl IngestArgs {
             }
             let root =
                 root.unwrap_or_else(|| key.parent().map(Path::to_path_buf).unwrap_or_default());
-            match ingest_one(ctx, &path, self.require_verified).await {
+            match ingest_one(ctx, &path, self.require_verified, self.strict).await {
                 Ok(v) => {
                     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
                     for inc in v.includes.iter().rev() {
@@ -123,7 +128,12 @@ fn confined(doc: &Path, inc: &str, target: &Path, root: &Path) -> anyhow::Result
     .into())
 }
 
-async fn ingest_one(ctx: &Ctx, path: &Path, require_verified: bool) -> anyhow::Result<IngestView> {
+async fn ingest_one(
+    ctx: &Ctx,
+    path: &Path,
+    require_verified: bool,
+    strict: bool,
+) -> anyhow::Result<IngestView> {
     let bytes = std::fs::read(path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
     let name = path
         .file_name()
@@ -139,6 +149,7 @@ async fn ingest_one(ctx: &Ctx, path: &Path, require_verified: bool) -> anyhow::R
                     "require_verified",
                     if require_verified { "true" } else { "false" },
                 ),
+                ("strict", if strict { "true" } else { "false" }),
             ],
             bytes,
         )

@@ -72,6 +72,8 @@ enum Target {
     Artifact(usize),
     /// Something else with a bom-ref (vulnerability, composition, formulation step…).
     Other,
+    /// A component or service that was dropped (a repair, see docs/formats.md).
+    Dropped,
 }
 
 struct Cdx<'c, 'o> {
@@ -133,19 +135,22 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         return Ok(());
     };
     let mut head = cdx.head(obj)?;
-    if let Some(cs) = obj.get_mut("components") {
-        let Value::Array(cs) = cs else {
-            return Err(cdx.ctx.err(
-                "/components",
-                format!("expected an array, found {}", type_name(cs)),
-            ));
-        };
-        for (i, c) in cs.iter_mut().enumerate() {
-            head.top
-                .push(cdx.component(c, &format!("/components/{i}"))?);
-            // What was not moved into attributes is no longer needed: free it now
-            // so the facts built next reuse the memory (peak RSS on large BOMs).
-            *c = Value::Null;
+    match obj.get_mut("components") {
+        Some(Value::Array(cs)) => {
+            for (i, c) in cs.iter_mut().enumerate() {
+                if let Some(id) = cdx.component(c, &format!("/components/{i}"))? {
+                    head.top.push(id);
+                }
+                // What was not moved into attributes is no longer needed: free it now
+                // so the facts built next reuse the memory (peak RSS on large BOMs).
+                *c = Value::Null;
+            }
+        }
+        None | Some(Value::Null) => {}
+        Some(cs) => {
+            let fault = format!("expected an array, found {}", type_name(cs));
+            cdx.ctx
+                .repair("/components", &fault, "components not recorded")?;
         }
     }
     cdx.tail(obj, head, None)
@@ -163,9 +168,14 @@ struct Head {
 /// One `dependencies` entry, checked: its index, its `ref` and the refs it lists.
 struct Dep {
     index: usize,
-    from: String,
+    /// `None`: the entry is dropped (see `faults`).
+    from: Option<String>,
     /// (`dependsOn` or `provides`, index in that list, ref).
     targets: Vec<(&'static str, usize, String)>,
+    /// Local faults of the entry and their repairs (pointer, fault, repair), reported
+    /// when the entry is mapped, so that the stream and the tree reader report them at
+    /// the same point.
+    faults: Vec<(String, String, &'static str)>,
 }
 
 impl<'c, 'o> Cdx<'c, 'o> {
@@ -266,12 +276,15 @@ impl Cdx<'_, '_> {
             metadata: Map::new(),
             top: Vec::new(),
         };
-        if let Some(meta) = obj.get_mut("metadata") {
+        if let Some(meta) = obj.get_mut("metadata").filter(|m| !m.is_null()) {
             let Some(meta) = meta.as_object_mut() else {
-                return Err(self.ctx.err("/metadata", "expected an object"));
+                let fault = format!("expected an object, found {}", type_name(meta));
+                self.ctx
+                    .repair("/metadata", &fault, "metadata not recorded")?;
+                return Ok(head);
             };
             if let Some(c) = meta.get_mut("component") {
-                head.subject = Some(self.component(c, "/metadata/component")?);
+                head.subject = self.component(c, "/metadata/component")?;
             }
             take_attrs(
                 meta,
@@ -309,15 +322,19 @@ impl Cdx<'_, '_> {
         for (ptr, msg) in std::mem::take(&mut self.ref_warnings) {
             self.ctx.warn(&ptr, msg);
         }
-        if let Some(ss) = obj.get_mut("services") {
-            let Value::Array(ss) = ss else {
-                return Err(self.ctx.err(
-                    "/services",
-                    format!("expected an array, found {}", type_name(ss)),
-                ));
-            };
-            for (i, s) in ss.iter_mut().enumerate() {
-                top.push(self.service(s, &format!("/services/{i}"))?);
+        match obj.get_mut("services") {
+            Some(Value::Array(ss)) => {
+                for (i, s) in ss.iter_mut().enumerate() {
+                    if let Some(id) = self.service(s, &format!("/services/{i}"))? {
+                        top.push(id);
+                    }
+                }
+            }
+            None | Some(Value::Null) => {}
+            Some(ss) => {
+                let fault = format!("expected an array, found {}", type_name(ss));
+                self.ctx
+                    .repair("/services", &fault, "services not recorded")?;
             }
         }
         // Formulation (1.5+): what the subject was built with.
@@ -326,7 +343,7 @@ impl Cdx<'_, '_> {
                 if let Some(Value::Array(cs)) = f.get_mut("components") {
                     for (j, c) in cs.iter_mut().enumerate() {
                         let id = self.component(c, &format!("/formulation/{i}/components/{j}"))?;
-                        if let Some(s) = subject {
+                        if let (Some(s), Some(id)) = (subject, id) {
                             self.ctx.edge_at(s, EdgeKind::BuiltFrom, id)?;
                         }
                     }
@@ -367,16 +384,17 @@ impl Cdx<'_, '_> {
                     self.ctx
                         .check_count("/dependencies", "dependency entries", deps.len())?;
                     for (i, d) in deps.iter_mut().enumerate() {
-                        let d = dep_of(self.ctx, d, i)?;
+                        let d = dep_of(d, i);
                         self.dependency(d)?;
                     }
                     !deps.is_empty()
                 }
+                // A graph was stated but cannot be read: no edge is made up for it.
                 Some(other) => {
-                    return Err(self.ctx.err(
-                        "/dependencies",
-                        format!("expected an array, found {}", type_name(other)),
-                    ));
+                    let fault = format!("expected an array, found {}", type_name(other));
+                    self.ctx
+                        .repair("/dependencies", &fault, "no dependency edges recorded")?;
+                    true
                 }
             },
         };
@@ -426,6 +444,15 @@ impl Cdx<'_, '_> {
                 self.ctx.warn(&ptr(), msg);
                 Ok(None)
             }
+            Some((Target::Dropped, ..)) => {
+                self.ctx.warn(
+                    &ptr(),
+                    format!(
+                        "ref {r:?} names a component or service that was dropped; no edge recorded"
+                    ),
+                );
+                Ok(None)
+            }
             None if r.starts_with("urn:cdx:") => {
                 self.ctx.warn(
                     &ptr(),
@@ -433,9 +460,11 @@ impl Cdx<'_, '_> {
                 );
                 Ok(None)
             }
-            None => Err(self
-                .ctx
-                .err(&ptr(), format!("ref {r:?} does not name any bom-ref"))),
+            None => {
+                let fault = format!("ref {r:?} does not name any bom-ref");
+                self.ctx.repair(&ptr(), &fault, "no edge recorded")?;
+                Ok(None)
+            }
         }
     }
 
@@ -444,7 +473,14 @@ impl Cdx<'_, '_> {
             index,
             from,
             targets,
+            faults,
         } = d;
+        for (ptr, fault, repair) in faults {
+            self.ctx.repair(&ptr, &fault, repair)?;
+        }
+        let Some(from) = from else {
+            return Ok(());
+        };
         let from_id = self.resolve(&from, || format!("/dependencies/{index}/ref"))?;
         for (key, i, r) in targets {
             let to = self.resolve(&r, || format!("/dependencies/{index}/{key}/{i}"))?;
@@ -466,54 +502,67 @@ impl Cdx<'_, '_> {
         Ok(())
     }
 
-    /// Maps one component; returns its artifact index.
-    fn component(&mut self, c: &mut Value, ptr: &str) -> Result<usize, Error> {
+    /// Maps one component; returns its artifact index, or `None` when it was dropped
+    /// (a repair: see docs/formats.md, "Repairs"). Its nested components are mapped
+    /// either way.
+    fn component(&mut self, c: &mut Value, ptr: &str) -> Result<Option<usize>, Error> {
         self.components += 1;
         self.ctx.check_count(ptr, "components", self.components)?;
         let Some(obj) = c.as_object_mut() else {
-            return Err(self.ctx.err(
-                ptr,
-                format!("expected a component object, found {}", type_name(c)),
-            ));
+            let fault = format!("expected a component object, found {}", type_name(c));
+            self.ctx.repair(ptr, &fault, "component dropped")?;
+            return Ok(None);
         };
-        let ty = req_str(self.ctx, obj, ptr, "type")?.to_owned();
-        let kind = match ty.as_str() {
-            "machine-learning-model" => ArtifactKind::Model,
-            "data" => ArtifactKind::Dataset,
-            "file" => ArtifactKind::File,
-            "application"
-            | "framework"
-            | "library"
-            | "container"
-            | "platform"
-            | "operating-system"
-            | "device"
-            | "device-driver"
-            | "firmware"
-            | "cryptographic-asset" => ArtifactKind::Package,
-            other => {
-                return Err(self.ctx.err(
-                    &at(ptr, "type"),
-                    format!("unknown component type {other:?}"),
-                ));
+        let ty = match obj.get("type") {
+            Some(Value::String(t)) => Some(t.clone()),
+            Some(other) => {
+                let fault = format!("expected a string, found {}", type_name(other));
+                self.ctx
+                    .repair(&at(ptr, "type"), &fault, "recorded as a package")?;
+                None
+            }
+            None => {
+                self.ctx
+                    .repair(ptr, "missing required \"type\"", "recorded as a package")?;
+                None
+            }
+        };
+        let kind = match ty.as_deref() {
+            Some("machine-learning-model") => ArtifactKind::Model,
+            Some("data") => ArtifactKind::Dataset,
+            Some("file") => ArtifactKind::File,
+            Some(
+                "application"
+                | "framework"
+                | "library"
+                | "container"
+                | "platform"
+                | "operating-system"
+                | "device"
+                | "device-driver"
+                | "firmware"
+                | "cryptographic-asset",
+            )
+            | None => ArtifactKind::Package,
+            Some(other) => {
+                let fault = format!("unknown component type {other:?}");
+                self.ctx
+                    .repair(&at(ptr, "type"), &fault, "recorded as a package")?;
+                ArtifactKind::Package
             }
         };
         // An ailedger export says which ledger kind a component had.
         let (kind, ledger_aliases, ledger_edges, ledger_paths) = ledger_identity(obj, kind);
-        let name = req_str(self.ctx, obj, ptr, "name")?.to_owned();
-        let group = opt_str(self.ctx, obj, ptr, "group")?
-            .filter(|g| !g.is_empty())
-            .map(str::to_owned);
-        let version = opt_str(self.ctx, obj, ptr, "version")?
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned);
-        let full_name = match &group {
-            Some(g) => format!("{g}/{name}"),
-            None => name.clone(),
-        };
+        let name = self
+            .opt_str(obj, ptr, "name")?
+            .filter(|n| !n.trim().is_empty());
+        let group = self.opt_str(obj, ptr, "group")?.filter(|g| !g.is_empty());
+        let version = self.opt_str(obj, ptr, "version")?.filter(|v| !v.is_empty());
 
         let mut attrs = Map::new();
-        attrs.insert("type".into(), Value::from(ty));
+        if let Some(ty) = ty {
+            attrs.insert("type".into(), Value::from(ty));
+        }
         let (hash_map, sha256) = self.hashes(obj, ptr)?;
         if !hash_map.is_empty() {
             attrs.insert("hashes".into(), Value::Object(hash_map));
@@ -532,12 +581,49 @@ impl Cdx<'_, '_> {
             },
             Some(Value::Null) | None => None,
             Some(other) => {
-                return Err(self.ctx.err(
-                    &at(ptr, "purl"),
-                    format!("expected a string, found {}", type_name(other)),
-                ));
+                let fault = format!("expected a string, found {}", type_name(other));
+                self.ctx.repair(&at(ptr, "purl"), &fault, "purl ignored")?;
+                None
             }
         };
+        let bom_ref = obj
+            .get("bom-ref")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        // A component without a name is named by its purl, else by its bom-ref.
+        let name = match name {
+            Some(n) => Some(n),
+            None => {
+                let fallback = purl
+                    .as_ref()
+                    .map(|p| ("its purl's name", p.full_name()))
+                    .or_else(|| bom_ref.clone().map(|r| ("its bom-ref", r)))
+                    .filter(|(_, n)| !n.trim().is_empty());
+                let fault = match obj.get("name") {
+                    Some(Value::String(_)) => "name is empty",
+                    _ => "missing required \"name\"",
+                };
+                match fallback {
+                    Some((by, n)) => {
+                        self.ctx
+                            .repair(ptr, fault, &format!("named by {by} {n:?}"))?;
+                        Some(n)
+                    }
+                    None => {
+                        self.ctx.repair(
+                            ptr,
+                            fault,
+                            "component dropped (it has neither a purl nor a bom-ref to be named by)",
+                        )?;
+                        None
+                    }
+                }
+            }
+        };
+        let full_name = name.map(|name| match &group {
+            Some(g) => format!("{g}/{name}"),
+            None => name,
+        });
 
         // Datasets named by the model card, before it moves into the attributes.
         let mut dataset_refs = Vec::new();
@@ -556,48 +642,65 @@ impl Cdx<'_, '_> {
             }
         }
 
-        let bom_ref = obj
-            .get("bom-ref")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
         take_attrs(obj, COMPONENT_ATTRS, &mut attrs);
-        let (id, aliases) =
-            self.identity(kind, &full_name, version.as_deref(), purl, sha256, ptr)?;
-        let mut f = fact(id, kind, Some(full_name), version);
-        f.aliases = aliases;
-        f.aliases.extend(ledger_aliases);
-        f.attrs = attrs;
-        let id = self.ctx.add_at(f)?;
-        if let Some(r) = bom_ref {
-            self.set_target(&r, id);
-        }
-        for (k, to) in ledger_edges {
-            self.edge_kinds.insert((id, to), k);
-        }
-        for (to, paths) in ledger_paths {
-            self.edge_paths.insert((id, to), paths);
-        }
-
-        for (r, p) in dataset_refs {
-            self.trained_on.push((id, r, p));
-        }
-        for (d, dp) in inline_datasets {
-            if let Some(ds) = self.inline_dataset(d, &dp)? {
-                self.ctx.edge_at(id, EdgeKind::TrainedOn, ds)?;
+        let identity = match full_name {
+            Some(full_name) => self
+                .identity(kind, &full_name, version.as_deref(), purl, sha256, ptr)?
+                .map(|ids| (ids, full_name)),
+            None => None,
+        };
+        let id = match identity {
+            Some(((id, aliases), full_name)) => {
+                let mut f = fact(id, kind, Some(full_name), version);
+                f.aliases = aliases;
+                f.aliases.extend(ledger_aliases);
+                f.attrs = attrs;
+                let id = self.ctx.add_at(f)?;
+                if let Some(r) = &bom_ref {
+                    self.set_target(r, Target::Artifact(id));
+                }
+                for (k, to) in ledger_edges {
+                    self.edge_kinds.insert((id, to), k);
+                }
+                for (to, paths) in ledger_paths {
+                    self.edge_paths.insert((id, to), paths);
+                }
+                for (r, p) in dataset_refs {
+                    self.trained_on.push((id, r, p));
+                }
+                for (d, dp) in inline_datasets {
+                    if let Some(ds) = self.inline_dataset(d, &dp)? {
+                        self.ctx.edge_at(id, EdgeKind::TrainedOn, ds)?;
+                    }
+                }
+                Some(id)
             }
-        }
+            None => {
+                if let Some(r) = &bom_ref {
+                    self.set_target(r, Target::Dropped);
+                }
+                None
+            }
+        };
 
         // Nested components are contained in this one.
-        if let Some(cs) = obj.get_mut("components") {
-            let Value::Array(cs) = cs else {
-                return Err(self.ctx.err(
+        match obj.get_mut("components") {
+            Some(Value::Array(cs)) => {
+                for (i, child) in cs.iter_mut().enumerate() {
+                    let cid = self.component(child, &format!("{ptr}/components/{i}"))?;
+                    if let (Some(id), Some(cid)) = (id, cid) {
+                        self.ctx.edge_at(id, EdgeKind::Contains, cid)?;
+                    }
+                }
+            }
+            None | Some(Value::Null) => {}
+            Some(cs) => {
+                let fault = format!("expected an array, found {}", type_name(cs));
+                self.ctx.repair(
                     &at(ptr, "components"),
-                    format!("expected an array, found {}", type_name(cs)),
-                ));
-            };
-            for (i, child) in cs.iter_mut().enumerate() {
-                let cid = self.component(child, &format!("{ptr}/components/{i}"))?;
-                self.ctx.edge_at(id, EdgeKind::Contains, cid)?;
+                    &fault,
+                    "nested components not recorded",
+                )?;
             }
         }
         // Pedigree: this component derives from its ancestors and variants; its
@@ -607,6 +710,9 @@ impl Cdx<'_, '_> {
                 if let Some(Value::Array(cs)) = p.get_mut(key) {
                     for (i, child) in cs.iter_mut().enumerate() {
                         let cid = self.component(child, &format!("{ptr}/pedigree/{key}/{i}"))?;
+                        let (Some(id), Some(cid)) = (id, cid) else {
+                            continue;
+                        };
                         if key == "descendants" {
                             self.ctx.edge_at(cid, EdgeKind::DerivedFrom, id)?;
                         } else {
@@ -619,32 +725,55 @@ impl Cdx<'_, '_> {
         Ok(id)
     }
 
+    /// An optional string member; one of another type is ignored (a repair).
+    fn opt_str(
+        &mut self,
+        obj: &Map<String, Value>,
+        ptr: &str,
+        key: &str,
+    ) -> Result<Option<String>, Error> {
+        match obj.get(key) {
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            None | Some(Value::Null) => Ok(None),
+            Some(other) => {
+                let fault = format!("expected a string, found {}", type_name(other));
+                self.ctx
+                    .repair(&at(ptr, key), &fault, &format!("{key} ignored"))?;
+                Ok(None)
+            }
+        }
+    }
+
     /// The pointer recorded at `a..b` of `at`.
     fn at_of(&self, a: u32, b: u32) -> &str {
         self.at.get(a as usize..b as usize).unwrap_or("?")
     }
 
-    fn set_target(&mut self, r: &str, id: usize) {
+    fn set_target(&mut self, r: &str, t: Target) {
         if let Some(entry) = self.refs.get_mut(r) {
-            entry.0 = Target::Artifact(id);
+            entry.0 = t;
         }
     }
 
     /// A dataset described inline in a model card (no bom-ref).
     fn inline_dataset(&mut self, d: Value, ptr: &str) -> Result<Option<usize>, Error> {
         let Value::Object(mut obj) = d else {
-            return Err(self.ctx.err(
-                ptr,
-                format!("expected a dataset object, found {}", type_name(&d)),
-            ));
+            let fault = format!("expected a dataset object, found {}", type_name(&d));
+            self.ctx.repair(ptr, &fault, "dataset dropped")?;
+            return Ok(None);
         };
         let Some(name) = obj.get("name").and_then(Value::as_str).map(str::to_owned) else {
             self.ctx
                 .warn(ptr, "inline dataset without a name or ref; not recorded");
             return Ok(None);
         };
-        let id = named_ref(ArtifactKind::Dataset, &name, None)
-            .map_err(|e| self.ctx.err(&at(ptr, "name"), e))?;
+        let id = match named_ref(ArtifactKind::Dataset, &name, None) {
+            Ok(id) => id,
+            Err(e) => {
+                self.ctx.repair(&at(ptr, "name"), &e, "dataset dropped")?;
+                return Ok(None);
+            }
+        };
         let mut f = fact(id, ArtifactKind::Dataset, Some(name), None);
         take_attrs(
             &mut obj,
@@ -661,60 +790,94 @@ impl Cdx<'_, '_> {
         Ok(Some(self.ctx.add_at(f)?))
     }
 
-    /// Maps one service; returns its artifact index.
-    fn service(&mut self, s: &mut Value, ptr: &str) -> Result<usize, Error> {
+    /// Maps one service; returns its artifact index, or `None` when it was dropped (a
+    /// repair). Its nested services are mapped either way.
+    fn service(&mut self, s: &mut Value, ptr: &str) -> Result<Option<usize>, Error> {
         self.components += 1;
         self.ctx
             .check_count(ptr, "components and services", self.components)?;
         let Some(obj) = s.as_object_mut() else {
-            return Err(self.ctx.err(
-                ptr,
-                format!("expected a service object, found {}", type_name(s)),
-            ));
+            let fault = format!("expected a service object, found {}", type_name(s));
+            self.ctx.repair(ptr, &fault, "service dropped")?;
+            return Ok(None);
         };
-        let name = req_str(self.ctx, obj, ptr, "name")?.to_owned();
-        let group = opt_str(self.ctx, obj, ptr, "group")?
-            .filter(|g| !g.is_empty())
-            .map(str::to_owned);
-        let version = opt_str(self.ctx, obj, ptr, "version")?
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned);
-        let full_name = match &group {
-            Some(g) => format!("{g}/{name}"),
-            None => name,
-        };
-        let (kind, ledger_aliases, ledger_edges, ledger_paths) =
-            ledger_identity(obj, ArtifactKind::Deployment);
-        let id = named_ref(kind, &full_name, version.as_deref())
-            .map_err(|e| self.ctx.err(&at(ptr, "name"), e))?;
-        let mut f = fact(id, kind, Some(full_name), version);
-        f.aliases = ledger_aliases;
-        f.attrs.insert("type".into(), Value::from("service"));
+        let name = self
+            .opt_str(obj, ptr, "name")?
+            .filter(|n| !n.trim().is_empty());
+        let group = self.opt_str(obj, ptr, "group")?.filter(|g| !g.is_empty());
+        let version = self.opt_str(obj, ptr, "version")?.filter(|v| !v.is_empty());
         let bom_ref = obj
             .get("bom-ref")
             .and_then(Value::as_str)
             .map(str::to_owned);
-        take_attrs(obj, SERVICE_ATTRS, &mut f.attrs);
-        let id = self.ctx.add_at(f)?;
-        if let Some(r) = bom_ref {
-            self.set_target(&r, id);
+        // A service without a name is named by its bom-ref.
+        let name = match name {
+            Some(n) => Some(n),
+            None => {
+                let fault = match obj.get("name") {
+                    Some(Value::String(_)) => "name is empty",
+                    _ => "missing required \"name\"",
+                };
+                match bom_ref.clone().filter(|r| !r.trim().is_empty()) {
+                    Some(r) => {
+                        self.ctx
+                            .repair(ptr, fault, &format!("named by its bom-ref {r:?}"))?;
+                        Some(r)
+                    }
+                    None => {
+                        self.ctx.repair(
+                            ptr,
+                            fault,
+                            "service dropped (it has no bom-ref to be named by)",
+                        )?;
+                        None
+                    }
+                }
+            }
+        };
+        let (kind, ledger_aliases, ledger_edges, ledger_paths) =
+            ledger_identity(obj, ArtifactKind::Deployment);
+        let mut id = None;
+        if let Some(name) = name {
+            let full_name = match &group {
+                Some(g) => format!("{g}/{name}"),
+                None => name,
+            };
+            match named_ref(kind, &full_name, version.as_deref()) {
+                Ok(r) => {
+                    let mut f = fact(r, kind, Some(full_name), version);
+                    f.aliases = ledger_aliases;
+                    f.attrs.insert("type".into(), Value::from("service"));
+                    take_attrs(obj, SERVICE_ATTRS, &mut f.attrs);
+                    let i = self.ctx.add_at(f)?;
+                    for (k, to) in ledger_edges {
+                        self.edge_kinds.insert((i, to), k);
+                    }
+                    for (to, paths) in ledger_paths {
+                        self.edge_paths.insert((i, to), paths);
+                    }
+                    id = Some(i);
+                }
+                Err(e) => self.ctx.repair(&at(ptr, "name"), &e, "service dropped")?,
+            }
         }
-        for (k, to) in ledger_edges {
-            self.edge_kinds.insert((id, to), k);
-        }
-        for (to, paths) in ledger_paths {
-            self.edge_paths.insert((id, to), paths);
+        if let Some(r) = &bom_ref {
+            self.set_target(r, id.map_or(Target::Dropped, Target::Artifact));
         }
         if let Some(Value::Array(ss)) = obj.get_mut("services") {
             for (i, child) in ss.iter_mut().enumerate() {
                 let cid = self.service(child, &format!("{ptr}/services/{i}"))?;
-                self.ctx.edge_at(id, EdgeKind::Contains, cid)?;
+                if let (Some(id), Some(cid)) = (id, cid) {
+                    self.ctx.edge_at(id, EdgeKind::Contains, cid)?;
+                }
             }
         }
         Ok(id)
     }
 
-    /// Validates `hashes`; returns `{alg: hex}` and the SHA-256 digest if any.
+    /// Reads `hashes`; returns `{alg: hex}` and the SHA-256 digest if any. A hash that
+    /// is malformed, of an unknown algorithm, not hex or of the wrong length for its
+    /// algorithm is dropped (a repair).
     fn hashes(
         &mut self,
         obj: &Map<String, Value>,
@@ -722,14 +885,15 @@ impl Cdx<'_, '_> {
     ) -> Result<(Map<String, Value>, Option<Sha256Digest>), Error> {
         let mut out = Map::new();
         let mut sha = None;
-        let Some(hs) = obj.get("hashes") else {
-            return Ok((out, sha));
-        };
-        let Value::Array(hs) = hs else {
-            return Err(self.ctx.err(
-                &at(ptr, "hashes"),
-                format!("expected an array, found {}", type_name(hs)),
-            ));
+        let hs = match obj.get("hashes") {
+            None | Some(Value::Null) => return Ok((out, sha)),
+            Some(Value::Array(hs)) => hs,
+            Some(hs) => {
+                let fault = format!("expected an array, found {}", type_name(hs));
+                self.ctx
+                    .repair(&at(ptr, "hashes"), &fault, "hashes not recorded")?;
+                return Ok((out, sha));
+            }
         };
         for (i, h) in hs.iter().enumerate() {
             let hp = format!("{ptr}/hashes/{i}");
@@ -737,9 +901,17 @@ impl Cdx<'_, '_> {
                 h.get("alg").and_then(Value::as_str),
                 h.get("content").and_then(Value::as_str),
             ) else {
-                return Err(self.ctx.err(&hp, "expected {\"alg\": …, \"content\": …}"));
+                self.ctx
+                    .repair(&hp, "expected {\"alg\": …, \"content\": …}", "hash dropped")?;
+                continue;
             };
-            let (name, hex) = hashes::check(alg, content).map_err(|e| self.ctx.err(&hp, e))?;
+            let (name, hex) = match hashes::check(alg, content) {
+                Ok(checked) => checked,
+                Err(e) => {
+                    self.ctx.repair(&hp, &e, "hash dropped")?;
+                    continue;
+                }
+            };
             if name == "SHA-256" {
                 sha = Sha256Digest::from_hex(&hex).ok();
             }
@@ -749,7 +921,9 @@ impl Cdx<'_, '_> {
     }
 
     /// The identity rules: purl (packages only), else SHA-256, else a named ref.
-    /// Returns the id and the other refs that identify the artifact.
+    /// Returns the id and the other refs that identify the artifact; `None` when the
+    /// name cannot form a ref and nothing else identifies it (the component is dropped,
+    /// a repair).
     fn identity(
         &mut self,
         kind: ArtifactKind,
@@ -758,7 +932,7 @@ impl Cdx<'_, '_> {
         purl: Option<Purl>,
         sha256: Option<Sha256Digest>,
         ptr: &str,
-    ) -> Result<(String, Vec<String>), Error> {
+    ) -> Result<Option<(String, Vec<String>)>, Error> {
         let mut aliases = Vec::new();
         let id = match (kind, purl, sha256) {
             (ArtifactKind::Package, Some(p), sha) => {
@@ -779,11 +953,16 @@ impl Cdx<'_, '_> {
                 if let Some(p) = p {
                     aliases.push(p.to_string());
                 }
-                named_ref(kind, full_name, version)
-                    .map_err(|e| self.ctx.err(&at(ptr, "name"), e))?
+                match named_ref(kind, full_name, version) {
+                    Ok(id) => id,
+                    Err(e) => {
+                        self.ctx.repair(&at(ptr, "name"), &e, "component dropped")?;
+                        return Ok(None);
+                    }
+                }
             }
         };
-        Ok((id, aliases))
+        Ok(Some((id, aliases)))
     }
 }
 
@@ -896,39 +1075,52 @@ fn shared_ref(r: &str, other: &str) -> String {
     )
 }
 
-/// Checks one `dependencies` entry's shape.
-fn dep_of(ctx: &Ctx<'_>, d: &Value, index: usize) -> Result<Dep, Error> {
+/// Reads one `dependencies` entry. Its faults are kept in the entry, to be reported
+/// when it is mapped: an entry that is not an object or has no usable `ref` is dropped,
+/// a list that is not an array is ignored, an element that is not a ref is dropped.
+fn dep_of(d: &Value, index: usize) -> Dep {
     let ptr = || format!("/dependencies/{index}");
+    let mut dep = Dep {
+        index,
+        from: None,
+        targets: Vec::new(),
+        faults: Vec::new(),
+    };
     let Some(obj) = d.as_object() else {
-        return Err(ctx.err(
-            &ptr(),
-            format!("expected a dependency object, found {}", type_name(d)),
-        ));
+        let fault = format!("expected a dependency object, found {}", type_name(d));
+        dep.faults.push((ptr(), fault, "entry dropped"));
+        return dep;
     };
-    let from = match obj.get("ref") {
-        Some(Value::String(r)) if !r.is_empty() => r.clone(),
-        Some(Value::String(_)) => return Err(ctx.err(&at(&ptr(), "ref"), "ref is empty")),
-        Some(other) => {
-            return Err(ctx.err(
-                &at(&ptr(), "ref"),
-                format!("expected a string, found {}", type_name(other)),
-            ));
+    let fault = match obj.get("ref") {
+        Some(Value::String(r)) if !r.is_empty() => {
+            dep.from = Some(r.clone());
+            None
         }
-        None => return Err(ctx.err(&ptr(), "missing required \"ref\"")),
+        Some(Value::String(_)) => Some((at(&ptr(), "ref"), "ref is empty".to_owned())),
+        Some(other) => Some((
+            at(&ptr(), "ref"),
+            format!("expected a string, found {}", type_name(other)),
+        )),
+        None => Some((ptr(), "missing required \"ref\"".to_owned())),
     };
-    let mut targets = Vec::new();
+    if let Some((p, f)) = fault {
+        dep.faults.push((p, f, "entry dropped"));
+        return dep;
+    }
     // `provides` (1.6): the component implements the provided asset (e.g. a
     // cryptographic algorithm); if that asset is broken, the provider is affected, so
     // it is recorded as provider depends-on provided.
     for key in ["dependsOn", "provides"] {
-        let Some(list) = obj.get(key) else { continue };
-        let Value::Array(list) = list else {
-            return Err(ctx.err(
-                &at(&ptr(), key),
-                format!("expected an array, found {}", type_name(list)),
-            ));
+        let list = match obj.get(key) {
+            None | Some(Value::Null) => continue,
+            Some(Value::Array(list)) => list,
+            Some(other) => {
+                let fault = format!("expected an array, found {}", type_name(other));
+                dep.faults.push((at(&ptr(), key), fault, "list ignored"));
+                continue;
+            }
         };
-        targets.reserve(list.len());
+        dep.targets.reserve(list.len());
         for (i, t) in list.iter().enumerate() {
             let tp = || format!("/dependencies/{index}/{key}/{i}");
             // 1.2–1.4 JSON: strings; some writers emit {"ref": …} objects.
@@ -936,56 +1128,25 @@ fn dep_of(ctx: &Ctx<'_>, d: &Value, index: usize) -> Result<Dep, Error> {
                 Value::String(s) => s,
                 Value::Object(o) => match o.get("ref") {
                     Some(Value::String(s)) => s,
-                    _ => return Err(ctx.err(&tp(), "expected a bom-ref string")),
+                    _ => {
+                        let fault = "expected a bom-ref string".to_owned();
+                        dep.faults.push((tp(), fault, "no edge recorded"));
+                        continue;
+                    }
                 },
                 other => {
-                    return Err(ctx.err(
-                        &tp(),
-                        format!("expected a bom-ref string, found {}", type_name(other)),
-                    ));
+                    let fault = format!("expected a bom-ref string, found {}", type_name(other));
+                    dep.faults.push((tp(), fault, "no edge recorded"));
+                    continue;
                 }
             };
             if r.is_empty() {
-                return Err(ctx.err(&tp(), "ref is empty"));
+                dep.faults
+                    .push((tp(), "ref is empty".to_owned(), "no edge recorded"));
+                continue;
             }
-            targets.push((key, i, r.clone()));
+            dep.targets.push((key, i, r.clone()));
         }
     }
-    Ok(Dep {
-        index,
-        from,
-        targets,
-    })
-}
-
-fn req_str<'v>(
-    ctx: &Ctx<'_>,
-    obj: &'v Map<String, Value>,
-    ptr: &str,
-    key: &str,
-) -> Result<&'v str, Error> {
-    match obj.get(key) {
-        Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(ctx.err(
-            &at(ptr, key),
-            format!("expected a string, found {}", type_name(other)),
-        )),
-        None => Err(ctx.err(ptr, format!("missing required {key:?}"))),
-    }
-}
-
-fn opt_str<'v>(
-    ctx: &Ctx<'_>,
-    obj: &'v Map<String, Value>,
-    ptr: &str,
-    key: &str,
-) -> Result<Option<&'v str>, Error> {
-    match obj.get(key) {
-        Some(Value::String(s)) => Ok(Some(s)),
-        None | Some(Value::Null) => Ok(None),
-        Some(other) => Err(ctx.err(
-            &at(ptr, key),
-            format!("expected a string, found {}", type_name(other)),
-        )),
-    }
+    dep
 }

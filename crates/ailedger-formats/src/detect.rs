@@ -793,18 +793,40 @@ mod tests {
             r#"{{"bomFormat":"CycloneDX","specVersion":"9.9","components":[{comp}]}}"#
         )));
         assert!(!streams(&format!(
-            r#"{{{head},"components":[{comp}],"dependencies":[{{"ref":"a","dependsOn":["zz"]}}]}}"#
-        )));
-        assert!(!streams(&format!(
             r#"{{{head},"components":[{comp}],"services":[{{"bom-ref":"a","name":"s"}}]}}"#
         )));
+        // A dangling ref is a local fault: repaired (no edge, a warning) by the stream
+        // exactly as by the tree reader, handed back under `strict`.
+        let dangling = format!(
+            r#"{{{head},"components":[{comp}],"dependencies":[{{"ref":"a","dependsOn":["zz"]}}]}}"#
+        );
+        assert!(streams(&dangling));
+        let b = dangling.as_bytes();
+        let tree = parse_json_tree(b, b, &opts, json_label(b)).unwrap();
+        for piped in [false, true] {
+            let s = stream_cyclonedx_as(b, b, &opts, piped)
+                .map(|(c, f)| c.finish(f).unwrap())
+                .unwrap();
+            assert_eq!(s, tree, "piped: {piped}");
+        }
+        assert!(
+            tree.warnings
+                .iter()
+                .any(|w| w.pointer == "/dependencies/0/dependsOn/0"
+                    && w.message.contains("\"zz\"")
+                    && w.message.contains("no edge recorded")),
+            "{:?}",
+            tree.warnings
+        );
+        let strict = Options {
+            strict: true,
+            ..Options::default()
+        };
+        for piped in [false, true] {
+            assert!(stream_cyclonedx_as(b, b, &strict, piped).is_none());
+        }
         // Each of those still gets the tree reader's answer through `parse`.
-        let e = crate::parse(
-            format!(r#"{{{head},"components":[{comp}],"dependencies":[{{"ref":"a","dependsOn":["zz"]}}]}}"#).as_bytes(),
-            &opts,
-        )
-        .unwrap_err()
-        .to_string();
+        let e = crate::parse(b, &strict).unwrap_err().to_string();
         assert!(
             e.contains("/dependencies/0/dependsOn/0") && e.contains("\"zz\""),
             "{e}"

@@ -124,6 +124,17 @@ impl<'o> Ctx<'o> {
         }
     }
 
+    /// A local fault at `pointer`: under [`Options::strict`] the document is refused
+    /// with `fault`; otherwise `fault` and the `repair` made (what was dropped or how
+    /// the part was kept, docs/formats.md "Repairs") are a warning.
+    pub fn repair(&mut self, pointer: &str, fault: &str, repair: &str) -> Result<(), Error> {
+        if self.opts.strict {
+            return Err(self.err(pointer, fault));
+        }
+        self.warn(pointer, format!("{fault}; {repair}"));
+        Ok(())
+    }
+
     /// Adds already-made warnings (subject to the same cap as [`Ctx::warn`]).
     pub fn warn_all(&mut self, warnings: Vec<Warning>) {
         for w in warnings {

@@ -4,10 +4,12 @@
 //!
 //! The crate is pure: every parser takes bytes and returns values. Input is untrusted:
 //! nothing here panics on any input, and size, nesting depth, element counts and string
-//! lengths are bounded by [`Limits`]. A document either parses completely or is refused
-//! with an [`Error`] naming the format, the location (JSON pointer or line/column) and
-//! the fault; nothing partial is returned. Deviations that real tools commonly emit are
-//! accepted and recorded as [`Warning`]s.
+//! lengths are bounded by [`Limits`]. A document is refused with an [`Error`] naming the
+//! format, the location (JSON pointer or line/column) and the fault only when it cannot
+//! be parsed, its format or root cannot be identified, or it exceeds a limit. A fault in
+//! one part of it is repaired (the part dropped, or kept in a documented way) and
+//! recorded as a [`Warning`] at its pointer, unless [`Options::strict`] asks for the
+//! refusal; deviations real tools commonly emit are accepted with a [`Warning`] too.
 
 mod cargo_lock;
 mod cyclonedx;
@@ -66,6 +68,12 @@ pub struct Options {
     /// removed outright (`ailedger_core::redact`, replaced by `<redacted>`) and no parser
     /// reads it; kept so callers that set it still compile.
     pub secret_salt: [u8; 32],
+    /// Refuse a document for any local fault instead of repairing it. By default a
+    /// fault in one part of a document (a hash that is not hex, a relationship naming
+    /// no element, a package without a name…) is repaired as docs/formats.md
+    /// ("Repairs") lists and reported as a [`Warning`] at its pointer; with `strict`
+    /// each such fault is an [`Error`] at that pointer and nothing is returned.
+    pub strict: bool,
 }
 
 impl Options {
@@ -73,6 +81,7 @@ impl Options {
         Options {
             limits: Limits::default(),
             secret_salt,
+            strict: false,
         }
     }
 }
@@ -89,6 +98,7 @@ impl fmt::Debug for Options {
         f.debug_struct("Options")
             .field("limits", &self.limits)
             .field("secret_salt", &"<redacted>")
+            .field("strict", &self.strict)
             .finish()
     }
 }
@@ -321,6 +331,7 @@ pub fn fuzz_parse(data: &[u8]) {
             max_string_len: 1 << 16,
         },
         secret_salt: [7; 32],
+        strict: false,
     };
     // The streaming CycloneDX reader must give the tree reader's document or none.
     detect::check_stream_against_tree(data, &opts);

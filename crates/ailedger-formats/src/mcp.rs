@@ -90,20 +90,20 @@ pub(crate) fn parse(root: Value, flavour: McpFlavour, ctx: &mut Ctx<'_>) -> Resu
         servers: &mut Vec<(String, &'a Value, String)>,
         v: Option<&'a Value>,
         base: &str,
-        ctx: &Ctx<'_>,
+        ctx: &mut Ctx<'_>,
     ) -> Result<(), Error> {
         match v {
-            None => Ok(()),
+            None | Some(Value::Null) => Ok(()),
             Some(Value::Object(m)) => {
                 for (name, s) in m {
                     servers.push((name.clone(), s, at(base, name)));
                 }
                 Ok(())
             }
-            Some(other) => Err(ctx.err(
-                base,
-                format!("expected an object of servers, found {}", type_name(other)),
-            )),
+            Some(other) => {
+                let fault = format!("expected an object of servers, found {}", type_name(other));
+                ctx.repair(base, &fault, "no servers recorded from it")
+            }
         }
     }
     match flavour {
@@ -155,32 +155,38 @@ pub(crate) fn parse(root: Value, flavour: McpFlavour, ctx: &mut Ctx<'_>) -> Resu
     );
     let doc_id = ctx.doc_id();
     for (name, s, ptr) in servers {
-        let id = server(&name, s, &ptr, flavour, ctx)?;
-        ctx.edge(&doc_id, EdgeKind::UsesTool, &id)?;
+        if let Some(id) = server(&name, s, &ptr, flavour, ctx)? {
+            ctx.edge(&doc_id, EdgeKind::UsesTool, &id)?;
+        }
     }
     Ok(())
 }
 
-fn str_list(v: Option<&Value>, ptr: &str, ctx: &Ctx<'_>) -> Result<Vec<String>, Error> {
+/// A list of command words: numbers and booleans read as text; an element of another
+/// type is dropped, a value that is not a list ignored (repairs).
+fn str_list(v: Option<&Value>, ptr: &str, ctx: &mut Ctx<'_>) -> Result<Vec<String>, Error> {
     match v {
         None | Some(Value::Null) => Ok(vec![]),
-        Some(Value::Array(a)) => a
-            .iter()
-            .enumerate()
-            .map(|(i, x)| match x {
-                Value::String(s) => Ok(s.clone()),
-                Value::Number(n) => Ok(n.to_string()),
-                Value::Bool(b) => Ok(b.to_string()),
-                other => Err(ctx.err(
-                    &at(ptr, i),
-                    format!("expected a string, found {}", type_name(other)),
-                )),
-            })
-            .collect(),
-        Some(other) => Err(ctx.err(
-            ptr,
-            format!("expected an array of strings, found {}", type_name(other)),
-        )),
+        Some(Value::Array(a)) => {
+            let mut out = Vec::with_capacity(a.len());
+            for (i, x) in a.iter().enumerate() {
+                match x {
+                    Value::String(s) => out.push(s.clone()),
+                    Value::Number(n) => out.push(n.to_string()),
+                    Value::Bool(b) => out.push(b.to_string()),
+                    other => {
+                        let fault = format!("expected a string, found {}", type_name(other));
+                        ctx.repair(&at(ptr, i), &fault, "element dropped")?;
+                    }
+                }
+            }
+            Ok(out)
+        }
+        Some(other) => {
+            let fault = format!("expected an array of strings, found {}", type_name(other));
+            ctx.repair(ptr, &fault, "ignored")?;
+            Ok(vec![])
+        }
     }
 }
 
@@ -190,12 +196,11 @@ fn server(
     ptr: &str,
     flavour: McpFlavour,
     ctx: &mut Ctx<'_>,
-) -> Result<String, Error> {
+) -> Result<Option<String>, Error> {
     let Some(o) = s.as_object() else {
-        return Err(ctx.err(
-            ptr,
-            format!("expected a server object, found {}", type_name(s)),
-        ));
+        let fault = format!("expected a server object, found {}", type_name(s));
+        ctx.repair(ptr, &fault, "server dropped")?;
+        return Ok(None);
     };
     let mut attrs = Map::new();
     let mut redacted: Vec<Value> = Vec::new();
@@ -213,10 +218,9 @@ fn server(
             // "uv run python": a command string with spaces is split on whitespace.
             Some(Value::String(c)) => c.split_whitespace().map(str::to_owned).collect(),
             Some(other) => {
-                return Err(ctx.err(
-                    &at(ptr, "command"),
-                    format!("expected a string, found {}", type_name(other)),
-                ));
+                let fault = format!("expected a string, found {}", type_name(other));
+                ctx.repair(&at(ptr, "command"), &fault, "command ignored")?;
+                vec![]
             }
         };
         argv.extend(str_list(o.get("args"), &at(ptr, "args"), ctx)?);
@@ -272,7 +276,12 @@ fn server(
         };
         spec = json!({ "transport": "stdio", "argv": argv });
     } else {
-        return Err(ctx.err(ptr, "server has neither \"command\" nor \"url\""));
+        ctx.repair(
+            ptr,
+            "server has neither \"command\" nor \"url\"",
+            "server dropped (nothing says what it runs or where it is)",
+        )?;
+        return Ok(None);
     }
     for key in ["env", "environment", "headers"] {
         match o.get(key) {
@@ -288,10 +297,8 @@ fn server(
             }
             None | Some(Value::Null) => {}
             Some(other) => {
-                return Err(ctx.err(
-                    &at(ptr, key),
-                    format!("expected an object, found {}", type_name(other)),
-                ));
+                let fault = format!("expected an object, found {}", type_name(other));
+                ctx.repair(&at(ptr, key), &fault, &format!("{key} not recorded"))?;
             }
         }
     }
@@ -334,7 +341,7 @@ fn server(
         let pid = ctx.add(pf)?;
         ctx.edge(&id, EdgeKind::Runs, &pid)?;
     }
-    Ok(id)
+    Ok(Some(id))
 }
 
 fn base_name(s: &str) -> &str {

@@ -121,14 +121,25 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
     );
     let doc_name = obj.get("name").and_then(Value::as_str).map(str::to_owned);
 
-    let insert = |ctx: &Ctx<'_>,
+    // A repeated SPDXID keeps naming the first element (the later one is recorded,
+    // but no reference can reach it).
+    let insert = |ctx: &mut Ctx<'_>,
                   elems: &mut HashMap<String, Elem, foldhash::fast::RandomState>,
-                  spdxid: String,
+                  spdxid: Option<String>,
                   e: Elem,
-                  ptr: &str| {
-        if elems.insert(spdxid.clone(), e).is_some() {
-            return Err(ctx.err(ptr, format!("duplicate SPDXID {spdxid:?}")));
+                  ptr: &str|
+     -> Result<(), Error> {
+        let Some(spdxid) = spdxid else {
+            return Ok(());
+        };
+        if elems.contains_key(&spdxid) {
+            return ctx.repair(
+                ptr,
+                &format!("duplicate SPDXID {spdxid:?}"),
+                "references name the first element with it",
+            );
         }
+        elems.insert(spdxid, e);
         Ok(())
     };
 
@@ -141,17 +152,13 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
             .collect(),
         _ => HashMap::new(),
     };
-    if let Some(ps) = obj.get_mut("packages") {
-        let Value::Array(ps) = ps else {
-            return Err(ctx.err(
-                "/packages",
-                format!("expected an array, found {}", type_name(ps)),
-            ));
-        };
+    if let Some(ps) = array(obj.get_mut("packages"), "/packages", ctx)? {
         ctx.check_count("/packages", "packages", ps.len())?;
         for (i, p) in ps.iter_mut().enumerate() {
             let ptr = format!("/packages/{i}");
-            let (spdxid, id) = package(p, &ptr, &extracted, ctx)?;
+            let Some((spdxid, id)) = package(p, &ptr, &extracted, ctx)? else {
+                continue;
+            };
             insert(
                 ctx,
                 &mut elems,
@@ -161,17 +168,13 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
             )?;
         }
     }
-    if let Some(fs) = obj.get_mut("files") {
-        let Value::Array(fs) = fs else {
-            return Err(ctx.err(
-                "/files",
-                format!("expected an array, found {}", type_name(fs)),
-            ));
-        };
+    if let Some(fs) = array(obj.get_mut("files"), "/files", ctx)? {
         ctx.check_count("/files", "files", fs.len())?;
         for (i, f) in fs.iter_mut().enumerate() {
             let ptr = format!("/files/{i}");
-            let (spdxid, id) = file(f, &ptr, ctx)?;
+            let Some((spdxid, id)) = file(f, &ptr, ctx)? else {
+                continue;
+            };
             insert(
                 ctx,
                 &mut elems,
@@ -187,7 +190,7 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
                 insert(
                     ctx,
                     &mut elems,
-                    id.to_owned(),
+                    Some(id.to_owned()),
                     Elem::Other,
                     &format!("/snippets/{i}/SPDXID"),
                 )?;
@@ -210,21 +213,22 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
                     );
                     Ok(None)
                 }
-                None => Err(ctx.err(
-                    &ptr(),
-                    format!("{r:?} does not name any SPDXID in the document"),
-                )),
+                None => {
+                    let fault = format!("{r:?} does not name any SPDXID in the document");
+                    ctx.repair(&ptr(), &fault, "no edge recorded")?;
+                    Ok(None)
+                }
             }
         };
 
-    if let Some(ds) = obj.get("documentDescribes") {
-        let Value::Array(ds) = ds else {
-            return Err(ctx.err("/documentDescribes", "expected an array"));
-        };
+    let mut describes = obj.remove("documentDescribes");
+    if let Some(ds) = array(describes.as_mut(), "/documentDescribes", ctx)? {
         for (i, d) in ds.iter().enumerate() {
             let ptr = format!("/documentDescribes/{i}");
             let Some(r) = d.as_str() else {
-                return Err(ctx.err(&ptr, "expected an SPDXID string"));
+                let fault = format!("expected an SPDXID string, found {}", type_name(d));
+                ctx.repair(&ptr, &fault, "no edge recorded")?;
+                continue;
             };
             if let Some(to) = resolve(ctx, r, &|| ptr.clone())?
                 && to != doc
@@ -235,23 +239,24 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
     }
 
     let mut unmapped: std::collections::BTreeMap<String, usize> = Default::default();
-    if let Some(rs) = obj.get("relationships") {
-        let Value::Array(rs) = rs else {
-            return Err(ctx.err("/relationships", "expected an array"));
-        };
+    let mut relationships = obj.remove("relationships");
+    if let Some(rs) = array(relationships.as_mut(), "/relationships", ctx)? {
         ctx.check_count("/relationships", "relationships", rs.len())?;
         for (i, r) in rs.iter().enumerate() {
             let ptr = || format!("/relationships/{i}");
-            let field = |k: &str| -> Result<&str, Error> {
-                r.get(k)
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| ctx.err(&ptr(), format!("missing required string {k:?}")))
+            let field = |k: &'static str| r.get(k).and_then(Value::as_str).ok_or(k);
+            let (a, ty, b) = match (
+                field("spdxElementId"),
+                field("relationshipType"),
+                field("relatedSpdxElement"),
+            ) {
+                (Ok(a), Ok(ty), Ok(b)) => (a, ty, b),
+                (Err(k), ..) | (_, Err(k), _) | (.., Err(k)) => {
+                    let fault = format!("missing required string {k:?}");
+                    ctx.repair(&ptr(), &fault, "relationship dropped")?;
+                    continue;
+                }
             };
-            let (a, ty, b) = (
-                field("spdxElementId")?,
-                field("relationshipType")?,
-                field("relatedSpdxElement")?,
-            );
             // ailedger's own exports name an edge kind SPDX 2.3 has no type for in the
             // comment (`ailedger edge: <kind>`); the type gives the direction (`OTHER`:
             // the element consumes the related one).
@@ -305,17 +310,24 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Validates `checksums`; returns `{alg: hex}` and the SHA-256 digest.
+/// Reads `checksums`; returns `{alg: hex}` and the SHA-256 digest. A checksum that is
+/// malformed, of an unknown algorithm, not hex or of the wrong length is dropped (a
+/// repair).
 fn checksums(
     v: Option<&Value>,
     ptr: &str,
-    ctx: &Ctx<'_>,
+    ctx: &mut Ctx<'_>,
 ) -> Result<(Map<String, Value>, Option<Sha256Digest>), Error> {
     let mut out = Map::new();
     let mut sha = None;
-    let Some(v) = v else { return Ok((out, sha)) };
-    let Value::Array(cs) = v else {
-        return Err(ctx.err(&at(ptr, "checksums"), "expected an array"));
+    let cs = match v {
+        None | Some(Value::Null) => return Ok((out, sha)),
+        Some(Value::Array(cs)) => cs,
+        Some(other) => {
+            let fault = format!("expected an array, found {}", type_name(other));
+            ctx.repair(&at(ptr, "checksums"), &fault, "checksums not recorded")?;
+            return Ok((out, sha));
+        }
     };
     for (i, c) in cs.iter().enumerate() {
         let cp = format!("{ptr}/checksums/{i}");
@@ -323,9 +335,20 @@ fn checksums(
             c.get("algorithm").and_then(Value::as_str),
             c.get("checksumValue").and_then(Value::as_str),
         ) else {
-            return Err(ctx.err(&cp, "expected {\"algorithm\": …, \"checksumValue\": …}"));
+            ctx.repair(
+                &cp,
+                "expected {\"algorithm\": …, \"checksumValue\": …}",
+                "checksum dropped",
+            )?;
+            continue;
         };
-        let (name, hex) = hashes::check(alg, val).map_err(|e| ctx.err(&cp, e))?;
+        let (name, hex) = match hashes::check(alg, val) {
+            Ok(checked) => checked,
+            Err(e) => {
+                ctx.repair(&cp, &e, "checksum dropped")?;
+                continue;
+            }
+        };
         if name == "SHA-256" {
             sha = Sha256Digest::from_hex(&hex).ok();
         }
@@ -334,21 +357,88 @@ fn checksums(
     Ok((out, sha))
 }
 
-/// Maps one package; returns its SPDXID and artifact index.
+/// A top-level array of the document; one of another type is ignored (a repair).
+fn array<'v>(
+    v: Option<&'v mut Value>,
+    ptr: &str,
+    ctx: &mut Ctx<'_>,
+) -> Result<Option<&'v mut Vec<Value>>, Error> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(a)) => Ok(Some(a)),
+        Some(other) => {
+            let fault = format!("expected an array, found {}", type_name(other));
+            ctx.repair(ptr, &fault, "not recorded")?;
+            Ok(None)
+        }
+    }
+}
+
+/// The SPDXID of a package or file, or `None` (a repair: the element is recorded but
+/// no reference can name it).
+fn spdxid(obj: &Map<String, Value>, ptr: &str, ctx: &mut Ctx<'_>) -> Result<Option<String>, Error> {
+    let fault = match obj.get("SPDXID") {
+        Some(Value::String(s)) if !s.is_empty() => return Ok(Some(s.clone())),
+        Some(Value::String(_)) => "SPDXID is empty".to_owned(),
+        Some(other) => format!("expected a string, found {}", type_name(other)),
+        None => "missing required \"SPDXID\"".to_owned(),
+    };
+    let p = if obj.contains_key("SPDXID") {
+        at(ptr, "SPDXID")
+    } else {
+        ptr.to_owned()
+    };
+    ctx.repair(&p, &fault, "recorded, but no relationship can name it")?;
+    Ok(None)
+}
+
+/// The name of a package (`name`) or file (`fileName`); a missing or empty one is
+/// replaced by the SPDXID (a repair). `None`: neither is there, the element is dropped.
+fn name_or_spdxid(
+    obj: &Map<String, Value>,
+    k: &str,
+    spdxid: Option<&str>,
+    ptr: &str,
+    ctx: &mut Ctx<'_>,
+) -> Result<Option<String>, Error> {
+    let (p, fault) = match obj.get(k) {
+        Some(Value::String(s)) if !s.trim().is_empty() => return Ok(Some(s.clone())),
+        Some(Value::String(_)) => (at(ptr, k), format!("{k} is empty")),
+        Some(other) => (
+            at(ptr, k),
+            format!("expected a string, found {}", type_name(other)),
+        ),
+        None => (ptr.to_owned(), format!("missing required {k:?}")),
+    };
+    match spdxid {
+        Some(id) => {
+            ctx.repair(&p, &fault, &format!("named by its SPDXID {id:?}"))?;
+            Ok(Some(id.to_owned()))
+        }
+        None => {
+            ctx.repair(&p, &fault, "dropped (it has no SPDXID to be named by)")?;
+            Ok(None)
+        }
+    }
+}
+
+/// Maps one package; returns its SPDXID (if it has one) and artifact index, or `None`
+/// when it was dropped (a repair).
 fn package(
     p: &mut Value,
     ptr: &str,
     extracted: &HashMap<String, Value>,
     ctx: &mut Ctx<'_>,
-) -> Result<(String, usize), Error> {
+) -> Result<Option<(Option<String>, usize)>, Error> {
     let Some(obj) = p.as_object_mut() else {
-        return Err(ctx.err(
-            ptr,
-            format!("expected a package object, found {}", type_name(p)),
-        ));
+        let fault = format!("expected a package object, found {}", type_name(p));
+        ctx.repair(ptr, &fault, "package dropped")?;
+        return Ok(None);
     };
-    let spdxid = str_field(obj, "SPDXID", ptr, ctx)?.to_owned();
-    let name = str_field(obj, "name", ptr, ctx)?.to_owned();
+    let spdxid = spdxid(obj, ptr, ctx)?;
+    let Some(name) = name_or_spdxid(obj, "name", spdxid.as_deref(), ptr, ctx)? else {
+        return Ok(None);
+    };
     let version = obj
         .get("versionInfo")
         .and_then(Value::as_str)
@@ -365,13 +455,11 @@ fn package(
             );
             ctx.warn(&at(ptr, "primaryPackagePurpose"), msg);
         } else {
-            return Err(ctx.err(
-                &at(ptr, "primaryPackagePurpose"),
-                format!(
-                    "unknown primaryPackagePurpose {purpose:?} (expected one of {})",
-                    PURPOSES.join(", ")
-                ),
-            ));
+            let fault = format!(
+                "unknown primaryPackagePurpose {purpose:?} (expected one of {})",
+                PURPOSES.join(", ")
+            );
+            ctx.repair(&at(ptr, "primaryPackagePurpose"), &fault, "kept as written")?;
         }
     }
     let mut purls = Vec::new();
@@ -428,7 +516,13 @@ fn package(
         d.to_string()
     } else {
         aliases.extend(purls.iter().cloned());
-        named_ref(kind, &name, version.as_deref()).map_err(|e| ctx.err(&at(ptr, "name"), e))?
+        match named_ref(kind, &name, version.as_deref()) {
+            Ok(id) => id,
+            Err(e) => {
+                ctx.repair(&at(ptr, "name"), &e, "package dropped")?;
+                return Ok(None);
+            }
+        }
     };
     for a in extra_aliases {
         if a != id && !aliases.contains(&a) {
@@ -464,24 +558,35 @@ fn package(
                 .insert("extractedLicenses".into(), Value::Array(used));
         }
     }
-    Ok((spdxid, ctx.add_at(f)?))
+    Ok(Some((spdxid, ctx.add_at(f)?)))
 }
 
-/// Maps one file; returns its SPDXID and artifact index.
-fn file(fv: &mut Value, ptr: &str, ctx: &mut Ctx<'_>) -> Result<(String, usize), Error> {
+/// Maps one file; returns its SPDXID (if it has one) and artifact index, or `None`
+/// when it was dropped (a repair).
+fn file(
+    fv: &mut Value,
+    ptr: &str,
+    ctx: &mut Ctx<'_>,
+) -> Result<Option<(Option<String>, usize)>, Error> {
     let Some(obj) = fv.as_object_mut() else {
-        return Err(ctx.err(
-            ptr,
-            format!("expected a file object, found {}", type_name(fv)),
-        ));
+        let fault = format!("expected a file object, found {}", type_name(fv));
+        ctx.repair(ptr, &fault, "file dropped")?;
+        return Ok(None);
     };
-    let spdxid = str_field(obj, "SPDXID", ptr, ctx)?.to_owned();
-    let name = str_field(obj, "fileName", ptr, ctx)?.to_owned();
+    let spdxid = spdxid(obj, ptr, ctx)?;
+    let Some(name) = name_or_spdxid(obj, "fileName", spdxid.as_deref(), ptr, ctx)? else {
+        return Ok(None);
+    };
     let (hash_map, sha) = checksums(obj.get("checksums"), ptr, ctx)?;
     let id = match sha {
         Some(d) => d.to_string(),
-        None => named_ref(ArtifactKind::File, &name, None)
-            .map_err(|e| ctx.err(&at(ptr, "fileName"), e))?,
+        None => match named_ref(ArtifactKind::File, &name, None) {
+            Ok(id) => id,
+            Err(e) => {
+                ctx.repair(&at(ptr, "fileName"), &e, "file dropped")?;
+                return Ok(None);
+            }
+        },
     };
     let mut f = fact(id, ArtifactKind::File, Some(name), None);
     if !hash_map.is_empty() {
@@ -498,22 +603,5 @@ fn file(fv: &mut Value, ptr: &str, ctx: &mut Ctx<'_>) -> Result<(String, usize),
         ],
         &mut f.attrs,
     );
-    Ok((spdxid, ctx.add_at(f)?))
-}
-
-fn str_field<'v>(
-    obj: &'v Map<String, Value>,
-    k: &str,
-    ptr: &str,
-    ctx: &Ctx<'_>,
-) -> Result<&'v str, Error> {
-    match obj.get(k) {
-        Some(Value::String(s)) if !s.is_empty() => Ok(s),
-        Some(Value::String(_)) => Err(ctx.err(&at(ptr, k), format!("{k} is empty"))),
-        Some(other) => Err(ctx.err(
-            &at(ptr, k),
-            format!("expected a string, found {}", type_name(other)),
-        )),
-        None => Err(ctx.err(ptr, format!("missing required {k:?}"))),
-    }
+    Ok(Some((spdxid, ctx.add_at(f)?)))
 }

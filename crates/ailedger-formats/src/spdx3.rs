@@ -5,7 +5,8 @@
 //! SBOMs. Licence and `testedOn` relationships become attributes of their `from`
 //! artifact; `build_Build` elements link their outputs to their inputs and tools.
 //! A relationship that would be an edge but names an element neither in the graph
-//! nor imported (`import` ExternalMap) refuses the document.
+//! nor imported (`import` ExternalMap) is dropped with a warning (refused under
+//! `strict`).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -245,10 +246,20 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         let ty = type_of(e);
         let kind = kind_of(ty);
         let Some(spdx_id) = id_of(e).map(str::to_owned) else {
-            if kind.is_some() {
-                return Err(ctx.err(&element_ptr(i), format!("{ty} without \"spdxId\"")));
+            if let Some(kind) = kind {
+                // Nothing can refer to it, but what it says of itself is recorded.
+                let ty = ty.to_owned();
+                let ptr = element_ptr(i);
+                ctx.repair(
+                    &ptr,
+                    &format!("{ty} without \"spdxId\""),
+                    "recorded, but no relationship can name it",
+                )?;
+                if let Some(f) = artifact(e, kind, &ty, None, &ptr, ctx)? {
+                    facts.push(f);
+                }
             }
-            continue; // nothing can refer to it
+            continue;
         };
         let node = if CONTAINERS.contains(&ty) {
             if let Some(Value::Array(ms)) = e.get("import") {
@@ -269,9 +280,13 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
             Node::License(expr)
         } else if let Some(kind) = kind {
             let ty = ty.to_owned();
-            let f = artifact(e, kind, &ty, &spdx_id, &element_ptr(i), ctx)?;
-            facts.push(f);
-            Node::Artifact(facts.len() - 1)
+            match artifact(e, kind, &ty, Some(&spdx_id), &element_ptr(i), ctx)? {
+                Some(f) => {
+                    facts.push(f);
+                    Node::Artifact(facts.len() - 1)
+                }
+                None => Node::Other,
+            }
         } else {
             Node::Other
         };
@@ -279,14 +294,17 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         // (or BOMs) claiming one spdxId would make every reference to it ambiguous.
         let structural = |n: &Node| matches!(n, Node::Artifact(_) | Node::Container | Node::Build);
         match nodes.get(&spdx_id) {
+            // The later one is recorded, but references name the first.
             Some((have, first)) if structural(&node) && structural(have) => {
-                return Err(ctx.err(
+                let fault = format!(
+                    "duplicate spdxId {spdx_id:?} (also at {})",
+                    element_ptr(*first)
+                );
+                ctx.repair(
                     &at(&element_ptr(i), "spdxId"),
-                    format!(
-                        "duplicate spdxId {spdx_id:?} (also at {})",
-                        element_ptr(*first)
-                    ),
-                ));
+                    &fault,
+                    "references name the first element with it",
+                )?;
             }
             Some(_) if !structural(&node) => {}
             _ => {
@@ -339,11 +357,21 @@ pub(crate) fn parse(mut root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
             continue;
         }
         let Some(from) = e.get("from").and_then(Value::as_str) else {
-            return Err(ctx.err(&ptr(), "relationship without \"from\""));
+            ctx.repair(
+                &ptr(),
+                "relationship without \"from\"",
+                "relationship dropped",
+            )?;
+            continue;
         };
         let targets = refs(e.get("to"));
         if targets.is_empty() {
-            return Err(ctx.err(&ptr(), "relationship without \"to\""));
+            ctx.repair(
+                &ptr(),
+                "relationship without \"to\"",
+                "relationship dropped",
+            )?;
+            continue;
         }
         let to_ptr = |j| ref_ptr(&at(&ptr(), "to"), j);
         let from_ptr = || at(&ptr(), "from");
@@ -515,7 +543,8 @@ enum End {
 enum Target {
     /// An artifact of the document, by fact index.
     Artifact(usize),
-    /// An element of another document (imported): a warning was given.
+    /// An element of another document (imported), or of no document (a repair): a
+    /// warning was given.
     Elsewhere,
     /// An element of the graph that is not an artifact.
     Skip,
@@ -562,12 +591,11 @@ impl Resolver<'_> {
                     );
                     return Ok(Target::Elsewhere);
                 }
-                Err(ctx.err(
-                    &ptr(),
-                    format!(
-                        "{r:?} names no element of the @graph and no \"import\" of the document"
-                    ),
-                ))
+                let fault = format!(
+                    "{r:?} names no element of the @graph and no \"import\" of the document"
+                );
+                ctx.repair(&ptr(), &fault, "no edge recorded")?;
+                Ok(Target::Elsewhere)
             }
         }
     }
@@ -580,16 +608,19 @@ fn license_text(r: &str) -> String {
 }
 
 /// The fact for an element of an artifact type; its properties move into attributes.
+/// `None`: the element is dropped (a repair: nothing identifies it).
 fn artifact(
     e: &mut Value,
     kind: ArtifactKind,
     ty: &str,
-    spdx_id: &str,
+    spdx_id: Option<&str>,
     ptr: &str,
     ctx: &mut Ctx<'_>,
-) -> Result<ArtifactFact, Error> {
+) -> Result<Option<ArtifactFact>, Error> {
     let Some(obj) = e.as_object_mut() else {
-        return Err(ctx.err(ptr, format!("expected an object, found {}", type_name(e))));
+        let fault = format!("expected an object, found {}", type_name(e));
+        ctx.repair(ptr, &fault, "element dropped")?;
+        return Ok(None);
     };
     let name = obj
         .get("name")
@@ -637,7 +668,13 @@ fn artifact(
             ) else {
                 continue; // PackageVerificationCode and other integrity methods
             };
-            let (n, hex) = hashes::check(alg, val).map_err(|e| ctx.err(&hp, e))?;
+            let (n, hex) = match hashes::check(alg, val) {
+                Ok(checked) => checked,
+                Err(e) => {
+                    ctx.repair(&hp, &e, "hash dropped")?;
+                    continue;
+                }
+            };
             if n == "SHA-256" {
                 sha = Sha256Digest::from_hex(&hex).ok();
             }
@@ -645,9 +682,11 @@ fn artifact(
         }
     }
     // SPDX 3 makes `name` optional; a nameless element is known by its spdxId.
-    let label = match &name {
-        Some(n) => n.clone(),
-        None => {
+    // Identified without its name: by a purl (packages) or a SHA-256.
+    let identified = (kind == ArtifactKind::Package && !valid.is_empty()) || sha.is_some();
+    let label = match (&name, spdx_id) {
+        (Some(n), _) => n.clone(),
+        (None, Some(spdx_id)) => {
             if valid.is_empty() && sha.is_none() {
                 ctx.warn(
                     &at(ptr, "name"),
@@ -655,6 +694,17 @@ fn artifact(
                 );
             }
             spdx_id.to_owned()
+        }
+        (None, None) => {
+            if !identified {
+                ctx.repair(
+                    ptr,
+                    &format!("{ty} without a name or spdxId"),
+                    "element dropped (nothing identifies it)",
+                )?;
+                return Ok(None);
+            }
+            String::new()
         }
     };
     let mut aliases = Vec::new();
@@ -667,7 +717,13 @@ fn artifact(
         d.to_string()
     } else {
         aliases.extend(valid);
-        named_ref(kind, &label, version.as_deref()).map_err(|e| ctx.err(&at(ptr, "name"), e))?
+        match named_ref(kind, &label, version.as_deref()) {
+            Ok(id) => id,
+            Err(e) => {
+                ctx.repair(&at(ptr, "name"), &e, "element dropped")?;
+                return Ok(None);
+            }
+        }
     };
     let mut f = fact(id, kind, name, version);
     f.aliases = aliases;
@@ -676,5 +732,5 @@ fn artifact(
     }
     f.attrs.insert("type".into(), Value::from(ty));
     take_attrs(obj, ATTRS, &mut f.attrs);
-    Ok(f)
+    Ok(Some(f))
 }

@@ -532,7 +532,10 @@ impl<'c, 'o> Mapper<'c, 'o> {
                 self.cdx.collect_refs(&c, &mut self.ptr).ok()?;
                 self.ptr.truncate(len);
                 let id = self.cdx.component(&mut c, &self.ptr).ok()?;
-                self.head.as_mut()?.top.push(id);
+                let head = self.head.as_mut()?;
+                if let Some(id) = id {
+                    head.top.push(id);
+                }
                 self.n += 1;
             }
             Event::Dependencies => {
@@ -543,7 +546,7 @@ impl<'c, 'o> Mapper<'c, 'o> {
                 // A dependency's bom-refs count too (the tree reader collects them all).
                 self.element_ptr("/dependencies/");
                 self.cdx.collect_refs(&d, &mut self.ptr).ok()?;
-                let dep = dep_of(self.cdx.ctx, &d, self.n).ok()?;
+                let dep = dep_of(&d, self.n);
                 self.deps.as_mut()?.push(dep);
                 self.n += 1;
             }

@@ -15,6 +15,9 @@ enum Want {
     Parses(&'static str, usize, usize),
     /// A substring of the error.
     Fails(&'static str),
+    /// A local fault (`pointer: fault`, a substring of the error and of the warning):
+    /// refused under `strict`; otherwise repaired, with a warning, and then as given.
+    Repaired(&'static str, &'static Want),
 }
 use Want::*;
 
@@ -78,11 +81,19 @@ const TABLE: &[(&str, Want)] = &[
     // CycloneDX specification test files
     (
         "cyclonedx/spec-invalid-dependency-1.6.json",
-        Fails("/dependencies/0: missing required \"ref\""),
+        Repaired(
+            "/dependencies/0: missing required \"ref\"",
+            // Entries 0 and 1 (no ref, an empty ref) are dropped; library-b → library-c.
+            &Parses("CycloneDX 1.6", 3, 1),
+        ),
     ),
     (
         "cyclonedx/spec-invalid-hash-alg-1.6.json",
-        Fails("/components/0/hashes/0: unknown hash algorithm"),
+        Repaired(
+            "/components/0/hashes/0: unknown hash algorithm \"FOO\"",
+            // The hash is dropped; the document describes its one component.
+            &Parses("CycloneDX 1.6", 1, 1),
+        ),
     ),
     (
         "cyclonedx/spec-valid-attestation-1.6.json",
@@ -170,7 +181,30 @@ fn every_fixture_is_parsed_or_refused_as_expected() {
     }
     for (file, want) in TABLE {
         let bytes = read(&format!("{FIXTURES}/{file}"));
-        match (parse(&bytes, &Options::default()), want) {
+        check_fixture(file, &bytes, want);
+    }
+}
+
+fn check_fixture(file: &str, bytes: &[u8], want: &Want) {
+    {
+        match (parse(bytes, &Options::default()), want) {
+            (Err(e), Repaired(..)) => panic!("{file}: refused, expected a repair: {e}"),
+            (Ok(doc), Repaired(fault, then)) => {
+                let strict = Options {
+                    strict: true,
+                    ..Options::default()
+                };
+                let e = parse(bytes, &strict).unwrap_err().to_string();
+                assert!(e.contains(fault), "{file} (strict): {e}");
+                assert!(
+                    doc.warnings
+                        .iter()
+                        .any(|w| format!("{}: {}", w.pointer, w.message).contains(fault)),
+                    "{file}: no warning {fault:?} in {:?}",
+                    doc.warnings
+                );
+                check_fixture(file, bytes, then);
+            }
             (Ok(doc), Parses(label, arts, edges)) => {
                 crate::check_invariants(&doc);
                 assert_eq!(doc.format.to_string(), *label, "{file}");
@@ -180,7 +214,7 @@ fn every_fixture_is_parsed_or_refused_as_expected() {
                     "{file}"
                 );
                 assert_eq!(
-                    detect(&bytes).unwrap(),
+                    detect(bytes).unwrap(),
                     doc.format,
                     "{file}: detect disagrees"
                 );
@@ -196,18 +230,30 @@ fn every_fixture_is_parsed_or_refused_as_expected() {
 
 #[test]
 fn invalid_spec_files_name_each_fault() {
-    let e = parse(
-        &read(&format!(
-            "{FIXTURES}/cyclonedx/spec-invalid-hash-alg-1.6.json"
-        )),
-        &Options::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let bytes = read(&format!(
+        "{FIXTURES}/cyclonedx/spec-invalid-hash-alg-1.6.json"
+    ));
+    let strict = Options {
+        strict: true,
+        ..Options::default()
+    };
+    let e = parse(&bytes, &strict).unwrap_err().to_string();
     assert!(
         e.starts_with("CycloneDX 1.6: /components/0/hashes/0:") && e.contains("\"FOO\""),
         "{e}"
     );
+    // Without `strict`: the hash is dropped, the component recorded without it.
+    let doc = parse_ok(&bytes);
+    assert!(
+        doc.warnings
+            .iter()
+            .any(|w| w.pointer == "/components/0/hashes/0"
+                && w.message == "unknown hash algorithm \"FOO\"; hash dropped"),
+        "{:?}",
+        doc.warnings
+    );
+    let hashes = doc.artifacts[0].attrs["hashes"].as_object().unwrap();
+    assert!(hashes.keys().all(|k| k != "FOO"), "{hashes:?}");
 }
 
 #[test]
@@ -424,46 +470,69 @@ fn spdx_relationships_are_normalised_to_consumer_to_consumed() {
     assert_eq!(count_edges(&doc, "describes"), 1);
 }
 
-/// Crafted faults: each is refused with the pointer and the reason.
+/// Crafted faults: each is refused under `strict` with the pointer and the reason.
+/// Without `strict`, a local fault (marked `true`) is repaired and the same pointer and
+/// reason are a warning; the others (the document cannot be identified) stay refused.
 #[test]
 fn crafted_faults_are_refused_precisely() {
     let h64 = "a".repeat(64);
-    let cases: Vec<(String, &str)> = vec![
+    let cases: Vec<(String, &str, bool)> = vec![
         (
             r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"type":"library","name":"x","bom-ref":"x"}],
                "dependencies":[{"ref":"x","dependsOn":["y"]},{"ref":"x"},{"ref":"x","dependsOn":["x","pkg:npm/x@1"]}]}"#
                 .into(),
-            "CycloneDX 1.6: /dependencies/0/dependsOn/0: ref \"y\" does not name any bom-ref",
+            "CycloneDX 1.6: /dependencies/0/dependsOn/0: ref \"y\" does not name any bom-ref", true,
         ),
         (
             r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"type":"library","name":"x","bom-ref":"a"},{"type":"library","name":"y","bom-ref":"a"}]}"#.into(),
-            "/components/1/bom-ref: duplicate bom-ref \"a\" (first at /components/0/bom-ref)",
+            "/components/1/bom-ref: duplicate bom-ref \"a\" (first at /components/0/bom-ref)", false,
         ),
         (
             format!(r#"{{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{{"type":"library","name":"x","hashes":[{{"alg":"SHA-512","content":"{h64}"}}]}}]}}"#),
-            "/components/0/hashes/0: SHA-512 value has 64 hex characters, expected 128",
+            "/components/0/hashes/0: SHA-512 value has 64 hex characters, expected 128", true,
         ),
-        (r#"{"bomFormat":"CycloneDX","specVersion":"1.1"}"#.into(), "unsupported CycloneDX spec version \"1.1\""),
-        (r#"{"bomFormat":"CycloneDX"}"#.into(), "/specVersion: missing required"),
-        (r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"type":"gizmo","name":"x"}]}"#.into(), "/components/0/type: unknown component type"),
-        (r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"type":"library"}]}"#.into(), "/components/0: missing required \"name\""),
+        (r#"{"bomFormat":"CycloneDX","specVersion":"1.1"}"#.into(), "unsupported CycloneDX spec version \"1.1\"", false),
+        (r#"{"bomFormat":"CycloneDX"}"#.into(), "/specVersion: missing required", false),
+        (r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"type":"gizmo","name":"x"}]}"#.into(), "/components/0/type: unknown component type", true),
+        (r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"type":"library"}]}"#.into(), "/components/0: missing required \"name\"", true),
         (r#"{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","packages":[{"SPDXID":"SPDXRef-a","name":"a"}],"relationships":[{"spdxElementId":"SPDXRef-a","relationshipType":"DEPENDS_ON","relatedSpdxElement":"SPDXRef-b"}]}"#.into(),
-            "SPDX 2.3: /relationships/0/relatedSpdxElement: \"SPDXRef-b\" does not name any SPDXID"),
+            "SPDX 2.3: /relationships/0/relatedSpdxElement: \"SPDXRef-b\" does not name any SPDXID", true),
         (r#"{"spdxVersion":"SPDX-2.3","packages":[{"SPDXID":"SPDXRef-a","name":"a","checksums":[{"algorithm":"SHA1","checksumValue":"abc"}]}]}"#.into(),
-            "/packages/0/checksums/0: SHA-1 value has 3 hex characters, expected 40"),
-        (r#"{"spdxVersion":"SPDX-1.2"}"#.into(), "unsupported SPDX version"),
-        (r#"{"hello":"world"}"#.into(), "unrecognised document"),
-        ("just some prose, not a manifest.\n".into(), "unrecognised document"),
-        ("".into(), "unrecognised document: empty document"),
-        ("<html><body/></html>".into(), "unrecognised document"),
-        (r#"{"lockfileVersion":1,"dependencies":{}}"#.into(), "unsupported lockfileVersion 1"),
+            "/packages/0/checksums/0: SHA-1 value has 3 hex characters, expected 40", true),
+        (r#"{"spdxVersion":"SPDX-1.2"}"#.into(), "unsupported SPDX version", false),
+        (r#"{"hello":"world"}"#.into(), "unrecognised document", false),
+        ("just some prose, not a manifest.\n".into(), "unrecognised document", false),
+        ("".into(), "unrecognised document: empty document", false),
+        ("<html><body/></html>".into(), "unrecognised document", false),
+        (r#"{"lockfileVersion":1,"dependencies":{}}"#.into(), "unsupported lockfileVersion 1", false),
     ];
-    for (input, want) in cases {
-        let e = parse(input.as_bytes(), &Options::default())
+    let strict = Options {
+        strict: true,
+        ..Options::default()
+    };
+    for (input, want, local) in cases {
+        let e = parse(input.as_bytes(), &strict)
             .map(|d| d.format)
             .unwrap_err()
             .to_string();
         assert!(e.contains(want), "input {input}\n  got: {e}\n want: {want}");
+        let lenient = parse(input.as_bytes(), &Options::default());
+        if !local {
+            let e = lenient.map(|d| d.format).unwrap_err().to_string();
+            assert!(e.contains(want), "input {input}\n  got: {e}\n want: {want}");
+            continue;
+        }
+        let doc = lenient.unwrap_or_else(|e| panic!("input {input}: refused: {e}"));
+        crate::check_invariants(&doc);
+        // The warning is `pointer: fault; repair`; `want` may start with the label.
+        let w = want.find(": /").map_or(want, |i| &want[i + 2..]);
+        assert!(
+            doc.warnings
+                .iter()
+                .any(|x| format!("{}: {}", x.pointer, x.message).contains(w)),
+            "input {input}: no warning {w:?} in {:?}",
+            doc.warnings
+        );
     }
 }
 

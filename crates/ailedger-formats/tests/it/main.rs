@@ -7,6 +7,7 @@ mod cyclonedx_spec;
 mod documents;
 mod lockfiles;
 mod mcp;
+mod repairs;
 mod robustness;
 mod schema;
 mod spdx3;

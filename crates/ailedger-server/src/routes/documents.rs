@@ -36,6 +36,12 @@ pub(crate) struct IngestQuery {
     /// Refuse an attestation unless it is verified by a signer the policy trusts.
     #[serde(default)]
     require_verified: bool,
+    /// Refuse a document with any local fault (a hash that is not hex, a relationship
+    /// naming no element, a package without a name…) instead of repairing it and
+    /// recording it with a warning at the fault's pointer: 422 naming the pointer, and
+    /// nothing is recorded (docs/formats.md, "Repairs").
+    #[serde(default)]
+    strict: bool,
 }
 
 /// What ingesting one document did.
@@ -166,6 +172,28 @@ pub(crate) async fn ingest(
     {
         known = Some((stored, seq));
     }
+    // Under `strict` a document recorded before (perhaps repaired then) is checked
+    // again: its faults refuse it now as they would have refused it then.
+    if q.strict && known.is_some() {
+        let opts = Options {
+            strict: true,
+            ..Options::default()
+        };
+        let bytes = body.clone();
+        let checked =
+            tokio::task::spawn_blocking(move || ailedger_formats::parse(&bytes, &opts).map(|_| ()))
+                .await
+                .map_err(|e| ApiError::Internal(format!("parser: {e}")))?;
+        // Attestations are not documents of the formats crate: judged below.
+        if let Err(e) = checked
+            && !matches!(e, ailedger_formats::Error::Unrecognised(_))
+        {
+            return Err(ApiError::Invalid(format!(
+                "{label}: {}",
+                redact::text(&e.to_string(), redact::UrlRule::Endpoint)
+            )));
+        }
+    }
     if let Some((digest, seq)) = known {
         let format = state
             .store
@@ -210,7 +238,8 @@ pub(crate) async fn ingest(
         .map(Json);
     }
     let started = std::time::Instant::now();
-    let opts = Options::new(salt(&state).await?);
+    let mut opts = Options::new(salt(&state).await?);
+    opts.strict = q.strict;
     let bytes = body.clone();
     let name = label.clone();
     // The parse runs on a thread of its own that ends with it: the memory it used and
