@@ -46,6 +46,11 @@ use crate::{ApiError, ApiQuery, AppState, paths};
 pub const MAX_LOG_PAGE: u32 = 10_000;
 /// Older leaves re-checked against their bodies per signing round (a rolling sweep).
 pub const SWEEP_PER_ROUND: u64 = 20_000;
+/// At most this many bytes of old bodies are re-read by one round's sweep (a ledger of
+/// large document entries is swept over more rounds).
+pub const SWEEP_BYTES_PER_ROUND: usize = 16 * 1024 * 1024;
+/// Entries read from the store at once while checking leaves.
+const CHECK_BATCH: u64 = 500;
 /// Header of `GET /v1/log/checkpoint` set when the signer refused to sign.
 pub const LOG_ERROR_HEADER: &str = "ailedger-log-error";
 
@@ -289,16 +294,19 @@ fn refuse(seq: u64, reason: impl Into<String>) -> SignError {
 
 /// Re-derives leaves `after+1 ..= upto` from the stored bodies and checks them against
 /// the entries' leaf-hash column and the tree's level-0 nodes. Feeds the recomputed
-/// leaves to `frontier` when given.
+/// leaves to `frontier` when given. With `budget`, stops once that many body bytes were
+/// checked (after at least one entry). Returns the last seq checked.
 async fn check_leaves(
     store: &dyn Store,
     after: u64,
     upto: u64,
     mut frontier: Option<&mut Frontier>,
-) -> Result<(), SignError> {
+    budget: Option<usize>,
+) -> Result<u64, SignError> {
     let mut pos = after;
+    let mut read = 0usize;
     while pos < upto {
-        let limit = u32::try_from((upto - pos).min(5_000)).unwrap_or(5_000);
+        let limit = u32::try_from((upto - pos).min(CHECK_BATCH)).unwrap_or(500);
         let entries = store.entries(pos, limit).await?;
         let leaves = store.log_leaves(pos, limit).await?;
         if entries.is_empty() {
@@ -331,6 +339,10 @@ async fn check_leaves(
             if let Some(f) = frontier.as_deref_mut() {
                 f.push(check.recomputed);
             }
+            read = read.saturating_add(e.body.len());
+            if budget.is_some_and(|b| read >= b) {
+                return Ok(e.seq);
+            }
         }
         pos = pos.max(
             entries
@@ -338,7 +350,7 @@ async fn check_leaves(
                 .map_or(pos, |e: &StoredEntry| e.seq.min(upto)),
         );
     }
-    Ok(())
+    Ok(pos)
 }
 
 /// One signing round: checks the stored state and, if entries were added since the
@@ -438,24 +450,20 @@ async fn sign_round(
     if last_size > 0 {
         let from = {
             let s = *log.0.sweep.lock().unwrap_or_else(|e| e.into_inner());
-            // A ledger that fits in one round's window is swept whole every round;
-            // a larger one a window at a time, wrapping around.
-            if s >= last_size || last_size <= SWEEP_PER_ROUND {
-                0
-            } else {
-                s
-            }
+            // A ledger that fits in one round's window (and byte budget) is swept whole
+            // every round; a larger one a window at a time, wrapping around.
+            if s >= last_size { 0 } else { s }
         };
         let to = (from + SWEEP_PER_ROUND).min(last_size);
-        check_leaves(store, from, to, None).await?;
+        let reached = check_leaves(store, from, to, None, Some(SWEEP_BYTES_PER_ROUND)).await?;
         // Wrap once the signed part is covered. Resuming at `to` instead would, as the
         // log grows, only ever re-check the entries signed last round (which step 3
         // checked already) and never the older ones.
-        let next = if to >= last_size { 0 } else { to };
+        let next = if reached >= last_size { 0 } else { reached };
         *log.0.sweep.lock().unwrap_or_else(|e| e.into_inner()) = next;
     }
     // 3. The new leaves, from their bodies, extend the signed tree to the stored root.
-    check_leaves(store, last_size, head, Some(&mut frontier)).await?;
+    check_leaves(store, last_size, head, Some(&mut frontier), None).await?;
     let root = store.root_at(head).await?;
     if frontier.root() != root {
         return Err(SignError::Refused {
