@@ -75,6 +75,18 @@ pub struct ServeArgs {
     /// cross the network in clear.
     #[arg(long, conflicts_with = "tls_cert")]
     pub insecure_behind_proxy: bool,
+    /// Memory, in MiB, that document ingests may use at once. Each ingest counts 12× its
+    /// document's size (what parsing costs); one that does not fit while others run is
+    /// answered 503 with Retry-After (the CLI exits 3). A document larger than the
+    /// budget runs alone.
+    #[arg(
+        long,
+        value_name = "MIB",
+        default_value_t = ailedger_server::IngestBudget::DEFAULT_MIB,
+        env = "AILEDGER_INGEST_MEMORY_MIB",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub ingest_memory_mib: u32,
     #[command(flatten)]
     pub log: crate::log::LogKeyArgs,
     #[command(flatten)]
@@ -325,7 +337,8 @@ impl ServeArgs {
                 self.public_read,
                 allowed_hosts,
             ))
-            .with_webhooks(webhooks);
+            .with_webhooks(webhooks)
+            .with_ingest_budget(self.ingest_memory_mib);
         if let Some(file) = &self.init_admin_token {
             init_admin_token(state.store.as_ref(), file).await?;
         }

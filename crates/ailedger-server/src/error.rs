@@ -40,6 +40,9 @@ pub enum ApiError {
     /// Too many failed authentications from this address.
     #[error("{detail}")]
     TooManyRequests { detail: String, retry_after: u64 },
+    /// A limit that frees up (the ingest memory budget) is full now: try again later.
+    #[error("{detail}")]
+    Busy { detail: String, retry_after: u64 },
     /// A request for a host name this server was not configured to answer for.
     #[error("{0}")]
     MisdirectedHost(String),
@@ -109,6 +112,11 @@ impl ApiError {
                 "too-many-requests",
                 "Too many requests",
             ),
+            ApiError::Busy { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Service unavailable",
+            ),
             ApiError::MisdirectedHost(_) => (
                 StatusCode::MISDIRECTED_REQUEST,
                 "misdirected-host",
@@ -166,7 +174,7 @@ impl IntoResponse for ApiError {
         )
             .into_response();
         match &self {
-            ApiError::TooManyRequests { retry_after, .. } => {
+            ApiError::TooManyRequests { retry_after, .. } | ApiError::Busy { retry_after, .. } => {
                 resp.headers_mut()
                     .insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after));
             }

@@ -35,7 +35,7 @@ pub use routes::{
     },
     router, table,
 };
-pub use state::AppState;
+pub use state::{AppState, IngestBudget};
 
 /// Largest request body accepted (a batch of tens of thousands of registrations).
 pub const MAX_BODY: usize = 64 * 1024 * 1024;

@@ -32,6 +32,36 @@ pub struct AppState {
     pub(crate) advisory_matcher: Arc<std::sync::Mutex<Option<(u64, AdvisoryMatcher)>>>,
     /// How webhooks are delivered (and which URLs subscriptions may name).
     pub webhooks: Arc<crate::webhooks::WebhookConfig>,
+    /// The memory document ingests may use at once (`routes::documents::IngestPermit`).
+    pub(crate) ingest_budget: Arc<IngestBudget>,
+}
+
+/// The memory budget of concurrent document ingests, in MiB: each takes an estimate of
+/// what parsing its document costs (a multiple of its size) and gives it back when it
+/// ends; an ingest that does not fit now is answered 503 with `Retry-After`.
+#[derive(Debug)]
+pub struct IngestBudget {
+    pub(crate) mib: u32,
+    pub(crate) permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl IngestBudget {
+    /// The default budget: 4 GiB.
+    pub const DEFAULT_MIB: u32 = 4096;
+
+    pub fn new(mib: u32) -> Self {
+        let mib = mib.max(1);
+        IngestBudget {
+            mib,
+            permits: Arc::new(tokio::sync::Semaphore::new(mib as usize)),
+        }
+    }
+}
+
+impl Default for IngestBudget {
+    fn default() -> Self {
+        IngestBudget::new(Self::DEFAULT_MIB)
+    }
 }
 
 /// Advisory ids and a matcher whose record covers index them.
@@ -55,7 +85,14 @@ impl AppState {
             book: Arc::default(),
             advisory_matcher: Arc::default(),
             webhooks: Arc::default(),
+            ingest_budget: Arc::default(),
         })
+    }
+
+    /// The same state with this memory budget for concurrent document ingests, in MiB.
+    pub fn with_ingest_budget(mut self, mib: u32) -> Self {
+        self.ingest_budget = Arc::new(IngestBudget::new(mib));
+        self
     }
 
     /// The same state with these access settings (the default: every route but the

@@ -19,6 +19,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 use super::ApiQuery;
@@ -27,6 +28,55 @@ use crate::{ApiError, AppState, paths};
 
 /// Largest document accepted.
 pub const MAX_DOCUMENT: usize = 512 * 1024 * 1024;
+
+/// What parsing and recording a document costs in memory, as a multiple of its size
+/// (measured: 1.5 GB peak for a 132 MB SBOM, docs/benchmarks.md).
+pub const INGEST_MEMORY_FACTOR: u64 = 12;
+
+/// A document ingest's share of the server's ingest memory budget
+/// ([`crate::state::IngestBudget`]), taken from the request's `Content-Length` before
+/// the body is read (a request without one is counted as an eighth of the largest
+/// document), held until the ingest ends. When the budget is full the request is
+/// answered 503 with `Retry-After`; a document larger than the whole budget takes all
+/// of it and runs alone.
+#[derive(Debug)]
+pub(crate) struct IngestPermit(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+/// Seconds a client is asked to wait when the ingest budget is full.
+const INGEST_RETRY_AFTER: u64 = 5;
+
+impl axum::extract::FromRequestParts<AppState> for IngestPermit {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        let length = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(MAX_DOCUMENT as u64 / 8);
+        let budget = &state.ingest_budget;
+        let mib = length
+            .saturating_mul(INGEST_MEMORY_FACTOR)
+            .div_ceil(1024 * 1024)
+            .clamp(1, u64::from(budget.mib));
+        let permits = u32::try_from(mib).unwrap_or(budget.mib);
+        // Owned by the handler for the request's life.
+        match Arc::clone(&budget.permits).try_acquire_many_owned(permits) {
+            Ok(p) => Ok(IngestPermit(p)),
+            Err(_) => Err(ApiError::Busy {
+                detail: format!(
+                    "the ingest memory budget ({} MiB, `ailedger serve --ingest-memory-mib`) is in use by other ingests; this document needs about {mib} MiB: try again in {INGEST_RETRY_AFTER} s",
+                    budget.mib
+                ),
+                retry_after: INGEST_RETRY_AFTER,
+            }),
+        }
+    }
+}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -149,6 +199,7 @@ fn attach(a: &mut ArtifactFact, findings: &[Finding]) {
 pub(crate) async fn ingest(
     State(state): State<AppState>,
     caller: Caller,
+    _permit: IngestPermit,
     ApiQuery(q): ApiQuery<IngestQuery>,
     body: Bytes,
 ) -> Result<Json<IngestView>, ApiError> {

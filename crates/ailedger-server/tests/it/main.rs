@@ -24,6 +24,7 @@ mod check;
 mod export;
 mod export_spdx;
 mod incidents;
+mod limits;
 mod repairs;
 
 /// A PostgreSQL store in a schema of its own (`<prefix>_<pid>_<nanos>`) with the URL
