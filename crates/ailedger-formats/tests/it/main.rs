@@ -1,9 +1,10 @@
 //! Integration tests of ailedger-formats: the shared real-world fixtures
-//! (`tests/fixtures/{cyclonedx,spdx,mcp}`), our own lockfile test data
+//! (`tests/fixtures/{cyclonedx,spdx,mcp,lockfiles}`), our own lockfile test data
 //! (`tests/data`), crafted faults, limits and robustness.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod documents;
+mod lock_graph;
 mod lockfiles;
 mod mcp;
 mod robustness;
