@@ -151,10 +151,17 @@ pub(crate) fn parse(root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
             for name in deps.keys() {
                 match resolve(&entries, path, name) {
                     Some(to) => graph.depends(from, to),
-                    None if required => ctx.warn(
-                        &at(&at(&at("/packages", path), key), name),
-                        format!("{name} is installed nowhere {path:?} can see it; no edge"),
-                    ),
+                    None if required => {
+                        let whom = if path.is_empty() {
+                            "the project".to_owned()
+                        } else {
+                            format!("{path:?}")
+                        };
+                        ctx.warn(
+                            &at(&at(&at("/packages", path), key), name),
+                            format!("{name} is installed nowhere {whom} can see it; no edge"),
+                        );
+                    }
                     None => {} // optional or peer, not installed
                 }
             }

@@ -24,6 +24,7 @@ mod check;
 mod export;
 mod export_spdx;
 mod incidents;
+mod lockfiles;
 
 /// A PostgreSQL store in a schema of its own (`<prefix>_<pid>_<nanos>`) with the URL
 /// and schema (for a second server on it), or `None`, said loudly, when
