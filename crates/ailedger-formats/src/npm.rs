@@ -134,6 +134,7 @@ pub(crate) fn parse(root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         }
         entries.insert(path, Entry::Package(art));
     }
+    let mut buf = String::new();
     for (path, p) in pkgs {
         let (Some(Entry::Package(from)), Some(o)) = (entries.get(path.as_str()), p.as_object())
         else {
@@ -149,7 +150,7 @@ pub(crate) fn parse(root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
                 continue;
             };
             for name in deps.keys() {
-                match resolve(&entries, path, name) {
+                match resolve(&entries, path, name, &mut buf) {
                     Some(to) => graph.depends(from, to),
                     None if required => {
                         let whom = if path.is_empty() {
@@ -179,15 +180,22 @@ pub(crate) fn parse(root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
 /// The package `name` required from the entry at `from` resolves to, the way Node
 /// looks it up: `<dir>/node_modules/<name>` for `from` and each enclosing directory
 /// (skipping `node_modules` directories themselves), links followed.
-fn resolve(entries: &HashMap<&str, Entry<'_>>, from: &str, name: &str) -> Option<usize> {
+fn resolve(
+    entries: &HashMap<&str, Entry<'_>>,
+    from: &str,
+    name: &str,
+    buf: &mut String,
+) -> Option<usize> {
     let mut dir = from;
     loop {
-        let candidate = if dir.is_empty() {
-            format!("node_modules/{name}")
-        } else {
-            format!("{dir}/node_modules/{name}")
-        };
-        if let Some(e) = entries.get(candidate.as_str()) {
+        buf.clear();
+        if !dir.is_empty() {
+            buf.push_str(dir);
+            buf.push('/');
+        }
+        buf.push_str("node_modules/");
+        buf.push_str(name);
+        if let Some(e) = entries.get(buf.as_str()) {
             return follow(entries, e);
         }
         if dir.is_empty() {
