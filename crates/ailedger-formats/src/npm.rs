@@ -40,9 +40,6 @@ enum Entry<'a> {
 }
 
 pub(crate) fn parse(root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
-    if let Some(v) = root.get("version").and_then(Value::as_str) {
-        ctx.doc_mut().version = Some(v.to_owned());
-    }
     let pkgs = match root.get("packages") {
         Some(Value::Object(m)) => m,
         Some(other) => {
@@ -169,11 +166,20 @@ pub(crate) fn parse(root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         }
     }
     graph.finish(ctx)?;
-    let project = root
-        .get("name")
-        .or_else(|| pkgs.get("").and_then(|r| r.get("name")))
-        .and_then(Value::as_str);
-    name_environment(ctx, project, "package-lock.json");
+    // The project's name and version: `mcp-gateway@1.2.0 (package-lock.json, …)`.
+    // (The version is part of the name, not the environment's version: a label is
+    // `<kind>:<name>@<version>`, and the digest prefix belongs beside the name.)
+    let field = |k: &str| {
+        root.get(k)
+            .or_else(|| pkgs.get("").and_then(|r| r.get(k)))
+            .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
+    };
+    let project = field("name").map(|n| match field("version") {
+        Some(v) => format!("{n}@{v}"),
+        None => n.to_owned(),
+    });
+    name_environment(ctx, project.as_deref(), "package-lock.json");
     Ok(())
 }
 

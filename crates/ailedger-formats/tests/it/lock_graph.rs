@@ -179,9 +179,10 @@ fn package_lock_resolves_nested_node_modules_like_node() {
     assert!(!has_edge(&doc, &doc.document.id, sdk));
     assert_named(
         &doc,
-        Some("@modelcontextprotocol/servers"),
+        Some("@modelcontextprotocol/servers@0.6.2"),
         "package-lock.json",
     );
+    assert_eq!(doc.document.version, None);
 }
 
 #[test]
@@ -266,7 +267,7 @@ fn hand_written_lockfiles_state_their_graph() {
         ),
         (
             "package-lock.json",
-            Some("mcp-gateway"),
+            Some("mcp-gateway@1.2.0"),
             &[
                 (env, "pkg:npm/%40modelcontextprotocol/sdk@1.0.4"),
                 (env, "pkg:npm/zod@3.23.8"),
