@@ -19,6 +19,7 @@ mod error;
 mod graph;
 mod hashes;
 mod json;
+mod lock_graph;
 mod mcp;
 mod npm;
 mod osv;
@@ -314,6 +315,13 @@ fn rename_document(doc: &mut Document, digest: Sha256Digest) {
         }
         if e.to == old {
             e.to.clone_from(&new);
+        }
+    }
+    // A lockfile environment's name ends with its digest prefix (docs/formats.md).
+    if let Some(name) = &mut doc.document.name {
+        let (o, n) = (doc.digest.hex(), digest.hex());
+        if let (Some(o), Some(n)) = (o.get(..8), n.get(..8)) {
+            *name = name.replace(&format!("{o})"), &format!("{n})"));
         }
     }
     doc.document.id = new;

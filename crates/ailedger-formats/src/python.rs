@@ -1,12 +1,18 @@
 //! Python environments: requirements files, `pip freeze` output, Pipfile.lock,
-//! poetry.lock and uv.lock. Each is an `environment` that `depends-on` every package it
-//! pins (`pkg:pypi/<name>@<version>`; unpinned requirements get a version-less purl).
-//! Distribution hashes go into attributes; a SHA-256 becomes an alias only when it is
-//! the package's single distribution file, since several wheel hashes do not each
-//! identify the package.
+//! poetry.lock and uv.lock. Each is an `environment` of the packages it pins
+//! (`pkg:pypi/<name>@<version>`; unpinned requirements get a version-less purl).
+//! Requirements, `pip freeze` and Pipfile.lock state no graph: the environment
+//! `depends-on` every package. poetry.lock and uv.lock state one: each package's
+//! dependencies are `depends-on` edges, and the environment depends on the roots
+//! (`lock_graph`). Distribution hashes go into attributes; a SHA-256 becomes an alias
+//! only when it is the package's single distribution file, since several wheel hashes
+//! do not each identify the package.
+
+use std::collections::HashMap;
 
 use ailedger_core::{
     ArtifactKind, EdgeKind, Purl, Sha256Digest,
+    purl::pep503,
     redact::{self, UrlRule},
 };
 use serde_json::{Map, Value, json};
@@ -16,6 +22,7 @@ use crate::{
     graph::{Ctx, fact, named_ref},
     hashes,
     json::{at, type_name},
+    lock_graph::{LockGraph, name_environment},
 };
 
 /// One parsed requirement line.
@@ -270,7 +277,7 @@ pub(crate) fn classify(text: &str) -> Option<Format> {
     })
 }
 
-/// Adds a PyPI package the environment depends on.
+/// A PyPI package of the environment.
 struct Pkg<'a> {
     name: &'a str,
     version: Option<&'a str>,
@@ -282,7 +289,8 @@ struct Pkg<'a> {
     repository_url: Option<&'a str>,
 }
 
-fn add_pkg(ctx: &mut Ctx<'_>, p: Pkg<'_>, ptr: &str) -> Result<String, Error> {
+/// Adds a package; returns its artifact index.
+fn add_pkg(ctx: &mut Ctx<'_>, p: Pkg<'_>, ptr: &str) -> Result<usize, Error> {
     let mut attrs = p.attrs;
     let id = if p.local {
         named_ref(ArtifactKind::Package, p.name, p.version).map_err(|e| ctx.err(ptr, e))?
@@ -322,10 +330,13 @@ fn add_pkg(ctx: &mut Ctx<'_>, p: Pkg<'_>, ptr: &str) -> Result<String, Error> {
         attrs.insert("hashes".into(), Value::Array(list));
     }
     f.attrs = attrs;
-    let id = ctx.add(f)?;
-    let doc = ctx.doc_id();
-    ctx.edge(&doc, EdgeKind::DependsOn, &id)?;
-    Ok(id)
+    ctx.add_at(f)
+}
+
+/// Adds a package the environment depends on directly.
+fn add_direct(ctx: &mut Ctx<'_>, p: Pkg<'_>, ptr: &str) -> Result<(), Error> {
+    let art = add_pkg(ctx, p, ptr)?;
+    ctx.edge_at(0, EdgeKind::DependsOn, art)
 }
 
 /// `sha256:hex` / `sha256=hex` → validated pair.
@@ -407,7 +418,7 @@ pub(crate) fn requirements(text: &str, ctx: &mut Ctx<'_>) -> Result<(), Error> {
                     local: false,
                     repository_url: None,
                 };
-                add_pkg(ctx, pkg, &ptr)?;
+                add_direct(ctx, pkg, &ptr)?;
             }
         }
     }
@@ -416,6 +427,8 @@ pub(crate) fn requirements(text: &str, ctx: &mut Ctx<'_>) -> Result<(), Error> {
             .attrs
             .insert("indexes".into(), Value::Array(indexes));
     }
+    let label = ctx.label.clone();
+    name_environment(ctx, None, &label);
     Ok(())
 }
 
@@ -461,9 +474,10 @@ pub(crate) fn pipfile_lock(root: Value, ctx: &mut Ctx<'_>) -> Result<(), Error> 
                 local,
                 repository_url: None,
             };
-            add_pkg(ctx, pkg, &ptr)?;
+            add_direct(ctx, pkg, &ptr)?;
         }
     }
+    name_environment(ctx, None, "Pipfile.lock");
     Ok(())
 }
 
@@ -492,7 +506,10 @@ pub(crate) fn poetry_lock(t: toml::Table, ctx: &mut Ctx<'_>) -> Result<(), Error
             }
         }
     }
-    for (i, p) in packages(&t, ctx)?.iter().enumerate() {
+    let pkgs = packages(&t, ctx)?;
+    let mut graph = LockGraph::default();
+    let mut found = Locked::default();
+    for (i, p) in pkgs.iter().enumerate() {
         let ptr = format!("/package/{i}");
         let name = toml_str(p, "name").ok_or_else(|| ctx.err(&ptr, "missing required \"name\""))?;
         let version =
@@ -529,7 +546,7 @@ pub(crate) fn poetry_lock(t: toml::Table, ctx: &mut Ctx<'_>) -> Result<(), Error
         if let Some(s) = p.get("source") {
             attrs.insert("source".into(), toml_to_json(s));
         }
-        add_pkg(
+        let art = add_pkg(
             ctx,
             Pkg {
                 name,
@@ -541,8 +558,108 @@ pub(crate) fn poetry_lock(t: toml::Table, ctx: &mut Ctx<'_>) -> Result<(), Error
             },
             &ptr,
         )?;
+        graph.package(art);
+        found.add(art, name, Some(version));
     }
+    for (i, p) in pkgs.iter().enumerate() {
+        let Some(deps) = p.get("dependencies") else {
+            continue;
+        };
+        let ptr = format!("/package/{i}/dependencies");
+        let Some(deps) = deps.as_table() else {
+            ctx.warn(&ptr, "expected a table; no dependencies recorded");
+            continue;
+        };
+        let from = found.arts[i];
+        for (name, spec) in deps {
+            // `"*"`, `{version = "…", markers = "…", optional = true}`, or an array of
+            // such tables (one per marker).
+            let specs: Vec<&toml::Value> = match spec {
+                toml::Value::Array(a) => a.iter().collect(),
+                other => vec![other],
+            };
+            let pins: Vec<&str> = specs
+                .iter()
+                .filter_map(|s| match s {
+                    toml::Value::String(v) => Some(v.as_str()),
+                    other => toml_str(other, "version"),
+                })
+                .filter_map(exact_version)
+                .collect();
+            let targets = found.resolve(
+                name,
+                |v| pins.is_empty() || v.is_some_and(|v| pins.contains(&v)),
+                true,
+            );
+            if targets.is_empty() {
+                // Markers and extras may name packages never locked (another platform,
+                // an extra not chosen): no edge, and nothing to warn about.
+                let conditional = specs.iter().all(|s| {
+                    s.get("markers").is_some()
+                        || s.get("optional").and_then(toml::Value::as_bool) == Some(true)
+                });
+                if !conditional {
+                    ctx.warn(
+                        &at(&ptr, name),
+                        format!("{name} is not a [[package]] of the lockfile; no edge"),
+                    );
+                }
+            }
+            for to in targets {
+                graph.depends(from, found.arts[to]);
+            }
+        }
+    }
+    graph.finish(ctx)?;
+    name_environment(ctx, None, "poetry.lock");
     Ok(())
+}
+
+/// The version a poetry constraint pins exactly (`1.2.3`, `==1.2.3`), if any.
+fn exact_version(spec: &str) -> Option<&str> {
+    let v = spec.trim();
+    let v = v.strip_prefix("==").unwrap_or(v).trim();
+    let pinned = !v.is_empty()
+        && v.starts_with(|c: char| c.is_ascii_digit())
+        && !v.contains([',', '*', '<', '>', '!', '~', '=', '^', ' ', '|']);
+    pinned.then_some(v)
+}
+
+/// The packages of a poetry.lock or uv.lock, found by PEP 503 name.
+#[derive(Default)]
+struct Locked<'a> {
+    /// Artifact index of each `[[package]]`, in file order.
+    arts: Vec<usize>,
+    by_name: HashMap<String, Vec<(usize, Option<&'a str>)>>,
+}
+
+impl<'a> Locked<'a> {
+    fn add(&mut self, art: usize, name: &str, version: Option<&'a str>) {
+        self.arts.push(art);
+        self.by_name
+            .entry(pep503(name))
+            .or_default()
+            .push((self.arts.len() - 1, version));
+    }
+
+    /// The positions of the packages called `name` whose version `pick` accepts; with
+    /// `or_all`, every package called `name` if it accepts none (poetry locks one per
+    /// marker and does not say which a constraint meant).
+    fn resolve(&self, name: &str, pick: impl Fn(Option<&str>) -> bool, or_all: bool) -> Vec<usize> {
+        let Some(all) = self.by_name.get(&pep503(name)) else {
+            return Vec::new();
+        };
+        let chosen: Vec<usize> = all
+            .iter()
+            .filter(|(_, v)| pick(*v))
+            .map(|&(i, _)| i)
+            .collect();
+        if chosen.is_empty() && or_all {
+            all.iter().map(|&(i, _)| i).collect()
+        } else {
+            chosen
+        }
+    }
 }
 
 pub(crate) fn uv_lock(t: toml::Table, ctx: &mut Ctx<'_>) -> Result<(), Error> {
@@ -551,7 +668,12 @@ pub(crate) fn uv_lock(t: toml::Table, ctx: &mut Ctx<'_>) -> Result<(), Error> {
             .attrs
             .insert("requires-python".into(), Value::from(v));
     }
-    for (i, p) in packages(&t, ctx)?.iter().enumerate() {
+    let pkgs = packages(&t, ctx)?;
+    let mut graph = LockGraph::default();
+    let mut found = Locked::default();
+    // The package at the workspace root, else the first workspace member.
+    let (mut project, mut member) = (None, None);
+    for (i, p) in pkgs.iter().enumerate() {
         let ptr = format!("/package/{i}");
         let name = toml_str(p, "name").ok_or_else(|| ctx.err(&ptr, "missing required \"name\""))?;
         let version = toml_str(p, "version");
@@ -589,7 +711,7 @@ pub(crate) fn uv_lock(t: toml::Table, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         if local {
             ctx.warn(&ptr, format!("{name} is not from a package index; recorded as package:{name}, not a PyPI purl"));
         }
-        add_pkg(
+        let art = add_pkg(
             ctx,
             Pkg {
                 name,
@@ -601,7 +723,67 @@ pub(crate) fn uv_lock(t: toml::Table, ctx: &mut Ctx<'_>) -> Result<(), Error> {
             },
             &ptr,
         )?;
+        graph.package(art);
+        found.add(art, name, version);
+        // The project and its workspace members: the environment's own packages.
+        let own = source.and_then(|s| toml_str(s, "editable").or_else(|| toml_str(s, "virtual")));
+        if let Some(path) = own {
+            graph.root(art);
+            if path == "." {
+                project = Some(name);
+            }
+            member = member.or(Some(name));
+        }
     }
+    for (i, p) in pkgs.iter().enumerate() {
+        let from = found.arts[i];
+        let ptr = format!("/package/{i}");
+        let mut lists: Vec<(String, &toml::Value)> = Vec::new();
+        if let Some(d) = p.get("dependencies") {
+            lists.push((format!("{ptr}/dependencies"), d));
+        }
+        for group in ["optional-dependencies", "dev-dependencies"] {
+            if let Some(toml::Value::Table(g)) = p.get(group) {
+                for (k, d) in g {
+                    lists.push((at(&format!("{ptr}/{group}"), k), d));
+                }
+            }
+        }
+        for (ptr, list) in lists {
+            let Some(list) = list.as_array() else {
+                ctx.warn(&ptr, "expected an array of dependencies; none recorded");
+                continue;
+            };
+            for (j, d) in list.iter().enumerate() {
+                let Some(name) = toml_str(d, "name") else {
+                    ctx.warn(
+                        &format!("{ptr}/{j}"),
+                        "a dependency without a name; no edge",
+                    );
+                    continue;
+                };
+                // `version` and `source` are written when the name alone is ambiguous.
+                let version = toml_str(d, "version");
+                let source = d.get("source");
+                let targets: Vec<usize> = found
+                    .resolve(name, |v| version.is_none_or(|w| v == Some(w)), false)
+                    .into_iter()
+                    .filter(|&k| source.is_none_or(|s| pkgs[k].get("source") == Some(s)))
+                    .collect();
+                if targets.is_empty() {
+                    ctx.warn(
+                        &format!("{ptr}/{j}"),
+                        format!("{name} is not a [[package]] of the lockfile; no edge"),
+                    );
+                }
+                for to in targets {
+                    graph.depends(from, found.arts[to]);
+                }
+            }
+        }
+    }
+    graph.finish(ctx)?;
+    name_environment(ctx, project.or(member), "uv.lock");
     Ok(())
 }
 

@@ -1,10 +1,11 @@
 //! Integration tests of ailedger-formats: the shared real-world fixtures
-//! (`tests/fixtures/{cyclonedx,spdx,mcp}`), our own lockfile test data
+//! (`tests/fixtures/{cyclonedx,spdx,mcp,lockfiles}`), our own lockfile test data
 //! (`tests/data`), crafted faults, limits and robustness.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod cyclonedx_spec;
 mod documents;
+mod lock_graph;
 mod lockfiles;
 mod mcp;
 mod repairs;

@@ -11,6 +11,7 @@ fn inputs() -> Vec<Vec<u8>> {
         format!("{FIXTURES}/cyclonedx"),
         format!("{FIXTURES}/spdx"),
         format!("{FIXTURES}/mcp"),
+        format!("{FIXTURES}/lockfiles"),
         DATA.to_owned(),
         format!("{DATA}/spdx3"),
     ] {

@@ -25,6 +25,7 @@ mod export;
 mod export_spdx;
 mod incidents;
 mod limits;
+mod lockfiles;
 mod repairs;
 
 /// A PostgreSQL store in a schema of its own (`<prefix>_<pid>_<nanos>`) with the URL
