@@ -315,9 +315,19 @@ fn version_of(format: &Format) -> String {
     }
 }
 
+/// The largest streamed CycloneDX XML document that is schema-checked. The check
+/// converts the document whole a second time, beside the stream's own conversion: for a
+/// large document that would double the parse's memory and take a core from it (the
+/// XML ingest target is 50 MB/s). Larger documents are mapped without the check; see
+/// docs/formats.md.
+pub(crate) const XML_SCHEMA_CHECK_MAX: usize = 8 * 1024 * 1024;
+
 /// The schema deviations of CycloneDX XML `text` (see [`schema::xml_deviations`]),
-/// from a conversion of its own.
+/// from a conversion of its own; none for a document above [`XML_SCHEMA_CHECK_MAX`].
 fn xml_schema_check(text: &str, opts: &Options) -> Vec<crate::Warning> {
+    if text.len() > XML_SCHEMA_CHECK_MAX {
+        return Vec::new();
+    }
     match cyclonedx_xml::to_json(text, &opts.limits) {
         Ok((v, version)) => schema::xml_deviations(&version, &v),
         Err(_) => Vec::new(),
