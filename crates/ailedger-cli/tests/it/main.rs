@@ -881,26 +881,51 @@ fn ingest_documents() {
             .any(|h| h["id"] == "pkg:npm/sanitize-html@1.4.2"),
         "{imp}"
     );
-    // Bad documents: exit 2, the file and the fault named, nothing recorded.
-    for (rel, want) in [
+    // Bad documents: exit 2, the file and the fault named, nothing recorded — one that
+    // cannot be parsed always, one with a local fault under --strict.
+    for (rel, want, strict) in [
         (
             "cyclonedx/spec-invalid-dependency-1.6.json",
             "/dependencies/0",
+            true,
         ),
         (
             "cyclonedx/examples-mlbom-hf-bert-base-cased-TRAILING-COMMA-invalid-json-1.6.json",
             "line",
+            false,
         ),
     ] {
-        let out = cli(&url, &["ingest", fixture(rel).to_str().unwrap()]);
+        let path = fixture(rel).to_str().unwrap().to_owned();
+        let mut args = vec!["ingest", path.as_str()];
+        if strict {
+            args.push("--strict");
+        }
+        let out = cli(&url, &args);
         assert_eq!(out.status.code(), Some(2), "{rel}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             err.contains(rel.rsplit('/').next().unwrap()) && err.contains(want),
             "{rel}: {err}"
         );
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     }
     assert_eq!(head(&url), before);
+    // Without --strict the local fault is repaired: recorded, with the warning at its
+    // pointer.
+    let out = cli(
+        &url,
+        &[
+            "ingest",
+            fixture("cyclonedx/spec-invalid-dependency-1.6.json")
+                .to_str()
+                .unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("/dependencies/0"), "{said}");
+    assert_eq!(head(&url), before + 1);
 }
 
 /// Tokens end to end: the admin grants, lists and revokes; a write token writes under its
