@@ -539,6 +539,33 @@ fn serial(d: &Sha256Digest) -> String {
     )
 }
 
+/// `s` with what an IRI reference cannot hold percent-encoded: spaces and other ASCII
+/// characters RFC 3987 excludes (`"<>\^`{|}`), controls, and a `%` that does not start
+/// a percent-encoding. Anything else (non-ASCII letters included) is kept.
+fn iri_safe(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    for (i, c) in s.char_indices() {
+        let escaped = match c {
+            '%' => {
+                !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                    && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+            }
+            ' ' | '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}' => true,
+            c => c.is_control(),
+        };
+        if escaped {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn prop(name: &str, value: impl Into<String>) -> Value {
     json!({"name": name, "value": value.into()})
 }
@@ -709,6 +736,14 @@ impl Ctx<'_> {
             Some(Value::Array(r)) => r.clone(),
             _ => Vec::new(),
         };
+        // As ingested, but a URL the schema's `iri-reference` format refuses (generators
+        // leave `${project.url}` placeholders in) is percent-encoded, so the BOM stays
+        // valid.
+        for r in &mut refs {
+            if let Some(Value::String(u)) = r.get_mut("url") {
+                *u = iri_safe(u);
+            }
+        }
         if let Some(att) = self.attest_refs.get(a.id.as_str()) {
             refs.extend(att.iter().cloned());
         }
@@ -999,4 +1034,25 @@ fn vulnerabilities(sub: &Subgraph, by_id: &BTreeMap<&str, &Artifact>) -> Vec<Val
             Some(Value::Object(v))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iri_safe;
+
+    #[test]
+    fn urls_are_made_iri_references() {
+        for (given, want) in [
+            (
+                "https://github.com/FasterXML/${project.artifactId}/issues",
+                "https://github.com/FasterXML/$%7Bproject.artifactId%7D/issues",
+            ),
+            ("https://x.test/a b", "https://x.test/a%20b"),
+            ("https://x.test/%20ok%zz", "https://x.test/%20ok%25zz"),
+            ("https://x.test/é?q=1#f", "https://x.test/é?q=1#f"),
+            ("https://x.test/a\u{7}", "https://x.test/a%07"),
+        ] {
+            assert_eq!(iri_safe(given), want, "{given}");
+        }
+    }
 }
