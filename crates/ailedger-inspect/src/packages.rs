@@ -459,6 +459,148 @@ pub(crate) fn check_into(ecosystem: &str, name: &str, sink: &mut Sink, offset: O
     }
 }
 
+/// pip options a requirements file may hold (pip's own list for requirements files).
+const REQ_OPTIONS: &[&str] = &[
+    "-r",
+    "--requirement",
+    "-c",
+    "--constraint",
+    "-e",
+    "--editable",
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "--no-index",
+    "-f",
+    "--find-links",
+    "--trusted-host",
+    "--pre",
+    "--prefer-binary",
+    "--no-binary",
+    "--only-binary",
+    "--require-hashes",
+    "--hash",
+    "--use-feature",
+    "--config-settings",
+    "--global-option",
+];
+
+/// Whether `text` reads as a requirements file by content (for a file named explicitly
+/// whatever its name, e.g. `deps.txt`). Every logical line (comments and `\`
+/// continuations handled) must be a pip option, a URL or path, or a PEP 508 requirement
+/// (name, optional `[extras]`, then nothing, a version specifier, `@ url`, `;` marker or
+/// `--hash` options); and at least one line must be more than a bare name (a pin or
+/// range, an option, a URL), so that a word list or prose is not taken for one.
+pub fn looks_like_requirements(text: &str) -> bool {
+    if text.contains('\0') {
+        return false;
+    }
+    let mut strong = false;
+    let mut any = false;
+    let mut logical = String::new();
+    let mut lines: Vec<String> = Vec::new();
+    for raw in text.lines() {
+        if let Some(cont) = raw.strip_suffix('\\') {
+            logical.push_str(cont);
+            logical.push(' ');
+            continue;
+        }
+        logical.push_str(raw);
+        lines.push(std::mem::take(&mut logical));
+    }
+    lines.push(logical);
+    for line in &lines {
+        let l = match line.find(" #") {
+            Some(i) => line.get(..i).unwrap_or(""),
+            None if line.trim_start().starts_with('#') => "",
+            None => line,
+        }
+        .trim();
+        if l.is_empty() {
+            continue;
+        }
+        any = true;
+        if l.starts_with('-') {
+            let opt = l.split(['=', ' ', '\t']).next().unwrap_or("");
+            if !REQ_OPTIONS.contains(&opt) {
+                return false;
+            }
+            strong = true;
+            continue;
+        }
+        if l.starts_with("git+") || l.contains("://") || l.starts_with("./") || l.starts_with('/') {
+            if l.contains(char::is_whitespace) && !l.contains(" --hash") && !l.contains(" @ ") {
+                return false;
+            }
+            strong = true;
+            continue;
+        }
+        let name_end = l
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+            .unwrap_or(l.len());
+        let name = l.get(..name_end).unwrap_or("");
+        if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return false;
+        }
+        let mut rest = l.get(name_end..).unwrap_or("").trim_start();
+        if let Some(r) = rest.strip_prefix('[') {
+            let Some(end) = r.find(']') else { return false };
+            let extras = r.get(..end).unwrap_or("");
+            if !extras
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ',' | ' '))
+            {
+                return false;
+            }
+            rest = r.get(end + 1..).unwrap_or("").trim_start();
+        }
+        // Options after the requirement (`--hash=…`) and the environment marker.
+        let (spec, opts) = match rest.find("--") {
+            Some(i) => (rest.get(..i).unwrap_or(""), rest.get(i..).unwrap_or("")),
+            None => (rest, ""),
+        };
+        let spec = spec.split(';').next().unwrap_or("").trim();
+        if !opts.is_empty() {
+            if !opts
+                .split_whitespace()
+                .all(|o| o.starts_with("--hash") || o.contains(':'))
+            {
+                return false;
+            }
+            strong = true;
+        }
+        if spec.is_empty() {
+            continue;
+        }
+        if let Some(url) = spec.strip_prefix('@') {
+            if !url.trim().contains("://") && !url.trim().starts_with("file:") {
+                return false;
+            }
+            strong = true;
+            continue;
+        }
+        // One or more comma-separated version clauses: ==1.2, >=2,<3, ~=1.4, !=1.5.*
+        let ok = spec.split(',').all(|clause| {
+            let c = clause.trim();
+            let v = ["===", "==", ">=", "<=", "~=", "!=", ">", "<"]
+                .iter()
+                .find_map(|op| c.strip_prefix(op));
+            v.map(str::trim).is_some_and(|v| {
+                !v.is_empty()
+                    && v.chars().all(|ch| {
+                        ch.is_ascii_alphanumeric()
+                            || matches!(ch, '.' | '*' | '+' | '!' | '-' | '_')
+                    })
+            })
+        });
+        if !ok {
+            return false;
+        }
+        strong = true;
+    }
+    any && strong
+}
+
 /// Checks requirements.txt-style text. `name` is used as the findings' file.
 pub fn inspect_requirements(name: &str, text: &str) -> Vec<Finding> {
     let mut sink = Sink::new(name);
