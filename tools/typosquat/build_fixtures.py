@@ -79,6 +79,9 @@ def labelled(archive: str) -> None:
             half = "tune" if h % 2 == 0 else "holdout"
             kinds = "+".join(CATEGORY[c] for c in cats)
             source = row["Source"].strip().replace("\t", " ")
+            if "/package/" in source:
+                # A registry's own package page: cited by the archive, not repeated here.
+                source = "registry package page (per the archive)"
             out.append((eco, name, target, kinds, half, source))
     out.sort()
     print("#ecosystem\tname\ttarget\tcategories\thalf\tsource")

@@ -957,6 +957,7 @@ pub fn fuzz_mcp(data: &[u8]) {
     let _ = inspect_mcp_config("fuzz.json", data);
     let text = String::from_utf8_lossy(data);
     let _ = inspect_requirements("fuzz.txt", &text);
+    let _ = looks_like_requirements(&text);
     let _ = check_package_name("pypi", text.get(..text.len().min(64)).unwrap_or(""));
 }
 

@@ -278,10 +278,8 @@ pub fn judge(module: &str, name: &str) -> Verdict {
             return Verdict::Dangerous("module object of a code-execution module");
         }
     }
-    if name.contains('.') || MODULE_OBJECTS.contains(&compat_module(name)) {
-        if walk_target(module, name).is_some() {
-            return Verdict::Dangerous("attribute walk into a dangerous module");
-        }
+    if walk_target(module, name).is_some() {
+        return Verdict::Dangerous("attribute walk into a dangerous module");
     }
     if segs
         .iter()
