@@ -91,7 +91,11 @@ mod by_content {
                 .iter()
                 .any(|f| f.code == code && f.evidence.contains(ev))
         };
-        assert!(has("AIL-PKG-001", "reqeusts ~ requests"), "{:#?}", r.findings);
+        assert!(
+            has("AIL-PKG-001", "reqeusts ~ requests"),
+            "{:#?}",
+            r.findings
+        );
         assert!(has("AIL-PKG-001", "pyymal ~ pyyaml"), "{:#?}", r.findings);
         assert!(has("AIL-PKG-005", "pypi.internal.example"));
         assert!(has("AIL-PKG-002", "torch"));
