@@ -206,7 +206,7 @@ enum Kind {
     Confusable,
     Keyboard,
     Vowel,
-    /// One character replaced by an unrelated one (`djanga`, `jquerz`).
+    /// One character replaced by an unrelated one (`djangf`, `jquerz`).
     Replaced,
     /// The same words in another order (`nmap-python`).
     Words,
@@ -789,6 +789,31 @@ mod tests {
                 ),
             }
         }
+    }
+
+    #[test]
+    fn edit_kinds_and_rotations() {
+        let k = |c: &str, t: &str| edit_kind(c.as_bytes(), t.as_bytes());
+        assert_eq!(k("djanga", "django"), Some(Kind::Vowel));
+        assert_eq!(k("djangf", "django"), Some(Kind::Replaced));
+        assert_eq!(k("djangu", "django"), Some(Kind::Vowel));
+        assert_eq!(k("djangi", "django"), Some(Kind::Keyboard));
+        assert_eq!(k("djang0", "django"), Some(Kind::Confusable));
+        assert_eq!(k("djnago", "django"), Some(Kind::Swapped));
+        assert_eq!(k("djago", "django"), Some(Kind::Omitted));
+        assert_eq!(k("djangoo", "django"), Some(Kind::Repeated));
+        assert_eq!(k("djangos", "django"), Some(Kind::Plural));
+        assert_eq!(k("django2", "django"), Some(Kind::TrailingDigit));
+        assert_eq!(k("djangox", "django"), Some(Kind::InsertedAtEnd));
+        assert_eq!(k("xdjango", "django"), Some(Kind::InsertedAtEnd));
+        assert_eq!(k("djaxngo", "django"), Some(Kind::Inserted));
+        assert_eq!(k("djangoxx", "django"), None);
+        assert_eq!(k("dxangx", "django"), None);
+        assert!(rotated("pythonkafka", "kafkapython"));
+        assert!(rotated("libhtml5", "html5lib"));
+        assert!(!rotated("pypath", "pathpy"));
+        assert!(!rotated("html5lib", "html5lib"));
+        assert!(!rotated("kafkapython", "kafkanohtyp"));
     }
 
     #[test]

@@ -143,14 +143,14 @@ fn flag_rate_on_established_pypi_names_is_at_most_half_a_percent() {
 fn issue_classes() {
     // One class per line of the issue, each with a real name from the labelled set.
     for (eco, name, target) in [
-        ("pypi", "djanga", "django"),  // replaced letter, not an adjacent key
-        ("npm", "js-sha7", "js-sha3"), // replaced character, target past 5,000
-        ("pypi", "diango", "django"),  // vowel swap
-        ("npm", "asymc", "async"),     // keyboard typo on a short name
+        ("pypi", "djanga", "django"),        // o→a: a vowel, not an adjacent key
+        ("npm", "js-sha7", "js-sha3"),       // replaced character, target past 5,000
+        ("pypi", "diango", "django"),        // vowel swap
+        ("npm", "asymc", "async"),           // keyboard typo on a short name
         ("pypi", "mitmproxy2", "mitmproxy"), // trailing digit
         ("npm", "koa-body-parse", "koa-bodyparser"), // separator plus omission
         ("npm", "bitcionjslib", "bitcoinjs-lib"), // swap in a name past rank 10,000
-        ("npm", "twilio-npm", "twilio"), // popular name plus an ecosystem word
+        ("npm", "twilio-npm", "twilio"),     // popular name plus an ecosystem word
         ("pypi", "pythonkafka", "kafka-python"), // words rotated
         ("pypi", "python-mysql", "mysql-python"), // words swapped
         ("pypi", "acqusition", "acquisition"), // target outside the top 5,000
