@@ -15,7 +15,9 @@ use crate::{Format, client::UserError, output};
 ///
 /// Exit code: 0 clean, 1 when a finding reaches --fail-on, 2 on a usage or read error (an
 /// error is never reported as clean). `--format sarif` writes SARIF 2.1.0 for code-scanning
-/// UIs. The codes are listed in docs/inspect.md.
+/// UIs. The codes are listed in docs/inspect.md. A file named here is recognised by its
+/// content too (a requirements file under any name, such as deps.txt); in a directory,
+/// requirements files are recognised by name (requirements*.txt / .in).
 ///
 /// Example: ailedger inspect ./checkpoints/llama-ft --fail-on medium --format sarif > inspect.sarif
 #[derive(Debug, Args)]

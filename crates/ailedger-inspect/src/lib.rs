@@ -18,7 +18,9 @@ mod table;
 mod zip;
 
 pub use ailedger_core::{Finding, Location, Severity};
-pub use packages::{check_package_name, inspect_requirements, normalize_pypi};
+pub use packages::{
+    check_package_name, inspect_requirements, looks_like_requirements, normalize_pypi,
+};
 pub use pickle::PickleLimits;
 pub use table::render_table;
 
@@ -187,7 +189,7 @@ pub fn inspect_path(path: &Path, opts: &Options) -> Result<Vec<FileReport>, Erro
             Some(d) if d.as_os_str().is_empty() => Some(Path::new(".")),
             other => other,
         };
-        return Ok(vec![inspect_file(path, dir, opts)]);
+        return Ok(vec![inspect_file(path, dir, opts, true)]);
     }
     let root = path.canonicalize().map_err(|e| Error::Read {
         path: path.display().to_string(),
@@ -203,7 +205,7 @@ pub fn inspect_path(path: &Path, opts: &Options) -> Result<Vec<FileReport>, Erro
     })?;
     let mut reports: Vec<FileReport> = errors;
     for f in &files {
-        reports.push(inspect_file(f, f.parent(), opts));
+        reports.push(inspect_file(f, f.parent(), opts, false));
     }
     if files.len() >= opts.limits.max_files {
         let mut sink = Sink::new(&path.display().to_string());
@@ -315,7 +317,9 @@ fn manifest_trust(reports: &[FileReport]) -> Vec<FileReport> {
     out
 }
 
-fn inspect_file(path: &Path, dir: Option<&Path>, opts: &Options) -> FileReport {
+/// `explicit`: the file was named by the caller, not found by a directory walk; then a
+/// requirements file is recognised by content as well as by name.
+fn inspect_file(path: &Path, dir: Option<&Path>, opts: &Options, explicit: bool) -> FileReport {
     let name = path.display().to_string();
     let src = match std::fs::File::open(path).and_then(FileSource::new) {
         Ok(s) => s,
@@ -328,12 +332,14 @@ fn inspect_file(path: &Path, dir: Option<&Path>, opts: &Options) -> FileReport {
             };
         }
     };
-    inspect_source(&name, &src, dir, opts)
+    inspect_source(&name, &src, dir, opts, explicit)
 }
 
 /// Inspects bytes already in memory; `name` is used for the extension and as the path.
+/// The bytes count as a file named explicitly (a requirements file is recognised by
+/// content).
 pub fn inspect_bytes(name: &str, bytes: &[u8], opts: &Options) -> FileReport {
-    inspect_source(name, &source::Mem(bytes), None, opts)
+    inspect_source(name, &source::Mem(bytes), None, opts, true)
 }
 
 /// Checks an MCP client config. `Err` when it is not JSON.
@@ -363,13 +369,30 @@ fn ext_of(name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Whether `head` is UTF-8, but for a character cut at its end.
+fn utf8_prefix(head: &[u8]) -> bool {
+    match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    }
+}
+
+/// Largest file recognised as a requirements file by content.
+const REQUIREMENTS_MAX: u64 = 8 << 20;
+
 const LEGACY_TORCH_MAGIC: &[u8] = &[
     0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19,
 ];
 
-fn inspect_source(name: &str, src: &dyn Source, dir: Option<&Path>, opts: &Options) -> FileReport {
+fn inspect_source(
+    name: &str,
+    src: &dyn Source,
+    dir: Option<&Path>,
+    opts: &Options,
+    explicit: bool,
+) -> FileReport {
     let mut sink = Sink::new(name);
-    let res = dispatch(name, src, dir, opts, &mut sink, 0);
+    let res = dispatch(name, src, dir, opts, &mut sink, 0, explicit);
     let (format, error) = match res {
         Ok(f) => (f, None),
         Err(e) => (None, Some(e.to_string())),
@@ -408,6 +431,7 @@ fn dispatch(
     opts: &Options,
     sink: &mut Sink,
     depth: u32,
+    explicit: bool,
 ) -> std::io::Result<Option<DetectedFormat>> {
     let head = src.read_vec(0, 4096)?;
     let ext = ext_of(name);
@@ -483,6 +507,18 @@ fn dispatch(
         ext.as_str(),
         "pkl" | "pickle" | "pt" | "pth" | "ckpt" | "joblib" | "p" | "pk" | "npz"
     );
+    // A file named explicitly is a requirements file by content too (`deps.txt` of pins);
+    // a directory walk keeps the name rule above. Before the pickle sniff: a line such as
+    // `cython==3.0` starts like a protocol-0 GLOBAL.
+    if explicit && !pickle_ext && src.len() <= REQUIREMENTS_MAX && utf8_prefix(&head) {
+        let data = read_all(src, opts, sink)?;
+        if let Ok(text) = std::str::from_utf8(&data)
+            && looks_like_requirements(text)
+        {
+            sink.findings.extend(inspect_requirements(name, text));
+            return Ok(Some(DetectedFormat::Requirements));
+        }
+    }
     if pickle_ext || pickle::looks_like_pickle(&head) {
         let data = read_all(src, opts, sink)?;
         let fmt = scan_pickle(&data, 0, opts, sink, false);
@@ -634,6 +670,7 @@ fn zip_archive(
                         opts,
                         &mut inner,
                         depth + 1,
+                        false,
                     )?;
                     for mut f in inner.finish() {
                         f.location.member = Some(match f.location.member.take() {
@@ -920,6 +957,7 @@ pub fn fuzz_mcp(data: &[u8]) {
     let _ = inspect_mcp_config("fuzz.json", data);
     let text = String::from_utf8_lossy(data);
     let _ = inspect_requirements("fuzz.txt", &text);
+    let _ = looks_like_requirements(&text);
     let _ = check_package_name("pypi", text.get(..text.len().min(64)).unwrap_or(""));
 }
 

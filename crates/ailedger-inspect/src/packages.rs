@@ -5,41 +5,74 @@
 
 use crate::findings::{Sink, clip};
 use ailedger_core::Finding;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 const PYPI_TOP: &str = include_str!("../data/pypi-top.txt");
 const NPM_TOP: &str = include_str!("../data/npm-top.txt");
 
-/// Only names this popular are typosquat targets (all listed names are exempt).
-const TARGETS: usize = 5_000;
-/// Shorter popular names are not targets: one edit of a 3-letter name is another word.
-const MIN_TARGET_LEN: usize = 5;
-
+/// Every listed name is a typosquat target (and exempt from the check); how close a
+/// name must come to count depends on the target's length and rank: see `accepts`.
 struct List {
-    all: HashSet<String>,
-    /// Typosquat targets in popularity order.
+    /// Normalised names in list order (popularity for PyPI, impact for npm).
     ranked: Vec<String>,
-    targets: HashSet<String>,
-    /// Indexes of `ranked` that find every target `typo_kind` can accept without
-    /// comparing a candidate with the whole list: by each name and its one-character
-    /// deletions (omitted, inserted, substituted and swapped characters all share one),
-    /// by confusable-folded name (several confusable characters), by letters without
-    /// separators (separator changes) and by sorted words (swapped words).
-    by_del: std::collections::HashMap<String, Vec<usize>>,
-    by_fold: std::collections::HashMap<String, Vec<usize>>,
-    by_letters: std::collections::HashMap<String, Vec<usize>>,
-    by_words: std::collections::HashMap<String, Vec<usize>>,
+    rank: HashMap<String, usize>,
+    /// Indexes of `ranked` that find every target within one edit of a candidate
+    /// without comparing it with the whole list: each name's letters (separators
+    /// dropped) and their one-character deletions (omitted, inserted, replaced and
+    /// swapped characters all share one), the confusable-folded letters (several
+    /// confusable characters) and the sorted letters (reordered words, rotations).
+    by_del: Index,
+    by_fold: Index,
+    by_sorted: Index,
 }
 
-/// The name and every string made by deleting one of its characters.
-fn deletions(s: &str) -> Vec<String> {
-    let mut out = vec![s.to_owned()];
-    for (i, c) in s.char_indices() {
-        let mut d = String::with_capacity(s.len());
-        d.push_str(&s[..i]);
-        d.push_str(&s[i + c.len_utf8()..]);
-        out.push(d);
+/// Ranks by a 64-bit hash of a key, sorted for binary search. A hash collision only
+/// adds a candidate, which `edit_kind` then rejects.
+#[derive(Default)]
+struct Index(Vec<(u64, u32)>);
+
+impl Index {
+    fn push(&mut self, key: u64, rank: usize) {
+        self.0.push((key, u32::try_from(rank).unwrap_or(u32::MAX)));
+    }
+
+    fn finish(mut self) -> Self {
+        self.0.sort_unstable();
+        self.0.dedup();
+        self
+    }
+
+    fn get(&self, key: u64) -> impl Iterator<Item = usize> + '_ {
+        let from = self.0.partition_point(|(k, _)| *k < key);
+        self.0
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(move |(k, _)| *k == key)
+            .map(|(_, r)| *r as usize)
+    }
+}
+
+/// FNV-1a of `bytes`.
+fn hash(bytes: impl Iterator<Item = u8>) -> u64 {
+    bytes.fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Hashes of the string and of every string made by deleting one of its bytes.
+fn deletions(s: &str) -> Vec<u64> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len() + 1);
+    out.push(hash(b.iter().copied()));
+    for i in 0..b.len() {
+        out.push(hash(
+            b.iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, c)| *c),
+        ));
     }
     out
 }
@@ -56,82 +89,49 @@ fn fold_key(s: &str) -> String {
         .collect()
 }
 
+fn is_sep(c: char) -> bool {
+    matches!(c, '-' | '_' | '.')
+}
+
 fn letters_key(s: &str) -> String {
-    s.chars()
-        .filter(|c| !matches!(c, '-' | '_' | '.'))
-        .collect()
+    s.chars().filter(|c| !is_sep(*c)).collect()
 }
 
-fn words_key(s: &str) -> String {
-    sorted_words(s).join("-")
-}
-
-impl List {
-    /// Ranks of the targets a candidate could be a typosquat of, most popular first.
-    fn candidates(&self, norm: &str) -> Vec<usize> {
-        let mut out: Vec<usize> = Vec::new();
-        for d in deletions(norm) {
-            out.extend(self.by_del.get(&d).map(Vec::as_slice).unwrap_or_default());
-        }
-        out.extend(
-            self.by_fold
-                .get(&fold_key(norm))
-                .map(Vec::as_slice)
-                .unwrap_or_default(),
-        );
-        out.extend(
-            self.by_letters
-                .get(&letters_key(norm))
-                .map(Vec::as_slice)
-                .unwrap_or_default(),
-        );
-        out.extend(
-            self.by_words
-                .get(&words_key(norm))
-                .map(Vec::as_slice)
-                .unwrap_or_default(),
-        );
-        out.sort_unstable();
-        out.dedup();
-        out
-    }
+fn sorted_key(s: &str) -> String {
+    let mut b: Vec<char> = letters_key(s).chars().collect();
+    b.sort_unstable();
+    b.into_iter().collect()
 }
 
 fn load(text: &str, norm: fn(&str) -> String) -> List {
-    let names: Vec<String> = text
+    let mut ranked: Vec<String> = Vec::new();
+    let mut rank: HashMap<String, usize> = HashMap::new();
+    for n in text
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(norm)
-        .collect();
-    let targets: Vec<String> = names
-        .iter()
-        .take(TARGETS)
-        .filter(|n| n.len() >= MIN_TARGET_LEN)
-        .cloned()
-        .collect();
-    let mut by_del: std::collections::HashMap<String, Vec<usize>> = Default::default();
-    let mut by_fold: std::collections::HashMap<String, Vec<usize>> = Default::default();
-    let mut by_letters: std::collections::HashMap<String, Vec<usize>> = Default::default();
-    let mut by_words: std::collections::HashMap<String, Vec<usize>> = Default::default();
-    for (rank, t) in targets.iter().enumerate() {
-        for d in deletions(t) {
-            let ranks = by_del.entry(d).or_default();
-            if ranks.last() != Some(&rank) {
-                ranks.push(rank);
-            }
+    {
+        if !rank.contains_key(&n) {
+            rank.insert(n.clone(), ranked.len());
+            ranked.push(n);
         }
-        by_fold.entry(fold_key(t)).or_default().push(rank);
-        by_letters.entry(letters_key(t)).or_default().push(rank);
-        by_words.entry(words_key(t)).or_default().push(rank);
+    }
+    let (mut by_del, mut by_fold, mut by_sorted) =
+        (Index::default(), Index::default(), Index::default());
+    for (r, t) in ranked.iter().enumerate() {
+        let l = letters_key(t);
+        for d in deletions(&l) {
+            by_del.push(d, r);
+        }
+        by_fold.push(hash(fold_key(&l).bytes()), r);
+        by_sorted.push(hash(sorted_key(t).bytes()), r);
     }
     List {
-        all: names.into_iter().collect(),
-        targets: targets.iter().cloned().collect(),
-        ranked: targets,
-        by_del,
-        by_fold,
-        by_letters,
-        by_words,
+        ranked,
+        rank,
+        by_del: by_del.finish(),
+        by_fold: by_fold.finish(),
+        by_sorted: by_sorted.finish(),
     }
 }
 
@@ -151,17 +151,9 @@ pub fn normalize_pypi(name: &str) -> String {
     ailedger_core::purl::pep503(name.trim())
 }
 
-fn is_one_omitted(short: &[u8], long: &[u8]) -> bool {
-    if long.len() != short.len() + 1 {
-        return false;
-    }
-    let i = short.iter().zip(long).take_while(|(a, b)| a == b).count();
-    short.get(i..) == long.get(i + 1..)
-}
-
 /// Characters that pass for one another in a package name.
 const CONFUSABLE_GROUPS: &[&[u8]] = &[
-    b"l1i", b"o0", b"s5", b"z2", b"b8", b"g9q", b"a4", b"e3", b"t7", b"-_.",
+    b"l1i", b"o0", b"s5", b"z2", b"b8", b"g9q", b"a4", b"e3", b"t7",
 ];
 
 fn confusable(a: u8, b: u8) -> bool {
@@ -188,88 +180,252 @@ fn adjacent_keys(a: u8, b: u8) -> bool {
     }
 }
 
-/// Why `cand` looks like a typo of `target` (both normalised), if it does.
-fn typo_kind(cand: &str, target: &str) -> Option<&'static str> {
-    let (c, t) = (cand.as_bytes(), target.as_bytes());
-    if c == t {
-        return None;
-    }
-    if is_one_omitted(c, t) {
-        return Some("omitted character");
-    }
-    if is_one_omitted(t, c) {
-        let i = t.iter().zip(c).take_while(|(a, b)| a == b).count();
-        let repeated = i > 0 && c.get(i) == c.get(i - 1) || c.get(i) == c.get(i + 1);
-        return Some(if repeated {
-            "repeated character"
-        } else {
-            "inserted character"
-        });
-    }
-    if c.len() == t.len() {
-        let diffs: Vec<usize> = (0..c.len()).filter(|&i| c.get(i) != t.get(i)).collect();
-        match diffs.as_slice() {
-            [i] => {
-                let (a, b) = (
-                    c.get(*i).copied().unwrap_or(0),
-                    t.get(*i).copied().unwrap_or(0),
-                );
-                if (a ^ b).count_ones() == 1 && (a.is_ascii_alphanumeric() || a == b'-') {
-                    return Some("bit flip");
-                }
-                if confusable(a, b) {
-                    return Some("confusable character");
-                }
-                if adjacent_keys(a, b) && c.len() >= 6 {
-                    return Some("keyboard typo");
-                }
-            }
-            [i, j] if *j == i + 1 && c.get(*i) == t.get(*j) && c.get(*j) == t.get(*i) => {
-                return Some("swapped characters");
-            }
-            ds if !ds.is_empty()
-                && ds.iter().all(|&i| {
-                    confusable(
-                        c.get(i).copied().unwrap_or(0),
-                        t.get(i).copied().unwrap_or(0),
-                    )
-                }) =>
-            {
-                return Some("confusable characters");
-            }
-            _ => {}
+fn is_vowel(c: u8) -> bool {
+    matches!(c, b'a' | b'e' | b'i' | b'o' | b'u' | b'y')
+}
+
+/// How a candidate differs from a target. The thresholds of `accepts` differ by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Only separators differ (`crossenv`, `setup-tools`).
+    Separator,
+    Omitted,
+    /// An inserted copy of a neighbour (`requestss`, `axioss`).
+    Repeated,
+    /// An inserted character inside the name.
+    Inserted,
+    /// An inserted character at either end that is not a plural `s` or a digit: most
+    /// such names are other words (`cflask`, `anyioc`) and are never reported.
+    InsertedAtEnd,
+    /// A trailing `s` (`python-dateutils`).
+    Plural,
+    /// A trailing digit (`mitmproxy2`).
+    TrailingDigit,
+    Swapped,
+    /// One or more characters replaced by look-alikes (`djang0`, `js-3ha3`).
+    Confusable,
+    Keyboard,
+    Vowel,
+    /// One character replaced by an unrelated one (`djangf`, `jquerz`).
+    Replaced,
+    /// The same words in another order (`nmap-python`).
+    Words,
+    /// The letters rotated at a word boundary (`pythonkafka`, `libhtml5`).
+    Rotated,
+    /// A popular name plus an ecosystem word (`python-requests`, `jquery.js`).
+    Affix,
+}
+
+impl Kind {
+    fn describe(self) -> &'static str {
+        match self {
+            Kind::Separator => "separator change",
+            Kind::Omitted => "omitted character",
+            Kind::Repeated => "repeated character",
+            Kind::Inserted | Kind::InsertedAtEnd => "inserted character",
+            Kind::Plural => "added plural",
+            Kind::TrailingDigit => "added digit",
+            Kind::Swapped => "swapped characters",
+            Kind::Confusable => "confusable character",
+            Kind::Keyboard => "keyboard typo",
+            Kind::Vowel => "replaced vowel",
+            Kind::Replaced => "replaced character",
+            Kind::Words => "swapped words",
+            Kind::Rotated => "rotated words",
+            Kind::Affix => "added prefix or suffix",
         }
     }
-    // Swapped or re-separated words. Cheap checks first: this runs against every target.
-    let is_sep = |c: &u8| matches!(c, b'-' | b'_' | b'.');
-    let stripped_len = |s: &[u8]| s.iter().filter(|c| !is_sep(c)).count();
-    if stripped_len(c) != stripped_len(t) {
+}
+
+/// How `c` differs from `t` by one edit (both are letter keys, separators dropped).
+fn edit_kind(c: &[u8], t: &[u8]) -> Option<Kind> {
+    if c == t {
+        return Some(Kind::Separator);
+    }
+    let common = c.iter().zip(t).take_while(|(a, b)| a == b).count();
+    if c.len() + 1 == t.len() {
+        return (c.get(common..) == t.get(common + 1..)).then_some(Kind::Omitted);
+    }
+    if c.len() == t.len() + 1 {
+        if c.get(common + 1..) != t.get(common..) {
+            return None;
+        }
+        let x = c.get(common).copied().unwrap_or(0);
+        let repeated =
+            (common > 0 && c.get(common - 1) == Some(&x)) || c.get(common + 1) == Some(&x);
+        return Some(if repeated {
+            Kind::Repeated
+        } else if common == t.len() && x == b's' {
+            Kind::Plural
+        } else if common == t.len() && x.is_ascii_digit() {
+            Kind::TrailingDigit
+        } else if common == 0 || common == t.len() {
+            Kind::InsertedAtEnd
+        } else {
+            Kind::Inserted
+        });
+    }
+    if c.len() != t.len() {
         return None;
     }
-    let same_letters = c
-        .iter()
-        .filter(|x| !is_sep(x))
-        .eq(t.iter().filter(|x| !is_sep(x)));
-    if same_letters {
-        return Some("separator change");
+    let diffs: Vec<usize> = (0..c.len()).filter(|&i| c.get(i) != t.get(i)).collect();
+    let at = |s: &[u8], i: usize| s.get(i).copied().unwrap_or(0);
+    match diffs.as_slice() {
+        [i] => {
+            let (a, b) = (at(c, *i), at(t, *i));
+            Some(if confusable(a, b) {
+                Kind::Confusable
+            } else if adjacent_keys(a, b) {
+                Kind::Keyboard
+            } else if is_vowel(a) && is_vowel(b) {
+                Kind::Vowel
+            } else {
+                Kind::Replaced
+            })
+        }
+        [i, j] if *j == i + 1 && at(c, *i) == at(t, *j) && at(c, *j) == at(t, *i) => {
+            Some(Kind::Swapped)
+        }
+        ds if ds.iter().all(|&i| confusable(at(c, i), at(t, i))) => Some(Kind::Confusable),
+        _ => None,
     }
-    if c.iter().any(is_sep) && t.iter().any(is_sep) && sorted_words(cand) == sorted_words(target) {
-        return Some("swapped words");
+}
+
+/// Whether a candidate that differs from the target of `len` letters and list rank
+/// `rank` by `kind` is reported. Short names and names far down the list need a closer
+/// resemblance: one edit of a 4-letter name is usually another word, and the further
+/// down the list, the more unrelated real names sit one edit away. npm's list is
+/// ordered by impact (every entry has over a million downloads or 500 dependents), so
+/// its thresholds are by length only; PyPI's is by downloads and its long tail is
+/// gated by rank too (tuned so that at most 0.5% of established PyPI names are
+/// flagged, see docs/inspect.md).
+fn accepts(npm: bool, kind: Kind, len: usize, rank: usize) -> bool {
+    use Kind::*;
+    if npm {
+        return match kind {
+            Separator | Omitted | Keyboard | Vowel | Inserted | TrailingDigit => len >= 5,
+            Swapped | Repeated | Confusable | Plural | Affix => len >= 4,
+            Replaced | Words | Rotated => len >= 6,
+            InsertedAtEnd => false,
+        };
     }
-    None
+    match kind {
+        Separator => len >= 8 || rank < 2_000,
+        Swapped => len >= 6 || (len == 5 && rank < 1_000) || (len == 4 && rank < 100),
+        Repeated => len >= 6 || rank < 1_000,
+        Confusable => len >= 5,
+        Omitted => {
+            len >= 10
+                || (len >= 8 && rank < 5_000)
+                || (len >= 6 && rank < 700)
+                || (len == 5 && rank < 300)
+                || (len == 4 && rank < 100)
+        }
+        Keyboard | Vowel => len >= 10 || (len >= 6 && rank < 1_000),
+        Replaced => len >= 10 || (len >= 6 && rank < 500),
+        Inserted => len >= 8 || (len >= 6 && rank < 1_000) || (len == 5 && rank < 100),
+        Plural => len >= 4 && rank < 2_000,
+        TrailingDigit => len >= 8 && rank < 2_000,
+        Words | Rotated => len >= 6,
+        Affix => len >= 5 && rank < 500,
+        InsertedAtEnd => false,
+    }
+}
+
+/// Whether `c` is `t` rotated at a point that moves a whole word (neither piece is the
+/// bare `py`/`js` of wrapper packages such as `pypath` and `dash-py`).
+fn rotated(c: &str, t: &str) -> bool {
+    if c.len() != t.len() || c == t || c.len() < 6 {
+        return false;
+    }
+    (1..t.len()).any(|i| {
+        let (a, b) = (t.get(..i).unwrap_or(""), t.get(i..).unwrap_or(""));
+        c.len() == a.len() + b.len()
+            && c.starts_with(b)
+            && c.ends_with(a)
+            && !matches!(a, "py" | "js")
+            && !matches!(b, "py" | "js")
+    })
 }
 
 fn sorted_words(s: &str) -> Vec<&str> {
-    let mut w: Vec<&str> = s.split(['-', '_', '.']).filter(|x| !x.is_empty()).collect();
+    let mut w: Vec<&str> = s.split(is_sep).filter(|x| !x.is_empty()).collect();
     w.sort_unstable();
     w
+}
+
+impl List {
+    /// The most popular target `norm` imitates closely enough for its length and rank.
+    fn best_target(&self, npm: bool, norm: &str, affixes: &[&str]) -> Option<(&str, Kind)> {
+        let letters = letters_key(norm);
+        let mut ranks: Vec<usize> = deletions(&letters)
+            .into_iter()
+            .flat_map(|d| self.by_del.get(d))
+            .chain(self.by_fold.get(hash(fold_key(&letters).bytes())))
+            .collect();
+        ranks.sort_unstable();
+        ranks.dedup();
+        for r in ranks {
+            let Some(t) = self.ranked.get(r) else {
+                continue;
+            };
+            let tl = letters_key(t);
+            let Some(kind) = edit_kind(letters.as_bytes(), tl.as_bytes()) else {
+                continue;
+            };
+            // Same letters, different separators, in a name without any: not a change.
+            if kind == Kind::Separator && !norm.contains(is_sep) && !t.contains(is_sep) {
+                continue;
+            }
+            if accepts(npm, kind, tl.len(), r) {
+                return Some((t, kind));
+            }
+        }
+        for a in affixes {
+            let stripped = if a.starts_with('-') || a.starts_with('.') {
+                norm.strip_suffix(a)
+            } else if a.ends_with('-') {
+                norm.strip_prefix(a)
+            } else {
+                norm.strip_prefix(a).or_else(|| norm.strip_suffix(a))
+            };
+            if let Some(s) = stripped
+                && let Some((t, &r)) = self.rank.get_key_value(s)
+                && accepts(npm, Kind::Affix, letters_key(s).len(), r)
+            {
+                return Some((t.as_str(), Kind::Affix));
+            }
+        }
+        let words = sorted_words(norm);
+        let mut ranks: Vec<usize> = self.by_sorted.get(hash(sorted_key(norm).bytes())).collect();
+        ranks.sort_unstable();
+        for r in ranks {
+            let Some(t) = self.ranked.get(r) else {
+                continue;
+            };
+            let tl = letters_key(t);
+            let kind = if words.len() > 1 && words == sorted_words(t) {
+                Kind::Words
+            } else if rotated(&letters, &tl) {
+                Kind::Rotated
+            } else {
+                continue;
+            };
+            if accepts(npm, kind, tl.len(), r) {
+                return Some((t, kind));
+            }
+        }
+        None
+    }
 }
 
 const PY_AFFIXES: &[&str] = &[
     "python-", "python3-", "py-", "py3-", "py", "python", "-python", "-py", "-py3", "py3",
     "python3", "-python3",
 ];
-const NPM_AFFIXES: &[&str] = &["node-", "-js", "js", "-node", ".js", "node"];
+const NPM_AFFIXES: &[&str] = &[
+    "node-", "-js", "js", "-node", ".js", "node", "-npm", "-http", "-cli", "cli",
+];
 
 /// Checks one package name against the popular names of its ecosystem (`pypi` or
 /// `npm`; other ecosystems yield nothing). A popular package itself is never reported.
@@ -281,40 +437,19 @@ pub fn check_package_name(ecosystem: &str, name: &str) -> Vec<Finding> {
 }
 
 pub(crate) fn check_into(ecosystem: &str, name: &str, sink: &mut Sink, offset: Option<u64>) {
-    let (list, norm, affixes): (&List, String, &[&str]) =
+    let (list, norm, affixes, is_npm): (&List, String, &[&str], bool) =
         match ecosystem.to_ascii_lowercase().as_str() {
-            "pypi" | "pip" | "python" => (pypi(), normalize_pypi(name), PY_AFFIXES),
-            "npm" | "node" | "javascript" => (npm(), name.trim().to_ascii_lowercase(), NPM_AFFIXES),
+            "pypi" | "pip" | "python" => (pypi(), normalize_pypi(name), PY_AFFIXES, false),
+            "npm" | "node" | "javascript" => {
+                (npm(), name.trim().to_ascii_lowercase(), NPM_AFFIXES, true)
+            }
             _ => return,
         };
-    if norm.is_empty() || list.all.contains(&norm) {
+    if norm.is_empty() || list.rank.contains_key(&norm) {
         return;
     }
-    // The most popular target it imitates.
-    let mut hit: Option<(String, &'static str)> =
-        list.candidates(&norm).into_iter().find_map(|rank| {
-            let t = list.ranked.get(rank)?;
-            typo_kind(&norm, t).map(|kind| (t.clone(), kind))
-        });
-    if hit.is_none() {
-        for a in affixes {
-            let stripped = if a.starts_with('-') || a.starts_with('.') {
-                norm.strip_suffix(a)
-            } else if a.ends_with('-') {
-                norm.strip_prefix(a)
-            } else {
-                norm.strip_prefix(a).or_else(|| norm.strip_suffix(a))
-            };
-            if let Some(s) = stripped
-                && s.len() >= MIN_TARGET_LEN
-                && list.targets.contains(s)
-            {
-                hit = Some((s.to_string(), "added prefix or suffix"));
-                break;
-            }
-        }
-    }
-    if let Some((target, kind)) = hit {
+    if let Some((target, kind)) = list.best_target(is_npm, &norm, affixes) {
+        let kind = kind.describe();
         sink.add(
             "AIL-PKG-001",
             format!("{ecosystem} package {name:?} looks like a typosquat of the popular package {target:?} ({kind})"),
@@ -322,6 +457,148 @@ pub(crate) fn check_into(ecosystem: &str, name: &str, sink: &mut Sink, offset: O
             offset,
         );
     }
+}
+
+/// pip options a requirements file may hold (pip's own list for requirements files).
+const REQ_OPTIONS: &[&str] = &[
+    "-r",
+    "--requirement",
+    "-c",
+    "--constraint",
+    "-e",
+    "--editable",
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "--no-index",
+    "-f",
+    "--find-links",
+    "--trusted-host",
+    "--pre",
+    "--prefer-binary",
+    "--no-binary",
+    "--only-binary",
+    "--require-hashes",
+    "--hash",
+    "--use-feature",
+    "--config-settings",
+    "--global-option",
+];
+
+/// Whether `text` reads as a requirements file by content (for a file named explicitly
+/// whatever its name, e.g. `deps.txt`). Every logical line (comments and `\`
+/// continuations handled) must be a pip option, a URL or path, or a PEP 508 requirement
+/// (name, optional `[extras]`, then nothing, a version specifier, `@ url`, `;` marker or
+/// `--hash` options); and at least one line must be more than a bare name (a pin or
+/// range, an option, a URL), so that a word list or prose is not taken for one.
+pub fn looks_like_requirements(text: &str) -> bool {
+    if text.contains('\0') {
+        return false;
+    }
+    let mut strong = false;
+    let mut any = false;
+    let mut logical = String::new();
+    let mut lines: Vec<String> = Vec::new();
+    for raw in text.lines() {
+        if let Some(cont) = raw.strip_suffix('\\') {
+            logical.push_str(cont);
+            logical.push(' ');
+            continue;
+        }
+        logical.push_str(raw);
+        lines.push(std::mem::take(&mut logical));
+    }
+    lines.push(logical);
+    for line in &lines {
+        let l = match line.find(" #") {
+            Some(i) => line.get(..i).unwrap_or(""),
+            None if line.trim_start().starts_with('#') => "",
+            None => line,
+        }
+        .trim();
+        if l.is_empty() {
+            continue;
+        }
+        any = true;
+        if l.starts_with('-') {
+            let opt = l.split(['=', ' ', '\t']).next().unwrap_or("");
+            if !REQ_OPTIONS.contains(&opt) {
+                return false;
+            }
+            strong = true;
+            continue;
+        }
+        if l.starts_with("git+") || l.contains("://") || l.starts_with("./") || l.starts_with('/') {
+            if l.contains(char::is_whitespace) && !l.contains(" --hash") && !l.contains(" @ ") {
+                return false;
+            }
+            strong = true;
+            continue;
+        }
+        let name_end = l
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+            .unwrap_or(l.len());
+        let name = l.get(..name_end).unwrap_or("");
+        if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return false;
+        }
+        let mut rest = l.get(name_end..).unwrap_or("").trim_start();
+        if let Some(r) = rest.strip_prefix('[') {
+            let Some(end) = r.find(']') else { return false };
+            let extras = r.get(..end).unwrap_or("");
+            if !extras
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ',' | ' '))
+            {
+                return false;
+            }
+            rest = r.get(end + 1..).unwrap_or("").trim_start();
+        }
+        // Options after the requirement (`--hash=…`) and the environment marker.
+        let (spec, opts) = match rest.find("--") {
+            Some(i) => (rest.get(..i).unwrap_or(""), rest.get(i..).unwrap_or("")),
+            None => (rest, ""),
+        };
+        let spec = spec.split(';').next().unwrap_or("").trim();
+        if !opts.is_empty() {
+            if !opts
+                .split_whitespace()
+                .all(|o| o.starts_with("--hash") || o.contains(':'))
+            {
+                return false;
+            }
+            strong = true;
+        }
+        if spec.is_empty() {
+            continue;
+        }
+        if let Some(url) = spec.strip_prefix('@') {
+            if !url.trim().contains("://") && !url.trim().starts_with("file:") {
+                return false;
+            }
+            strong = true;
+            continue;
+        }
+        // One or more comma-separated version clauses: ==1.2, >=2,<3, ~=1.4, !=1.5.*
+        let ok = spec.split(',').all(|clause| {
+            let c = clause.trim();
+            let v = ["===", "==", ">=", "<=", "~=", "!=", ">", "<"]
+                .iter()
+                .find_map(|op| c.strip_prefix(op));
+            v.map(str::trim).is_some_and(|v| {
+                !v.is_empty()
+                    && v.chars().all(|ch| {
+                        ch.is_ascii_alphanumeric()
+                            || matches!(ch, '.' | '*' | '+' | '!' | '-' | '_')
+                    })
+            })
+        });
+        if !ok {
+            return false;
+        }
+        strong = true;
+    }
+    any && strong
 }
 
 /// Checks requirements.txt-style text. `name` is used as the findings' file.
@@ -512,6 +789,31 @@ mod tests {
                 ),
             }
         }
+    }
+
+    #[test]
+    fn edit_kinds_and_rotations() {
+        let k = |c: &str, t: &str| edit_kind(c.as_bytes(), t.as_bytes());
+        assert_eq!(k("djanga", "django"), Some(Kind::Vowel));
+        assert_eq!(k("djangf", "django"), Some(Kind::Replaced));
+        assert_eq!(k("djangu", "django"), Some(Kind::Vowel));
+        assert_eq!(k("djangi", "django"), Some(Kind::Keyboard));
+        assert_eq!(k("djang0", "django"), Some(Kind::Confusable));
+        assert_eq!(k("djnago", "django"), Some(Kind::Swapped));
+        assert_eq!(k("djago", "django"), Some(Kind::Omitted));
+        assert_eq!(k("djangoo", "django"), Some(Kind::Repeated));
+        assert_eq!(k("djangos", "django"), Some(Kind::Plural));
+        assert_eq!(k("django2", "django"), Some(Kind::TrailingDigit));
+        assert_eq!(k("djangox", "django"), Some(Kind::InsertedAtEnd));
+        assert_eq!(k("xdjango", "django"), Some(Kind::InsertedAtEnd));
+        assert_eq!(k("djaxngo", "django"), Some(Kind::Inserted));
+        assert_eq!(k("djangoxx", "django"), None);
+        assert_eq!(k("dxangx", "django"), None);
+        assert!(rotated("pythonkafka", "kafkapython"));
+        assert!(rotated("libhtml5", "html5lib"));
+        assert!(!rotated("pypath", "pathpy"));
+        assert!(!rotated("html5lib", "html5lib"));
+        assert!(!rotated("kafkapython", "kafkanohtyp"));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! the error is malicious, not merely malformed.
 
 use crate::findings::{Sink, clip};
-use crate::policy::{Verdict, judge};
+use crate::policy::{Verdict, judge, walk_target};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
@@ -86,6 +86,15 @@ struct GlobalSeen {
     imported: bool,
     called: Option<&'static str>,
     verdict: Option<Verdict>,
+    /// The module a dotted name starts from and the dangerous module it walks into.
+    walk: Option<(String, &'static str)>,
+}
+
+/// The module a dotted global starts from and the dangerous module it walks into.
+fn walk_of(module: &str, name: &str) -> Option<(String, &'static str)> {
+    let to = walk_target(module, name)?;
+    let from = module.split('.').next().unwrap_or(module);
+    (from != to).then(|| (from.to_string(), to))
 }
 
 /// Scans `data` as a pickle stream and its following stacked pickles.
@@ -188,16 +197,23 @@ impl<'s> Scanner<'s> {
     fn flush(&mut self) {
         let globals = std::mem::take(&mut self.globals);
         for (name, g) in globals {
+            let walk = g
+                .walk
+                .as_ref()
+                .map(|(from, to)| {
+                    format!(", a dotted name that walks from {from} to the {to} module")
+                })
+                .unwrap_or_default();
             match (&g.verdict, g.called) {
                 (Some(Verdict::Dangerous(why)), Some(how)) => self.sink.add(
                     "AIL-PKL-001",
-                    format!("pickle calls {name} ({why}) via {how}"),
+                    format!("pickle calls {name}{walk} ({why}) via {how}"),
                     name.clone(),
                     Some(g.offset),
                 ),
                 (Some(Verdict::Dangerous(why)), None) => self.sink.add(
                     "AIL-PKL-002",
-                    format!("pickle imports {name} ({why})"),
+                    format!("pickle imports {name}{walk} ({why})"),
                     name.clone(),
                     Some(g.offset),
                 ),
@@ -225,6 +241,7 @@ impl<'s> Scanner<'s> {
         entry.imported = true;
         if entry.verdict.is_none() {
             entry.verdict = Some(judge(module, name));
+            entry.walk = walk_of(module, name);
         }
         if let Some(Verdict::Dangerous(_)) = entry.verdict
             && name.contains('.')
@@ -261,6 +278,7 @@ impl<'s> Scanner<'s> {
                             imported: false,
                             called: Some(how),
                             verdict: Some(verdict),
+                            walk: walk_of(m, n),
                         },
                     );
                 }

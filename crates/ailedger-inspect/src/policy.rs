@@ -223,6 +223,35 @@ fn danger_of(module: &str, name: &str) -> Option<&'static str> {
         .map(|(_, _, why)| *why)
 }
 
+/// Modules that a dotted global must never reach by walking attributes: the walk
+/// `torch` + `serialization.os.system` imports torch and ends in `os`. Every module of
+/// `DANGEROUS_MODULES` counts, plus `builtins` (whose harmless-looking names, such as
+/// `print`, are still reached through the interpreter's own module).
+const WALK_EXTRA: &[&str] = &["builtins", "__builtin__", "posix", "nt"];
+
+/// The dangerous module that a dotted `name` of `module` walks into, if any: a segment of
+/// the name (not of the module) that names a module of `DANGEROUS_MODULES` or `WALK_EXTRA`,
+/// with more attributes after it or as the last segment (the module object itself); the
+/// last one when there are several.
+/// `collections` + `os` and `numpy` + `testing._private.utils.os.system` reach `os`.
+pub fn walk_target(module: &str, name: &str) -> Option<&'static str> {
+    let first = module.split('.').next().unwrap_or(module);
+    // The last such module: `numpy` + `distutils.exec_command.subprocess.check_output`
+    // reaches subprocess (through numpy.distutils).
+    name.split('.')
+        .filter(|s| !s.is_empty())
+        .rev()
+        .find_map(|seg| {
+            WALK_EXTRA
+                .iter()
+                .copied()
+                .chain(DANGEROUS_MODULES.iter().map(|(m, _)| *m))
+                .find(|m| *m == seg)
+        })
+        // A module's own dangerous name is judged by `danger_of`, not as a walk.
+        .filter(|m| *m != first || name.contains('.'))
+}
+
 /// Judges `module` + `name`, where `name` may be dotted (protocol 4 attribute walk).
 pub fn judge(module: &str, name: &str) -> Verdict {
     let full = format!("{module}.{name}");
@@ -248,6 +277,9 @@ pub fn judge(module: &str, name: &str) -> Verdict {
         if rest.len() == 1 && start > 0 && MODULE_OBJECTS.contains(&compat_module(last)) {
             return Verdict::Dangerous("module object of a code-execution module");
         }
+    }
+    if walk_target(module, name).is_some() {
+        return Verdict::Dangerous("attribute walk into a dangerous module");
     }
     if segs
         .iter()

@@ -661,6 +661,14 @@ fn inspect_exit_codes_and_formats() {
         ("pickles/ben_torch_zip.pt", 0, ""),
         ("formats/st_ok.safetensors", 0, ""),
         ("mcp/synthetic__risky_stdio.json", 1, "AIL-MCP-"),
+        // A requirements file named on the command line is recognised by content.
+        ("requirements/deps.txt", 1, "reqeusts ~ requests"),
+        ("requirements/prose.txt", 0, "\"findings\": []"),
+        (
+            "pickles-dotted/mal_torch_builtins_print_p4.pkl",
+            1,
+            "walks from torch to the builtins module",
+        ),
     ];
     for (rel, code, want) in cases {
         let path = fixture(rel);

@@ -9,6 +9,7 @@ mod mcp;
 mod packages;
 mod pickles;
 mod sarif;
+mod typosquats;
 
 use std::path::PathBuf;
 

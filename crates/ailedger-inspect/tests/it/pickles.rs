@@ -293,3 +293,98 @@ fn content_not_extension() {
     let r = inspect_bytes("notes.bin", b"(hello) this is text.\n", &crate::opts());
     assert!(r.format.is_none(), "{r:?}");
 }
+
+/// Dotted globals written by real `pickle` (tests/fixtures/pickles-dotted/make.py) that
+/// walk from an allow-listed module into a dangerous one: high or critical, and the
+/// message names the module reached.
+#[test]
+fn dotted_globals_walking_into_dangerous_modules() {
+    let dir = crate::fixtures("pickles-dotted");
+    let cases: &[(&str, &str, &str)] = &[
+        ("mal_torch_serialization_os_system_p4.pkl", "torch", "os"),
+        ("mal_numpy_testing_utils_os_system_p5.pkl", "numpy", "os"),
+        ("mal_collections_os_system_p4.pkl", "collections", "os"),
+        ("mal_torch_sys_modules_p4.pkl", "torch", "sys"),
+        ("mal_numpy_subprocess_p4.pkl", "numpy", "subprocess"),
+        ("mal_torch_builtins_eval_p4.pkl", "torch", "builtins"),
+        ("mal_torch_builtins_print_p4.pkl", "torch", "builtins"),
+        ("mal_torch_importlib_p4.pkl", "torch", "importlib"),
+        (
+            "mal_collections_shutil_rmtree_p4.pkl",
+            "collections",
+            "shutil",
+        ),
+        ("mal_torch_socket_p4.pkl", "torch", "socket"),
+        ("mal_numpy_runpy_p4.pkl", "numpy", "runpy"),
+        ("mal_torch_pty_spawn_p4.pkl", "torch", "pty"),
+        ("mal_torch_posix_system_p4.pkl", "torch", "posix"),
+        ("mal_global_opcode_dotted_p4.pkl", "torch", "os"),
+        ("mal_numpy_lib_io_stored_p4.pkl", "numpy", "io"),
+        ("mal_collections_os_stored_p4.pkl", "collections", "os"),
+    ];
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let file = path.file_name().unwrap().to_string_lossy().to_string();
+        if !file.ends_with(".pkl") {
+            continue;
+        }
+        seen += 1;
+        let reports = inspect_path(&path, &crate::opts()).unwrap();
+        let r = &reports[0];
+        if file.starts_with("ben_") {
+            assert!(
+                r.max_severity() < Some(Severity::High),
+                "{file}: {:?}",
+                r.findings
+            );
+            continue;
+        }
+        let (_, from, to) = cases
+            .iter()
+            .find(|c| c.0 == file)
+            .unwrap_or_else(|| panic!("{file} has no expectation"));
+        assert!(
+            r.max_severity() >= Some(Severity::High),
+            "{file}: {:?}",
+            r.findings
+        );
+        let want = format!("walks from {from} to the {to} module");
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.severity >= Severity::High && f.message.contains(&want)),
+            "{file}: no finding says {want:?}: {:?}",
+            r.findings
+        );
+        assert!(
+            !r.findings.iter().any(|f| f.code == "AIL-PKL-003"),
+            "{file}: still reported as outside the allow-list: {:?}",
+            r.findings
+        );
+    }
+    assert_eq!(seen, cases.len() + 1, "fixtures and expectations differ");
+}
+
+#[test]
+fn dotted_walks_judged_without_a_file() {
+    use ailedger_inspect::policy::{Verdict, judge, walk_target};
+    // Before: Unknown (medium). A walk into builtins or io is dangerous whatever follows.
+    assert!(matches!(
+        judge("torch", "_utils.builtins.print"),
+        Verdict::Dangerous(_)
+    ));
+    assert!(matches!(judge("numpy", "lib.io"), Verdict::Dangerous(_)));
+    assert_eq!(
+        walk_target("numpy", "distutils.exec_command.subprocess.check_output"),
+        Some("subprocess")
+    );
+    // Negative: plain allow-listed globals and nested class names walk nowhere.
+    assert_eq!(walk_target("collections", "OrderedDict"), None);
+    assert_eq!(walk_target("torch._utils", "_rebuild_tensor_v2"), None);
+    assert_eq!(walk_target("os", "system"), None);
+    assert!(matches!(
+        judge("collections", "OrderedDict"),
+        Verdict::Allowed(_)
+    ));
+}
