@@ -10,11 +10,8 @@ use std::collections::BTreeSet;
 mod common;
 
 use ailedger_core::{ArtifactKind, EdgeKind};
-use ailedger_export::{
-    Artifact, Subgraph,
-    cyclonedx::{self, SpecVersion},
-};
-use common::{ATT, FILE, TORCH, art, edge, subgraph};
+use ailedger_export::cyclonedx::{self, SpecVersion};
+use common::{ATT, Batches, FILE, TORCH, art, edge, skeleton, subgraph};
 use jsonschema::{Registry, Validator};
 use serde_json::{Value, json};
 
@@ -264,40 +261,6 @@ fn reads_back_through_the_parser() {
                 .all(|e| e.paths.is_empty())
         );
     }
-}
-
-/// Records that the writer reads a batch at a time, as the server's store does: what it
-/// asked for is remembered, and it fails when told to.
-struct Batches<'a> {
-    held: ailedger_export::Held<'a>,
-    asked: Vec<usize>,
-    fail_after: Option<usize>,
-}
-
-impl ailedger_export::Records for Batches<'_> {
-    fn fetch(&mut self, ids: &[&str]) -> std::io::Result<Vec<Artifact>> {
-        if self.fail_after.is_some_and(|n| self.asked.len() >= n) {
-            return Err(std::io::Error::other("the store went away"));
-        }
-        self.asked.push(ids.len());
-        self.held.fetch(ids)
-    }
-}
-
-fn skeleton(sub: &Subgraph) -> Subgraph {
-    let mut s = sub.clone();
-    for a in &mut s.artifacts {
-        *a = Artifact {
-            id: a.id.clone(),
-            kind: a.kind,
-            name: None,
-            version: None,
-            aliases: Vec::new(),
-            attrs: serde_json::Map::new(),
-            first_seq: 0,
-        };
-    }
-    s
 }
 
 /// A streamed export of a skeleton (ids and kinds), its records read in batches, is the

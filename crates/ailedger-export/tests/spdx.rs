@@ -9,7 +9,10 @@
 use std::collections::BTreeSet;
 
 use ailedger_core::{ArtifactKind, EdgeKind, Severity};
+mod common;
+
 use ailedger_export::{Artifact, Attestation, Edge, IncidentVex, LedgerState, Subgraph, spdx};
+use common::{Batches, skeleton};
 use serde_json::{Map, Value, json};
 
 const SPDX_2_3: &str = include_str!("../../../schemas/spdx/spdx-2.3.schema.json");
@@ -576,38 +579,6 @@ fn licence_expressions_are_told_from_names() {
         spdx::licence_ref_id("Acme-1")
     );
     assert_eq!(spdx::licence_ref_id("©").len(), "LicenseRef-".len() + 8);
-}
-
-struct Batches<'a> {
-    held: ailedger_export::Held<'a>,
-    asked: Vec<usize>,
-    fail_after: Option<usize>,
-}
-
-impl ailedger_export::Records for Batches<'_> {
-    fn fetch(&mut self, ids: &[&str]) -> std::io::Result<Vec<Artifact>> {
-        if self.fail_after.is_some_and(|n| self.asked.len() >= n) {
-            return Err(std::io::Error::other("the store went away"));
-        }
-        self.asked.push(ids.len());
-        self.held.fetch(ids)
-    }
-}
-
-fn skeleton(sub: &Subgraph) -> Subgraph {
-    let mut s = sub.clone();
-    for a in &mut s.artifacts {
-        *a = Artifact {
-            id: a.id.clone(),
-            kind: a.kind,
-            name: None,
-            version: None,
-            aliases: Vec::new(),
-            attrs: Map::new(),
-            first_seq: 0,
-        };
-    }
-    s
 }
 
 /// A streamed export of a skeleton (ids and kinds), its records read in batches, is the

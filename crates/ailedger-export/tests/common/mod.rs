@@ -1,5 +1,5 @@
-//! Shared by the CycloneDX tests: the rich subgraph (every artifact kind and edge the
-//! export maps) and its builders.
+//! Shared by the export tests: the rich subgraph (every artifact kind and edge the
+//! export maps), its builders, and records read in batches as the server reads them.
 
 #![allow(clippy::unwrap_used, dead_code)]
 
@@ -202,4 +202,38 @@ pub fn subgraph() -> Subgraph {
             root_hash: Some("ee".repeat(32)),
         },
     }
+}
+
+/// Records that the writer reads a batch at a time, as the server's store does: what it
+/// asked for is remembered, and it fails when told to.
+pub struct Batches<'a> {
+    pub held: ailedger_export::Held<'a>,
+    pub asked: Vec<usize>,
+    pub fail_after: Option<usize>,
+}
+
+impl ailedger_export::Records for Batches<'_> {
+    fn fetch(&mut self, ids: &[&str]) -> std::io::Result<Vec<Artifact>> {
+        if self.fail_after.is_some_and(|n| self.asked.len() >= n) {
+            return Err(std::io::Error::other("the store went away"));
+        }
+        self.asked.push(ids.len());
+        self.held.fetch(ids)
+    }
+}
+
+pub fn skeleton(sub: &Subgraph) -> Subgraph {
+    let mut s = sub.clone();
+    for a in &mut s.artifacts {
+        *a = Artifact {
+            id: a.id.clone(),
+            kind: a.kind,
+            name: None,
+            version: None,
+            aliases: Vec::new(),
+            attrs: serde_json::Map::new(),
+            first_seq: 0,
+        };
+    }
+    s
 }
