@@ -115,3 +115,30 @@ pub struct Subgraph {
     pub incidents: Vec<IncidentVex>,
     pub ledger: LedgerState,
 }
+
+/// A model's recorded card split for a writer: the card without its `bom-ref` (which
+/// named it in another document) and `modelParameters`, and the parameters with the
+/// registered `task`, `architecture_family` and `model_architecture` where the card has
+/// none, without `datasets` (the writers state the ledger's `trained-on` edges).
+pub(crate) fn model_card_parts(a: &Artifact) -> (Map<String, Value>, Map<String, Value>) {
+    let mut card = match a.attrs.get("modelCard") {
+        Some(Value::Object(m)) => m.clone(),
+        _ => Map::new(),
+    };
+    card.remove("bom-ref");
+    let mut params = match card.remove("modelParameters") {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    for (k, key) in [
+        ("task", "task"),
+        ("architecture_family", "architectureFamily"),
+        ("model_architecture", "modelArchitecture"),
+    ] {
+        if let (Some(Value::String(v)), false) = (a.attrs.get(k), params.contains_key(key)) {
+            params.insert(key.into(), Value::from(v.clone()));
+        }
+    }
+    params.remove("datasets");
+    (card, params)
+}

@@ -866,25 +866,7 @@ fn purpose(a: &Artifact) -> Option<&'static str> {
 /// task and architecture; without its datasets (the `trained-on` relationships) and
 /// bom-ref (which named it in another document).
 fn model_card(a: &Artifact) -> Option<Value> {
-    let mut card = match a.attrs.get("modelCard") {
-        Some(Value::Object(m)) => m.clone(),
-        _ => Map::new(),
-    };
-    card.remove("bom-ref");
-    let mut params = match card.remove("modelParameters") {
-        Some(Value::Object(m)) => m,
-        _ => Map::new(),
-    };
-    for (k, key) in [
-        ("task", "task"),
-        ("architecture_family", "architectureFamily"),
-        ("model_architecture", "modelArchitecture"),
-    ] {
-        if let (Some(Value::String(v)), false) = (a.attrs.get(k), params.contains_key(key)) {
-            params.insert(key.into(), Value::from(v.clone()));
-        }
-    }
-    params.remove("datasets");
+    let (mut card, params) = crate::model::model_card_parts(a);
     if !params.is_empty() {
         card.insert("modelParameters".into(), Value::Object(params));
     }

@@ -701,25 +701,8 @@ impl Ctx<'_> {
     }
 
     fn model_card(&self, a: &Artifact) -> Value {
-        let mut card = match a.attrs.get("modelCard") {
-            Some(Value::Object(m)) => m.clone(),
-            _ => Map::new(),
-        };
-        let mut params = match card.remove("modelParameters") {
-            Some(Value::Object(m)) => m,
-            _ => Map::new(),
-        };
-        for (k, key) in [
-            ("task", "task"),
-            ("architecture_family", "architectureFamily"),
-            ("model_architecture", "modelArchitecture"),
-        ] {
-            if let (Some(Value::String(v)), false) = (a.attrs.get(k), params.contains_key(key)) {
-                params.insert(key.into(), Value::from(v.clone()));
-            }
-        }
+        let (mut card, mut params) = crate::model::model_card_parts(a);
         // The datasets are the ledger's trained-on edges, by bom-ref.
-        params.remove("datasets");
         if let Some(ds) = self.datasets.get(a.id.as_str()) {
             let list: Vec<Value> = ds.iter().map(|d| json!({ "ref": d })).collect();
             params.insert("datasets".into(), Value::Array(list));
@@ -727,7 +710,6 @@ impl Ctx<'_> {
         if !params.is_empty() {
             card.insert("modelParameters".into(), Value::Object(params));
         }
-        card.remove("bom-ref");
         Value::Object(card)
     }
 
