@@ -142,3 +142,37 @@ pub(crate) fn model_card_parts(a: &Artifact) -> (Map<String, Value>, Map<String,
     params.remove("datasets");
     (card, params)
 }
+
+/// The records of `ids`, by id.
+pub(crate) fn fetch_by_id(
+    records: &mut dyn Records,
+    ids: &[&str],
+) -> std::io::Result<std::collections::HashMap<String, Artifact>> {
+    Ok(records
+        .fetch(ids)?
+        .into_iter()
+        .map(|a| (a.id.clone(), a))
+        .collect())
+}
+
+/// The record of `id` in a fetched batch; an error when the store had none.
+pub(crate) fn record_of<'a>(
+    got: &'a std::collections::HashMap<String, Artifact>,
+    id: &str,
+) -> std::io::Result<&'a Artifact> {
+    got.get(id)
+        .ok_or_else(|| std::io::Error::other(format!("{id} is in the subgraph but has no record")))
+}
+
+/// A finding as `<code> <severity>: <message>` (its JSON when it has neither code nor
+/// message).
+pub(crate) fn finding(f: &Value) -> String {
+    let code = f.get("code").and_then(Value::as_str).unwrap_or("");
+    let sev = f.get("severity").and_then(Value::as_str).unwrap_or("");
+    let msg = f.get("message").and_then(Value::as_str).unwrap_or("");
+    if code.is_empty() && msg.is_empty() {
+        serde_json::to_string(f).unwrap_or_default()
+    } else {
+        format!("{code} {sev}: {msg}")
+    }
+}

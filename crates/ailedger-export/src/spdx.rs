@@ -30,7 +30,11 @@ use std::io::{self, Write};
 use ailedger_core::{ArtifactKind, EdgeKind, Ref, Sha256Digest, identity};
 use serde_json::{Map, Value, json};
 
-use crate::{Artifact, Held, Records, Subgraph, json::JsonOut};
+use crate::{
+    Artifact, Held, Records, Subgraph,
+    json::JsonOut,
+    model::{fetch_by_id, finding, record_of},
+};
 
 /// The `referenceType` of an `OTHER` external reference giving an artifact's kind.
 pub const KIND_REF: &str = "ailedger-kind";
@@ -254,16 +258,9 @@ fn each_record<'s>(
     mut each: impl FnMut(&'s str, &Artifact) -> io::Result<()>,
 ) -> io::Result<()> {
     for chunk in ids.chunks(BATCH) {
-        let got: HashMap<String, Artifact> = records
-            .fetch(chunk)?
-            .into_iter()
-            .map(|a| (a.id.clone(), a))
-            .collect();
+        let got = fetch_by_id(records, chunk)?;
         for id in chunk {
-            let a = got.get(*id).ok_or_else(|| {
-                io::Error::other(format!("{id} is in the subgraph but has no record"))
-            })?;
-            each(id, a)?;
+            each(id, record_of(&got, id)?)?;
         }
     }
     Ok(())
@@ -871,19 +868,6 @@ fn model_card(a: &Artifact) -> Option<Value> {
         card.insert("modelParameters".into(), Value::Object(params));
     }
     (!card.is_empty()).then_some(Value::Object(card))
-}
-
-/// A finding as `<code> <severity>: <message>` (its JSON when it has neither code nor
-/// message).
-fn finding(f: &Value) -> String {
-    let code = f.get("code").and_then(Value::as_str).unwrap_or("");
-    let sev = f.get("severity").and_then(Value::as_str).unwrap_or("");
-    let msg = f.get("message").and_then(Value::as_str).unwrap_or("");
-    if code.is_empty() && msg.is_empty() {
-        serde_json::to_string(f).unwrap_or_default()
-    } else {
-        format!("{code} {sev}: {msg}")
-    }
 }
 
 /// Whether `s` has the form of an SPDX licence expression: ids (`MIT`, `GPL-2.0+`,

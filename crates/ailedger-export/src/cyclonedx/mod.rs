@@ -24,7 +24,11 @@ use ailedger_core::{ArtifactKind, EdgeKind, Severity, Sha256Digest};
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 
-use crate::{Artifact, Held, Records, Subgraph, json::JsonOut};
+use crate::{
+    Artifact, Held, Records, Subgraph,
+    json::JsonOut,
+    model::{fetch_by_id, finding, record_of},
+};
 
 pub mod xml;
 
@@ -616,16 +620,9 @@ impl Ctx<'_> {
             }
             want.sort_unstable();
             want.dedup();
-            let got: HashMap<String, Artifact> = records
-                .fetch(&want)?
-                .into_iter()
-                .map(|a| (a.id.clone(), a))
-                .collect();
+            let got = fetch_by_id(records, &want)?;
             for id in chunk {
-                let a = got.get(*id).ok_or_else(|| {
-                    io::Error::other(format!("{id} is in the subgraph but has no record"))
-                })?;
-                each(a, &got)?;
+                each(record_of(&got, id)?, &got)?;
             }
         }
         Ok(())
@@ -937,17 +934,6 @@ fn licenses(attrs: &Map<String, Value>) -> Option<Value> {
             Some(json!([{ "expression": s }]))
         }
         _ => None,
-    }
-}
-
-fn finding(f: &Value) -> String {
-    let code = f.get("code").and_then(Value::as_str).unwrap_or("");
-    let sev = f.get("severity").and_then(Value::as_str).unwrap_or("");
-    let msg = f.get("message").and_then(Value::as_str).unwrap_or("");
-    if code.is_empty() && msg.is_empty() {
-        serde_json::to_string(f).unwrap_or_default()
-    } else {
-        format!("{code} {sev}: {msg}")
     }
 }
 
