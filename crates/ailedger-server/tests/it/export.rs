@@ -278,6 +278,28 @@ async fn deterministic_and_as_of_on(app: App) {
         v["detail"].as_str().unwrap().contains("spec_version"),
         "{v}"
     );
+    let (s, _, v) = app
+        .call(
+            "GET",
+            &format!("{}?{q}&format=yaml", paths::EXPORT_CYCLONEDX),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("format"), "{v}");
+    let (s, ctype, xml) = get_raw(
+        &app,
+        &app.token,
+        &format!("{}?{q}&format=xml", paths::EXPORT_CYCLONEDX),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(ctype, "application/vnd.cyclonedx+xml; version=1.6");
+    assert!(
+        String::from_utf8(xml)
+            .unwrap()
+            .contains("<bom xmlns=\"http://cyclonedx.org/schema/bom/1.6\""),
+    );
     let (s, _, _) = get_raw(&app, "nope", &format!("{}?{q}", paths::EXPORT_CYCLONEDX)).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let reader = create_token(app.state.store.as_ref(), "setup", "r@ci", Scope::Read, None)
