@@ -22,6 +22,7 @@ pub mod osv_range;
 pub mod purl;
 pub mod redact;
 pub mod reference;
+pub mod spdx;
 pub mod token;
 pub mod vers;
 pub mod version;

@@ -36,12 +36,7 @@ use crate::{
     model::{fetch_by_id, finding, record_of},
 };
 
-/// The `referenceType` of an `OTHER` external reference giving an artifact's kind.
-pub const KIND_REF: &str = "ailedger-kind";
-/// The `referenceType` of an `OTHER` external reference giving one of its aliases.
-pub const ALIAS_REF: &str = "ailedger-alias";
-/// How a relationship's comment names the ailedger edge kind it stands for.
-pub const EDGE_COMMENT: &str = "ailedger edge: ";
+pub use ailedger_core::spdx::{ALIAS_REF, EDGE_COMMENT, KIND_REF};
 /// How an annotation's comment starts for a finding: `<code> <severity>: <message>`.
 pub const FINDING_NOTE: &str = "ailedger finding: ";
 /// How it starts for a model's card (JSON: the CycloneDX model card as recorded, with
@@ -61,22 +56,6 @@ const DOC_ID: &str = "SPDXRef-DOCUMENT";
 
 /// How many records the writer reads at once.
 const BATCH: usize = 512;
-
-/// SPDX 2.3's package purposes.
-const PURPOSES: &[&str] = &[
-    "APPLICATION",
-    "FRAMEWORK",
-    "LIBRARY",
-    "CONTAINER",
-    "OPERATING_SYSTEM",
-    "DEVICE",
-    "FIRMWARE",
-    "SOURCE",
-    "ARCHIVE",
-    "FILE",
-    "INSTALL",
-    "OTHER",
-];
 
 /// Attributes a package states in its fields or its other annotations.
 const PACKAGE_STATED: &[&str] = &[
@@ -835,7 +814,10 @@ fn identifier_refs(attrs: &Map<String, Value>) -> Vec<Value> {
 fn purpose(a: &Artifact) -> Option<&'static str> {
     if let Some(p) = text(&a.attrs, "primaryPackagePurpose") {
         let p = p.replace('-', "_");
-        if let Some(known) = PURPOSES.iter().find(|x| **x == p) {
+        if let Some(known) = ailedger_core::spdx::PACKAGE_PURPOSES
+            .iter()
+            .find(|x| **x == p)
+        {
             return Some(known);
         }
     }

@@ -5,7 +5,10 @@
 
 use std::collections::HashMap;
 
-use ailedger_core::{ArtifactKind, EdgeKind, Purl, Ref, Sha256Digest};
+use ailedger_core::{
+    ArtifactKind, EdgeKind, Purl, Ref, Sha256Digest,
+    spdx::{ALIAS_REF, EDGE_COMMENT, KIND_REF, PACKAGE_PURPOSES as PURPOSES},
+};
 use serde_json::{Map, Value};
 
 use crate::{
@@ -14,30 +17,6 @@ use crate::{
     hashes,
     json::{at, type_name},
 };
-
-/// The `referenceType` of an `OTHER` external reference that gives a package's
-/// ailedger kind (ailedger's SPDX export writes it for every kind but `package`).
-const KIND_REF: &str = "ailedger-kind";
-/// The `referenceType` of an `OTHER` external reference that gives an alias (a ref that
-/// neither a purl nor the SHA-256 checksum carries).
-const ALIAS_REF: &str = "ailedger-alias";
-/// The prefix of a relationship comment naming the ailedger edge kind it stands for.
-const EDGE_COMMENT: &str = "ailedger edge: ";
-
-const PURPOSES: &[&str] = &[
-    "APPLICATION",
-    "FRAMEWORK",
-    "LIBRARY",
-    "CONTAINER",
-    "OPERATING_SYSTEM",
-    "DEVICE",
-    "FIRMWARE",
-    "SOURCE",
-    "ARCHIVE",
-    "FILE",
-    "INSTALL",
-    "OTHER",
-];
 
 const PACKAGE_ATTRS: &[&str] = &[
     "SPDXID",
