@@ -375,7 +375,24 @@ pub struct TraversalArgs {
     /// Answer from history: the ledger as it was at this RFC 3339 time.
     #[arg(long)]
     pub as_of: Option<String>,
+    /// Show at most this many artifacts, nearest first (the answer says how many more
+    /// there are). Fetched in pages of up to 1000.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "all")]
+    pub limit: u64,
+    /// Show every artifact, however many (fetched page by page).
+    #[arg(long)]
+    pub all: bool,
+    /// Go no further than this many edges from the artifact.
+    #[arg(long, value_name = "EDGES")]
+    pub depth: Option<u32>,
+    /// Continue an earlier answer from its `next` cursor (JSON output), with the same
+    /// REF, --as-of and --depth.
+    #[arg(long)]
+    pub cursor: Option<String>,
 }
+
+/// Hits per request when the CLI pages through a traversal.
+const TRAVERSAL_PAGE: u64 = 1000;
 
 impl TraversalArgs {
     pub async fn run(self, ctx: &Ctx, path: &str) -> anyhow::Result<()> {
@@ -383,11 +400,37 @@ impl TraversalArgs {
         if let Some(t) = &self.as_of {
             ailedger_core::entry::parse_time(t).map_err(|e| UserError(format!("--as-of: {e}")))?;
         }
-        let mut q = vec![("ref", self.ref_.as_str())];
-        if let Some(t) = &self.as_of {
-            q.push(("as_of", t));
+        let want = if self.all { u64::MAX } else { self.limit };
+        let depth = self.depth.map(|d| d.to_string());
+        let mut cursor = self.cursor.clone();
+        let mut whole: Option<TraversalView> = None;
+        loop {
+            let got = whole.as_ref().map_or(0, |w| w.hits.len() as u64);
+            let page = (want - got).min(TRAVERSAL_PAGE).to_string();
+            let mut q = vec![("ref", self.ref_.as_str()), ("limit", page.as_str())];
+            if let Some(t) = &self.as_of {
+                q.push(("as_of", t));
+            }
+            if let Some(d) = &depth {
+                q.push(("depth", d));
+            }
+            if let Some(c) = &cursor {
+                q.push(("cursor", c));
+            }
+            let v: TraversalView = ctx.client.get(path, &q).await?;
+            cursor = v.next.clone();
+            let whole = match &mut whole {
+                None => whole.insert(v),
+                Some(w) => {
+                    output::append_page(w, v);
+                    w
+                }
+            };
+            if cursor.is_none() || whole.hits.len() as u64 >= want {
+                break;
+            }
         }
-        let v: TraversalView = ctx.client.get(path, &q).await?;
+        let v = whole.ok_or_else(|| anyhow::anyhow!("no answer"))?;
         output::traversal(ctx.format, &v)
     }
 }

@@ -31,7 +31,7 @@ use ailedger_log::{
     open_checkpoint,
 };
 use ailedger_server::{
-    EntriesView,
+    EntriesView, EntryView,
     log::{CheckpointsView, LeavesView, LogEntryView},
     paths,
 };
@@ -464,12 +464,16 @@ impl AuditSource for ApiSource<'_> {
                 .get(paths::LOG_LEAVES, &[("after", &a), ("limit", &n)])
                 .await?
         };
-        // Bodies arrive as stored (raw JSON, or base64 when they are not JSON).
-        let entries = view
-            .entries
-            .into_iter()
-            .map(|e| e.into_stored().map_err(|err| failed(err.to_string())))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        // Bodies arrive as stored (raw JSON, or base64 when they are not JSON); one
+        // above the server's inline limit is read on its own, where the list points.
+        let mut entries = Vec::with_capacity(view.entries.len());
+        for e in view.entries {
+            let e = match &e.body_ref {
+                Some(at) => self.0.get::<EntryView>(at, &[]).await?,
+                None => e,
+            };
+            entries.push(e.into_stored().map_err(|err| failed(err.to_string()))?);
+        }
         let mut tree_leaves = BTreeMap::new();
         for (seq, h) in leaves.leaves {
             let mut hash = [0u8; 32];

@@ -285,9 +285,43 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// A usage error is one line on stderr and exit 2, like every other bad input (help and
+/// version are printed as clap prints them).
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+    }
+    // The message is clap's first paragraph (a list of missing arguments is indented
+    // under it), joined; the usage and tips after it are left out.
+    let text = e.render().to_string();
+    let line = text
+        .lines()
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    if line.is_empty() {
+        eprintln!("error: invalid arguments");
+    } else {
+        eprintln!("{line}");
+    }
+    ExitCode::from(2)
+}
+
 fn main() -> ExitCode {
     ailedger_store::set_release_freed_memory(release_freed_memory);
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -17,20 +17,63 @@ fn table(header: &[&str]) -> Table {
     t
 }
 
-pub fn path(h: &HitView) -> String {
+/// Adds a later page of the same traversal to `whole`: its hits, the ancestors its
+/// paths need that `whole` does not hold yet, and where it ends.
+pub fn append_page(whole: &mut TraversalView, page: TraversalView) {
+    let held: std::collections::HashSet<u64> = whole
+        .hits
+        .iter()
+        .chain(&whole.ancestors)
+        .map(|h| h.pos)
+        .collect();
+    whole.ancestors.extend(
+        page.ancestors
+            .into_iter()
+            .filter(|a| !held.contains(&a.pos)),
+    );
+    whole.count += page.count;
+    whole.deployments.extend(page.deployments);
+    whole.hits.extend(page.hits);
+    whole.truncated = page.truncated;
+    whole.next = page.next;
+}
+
+/// The hits of an answer (and the ancestors it carries) by position.
+fn by_pos(v: &TraversalView) -> std::collections::HashMap<u64, &HitView> {
+    v.hits
+        .iter()
+        .chain(&v.ancestors)
+        .map(|h| (h.pos, h))
+        .collect()
+}
+
+/// A hit's path to the queried artifact, rebuilt from the parents:
+/// ` -depends-on-> requests -depends-on-> urllib3`.
+fn path(h: &HitView, v: &TraversalView, hits: &std::collections::HashMap<u64, &HitView>) -> String {
     let mut s = String::new();
-    for step in &h.path {
+    let mut at = h;
+    loop {
         // A `contains` step names the file's paths within its model or dataset.
-        let within = if step.paths.is_empty() {
+        let within = if at.paths.is_empty() {
             String::new()
         } else {
-            format!("[{}]", step.paths.join(", "))
+            format!("[{}]", at.paths.join(", "))
         };
-        s.push_str(&format!(
-            " -{}{within}-> {}",
-            step.edge,
-            step.label.as_deref().unwrap_or(&step.to)
-        ));
+        let next = at.parent.and_then(|p| hits.get(&p).copied());
+        let to = match (at.parent, next) {
+            (None, _) => v.label.as_deref().unwrap_or(&v.id),
+            (Some(_), Some(p)) => p.label.as_deref().unwrap_or(&p.id),
+            // Not in the answer (a server that sent no ancestors): say so.
+            (Some(p), None) => {
+                s.push_str(&format!(" -{}{within}-> (hit #{p})", at.edge));
+                break;
+            }
+        };
+        s.push_str(&format!(" -{}{within}-> {to}", at.edge));
+        match next {
+            Some(p) => at = p,
+            None => break,
+        }
     }
     s.trim_start().to_owned()
 }
@@ -52,14 +95,18 @@ pub fn traversal(format: Format, v: &TraversalView) -> anyhow::Result<()> {
         Some(l) => format!("{l} ({})", v.id),
         None => v.id.clone(),
     };
+    let within = v
+        .depth
+        .map(|d| format!(" within {d} edges"))
+        .unwrap_or_default();
     println!(
-        "{what} {name} {when}: {} artifacts, {} deployments",
-        v.count,
-        v.deployments.len()
+        "{what} {name} {when}{within}: {} artifacts, {} deployments",
+        v.total, v.deployment_count
     );
     if v.hits.is_empty() {
         return Ok(());
     }
+    let hits = by_pos(v);
     let mut t = table(&[
         "DEPTH",
         "KIND",
@@ -70,13 +117,11 @@ pub fn traversal(format: Format, v: &TraversalView) -> anyhow::Result<()> {
         "PATH",
     ]);
     for h in &v.hits {
-        let name = match (&h.label, h.path.first()) {
-            (Some(l), _) => l.clone(),
+        let name = match &h.label {
+            Some(l) => l.clone(),
             // A file reached through a `contains` edge: its paths, then its digest.
-            (None, Some(step)) if !step.paths.is_empty() => {
-                format!("{} ({})", step.paths.join(", "), h.id)
-            }
-            (None, _) => h.id.clone(),
+            None if !h.paths.is_empty() => format!("{} ({})", h.paths.join(", "), h.id),
+            None => h.id.clone(),
         };
         let findings = h.severity.clone().unwrap_or_else(|| "-".into());
         t.add_row(vec![
@@ -86,12 +131,25 @@ pub fn traversal(format: Format, v: &TraversalView) -> anyhow::Result<()> {
             findings,
             h.verification.clone().unwrap_or_else(|| "-".into()),
             seq_time(h.since_seq, h.since.as_deref()),
-            path(h),
+            path(h, v, &hits),
         ]);
     }
     println!("{t}");
+    if v.truncated {
+        let shown = v.offset + v.hits.len() as u64;
+        println!(
+            "\n{} more not shown ({shown} of {}): raise --limit, or --all",
+            v.total as u64 - shown,
+            v.total
+        );
+    }
     if v.direction == "impact" && !v.deployments.is_empty() {
-        println!("\nDeployments exposed:");
+        let of = if v.deployments.len() < v.deployment_count {
+            format!(" ({} of {})", v.deployments.len(), v.deployment_count)
+        } else {
+            String::new()
+        };
+        println!("\nDeployments exposed{of}:");
         for d in &v.deployments {
             println!("  {d}");
         }

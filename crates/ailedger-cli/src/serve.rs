@@ -87,6 +87,37 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u32).range(1..)
     )]
     pub ingest_memory_mib: u32,
+    /// Most hits one impact/deps answer may hold; a client asking for more is refused
+    /// (422) and pages with the answer's cursor instead. Answers hold 1000 hits unless
+    /// the request names a limit.
+    #[arg(
+        long,
+        value_name = "HITS",
+        default_value_t = ailedger_server::Limits::DEFAULT_TRAVERSAL_MAX,
+        env = "AILEDGER_TRAVERSAL_MAX",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub traversal_max: u32,
+    /// Bytes of entry bodies, in MiB, one `GET /v1/entries` page holds at most; the page
+    /// ends before the body that would pass it.
+    #[arg(
+        long,
+        value_name = "MIB",
+        default_value_t = ailedger_server::Limits::DEFAULT_ENTRIES_PAGE_MIB,
+        env = "AILEDGER_ENTRIES_PAGE_MIB",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub entries_page_mib: u32,
+    /// An entry body larger than this, in KiB, is listed by reference (`body_ref`) and
+    /// read on its own from `GET /v1/entries/{seq}`.
+    #[arg(
+        long,
+        value_name = "KIB",
+        default_value_t = ailedger_server::Limits::DEFAULT_ENTRY_INLINE_KIB,
+        env = "AILEDGER_ENTRY_INLINE_KIB",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub entry_inline_kib: u32,
     #[command(flatten)]
     pub log: crate::log::LogKeyArgs,
     #[command(flatten)]
@@ -338,7 +369,13 @@ impl ServeArgs {
                 allowed_hosts,
             ))
             .with_webhooks(webhooks)
-            .with_ingest_budget(self.ingest_memory_mib);
+            .with_ingest_budget(self.ingest_memory_mib)
+            .with_limits(ailedger_server::Limits {
+                traversal_max: self.traversal_max,
+                entries_page_bytes: u64::from(self.entries_page_mib) << 20,
+                entry_inline_bytes: u64::from(self.entry_inline_kib) << 10,
+                ..ailedger_server::Limits::default()
+            });
         if let Some(file) = &self.init_admin_token {
             init_admin_token(state.store.as_ref(), file).await?;
         }

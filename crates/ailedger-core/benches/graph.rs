@@ -105,7 +105,7 @@ fn main() {
         let c = round % clusters;
         let t = Instant::now();
         let hits = index.impact(&id(c, 0), None).unwrap();
-        let paths: usize = hits.iter().map(|h| h.path.len()).sum();
+        let paths: usize = hits.iter().map(|h| h.depth as usize).sum();
         lat.push(t.elapsed());
         count = hits.len();
         std::hint::black_box(paths);

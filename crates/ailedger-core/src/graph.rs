@@ -93,17 +93,45 @@ impl EdgeW {
 }
 
 /// One artifact reached by a traversal.
+///
+/// A hit names the hit it was reached from (`parent`), not its whole path: a long
+/// chain costs one hit per artifact, not one path step per pair. [`path`] rebuilds a
+/// hit's path from the parents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit<'a> {
     pub id: &'a str,
     pub kind: ArtifactKind,
     /// Number of edges between this artifact and the query's artifact.
     pub depth: u32,
-    /// One shortest path, starting at this artifact and ending at the query's
-    /// artifact: each step is the edge taken and the artifact it leads to.
-    pub path: Vec<(EdgeKind, &'a str)>,
+    /// The position of the hit this one was first reached from, in the same answer;
+    /// `None` when that is the query's artifact. Always smaller than this hit's own
+    /// position (hits come breadth-first).
+    pub parent: Option<u32>,
+    /// The edge between this artifact and its parent (impact: this artifact consumes
+    /// the parent; deps: the parent consumes this artifact).
+    pub edge: EdgeKind,
     /// The latest `since` seq of the path's edges: since when this path has existed.
     pub since: u64,
+}
+
+/// One shortest path of `hits[i]`, starting after it and ending at the query's
+/// artifact `root`: each step is the edge taken and the artifact it leads to.
+pub fn path<'a>(hits: &[Hit<'a>], i: usize, root: &'a str) -> Vec<(EdgeKind, &'a str)> {
+    let mut steps = Vec::with_capacity(hits[i].depth as usize);
+    let mut at = i;
+    loop {
+        let h = &hits[at];
+        match h.parent {
+            Some(p) => {
+                steps.push((h.edge, hits[p as usize].id));
+                at = p as usize;
+            }
+            None => {
+                steps.push((h.edge, root));
+                return steps;
+            }
+        }
+    }
 }
 
 /// An edge row as stored: `until` is `None` while the edge is active.
@@ -602,17 +630,41 @@ impl GraphIndex {
     /// Blast radius: every artifact that transitively consumes `id` at seq `at`
     /// (default: now), nearest first.
     pub fn impact(&self, id: &str, at: Option<u64>) -> Option<Vec<Hit<'_>>> {
-        self.walk(id, at, Direction::Incoming)
+        self.walk(id, at, Direction::Incoming, None)
     }
 
     /// Everything `id` transitively consumes at seq `at` (default: now), nearest first.
     pub fn deps(&self, id: &str, at: Option<u64>) -> Option<Vec<Hit<'_>>> {
-        self.walk(id, at, Direction::Outgoing)
+        self.walk(id, at, Direction::Outgoing, None)
     }
 
-    fn walk(&self, id: &str, at: Option<u64>, dir: Direction) -> Option<Vec<Hit<'_>>> {
+    /// [`Self::impact`] (`consumers`) or [`Self::deps`], no deeper than `max_depth`
+    /// edges when given. The work is linear in the artifacts and edges reached.
+    pub fn traverse(
+        &self,
+        id: &str,
+        at: Option<u64>,
+        consumers: bool,
+        max_depth: Option<u32>,
+    ) -> Option<Vec<Hit<'_>>> {
+        let dir = if consumers {
+            Direction::Incoming
+        } else {
+            Direction::Outgoing
+        };
+        self.walk(id, at, dir, max_depth)
+    }
+
+    fn walk(
+        &self,
+        id: &str,
+        at: Option<u64>,
+        dir: Direction,
+        max_depth: Option<u32>,
+    ) -> Option<Vec<Hit<'_>>> {
         let start = self.node(id)?;
         let at = at.unwrap_or(OPEN - 1);
+        let max_depth = max_depth.unwrap_or(u32::MAX);
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             let s = &mut *scratch;
@@ -634,7 +686,7 @@ impl GraphIndex {
             let mut found: Vec<u32> = Vec::new();
             let mut level = vec![root];
             let mut depth = 0u32;
-            while !level.is_empty() {
+            while !level.is_empty() && depth < max_depth {
                 depth += 1;
                 let mut next_level = Vec::new();
                 for &n in &level {
@@ -678,28 +730,24 @@ impl GraphIndex {
                 found.extend_from_slice(&next_level);
                 level = next_level;
             }
-            // Hits in BFS order: a parent's hit is always built before its children's,
-            // so each path is one step plus a copy of the parent's.
+            // Hits in BFS order: a parent's hit is always built before its children's.
             let mut hits: Vec<Hit<'_>> = Vec::with_capacity(found.len());
             for (i, &n) in found.iter().enumerate() {
                 s.pos[n as usize] = i as u32;
                 let v = s.visits[n as usize];
                 let parent = s.parent(n).unwrap_or(root);
-                let step = (v.kind, &*self.ids[parent as usize]);
-                let (path, since) = if parent == root {
-                    (vec![step], v.since)
+                let (parent, since) = if parent == root {
+                    (None, v.since)
                 } else {
-                    let up = &hits[s.pos[parent as usize] as usize];
-                    let mut path = Vec::with_capacity(up.path.len() + 1);
-                    path.push(step);
-                    path.extend_from_slice(&up.path);
-                    (path, v.since.max(up.since))
+                    let p = s.pos[parent as usize];
+                    (Some(p), v.since.max(hits[p as usize].since))
                 };
                 hits.push(Hit {
                     id: &self.ids[n as usize],
                     kind: self.kinds[n as usize],
                     depth: v.depth,
-                    path,
+                    parent,
+                    edge: v.kind,
                     since,
                 });
             }
@@ -797,11 +845,12 @@ mod tests {
         g
     }
 
-    fn render(hits: &[Hit<'_>]) -> Vec<String> {
+    fn render(hits: &[Hit<'_>], root: &str) -> Vec<String> {
         hits.iter()
-            .map(|h| {
+            .enumerate()
+            .map(|(i, h)| {
                 let mut s = format!("{} {} d{}:", h.kind, h.id, h.depth);
-                for (e, n) in &h.path {
+                for (e, n) in path(hits, i, root) {
                     s.push_str(&format!(" -{e}-> {n}"));
                 }
                 s
@@ -812,7 +861,10 @@ mod tests {
     #[test]
     fn impact_now_and_as_of() {
         let g = index();
-        let now = render(&g.impact("pkg:pypi/urllib3@2.0.0", None).unwrap());
+        let now = render(
+            &g.impact("pkg:pypi/urllib3@2.0.0", None).unwrap(),
+            "pkg:pypi/urllib3@2.0.0",
+        );
         assert_eq!(
             now,
             [
@@ -823,7 +875,7 @@ mod tests {
             ]
         );
         // At seq 5 the prod deployment still used the fine-tuned model.
-        let then = render(&g.impact("model:base@1", Some(5)).unwrap());
+        let then = render(&g.impact("model:base@1", Some(5)).unwrap(), "model:base@1");
         assert_eq!(
             then,
             [
@@ -839,6 +891,58 @@ mod tests {
                 .is_empty()
         );
         assert!(g.impact("model:unknown", None).is_none());
+    }
+
+    /// `max_depth` stops the walk at that many edges; a deep chain costs one hit per
+    /// artifact, each naming its parent, and [`path`] rebuilds the full path.
+    #[test]
+    fn depth_limit_and_parent_pointers_on_a_long_chain() {
+        let g = index();
+        let one = render(
+            &g.traverse("pkg:pypi/urllib3@2.0.0", None, true, Some(1))
+                .unwrap(),
+            "pkg:pypi/urllib3@2.0.0",
+        );
+        assert_eq!(
+            one,
+            ["package pkg:pypi/requests@2.31.0 d1: -depends-on-> pkg:pypi/urllib3@2.0.0"]
+        );
+        assert_eq!(
+            g.traverse("pkg:pypi/urllib3@2.0.0", None, true, Some(0))
+                .unwrap(),
+            []
+        );
+
+        let n = 100_000u32;
+        let mut chain = GraphIndex::default();
+        let name = |i: u32| format!("package:p{i}@1");
+        for i in 0..n {
+            chain.add_artifact(&name(i), ArtifactKind::Package);
+        }
+        for i in 1..n {
+            assert!(chain.apply_edge_row(&row(
+                &name(i),
+                EdgeKind::DependsOn,
+                &name(i - 1),
+                u64::from(i),
+                None
+            )));
+        }
+        let hits = chain.impact(&name(0), None).unwrap();
+        assert_eq!(hits.len(), (n - 1) as usize);
+        let last = hits.len() - 1;
+        assert_eq!(hits[last].id, name(n - 1));
+        assert_eq!(hits[last].depth, n - 1);
+        assert_eq!(hits[last].since, u64::from(n - 1));
+        assert_eq!(hits[last].parent, Some(last as u32 - 1));
+        let root = name(0);
+        let steps = path(&hits, last, &root);
+        assert_eq!(steps.len(), (n - 1) as usize);
+        assert_eq!(steps[0].1, name(n - 2));
+        assert_eq!(steps.last().unwrap().1, root);
+        let ten = chain.traverse(&name(0), None, true, Some(10)).unwrap();
+        assert_eq!(ten.len(), 10);
+        assert_eq!(ten[9].id, name(10));
     }
 
     #[test]
@@ -861,7 +965,7 @@ mod tests {
         )));
         assert_eq!(g.edge_count(), 5);
         assert!(g.deps("model:ft@1", None).unwrap().is_empty());
-        let d = render(&g.deps("model:ft@1", Some(6)).unwrap());
+        let d = render(&g.deps("model:ft@1", Some(6)).unwrap(), "model:ft@1");
         assert_eq!(d.len(), 3, "{d:?}");
         assert!(!g.apply_edge_row(&row(
             "model:nope",

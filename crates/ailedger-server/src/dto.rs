@@ -200,18 +200,6 @@ pub struct AttestationView {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Step {
-    pub edge: String,
-    pub to: String,
-    /// `<kind>:<name>@<version>` when `to` is a digest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// For a `contains` step: where the file sits within its model or dataset.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub paths: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct HitView {
     pub id: String,
     /// `<kind>:<name>@<version>` when the id is a digest.
@@ -219,8 +207,19 @@ pub struct HitView {
     pub label: Option<String>,
     pub kind: String,
     pub depth: u32,
-    /// One shortest path from this artifact to the queried one.
-    pub path: Vec<Step>,
+    /// This hit's position in the whole answer (from 0, breadth-first: nearest first).
+    pub pos: u64,
+    /// The position of the hit this one was reached from, on its shortest path to the
+    /// queried artifact; absent when that is the queried artifact itself. A parent
+    /// comes before its children, so following `parent` rebuilds the path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<u64>,
+    /// The edge between this artifact and its parent (or the queried artifact): for
+    /// `impact` this artifact consumes the parent; for `deps` the parent consumes it.
+    pub edge: String,
+    /// For a `contains` edge: where the file sits within its model or dataset.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
     /// The highest severity among this artifact's inspection findings, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -252,10 +251,30 @@ pub struct TraversalView {
     /// The seq the answer describes (the ledger head unless `as_of` was given).
     pub at_seq: u64,
     pub as_of: Option<String>,
+    /// The depth limit asked for (`None`: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depth: Option<u32>,
+    /// Hits in this answer.
     pub count: usize,
-    /// Ids of the deployments among the hits.
+    /// Hits in the whole traversal (within `depth`).
+    pub total: usize,
+    /// Deployments in the whole traversal.
+    pub deployment_count: usize,
+    /// Ids of the deployments among this answer's hits.
     pub deployments: Vec<String>,
+    /// The hits at positions `offset`..`offset + count`, nearest first.
     pub hits: Vec<HitView>,
+    /// Position of the first hit.
+    pub offset: u64,
+    /// More hits follow: ask again with `cursor` = `next`.
+    pub truncated: bool,
+    /// The cursor of the next answer (it pins the ledger state, `at_seq`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// The hits before `offset` that this answer's paths pass through, so each page
+    /// rebuilds its paths on its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ancestors: Vec<HitView>,
 }
 
 /// A ledger entry exactly as stored. The body is never decoded or re-encoded on the
@@ -278,6 +297,12 @@ pub struct EntryView {
     /// object (a corrupt entry: `log verify` names its seq).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_b64: Option<String>,
+    /// In a list, a body larger than the server's inline limit is not given: this is
+    /// where to read it (`GET /v1/entries/{seq}`), and `body_size` its size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_ref: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_size: Option<u64>,
 }
 
 /// Why an [`EntryView`] does not give back a stored entry.
@@ -291,6 +316,8 @@ pub enum EntryViewError {
     Base64(u64),
     #[error("seq {0}: neither body nor body_b64")]
     NoBody(u64),
+    #[error("seq {0}: the body is given by reference ({1}); read it there")]
+    ByReference(u64, String),
 }
 
 impl EntryView {
@@ -309,11 +336,35 @@ impl EntryView {
             leaf_hash: hex::encode(e.leaf_hash),
             body,
             body_b64,
+            body_ref: None,
+            body_size: None,
+        }
+    }
+
+    /// The view of an entry of a list page: as [`EntryView::of`], or with a reference
+    /// to the body where the page left it out.
+    pub fn of_page(e: ailedger_store::PageEntry) -> Self {
+        match e.omitted {
+            None => Self::of(e.entry),
+            Some(size) => {
+                let seq = e.entry.seq;
+                let mut v = Self::of(ailedger_store::StoredEntry {
+                    body: Vec::new(),
+                    ..e.entry
+                });
+                v.body_b64 = None;
+                v.body_ref = Some(crate::paths::fill(crate::paths::ENTRY, &seq.to_string()));
+                v.body_size = Some(size);
+                v
+            }
         }
     }
 
     /// The stored bytes of the body.
     pub fn body_bytes(&self) -> Result<Vec<u8>, EntryViewError> {
+        if let Some(r) = &self.body_ref {
+            return Err(EntryViewError::ByReference(self.seq, r.clone()));
+        }
         stored_body(
             self.seq,
             self.body.as_deref().map(|raw| raw.get().as_bytes()),

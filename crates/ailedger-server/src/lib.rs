@@ -35,7 +35,7 @@ pub use routes::{
     },
     router, table,
 };
-pub use state::{AppState, IngestBudget};
+pub use state::{AppState, IngestBudget, Limits};
 
 /// Largest request body accepted (a batch of tens of thousands of registrations).
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -104,7 +104,6 @@ pub const MAX_ENTRIES_PAGE: u32 = 1000;
         EdgeView,
         TraversalView,
         HitView,
-        Step,
         EntryView,
         EntriesView,
         ResolveView,

@@ -34,6 +34,40 @@ pub struct AppState {
     pub webhooks: Arc<crate::webhooks::WebhookConfig>,
     /// The memory document ingests may use at once (`routes::documents::IngestPermit`).
     pub(crate) ingest_budget: Arc<IngestBudget>,
+    /// Bounds on the work of one read request.
+    pub(crate) limits: Limits,
+}
+
+/// Bounds on the work and size of one read request (each a `serve` flag; the
+/// "Limits" table of docs/security.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Hits in an `impact`/`deps` answer whose request names no `limit`.
+    pub traversal_default: u32,
+    /// Most hits one `impact`/`deps` answer may hold: a larger `limit` is refused (422).
+    pub traversal_max: u32,
+    /// Bytes of entry bodies one `GET /v1/entries` page holds at most.
+    pub entries_page_bytes: u64,
+    /// An entry body larger than this is listed by reference (`body_ref`), not inline.
+    pub entry_inline_bytes: u64,
+}
+
+impl Limits {
+    pub const DEFAULT_TRAVERSAL: u32 = 1000;
+    pub const DEFAULT_TRAVERSAL_MAX: u32 = 10_000;
+    pub const DEFAULT_ENTRIES_PAGE_MIB: u32 = 16;
+    pub const DEFAULT_ENTRY_INLINE_KIB: u32 = 1024;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            traversal_default: Self::DEFAULT_TRAVERSAL,
+            traversal_max: Self::DEFAULT_TRAVERSAL_MAX,
+            entries_page_bytes: u64::from(Self::DEFAULT_ENTRIES_PAGE_MIB) << 20,
+            entry_inline_bytes: u64::from(Self::DEFAULT_ENTRY_INLINE_KIB) << 10,
+        }
+    }
 }
 
 /// The memory budget of concurrent document ingests, in MiB: each takes an estimate of
@@ -86,12 +120,23 @@ impl AppState {
             advisory_matcher: Arc::default(),
             webhooks: Arc::default(),
             ingest_budget: Arc::default(),
+            limits: Limits::default(),
         })
     }
 
     /// The same state with this memory budget for concurrent document ingests, in MiB.
     pub fn with_ingest_budget(mut self, mib: u32) -> Self {
         self.ingest_budget = Arc::new(IngestBudget::new(mib));
+        self
+    }
+
+    /// The same state with these bounds on read requests. The default answer size
+    /// is kept within the maximum, and a page holds at least one inlined body.
+    pub fn with_limits(mut self, mut limits: Limits) -> Self {
+        limits.traversal_max = limits.traversal_max.max(1);
+        limits.traversal_default = limits.traversal_default.clamp(1, limits.traversal_max);
+        limits.entries_page_bytes = limits.entries_page_bytes.max(limits.entry_inline_bytes);
+        self.limits = limits;
         self
     }
 

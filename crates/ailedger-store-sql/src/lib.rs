@@ -35,8 +35,8 @@ use ailedger_core::{
 };
 use ailedger_log::{Hash, NodeId};
 use ailedger_store::{
-    Appended, ArtifactRecord, BackendErrorKind, Blob, Counts, DerivedDump, NewEntry, Result, Store,
-    StoreError, StoredEntry, TokenRecord,
+    Appended, ArtifactRecord, BackendErrorKind, Blob, Counts, DerivedDump, NewEntry, PageBudget,
+    PageEntry, Result, Store, StoreError, StoredEntry, TokenRecord,
     log::{FrontierCache, LogStore, SavedCheckpoint},
     webhook::{
         Attempt, DeliveryRecord, DueDelivery, NewDelivery, NewWebhook, WebhookRecord, WebhookStats,
@@ -332,6 +332,14 @@ where
     }
     async fn entries(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>> {
         self.entries_in(after, limit).await
+    }
+    async fn entries_page(
+        &self,
+        after: u64,
+        limit: u32,
+        budget: PageBudget,
+    ) -> Result<Vec<PageEntry>> {
+        self.entries_page_in(after, limit, budget).await
     }
     async fn book_entries(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>> {
         self.book_entries_in(after, limit).await

@@ -8,7 +8,8 @@ use ailedger_core::{
     graph::{EdgeRow, GraphSink, NodeMeta},
 };
 use ailedger_store::{
-    ArtifactRecord, Counts, DerivedDump, Result, StoreError, StoredEntry, TokenRecord,
+    ArtifactRecord, Counts, DerivedDump, PageBudget, PageEntry, Result, StoreError, StoredEntry,
+    TokenRecord,
 };
 use futures_util::TryStreamExt as _;
 use serde_json::{Map, Value};
@@ -153,6 +154,70 @@ where
         .await
         .map_err(db_err::<D>)?;
         rows.iter().map(Self::entry_row).collect()
+    }
+
+    pub(crate) async fn entries_page_in(
+        &self,
+        after: u64,
+        limit: u32,
+        budget: PageBudget,
+    ) -> Result<Vec<PageEntry>> {
+        // First the sizes (neither engine reads a body to measure it), then the rows
+        // that fit, with the bodies above the inline limit left unread.
+        let sizes = sqlx::query(
+            "SELECT CAST(length(body) AS BIGINT) FROM entries \
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(to_i64(after))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err::<D>)?;
+        let mut rows = 0i64;
+        let mut bytes = 0u64;
+        for r in &sizes {
+            let len = to_u64(r.get::<i64, _>(0));
+            let inline = if len <= budget.inline_max { len } else { 0 };
+            if rows > 0 && bytes + inline > budget.page_bytes {
+                break;
+            }
+            bytes += inline;
+            rows += 1;
+        }
+        if rows == 0 {
+            return Ok(Vec::new());
+        }
+        let found = sqlx::query(
+            "SELECT seq, time_us, actor, kind, \
+             CASE WHEN length(body) <= $3 THEN body ELSE NULL END, leaf_hash, \
+             CAST(length(body) AS BIGINT) FROM entries \
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(to_i64(after))
+        .bind(rows)
+        .bind(to_i64(budget.inline_max))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err::<D>)?;
+        found
+            .iter()
+            .map(|r| {
+                let seq = to_u64(r.get::<i64, _>(0));
+                let body: Option<Vec<u8>> = r.get(4);
+                let omitted = body.is_none().then(|| to_u64(r.get::<i64, _>(6)));
+                Ok(PageEntry {
+                    entry: StoredEntry {
+                        seq,
+                        time_us: r.get(1),
+                        actor: r.get(2),
+                        kind: r.get(3),
+                        body: body.unwrap_or_default(),
+                        leaf_hash: hash32(r.get::<&[u8], _>(5), seq)?,
+                    },
+                    omitted,
+                })
+            })
+            .collect()
     }
 
     pub(crate) async fn book_entries_in(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>> {

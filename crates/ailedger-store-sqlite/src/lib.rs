@@ -10,8 +10,8 @@ use ailedger_core::{
 };
 use ailedger_log::{Hash, NodeId};
 use ailedger_store::{
-    Appended, ArtifactRecord, Blob, Counts, DerivedDump, NewEntry, Result, Store, StoreError,
-    StoredEntry,
+    Appended, ArtifactRecord, Blob, Counts, DerivedDump, NewEntry, PageBudget, PageEntry, Result,
+    Store, StoreError, StoredEntry,
     log::{LogStore, SavedCheckpoint},
     webhook::{
         Attempt, DeliveryRecord, DueDelivery, NewDelivery, NewWebhook, WebhookRecord, WebhookStats,
@@ -199,6 +199,14 @@ impl Store for SqliteStore {
     }
     async fn entries(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>> {
         self.0.entries(after, limit).await
+    }
+    async fn entries_page(
+        &self,
+        after: u64,
+        limit: u32,
+        budget: PageBudget,
+    ) -> Result<Vec<PageEntry>> {
+        self.0.entries_page(after, limit, budget).await
     }
     async fn book_entries(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>> {
         self.0.book_entries(after, limit).await

@@ -33,6 +33,7 @@ macro_rules! contract_tests {
     ($make:path) => {
         $crate::contract_tests!(@each $make,
             append_is_gap_free_and_hashes_bodies,
+            entry_pages_keep_to_their_byte_budget,
             register_resolve_and_merge,
             provisional_identity_merges_when_a_purl_appears,
             failed_write_records_nothing,
@@ -178,6 +179,91 @@ pub async fn append_is_gap_free_and_hashes_bodies(fx: &dyn Fixture) {
     );
     assert_eq!(store.entries(2, 100).await.unwrap().len(), 1);
     assert_eq!(store.head().await.unwrap(), 3);
+}
+
+/// A page of entries holds the bodies within its budget, leaves out (and sizes) each
+/// body above the inline limit, and ends before the body that would pass the page
+/// budget — but always holds one entry.
+pub async fn entry_pages_keep_to_their_byte_budget(fx: &dyn Fixture) {
+    let store = fx.store();
+    seed(store.as_ref()).await;
+    let all = store.entries(0, 100).await.unwrap();
+    assert_eq!(all.len(), 4);
+    let sizes: Vec<u64> = all.iter().map(|e| e.body.len() as u64).collect();
+    let unlimited = crate::PageBudget {
+        inline_max: u64::MAX,
+        page_bytes: u64::MAX,
+    };
+    let page = store.entries_page(0, 100, unlimited).await.unwrap();
+    assert_eq!(
+        page.iter().map(|p| p.entry.clone()).collect::<Vec<_>>(),
+        all
+    );
+    assert!(page.iter().all(|p| p.omitted.is_none()));
+    assert_eq!(store.entries_page(1, 2, unlimited).await.unwrap().len(), 2);
+
+    // The largest body is left out, with its size; the others are whole.
+    let largest = *sizes.iter().max().unwrap();
+    let inline_max = largest - 1;
+    let page = store
+        .entries_page(
+            0,
+            100,
+            crate::PageBudget {
+                inline_max,
+                page_bytes: u64::MAX,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 4);
+    for (p, full) in page.iter().zip(&all) {
+        if full.body.len() as u64 > inline_max {
+            assert_eq!(p.omitted, Some(full.body.len() as u64));
+            assert!(p.entry.body.is_empty());
+            assert_eq!(p.entry.leaf_hash, full.leaf_hash);
+            assert_eq!(p.entry.seq, full.seq);
+        } else {
+            assert_eq!(p.omitted, None);
+            assert_eq!(&p.entry, full);
+        }
+    }
+
+    // The page ends before the body that would pass the page budget…
+    let two = sizes[0] + sizes[1];
+    let page = store
+        .entries_page(
+            0,
+            100,
+            crate::PageBudget {
+                inline_max: u64::MAX,
+                page_bytes: two,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 2);
+    // …and holds at least one entry, whatever the budget.
+    let page = store
+        .entries_page(
+            2,
+            100,
+            crate::PageBudget {
+                inline_max: u64::MAX,
+                page_bytes: 1,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].entry, all[2]);
+    assert!(
+        store
+            .entries_page(4, 100, unlimited)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn register_resolve_and_merge(fx: &dyn Fixture) {

@@ -138,6 +138,24 @@ fn hex_bytes<S: serde::Serializer>(b: &[u8; 32], s: S) -> Result<S::Ok, S::Error
     s.serialize_str(&ailedger_core::Sha256Digest(*b).hex())
 }
 
+/// Bounds on one page of entries ([`Store::entries_page`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageBudget {
+    /// A body larger than this is left out of the page (given by reference).
+    pub inline_max: u64,
+    /// The page ends before the body that would take it past this many bytes.
+    pub page_bytes: u64,
+}
+
+/// An entry of a byte-budgeted page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageEntry {
+    /// The entry; its `body` is empty when it was left out.
+    pub entry: StoredEntry,
+    /// The size of the body left out, when it was larger than the inline limit.
+    pub omitted: Option<u64>,
+}
+
 /// An entry as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEntry {
@@ -343,6 +361,16 @@ pub trait Store: log::LogStore + Send + Sync + Debug {
     async fn counts(&self) -> Result<Counts>;
     /// Up to `limit` entries with seq greater than `after`, in seq order.
     async fn entries(&self, after: u64, limit: u32) -> Result<Vec<StoredEntry>>;
+    /// Up to `limit` entries with seq greater than `after`, in seq order, holding at
+    /// most `budget.page_bytes` of bodies: a body larger than `budget.inline_max` is
+    /// not read (its size is given instead), and the page ends before the body that
+    /// would pass the page's budget. It holds at least one entry when one follows.
+    async fn entries_page(
+        &self,
+        after: u64,
+        limit: u32,
+        budget: PageBudget,
+    ) -> Result<Vec<PageEntry>>;
     /// The latest `policy` entry at or before seq `at` (the head when `None`): the trust
     /// policy in force there.
     async fn latest_policy(&self, at: Option<u64>) -> Result<Option<StoredEntry>>;

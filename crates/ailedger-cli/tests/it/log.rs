@@ -33,6 +33,11 @@ impl Drop for Server {
 const OFFSET: u64 = 1;
 
 fn serve(db: &Db, key: &Path) -> Server {
+    serve_env(db, key, &[])
+}
+
+/// [`serve`] with these environment variables (the server's settings).
+fn serve_env(db: &Db, key: &Path, env: &[(&str, &str)]) -> Server {
     let port = free_port();
     let token_file = key.with_extension(format!("{port}.token"));
     let child = Command::new(BIN)
@@ -54,6 +59,7 @@ fn serve(db: &Db, key: &Path) -> Server {
         .arg("--init-admin-token")
         .arg(&token_file)
         .env("AILEDGER_LOG", "error")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -186,6 +192,36 @@ async fn open(db: &Db) -> (Box<dyn Store>, Pool) {
 async fn tamper(db: &Db, t: Tamper) {
     let (store, pool) = open(db).await;
     t.apply(store.as_ref(), &pool, OFFSET).await;
+}
+
+/// An entry body above the server's inline limit is listed by reference; `log verify`
+/// over the API reads it on its own and verifies the whole log, and `entries` lists it.
+#[test]
+fn verify_reads_bodies_listed_by_reference() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Db::fresh("sqlite", tmp.path(), "").unwrap();
+    let key = tmp.path().join("log.key");
+    let state = tmp.path().join("state");
+    let server = serve_env(&db, &key, &[("AILEDGER_ENTRY_INLINE_KIB", "1")]);
+    let url = server.url.clone();
+    ok(&url, &state, &["register", "package", "pkg:pypi/small@1"]);
+    let bom = crate::fixture("cyclonedx/examples-laravel-7.12.0-1.4.json");
+    ok(&url, &state, &["ingest", bom.to_str().unwrap()]);
+    ok(&url, &state, &["register", "package", "pkg:pypi/after@1"]);
+    let list: Value = serde_json::from_str(&http_get(&url, "/v1/entries?limit=10").1).unwrap();
+    let entries = list["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 4, "{list}");
+    let by_ref: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e.get("body_ref").is_some())
+        .collect();
+    assert_eq!(by_ref.len(), 1, "the document entry only: {list}");
+    assert!(by_ref[0]["body_size"].as_u64().unwrap() > 1024);
+    assert!(by_ref[0].get("body").is_none());
+    wait_for_checkpoint(&url, 4);
+    ok(&url, &state, &["log", "verify"]);
+    let table = ok(&url, &state, &["entries"]);
+    assert!(table.contains("document"), "{table}");
 }
 
 fn tamper_case(backend: &str, t: Tamper) {

@@ -17,7 +17,9 @@ use crate::{ApiError, AppState, EntriesView, EntryView, MAX_ENTRIES_PAGE, Status
 pub(crate) struct EntriesQuery {
     /// Entries with seq greater than this (default 0).
     after: Option<u64>,
-    /// At most this many (default and maximum 1000).
+    /// At most this many (default and maximum 1000). A page also ends before its bodies
+    /// pass the server's page budget (16 MiB unless configured), and a body above the
+    /// inline limit (1 MiB) is given by reference (`body_ref`): read it one at a time.
     limit: Option<u32>,
 }
 
@@ -33,10 +35,17 @@ pub(crate) async fn entries(
         .unwrap_or(MAX_ENTRIES_PAGE)
         .clamp(1, MAX_ENTRIES_PAGE);
     let head = state.store.head().await?;
-    let entries = state.store.entries(q.after.unwrap_or(0), limit).await?;
+    let budget = ailedger_store::PageBudget {
+        inline_max: state.limits.entry_inline_bytes,
+        page_bytes: state.limits.entries_page_bytes,
+    };
+    let entries = state
+        .store
+        .entries_page(q.after.unwrap_or(0), limit, budget)
+        .await?;
     Ok(Json(EntriesView {
         head,
-        entries: entries.into_iter().map(EntryView::of).collect(),
+        entries: entries.into_iter().map(EntryView::of_page).collect(),
     }))
 }
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{ApiQuery, seq_times};
 use crate::{
-    ApiError, AppState, ArtifactView, AttestationView, EdgeView, HitView, ResolveView, Step,
+    ApiError, AppState, ArtifactView, AttestationView, EdgeView, HitView, ResolveView,
     TraversalView,
     build::{Local, resolve_ref},
     paths,
@@ -139,10 +139,17 @@ pub(crate) struct TraversalQuery {
     ref_: String,
     /// Answer from history: the ledger as it was at this RFC 3339 time.
     as_of: Option<String>,
+    /// At most this many hits (default 1000; at most the server's `--traversal-max`,
+    /// 10,000 unless configured). The answer says `truncated` when more follow.
+    limit: Option<u32>,
+    /// Go no further than this many edges from the artifact.
+    depth: Option<u32>,
+    /// Continue an earlier answer: its `next`. The other parameters must be the same.
+    cursor: Option<String>,
 }
 
 /// Blast radius: everything that transitively consumes the artifact, nearest first,
-/// each with one shortest path back to it.
+/// each naming the hit it was reached from (its shortest path back to the artifact).
 #[utoipa::path(get, path = paths::IMPACT, params(TraversalQuery),
     responses((status = 200, body = TraversalView), (status = "4XX", body = crate::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn impact(
@@ -162,81 +169,101 @@ pub(crate) async fn deps(
     traverse(&state, q, false).await.map(Json)
 }
 
+/// Where a traversal answer continues: the ledger state it describes and the position
+/// of the next hit. Written `<at_seq>.<offset>`; opaque to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cursor {
+    at: u64,
+    offset: u64,
+}
+
+impl Cursor {
+    fn parse(s: &str) -> Result<Self, ApiError> {
+        let bad = || ApiError::Invalid(format!("cursor {s:?} is not a cursor this server gave"));
+        let (at, offset) = s.split_once('.').ok_or_else(bad)?;
+        Ok(Cursor {
+            at: at.parse().map_err(|_| bad())?,
+            offset: offset.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.at, self.offset)
+    }
+}
+
+/// The part of a traversal answer built under the index's read lock.
+struct Page {
+    at_seq: u64,
+    kind: String,
+    label: Option<String>,
+    total: usize,
+    deployment_count: usize,
+    hits: Vec<HitView>,
+    ancestors: Vec<HitView>,
+}
+
 async fn traverse(
     state: &AppState,
     q: TraversalQuery,
     impact: bool,
 ) -> Result<TraversalView, ApiError> {
+    let limits = state.limits;
+    let limit = match q.limit {
+        None => limits.traversal_default,
+        Some(0) => return Err(ApiError::Invalid("limit must be at least 1".into())),
+        Some(n) if n > limits.traversal_max => {
+            return Err(ApiError::Invalid(format!(
+                "limit {n} is above the traversal limit of this server ({}, serve --traversal-max); \
+                 page with the answer's `next` cursor instead",
+                limits.traversal_max
+            )));
+        }
+        Some(n) => n,
+    };
+    let cursor = q.cursor.as_deref().map(Cursor::parse).transpose()?;
     let id = resolve_ref(state, &Local::new(), &q.ref_).await?;
-    let at = match &q.as_of {
-        Some(t) => Some(state.store.seq_at(parse_time(t)?).await?),
-        None => None,
+    let at = match (&cursor, &q.as_of) {
+        (Some(c), _) => Some(c.at),
+        (None, Some(t)) => Some(state.store.seq_at(parse_time(t)?).await?),
+        (None, None) => None,
     };
     if !state.read_index().contains(&id) {
         state.sync_index().await?;
     }
-    let (at_seq, kind, deployments, mut hits, label) = {
-        let index = state.read_index();
-        let at_seq = at.unwrap_or(index.head());
-        let hits = if impact {
-            index.impact(&id, at)
-        } else {
-            index.deps(&id, at)
-        }
-        .ok_or_else(|| ApiError::NotFound(format!("unknown ref {}", q.ref_)))?;
-        let kind = index
-            .kind_of(&id)
-            .map(|k| k.to_string())
-            .unwrap_or_default();
-        let deployments = hits
-            .iter()
-            .filter(|h| h.kind == ArtifactKind::Deployment)
-            .map(|h| h.id.to_owned())
-            .collect();
-        let hits: Vec<HitView> = hits
-            .into_iter()
-            .map(|h| HitView {
-                id: h.id.to_owned(),
-                label: index.label_of(h.id).map(str::to_owned),
-                kind: h.kind.to_string(),
-                depth: h.depth,
-                path: {
-                    // Each step leads from the previous artifact (first: the hit) to `to`;
-                    // an impact path follows edges forwards, a deps path backwards.
-                    let mut at = h.id;
-                    h.path
-                        .into_iter()
-                        .map(|(e, to)| {
-                            let (from, into) = if impact { (at, to) } else { (to, at) };
-                            at = to;
-                            Step {
-                                edge: e.to_string(),
-                                to: to.to_owned(),
-                                label: index.label_of(to).map(str::to_owned),
-                                paths: index
-                                    .edge_paths(from, into)
-                                    .iter()
-                                    .map(|p| p.to_string())
-                                    .collect(),
-                            }
-                        })
-                        .collect()
-                },
-                severity: index.severity_of(h.id).map(|s| s.to_string()),
-                verification: index
-                    .verification_of(h.id, at)
-                    .map(|v| v.as_str().to_owned()),
-                since_seq: h.since,
-                since: None,
-            })
-            .collect();
-        let label = index.label_of(&id).map(str::to_owned);
-        (at_seq, kind, deployments, hits, label)
-    };
-    let times = seq_times(state, hits.iter().map(|h| h.since_seq)).await?;
-    for h in &mut hits {
+    let offset = cursor.map_or(0, |c| c.offset);
+    let depth = q.depth;
+    // The walk and the page are built on a blocking thread: a large graph must not
+    // hold an async worker. The walk is linear in what it reaches and each hit names
+    // its parent, so the read lock is held for a bounded time (writers waiting for it
+    // block new readers: a stream of reads cannot starve them).
+    let page = {
+        let state = state.clone();
+        let id = id.clone();
+        tokio::task::spawn_blocking(move || {
+            page(&state, &id, at, impact, depth, offset, limit as usize)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("traversal task: {e}")))?
+    }
+    .ok_or_else(|| ApiError::NotFound(format!("unknown ref {}", q.ref_)))?;
+    let Page {
+        at_seq,
+        kind,
+        label,
+        total,
+        deployment_count,
+        mut hits,
+        mut ancestors,
+    } = page;
+    let times = seq_times(state, hits.iter().chain(&ancestors).map(|h| h.since_seq)).await?;
+    for h in hits.iter_mut().chain(&mut ancestors) {
         h.since = times.get(&h.since_seq).cloned();
     }
+    let end = offset + hits.len() as u64;
+    let truncated = end < total as u64;
     Ok(TraversalView {
         ref_: q.ref_,
         label,
@@ -245,8 +272,96 @@ async fn traverse(
         direction: if impact { "impact" } else { "deps" }.into(),
         at_seq,
         as_of: q.as_of,
+        depth,
         count: hits.len(),
-        deployments,
+        total,
+        deployment_count,
+        deployments: hits
+            .iter()
+            .filter(|h| h.kind == ArtifactKind::Deployment.as_str())
+            .map(|h| h.id.clone())
+            .collect(),
         hits,
+        offset,
+        truncated,
+        next: truncated.then(|| {
+            Cursor {
+                at: at_seq,
+                offset: end,
+            }
+            .to_string()
+        }),
+        ancestors,
+    })
+}
+
+/// Walks the index and builds the hits at `offset..offset + limit`, with the earlier
+/// hits their paths pass through; `None` when the index does not hold `id`.
+fn page(
+    state: &AppState,
+    id: &str,
+    at: Option<u64>,
+    impact: bool,
+    depth: Option<u32>,
+    offset: u64,
+    limit: usize,
+) -> Option<Page> {
+    let index = state.read_index();
+    let at_seq = at.unwrap_or(index.head());
+    let all = index.traverse(id, at, impact, depth)?;
+    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(all.len());
+    let end = start.saturating_add(limit).min(all.len());
+    let view = |i: usize| {
+        let h = &all[i];
+        let parent = h.parent.map(|p| all[p as usize].id).unwrap_or(id);
+        // An impact hit consumes its parent; a deps hit is consumed by it.
+        let (from, into) = if impact {
+            (h.id, parent)
+        } else {
+            (parent, h.id)
+        };
+        HitView {
+            id: h.id.to_owned(),
+            label: index.label_of(h.id).map(str::to_owned),
+            kind: h.kind.to_string(),
+            depth: h.depth,
+            pos: i as u64,
+            parent: h.parent.map(u64::from),
+            edge: h.edge.to_string(),
+            paths: index
+                .edge_paths(from, into)
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+            severity: index.severity_of(h.id).map(|s| s.to_string()),
+            verification: index
+                .verification_of(h.id, at)
+                .map(|v| v.as_str().to_owned()),
+            since_seq: h.since,
+            since: None,
+        }
+    };
+    // The earlier hits on this page's paths, once each, in position order.
+    let mut before = std::collections::BTreeSet::new();
+    for h in &all[start..end] {
+        let mut p = h.parent;
+        while let Some(i) = p.map(|i| i as usize).filter(|&i| i < start) {
+            if !before.insert(i) {
+                break;
+            }
+            p = all[i].parent;
+        }
+    }
+    Some(Page {
+        at_seq,
+        kind: index.kind_of(id).map(|k| k.to_string()).unwrap_or_default(),
+        label: index.label_of(id).map(str::to_owned),
+        total: all.len(),
+        deployment_count: all
+            .iter()
+            .filter(|h| h.kind == ArtifactKind::Deployment)
+            .count(),
+        hits: (start..end).map(view).collect(),
+        ancestors: before.into_iter().map(view).collect(),
     })
 }

@@ -15,16 +15,6 @@ const CARGO_LOCK: &str = concat!(
     "/../../tests/fixtures/lockfiles/ailedger-Cargo.lock"
 );
 
-/// The `to` of each step of a hit's path.
-fn path(hit: &Value) -> Vec<&str> {
-    hit["path"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["to"].as_str().unwrap())
-        .collect()
-}
-
 #[tokio::test]
 async fn impact_of_a_deep_crate_shows_the_chain() {
     let app = crate::app().await;
@@ -59,17 +49,17 @@ async fn impact_of_a_deep_crate_shows_the_chain() {
     };
     // What depends on ring directly, and through it.
     assert_eq!(
-        path(hit("pkg:cargo/rustls@0.23.48")),
+        crate::path_of(&v, hit("pkg:cargo/rustls@0.23.48")),
         ["pkg:cargo/ring@0.17.14"]
     );
     let sqlx = hit("pkg:cargo/sqlx-core@0.8.6");
     assert_eq!(sqlx["depth"], 2);
     assert_eq!(
-        path(sqlx),
+        crate::path_of(&v, sqlx),
         ["pkg:cargo/rustls@0.23.48", "pkg:cargo/ring@0.17.14"]
     );
     assert_eq!(
-        path(hit("pkg:cargo/sqlx@0.8.6")),
+        crate::path_of(&v, hit("pkg:cargo/sqlx@0.8.6")),
         [
             "pkg:cargo/sqlx-core@0.8.6",
             "pkg:cargo/rustls@0.23.48",
@@ -78,7 +68,7 @@ async fn impact_of_a_deep_crate_shows_the_chain() {
     );
     // The environment is reached through one of its own crates, not directly.
     let e = hit(&env);
-    let p = path(e);
+    let p = crate::path_of(&v, e);
     assert!(p.len() >= 2, "{e}");
     assert!(p[0].starts_with("package:ailedger-"), "{e}");
     assert_eq!(*p.last().unwrap(), "pkg:cargo/ring@0.17.14");

@@ -55,6 +55,27 @@ async fn pg_store(
 mod secrets;
 mod webhooks;
 
+/// The `to` of each step of a traversal hit's path, rebuilt from the parents: the
+/// hits it passes through, then the queried artifact (`v` is the whole answer).
+fn path_of<'a>(v: &'a Value, hit: &'a Value) -> Vec<&'a str> {
+    let all: Vec<&Value> = ["hits", "ancestors"]
+        .iter()
+        .filter_map(|k| v[k].as_array())
+        .flatten()
+        .collect();
+    let mut steps = Vec::new();
+    let mut at = hit;
+    while let Some(p) = at["parent"].as_u64() {
+        at = all
+            .iter()
+            .find(|h| h["pos"] == p)
+            .unwrap_or_else(|| panic!("parent {p} is not in the answer: {v}"));
+        steps.push(at["id"].as_str().unwrap());
+    }
+    steps.push(v["id"].as_str().unwrap());
+    steps
+}
+
 struct App {
     _dir: tempfile::TempDir,
     router: Router,
@@ -227,14 +248,8 @@ async fn writes_and_queries() {
     let last = &v["hits"][2];
     assert_eq!(last["id"], "deployment:prod/chat");
     assert_eq!(last["depth"], 3);
-    let path: Vec<&str> = last["path"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["to"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        path,
+        path_of(&v, last),
         [
             "model:base@1",
             "pkg:pypi/requests@2.32.3",
