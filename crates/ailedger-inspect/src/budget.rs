@@ -107,34 +107,40 @@ impl Budget {
     }
 
     /// Reads `r` to its end or `cap` bytes, whichever comes first, charging what it
-    /// reads. The clock is looked at between chunks.
-    pub fn read(&mut self, r: &mut dyn Read, cap: u64) -> io::Result<(Vec<u8>, End)> {
+    /// reads. The clock is looked at between chunks. A read error ends the read: the
+    /// bytes before it are returned with it (a decoder may fail after the payload).
+    pub fn read(&mut self, r: &mut dyn Read, cap: u64) -> (Vec<u8>, io::Result<End>) {
         let mut out = Vec::new();
+        let end = self.read_into(r, cap, &mut out);
+        (out, end)
+    }
+
+    fn read_into(&mut self, r: &mut dyn Read, cap: u64, out: &mut Vec<u8>) -> io::Result<End> {
         let mut buf = vec![0u8; CHUNK];
         loop {
             if self.spent() {
-                return Ok((out, End::Budget));
+                return Ok(End::Budget);
             }
             let room = cap.saturating_sub(out.len() as u64);
             let allowed = room.min(self.left()).min(CHUNK as u64);
             if allowed == 0 {
                 // Whether the stream goes on: one byte tells.
                 if read_some(r, &mut [0u8; 1])? == 0 {
-                    return Ok((out, End::Complete));
+                    return Ok(End::Complete);
                 }
                 if self.left() == 0 {
                     self.spent = Some(Spent::Bytes);
-                    return Ok((out, End::Budget));
+                    return Ok(End::Budget);
                 }
                 self.used += 1;
-                return Ok((out, End::Cap));
+                return Ok(End::Cap);
             }
             let dst = buf
                 .get_mut(..usize::try_from(allowed).unwrap_or(CHUNK))
                 .unwrap_or_default();
             let n = read_some(r, dst)?;
             if n == 0 {
-                return Ok((out, End::Complete));
+                return Ok(End::Complete);
             }
             self.used += n as u64;
             out.extend_from_slice(dst.get(..n).unwrap_or_default());
@@ -182,10 +188,10 @@ mod tests {
     fn read_stops_at_the_cap_then_at_the_budget() {
         let data = vec![7u8; 300_000];
         let mut b = Budget::new(250_000, Duration::from_secs(3600));
-        let (v, end) = b.read(&mut data.as_slice(), 100_000).unwrap();
-        assert_eq!((v.len(), end), (100_000, End::Cap));
-        let (v, end) = b.read(&mut data.as_slice(), 1_000_000).unwrap();
-        assert_eq!(end, End::Budget);
+        let (v, end) = b.read(&mut data.as_slice(), 100_000);
+        assert_eq!((v.len(), end.unwrap()), (100_000, End::Cap));
+        let (v, end) = b.read(&mut data.as_slice(), 1_000_000);
+        assert_eq!(end.unwrap(), End::Budget);
         assert_eq!(b.used(), 250_000);
         assert_eq!(v.len(), 250_000 - 100_001);
         assert!(b.spent());
@@ -195,9 +201,33 @@ mod tests {
     fn a_stream_that_ends_at_the_cap_is_complete() {
         let data = vec![1u8; 1000];
         let mut b = Budget::new(1000, Duration::from_secs(3600));
-        let (v, end) = b.read(&mut data.as_slice(), 1000).unwrap();
-        assert_eq!((v.len(), end), (1000, End::Complete));
+        let (v, end) = b.read(&mut data.as_slice(), 1000);
+        assert_eq!((v.len(), end.unwrap()), (1000, End::Complete));
         assert!(!b.spent());
+    }
+
+    /// A reader that fails after `ok` bytes.
+    struct Failing {
+        ok: usize,
+    }
+
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.ok == 0 {
+                return Err(io::Error::other("corrupt"));
+            }
+            let n = buf.len().min(self.ok);
+            self.ok -= n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_read_error_keeps_the_bytes_before_it() {
+        let mut b = Budget::new(1 << 20, Duration::from_secs(3600));
+        let (v, end) = b.read(&mut Failing { ok: 100 }, 1000);
+        assert_eq!(v.len(), 100);
+        assert!(end.is_err());
     }
 
     #[test]
@@ -214,8 +244,8 @@ mod tests {
     #[test]
     fn a_zero_timeout_is_spent_at_once() {
         let mut b = Budget::new(u64::MAX, Duration::ZERO);
-        let (v, end) = b.read(&mut [1u8; 10].as_slice(), 100).unwrap();
-        assert_eq!((v.len(), end), (0, End::Budget));
+        let (v, end) = b.read(&mut [1u8; 10].as_slice(), 100);
+        assert_eq!((v.len(), end.unwrap()), (0, End::Budget));
         let mut sink = Sink::new("f");
         b.report(&mut sink);
         b.report(&mut sink);

@@ -776,9 +776,10 @@ fn seven_zip(src: &dyn Source, scan: &mut Scan<'_>, sink: &mut Sink) -> std::io:
                 return Ok(EntryDecision::Stop);
             }
             if !entry.is_directory && !is_storage_member(&entry.name) {
-                let (data, end) = budget.read(r, limit)?;
+                // Bytes decoded before an error are scanned, then the error is reported.
+                let (data, end) = budget.read(r, limit);
                 sink.member = Some(entry.name.clone());
-                if end == End::Cap {
+                if matches!(end, Ok(End::Cap)) {
                     sink.add(
                         "AIL-PKL-006",
                         format!("7z member larger than the {limit}-byte member limit; only the start was scanned"),
@@ -790,7 +791,7 @@ fn seven_zip(src: &dyn Source, scan: &mut Scan<'_>, sink: &mut Sink) -> std::io:
                     scan_pickle(&data, 0, opts, sink, is_torch);
                 }
                 sink.member = None;
-                if end == End::Budget {
+                if end? == End::Budget {
                     return Ok(EntryDecision::Stop);
                 }
             }

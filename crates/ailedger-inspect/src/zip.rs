@@ -181,9 +181,8 @@ pub(crate) fn read(
     budget: &mut Budget,
 ) -> Result<(Vec<u8>, End, bool), ZipError> {
     let mut r = open(src, e)?;
-    let (out, end) = budget
-        .read(&mut r, limit)
-        .map_err(|err| ZipError::Format(format!("inflate {}: {err}", e.name)))?;
+    let (out, end) = budget.read(&mut r, limit);
+    let end = end.map_err(|err| ZipError::Format(format!("inflate {}: {err}", e.name)))?;
     let crc_ok = if end == End::Complete {
         let mut c = flate2::Crc::new();
         c.update(&out);
@@ -204,11 +203,7 @@ pub(crate) fn head(
 ) -> Result<Vec<u8>, ZipError> {
     let mut r = open(src, e)?;
     // A member that does not inflate is sniffed by what came out before the error.
-    let mut out = Vec::new();
-    if let Ok((v, _)) = budget.read(&mut r, n as u64) {
-        out = v;
-    }
-    Ok(out)
+    Ok(budget.read(&mut r, n as u64).0)
 }
 
 #[cfg(test)]
