@@ -3,6 +3,7 @@
 //! same inspection and record its findings on the artifact.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use ailedger_core::{Finding, Severity};
 use ailedger_inspect::{FileReport, Options};
@@ -19,6 +20,10 @@ use crate::{Format, client::UserError, output};
 /// content too (a requirements file under any name, such as deps.txt); in a directory,
 /// requirements files are recognised by name (requirements*.txt / .in).
 ///
+/// The --archive-* flags bound what the zip, 7z and tar archives of one file may cost
+/// (member size, decompressed bytes, time, 7z decoder memory); hitting one is a high
+/// AIL-PKL-006 finding naming it, so the file is never reported clean.
+///
 /// Example: ailedger inspect ./checkpoints/llama-ft --fail-on medium --format sarif > inspect.sarif
 #[derive(Debug, Args)]
 pub struct InspectArgs {
@@ -28,10 +33,55 @@ pub struct InspectArgs {
     /// The lowest severity that makes the exit code 1.
     #[arg(long, default_value = "high", value_parser = parse_severity)]
     pub fail_on: Severity,
+    #[command(flatten)]
+    pub limits: ArchiveLimitArgs,
+}
+
+/// What the archives (zip, 7z, tar) of one inspected file may cost. Hitting a limit is an
+/// AIL-PKL-006 finding (high) naming it, and the rest of the archive is not scanned.
+#[derive(Debug, Args)]
+pub struct ArchiveLimitArgs {
+    /// Largest decompressed archive member scanned, in MiB; only the start of a larger
+    /// member is scanned.
+    #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    pub archive_member_mib: u64,
+    /// Decompressed bytes read from the zip and 7z archives of one inspected file, in MiB:
+    /// all members and archives inside archives together (a zip of overlapping entries
+    /// costs this, not entries × the member limit).
+    #[arg(long, value_name = "MIB", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    pub archive_budget_mib: u64,
+    /// Seconds the zip and 7z archives of one inspected file may take, counted from the
+    /// start of the file's inspection.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = parse_secs)]
+    pub archive_timeout: f64,
+    /// Memory the 7z decoder may use for its dictionary or model, in MiB; an archive that
+    /// declares more is refused before anything is allocated.
+    #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    pub archive_memory_mib: u64,
+}
+
+impl ArchiveLimitArgs {
+    /// The library limits these flags give.
+    pub fn limits(&self) -> ailedger_inspect::Limits {
+        ailedger_inspect::Limits {
+            max_member_bytes: self.archive_member_mib << 20,
+            max_archive_bytes: self.archive_budget_mib << 20,
+            archive_timeout: Duration::from_secs_f64(self.archive_timeout),
+            max_7z_memory: self.archive_memory_mib << 20,
+            ..ailedger_inspect::Limits::default()
+        }
+    }
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
+}
+
+fn parse_secs(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=86_400.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a number of seconds from 0 to 86400")),
+    }
 }
 
 /// Ends the process with this exit code after output was written.
@@ -86,7 +136,7 @@ impl InspectArgs {
     pub fn run(self, format: Format) -> anyhow::Result<()> {
         let opts = Options {
             fail_on: self.fail_on,
-            ..Options::default()
+            limits: self.limits.limits(),
         };
         let reports = scan(&self.paths, &opts);
         match format {

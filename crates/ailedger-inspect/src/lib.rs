@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod budget;
 pub mod codes;
 mod findings;
 mod gguf;
@@ -24,10 +25,12 @@ pub use packages::{
 pub use pickle::PickleLimits;
 pub use table::render_table;
 
+use budget::{Budget, End};
 use findings::Sink;
 use serde::Serialize;
 use source::{FileSource, Source};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// What kind of artifact a file was recognised as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -85,14 +88,28 @@ impl DetectedFormat {
     }
 }
 
-/// Size, count and depth limits. Exceeding one is a finding (`AIL-PKL-006`), never a panic
-/// and never silence.
+/// Size, count, depth and work limits. Exceeding one is a finding (`AIL-PKL-006`), never a
+/// panic and never silence.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Largest raw pickle / ONNX / 7z file read into memory.
+    /// Largest raw pickle / ONNX file read into memory.
     pub max_in_memory: u64,
-    /// Largest decompressed archive member.
+    /// Largest decompressed archive member (zip, 7z, tar); the rest of a larger member is
+    /// not scanned.
     pub max_member_bytes: u64,
+    /// Decompressed bytes read from the zip and 7z archives of one inspected file, all
+    /// members and archives inside archives together (7z members that are skipped still
+    /// count: a solid block is decoded to reach its next member). When spent the scan of
+    /// the file's archives stops.
+    pub max_archive_bytes: u64,
+    /// Wall-clock time the zip and 7z archives of one inspected file may take, counted
+    /// from the start of the file's inspection and checked between members and between
+    /// 64 KiB reads of decompressed data. When spent the scan of the file's archives stops.
+    pub archive_timeout: Duration,
+    /// Memory the 7z decoder may use for a dictionary or model (LZMA, LZMA2, PPMd) and
+    /// for a header buffer. An archive that declares more is refused before anything is
+    /// allocated.
+    pub max_7z_memory: u64,
     /// Most members of one archive.
     pub max_members: usize,
     /// Most files visited under one directory.
@@ -107,6 +124,9 @@ impl Default for Limits {
         Self {
             max_in_memory: 1 << 30,
             max_member_bytes: 1 << 30,
+            max_archive_bytes: 4 << 30,
+            archive_timeout: Duration::from_secs(60),
+            max_7z_memory: 1 << 30,
             max_members: 100_000,
             max_files: 1_000_000,
             max_h5_scan: 4 << 30,
@@ -392,7 +412,11 @@ fn inspect_source(
     explicit: bool,
 ) -> FileReport {
     let mut sink = Sink::new(name);
-    let res = dispatch(name, src, dir, opts, &mut sink, 0, explicit);
+    let mut scan = Scan {
+        opts,
+        budget: Budget::new(opts.limits.max_archive_bytes, opts.limits.archive_timeout),
+    };
+    let res = dispatch(name, src, dir, &mut scan, &mut sink, 0, explicit);
     let (format, error) = match res {
         Ok(f) => (f, None),
         Err(e) => (None, Some(e.to_string())),
@@ -403,6 +427,12 @@ fn inspect_source(
         findings: sorted(sink.finish()),
         error,
     }
+}
+
+/// The options and the archive budget of one inspected file.
+struct Scan<'a> {
+    opts: &'a Options,
+    budget: Budget,
 }
 
 fn read_all(src: &dyn Source, opts: &Options, sink: &mut Sink) -> std::io::Result<Vec<u8>> {
@@ -428,11 +458,12 @@ fn dispatch(
     name: &str,
     src: &dyn Source,
     dir: Option<&Path>,
-    opts: &Options,
+    scan: &mut Scan<'_>,
     sink: &mut Sink,
     depth: u32,
     explicit: bool,
 ) -> std::io::Result<Option<DetectedFormat>> {
+    let opts = scan.opts;
     let head = src.read_vec(0, 4096)?;
     let ext = ext_of(name);
     let base = Path::new(name)
@@ -444,10 +475,10 @@ fn dispatch(
         return Ok(Some(DetectedFormat::Gguf));
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-        return zip_archive(src, opts, sink, &ext, depth).map(Some);
+        return zip_archive(src, scan, sink, &ext, depth).map(Some);
     }
     if head.starts_with(b"7z\xbc\xaf\x27\x1c") {
-        return seven_zip(src, opts, sink).map(|()| Some(DetectedFormat::SevenZip));
+        return seven_zip(src, scan, sink).map(|()| Some(DetectedFormat::SevenZip));
     }
     if head.starts_with(b"\x93NUMPY") {
         return numpy(src, opts, sink, 0).map(|()| Some(DetectedFormat::Numpy));
@@ -564,11 +595,12 @@ const MAX_NESTING: u32 = 2;
 
 fn zip_archive(
     src: &dyn Source,
-    opts: &Options,
+    scan: &mut Scan<'_>,
     sink: &mut Sink,
     ext: &str,
     depth: u32,
 ) -> std::io::Result<DetectedFormat> {
+    let opts = scan.opts;
     let (entries, too_many) = match zip::list(src, opts.limits.max_members) {
         Ok(x) => x,
         Err(zip::ZipError::Io(e)) => return Err(e),
@@ -603,6 +635,9 @@ fn zip_archive(
         if e.name.ends_with('/') || is_storage_member(&e.name) {
             continue;
         }
+        if scan.budget.spent() {
+            break;
+        }
         sink.member = Some(e.name.clone());
         let named_pickle = e.name.ends_with(".pkl") || e.name.ends_with(".pickle");
         let keras_cfg = is_keras && e.name == "config.json";
@@ -611,7 +646,7 @@ fn zip_archive(
         let sniffed = if named_pickle || keras_cfg {
             true
         } else {
-            match zip::head(src, e, 4096) {
+            match zip::head(src, e, 4096, &mut scan.budget) {
                 Ok(h) => {
                     npy = h.starts_with(b"\x93NUMPY");
                     nested = h.starts_with(b"PK\x03\x04")
@@ -634,9 +669,9 @@ fn zip_archive(
         if !sniffed {
             continue;
         }
-        match zip::read(src, e, opts.limits.max_member_bytes) {
-            Ok((data, cut, crc_ok)) => {
-                if cut {
+        match zip::read(src, e, opts.limits.max_member_bytes, &mut scan.budget) {
+            Ok((data, end, crc_ok)) => {
+                if end == End::Cap {
                     sink.add(
                         "AIL-PKL-006",
                         format!(
@@ -667,11 +702,13 @@ fn zip_archive(
                         &e.name,
                         &source::Mem(&data),
                         None,
-                        opts,
+                        scan,
                         &mut inner,
                         depth + 1,
                         false,
                     )?;
+                    // A budget the inner archive spent is reported there, as its member.
+                    scan.budget.report(&mut inner);
                     for mut f in inner.finish() {
                         f.location.member = Some(match f.location.member.take() {
                             Some(m) => format!("{}!{m}", e.name),
@@ -692,6 +729,9 @@ fn zip_archive(
         }
     }
     sink.member = None;
+    if scan.budget.spent() {
+        scan.budget.report(sink);
+    }
     if is_keras {
         Ok(DetectedFormat::Keras)
     } else if is_torch {
@@ -701,81 +741,106 @@ fn zip_archive(
     }
 }
 
-fn seven_zip(src: &dyn Source, opts: &Options, sink: &mut Sink) -> std::io::Result<()> {
+fn seven_zip(src: &dyn Source, scan: &mut Scan<'_>, sink: &mut Sink) -> std::io::Result<()> {
+    use sevenz_rust2::{ArchiveReader, EntryDecision, Password};
     sink.add(
         "AIL-PKL-012",
         "7z-compressed archive: model loaders cannot read it, scanners often skip it (nullifAI technique)",
         "7z",
         Some(0),
     );
-    let data = read_all(src, opts, sink)?;
+    let opts = scan.opts;
+    let budget = &mut scan.budget;
     let limit = opts.limits.max_member_bytes;
     let max_members = opts.limits.max_members;
+    let memory_kib = usize::try_from(opts.limits.max_7z_memory / 1024).unwrap_or(usize::MAX);
     let mut count = 0usize;
-    let mut members: Vec<(String, Vec<u8>, bool)> = Vec::new();
+    // The archive is read by seeking, never whole; members are decoded one at a time,
+    // each scanned as it comes and dropped before the next.
+    let mut file = source::SeekReader::new(src);
     // Defence in depth: a decoder panic on hostile input becomes a finding.
     let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let cursor = std::io::Cursor::new(data);
-        let mut reader = sevenz_rust2::ArchiveReader::new(cursor, sevenz_rust2::Password::empty())
-            .map_err(|e| e.to_string())?;
-        reader
-            .for_each_entries(|entry, r| {
-                count += 1;
-                if count > max_members {
-                    return Ok(false);
+        let buffered = std::io::BufReader::with_capacity(64 << 10, &mut file);
+        let mut reader =
+            ArchiveReader::new_with_memory_limit(buffered, Password::empty(), memory_kib)?;
+        // One thread: a multi-threaded LZMA2 decoder holds a dictionary per thread.
+        reader.set_thread_count(1);
+        let is_torch = reader
+            .archive()
+            .files
+            .iter()
+            .any(|f| f.name == "data.pkl" || f.name.ends_with("/data.pkl"));
+        reader.for_each_entries_with_decision(|entry, r| {
+            count += 1;
+            if count > max_members || budget.spent() {
+                return Ok(EntryDecision::Stop);
+            }
+            if !entry.is_directory && !is_storage_member(&entry.name) {
+                // Bytes decoded before an error are scanned, then the error is reported.
+                let (data, end) = budget.read(r, limit);
+                sink.member = Some(entry.name.clone());
+                if matches!(end, Ok(End::Cap)) {
+                    sink.add(
+                        "AIL-PKL-006",
+                        format!("7z member larger than the {limit}-byte member limit; only the start was scanned"),
+                        format!("size={}", entry.size),
+                        None,
+                    );
                 }
-                if entry.is_directory {
-                    return Ok(true);
+                if entry.name.ends_with(".pkl") || pickle::looks_like_pickle(&data) {
+                    scan_pickle(&data, 0, opts, sink, is_torch);
                 }
-                let mut buf = Vec::new();
-                std::io::Read::read_to_end(
-                    &mut std::io::Read::take(r, limit.saturating_add(1)),
-                    &mut buf,
-                )?;
-                let cut = buf.len() as u64 > limit;
-                members.push((entry.name.clone(), buf, cut));
-                Ok(true)
+                sink.member = None;
+                if end? == End::Budget {
+                    return Ok(EntryDecision::Stop);
+                }
+            }
+            // The rest of the member is decoded to reach the next one (a solid block is
+            // one stream), and charged.
+            Ok(if budget.drain(r)? {
+                EntryDecision::Continue
+            } else {
+                EntryDecision::Stop
             })
-            .map_err(|e| e.to_string())
+        })
     }));
-    let res = res.unwrap_or_else(|_| Err("the 7z decoder panicked".to_string()));
-    if let Err(e) = res {
-        sink.add(
+    sink.member = None;
+    if let Some(e) = file.take_error() {
+        return Err(e);
+    }
+    match res {
+        Ok(Ok(())) => {}
+        Ok(Err(sevenz_rust2::Error::MaxMemLimited { actaul_kb, .. })) => sink.add(
+            "AIL-PKL-006",
+            format!(
+                "7z decoder memory limit: the archive asks for {actaul_kb} KiB, more than the {}-byte limit; not decoded",
+                opts.limits.max_7z_memory
+            ),
+            format!("budget=memory needed_kib={actaul_kb} limit={}", opts.limits.max_7z_memory),
+            None,
+        ),
+        Ok(Err(e)) => sink.add(
             "AIL-PKL-013",
             format!("7z archive could not be fully decoded: {e}"),
-            e,
+            e.to_string(),
             None,
-        );
+        ),
+        Err(_) => sink.add(
+            "AIL-PKL-013",
+            "7z archive could not be fully decoded: the 7z decoder panicked",
+            "the 7z decoder panicked",
+            None,
+        ),
     }
     if count > max_members {
         sink.add(
             "AIL-PKL-006",
-            format!("7z archive has more than {max_members} members"),
-            "",
+            format!("7z archive has more than {max_members} members; the rest were not scanned"),
+            format!("max_members={max_members}"),
             None,
         );
     }
-    let is_torch = members
-        .iter()
-        .any(|m| m.0 == "data.pkl" || m.0.ends_with("/data.pkl"));
-    for (name, data, cut) in members {
-        if is_storage_member(&name) {
-            continue;
-        }
-        sink.member = Some(name.clone());
-        if cut {
-            sink.add(
-                "AIL-PKL-006",
-                "7z member larger than the member limit; only the start was scanned",
-                "",
-                None,
-            );
-        }
-        if name.ends_with(".pkl") || pickle::looks_like_pickle(&data) {
-            scan_pickle(&data, 0, opts, sink, is_torch);
-        }
-    }
-    sink.member = None;
+    budget.report(sink);
     Ok(())
 }
 

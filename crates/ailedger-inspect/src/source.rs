@@ -102,3 +102,62 @@ impl Read for RangeReader<'_> {
         Ok(n)
     }
 }
+
+/// `Read` and `Seek` over a whole source (for decoders that seek, such as 7z's). It
+/// keeps the first read error, so that a caller whose decoder turns errors into its
+/// own can still tell a failing file from a malformed archive.
+pub(crate) struct SeekReader<'a> {
+    src: &'a dyn Source,
+    pos: u64,
+    error: Option<io::Error>,
+}
+
+impl<'a> SeekReader<'a> {
+    pub fn new(src: &'a dyn Source) -> Self {
+        Self {
+            src,
+            pos: 0,
+            error: None,
+        }
+    }
+
+    /// The first error reading the source, if any.
+    pub fn take_error(&mut self) -> Option<io::Error> {
+        self.error.take()
+    }
+}
+
+impl Read for SeekReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.src.len().saturating_sub(self.pos);
+        let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let Some(dst) = buf.get_mut(..n) else {
+            return Ok(0);
+        };
+        if n == 0 {
+            return Ok(0);
+        }
+        if let Err(e) = self.src.read_at(self.pos, dst) {
+            if self.error.is_none() {
+                self.error = Some(io::Error::new(e.kind(), e.to_string()));
+            }
+            return Err(e);
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for SeekReader<'_> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let pos = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.src.len().checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        let pos = pos
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        self.pos = pos;
+        Ok(pos)
+    }
+}

@@ -2,8 +2,10 @@
 //! of using a general ZIP library because model loaders are lenient where libraries are
 //! strict: PyTorch ignores CRC-32 mismatches and odd flag bits, so a scanner that refuses
 //! such an archive would miss exactly what the loader runs. Only stored and deflated
-//! members are supported; each member is read with a decompressed-size limit.
+//! members are supported; each member is read with a decompressed-size limit, and every
+//! byte read is charged to the inspected file's archive budget (`crate::budget`).
 
+use crate::budget::{Budget, End};
 use crate::source::Source;
 use std::io::Read;
 
@@ -153,65 +155,55 @@ pub(crate) fn data_offset(src: &dyn Source, e: &Entry) -> Result<u64, ZipError> 
     Ok(off)
 }
 
-/// Reads (and inflates) a member, at most `limit` decompressed bytes. Returns the bytes,
-/// whether the limit cut it, and whether the CRC-32 matched (only checked when complete).
+/// A reader of a member's decompressed bytes.
+fn open<'a>(src: &'a dyn Source, e: &Entry) -> Result<Box<dyn Read + 'a>, ZipError> {
+    let off = data_offset(src, e)?;
+    let raw = crate::source::RangeReader::new(src, off, e.csize);
+    match e.method {
+        0 => Ok(Box::new(raw)),
+        8 => Ok(Box::new(flate2::read::DeflateDecoder::new(
+            std::io::BufReader::with_capacity(16 << 10, raw),
+        ))),
+        m => Err(ZipError::Format(format!(
+            "unsupported compression method {m} for {}",
+            e.name
+        ))),
+    }
+}
+
+/// Reads (and inflates) a member, at most `limit` decompressed bytes, charged to the
+/// budget. Returns the bytes, how the read ended, and whether the CRC-32 matched (only
+/// checked when complete).
 pub(crate) fn read(
     src: &dyn Source,
     e: &Entry,
     limit: u64,
-) -> Result<(Vec<u8>, bool, bool), ZipError> {
-    let off = data_offset(src, e)?;
-    let out = match e.method {
-        0 => {
-            let n = e.csize.min(limit);
-            let n = usize::try_from(n).map_err(|_| ZipError::Format("member too large".into()))?;
-            src.read_vec(off, n)?
-        }
-        8 => {
-            let reader = crate::source::RangeReader::new(src, off, e.csize);
-            let mut dec = flate2::read::DeflateDecoder::new(std::io::BufReader::new(reader))
-                .take(limit.saturating_add(1));
-            let mut v = Vec::new();
-            dec.read_to_end(&mut v)
-                .map_err(|err| ZipError::Format(format!("inflate {}: {err}", e.name)))?;
-            v
-        }
-        m => {
-            return Err(ZipError::Format(format!(
-                "unsupported compression method {m} for {}",
-                e.name
-            )));
-        }
-    };
-    let cut = out.len() as u64 > limit || (e.method == 0 && e.csize > limit);
-    let mut out = out;
-    if out.len() as u64 > limit {
-        out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    }
-    let crc_ok = if cut {
-        true
-    } else {
+    budget: &mut Budget,
+) -> Result<(Vec<u8>, End, bool), ZipError> {
+    let mut r = open(src, e)?;
+    let (out, end) = budget.read(&mut r, limit);
+    let end = end.map_err(|err| ZipError::Format(format!("inflate {}: {err}", e.name)))?;
+    let crc_ok = if end == End::Complete {
         let mut c = flate2::Crc::new();
         c.update(&out);
         c.sum() == e.crc
+    } else {
+        true
     };
-    Ok((out, cut, crc_ok))
+    Ok((out, end, crc_ok))
 }
 
-/// Reads up to `n` leading bytes of a member (for content sniffing).
-pub(crate) fn head(src: &dyn Source, e: &Entry, n: usize) -> Result<Vec<u8>, ZipError> {
-    let off = data_offset(src, e)?;
-    match e.method {
-        0 => Ok(src.read_vec(off, n.min(usize::try_from(e.csize).unwrap_or(n)))?),
-        8 => {
-            let raw = src.read_vec(off, usize::try_from(e.csize.min(1 << 16)).unwrap_or(0))?;
-            let mut dec = flate2::read::DeflateDecoder::new(raw.as_slice()).take(n as u64);
-            let mut v = Vec::new();
-            let _ = dec.read_to_end(&mut v);
-            Ok(v)
-        }
-        _ => Ok(Vec::new()),
-    }
+/// Reads up to `n` leading bytes of a member (for content sniffing), charged to the
+/// budget.
+pub(crate) fn head(
+    src: &dyn Source,
+    e: &Entry,
+    n: usize,
+    budget: &mut Budget,
+) -> Result<Vec<u8>, ZipError> {
+    let mut r = open(src, e)?;
+    // A member that does not inflate is sniffed by what came out before the error.
+    Ok(budget.read(&mut r, n as u64).0)
 }
 
 #[cfg(test)]
@@ -282,9 +274,10 @@ mod tests {
             (e.csize, e.usize_, e.local_offset),
             (data.len() as u64, data.len() as u64, 0)
         );
-        let (bytes, cut, crc_ok) = read(&Mem(&z), e, 1 << 20).unwrap();
+        let mut budget = Budget::new(u64::MAX, std::time::Duration::from_secs(3600));
+        let (bytes, end, crc_ok) = read(&Mem(&z), e, 1 << 20, &mut budget).unwrap();
         assert_eq!(bytes, data);
-        assert!(!cut && crc_ok);
+        assert!(end == End::Complete && crc_ok);
     }
 
     #[test]
@@ -295,9 +288,10 @@ mod tests {
                 let mut m = z.clone();
                 m[i] = v;
                 if let Ok((entries, _)) = list(&Mem(&m), 10) {
+                    let mut budget = Budget::new(1 << 24, std::time::Duration::from_secs(3600));
                     for e in &entries {
-                        let _ = read(&Mem(&m), e, 1 << 16);
-                        let _ = head(&Mem(&m), e, 64);
+                        let _ = read(&Mem(&m), e, 1 << 16, &mut budget);
+                        let _ = head(&Mem(&m), e, 64, &mut budget);
                     }
                 }
             }

@@ -774,6 +774,70 @@ fn inspect_exit_codes_and_formats() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/definitely/not/here"));
 }
 
+/// The archive limits of `inspect` are flags: a spent budget is a high finding naming it
+/// (exit 1, never clean), a bad value is exit 2 naming the flag.
+#[test]
+fn inspect_archive_limits_are_flags() {
+    let url = "http://127.0.0.1:9"; // inspect needs no server
+    let benign = fixture("pickles/ben_torch_zip.pt");
+    let benign = benign.to_str().unwrap();
+    let out = cli(
+        url,
+        &[
+            "inspect",
+            benign,
+            "--format",
+            "json",
+            "--archive-timeout",
+            "0",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("AIL-PKL-006") && text.contains("budget=time"),
+        "{text}"
+    );
+    let out = cli(
+        url,
+        &[
+            "inspect",
+            benign,
+            "--archive-budget-mib",
+            "4096",
+            "--archive-member-mib",
+            "1",
+            "--archive-memory-mib",
+            "64",
+            "--archive-timeout",
+            "30",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (flag, value) in [
+        ("--archive-timeout", "-1"),
+        ("--archive-timeout", "soon"),
+        ("--archive-budget-mib", "0"),
+        ("--archive-member-mib", "x"),
+        ("--archive-memory-mib", "0"),
+    ] {
+        let out = cli(url, &["inspect", benign, &format!("{flag}={value}")]);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(flag), "{flag} {value}: {err}");
+    }
+}
+
 /// Registration runs the same inspection: findings become facts on the model, and the
 /// blast radius shows them.
 #[test]

@@ -1,6 +1,7 @@
 //! Integration tests, data-driven over the shared fixtures.
 #![allow(clippy::unwrap_used)] // tests may unwrap: a panic is a test failure
 
+mod budgets;
 mod codes;
 mod containers;
 mod formats;
