@@ -29,7 +29,7 @@ fn attest_fixture(rel: &str) -> PathBuf {
 
 /// Reads the BOM with ailedger's own parser, which checks it against the official
 /// schema of its spec version: no deviation, no warning.
-fn check(bytes: &[u8]) -> Value {
+pub(super) fn check(bytes: &[u8]) -> Value {
     let doc = ailedger_formats::parse(bytes, &ailedger_formats::Options::default()).unwrap();
     assert!(doc.warnings.is_empty(), "{:#?}", doc.warnings);
     serde_json::from_slice(bytes).unwrap()
@@ -72,7 +72,7 @@ fn shape(bom: &Value) -> (BTreeMap<String, Value>, Value) {
 
 /// cyclonedx-python-lib's JSON validator over `files`, when `AILEDGER_TEST_PYTHON` names
 /// a Python with tools/cyclonedx/requirements.txt installed (`.ci/run` sets it).
-fn python_validates(spec: &str, files: &[&Path]) {
+pub(super) fn python_validates(spec: &str, files: &[&Path]) {
     python_validates_as(&[spec], files);
 }
 

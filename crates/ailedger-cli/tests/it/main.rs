@@ -20,6 +20,7 @@ mod export;
 mod export_spdx;
 mod incidents;
 mod log;
+mod own_sbom;
 mod secrets;
 mod tls;
 mod verify_model;
