@@ -16,7 +16,8 @@
 //!   effects (both registered packages and their edge; the link; the deployment and
 //!   all its `deploys` edges; the document's bytes, artifact and edges), or none;
 //! * seq is gap-free: the stored leaves are 1..=n and n is the ledger head and tree size;
-//! * `ailedger log verify --db … --replay` passes, with a state file that holds the
+//! * `ailedger log verify --db …` passes (with `--replay` after every
+//!   [`REPLAY_EVERY`]-th restart and the last), with a state file that holds the
 //!   checkpoint fetched (by `ailedger log checkpoint`) just before the kill, so the tree
 //!   after the restart must extend it; and the checkpoint read before the kill is
 //!   checked against the one signed after the restart with a consistency proof here too.
@@ -738,7 +739,8 @@ fn check_after_restart(
     for (seq, (_, leaf)) in &ledger.entries {
         assert_eq!(&leaves[*seq as usize - 1], leaf, "seq {seq} changed");
     }
-    // Each new entry holds at most one write of this round, found by its marker.
+    // Each write of this round is in at most one new entry, found by its marker, and
+    // every new entry is one of them (the first entry grants the admin token).
     let texts: Vec<String> = fresh
         .iter()
         .map(|(_, _, _, body)| body.to_string())
@@ -754,6 +756,7 @@ fn check_after_restart(
             .map(|((seq, _, _, body), _)| (*seq, body))
             .collect()
     };
+    let mut explained = std::collections::BTreeSet::new();
     for a in attempts.iter_mut() {
         if a.round != round {
             // Acknowledged in an earlier round: its entry is unchanged (checked above
@@ -772,6 +775,9 @@ fn check_after_restart(
             found.iter().map(|f| f.0).collect::<Vec<_>>()
         );
         let entry = found.first().copied();
+        if let Some((seq, _)) = entry {
+            assert!(explained.insert(seq), "seq {seq} holds two writes");
+        }
         match a.outcome.clone() {
             Outcome::Acked { seq, leaf } => {
                 stats.acked += 1;
@@ -815,6 +821,12 @@ fn check_after_restart(
                 }
             }
         }
+    }
+    for (seq, kind, _, _) in &fresh {
+        assert!(
+            explained.contains(seq) || (*seq == 1 && kind == "token"),
+            "seq {seq} ({kind}) is no write the clients sent"
+        );
     }
     ledger.checked = head;
 }
