@@ -16,6 +16,7 @@ use sha2::Digest as _;
 
 mod attest;
 mod check;
+mod crash;
 mod export;
 mod export_spdx;
 mod incidents;
