@@ -8,6 +8,7 @@
 
 pub mod auth;
 mod build;
+mod commit;
 pub mod dto;
 pub mod error;
 pub mod log;

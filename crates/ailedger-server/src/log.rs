@@ -128,6 +128,15 @@ pub fn load_or_create_key(
         return load();
     }
     let signer = Signer::generate(origin).map_err(|_| KeyError::Name(origin.into()))?;
+    // Written whole to a file of its own, then linked into place: a crash leaves either
+    // no key or the whole key at `path`, never an empty file, and of two servers
+    // starting at once the second to link uses the first one's key.
+    let tmp = path.with_file_name(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("key"),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&tmp);
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -135,11 +144,18 @@ pub fn load_or_create_key(
         use std::os::unix::fs::OpenOptionsExt as _;
         opts.mode(0o600);
     }
-    match opts.open(path) {
-        Ok(mut f) => {
-            f.write_all(format!("{}\n", signer.to_text()).as_bytes())
-                .map_err(io)?;
-            f.sync_all().map_err(io)?;
+    let written = opts.open(&tmp).and_then(|mut f| {
+        f.write_all(format!("{}\n", signer.to_text()).as_bytes())?;
+        f.sync_all()
+    });
+    let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {
+            // The new name is durable once its directory is.
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+            }
             Ok(signer)
         }
         // Another server created it first: use that one.

@@ -36,6 +36,8 @@ pub struct AppState {
     pub(crate) ingest_budget: Arc<IngestBudget>,
     /// Bounds on the work of one read request.
     pub(crate) limits: Limits,
+    /// The group committer of writes (`crate::commit`), started by the first write.
+    pub(crate) committer: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<crate::commit::Job>>>,
 }
 
 /// Bounds on the work and size of one read request (each a `serve` flag; the
@@ -121,6 +123,7 @@ impl AppState {
             webhooks: Arc::default(),
             ingest_budget: Arc::default(),
             limits: Limits::default(),
+            committer: Arc::default(),
         })
     }
 

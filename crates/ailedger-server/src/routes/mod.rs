@@ -127,32 +127,23 @@ pub(crate) async fn write(
         .map(|d| (d.kind().to_owned(), declared_ids(d)))
         .collect();
     let started = std::time::Instant::now();
-    // The index takes this write's changes as the store made them (no read-back); the
-    // tailer waits until then.
-    let _writing = state.writing_guard();
-    let (appended, changes) = state
-        .store
-        .append_indexed(
-            data.into_iter()
-                .map(|data| NewEntry {
-                    actor: actor.clone(),
-                    data,
-                })
-                .collect(),
-            None,
-        )
-        .await?;
-    let appended_at = started.elapsed();
-    if let (Some(first), Some(last)) = (appended.first(), appended.last()) {
-        state.sync_own_write(first.seq, last.seq, changes).await?;
-    }
+    // Committed with the writes waiting beside it, and answered once the index holds
+    // it (the index takes the changes as the store made them, no read-back).
+    let appended = crate::commit::append(
+        state,
+        data.into_iter()
+            .map(|data| NewEntry {
+                actor: actor.clone(),
+                data,
+            })
+            .collect(),
+    )
+    .await?;
     tracing::debug!(
         entries = appended.len(),
-        append_ms = appended_at.as_millis() as u64,
-        sync_ms = (started.elapsed() - appended_at).as_millis() as u64,
+        ms = started.elapsed().as_millis() as u64,
         "write"
     );
-    drop(_writing);
     let flags = watch.after(state, &actor).await?;
     // The entries of one write share their time: format it once.
     let mut time: Option<(i64, String)> = None;
