@@ -118,6 +118,16 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u32).range(1..)
     )]
     pub entry_inline_kib: u32,
+    /// The largest document, in MiB, `POST /v1/documents` (`ailedger ingest`) accepts;
+    /// a larger one is answered 413 naming this limit.
+    #[arg(
+        long,
+        value_name = "MIB",
+        default_value_t = ailedger_server::Limits::DEFAULT_DOCUMENT_MIB,
+        env = "AILEDGER_MAX_DOCUMENT_MIB",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_document_mib: u32,
     #[command(flatten)]
     pub log: crate::log::LogKeyArgs,
     #[command(flatten)]
@@ -374,6 +384,7 @@ impl ServeArgs {
                 traversal_max: self.traversal_max,
                 entries_page_bytes: u64::from(self.entries_page_mib) << 20,
                 entry_inline_bytes: u64::from(self.entry_inline_kib) << 10,
+                document_bytes: u64::from(self.max_document_mib) << 20,
                 ..ailedger_server::Limits::default()
             });
         if let Some(file) = &self.init_admin_token {

@@ -43,6 +43,9 @@ pub enum ApiError {
     /// A limit that frees up (the ingest memory budget) is full now: try again later.
     #[error("{detail}")]
     Busy { detail: String, retry_after: u64 },
+    /// A request body larger than the limit for its route (the message names it).
+    #[error("{0}")]
+    TooLarge(String),
     /// A request for a host name this server was not configured to answer for.
     #[error("{0}")]
     MisdirectedHost(String),
@@ -116,6 +119,11 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",
                 "Service unavailable",
+            ),
+            ApiError::TooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "Content too large",
             ),
             ApiError::MisdirectedHost(_) => (
                 StatusCode::MISDIRECTED_REQUEST,
@@ -225,6 +233,12 @@ impl From<JsonRejection> for ApiError {
     fn from(e: JsonRejection) -> Self {
         match e {
             JsonRejection::JsonDataError(e) => ApiError::Invalid(e.body_text()),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::TooLarge(format!(
+                    "the request body is larger than this route's limit of {} MiB",
+                    crate::MAX_BODY >> 20
+                ))
+            }
             other => ApiError::BadRequest(other.body_text()),
         }
     }

@@ -52,6 +52,8 @@ pub struct Limits {
     pub entries_page_bytes: u64,
     /// An entry body larger than this is listed by reference (`body_ref`), not inline.
     pub entry_inline_bytes: u64,
+    /// The largest document `POST /v1/documents` accepts (413 above it).
+    pub document_bytes: u64,
 }
 
 impl Limits {
@@ -59,6 +61,7 @@ impl Limits {
     pub const DEFAULT_TRAVERSAL_MAX: u32 = 10_000;
     pub const DEFAULT_ENTRIES_PAGE_MIB: u32 = 16;
     pub const DEFAULT_ENTRY_INLINE_KIB: u32 = 1024;
+    pub const DEFAULT_DOCUMENT_MIB: u32 = 512;
 }
 
 impl Default for Limits {
@@ -68,6 +71,7 @@ impl Default for Limits {
             traversal_max: Self::DEFAULT_TRAVERSAL_MAX,
             entries_page_bytes: u64::from(Self::DEFAULT_ENTRIES_PAGE_MIB) << 20,
             entry_inline_bytes: u64::from(Self::DEFAULT_ENTRY_INLINE_KIB) << 10,
+            document_bytes: u64::from(Self::DEFAULT_DOCUMENT_MIB) << 20,
         }
     }
 }

@@ -26,7 +26,7 @@ use super::ApiQuery;
 use crate::auth::Caller;
 use crate::{ApiError, AppState, paths};
 
-/// Largest document accepted.
+/// Largest document accepted by default (`serve --max-document-mib`).
 pub const MAX_DOCUMENT: usize = 512 * 1024 * 1024;
 
 /// What parsing and recording a document costs in memory, as a multiple of its size
@@ -57,7 +57,7 @@ impl axum::extract::FromRequestParts<AppState> for IngestPermit {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(MAX_DOCUMENT as u64 / 8);
+            .unwrap_or(state.limits.document_bytes / 8);
         let budget = &state.ingest_budget;
         let mib = length
             .saturating_mul(INGEST_MEMORY_FACTOR)
@@ -201,8 +201,18 @@ pub(crate) async fn ingest(
     caller: Caller,
     _permit: IngestPermit,
     ApiQuery(q): ApiQuery<IngestQuery>,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<IngestView>, ApiError> {
+    let body = body.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(format!(
+                "the document is larger than this server's limit of {} MiB (serve --max-document-mib)",
+                state.limits.document_bytes >> 20
+            ))
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    })?;
     let actor = caller.name;
     let label = q.name.clone().unwrap_or_else(|| "document".into());
     if body.is_empty() {

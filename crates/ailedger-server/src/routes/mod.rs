@@ -31,7 +31,7 @@ use crate::{
 
 /// Every route of the API with its handlers. Paths come from [`paths`]; a test holds
 /// this table to [`paths::ROUTES`] and to the OpenAPI document.
-pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
+pub fn table(limits: &crate::Limits) -> Vec<(&'static str, MethodRouter<AppState>)> {
     let mut routes = vec![
         (paths::OPENAPI, get(|| async { Json(openapi()) })),
         (paths::HEALTHZ, get(|| async { "ok" })),
@@ -48,7 +48,9 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (paths::ENTRY, get(entries::entry)),
         (
             paths::DOCUMENTS,
-            post(documents::ingest).layer(DefaultBodyLimit::max(documents::MAX_DOCUMENT)),
+            post(documents::ingest).layer(DefaultBodyLimit::max(
+                usize::try_from(limits.document_bytes).unwrap_or(usize::MAX),
+            )),
         ),
         (paths::DOCUMENT, get(documents::document)),
         (paths::TOKENS, post(tokens::create).get(tokens::list)),
@@ -85,7 +87,7 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
 
 /// The API router.
 pub fn router(state: AppState) -> Router {
-    table()
+    table(&state.limits)
         .into_iter()
         .fold(Router::new(), |r, (path, handlers)| r.route(path, handlers))
         // After routing (the matched path says what the request needs) ...

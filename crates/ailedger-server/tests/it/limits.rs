@@ -409,3 +409,56 @@ async fn concurrent_writes_are_committed_in_groups_and_answered_alone() {
     let (_, _, status) = app.call("GET", "/v1/status", None).await;
     assert_eq!(status["head"], seqs[55]);
 }
+
+/// A document above the server's limit, and a JSON body above the route's, are 413
+/// problem+json naming the limit, and record nothing.
+#[tokio::test]
+async fn bodies_over_their_limit_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("l.db")).await.unwrap());
+    let state =
+        AppState::new(store, "sqlite")
+            .await
+            .unwrap()
+            .with_limits(ailedger_server::Limits {
+                document_bytes: 1 << 20,
+                ..ailedger_server::Limits::default()
+            });
+    let token = ailedger_server::auth::create_token(
+        state.store.as_ref(),
+        "setup",
+        "test@ci",
+        ailedger_core::token::Scope::Admin,
+        None,
+    )
+    .await
+    .unwrap()
+    .secret;
+    let head = state.store.head().await.unwrap();
+    let app = router(state.clone());
+    let big = vec![b' '; (1 << 20) + 1];
+    let resp = app
+        .clone()
+        .oneshot(post(&token, Body::from(big.clone()), big.len()))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let v: Value =
+        serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("limit of 1 MiB (serve --max-document-mib)"),
+        "{v}"
+    );
+    let huge = vec![b' '; ailedger_server::MAX_BODY + 1];
+    let (st, ctype, v) = crate::call_as(&app, &token, "POST", "/v1/artifacts", Some(huge)).await;
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    assert_eq!(ctype, "application/problem+json");
+    assert!(
+        v["detail"].as_str().unwrap().contains("limit of 64 MiB"),
+        "{v}"
+    );
+    assert_eq!(state.store.head().await.unwrap(), head, "nothing recorded");
+}

@@ -297,7 +297,7 @@ async fn writes_and_queries() {
 #[tokio::test]
 async fn every_route_is_routed_and_documented() {
     let app = seeded().await;
-    let table: Vec<&str> = ailedger_server::table()
+    let table: Vec<&str> = ailedger_server::table(&ailedger_server::Limits::default())
         .into_iter()
         .map(|(p, _)| p)
         .collect();
