@@ -143,10 +143,11 @@ fn load(text: &str, norm: fn(&str) -> String, python: bool) -> List {
             }
             let l = letters_key(t);
             let bare = l.trim_end_matches(|c: char| c.is_ascii_digit());
-            if bare.len() < l.len() && bare.len() >= 5 {
-                if let Some(slot) = stem.get_mut(r) {
-                    *slot = Some(bare.to_string());
-                }
+            if bare.len() < l.len()
+                && bare.len() >= 5
+                && let Some(slot) = stem.get_mut(r)
+            {
+                *slot = Some(bare.to_string());
             }
         }
     }
