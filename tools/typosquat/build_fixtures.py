@@ -18,7 +18,8 @@ The PyPI part of the TypoMind archive is small (23 rows kept), so the `combined`
 subcommand adds PyPI rows from two more sources and writes the whole labelled.tsv:
 
     build_fixtures.py combined ARCHIVE.csv tools/typosquat/ecosyste-ms-typosquats.csv \
-        tools/typosquat/reported-pypi.tsv > tests/fixtures/typosquats/labelled.tsv
+        tools/typosquat/ecosyste-ms-confirmed.tsv tools/typosquat/reported-pypi.tsv \
+        > tests/fixtures/typosquats/labelled.tsv
 
 - ecosyste-ms-typosquats.csv: `typosquats.csv` of ecosyste-ms/typosquatting-dataset at
   commit fd0bde98d200efe5c282a07edc4c68fba13252c6 (CC0 1.0; SHA-256
@@ -27,7 +28,13 @@ subcommand adds PyPI rows from two more sources and writes the whole labelled.ts
   malicious-packages OSV records, the Datadog malicious-software-packages dataset,
   lxyeternal/pypi_malregistry, IQTLabs/pypi-scan and incident write-ups. Its PyPI rows
   are kept under the same rules as the archive's (target on the shipped list, name not,
-  name and target not equal once normalised), except the rows in NOT_NAME_CONFUSION.
+  name and target not equal once normalised), except the rows in NOT_NAME_CONFUSION,
+  and only when ecosyste-ms-confirmed.tsv shows the package was a real malicious PyPI
+  package: an OSV MAL- record, the Datadog dataset's PyPI manifest
+  (samples/pypi/manifest.json), a package directory of lxyeternal/pypi_malregistry, or
+  another record named there. Rows found in none of these (nine `requests` variants
+  cited to pypi_malregistry, and two names pypi-scan reported as squats, not as
+  malicious) are left out.
 - reported-pypi.tsv: a few more malicious PyPI packages whose public record (an OSV
   MAL- record, an issue on the imitated project's tracker) names the imitated package.
 
@@ -146,8 +153,15 @@ def print_rows(rows: list) -> None:
         print("\t".join(r))
 
 
-def combined(archive: str, dataset: str, reported: str) -> None:
+def combined(archive: str, dataset: str, confirmed: str, reported: str) -> None:
     pypi = popular("pypi-top.txt", pep503)
+    evidence = {}
+    with open(confirmed, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            name, where = line.rstrip("\n").split("\t")
+            evidence[pep503(name)] = where
     rows = archive_rows(archive)
     seen = {(r[0], r[1]) for r in rows}
 
@@ -165,7 +179,7 @@ def combined(archive: str, dataset: str, reported: str) -> None:
             if row["ecosystem"].strip() != "pypi":
                 continue
             name, target = row["malicious_package"], row["target_package"]
-            if pep503(name) in NOT_NAME_CONFUSION:
+            if pep503(name) in NOT_NAME_CONFUSION or pep503(name) not in evidence:
                 continue
             cls = row["classification"].strip()
             if cls == "addition":
@@ -175,7 +189,9 @@ def combined(archive: str, dataset: str, reported: str) -> None:
                 kinds = ECOSYSTE_CATEGORY[cls]
             else:
                 continue
-            source = "ecosyste-ms/typosquatting-dataset (from " + row["source"].strip() + ")"
+            source = "ecosyste-ms/typosquatting-dataset (from {}); malicious per {}".format(
+                row["source"].strip(), evidence[pep503(name)]
+            )
             add(name, target, kinds, source)
     with open(reported, encoding="utf-8") as f:
         for line in f:

@@ -25,6 +25,10 @@ struct List {
     /// letters without the digits, when at least 5 letters remain: a typo of the stem
     /// imitates the versioned name too.
     stem: Vec<Option<String>>,
+    /// For a PyPI name made of a Python affix and a core of 8 letters or more that is
+    /// not itself listed (`pyspellchecker`), the core's letters: people name the
+    /// package by it, so a typo of the core imitates the name too.
+    cores: Vec<Vec<String>>,
     /// PyPI ranks whose standing is under `TWO_EDIT_STANDING`, best standing first,
     /// with their letters: the targets of the two-edit and stem-plus-word checks.
     two_edit: Vec<(usize, String, Histogram)>,
@@ -131,14 +135,25 @@ fn load(text: &str, norm: fn(&str) -> String, python: bool) -> List {
         (Index::default(), Index::default(), Index::default());
     let mut standing: Vec<usize> = (0..ranked.len()).collect();
     let mut stem: Vec<Option<String>> = vec![None; ranked.len()];
+    let mut cores: Vec<Vec<String>> = vec![Vec::new(); ranked.len()];
     if python {
         for (r, t) in ranked.iter().enumerate() {
             for s in affix_stripped(t, PY_AFFIXES) {
-                if let Some(&sr) = rank.get(s)
-                    && letters_key(s).len() >= 4
-                    && let Some(st) = standing.get_mut(r)
-                {
-                    *st = (*st).min(sr);
+                let core = letters_key(s);
+                match rank.get(s) {
+                    Some(&sr) if core.len() >= 4 => {
+                        if let Some(st) = standing.get_mut(r) {
+                            *st = (*st).min(sr);
+                        }
+                    }
+                    None if core.len() >= 8 => {
+                        if let Some(c) = cores.get_mut(r)
+                            && !c.contains(&core)
+                        {
+                            c.push(core);
+                        }
+                    }
+                    _ => {}
                 }
             }
             let l = letters_key(t);
@@ -167,7 +182,8 @@ fn load(text: &str, norm: fn(&str) -> String, python: bool) -> List {
         for d in deletions(&l) {
             by_del.push(d, r);
         }
-        if let Some(Some(st)) = stem.get(r) {
+        let extra = stem.get(r).into_iter().flatten();
+        for st in extra.chain(cores.get(r).into_iter().flatten()) {
             for d in deletions(st) {
                 by_del.push(d, r);
             }
@@ -180,6 +196,7 @@ fn load(text: &str, norm: fn(&str) -> String, python: bool) -> List {
         rank,
         standing,
         stem,
+        cores,
         two_edit,
         by_del: by_del.finish(),
         by_fold: by_fold.finish(),
@@ -384,7 +401,7 @@ fn accepts(npm: bool, kind: Kind, len: usize, rank: usize) -> bool {
         Keyboard | Vowel => len >= 10 || (len >= 6 && rank < 1_000) || (len == 5 && rank < 200),
         Replaced => len >= 10 || (len >= 6 && rank < 500),
         Inserted => len >= 8 || (len >= 6 && rank < 3_000) || (len == 5 && rank < 100),
-        Plural => len >= 4 && rank < 2_000,
+        Plural => (len >= 4 && rank < 2_000) || (len >= 10 && rank < 5_000),
         TrailingDigit => len >= 8 && rank < 2_000,
         Words | Rotated => len >= 6,
         Affix => len >= 5 && rank < 500,
@@ -512,15 +529,17 @@ impl List {
             let standing = self.standing(r);
             let full = letters_key(t);
             let stem = self.stem.get(r).and_then(Option::as_deref);
+            let cores = self.cores.get(r).into_iter().flatten().map(String::as_str);
             for (tl, is_stem) in [(full.as_str(), false)]
                 .into_iter()
-                .chain(stem.map(|s| (s, true)))
+                .chain(stem.into_iter().chain(cores).map(|s| (s, true)))
             {
                 let Some(kind) = edit_kind(letters.as_bytes(), tl.as_bytes()) else {
                     continue;
                 };
                 // Same letters, different separators, in a name without any: not a
-                // change; and the bare stem itself (`beautifulsoup`) is another name.
+                // change; and a bare stem or core itself (`beautifulsoup`) is another
+                // name.
                 if kind == Kind::Separator
                     && (is_stem || (!norm.contains(is_sep) && !t.contains(is_sep)))
                 {
@@ -1065,6 +1084,13 @@ mod tests {
             Some("beautifulsoup")
         );
         assert_eq!(l.stem.get(r("boto3")).cloned().flatten(), None); // stem under 5
+        // `pyspellchecker` is known by its core; `pytorch`'s core is a listed name.
+        assert!(
+            l.cores
+                .get(r("pyspellchecker"))
+                .is_some_and(|c| c.iter().any(|x| x == "spellchecker"))
+        );
+        assert!(l.cores.get(r("pytorch")).is_some_and(Vec::is_empty));
         let target = |eco: &str, n: &str| {
             check_package_name(eco, n)
                 .first()
