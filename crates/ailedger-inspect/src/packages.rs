@@ -17,6 +17,21 @@ struct List {
     /// Normalised names in list order (popularity for PyPI, impact for npm).
     ranked: Vec<String>,
     rank: HashMap<String, usize>,
+    /// The rank a target is judged by: its own, or for a PyPI name that is another
+    /// listed name plus a Python affix (`pytorch`, `python-dateutil`) the better rank
+    /// of the two, since people know it by either.
+    standing: Vec<usize>,
+    /// For a PyPI name ending in a version digit (`beautifulsoup4`, `urllib3`), its
+    /// letters without the digits, when at least 5 letters remain: a typo of the stem
+    /// imitates the versioned name too.
+    stem: Vec<Option<String>>,
+    /// For a PyPI name made of a Python affix and a core of 8 letters or more that is
+    /// not itself listed (`pyspellchecker`), the core's letters: people name the
+    /// package by it, so a typo of the core imitates the name too.
+    cores: Vec<Vec<String>>,
+    /// PyPI ranks whose standing is under `TWO_EDIT_STANDING`, best standing first,
+    /// with their letters: the targets of the two-edit and stem-plus-word checks.
+    two_edit: Vec<(usize, String, Histogram)>,
     /// Indexes of `ranked` that find every target within one edit of a candidate
     /// without comparing it with the whole list: each name's letters (separators
     /// dropped) and their one-character deletions (omitted, inserted, replaced and
@@ -103,7 +118,7 @@ fn sorted_key(s: &str) -> String {
     b.into_iter().collect()
 }
 
-fn load(text: &str, norm: fn(&str) -> String) -> List {
+fn load(text: &str, norm: fn(&str) -> String, python: bool) -> List {
     let mut ranked: Vec<String> = Vec::new();
     let mut rank: HashMap<String, usize> = HashMap::new();
     for n in text
@@ -118,10 +133,60 @@ fn load(text: &str, norm: fn(&str) -> String) -> List {
     }
     let (mut by_del, mut by_fold, mut by_sorted) =
         (Index::default(), Index::default(), Index::default());
+    let mut standing: Vec<usize> = (0..ranked.len()).collect();
+    let mut stem: Vec<Option<String>> = vec![None; ranked.len()];
+    let mut cores: Vec<Vec<String>> = vec![Vec::new(); ranked.len()];
+    if python {
+        for (r, t) in ranked.iter().enumerate() {
+            for s in affix_stripped(t, PY_AFFIXES) {
+                let core = letters_key(s);
+                match rank.get(s) {
+                    Some(&sr) if core.len() >= 4 => {
+                        if let Some(st) = standing.get_mut(r) {
+                            *st = (*st).min(sr);
+                        }
+                    }
+                    None if core.len() >= 8 => {
+                        if let Some(c) = cores.get_mut(r)
+                            && !c.contains(&core)
+                        {
+                            c.push(core);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let l = letters_key(t);
+            let bare = l.trim_end_matches(|c: char| c.is_ascii_digit());
+            if bare.len() < l.len()
+                && bare.len() >= 5
+                && let Some(slot) = stem.get_mut(r)
+            {
+                *slot = Some(bare.to_string());
+            }
+        }
+    }
+    let mut two_edit: Vec<(usize, String, Histogram)> = ranked
+        .iter()
+        .enumerate()
+        .filter(|(r, _)| python && standing.get(*r).is_some_and(|&s| s < TWO_EDIT_STANDING))
+        .map(|(r, t)| {
+            let l = letters_key(t);
+            let h = histogram(&l);
+            (r, l, h)
+        })
+        .collect();
+    two_edit.sort_by_key(|(r, _, _)| (standing.get(*r).copied(), *r));
     for (r, t) in ranked.iter().enumerate() {
         let l = letters_key(t);
         for d in deletions(&l) {
             by_del.push(d, r);
+        }
+        let extra = stem.get(r).into_iter().flatten();
+        for st in extra.chain(cores.get(r).into_iter().flatten()) {
+            for d in deletions(st) {
+                by_del.push(d, r);
+            }
         }
         by_fold.push(hash(fold_key(&l).bytes()), r);
         by_sorted.push(hash(sorted_key(t).bytes()), r);
@@ -129,6 +194,10 @@ fn load(text: &str, norm: fn(&str) -> String) -> List {
     List {
         ranked,
         rank,
+        standing,
+        stem,
+        cores,
+        two_edit,
         by_del: by_del.finish(),
         by_fold: by_fold.finish(),
         by_sorted: by_sorted.finish(),
@@ -137,12 +206,12 @@ fn load(text: &str, norm: fn(&str) -> String) -> List {
 
 fn pypi() -> &'static List {
     static L: OnceLock<List> = OnceLock::new();
-    L.get_or_init(|| load(PYPI_TOP, normalize_pypi))
+    L.get_or_init(|| load(PYPI_TOP, normalize_pypi, true))
 }
 
 fn npm() -> &'static List {
     static L: OnceLock<List> = OnceLock::new();
-    L.get_or_init(|| load(NPM_TOP, |s| s.trim().to_ascii_lowercase()))
+    L.get_or_init(|| load(NPM_TOP, |s| s.trim().to_ascii_lowercase(), false))
 }
 
 /// PEP 503 normalisation (the purl rule, `ailedger_core::purl::pep503`) of a name
@@ -214,6 +283,12 @@ enum Kind {
     Rotated,
     /// A popular name plus an ecosystem word (`python-requests`, `jquery.js`).
     Affix,
+    /// Two characters inserted or omitted, or one moved (`colouramas`, `reqest`,
+    /// `botoceor`): PyPI only, for the most popular targets.
+    TwoEdits,
+    /// The stem of a popular versioned name followed by another word
+    /// (`beautifulsoup-requests`): PyPI only.
+    StemWord,
 }
 
 impl Kind {
@@ -233,6 +308,8 @@ impl Kind {
             Kind::Words => "swapped words",
             Kind::Rotated => "rotated words",
             Kind::Affix => "added prefix or suffix",
+            Kind::TwoEdits => "two inserted, omitted or moved characters",
+            Kind::StemWord => "version-less name plus a word",
         }
     }
 }
@@ -306,7 +383,7 @@ fn accepts(npm: bool, kind: Kind, len: usize, rank: usize) -> bool {
             Separator | Omitted | Keyboard | Vowel | Inserted | TrailingDigit => len >= 5,
             Swapped | Repeated | Confusable | Plural | Affix => len >= 4,
             Replaced | Words | Rotated => len >= 6,
-            InsertedAtEnd => false,
+            InsertedAtEnd | TwoEdits | StemWord => false,
         };
     }
     match kind {
@@ -321,15 +398,92 @@ fn accepts(npm: bool, kind: Kind, len: usize, rank: usize) -> bool {
                 || (len == 5 && rank < 300)
                 || (len == 4 && rank < 100)
         }
-        Keyboard | Vowel => len >= 10 || (len >= 6 && rank < 1_000),
+        Keyboard | Vowel => len >= 10 || (len >= 6 && rank < 1_000) || (len == 5 && rank < 200),
         Replaced => len >= 10 || (len >= 6 && rank < 500),
-        Inserted => len >= 8 || (len >= 6 && rank < 1_000) || (len == 5 && rank < 100),
-        Plural => len >= 4 && rank < 2_000,
+        Inserted => len >= 8 || (len >= 6 && rank < 3_000) || (len == 5 && rank < 100),
+        Plural => (len >= 4 && rank < 2_000) || (len >= 10 && rank < 5_000),
         TrailingDigit => len >= 8 && rank < 2_000,
         Words | Rotated => len >= 6,
         Affix => len >= 5 && rank < 500,
-        InsertedAtEnd => false,
+        // A letter or digit at either end (`0requests`, `pytorchb`) of a long, very
+        // popular name; shorter or less popular names take one as another word.
+        InsertedAtEnd => len >= 7 && rank < 400,
+        // Checked by `two_edits` and `stem_word` against their own bounds.
+        TwoEdits | StemWord => false,
     }
+}
+
+/// Two-edit and stem-plus-word checks consider PyPI targets whose standing is under
+/// this; two edits of a name under 12 letters only under `TWO_EDIT_SHORT`.
+const TWO_EDIT_STANDING: usize = 500;
+const TWO_EDIT_SHORT: usize = 100;
+const STEM_WORD_STANDING: usize = 200;
+
+/// Characters inserted plus characters omitted to turn `a` into `b` (a moved character
+/// counts two), by the longest common subsequence; `None` when over 2.
+fn indel_distance(a: &[u8], b: &[u8]) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > 2 {
+        return None;
+    }
+    let mut prev = vec![0usize; b.len() + 1];
+    let mut cur = vec![0usize; b.len() + 1];
+    for &x in a {
+        for (j, &y) in b.iter().enumerate() {
+            let v = if x == y {
+                prev.get(j).map_or(0, |p| p + 1)
+            } else {
+                prev.get(j + 1)
+                    .copied()
+                    .unwrap_or(0)
+                    .max(cur.get(j).copied().unwrap_or(0))
+            };
+            if let Some(c) = cur.get_mut(j + 1) {
+                *c = v;
+            }
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let lcs = prev.last().copied().unwrap_or(0);
+    let d = a.len() + b.len() - 2 * lcs;
+    (d <= 2).then_some(d)
+}
+
+/// Byte counts folded into 32 buckets: the sum of the differences of two histograms
+/// is a lower bound of the insertions and omissions between their strings.
+type Histogram = [u8; 32];
+
+fn histogram(s: &str) -> Histogram {
+    let mut h = [0u8; 32];
+    for b in s.bytes() {
+        if let Some(c) = h.get_mut(usize::from(b % 32)) {
+            *c = c.saturating_add(1);
+        }
+    }
+    h
+}
+
+fn histogram_distance(a: &Histogram, b: &Histogram) -> usize {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| usize::from(x.abs_diff(*y)))
+        .sum()
+}
+
+/// `t` without each of `affixes` that it starts or ends with (as in `best_target`).
+fn affix_stripped<'a>(t: &'a str, affixes: &[&str]) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    for a in affixes {
+        if a.starts_with('-') || a.starts_with('.') {
+            out.extend(t.strip_suffix(a));
+        } else if a.ends_with('-') {
+            out.extend(t.strip_prefix(a));
+        } else {
+            out.extend(t.strip_prefix(a));
+            out.extend(t.strip_suffix(a));
+        }
+    }
+    out.retain(|s| !s.is_empty());
+    out
 }
 
 /// Whether `c` is `t` rotated at a point that moves a whole word (neither piece is the
@@ -365,21 +519,42 @@ impl List {
             .collect();
         ranks.sort_unstable();
         ranks.dedup();
+        // Of the targets within one edit, the best standing wins (then the best rank):
+        // `pythrch` is judged against `pytorch` by the standing of `torch`.
+        let mut best: Option<((usize, usize), &str, Kind)> = None;
         for r in ranks {
             let Some(t) = self.ranked.get(r) else {
                 continue;
             };
-            let tl = letters_key(t);
-            let Some(kind) = edit_kind(letters.as_bytes(), tl.as_bytes()) else {
-                continue;
-            };
-            // Same letters, different separators, in a name without any: not a change.
-            if kind == Kind::Separator && !norm.contains(is_sep) && !t.contains(is_sep) {
-                continue;
+            let standing = self.standing(r);
+            let full = letters_key(t);
+            let stem = self.stem.get(r).and_then(Option::as_deref);
+            let cores = self.cores.get(r).into_iter().flatten().map(String::as_str);
+            for (tl, is_stem) in [(full.as_str(), false)]
+                .into_iter()
+                .chain(stem.into_iter().chain(cores).map(|s| (s, true)))
+            {
+                let Some(kind) = edit_kind(letters.as_bytes(), tl.as_bytes()) else {
+                    continue;
+                };
+                // Same letters, different separators, in a name without any: not a
+                // change; and a bare stem or core itself (`beautifulsoup`) is another
+                // name.
+                if kind == Kind::Separator
+                    && (is_stem || (!norm.contains(is_sep) && !t.contains(is_sep)))
+                {
+                    continue;
+                }
+                if accepts(npm, kind, tl.len(), standing) {
+                    if best.is_none_or(|(k, _, _)| (standing, r) < k) {
+                        best = Some(((standing, r), t.as_str(), kind));
+                    }
+                    break;
+                }
             }
-            if accepts(npm, kind, tl.len(), r) {
-                return Some((t, kind));
-            }
+        }
+        if let Some((_, t, kind)) = best {
+            return Some((t, kind));
         }
         for a in affixes {
             let stripped = if a.starts_with('-') || a.starts_with('.') {
@@ -391,7 +566,7 @@ impl List {
             };
             if let Some(s) = stripped
                 && let Some((t, &r)) = self.rank.get_key_value(s)
-                && accepts(npm, Kind::Affix, letters_key(s).len(), r)
+                && accepts(npm, Kind::Affix, letters_key(s).len(), self.standing(r))
             {
                 return Some((t.as_str(), Kind::Affix));
             }
@@ -415,7 +590,65 @@ impl List {
                 return Some((t, kind));
             }
         }
+        if npm {
+            return None;
+        }
+        self.two_edits(&letters)
+            .map(|t| (t, Kind::TwoEdits))
+            .or_else(|| self.stem_word(norm).map(|t| (t, Kind::StemWord)))
+    }
+
+    fn standing(&self, r: usize) -> usize {
+        self.standing.get(r).copied().unwrap_or(r)
+    }
+
+    /// The best-standing popular PyPI target (standing under `TWO_EDIT_STANDING`, at
+    /// least 7 letters, under 12 letters only with standing under `TWO_EDIT_SHORT`)
+    /// that `letters` reaches by two inserted or omitted characters (or one moved), or
+    /// whose version-less stem it reaches by one. Two edits of any listed name would
+    /// flag 2.5% of established names; of the few hundred most popular, long names
+    /// none of the 2,000 sampled (docs/inspect.md).
+    fn two_edits(&self, letters: &str) -> Option<&str> {
+        let h = histogram(letters);
+        for (r, tl, th) in &self.two_edit {
+            let r = *r;
+            if tl.len() < 7
+                || tl.len().abs_diff(letters.len()) > 3
+                || (tl.len() < 12 && self.standing(r) >= TWO_EDIT_SHORT)
+                || histogram_distance(&h, th) > 3
+            {
+                continue;
+            }
+            let Some(t) = self.ranked.get(r) else {
+                continue;
+            };
+            let stem = self.stem.get(r).and_then(Option::as_deref);
+            if indel_distance(letters.as_bytes(), tl.as_bytes()).is_some_and(|d| d > 0)
+                || stem.is_some_and(|s| indel_distance(letters.as_bytes(), s.as_bytes()) == Some(1))
+            {
+                return Some(t);
+            }
+        }
         None
+    }
+
+    /// A name whose first word is the version-less stem of a popular PyPI name
+    /// (standing under `STEM_WORD_STANDING`, stem of 6 letters or more) and that has
+    /// more words: `beautifulsoup-requests` for `beautifulsoup4`.
+    fn stem_word(&self, norm: &str) -> Option<&str> {
+        let mut words = norm.split(is_sep).filter(|w| !w.is_empty());
+        let first = words.next()?;
+        words.next()?;
+        if first.len() < 6 {
+            return None;
+        }
+        self.two_edit
+            .iter()
+            .map(|(r, _, _)| *r)
+            .filter(|&r| self.standing(r) < STEM_WORD_STANDING)
+            .find(|&r| self.stem.get(r).and_then(Option::as_deref) == Some(first))
+            .and_then(|r| self.ranked.get(r))
+            .map(String::as_str)
     }
 }
 
@@ -769,7 +1002,9 @@ mod tests {
             ("pypi", "reqeusts", Some("requests")),
             ("pypi", "requestss", Some("requests")),
             ("pypi", "reqests", Some("requests")),
-            ("pypi", "nunpy", None),
+            // A keyboard typo of a 5-letter name in the top 200 (`numoy` was real).
+            ("pypi", "nunpy", Some("numpy")),
+            ("pypi", "nunpx", None),
             ("pypi", "Requests", None),
             ("pypi", "python-requests", Some("requests")),
             ("pypi", "djang0", Some("django")),
@@ -814,6 +1049,67 @@ mod tests {
         assert!(!rotated("pypath", "pathpy"));
         assert!(!rotated("html5lib", "html5lib"));
         assert!(!rotated("kafkapython", "kafkanohtyp"));
+    }
+
+    #[test]
+    fn indel_distance_counts_insertions_and_omissions() {
+        let d = |a: &str, b: &str| indel_distance(a.as_bytes(), b.as_bytes());
+        assert_eq!(d("colouramas", "colorama"), Some(2));
+        assert_eq!(d("reqest", "requests"), Some(2));
+        assert_eq!(d("botoceor", "botocore"), Some(2)); // one moved character
+        assert_eq!(d("httpcodes", "httpcore"), None); // a replacement costs two
+        assert_eq!(d("requests", "requests"), Some(0));
+        assert_eq!(d("abc", "abcdef"), None);
+        let (a, b) = (histogram("botoceor"), histogram("botocore"));
+        assert_eq!(histogram_distance(&a, &b), 0);
+        assert_eq!(
+            histogram_distance(&histogram("reqest"), &histogram("requests")),
+            2
+        );
+    }
+
+    #[test]
+    fn standing_stems_and_the_pypi_only_rules() {
+        let l = pypi();
+        let r = |n: &str| l.rank.get(n).copied().unwrap_or(usize::MAX);
+        // `pytorch` stands where `torch` does; `torch` stands by itself.
+        assert_eq!(l.standing(r("pytorch")), r("torch"));
+        assert_eq!(l.standing(r("torch")), r("torch"));
+        assert_eq!(
+            l.stem
+                .get(r("beautifulsoup4"))
+                .cloned()
+                .flatten()
+                .as_deref(),
+            Some("beautifulsoup")
+        );
+        assert_eq!(l.stem.get(r("boto3")).cloned().flatten(), None); // stem under 5
+        // `pyspellchecker` is known by its core; `pytorch`'s core is a listed name.
+        assert!(
+            l.cores
+                .get(r("pyspellchecker"))
+                .is_some_and(|c| c.iter().any(|x| x == "spellchecker"))
+        );
+        assert!(l.cores.get(r("pytorch")).is_some_and(Vec::is_empty));
+        let target = |eco: &str, n: &str| {
+            check_package_name(eco, n)
+                .first()
+                .and_then(|f| f.evidence.split_once(" ~ ").map(|x| x.1.to_string()))
+        };
+        let starts = |eco: &str, n: &str, t: &str| {
+            target(eco, n).is_some_and(|g| g.starts_with(&format!("{t} (")))
+        };
+        assert!(starts("pypi", "pythrch", "pytorch"));
+        assert!(starts("pypi", "beautifulsoop", "beautifulsoup4"));
+        assert!(starts("pypi", "beautifulsoup-xyz", "beautifulsoup4"));
+        assert!(starts("pypi", "arequests", "requests"));
+        assert!(starts("pypi", "colouramas", "colorama"));
+        // The bare stem is another package, not a typo of the versioned one.
+        assert_eq!(target("pypi", "beautifulsoup"), None);
+        // npm keeps its own rules: no two-edit check.
+        assert_eq!(target("npm", "lodaashh"), None);
+        assert_eq!(target("pypi", "lodaashh"), None); // lodash is not a PyPI name
+        assert!(starts("pypi", "requestsaa", "requests"));
     }
 
     #[test]

@@ -67,7 +67,14 @@ fn pct(hit: usize, n: usize) -> f64 {
 fn labelled_set_is_what_the_docs_say() {
     let f = figures();
     let total: usize = f.recall.values().map(|v| v.1).sum();
-    assert_eq!(total, 221, "labelled rows");
+    assert_eq!(total, 290, "labelled rows");
+    let pypi: usize = f
+        .recall
+        .iter()
+        .filter(|((eco, _), _)| eco == "pypi")
+        .map(|(_, v)| v.1)
+        .sum();
+    assert_eq!(pypi, 92, "labelled PyPI rows");
     for half in ["tune", "holdout"] {
         for eco in ["npm", "pypi"] {
             assert!(
@@ -96,11 +103,17 @@ fn recall_with_the_right_target_is_at_least_90_percent() {
             .fold((0, 0), |(a, b), (_, (h, m))| (a + h, b + m));
         assert!(pct(h, m) >= 89.0, "{half}: {h}/{m}");
     }
-    // npm carries most of the set; PyPI has 23 rows, five of them beyond a one-edit
-    // reach (documented in docs/inspect.md), so its floor is lower.
+    // Each ecosystem on its own at 90%, and each of its halves at 85%.
+    for eco in ["npm", "pypi"] {
+        let (h, m) = f
+            .recall
+            .iter()
+            .filter(|((e, _), _)| e == eco)
+            .fold((0, 0), |(a, b), (_, (h, m))| (a + h, b + m));
+        assert!(pct(h, m) >= 90.0, "{eco}: {h}/{m}");
+    }
     for ((eco, half), (h, m)) in &f.recall {
-        let floor = if eco == "npm" { 90.0 } else { 65.0 };
-        assert!(pct(*h, *m) >= floor, "{eco} {half}: {h}/{m}");
+        assert!(pct(*h, *m) >= 85.0, "{eco} {half}: {h}/{m}");
     }
 }
 
@@ -154,6 +167,15 @@ fn issue_classes() {
         ("pypi", "pythonkafka", "kafka-python"), // words rotated
         ("pypi", "python-mysql", "mysql-python"), // words swapped
         ("pypi", "acqusition", "acquisition"), // target outside the top 5,000
+        ("pypi", "pythrch", "pytorch"),      // judged by the standing of `torch`
+        ("pypi", "numoy", "numpy"),          // keyboard typo on a 5-letter top name
+        ("pypi", "pygacme", "pygame"),       // inserted character, rank past 1,000
+        ("pypi", "0requests", "requests"),   // character at the start of a top name
+        ("pypi", "colouramas", "colorama"),  // two inserted characters
+        ("pypi", "botoceor", "botocore"),    // one moved character
+        ("pypi", "beaotifulsoup", "beautifulsoup4"), // typo of the version-less stem
+        ("pypi", "beautifulsoup-requests", "beautifulsoup4"), // stem plus a word
+        ("pypi", "spellcheckers", "pyspellchecker"), // plural of the core without `py`
     ] {
         assert_eq!(
             target_of(eco, name).as_deref(),
