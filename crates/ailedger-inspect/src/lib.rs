@@ -1026,6 +1026,43 @@ pub fn fuzz_mcp(data: &[u8]) {
     let _ = check_package_name("pypi", text.get(..text.len().min(64)).unwrap_or(""));
 }
 
+/// Fuzz body: Keras model configs on arbitrary bytes, as `config.json` of a `.keras`
+/// archive, as a legacy `.h5` file (the `model_config` search), and the whole `.keras`
+/// path (zip detection, `config.json` and `metadata.json`).
+pub fn fuzz_keras(data: &[u8]) {
+    let mut sink = Sink::new("fuzz");
+    keras::check_config(data, &mut sink);
+    let _ = keras::check_h5(&source::Mem(data), &mut sink, 1 << 20);
+    let _ = sink.finish();
+    let _ = inspect_bytes("fuzz.keras", data, &fuzz_options());
+}
+
+/// Fuzz body: 7z archives. Input without the 7z signature gets it prepended, so every
+/// input reaches the 7z reader and the pickle scan of its members.
+pub fn fuzz_seven_zip(data: &[u8]) {
+    const MAGIC: &[u8] = b"7z\xbc\xaf\x27\x1c";
+    if data.starts_with(MAGIC) {
+        let _ = inspect_bytes("fuzz.7z", data, &fuzz_options());
+    } else {
+        let mut v = MAGIC.to_vec();
+        v.extend_from_slice(data);
+        let _ = inspect_bytes("fuzz.7z", &v, &fuzz_options());
+    }
+}
+
+/// Small limits for the fuzz bodies, so one input cannot take seconds.
+fn fuzz_options() -> Options {
+    Options {
+        limits: Limits {
+            max_member_bytes: 1 << 20,
+            max_in_memory: 1 << 20,
+            max_h5_scan: 1 << 20,
+            ..Limits::default()
+        },
+        ..Options::default()
+    }
+}
+
 /// Fuzz body: format detection and dispatch on arbitrary bytes under several names.
 pub fn fuzz_any(data: &[u8]) {
     let opts = Options {

@@ -152,7 +152,7 @@ impl SqliteStore {
 
     async fn connect(opts: SqliteConnectOptions) -> Result<Self> {
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(8)
             .connect_with(opts)
             .await
             .map_err(db_err)?;

@@ -1,7 +1,7 @@
 //! Never panic on untrusted bytes: the fuzz body over every fixture and
 //! deterministic mutations of each (truncations, byte flips, insertions); limits.
 
-use ailedger_formats::{Limits, Options, fuzz_parse, parse};
+use ailedger_formats::{Limits, Options, fuzz_osv, fuzz_parse, parse};
 
 use crate::{DATA, FIXTURES, read};
 
@@ -125,4 +125,68 @@ fn limits_are_enforced_with_clear_errors() {
     assert!(e.contains("deeper than 128"), "{e}");
     let dtd = "<?xml version=\"1.0\"?><!DOCTYPE bom [<!ENTITY a \"aaaa\">]><bom xmlns=\"http://cyclonedx.org/schema/bom/1.4\"/>";
     assert!(parse(dtd.as_bytes(), &Options::default()).is_err());
+}
+
+/// JSON files under `dir`, recursively.
+fn json_files(dir: &std::path::Path, out: &mut Vec<Vec<u8>>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.is_dir() {
+            json_files(&path, out);
+        } else if path.extension().is_some_and(|x| x == "json") {
+            out.push(std::fs::read(path).unwrap());
+        }
+    }
+}
+
+#[test]
+fn osv_fuzz_body_survives_records_and_mutations() {
+    let mut records = Vec::new();
+    json_files(
+        std::path::Path::new(&format!("{FIXTURES}/osv")),
+        &mut records,
+    );
+    json_files(
+        std::path::Path::new(&format!("{FIXTURES}/incidents")),
+        &mut records,
+    );
+    assert!(records.len() >= 15, "{}", records.len());
+    // All records at once, as an import request's array.
+    let values: Vec<serde_json::Value> = records
+        .iter()
+        .filter_map(|r| serde_json::from_slice(r).ok())
+        .collect();
+    // The body gets past the schema check on real records (and so reaches the reader).
+    let valid = values
+        .iter()
+        .filter(|v| ailedger_formats::validate_osv(v).is_ok())
+        .count();
+    assert!(valid >= 15, "{valid} records pass the OSV schema");
+    fuzz_osv(&serde_json::to_vec(&values).unwrap());
+    let mut seed: u32 = 0x85eb_ca6b;
+    for bytes in &records {
+        fuzz_osv(bytes);
+        for cut in (0..bytes.len()).step_by((bytes.len() / 20).max(1)) {
+            fuzz_osv(&bytes[..cut]);
+        }
+        for _ in 0..20 {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            let mut m = bytes.clone();
+            let i = seed as usize % m.len();
+            match seed % 4 {
+                0 => m[i] ^= 1 << (seed % 8),
+                1 => {
+                    let pool = b"{}[]\",:0-.<>@";
+                    m[i] = pool[seed as usize % pool.len()];
+                }
+                2 => m.insert(i, b'"'),
+                _ => {
+                    m.remove(i);
+                }
+            }
+            fuzz_osv(&m);
+        }
+    }
 }

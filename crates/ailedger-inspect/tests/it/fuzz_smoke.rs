@@ -2,7 +2,8 @@
 //! targets' code paths are exercised on stable in every test run.
 
 use ailedger_inspect::{
-    fuzz_any, fuzz_gguf, fuzz_mcp, fuzz_onnx, fuzz_pickle, fuzz_safetensors, fuzz_zip,
+    fuzz_any, fuzz_gguf, fuzz_keras, fuzz_mcp, fuzz_onnx, fuzz_pickle, fuzz_safetensors,
+    fuzz_seven_zip, fuzz_zip,
 };
 
 fn files() -> Vec<Vec<u8>> {
@@ -20,6 +21,14 @@ fn files() -> Vec<Vec<u8>> {
             }
         }
     }
+    // The 7z regression input (the pickles hold a 7z-compressed PyTorch file too).
+    out.push(
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/fuzz-7z-names-oob.7z"
+        ))
+        .unwrap(),
+    );
     out.push(crate::containers::zip(&[crate::containers::Member {
         name: "a/data.pkl",
         data: crate::containers::EVIL,
@@ -42,7 +51,7 @@ impl Rng {
 #[test]
 fn fuzz_bodies_survive_fixtures_and_mutations() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let all: [fn(&[u8]); 7] = [
+    let all: [fn(&[u8]); 9] = [
         fuzz_pickle,
         fuzz_safetensors,
         fuzz_gguf,
@@ -50,6 +59,8 @@ fn fuzz_bodies_survive_fixtures_and_mutations() {
         fuzz_onnx,
         fuzz_mcp,
         fuzz_any,
+        fuzz_keras,
+        fuzz_seven_zip,
     ];
     let mut runs = 0;
     for f in files() {
