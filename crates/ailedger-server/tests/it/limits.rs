@@ -28,15 +28,14 @@ fn post(token: &str, body: Body, length: usize) -> Request<Body> {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ingests_share_a_memory_budget() {
+/// A ledger on a temporary SQLite file whose state `configure` sets up, its router and
+/// an admin token (the directory must outlive the test's use of the ledger).
+async fn ledger(
+    configure: impl FnOnce(AppState) -> AppState,
+) -> (tempfile::TempDir, AppState, axum::Router, String) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("l.db")).await.unwrap());
-    // 64 MiB: a 5 MiB document (about 60 MiB to parse) fits alone, not beside another.
-    let state = AppState::new(store, "sqlite")
-        .await
-        .unwrap()
-        .with_ingest_budget(64);
+    let state = configure(AppState::new(store, "sqlite").await.unwrap());
     let token = ailedger_server::auth::create_token(
         state.store.as_ref(),
         "setup",
@@ -48,6 +47,13 @@ async fn ingests_share_a_memory_budget() {
     .unwrap()
     .secret;
     let app = router(state.clone());
+    (dir, state, app, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingests_share_a_memory_budget() {
+    // 64 MiB: a 5 MiB document (about 60 MiB to parse) fits alone, not beside another.
+    let (_dir, state, app, token) = ledger(|s| s.with_ingest_budget(64)).await;
 
     // A 5 MiB upload whose body has not arrived yet holds its share while it waits.
     let big = 5 * 1024 * 1024;
@@ -245,28 +251,14 @@ async fn traversal_limits_are_named_when_refused() {
 /// by reference and read on its own; the page ends before the budget is passed.
 #[tokio::test]
 async fn entry_lists_keep_to_a_byte_budget() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("l.db")).await.unwrap());
-    let state =
-        AppState::new(store, "sqlite")
-            .await
-            .unwrap()
-            .with_limits(ailedger_server::Limits {
-                entries_page_bytes: 4096,
-                entry_inline_bytes: 2048,
-                ..ailedger_server::Limits::default()
-            });
-    let token = ailedger_server::auth::create_token(
-        state.store.as_ref(),
-        "setup",
-        "test@ci",
-        ailedger_core::token::Scope::Admin,
-        None,
-    )
-    .await
-    .unwrap()
-    .secret;
-    let app = router(state);
+    let (_dir, _, app, token) = ledger(|s| {
+        s.with_limits(ailedger_server::Limits {
+            entries_page_bytes: 4096,
+            entry_inline_bytes: 2048,
+            ..ailedger_server::Limits::default()
+        })
+    })
+    .await;
     // Three small registrations (a few hundred bytes each) and one large one.
     for i in 0..3 {
         let reg = format!(
@@ -414,28 +406,14 @@ async fn concurrent_writes_are_committed_in_groups_and_answered_alone() {
 /// problem+json naming the limit, and record nothing.
 #[tokio::test]
 async fn bodies_over_their_limit_are_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("l.db")).await.unwrap());
-    let state =
-        AppState::new(store, "sqlite")
-            .await
-            .unwrap()
-            .with_limits(ailedger_server::Limits {
-                document_bytes: 1 << 20,
-                ..ailedger_server::Limits::default()
-            });
-    let token = ailedger_server::auth::create_token(
-        state.store.as_ref(),
-        "setup",
-        "test@ci",
-        ailedger_core::token::Scope::Admin,
-        None,
-    )
-    .await
-    .unwrap()
-    .secret;
+    let (_dir, state, app, token) = ledger(|s| {
+        s.with_limits(ailedger_server::Limits {
+            document_bytes: 1 << 20,
+            ..ailedger_server::Limits::default()
+        })
+    })
+    .await;
     let head = state.store.head().await.unwrap();
-    let app = router(state.clone());
     let big = vec![b' '; (1 << 20) + 1];
     let resp = app
         .clone()
