@@ -50,6 +50,14 @@ async fn ledger(
     (dir, state, app, token)
 }
 
+/// Registers with the body `reg`, which must succeed; the answer.
+async fn register(app: &axum::Router, token: &str, reg: String) -> Value {
+    let (st, _, v) =
+        crate::call_as(app, token, "POST", "/v1/artifacts", Some(reg.into_bytes())).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingests_share_a_memory_budget() {
     // 64 MiB: a 5 MiB document (about 60 MiB to parse) fits alone, not beside another.
@@ -264,29 +272,13 @@ async fn entry_lists_keep_to_a_byte_budget() {
         let reg = format!(
             r#"{{"artifacts": [{{"kind": "package", "ref": "pkg:pypi/small-{i}@1.0.0"}}]}}"#
         );
-        let (st, _, v) = crate::call_as(
-            &app,
-            &token,
-            "POST",
-            "/v1/artifacts",
-            Some(reg.into_bytes()),
-        )
-        .await;
-        assert_eq!(st, StatusCode::OK, "{v}");
+        register(&app, &token, reg).await;
     }
     let many: Vec<Value> = (0..60)
         .map(|i| serde_json::json!({"kind": "package", "ref": format!("pkg:pypi/large-{i}@1.0.0")}))
         .collect();
     let reg = serde_json::json!({ "artifacts": many }).to_string();
-    let (st, _, v) = crate::call_as(
-        &app,
-        &token,
-        "POST",
-        "/v1/artifacts",
-        Some(reg.into_bytes()),
-    )
-    .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
+    let v = register(&app, &token, reg).await;
     let large_seq = v["entries"][0]["seq"].as_u64().unwrap();
 
     let (st, _, list) = crate::call_as(&app, &token, "GET", "/v1/entries?limit=1000", None).await;
