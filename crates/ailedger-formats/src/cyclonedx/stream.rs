@@ -586,8 +586,9 @@ impl<'c, 'o> Mapper<'c, 'o> {
             Some(h) => h,
             None => cdx.head(&mut root).ok()?,
         };
-        cdx.tail(&mut root, head, Some(deps.unwrap_or_default()))
-            .ok()?;
+        // Without a streamed graph, a `dependencies` member that is no array (an XML
+        // root attribute, say) is judged by the tree reader's rule.
+        cdx.tail(&mut root, head, deps).ok()?;
         Some(Format::CycloneDx { version, encoding })
     }
 }

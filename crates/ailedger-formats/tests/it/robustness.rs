@@ -190,3 +190,17 @@ fn osv_fuzz_body_survives_records_and_mutations() {
         }
     }
 }
+
+/// Inputs the fuzzer found, each once a difference between the streamed and the tree
+/// conversion or a panic; the fuzz body must now pass them.
+#[test]
+fn fuzz_findings_stay_fixed() {
+    let findings: [&[u8]; 1] = [
+        // A root attribute named like a top-level element (`dependencies`): the tree
+        // conversion read it as the dependency graph, the streamed one did not.
+        br#"<bom dependencies="urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79" version="1" xmlns="http://cyclonedx.org/schema/bom/1.5"><metadata><authors><author><name>A</name><email>a@example.org</email><phone>1</phone></author></authors></metadata><components /></bom>"#,
+    ];
+    for f in findings {
+        fuzz_parse(f);
+    }
+}
