@@ -10,7 +10,8 @@
 //! Run: `cargo bench -p ailedger-cli --bench load`. Settings (environment):
 //! `AILEDGER_LOAD_SECS` (60), `AILEDGER_LOAD_CONNS` (64), `AILEDGER_LOAD_WRITERS` (16
 //! of the connections), `AILEDGER_LOAD_BIG` (components of the large SBOM, 100000; 0
-//! skips phase 2), `AILEDGER_LOAD_PACKAGES` (seeded packages, 5000).
+//! skips phase 2), `AILEDGER_LOAD_PACKAGES` (seeded packages, 5000); `AILEDGER_LOG` is
+//! passed to the server (default `error`).
 
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
 
@@ -297,7 +298,10 @@ fn main() {
             .arg(&token_file)
             .arg("--log-key")
             .arg(dir.path().join("log.key"))
-            .env("AILEDGER_LOG", "error")
+            .env(
+                "AILEDGER_LOG",
+                std::env::var("AILEDGER_LOG").unwrap_or_else(|_| "error".into()),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

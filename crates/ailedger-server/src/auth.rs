@@ -1,10 +1,15 @@
 //! Who may do what. Every route declares what each of its methods needs
 //! ([`paths::ROUTES`](crate::paths::ROUTES)); [`authorize`] checks the caller's bearer
-//! token against the derived `tokens` table on every request (so a revocation takes
-//! effect at once on every server of a database) and hands the handler a [`Caller`],
+//! token against the derived `tokens` table and hands the handler a [`Caller`],
 //! whose token name is the actor of every entry it writes. [`guard`] refuses what a
 //! browser could forge before any route runs: requests for a host name this server was
 //! not configured for (DNS rebinding) and writes carrying form content types.
+//!
+//! The records found are kept in a [`TokenCache`], so a request costs no query. It is
+//! emptied whenever tokens may have changed: at once by this server's grants and
+//! revocations, and whenever the index reads entries another writer of the database
+//! appended (the tailer looks every 250 ms). A revocation therefore takes effect at once
+//! on the server that records it and within a tail interval on the others.
 //!
 //! Failed authentications are counted per client address; past
 //! [`MAX_FAILURES`] in [`FAILURE_WINDOW`] the address gets 429 until the window ends.
@@ -116,6 +121,46 @@ impl AuthConfig {
             *entry = (0, Instant::now());
         }
         entry.0 += 1;
+    }
+}
+
+/// Token records cached at most; past it the cache starts again.
+const MAX_CACHED_TOKENS: usize = 10_000;
+
+/// Token records by the hash of their secret, as the store gave them (see the module
+/// documentation for when it is emptied).
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    /// The number of invalidations so far, and the records read since the last.
+    inner: Mutex<(u64, HashMap<String, ailedger_store::TokenRecord>)>,
+}
+
+impl TokenCache {
+    /// The cached record of `hash`, or the generation a lookup must present to
+    /// [`TokenCache::insert`] what it then reads from the store.
+    fn get(&self, hash: &str) -> Result<ailedger_store::TokenRecord, u64> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.1.get(hash).cloned().ok_or(inner.0)
+    }
+
+    /// Keeps a record read from the store, unless the cache was emptied since the read
+    /// began (the record may then be stale).
+    fn insert(&self, generation: u64, record: ailedger_store::TokenRecord) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if inner.0 != generation {
+            return;
+        }
+        if inner.1.len() >= MAX_CACHED_TOKENS {
+            inner.1.clear();
+        }
+        inner.1.insert(record.hash.clone(), record);
+    }
+
+    /// Forgets every record: tokens may have changed.
+    pub fn invalidate(&self) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.0 += 1;
+        inner.1.clear();
     }
 }
 
@@ -241,10 +286,19 @@ pub async fn authorize(
         });
     }
     let hash = token::hash_secret(secret).to_string();
-    let record = if token::looks_like_secret(secret) {
-        state.store.token_by_hash(&hash).await?
-    } else {
+    let record = if !token::looks_like_secret(secret) {
         None
+    } else {
+        match state.tokens.get(&hash) {
+            Ok(r) => Some(r),
+            Err(generation) => {
+                let r = state.store.token_by_hash(&hash).await?;
+                if let Some(r) = &r {
+                    state.tokens.insert(generation, r.clone());
+                }
+                r
+            }
+        }
     };
     // The row was found by the secret's hash; comparing the hashes again in constant
     // time keeps the check independent of how the database compares.

@@ -26,7 +26,14 @@ pub(crate) async fn resolve_ref(
     if let Some(id) = local.get(&canonical) {
         return Ok(id.clone());
     }
+    if let Some(id) = state.memos.resolved.get(&canonical) {
+        return Ok(id);
+    }
     if let Some(id) = state.store.resolve(&canonical).await? {
+        // An identified artifact is never merged away: what its alias names is final.
+        if identity::is_identified(&id) {
+            state.memos.resolved.insert_all([(canonical, id.clone())]);
+        }
         return Ok(id);
     }
     // `model:name` without a version: the one version known, if there is only one.

@@ -79,17 +79,26 @@ async fn alone(state: &AppState, entries: Vec<NewEntry>) -> Result<Vec<Appended>
 async fn commit(state: &AppState, group: Vec<Job>) {
     if group.len() == 1 {
         for job in group {
-            let _ = job.reply.send(alone(state, job.entries).await);
+            let started = std::time::Instant::now();
+            let r = alone(state, job.entries).await;
+            tracing::debug!(
+                writes = 1,
+                us = started.elapsed().as_micros() as u64,
+                "group commit"
+            );
+            let _ = job.reply.send(r);
         }
         return;
     }
     let sizes: Vec<usize> = group.iter().map(|j| j.entries.len()).collect();
     let all: Vec<NewEntry> = group.iter().flat_map(|j| j.entries.clone()).collect();
+    let started = std::time::Instant::now();
     match alone(state, all).await {
         Ok(appended) => {
             tracing::debug!(
                 writes = group.len(),
                 entries = appended.len(),
+                us = started.elapsed().as_micros() as u64,
                 "group commit"
             );
             let mut rest = appended.into_iter();

@@ -12,6 +12,7 @@ mod commit;
 pub mod dto;
 pub mod error;
 pub mod log;
+mod memo;
 pub mod paths;
 mod routes;
 mod state;

@@ -25,6 +25,10 @@ pub struct AppState {
     pub log: log::LogState,
     /// Who may do what: public reads, allowed host names, failed-login counts.
     pub auth: Arc<crate::auth::AuthConfig>,
+    /// Token records already read, by secret hash (`crate::auth::TokenCache`).
+    pub tokens: Arc<crate::auth::TokenCache>,
+    /// Entry times and alias resolutions already read (`crate::memo`).
+    pub(crate) memos: Arc<crate::memo::Memos>,
     /// Incidents, blocks, quarantine and advisories, folded from the ledger's entries
     /// (`routes::incidents::book` brings it up to the store before each use).
     pub(crate) book: Arc<tokio::sync::Mutex<ailedger_core::incident::Book>>,
@@ -122,6 +126,8 @@ impl AppState {
             backend: backend.to_owned(),
             log: log::LogState::default(),
             auth: Arc::default(),
+            tokens: Arc::default(),
+            memos: Arc::default(),
             book: Arc::default(),
             advisory_matcher: Arc::default(),
             webhooks: Arc::default(),
@@ -176,6 +182,9 @@ impl AppState {
         let mut changes = GraphChanges::default();
         let head = self.store.load_into(&mut changes, after).await?;
         if head > after {
+            // Entries this server did not apply as it wrote them (another writer's, a
+            // token revocation among them, perhaps): cached tokens may be stale.
+            self.tokens.invalidate();
             let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
             apply_changes(&mut index, changes, head)?;
         }

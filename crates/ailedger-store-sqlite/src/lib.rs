@@ -151,8 +151,11 @@ impl SqliteStore {
     }
 
     async fn connect(opts: SqliteConnectOptions) -> Result<Self> {
+        // A connection to a local file does not go stale: no ping (a round trip to the
+        // connection's thread) before each use.
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(opts)
             .await
             .map_err(db_err)?;

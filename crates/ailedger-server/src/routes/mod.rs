@@ -169,16 +169,30 @@ pub(crate) async fn write(
     }))
 }
 
-/// The time of each seq (RFC 3339, UTC), in one query per thousand seqs.
+/// The time of each seq (RFC 3339, UTC): from the memo, or in one query per thousand
+/// seqs.
 pub(crate) async fn seq_times(
     state: &AppState,
     seqs: impl Iterator<Item = u64>,
 ) -> Result<std::collections::HashMap<u64, String>, ApiError> {
-    let seqs: Vec<u64> = seqs.collect();
-    Ok(state
-        .store
-        .seq_times(&seqs)
-        .await?
+    let memo = &state.memos.times;
+    let mut times = std::collections::HashMap::new();
+    let missing: Vec<u64> = memo.with(|known| {
+        seqs.filter(|seq| match known.get(seq) {
+            Some(t) => {
+                times.insert(*seq, *t);
+                false
+            }
+            None => true,
+        })
+        .collect()
+    });
+    if !missing.is_empty() {
+        let read = state.store.seq_times(&missing).await?;
+        memo.insert_all(read.iter().copied());
+        times.extend(read);
+    }
+    Ok(times
         .into_iter()
         .map(|(seq, t)| (seq, format_time(t)))
         .collect())

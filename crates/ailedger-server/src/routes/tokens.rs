@@ -123,6 +123,8 @@ pub(crate) async fn revoke(
             data: EntryData::TokenRevoke { name: name.clone() },
         }])
         .await?;
+    // Its record changed: no request may be let in by the cached one.
+    state.tokens.invalidate();
     let a = appended
         .pop()
         .ok_or_else(|| ApiError::Internal("append returned no entry".into()))?;
