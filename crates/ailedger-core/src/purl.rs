@@ -330,6 +330,14 @@ impl Raw {
             s.push(if i == 0 { '#' } else { '/' });
             encode_into(&mut s, seg);
         }
+        // Percent-encoding can make the canonical form several times longer than the
+        // input: the limit holds for what is kept and compared.
+        if s.len() > MAX_PURL_LEN {
+            return Err(format!(
+                "longer than {MAX_PURL_LEN} bytes in canonical form ({} bytes)",
+                s.len()
+            ));
+        }
         Ok(Purl {
             canonical: s,
             ty,
@@ -455,6 +463,22 @@ mod tests {
     #[track_caller]
     fn check(input: &str, want: &str) {
         assert_eq!(input.parse::<Purl>().unwrap().to_string(), want);
+    }
+
+    /// A fuzz finding: a name of U+FFFD characters under the byte limit whose canonical
+    /// form (each percent-encoded as nine bytes) is over it parsed, and then failed
+    /// validation. The limit now holds for the canonical form.
+    #[test]
+    fn the_length_limit_holds_for_the_canonical_form() {
+        let name = "\u{FFFD}".repeat(1000);
+        let input = format!("pkg:generic/{name}");
+        assert!(input.len() <= MAX_PURL_LEN);
+        let e = input.parse::<Purl>().unwrap_err().to_string();
+        assert!(e.contains("in canonical form (9012 bytes)"), "{e}");
+        crate::vers::fuzz_vers(input.as_bytes());
+        let fits = "\u{FFFD}".repeat(900);
+        let p: Purl = format!("pkg:generic/{fits}").parse().unwrap();
+        assert!(p.to_string().len() <= MAX_PURL_LEN);
     }
 
     #[test]
