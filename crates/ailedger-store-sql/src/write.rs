@@ -27,6 +27,16 @@ const BULK_ROWS: usize = 20_000;
 const ENTRY_ROWS: usize = 1_000;
 /// ... and roughly most body bytes (one large body still goes alone).
 const ENTRY_BYTES: usize = 4 << 20;
+/// Appends of at most this many items are encoded on the writing task (see
+/// `append_in`).
+const INLINE_ENCODE_ITEMS: usize = 64;
+
+/// The entry bodies of an append: encoded already, or being encoded on a blocking
+/// thread.
+enum Encoding {
+    Done(Result<Vec<StoredEntry>>),
+    Running(tokio::task::JoinHandle<Result<Vec<StoredEntry>>>),
+}
 
 /// One JSON array parameter, `[[col, col, ...], ...]` or `[text, ...]`.
 fn json_param<T: serde::Serialize>(rows: &[T]) -> Result<String> {
@@ -367,17 +377,20 @@ where
     /// the write lock across processes) and returns the first one and the (monotonic)
     /// time for them.
     async fn reserve(conn: &mut DB::Connection, n: u64, at_least_us: i64) -> Result<(u64, i64)> {
+        // One statement: the time never goes back (the clock may), and each statement
+        // of the write transaction is a round trip.
         let row = sqlx::query(
-            "UPDATE ledger_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, time_us",
+            "UPDATE ledger_head SET seq = seq + $1, \
+             time_us = CASE WHEN time_us > $2 THEN time_us ELSE $2 END \
+             WHERE id = 1 RETURNING seq, time_us",
         )
         .bind(to_i64(n))
+        .bind(at_least_us)
         .fetch_one(&mut *conn)
         .await
         .map_err(db_err::<D>)?;
         let last = crate::to_u64(row.get::<i64, _>(0));
-        let time_us = at_least_us.max(row.get::<i64, _>(1));
-        Self::set_head_time(conn, time_us).await?;
-        Ok((last + 1 - n, time_us))
+        Ok((last + 1 - n, row.get::<i64, _>(1)))
     }
 
     async fn set_head_time(conn: &mut DB::Connection, time_us: i64) -> Result<()> {
@@ -426,9 +439,10 @@ where
         // rows while freeing the data, and only then writes its entry rows: the data is
         // never in memory together with the copies of a body the database makes while
         // inserting it.
-        let large = ailedger_store::is_large_append(
-            entries.iter().map(|e| ailedger_store::items(&e.data)).sum(),
-        );
+        // A small append (a few registrations, say) is encoded here: that takes less
+        // than handing it to another thread.
+        let items: usize = entries.iter().map(|e| ailedger_store::items(&e.data)).sum();
+        let large = ailedger_store::is_large_append(items);
         let mut entries = Arc::new(entries);
         let encode = |entries: &Arc<Vec<NewEntry>>| {
             let entries = Arc::clone(entries);
@@ -439,8 +453,11 @@ where
                 .await
                 .map_err(|e| StoreError::other(format!("encoding entries: {e}")))??;
             (None, stored)
+        } else if items <= INLINE_ENCODE_ITEMS {
+            let stored = StoredEntry::encode_new(&entries, first, time_us);
+            (Some(Encoding::Done(stored)), Vec::new())
         } else {
-            (Some(encode(&entries)), Vec::new())
+            (Some(Encoding::Running(encode(&entries))), Vec::new())
         };
         let mut w = self.writer(&mut tx);
         let mut applied = Vec::with_capacity(entries.len());
@@ -473,9 +490,12 @@ where
         let mut out = Vec::with_capacity(applied.len());
         match encoding {
             Some(encoding) => {
-                let stored = encoding
-                    .await
-                    .map_err(|e| StoreError::other(format!("encoding entries: {e}")))?;
+                let stored = match encoding {
+                    Encoding::Done(stored) => stored,
+                    Encoding::Running(task) => task
+                        .await
+                        .map_err(|e| StoreError::other(format!("encoding entries: {e}")))?,
+                };
                 // An invalid entry is reported as such, whatever the derived rows said.
                 let stored = stored?;
                 derived?;
