@@ -32,6 +32,8 @@ pub struct AppState {
     /// Incidents, blocks, quarantine and advisories, folded from the ledger's entries
     /// (`routes::incidents::book` brings it up to the store before each use).
     pub(crate) book: Arc<tokio::sync::Mutex<ailedger_core::incident::Book>>,
+    /// The book's head as of its last fold, readable without its lock.
+    pub(crate) book_head: Arc<std::sync::atomic::AtomicU64>,
     /// The matcher of every imported advisory, for the book's last advisory seq.
     pub(crate) advisory_matcher: Arc<std::sync::Mutex<Option<(u64, AdvisoryMatcher)>>>,
     /// How webhooks are delivered (and which URLs subscriptions may name).
@@ -129,6 +131,7 @@ impl AppState {
             tokens: Arc::default(),
             memos: Arc::default(),
             book: Arc::default(),
+            book_head: Arc::default(),
             advisory_matcher: Arc::default(),
             webhooks: Arc::default(),
             ingest_budget: Arc::default(),

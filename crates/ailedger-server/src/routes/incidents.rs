@@ -7,7 +7,10 @@
 //! incident writes count too. Writes of those entries hold the copy's lock, so a
 //! transition is checked against the state it is appended after.
 
-use std::collections::{BTreeMap, HashMap};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::atomic::Ordering,
+};
 
 use ailedger_core::{
     ArtifactKind, EntryData, Severity,
@@ -34,7 +37,15 @@ pub(crate) const MAX_EVIDENCE: usize = 32 * 1024 * 1024;
 
 /// The folded book, brought up to the store.
 pub(crate) async fn book(state: &AppState) -> Result<tokio::sync::MutexGuard<'_, Book>, ApiError> {
+    // Whether the store holds book entries the book has not folded is asked before
+    // the lock is taken: every write asks, and the answer is nearly always no, so
+    // concurrent writes do not queue behind one another's query.
+    let seen = state.book_head.load(Ordering::Acquire);
+    let newer = state.store.book_entries(seen, 1).await?;
     let mut book = state.book.lock().await;
+    if newer.is_empty() && book.head() == seen {
+        return Ok(book);
+    }
     loop {
         let batch = state.store.book_entries(book.head(), 1000).await?;
         if batch.is_empty() {
@@ -44,6 +55,7 @@ pub(crate) async fn book(state: &AppState) -> Result<tokio::sync::MutexGuard<'_,
             book.apply(&stored.decode()?);
         }
     }
+    state.book_head.store(book.head(), Ordering::Release);
     Ok(book)
 }
 
@@ -76,6 +88,7 @@ pub(crate) async fn append_entries(
             data,
         });
     }
+    state.book_head.store(book.head(), Ordering::Release);
     Ok(appended.iter().map(|a| a.seq).collect())
 }
 
