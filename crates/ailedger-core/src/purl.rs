@@ -281,6 +281,10 @@ impl Raw {
         if ty == "oci" {
             version = version.map(|v| v.to_lowercase());
         }
+        // A PyPI name of separators only (`.`) normalises to nothing.
+        if name.is_empty() {
+            return Err("the name is empty once normalised".into());
+        }
         match ty.as_str() {
             "conan" => {
                 let has_channel = qual("channel").is_some();
@@ -479,6 +483,20 @@ mod tests {
         let fits = "\u{FFFD}".repeat(900);
         let p: Purl = format!("pkg:generic/{fits}").parse().unwrap();
         assert!(p.to_string().len() <= MAX_PURL_LEN);
+    }
+
+    /// A fuzz finding: a PyPI name of separators only normalised to an empty name, and
+    /// the canonical form then read back with its last namespace segment as the name.
+    #[test]
+    fn a_name_normalised_to_nothing_is_refused() {
+        for input in ["pkg:pypi/.", "pkg:pypi/a/b/._-", "pkg:pypi/x//.//#/y"] {
+            let e = input.parse::<Purl>().unwrap_err().to_string();
+            assert!(
+                e.contains("the name is empty once normalised"),
+                "{input}: {e}"
+            );
+            crate::vers::fuzz_vers(input.as_bytes());
+        }
     }
 
     #[test]
