@@ -77,7 +77,8 @@ pub fn token_for(server: &str) -> anyhow::Result<Option<String>> {
     Ok(read_all(&path)?.remove(server.trim_end_matches('/')))
 }
 
-/// Writes a secret to a new file readable by its owner only (refusing to overwrite).
+/// Writes a secret to a new file readable by its owner only (refusing to overwrite),
+/// synced to disk before it returns.
 pub fn write_private_new(path: &Path, text: &str) -> anyhow::Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -90,6 +91,7 @@ pub fn write_private_new(path: &Path, text: &str) -> anyhow::Result<()> {
         .open(path)
         .map_err(|e| UserError(format!("{}: {e}", path.display())))?;
     f.write_all(text.as_bytes())
+        .and_then(|()| f.sync_all())
         .with_context(|| format!("{}", path.display()))?;
     Ok(())
 }

@@ -306,16 +306,28 @@ async fn init_admin_token(store: &dyn Store, file: &Path) -> anyhow::Result<()> 
     } else {
         "admin".to_owned()
     };
-    let created = ailedger_server::auth::create_token(
+    // The secret is on disk before its grant is recorded: a crash in between leaves a
+    // file the next start refuses (remove it and start again), never an admin token
+    // whose secret nobody holds.
+    let secret = ailedger_server::auth::new_secret()
+        .map_err(|e| anyhow::anyhow!("making the admin token: {e}"))?;
+    crate::credentials::write_private_new(file, &format!("{secret}\n"))?;
+    let created = match ailedger_server::auth::grant_token(
         store,
         "ailedger-serve",
         &name,
         ailedger_core::token::Scope::Admin,
         None,
+        secret,
     )
     .await
-    .map_err(|e| anyhow::anyhow!("granting the admin token: {e}"))?;
-    crate::credentials::write_private_new(file, &format!("{}\n", created.secret))?;
+    {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = std::fs::remove_file(file);
+            anyhow::bail!("granting the admin token: {e}");
+        }
+    };
     eprintln!(
         "granted admin token {name} (entry {}); its secret is in {} (mode 0600)",
         created.appended.seq,

@@ -359,8 +359,8 @@ pub struct Created {
     pub appended: Appended,
 }
 
-/// Grants a token: a fresh secret from the system's random source, its hash in a
-/// `token` entry written by `actor`. `expires_us` is when it stops working.
+/// Grants a token: a fresh secret from the system's random source ([`new_secret`]),
+/// its hash in a `token` entry written by `actor`. `expires_us` is when it stops working.
 pub async fn create_token(
     store: &dyn Store,
     actor: &str,
@@ -369,10 +369,28 @@ pub async fn create_token(
     expires_us: Option<i64>,
 ) -> Result<Created, ApiError> {
     token::check_name(name)?;
+    grant_token(store, actor, name, scope, expires_us, new_secret()?).await
+}
+
+/// A fresh token secret: 32 bytes from the system's random source.
+pub fn new_secret() -> Result<String, ApiError> {
     let mut random = [0u8; 32];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut random)
         .map_err(|_| ApiError::Internal("no randomness for a token".into()))?;
-    let secret = token::secret_from_bytes(&random);
+    Ok(token::secret_from_bytes(&random))
+}
+
+/// Records the grant of a token whose secret the caller made with [`new_secret`] (and
+/// may have stored first, so that no grant exists whose secret nobody holds).
+pub async fn grant_token(
+    store: &dyn Store,
+    actor: &str,
+    name: &str,
+    scope: Scope,
+    expires_us: Option<i64>,
+    secret: String,
+) -> Result<Created, ApiError> {
+    token::check_name(name)?;
     let grant = TokenGrant {
         name: name.to_owned(),
         scope,
