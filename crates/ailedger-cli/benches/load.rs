@@ -1,14 +1,15 @@
 //! The load test: the real `ailedger serve` on a SQLite file, driven over loopback by
 //! 64 concurrent connections with tokens, for a bounded time.
 //!
-//! 1. **Mixed**: readers ask `impact` (8 in 10), `show` and `resolve`; writers
+//! 1. **Mixed**: half the connections read, half write. Readers ask `impact` (8 in 10),
+//!    `show` and `resolve`; writers
 //!    `register` a package with an edge to an earlier one, and now and then ingest a
 //!    small CycloneDX SBOM. Every answer is checked for its status.
 //! 2. **Reads during a large ingest**: the readers run while one 100,000-component
 //!    SBOM is ingested; their p99 is reported for that stretch.
 //!
 //! Run: `cargo bench -p ailedger-cli --bench load`. Settings (environment):
-//! `AILEDGER_LOAD_SECS` (60), `AILEDGER_LOAD_CONNS` (64), `AILEDGER_LOAD_WRITERS` (16
+//! `AILEDGER_LOAD_SECS` (60), `AILEDGER_LOAD_CONNS` (64), `AILEDGER_LOAD_WRITERS` (32
 //! of the connections), `AILEDGER_LOAD_BIG` (components of the large SBOM, 100000; 0
 //! skips phase 2), `AILEDGER_LOAD_PACKAGES` (seeded packages, 5000); `AILEDGER_LOG` is
 //! passed to the server (default `error`).
@@ -278,7 +279,7 @@ fn big_sbom(n: u64) -> Vec<u8> {
 fn main() {
     let secs = env_num("AILEDGER_LOAD_SECS", 60);
     let conns = env_num("AILEDGER_LOAD_CONNS", 64);
-    let writers = env_num("AILEDGER_LOAD_WRITERS", 16).min(conns);
+    let writers = env_num("AILEDGER_LOAD_WRITERS", conns / 2).min(conns);
     let big = env_num("AILEDGER_LOAD_BIG", 100_000);
     let packages = env_num("AILEDGER_LOAD_PACKAGES", 5000).max(10);
 

@@ -74,7 +74,10 @@ pub struct SqliteStore(SqlStore<Sqlite>);
 /// before a commit returns, so an acknowledged write survives a power cut, and the
 /// checkpoint signer, which signs only sizes it reads as committed, never signs a size
 /// a power cut could roll back: docs/security.md, "Crash consistency"), a 64 MiB page
-/// cache and in-memory statement journals.
+/// cache, in-memory statement journals, and a WAL checkpoint every 10,000 pages (40 MiB)
+/// instead of SQLite's 1,000: the commit that crosses the mark runs the checkpoint and
+/// its sync, so under a stream of small writes fewer, larger ones cost less (the load
+/// bench's writes went from 878/s to 963/s).
 ///
 /// Foreign keys are not enforced: the single applier (`ailedger_store::apply`) refuses
 /// any entry naming an unknown artifact before a row is written, and the replay test
@@ -89,6 +92,7 @@ fn writable(opts: SqliteConnectOptions) -> SqliteConnectOptions {
         .foreign_keys(false)
         .pragma("cache_size", "-65536")
         .pragma("temp_store", "memory")
+        .pragma("wal_autocheckpoint", "10000")
 }
 
 impl SqliteStore {
