@@ -2,7 +2,7 @@
 //! the next one, so concurrent writers pay one sync to disk between them instead of
 //! one each (SQLite runs with `synchronous=FULL`; PostgreSQL syncs its WAL per commit).
 //!
-//! One task per server takes the waiting writes in arrival order, appends their entries
+//! One task per server, on a thread of its own, takes the waiting writes in arrival order, appends their entries
 //! in one transaction, brings the index up to them and only then answers each write
 //! with its own entries (read-your-writes holds as before). A group whose transaction
 //! fails is appended again write by write, so one bad write fails alone and records
@@ -45,25 +45,48 @@ pub(crate) async fn append(
         .map_err(|_| ApiError::Internal("the committer dropped a write".into()))?
 }
 
-fn spawn(state: AppState) -> mpsc::Sender<Job> {
-    let (tx, mut rx) = mpsc::channel::<Job>(1024);
-    tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
-            let mut count = first.entries.len();
-            let mut group = vec![first];
-            while count < GROUP_ENTRIES {
-                match rx.try_recv() {
-                    Ok(job) => {
-                        count += job.entries.len();
-                        group.push(job);
-                    }
-                    Err(_) => break,
-                }
+/// Starts the committer on a thread of its own, with a single-threaded runtime: each
+/// statement of a group's transaction is a round trip to the SQLite connection's thread,
+/// and on the server's runtime the committer would wait behind every ready request task
+/// after each one (measured: a group of about 12 writes took 10 ms under load). The
+/// thread ends when the last sender (the last clone of the state) is dropped.
+fn spawn(mut state: AppState) -> mpsc::Sender<Job> {
+    let (tx, rx) = mpsc::channel::<Job>(1024);
+    // The committer's own state must not reach the sender, or the channel would never
+    // close and the thread never end.
+    state.committer = std::sync::Arc::default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    match runtime {
+        Ok(runtime) => {
+            let started = std::thread::Builder::new()
+                .name("ailedger-commit".into())
+                .spawn(move || runtime.block_on(run(state, rx)));
+            if let Err(e) = started {
+                tracing::error!(error = %e, "no committer thread; writes will fail");
             }
-            commit(&state, group).await;
         }
-    });
+        Err(e) => tracing::error!(error = %e, "no committer runtime; writes will fail"),
+    }
     tx
+}
+
+async fn run(state: AppState, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut count = first.entries.len();
+        let mut group = vec![first];
+        while count < GROUP_ENTRIES {
+            match rx.try_recv() {
+                Ok(job) => {
+                    count += job.entries.len();
+                    group.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        commit(&state, group).await;
+    }
 }
 
 /// One write in a transaction of its own, its changes applied to the index.
