@@ -532,6 +532,27 @@ pub struct Block {
     pub lifted: Option<u64>,
 }
 
+/// Shared by the fuzz bodies that read OSV records (`vers`, `osv`): an advisory as the
+/// ledger keeps it matches without panicking, and an `advisory` entry holding it reads
+/// back from its body.
+pub fn fuzz_advisory(a: Advisory) {
+    let m = Matcher::for_advisories(&[&a]);
+    for p in &a.affected {
+        let _ = m.covers([format!("{}@1.0.0", p.purl).as_str()]);
+    }
+    if a.validate().is_err() {
+        return;
+    }
+    let data = EntryData::Advisory {
+        advisories: vec![a],
+    };
+    if let Ok(body) = crate::entry::body_of(1, 0, "fuzz", &data) {
+        let back = Entry::from_body(&body)
+            .unwrap_or_else(|e| panic!("an advisory entry does not read back: {e}"));
+        assert_eq!(back.data, data, "an advisory entry does not read back");
+    }
+}
+
 /// An imported advisory: its latest record and the entry that brought it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdvisoryState {
